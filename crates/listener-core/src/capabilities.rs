@@ -1,0 +1,147 @@
+//! What a provider can do, as a value.
+//!
+//! Capabilities are declared, not discovered: each adapter states them once,
+//! the portability report and `docs/capabilities.md` are generated from them,
+//! and the shared conformance tests run only what a provider claims. They
+//! summarise; the authoritative per-field rules are in each adapter's `check`.
+
+use serde::Serialize;
+
+use crate::spec::Protocol;
+
+/// A flat description of one provider's listener support.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct Capabilities {
+    /// The adapter's API name, e.g. `tencent-gaap`.
+    pub api: &'static str,
+    /// The vendor and product, for humans.
+    pub product: &'static str,
+    /// Protocols a listener can have.
+    pub protocols: &'static [Protocol],
+    /// Whether one vendor listener can hold several ports (else the adapter
+    /// makes one listener per port).
+    pub multi_port_listener: bool,
+    /// Whether one create call can make listeners for several ports.
+    pub batch_create: bool,
+    /// Whether a listener can span a port range.
+    pub port_ranges: bool,
+    /// Lowest and highest usable port.
+    pub port_limits: (u32, u32),
+    /// Whether mutual TLS (client certificates) is supported.
+    pub mutual_tls: bool,
+    /// Whether more than one client CA can be attached.
+    pub multiple_client_cas: bool,
+    /// Whether more than one server certificate can be attached at creation.
+    pub multiple_server_certificates: bool,
+    /// Whether HTTP/2 can be switched.
+    pub http2: bool,
+    /// Whether HTTP/3 can be offered on an HTTPS listener.
+    pub http3: bool,
+    /// Whether SNI (per-domain certificates) is supported.
+    pub sni: bool,
+    /// Whether session persistence / client affinity exists.
+    pub session_persistence: bool,
+    /// Whether listener health checks exist (else they live elsewhere).
+    pub listener_health_check: bool,
+    /// Whether a create carries an idempotency token.
+    pub idempotency_token: bool,
+    /// Whether a default forwarding target is required on create.
+    pub requires_default_target: bool,
+    /// Spec paths that cannot change after creation (change = replace).
+    pub immutable_fields: &'static [&'static str],
+    /// Spec paths the vendor accepts but never reports back; drift on them
+    /// cannot be detected and is not reported.
+    pub write_only_fields: &'static [&'static str],
+    /// Listeners per instance (the vendor's default quota).
+    pub max_listeners_per_instance: u32,
+    /// Documented calls per second for the listener actions.
+    pub rate_limit_per_second: f64,
+}
+
+impl Capabilities {
+    /// Whether `field` (a spec path) falls under an immutable path.
+    pub fn is_immutable(&self, field: &str) -> bool {
+        self.immutable_fields.iter().any(|f| path_within(field, f))
+    }
+
+    /// Whether `field` falls under a write-only path.
+    pub fn is_write_only(&self, field: &str) -> bool {
+        self.write_only_fields.iter().any(|f| path_within(field, f))
+    }
+
+    /// Render the capabilities of several providers as a Markdown table,
+    /// one column per provider (used for `docs/capabilities.md`).
+    pub fn markdown_table(all: &[Capabilities]) -> String {
+        let yes = |b: bool| if b { "yes" } else { "no" };
+        let mut rows: Vec<(String, Vec<String>)> = Vec::new();
+        let mut row = |name: &str, f: &dyn Fn(&Capabilities) -> String| {
+            rows.push((name.to_string(), all.iter().map(f).collect()));
+        };
+        row("product", &|c| c.product.to_string());
+        row("protocols", &|c| c.protocols.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(", "));
+        row("several ports in one listener", &|c| yes(c.multi_port_listener).into());
+        row("several ports in one create call", &|c| yes(c.batch_create).into());
+        row("port ranges", &|c| yes(c.port_ranges).into());
+        row("usable ports", &|c| format!("{}-{}", c.port_limits.0, c.port_limits.1));
+        row("mutual TLS", &|c| yes(c.mutual_tls).into());
+        row("several client CAs", &|c| yes(c.multiple_client_cas).into());
+        row("several server certificates", &|c| yes(c.multiple_server_certificates).into());
+        row("HTTP/2 switch", &|c| yes(c.http2).into());
+        row("HTTP/3", &|c| yes(c.http3).into());
+        row("SNI", &|c| yes(c.sni).into());
+        row("session persistence", &|c| yes(c.session_persistence).into());
+        row("health check on the listener", &|c| yes(c.listener_health_check).into());
+        row("idempotency token", &|c| yes(c.idempotency_token).into());
+        row("default target required", &|c| yes(c.requires_default_target).into());
+        row("immutable after creation", &|c| c.immutable_fields.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", "));
+        row("not read back", &|c| {
+            if c.write_only_fields.is_empty() {
+                "-".into()
+            } else {
+                c.write_only_fields.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", ")
+            }
+        });
+        row("listeners per instance", &|c| c.max_listeners_per_instance.to_string());
+        row("documented rate (calls/s)", &|c| format!("{}", c.rate_limit_per_second));
+
+        let mut out = String::new();
+        out.push_str("| capability |");
+        for c in all {
+            out.push_str(&format!(" `{}` |", c.api));
+        }
+        out.push('\n');
+        out.push_str("|---|");
+        for _ in all {
+            out.push_str("---|");
+        }
+        out.push('\n');
+        for (name, cells) in rows {
+            out.push_str(&format!("| {name} |"));
+            for cell in cells {
+                out.push_str(&format!(" {cell} |"));
+            }
+            out.push('\n');
+        }
+        out
+    }
+}
+
+/// Whether `field` equals `root` or lies below it (`tls.http3` is within `tls`).
+pub fn path_within(field: &str, root: &str) -> bool {
+    field == root || field.strip_prefix(root).is_some_and(|rest| rest.starts_with('.') || rest.starts_with('['))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_within_matches_children_not_siblings() {
+        assert!(path_within("tls.http3", "tls.http3"));
+        assert!(path_within("tls.http3", "tls"));
+        assert!(path_within("ports[1]", "ports"));
+        assert!(!path_within("tls.http2", "tls.http3"));
+        assert!(!path_within("protocolx", "protocol"));
+    }
+}

@@ -1,0 +1,287 @@
+//! Provider profiles and the listeners file.
+//!
+//! One file holds named profiles (which API, region, instance, endpoint,
+//! alias maps) and the listeners. Switching clouds is choosing another
+//! profile; the listeners section does not change. Credentials come from the
+//! environment or the vendors' CLI files; `inline_credentials` exists for
+//! throw-away setups only and is documented as unsafe.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use schemars::JsonSchema;
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize, Serializer};
+
+use crate::aliases::Aliases;
+use crate::parse::{self, Format, ParseError};
+use crate::spec::ListenerSpec;
+use crate::validate::{validate_listeners, Violation};
+
+/// A secret value: never shown by `Debug`, `Display` or serialization.
+#[derive(Clone, Deserialize, JsonSchema)]
+#[serde(transparent)]
+pub struct Secret(#[schemars(with = "String")] SecretString);
+
+impl Secret {
+    /// Wrap a secret.
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(SecretString::from(value.into()))
+    }
+
+    /// The secret itself, for signing only.
+    pub fn expose(&self) -> &str {
+        self.0.expose_secret()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+impl Serialize for Secret {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str("<redacted>")
+    }
+}
+
+impl PartialEq for Secret {
+    fn eq(&self, other: &Self) -> bool {
+        self.expose() == other.expose()
+    }
+}
+
+/// Credentials written into the file. **Unsafe**: the file ends up in
+/// repositories and CI logs. Prefer the environment or the vendor CLI files.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InlineCredentials {
+    /// Access key ID / SecretId.
+    pub key_id: String,
+    /// Access key secret / SecretKey.
+    pub secret: Secret,
+    /// Session token for temporary credentials.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<Secret>,
+}
+
+/// How long and how often to wait for asynchronous work.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WaitConfig {
+    /// Give up after this many seconds.
+    #[serde(default = "default_wait_timeout")]
+    pub timeout_secs: u64,
+    /// Poll this often, in milliseconds.
+    #[serde(default = "default_poll_ms")]
+    pub poll_interval_ms: u64,
+}
+
+fn default_wait_timeout() -> u64 {
+    300
+}
+fn default_poll_ms() -> u64 {
+    1000
+}
+
+impl Default for WaitConfig {
+    fn default() -> Self {
+        WaitConfig {
+            timeout_secs: default_wait_timeout(),
+            poll_interval_ms: default_poll_ms(),
+        }
+    }
+}
+
+/// One provider profile: which API, where, and how aliases resolve.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileConfig {
+    /// The API: `tencent-gaap`, `tencent-clb`, `alibaba-alb` or `alibaba-ga`.
+    pub api: String,
+    /// Region; some APIs need it (CLB, ALB), GAAP is global, GA is `cn-hangzhou`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// The instance: GAAP connection (`link-…`) or group (`lg-…`), CLB load
+    /// balancer (`lb-…`), ALB instance (`alb-…`), GA accelerator (`ga-…`).
+    pub instance: String,
+    /// Endpoint URL override (e.g. an emulator).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+    /// Allow a plain `http://` endpoint (emulators only).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub allow_insecure_http: bool,
+    /// Alias maps.
+    #[serde(default, flatten)]
+    pub aliases: Aliases,
+    /// Waiting for asynchronous work.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wait: Option<WaitConfig>,
+    /// Client-side rate limit override, calls per second.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit_per_second: Option<f64>,
+    /// Credentials in the file. Unsafe; see [`InlineCredentials`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inline_credentials: Option<InlineCredentials>,
+}
+
+impl ProfileConfig {
+    /// A profile for `api` on `instance` with everything else default.
+    pub fn new(api: impl Into<String>, instance: impl Into<String>) -> Self {
+        ProfileConfig {
+            api: api.into(),
+            region: None,
+            instance: instance.into(),
+            endpoint: None,
+            allow_insecure_http: false,
+            aliases: Aliases::default(),
+            wait: None,
+            rate_limit_per_second: None,
+            inline_credentials: None,
+        }
+    }
+
+    /// The wait settings, defaulted.
+    pub fn wait(&self) -> WaitConfig {
+        self.wait.clone().unwrap_or_default()
+    }
+}
+
+/// The listeners file: profiles and listeners.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    /// Profile used when none is chosen on the command line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_profile: Option<String>,
+    /// Named provider profiles.
+    #[serde(default)]
+    pub profiles: BTreeMap<String, ProfileConfig>,
+    /// The listeners, the same on every cloud.
+    #[serde(default)]
+    pub listeners: Vec<ListenerSpec>,
+}
+
+/// Why a file could not be loaded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum LoadError {
+    /// The file could not be read.
+    Io {
+        /// The file.
+        file: PathBuf,
+        /// The OS error.
+        message: String,
+    },
+    /// The extension names no known format.
+    UnknownFormat {
+        /// The file.
+        file: PathBuf,
+    },
+    /// The text is not a valid document of the expected shape.
+    Parse {
+        /// The file.
+        file: PathBuf,
+        /// Where and why.
+        error: ParseError,
+    },
+    /// The document parsed but breaks rules.
+    Invalid {
+        /// The file.
+        file: PathBuf,
+        /// Every violation.
+        violations: Vec<Violation>,
+    },
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LoadError::Io { file, message } => write!(f, "{}: {message}", file.display()),
+            LoadError::UnknownFormat { file } => write!(
+                f,
+                "{}: unknown file type; use .toml, .yaml, .yml or .json",
+                file.display()
+            ),
+            LoadError::Parse { file, error } => write!(f, "{}: {error}", file.display()),
+            LoadError::Invalid { file, violations } => {
+                write!(f, "{}: {} problem(s)", file.display(), violations.len())?;
+                for v in violations {
+                    write!(f, "\n  {v}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+impl ConfigFile {
+    /// Read, parse and validate a file; the format follows the extension.
+    pub fn load(path: &Path) -> Result<ConfigFile, LoadError> {
+        let format = Format::from_path(path).ok_or_else(|| LoadError::UnknownFormat { file: path.to_path_buf() })?;
+        let text = std::fs::read_to_string(path).map_err(|e| LoadError::Io {
+            file: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        Self::from_text(&text, format, path)
+    }
+
+    /// Parse and validate text already in memory; `path` is used in messages.
+    pub fn from_text(text: &str, format: Format, path: &Path) -> Result<ConfigFile, LoadError> {
+        let file: ConfigFile = parse::from_str(text, format).map_err(|error| LoadError::Parse {
+            file: path.to_path_buf(),
+            error,
+        })?;
+        let violations = file.violations();
+        if violations.is_empty() {
+            Ok(file)
+        } else {
+            Err(LoadError::Invalid {
+                file: path.to_path_buf(),
+                violations,
+            })
+        }
+    }
+
+    /// Every neutral rule the file breaks.
+    pub fn violations(&self) -> Vec<Violation> {
+        let mut out = validate_listeners(&self.listeners);
+        for (name, p) in &self.profiles {
+            if p.instance.trim().is_empty() {
+                out.push(Violation::new(format!("profiles.{name}.instance"), "required", "must name the instance"));
+            }
+            if let Some(rate) = p.rate_limit_per_second {
+                if !(rate > 0.0 && rate.is_finite()) {
+                    out.push(Violation::new(
+                        format!("profiles.{name}.rate_limit_per_second"),
+                        "range",
+                        "must be a positive number",
+                    ));
+                }
+            }
+        }
+        if let Some(d) = &self.default_profile {
+            if !self.profiles.contains_key(d) {
+                out.push(Violation::new("default_profile", "profile_unknown", format!("no profile is named `{d}`")));
+            }
+        }
+        out
+    }
+
+    /// The profile called `name`, or a violation naming the known ones.
+    pub fn profile(&self, name: &str) -> Result<&ProfileConfig, Violation> {
+        self.profiles.get(name).ok_or_else(|| {
+            let known: Vec<_> = self.profiles.keys().map(String::as_str).collect();
+            Violation::new(
+                "profiles",
+                "profile_unknown",
+                format!("no profile is named `{name}` (known: {})", known.join(", ")),
+            )
+        })
+    }
+}

@@ -1,0 +1,83 @@
+//! Field-level comparison of two specs.
+//!
+//! Plans compare what the user wrote against what the cloud reports. The
+//! user leaves most fields unset, meaning "the vendor's default", so only
+//! fields present in the desired spec are compared; lists (ports,
+//! certificates) compare as a whole.
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::spec::ListenerSpec;
+
+/// One field that differs.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FieldChange {
+    /// Spec path, e.g. `tls.certificates`.
+    pub path: String,
+    /// The current value (`null` when the cloud reports none).
+    pub from: Value,
+    /// The desired value.
+    pub to: Value,
+}
+
+/// Fields set in `desired` whose value differs in `current`.
+pub fn diff_specs(current: &ListenerSpec, desired: &ListenerSpec) -> Vec<FieldChange> {
+    let cur = serde_json::to_value(current).unwrap_or(Value::Null);
+    let want = serde_json::to_value(desired).unwrap_or(Value::Null);
+    let mut out = Vec::new();
+    walk("", &cur, &want, &mut out);
+    out
+}
+
+fn walk(path: &str, cur: &Value, want: &Value, out: &mut Vec<FieldChange>) {
+    match want {
+        Value::Null => {}
+        Value::Object(map) => {
+            for (k, v) in map {
+                let child = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                let c = cur.get(k).unwrap_or(&Value::Null);
+                walk(&child, c, v, out);
+            }
+        }
+        _ => {
+            if cur != want && !(path == "ports" && same_ports(cur, want)) {
+                out.push(FieldChange {
+                    path: path.to_string(),
+                    from: cur.clone(),
+                    to: want.clone(),
+                });
+            }
+        }
+    }
+}
+
+/// `443`, `[443]` and `{from=443,to=443}` name the same port.
+fn same_ports(a: &Value, b: &Value) -> bool {
+    let parse = |v: &Value| serde_json::from_value::<crate::spec::Ports>(v.clone()).ok().map(|p| p.ranges());
+    matches!((parse(a), parse(b)), (Some(x), Some(y)) if x == y)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::{Ports, Protocol, Scheduler};
+
+    #[test]
+    fn unset_desired_fields_are_not_compared() {
+        let mut current = ListenerSpec::new("a", Protocol::Tcp, Ports::Single(80));
+        current.scheduler = Some(Scheduler::WeightedRoundRobin);
+        let desired = ListenerSpec::new("a", Protocol::Tcp, Ports::List(vec![crate::spec::PortEntry::Port(80)]));
+        assert!(diff_specs(&current, &desired).is_empty());
+    }
+
+    #[test]
+    fn changed_nested_field_is_reported_by_path() {
+        let current = ListenerSpec::new("a", Protocol::Tcp, Ports::Single(80));
+        let mut desired = current.clone();
+        desired.name = "b".into();
+        desired.scheduler = Some(Scheduler::LeastConnections);
+        let paths: Vec<_> = diff_specs(&current, &desired).into_iter().map(|c| c.path).collect();
+        assert_eq!(paths, vec!["name", "scheduler"]);
+    }
+}

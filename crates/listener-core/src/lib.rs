@@ -1,0 +1,35 @@
+//! The provider-neutral listener model.
+//!
+//! A platform team describes a listener once, as a [`ListenerSpec`], and any
+//! [`Provider`] (one per cloud API) turns it into that vendor's calls. This
+//! crate names no vendor: it holds the spec and its neutral validation, the
+//! [`Provider`] trait, the declared [`Capabilities`] of a provider, and the
+//! [`Error`] type every adapter returns.
+//!
+//! The flow of a spec: a file is read ([`parse`], [`ConfigFile`]); neutral
+//! rules are checked ([`ListenerSpec::violations`]); the chosen provider's
+//! [`Provider::check`] adds the vendor's rules and alias resolution, without
+//! any network call; then `create`/`update` translate and send.
+#![warn(missing_docs)]
+
+pub mod aliases;
+pub mod capabilities;
+pub mod check;
+pub mod config;
+pub mod diff;
+pub mod error;
+pub mod parse;
+pub mod provider;
+pub mod spec;
+pub mod validate;
+
+pub use aliases::Aliases;
+pub use capabilities::Capabilities;
+pub use check::{Rejection, Rejections};
+pub use config::{ConfigFile, InlineCredentials, LoadError, ProfileConfig, Secret, WaitConfig};
+pub use diff::FieldChange;
+pub use error::{Error, Result};
+pub use parse::{Format, ParseError};
+pub use provider::{plan_change, refuse_immutable, ChangePlan, Listener, ListenerId, ListenerStatus, Provider};
+pub use spec::*;
+pub use validate::{validate_listeners, Violation};

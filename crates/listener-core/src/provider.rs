@@ -1,0 +1,193 @@
+//! The one trait every cloud adapter implements.
+//!
+//! The unit is the **listener**, not the load balancer: platform teams buy
+//! load balancers and accelerators rarely and by hand, but change listeners
+//! (ports, certificates, mutual TLS) every week, and the listener is where the
+//! four APIs differ most. An adapter is bound to one instance (connection,
+//! load balancer, accelerator) when it is built, so every call below is
+//! scoped to that instance.
+//!
+//! `check` is pure and runs before anything is sent; `create` and `update`
+//! call it again themselves, so a caller cannot skip it by accident.
+
+use std::fmt;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use crate::capabilities::Capabilities;
+use crate::check::Rejection;
+use crate::diff::{diff_specs, FieldChange};
+use crate::error::{Error, Result};
+use crate::spec::ListenerSpec;
+
+/// A vendor listener ID (`listener-…`, `lbl-…`, `lsn-…`, `lsr-…`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ListenerId(pub String);
+
+impl ListenerId {
+    /// The ID as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ListenerId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<&str> for ListenerId {
+    fn from(s: &str) -> Self {
+        ListenerId(s.to_string())
+    }
+}
+
+impl From<String> for ListenerId {
+    fn from(s: String) -> Self {
+        ListenerId(s)
+    }
+}
+
+/// Lifecycle state of a listener, normalised across vendors.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ListenerStatus {
+    /// Being created; not serving yet.
+    Creating,
+    /// Serving with its current configuration.
+    Running,
+    /// A change is being applied.
+    Updating,
+    /// Being deleted.
+    Deleting,
+    /// Created but switched off.
+    Stopped,
+    /// A state the adapter does not know; the vendor's word is kept.
+    Other(String),
+}
+
+impl ListenerStatus {
+    /// Whether no asynchronous work is pending on the listener.
+    pub fn is_settled(&self) -> bool {
+        matches!(self, ListenerStatus::Running | ListenerStatus::Stopped)
+    }
+}
+
+/// A listener as the cloud reports it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Listener {
+    /// The vendor's listener ID.
+    pub id: ListenerId,
+    /// The instance (connection, group, load balancer, accelerator) it is on.
+    pub instance: String,
+    /// Its lifecycle state.
+    pub status: ListenerStatus,
+    /// The configuration read back from the cloud, with certificate and
+    /// target IDs mapped back to aliases where the profile knows them.
+    pub spec: ListenerSpec,
+}
+
+/// Plan for changing an existing listener into a desired spec.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ChangePlan {
+    /// Every field whose desired value differs from the cloud's.
+    pub changes: Vec<FieldChange>,
+    /// The subset that the vendor cannot change in place.
+    pub immutable: Vec<String>,
+}
+
+impl ChangePlan {
+    /// Whether nothing differs.
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty()
+    }
+
+    /// Whether the change needs a replacement (delete and create).
+    pub fn needs_replace(&self) -> bool {
+        !self.immutable.is_empty()
+    }
+}
+
+/// One cloud API's listeners on one instance.
+#[async_trait]
+pub trait Provider: Send + Sync + fmt::Debug {
+    /// What this provider supports, declared once.
+    fn capabilities(&self) -> &Capabilities;
+
+    /// The instance this provider is bound to.
+    fn instance(&self) -> &str;
+
+    /// Every reason this vendor cannot take `spec`, without any network call.
+    /// Includes neutral validation, alias resolution against the profile and
+    /// every vendor rule. Empty means `create` will send the request.
+    fn check(&self, spec: &ListenerSpec) -> Vec<Rejection>;
+
+    /// Rules that involve several listeners of one instance (shared port
+    /// spaces, per-instance quotas). Each rejection is paired with the index
+    /// of the spec it concerns. The default checks each spec alone.
+    fn check_set(&self, specs: &[ListenerSpec]) -> Vec<(usize, Rejection)> {
+        specs
+            .iter()
+            .enumerate()
+            .flat_map(|(i, s)| self.check(s).into_iter().map(move |r| (i, r)))
+            .collect()
+    }
+
+    /// Create the listener(s) for `spec` and wait until they run. Vendors
+    /// that make one listener per port return one entry per port. Safe to
+    /// retry: a create whose answer was lost adopts what it made.
+    async fn create(&self, spec: &ListenerSpec) -> Result<Vec<Listener>>;
+
+    /// Read one listener.
+    async fn get(&self, id: &ListenerId) -> Result<Listener>;
+
+    /// Every listener on the instance.
+    async fn list(&self) -> Result<Vec<Listener>>;
+
+    /// Change `current` in place into `desired` and wait until it runs.
+    /// Fails with [`Error::ImmutableField`] when a field the vendor cannot
+    /// change differs.
+    async fn update(&self, current: &Listener, desired: &ListenerSpec) -> Result<Listener>;
+
+    /// Delete a listener and wait until it is gone. Deleting a listener that
+    /// is already gone succeeds.
+    async fn delete(&self, id: &ListenerId) -> Result<()>;
+
+    /// Compare a listener with a desired spec. Only fields set in `desired`
+    /// are compared (unset means "vendor default, don't care"), and fields
+    /// the vendor never reports back are skipped.
+    fn plan_change(&self, current: &ListenerSpec, desired: &ListenerSpec) -> ChangePlan {
+        plan_change(self.capabilities(), current, desired)
+    }
+}
+
+/// [`Provider::plan_change`] for a given set of capabilities.
+pub fn plan_change(caps: &Capabilities, current: &ListenerSpec, desired: &ListenerSpec) -> ChangePlan {
+    let changes: Vec<FieldChange> = diff_specs(current, desired)
+        .into_iter()
+        .filter(|c| !caps.is_write_only(&c.path))
+        .collect();
+    let immutable = changes
+        .iter()
+        .filter(|c| caps.is_immutable(&c.path))
+        .map(|c| c.path.clone())
+        .collect();
+    ChangePlan { changes, immutable }
+}
+
+/// The first immutable change as an [`Error::ImmutableField`], for adapters'
+/// `update` to return before sending anything.
+pub fn refuse_immutable(caps: &Capabilities, current: &Listener, desired: &ListenerSpec) -> Result<()> {
+    let plan = plan_change(caps, &current.spec, desired);
+    match plan.immutable.into_iter().next() {
+        Some(field) => Err(Error::ImmutableField {
+            vendor: caps.api,
+            field,
+            listener_id: current.id.0.clone(),
+        }),
+        None => Ok(()),
+    }
+}
