@@ -23,6 +23,9 @@ pub mod provider;
 pub mod spec;
 pub mod validate;
 
+#[cfg(test)]
+mod proptests;
+
 pub use aliases::Aliases;
 pub use capabilities::Capabilities;
 pub use check::{Rejection, Rejections};

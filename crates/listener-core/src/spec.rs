@@ -249,10 +249,11 @@ impl PortEntry {
 pub enum Ports {
     /// One port.
     Single(u32),
+    /// Several ports and/or ranges. Tried before `Range`: serde would also
+    /// read a two-element list as a `{from, to}` struct.
+    List(#[cfg_attr(test, proptest(strategy = "proptest::collection::vec(proptest::prelude::any::<PortEntry>(), 0..4)"))] Vec<PortEntry>),
     /// One inclusive range.
     Range(PortRange),
-    /// Several ports and/or ranges.
-    List(#[cfg_attr(test, proptest(strategy = "proptest::collection::vec(proptest::prelude::any::<PortEntry>(), 0..4)"))] Vec<PortEntry>),
 }
 
 impl Ports {
