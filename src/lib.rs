@@ -1,2 +1,158 @@
-//! placeholder
+//! cloud-listeners: one provider-neutral model for cloud listeners.
+//!
+//! Depend on this crate, describe listeners as [`ListenerSpec`]s, and pick a
+//! cloud by configuration: [`provider_from_profile`] turns a
+//! [`ProfileConfig`] (`api = "tencent-gaap"`, `"tencent-clb"`,
+//! `"alibaba-alb"` or `"alibaba-ga"`) into a `dyn Provider`. Your code never
+//! names a vendor; switching clouds is choosing another profile.
+//!
+//! Each adapter sits behind a cargo feature of the same name (all on by
+//! default), so a build can carry only the clouds it uses.
+//!
+//! ```no_run
+//! # async fn demo() -> cloud_listeners::Result<()> {
+//! use cloud_listeners::{provider_from_profile, ConfigFile};
+//! let file = ConfigFile::load("listeners.toml".as_ref()).expect("valid file");
+//! let provider = provider_from_profile(file.profile("prod").expect("profile"))?;
+//! for spec in &file.listeners {
+//!     let problems = provider.check(spec);
+//!     assert!(problems.is_empty(), "{problems:?}");
+//!     provider.create(spec).await?;
+//! }
+//! # Ok(()) }
+//! ```
+#![warn(missing_docs)]
+
+use std::sync::Arc;
+
+pub use listener_core;
 pub use listener_core::*;
+
+pub mod plan;
+
+/// The API names this build knows about, compiled in or not.
+pub const KNOWN_APIS: [&str; 4] = ["tencent-gaap", "tencent-clb", "alibaba-alb", "alibaba-ga"];
+
+/// The API names whose adapters are compiled into this build.
+pub fn compiled_apis() -> Vec<&'static str> {
+    all_capabilities().into_iter().map(|c| c.api).collect()
+}
+
+/// Capabilities of every compiled adapter, in [`KNOWN_APIS`] order.
+pub fn all_capabilities() -> Vec<Capabilities> {
+    #[allow(unused_mut)]
+    let mut out = Vec::new();
+    #[cfg(feature = "tencent-gaap")]
+    out.push(listener_tencent_gaap::capabilities());
+    #[cfg(feature = "tencent-clb")]
+    out.push(listener_tencent_clb::capabilities());
+    #[cfg(feature = "alibaba-alb")]
+    out.push(listener_alibaba_alb::capabilities());
+    #[cfg(feature = "alibaba-ga")]
+    out.push(listener_alibaba_ga::capabilities());
+    out
+}
+
+fn unknown_api(api: &str) -> Error {
+    if KNOWN_APIS.contains(&api) {
+        Error::Config {
+            field: "api".into(),
+            message: format!("the `{api}` adapter is not compiled into this build (enable the cargo feature `{api}`)"),
+        }
+    } else {
+        Error::Config {
+            field: "api".into(),
+            message: format!("unknown API `{api}`; expected one of {}", KNOWN_APIS.join(", ")),
+        }
+    }
+}
+
+/// Build the provider a profile names, reading credentials the way that
+/// vendor's own tools do (environment, then CLI files) unless the profile
+/// carries inline credentials. Sends nothing.
+pub fn provider_from_profile(profile: &ProfileConfig) -> Result<Arc<dyn Provider>> {
+    match profile.api.as_str() {
+        #[cfg(feature = "tencent-gaap")]
+        "tencent-gaap" => Ok(Arc::new(listener_tencent_gaap::GaapProvider::from_profile(profile)?)),
+        #[cfg(feature = "tencent-clb")]
+        "tencent-clb" => Ok(Arc::new(listener_tencent_clb::ClbProvider::from_profile(profile)?)),
+        #[cfg(feature = "alibaba-alb")]
+        "alibaba-alb" => Ok(Arc::new(listener_alibaba_alb::AlbProvider::from_profile(profile)?)),
+        #[cfg(feature = "alibaba-ga")]
+        "alibaba-ga" => Ok(Arc::new(listener_alibaba_ga::GaProvider::from_profile(profile)?)),
+        other => Err(unknown_api(other)),
+    }
+}
+
+/// Every reason the profile's cloud cannot take `spec`, without credentials
+/// or network: neutral validation, alias resolution and the vendor's rules.
+pub fn check(profile: &ProfileConfig, spec: &ListenerSpec) -> Result<Vec<Rejection>> {
+    match profile.api.as_str() {
+        #[cfg(feature = "tencent-gaap")]
+        "tencent-gaap" => Ok(listener_tencent_gaap::check(profile, spec)),
+        #[cfg(feature = "tencent-clb")]
+        "tencent-clb" => Ok(listener_tencent_clb::check(profile, spec)),
+        #[cfg(feature = "alibaba-alb")]
+        "alibaba-alb" => Ok(listener_alibaba_alb::check(profile, spec)),
+        #[cfg(feature = "alibaba-ga")]
+        "alibaba-ga" => Ok(listener_alibaba_ga::check(profile, spec)),
+        other => {
+            let _ = spec;
+            Err(unknown_api(other))
+        }
+    }
+}
+
+/// Rules over all listeners of one instance (shared port spaces, quotas),
+/// as `(listener index, rejection)`, plus every single-listener rejection.
+pub fn check_set(profile: &ProfileConfig, specs: &[ListenerSpec]) -> Result<Vec<(usize, Rejection)>> {
+    match profile.api.as_str() {
+        #[cfg(feature = "tencent-gaap")]
+        "tencent-gaap" => Ok(listener_tencent_gaap::check_set(profile, specs)),
+        #[cfg(feature = "tencent-clb")]
+        "tencent-clb" => Ok(listener_tencent_clb::check_set(profile, specs)),
+        #[cfg(feature = "alibaba-alb")]
+        "alibaba-alb" => Ok(listener_alibaba_alb::check_set(profile, specs)),
+        #[cfg(feature = "alibaba-ga")]
+        "alibaba-ga" => Ok(listener_alibaba_ga::check_set(profile, specs)),
+        other => {
+            let _ = specs;
+            Err(unknown_api(other))
+        }
+    }
+}
+
+/// The Markdown of `docs/capabilities.md`, generated from the compiled
+/// adapters' declared capabilities (a test keeps the file in step).
+pub fn capabilities_markdown() -> String {
+    let mut out = String::from(
+        "# Capability matrix\n\n\
+         Generated from each adapter's declared `Capabilities` by \
+         `cargo run -p listenerctl -- capabilities --markdown`; a test fails when this file is stale. \
+         The matrix summarises; the authoritative rules, with the vendor's error codes, are in \
+         each adapter's `translate.rs` and in [rejections.md](rejections.md).\n\n",
+    );
+    out.push_str(&Capabilities::markdown_table(&all_capabilities()));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_api_is_a_config_error_naming_the_field() {
+        let p = ProfileConfig::new("aws-nlb", "x");
+        match provider_from_profile(&p) {
+            Err(Error::Config { field, message }) => {
+                assert_eq!(field, "api");
+                assert!(message.contains("aws-nlb"));
+            }
+            other => panic!("expected a config error, got {other:?}"),
+        }
+        assert!(matches!(
+            check(&p, &ListenerSpec::new("a", Protocol::Tcp, Ports::Single(1))),
+            Err(Error::Config { .. })
+        ));
+    }
+}

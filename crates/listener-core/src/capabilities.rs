@@ -11,7 +11,6 @@ use crate::spec::Protocol;
 
 /// A flat description of one provider's listener support.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-#[non_exhaustive]
 pub struct Capabilities {
     /// The adapter's API name, e.g. `tencent-gaap`.
     pub api: &'static str,
@@ -79,14 +78,18 @@ impl Capabilities {
             rows.push((name.to_string(), all.iter().map(f).collect()));
         };
         row("product", &|c| c.product.to_string());
-        row("protocols", &|c| c.protocols.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(", "));
+        row("protocols", &|c| {
+            c.protocols.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(", ")
+        });
         row("several ports in one listener", &|c| yes(c.multi_port_listener).into());
         row("several ports in one create call", &|c| yes(c.batch_create).into());
         row("port ranges", &|c| yes(c.port_ranges).into());
         row("usable ports", &|c| format!("{}-{}", c.port_limits.0, c.port_limits.1));
         row("mutual TLS", &|c| yes(c.mutual_tls).into());
         row("several client CAs", &|c| yes(c.multiple_client_cas).into());
-        row("several server certificates", &|c| yes(c.multiple_server_certificates).into());
+        row("several server certificates", &|c| {
+            yes(c.multiple_server_certificates).into()
+        });
         row("HTTP/2 switch", &|c| yes(c.http2).into());
         row("HTTP/3", &|c| yes(c.http3).into());
         row("SNI", &|c| yes(c.sni).into());
@@ -94,12 +97,22 @@ impl Capabilities {
         row("health check on the listener", &|c| yes(c.listener_health_check).into());
         row("idempotency token", &|c| yes(c.idempotency_token).into());
         row("default target required", &|c| yes(c.requires_default_target).into());
-        row("immutable after creation", &|c| c.immutable_fields.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", "));
+        row("immutable after creation", &|c| {
+            c.immutable_fields
+                .iter()
+                .map(|f| format!("`{f}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        });
         row("not read back", &|c| {
             if c.write_only_fields.is_empty() {
                 "-".into()
             } else {
-                c.write_only_fields.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", ")
+                c.write_only_fields
+                    .iter()
+                    .map(|f| format!("`{f}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             }
         });
         row("listeners per instance", &|c| c.max_listeners_per_instance.to_string());
@@ -129,7 +142,10 @@ impl Capabilities {
 
 /// Whether `field` equals `root` or lies below it (`tls.http3` is within `tls`).
 pub fn path_within(field: &str, root: &str) -> bool {
-    field == root || field.strip_prefix(root).is_some_and(|rest| rest.starts_with('.') || rest.starts_with('['))
+    field == root
+        || field
+            .strip_prefix(root)
+            .is_some_and(|rest| rest.starts_with('.') || rest.starts_with('['))
 }
 
 #[cfg(test)]

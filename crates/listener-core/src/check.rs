@@ -57,7 +57,10 @@ pub struct Rejections {
 impl Rejections {
     /// An empty collector for `vendor`.
     pub fn new(vendor: &'static str) -> Self {
-        Rejections { vendor, list: Vec::new() }
+        Rejections {
+            vendor,
+            list: Vec::new(),
+        }
     }
 
     /// Record that `field` breaks `rule`.

@@ -223,7 +223,9 @@ impl std::error::Error for LoadError {}
 impl ConfigFile {
     /// Read, parse and validate a file; the format follows the extension.
     pub fn load(path: &Path) -> Result<ConfigFile, LoadError> {
-        let format = Format::from_path(path).ok_or_else(|| LoadError::UnknownFormat { file: path.to_path_buf() })?;
+        let format = Format::from_path(path).ok_or_else(|| LoadError::UnknownFormat {
+            file: path.to_path_buf(),
+        })?;
         let text = std::fs::read_to_string(path).map_err(|e| LoadError::Io {
             file: path.to_path_buf(),
             message: e.to_string(),
@@ -253,7 +255,11 @@ impl ConfigFile {
         let mut out = validate_listeners(&self.listeners);
         for (name, p) in &self.profiles {
             if p.instance.trim().is_empty() {
-                out.push(Violation::new(format!("profiles.{name}.instance"), "required", "must name the instance"));
+                out.push(Violation::new(
+                    format!("profiles.{name}.instance"),
+                    "required",
+                    "must name the instance",
+                ));
             }
             if let Some(rate) = p.rate_limit_per_second {
                 if !(rate > 0.0 && rate.is_finite()) {
@@ -267,7 +273,11 @@ impl ConfigFile {
         }
         if let Some(d) = &self.default_profile {
             if !self.profiles.contains_key(d) {
-                out.push(Violation::new("default_profile", "profile_unknown", format!("no profile is named `{d}`")));
+                out.push(Violation::new(
+                    "default_profile",
+                    "profile_unknown",
+                    format!("no profile is named `{d}`"),
+                ));
             }
         }
         out

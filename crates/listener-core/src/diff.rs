@@ -35,7 +35,11 @@ fn walk(path: &str, cur: &Value, want: &Value, out: &mut Vec<FieldChange>) {
         Value::Null => {}
         Value::Object(map) => {
             for (k, v) in map {
-                let child = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                let child = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
                 let c = cur.get(k).unwrap_or(&Value::Null);
                 walk(&child, c, v, out);
             }
@@ -54,7 +58,11 @@ fn walk(path: &str, cur: &Value, want: &Value, out: &mut Vec<FieldChange>) {
 
 /// `443`, `[443]` and `{from=443,to=443}` name the same port.
 fn same_ports(a: &Value, b: &Value) -> bool {
-    let parse = |v: &Value| serde_json::from_value::<crate::spec::Ports>(v.clone()).ok().map(|p| p.ranges());
+    let parse = |v: &Value| {
+        serde_json::from_value::<crate::spec::Ports>(v.clone())
+            .ok()
+            .map(|p| p.ranges())
+    };
     matches!((parse(a), parse(b)), (Some(x), Some(y)) if x == y)
 }
 

@@ -38,7 +38,9 @@ pub enum Error {
 
     /// The change touches a field the vendor cannot change after creation;
     /// the listener must be replaced instead.
-    #[error("{vendor}: field `{field}` cannot change after creation (listener {listener_id}); replace the listener instead")]
+    #[error(
+        "{vendor}: field `{field}` cannot change after creation (listener {listener_id}); replace the listener instead"
+    )]
     ImmutableField {
         /// The adapter's API name.
         vendor: &'static str,

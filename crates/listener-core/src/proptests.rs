@@ -19,11 +19,22 @@ fn plausible_spec() -> impl Strategy<Value = ListenerSpec> {
         proptest::collection::btree_set(1u32..=65535, 1..4)
             .prop_map(|s| Ports::List(s.into_iter().map(PortEntry::Port).collect())),
     ];
-    (any::<Protocol>(), ports, "[a-z][a-z0-9-]{0,30}", any::<Option<Scheduler>>(), any::<bool>(), any::<Option<bool>>(), 1u32..=300)
+    (
+        any::<Protocol>(),
+        ports,
+        "[a-z][a-z0-9-]{0,30}",
+        any::<Option<Scheduler>>(),
+        any::<bool>(),
+        any::<Option<bool>>(),
+        1u32..=300,
+    )
         .prop_map(|(protocol, ports, name, scheduler, mtls, http2, idle)| {
             let mut s = ListenerSpec::new(name, protocol, ports);
             s.scheduler = scheduler;
-            s.timeouts = Some(Timeouts { idle_secs: Some(idle), request_secs: None });
+            s.timeouts = Some(Timeouts {
+                idle_secs: Some(idle),
+                request_secs: None,
+            });
             if protocol.terminates_tls() {
                 s.tls = Some(Tls {
                     certificates: vec!["rsa".into(), "ecc".into()],
@@ -31,11 +42,20 @@ fn plausible_spec() -> impl Strategy<Value = ListenerSpec> {
                     http2: if protocol == Protocol::Https { http2 } else { None },
                     http3: None,
                     sni: None,
-                    client_auth: mtls.then(|| ClientAuth { verify: ClientVerify::Required, ca_certificates: vec!["ca".into()] }),
+                    client_auth: mtls.then(|| ClientAuth {
+                        verify: ClientVerify::Required,
+                        ca_certificates: vec!["ca".into()],
+                    }),
                 });
             }
             if protocol.is_layer7() {
-                s.client_ip = Some(ClientIp { mode: ClientIpMode::Headers, headers: Some(ForwardedHeaders { x_forwarded_for: Some(true), ..Default::default() }) });
+                s.client_ip = Some(ClientIp {
+                    mode: ClientIpMode::Headers,
+                    headers: Some(ForwardedHeaders {
+                        x_forwarded_for: Some(true),
+                        ..Default::default()
+                    }),
+                });
             }
             s
         })

@@ -251,7 +251,13 @@ pub enum Ports {
     Single(u32),
     /// Several ports and/or ranges. Tried before `Range`: serde would also
     /// read a two-element list as a `{from, to}` struct.
-    List(#[cfg_attr(test, proptest(strategy = "proptest::collection::vec(proptest::prelude::any::<PortEntry>(), 0..4)"))] Vec<PortEntry>),
+    List(
+        #[cfg_attr(
+            test,
+            proptest(strategy = "proptest::collection::vec(proptest::prelude::any::<PortEntry>(), 0..4)")
+        )]
+        Vec<PortEntry>,
+    ),
     /// One inclusive range.
     Range(PortRange),
 }

@@ -162,8 +162,17 @@ fn cross_field(spec: &ListenerSpec, out: &mut Vec<Violation>) {
     if spec.name.trim().is_empty() {
         push("name", "name_blank", "must contain a visible character".into());
     }
-    if spec.name.chars().any(char::is_control) || spec.description.as_deref().is_some_and(|d| d.chars().any(char::is_control)) {
-        let field = if spec.name.chars().any(char::is_control) { "name" } else { "description" };
+    if spec.name.chars().any(char::is_control)
+        || spec
+            .description
+            .as_deref()
+            .is_some_and(|d| d.chars().any(char::is_control))
+    {
+        let field = if spec.name.chars().any(char::is_control) {
+            "name"
+        } else {
+            "description"
+        };
         push(field, "control_character", "must not contain control characters".into());
     }
 
@@ -176,12 +185,20 @@ fn cross_field(spec: &ListenerSpec, out: &mut Vec<Violation>) {
         let path = spec.ports.entry_path(i);
         for (bound, value) in [("from", r.from), ("to", r.to)] {
             if !(1..=65535).contains(&value) {
-                let at = if r.from == r.to { path.clone() } else { format!("{path}.{bound}") };
+                let at = if r.from == r.to {
+                    path.clone()
+                } else {
+                    format!("{path}.{bound}")
+                };
                 push(&at, "port_range", format!("port {value} is outside 1 to 65535"));
             }
         }
         if r.from > r.to {
-            push(&path, "range_order", format!("range start {} is above its end {}", r.from, r.to));
+            push(
+                &path,
+                "range_order",
+                format!("range start {} is above its end {}", r.from, r.to),
+            );
         }
         for (j, other) in ranges.iter().enumerate().skip(i + 1) {
             if r.overlaps(other) && r.from <= r.to && other.from <= other.to {
@@ -216,9 +233,17 @@ fn cross_field(spec: &ListenerSpec, out: &mut Vec<Violation>) {
             }
             check_aliases(&tls.certificates, "tls.certificates", &mut push);
             if p != Protocol::Https {
-                for (field, set) in [("tls.http2", tls.http2.is_some()), ("tls.http3", tls.http3.is_some()), ("tls.sni", tls.sni.is_some())] {
+                for (field, set) in [
+                    ("tls.http2", tls.http2.is_some()),
+                    ("tls.http3", tls.http3.is_some()),
+                    ("tls.sni", tls.sni.is_some()),
+                ] {
                     if set {
-                        push(field, "https_only", format!("only HTTPS listeners have this setting, not {p}"));
+                        push(
+                            field,
+                            "https_only",
+                            format!("only HTTPS listeners have this setting, not {p}"),
+                        );
                     }
                 }
             }
@@ -259,19 +284,35 @@ fn cross_field(spec: &ListenerSpec, out: &mut Vec<Violation>) {
             }
         }
         match hc.kind {
-            Some(HealthCheckKind::Tcp | HealthCheckKind::Http) if p.transport() == crate::spec::Transport::Udp && p != Protocol::Quic => {
-                push("health_check.kind", "udp_check_kind", "UDP listeners check with `ping` or `custom` probes".into())
+            Some(HealthCheckKind::Tcp | HealthCheckKind::Http)
+                if p.transport() == crate::spec::Transport::Udp && p != Protocol::Quic =>
+            {
+                push(
+                    "health_check.kind",
+                    "udp_check_kind",
+                    "UDP listeners check with `ping` or `custom` probes".into(),
+                )
             }
-            Some(HealthCheckKind::Ping) if p.transport() == crate::spec::Transport::Tcp => {
-                push("health_check.kind", "ping_udp_only", format!("`ping` probes are for UDP listeners, not {p}"))
-            }
+            Some(HealthCheckKind::Ping) if p.transport() == crate::spec::Transport::Tcp => push(
+                "health_check.kind",
+                "ping_udp_only",
+                format!("`ping` probes are for UDP listeners, not {p}"),
+            ),
             _ => {}
         }
         if hc.http.is_some() && hc.kind != Some(HealthCheckKind::Http) {
-            push("health_check.http", "section_needs_kind", "HTTP probe details need `kind = \"http\"`".into());
+            push(
+                "health_check.http",
+                "section_needs_kind",
+                "HTTP probe details need `kind = \"http\"`".into(),
+            );
         }
         if hc.custom.is_some() && hc.kind != Some(HealthCheckKind::Custom) {
-            push("health_check.custom", "section_needs_kind", "payload probe details need `kind = \"custom\"`".into());
+            push(
+                "health_check.custom",
+                "section_needs_kind",
+                "payload probe details need `kind = \"custom\"`".into(),
+            );
         }
         if let Some(http) = &hc.http {
             if let Some(path) = &http.path {
@@ -294,7 +335,11 @@ fn cross_field(spec: &ListenerSpec, out: &mut Vec<Violation>) {
     // Timeouts.
     if let Some(t) = &spec.timeouts {
         if t.request_secs.is_some() && !p.is_layer7() {
-            push("timeouts.request_secs", "layer7_only", format!("a request timeout applies to layer-7 listeners, not {p}"));
+            push(
+                "timeouts.request_secs",
+                "layer7_only",
+                format!("a request timeout applies to layer-7 listeners, not {p}"),
+            );
         }
     }
 
@@ -314,7 +359,11 @@ fn cross_field(spec: &ListenerSpec, out: &mut Vec<Violation>) {
             _ => {}
         }
         if ci.headers.is_some() && ci.mode != ClientIpMode::Headers {
-            push("client_ip.headers", "section_needs_mode", "header settings need `mode = \"headers\"`".into());
+            push(
+                "client_ip.headers",
+                "section_needs_mode",
+                "header settings need `mode = \"headers\"`".into(),
+            );
         }
     }
 }
@@ -323,9 +372,17 @@ fn check_aliases(list: &[String], path: &str, push: &mut impl FnMut(&str, &str, 
     let mut seen = BTreeSet::new();
     for (i, alias) in list.iter().enumerate() {
         if alias.trim().is_empty() {
-            push(&format!("{path}[{i}]"), "alias_blank", "an alias must not be blank".into());
+            push(
+                &format!("{path}[{i}]"),
+                "alias_blank",
+                "an alias must not be blank".into(),
+            );
         } else if !seen.insert(alias) {
-            push(&format!("{path}[{i}]"), "alias_repeated", format!("`{alias}` is listed twice"));
+            push(
+                &format!("{path}[{i}]"),
+                "alias_repeated",
+                format!("`{alias}` is listed twice"),
+            );
         }
     }
 }

@@ -110,7 +110,11 @@ fn ports_must_be_1_to_65535() {
     assert_violation(&s, "ports", "port_range");
     let s = ListenerSpec::new("x", Protocol::Tcp, Ports::Single(70000));
     assert_violation(&s, "ports", "port_range");
-    let s = ListenerSpec::new("x", Protocol::Tcp, Ports::List(vec![PortEntry::Port(80), PortEntry::Port(65536)]));
+    let s = ListenerSpec::new(
+        "x",
+        Protocol::Tcp,
+        Ports::List(vec![PortEntry::Port(80), PortEntry::Port(65536)]),
+    );
     assert_violation(&s, "ports[1]", "port_range");
     let s = ListenerSpec::new("x", Protocol::Tcp, Ports::Range(PortRange { from: 1, to: 65535 }));
     assert_valid(&s);
@@ -129,10 +133,17 @@ fn ports_may_not_repeat_within_a_listener() {
     let s = ListenerSpec::new(
         "x",
         Protocol::Tcp,
-        Ports::List(vec![PortEntry::Range(PortRange { from: 80, to: 90 }), PortEntry::Port(85)]),
+        Ports::List(vec![
+            PortEntry::Range(PortRange { from: 80, to: 90 }),
+            PortEntry::Port(85),
+        ]),
     );
     assert_violation(&s, "ports[1]", "port_repeated");
-    let s = ListenerSpec::new("x", Protocol::Tcp, Ports::List(vec![PortEntry::Port(80), PortEntry::Port(81)]));
+    let s = ListenerSpec::new(
+        "x",
+        Protocol::Tcp,
+        Ports::List(vec![PortEntry::Port(80), PortEntry::Port(81)]),
+    );
     assert_valid(&s);
 }
 
@@ -324,8 +335,16 @@ fn document_paths_are_prefixed_and_ports_conflict_across_listeners() {
     other.name = "web2".into();
     other.ports = Ports::Range(PortRange { from: 440, to: 450 });
     let v = validate_listeners(&[tcp(), udp(), bad, other]);
-    assert!(v.iter().any(|v| v.path == "listeners[2].tls.client_auth.ca_certificates"), "{v:?}");
-    assert!(v.iter().any(|v| v.path == "listeners[3].ports" && v.rule == "port_conflict"), "{v:?}");
+    assert!(
+        v.iter()
+            .any(|v| v.path == "listeners[2].tls.client_auth.ca_certificates"),
+        "{v:?}"
+    );
+    assert!(
+        v.iter()
+            .any(|v| v.path == "listeners[3].ports" && v.rule == "port_conflict"),
+        "{v:?}"
+    );
     // The same port on UDP and TCP is fine: separate port spaces.
     let mut a = tcp();
     a.ports = Ports::Single(53);
@@ -337,5 +356,9 @@ fn duplicate_listener_names_are_refused() {
     let mut b = tcp();
     b.ports = Ports::Single(5433);
     let v = validate_listeners(&[tcp(), b]);
-    assert!(v.iter().any(|v| v.path == "listeners[1].name" && v.rule == "duplicate_name"), "{v:?}");
+    assert!(
+        v.iter()
+            .any(|v| v.path == "listeners[1].name" && v.rule == "duplicate_name"),
+        "{v:?}"
+    );
 }

@@ -1,0 +1,503 @@
+//! Plans and their execution: the cloud is the state.
+//!
+//! A plan compares the listeners a file declares with the listeners that
+//! exist on the instance, matched by transport and port (the one identity
+//! every vendor enforces: two listeners cannot share a port). There is no
+//! state file to drift: running `apply` again after a crash re-reads the
+//! cloud and plans only what is still missing, which is what makes an
+//! interrupted apply converge.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use listener_core::{
+    plan_change, Capabilities, Error, FieldChange, Listener, ListenerSpec, PortRange, Ports, Provider, Transport,
+};
+
+/// What apply will do for one listener.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum Action {
+    /// Nothing on the cloud matches: create it.
+    Create {
+        /// Index of the listener in the file.
+        index: usize,
+        /// The spec to create (one vendor listener's worth).
+        spec: ListenerSpec,
+    },
+    /// Fields the vendor can change in place differ.
+    Update {
+        /// Index of the listener in the file.
+        index: usize,
+        /// The listener as it is.
+        current: Listener,
+        /// The spec it should match.
+        desired: ListenerSpec,
+        /// The differing fields.
+        changes: Vec<FieldChange>,
+    },
+    /// A field the vendor cannot change differs: delete and create.
+    Replace {
+        /// Index of the listener in the file.
+        index: usize,
+        /// The listener as it is.
+        current: Listener,
+        /// The spec it should match.
+        desired: ListenerSpec,
+        /// The immutable fields that differ.
+        fields: Vec<String>,
+        /// Every differing field.
+        changes: Vec<FieldChange>,
+    },
+    /// The cloud matches the file.
+    Unchanged {
+        /// Index of the listener in the file.
+        index: usize,
+        /// The listener.
+        current: Listener,
+    },
+    /// On the cloud but not in the file, and pruning was asked for.
+    Delete {
+        /// The listener to delete.
+        current: Listener,
+    },
+    /// On the cloud but not in the file; kept because pruning is off.
+    Unmanaged {
+        /// The listener left alone.
+        current: Listener,
+    },
+}
+
+impl Action {
+    /// Whether carrying out the action changes the cloud.
+    pub fn is_change(&self) -> bool {
+        matches!(
+            self,
+            Action::Create { .. } | Action::Update { .. } | Action::Replace { .. } | Action::Delete { .. }
+        )
+    }
+
+    /// A one-word name (`create`, `update`, ...).
+    pub fn verb(&self) -> &'static str {
+        match self {
+            Action::Create { .. } => "create",
+            Action::Update { .. } => "update",
+            Action::Replace { .. } => "replace",
+            Action::Unchanged { .. } => "unchanged",
+            Action::Delete { .. } => "delete",
+            Action::Unmanaged { .. } => "unmanaged",
+        }
+    }
+
+    /// The spec (desired or current) the action is about.
+    pub fn spec(&self) -> &ListenerSpec {
+        match self {
+            Action::Create { spec, .. } => spec,
+            Action::Update { desired, .. } | Action::Replace { desired, .. } => desired,
+            Action::Unchanged { current, .. } | Action::Delete { current } | Action::Unmanaged { current } => {
+                &current.spec
+            }
+        }
+    }
+}
+
+/// Counts of a plan's actions.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    /// Listeners to create.
+    pub create: usize,
+    /// Listeners to update in place.
+    pub update: usize,
+    /// Listeners to replace.
+    pub replace: usize,
+    /// Listeners to delete.
+    pub delete: usize,
+    /// Listeners that already match.
+    pub unchanged: usize,
+    /// Listeners on the cloud that the file does not manage.
+    pub unmanaged: usize,
+}
+
+/// Everything apply would do on one instance.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Plan {
+    /// The actions, deletes first, then replacements, updates and creates.
+    pub actions: Vec<Action>,
+}
+
+/// The vendor listeners a spec becomes: one per port (or per range) on
+/// vendors whose listeners hold one port, the spec itself otherwise.
+pub fn expand(caps: &Capabilities, spec: &ListenerSpec) -> Vec<ListenerSpec> {
+    if caps.multi_port_listener {
+        return vec![spec.clone()];
+    }
+    spec.ports
+        .ranges()
+        .into_iter()
+        .map(|r| {
+            let mut s = spec.clone();
+            s.ports = if r.from == r.to {
+                Ports::Single(r.from)
+            } else {
+                Ports::Range(r)
+            };
+            s
+        })
+        .collect()
+}
+
+type Key = (Transport, Vec<PortRange>);
+
+fn key(spec: &ListenerSpec) -> Key {
+    let mut ranges = spec.ports.ranges();
+    ranges.sort();
+    (spec.protocol.transport(), ranges)
+}
+
+fn overlaps(a: &Key, b: &Key) -> bool {
+    a.0 == b.0 && a.1.iter().any(|x| b.1.iter().any(|y| x.overlaps(y)))
+}
+
+impl Plan {
+    /// Compare the file's listeners with the cloud's.
+    pub fn build(caps: &Capabilities, desired: &[ListenerSpec], existing: &[Listener], prune: bool) -> Plan {
+        let mut used: BTreeSet<usize> = BTreeSet::new();
+        let mut replace_or_update = Vec::new();
+        let mut creates = Vec::new();
+        let mut unchanged = Vec::new();
+
+        let wanted: Vec<(usize, ListenerSpec)> = desired
+            .iter()
+            .enumerate()
+            .flat_map(|(i, s)| expand(caps, s).into_iter().map(move |e| (i, e)))
+            .collect();
+
+        for (index, spec) in wanted {
+            let k = key(&spec);
+            let exact = existing
+                .iter()
+                .enumerate()
+                .find(|(j, l)| !used.contains(j) && key(&l.spec) == k);
+            // A listener on overlapping ports blocks the create: it must be
+            // changed (if the vendor can move ports) or replaced.
+            let found = exact.or_else(|| {
+                existing
+                    .iter()
+                    .enumerate()
+                    .find(|(j, l)| !used.contains(j) && overlaps(&key(&l.spec), &k))
+            });
+            match found {
+                None => creates.push(Action::Create { index, spec }),
+                Some((j, current)) => {
+                    used.insert(j);
+                    let change = plan_change(caps, &current.spec, &spec);
+                    if change.is_empty() {
+                        unchanged.push(Action::Unchanged {
+                            index,
+                            current: current.clone(),
+                        });
+                    } else if change.needs_replace() {
+                        replace_or_update.push(Action::Replace {
+                            index,
+                            current: current.clone(),
+                            desired: spec,
+                            fields: change.immutable,
+                            changes: change.changes,
+                        });
+                    } else {
+                        replace_or_update.push(Action::Update {
+                            index,
+                            current: current.clone(),
+                            desired: spec,
+                            changes: change.changes,
+                        });
+                    }
+                }
+            }
+        }
+
+        let mut actions: Vec<Action> = existing
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| !used.contains(j))
+            .map(|(_, l)| {
+                if prune {
+                    Action::Delete { current: l.clone() }
+                } else {
+                    Action::Unmanaged { current: l.clone() }
+                }
+            })
+            .collect();
+        actions.extend(replace_or_update);
+        actions.extend(creates);
+        actions.extend(unchanged);
+        Plan { actions }
+    }
+
+    /// Whether apply would change anything.
+    pub fn has_changes(&self) -> bool {
+        self.actions.iter().any(Action::is_change)
+    }
+
+    /// Counts per kind of action.
+    pub fn summary(&self) -> Summary {
+        let mut s = Summary::default();
+        for a in &self.actions {
+            match a {
+                Action::Create { .. } => s.create += 1,
+                Action::Update { .. } => s.update += 1,
+                Action::Replace { .. } => s.replace += 1,
+                Action::Delete { .. } => s.delete += 1,
+                Action::Unchanged { .. } => s.unchanged += 1,
+                Action::Unmanaged { .. } => s.unmanaged += 1,
+            }
+        }
+        s
+    }
+
+    /// The replacements, which apply refuses unless allowed.
+    pub fn replacements(&self) -> impl Iterator<Item = &Action> {
+        self.actions.iter().filter(|a| matches!(a, Action::Replace { .. }))
+    }
+}
+
+/// Read the instance and plan against it.
+pub async fn plan(provider: &dyn Provider, desired: &[ListenerSpec], prune: bool) -> Result<Plan, Error> {
+    let existing = provider.list().await?;
+    Ok(Plan::build(provider.capabilities(), desired, &existing, prune))
+}
+
+/// How apply runs.
+#[derive(Debug, Clone)]
+pub struct ApplyOptions {
+    /// Carry out replacements (delete then create). Off by default:
+    /// a replacement drops traffic on that port for a while.
+    pub allow_replace: bool,
+}
+
+/// Progress of an apply, for a display or a log.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    /// An action started.
+    Started {
+        /// `create`, `update`, `replace`, `delete`.
+        verb: &'static str,
+        /// The listener name.
+        name: String,
+        /// The ports, as text.
+        ports: String,
+    },
+    /// An action finished.
+    Finished {
+        /// `create`, `update`, `replace`, `delete`.
+        verb: &'static str,
+        /// The listener name.
+        name: String,
+        /// IDs of the listeners now in place (empty for a delete).
+        ids: Vec<String>,
+    },
+    /// An action failed; apply goes on with independent actions.
+    Failed {
+        /// `create`, `update`, `replace`, `delete`.
+        verb: &'static str,
+        /// The listener name.
+        name: String,
+        /// The error kind (see `Error::kind`).
+        kind: &'static str,
+        /// The error, displayed.
+        message: String,
+    },
+}
+
+/// What an apply did.
+#[derive(Debug, Default, Serialize)]
+pub struct ApplyReport {
+    /// Listeners in place after the apply, per file index, with their IDs.
+    pub listeners: Vec<(usize, Listener)>,
+    /// Actions carried out successfully.
+    pub done: usize,
+    /// Actions that failed, with the error.
+    #[serde(skip)]
+    pub failed: Vec<(String, Error)>,
+}
+
+/// Carry out a plan. Refuses before any change when the plan replaces and
+/// `allow_replace` is off. Failures of single actions are collected and do
+/// not stop independent actions; re-running apply retries what is left.
+pub async fn apply(
+    provider: Arc<dyn Provider>,
+    plan: &Plan,
+    options: &ApplyOptions,
+    on_event: &(dyn Fn(Event) + Send + Sync),
+) -> Result<ApplyReport, Error> {
+    if !options.allow_replace {
+        if let Some(Action::Replace { current, fields, .. }) = plan.replacements().next() {
+            return Err(Error::ImmutableField {
+                vendor: provider.capabilities().api,
+                field: fields.join(", "),
+                listener_id: current.id.0.clone(),
+            });
+        }
+    }
+    let mut report = ApplyReport::default();
+    for action in &plan.actions {
+        let spec = action.spec();
+        let verb = action.verb();
+        if !action.is_change() {
+            if let Action::Unchanged { index, current } = action {
+                report.listeners.push((*index, current.clone()));
+            }
+            continue;
+        }
+        on_event(Event::Started {
+            verb,
+            name: spec.name.clone(),
+            ports: spec.ports.to_string(),
+        });
+        let result: Result<(Option<usize>, Vec<Listener>), Error> = match action {
+            Action::Create { index, spec } => provider.create(spec).await.map(|l| (Some(*index), l)),
+            Action::Update {
+                index,
+                current,
+                desired,
+                ..
+            } => provider.update(current, desired).await.map(|l| (Some(*index), vec![l])),
+            Action::Replace {
+                index,
+                current,
+                desired,
+                ..
+            } => match provider.delete(&current.id).await {
+                Ok(()) => provider.create(desired).await.map(|l| (Some(*index), l)),
+                Err(e) => Err(e),
+            },
+            Action::Delete { current } => provider.delete(&current.id).await.map(|()| (None, vec![])),
+            Action::Unchanged { .. } | Action::Unmanaged { .. } => Ok((None, vec![])),
+        };
+        match result {
+            Ok((index, listeners)) => {
+                report.done += 1;
+                on_event(Event::Finished {
+                    verb,
+                    name: spec.name.clone(),
+                    ids: listeners.iter().map(|l| l.id.0.clone()).collect(),
+                });
+                if let Some(i) = index {
+                    report.listeners.extend(listeners.into_iter().map(|l| (i, l)));
+                }
+            }
+            Err(e) => {
+                on_event(Event::Failed {
+                    verb,
+                    name: spec.name.clone(),
+                    kind: e.kind(),
+                    message: e.to_string(),
+                });
+                report.failed.push((spec.name.clone(), e));
+            }
+        }
+    }
+    report.listeners.sort_by_key(|(i, _)| *i);
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use listener_core::{ListenerId, ListenerStatus, PortEntry, Protocol};
+
+    fn caps(multi: bool) -> Capabilities {
+        // Only the fields the planner reads matter here.
+        let mut c = test_caps();
+        c.multi_port_listener = multi;
+        c
+    }
+
+    fn test_caps() -> Capabilities {
+        Capabilities {
+            api: "test",
+            product: "test",
+            protocols: &Protocol::ALL,
+            multi_port_listener: false,
+            batch_create: false,
+            port_ranges: true,
+            port_limits: (1, 65535),
+            mutual_tls: true,
+            multiple_client_cas: true,
+            multiple_server_certificates: true,
+            http2: true,
+            http3: true,
+            sni: true,
+            session_persistence: true,
+            listener_health_check: true,
+            idempotency_token: false,
+            requires_default_target: false,
+            immutable_fields: &["protocol", "ports"],
+            write_only_fields: &[],
+            max_listeners_per_instance: 50,
+            rate_limit_per_second: 20.0,
+        }
+    }
+
+    fn listener(id: &str, spec: ListenerSpec) -> Listener {
+        Listener {
+            id: ListenerId(id.into()),
+            instance: "i-1".into(),
+            status: ListenerStatus::Running,
+            spec,
+        }
+    }
+
+    #[test]
+    fn one_listener_per_port_vendors_expand_port_lists() {
+        let spec = ListenerSpec::new(
+            "t",
+            Protocol::Tcp,
+            Ports::List(vec![
+                PortEntry::Port(80),
+                PortEntry::Range(PortRange { from: 90, to: 99 }),
+            ]),
+        );
+        let out = expand(&caps(false), &spec);
+        assert_eq!(out.len(), 2);
+        assert_eq!(out[0].ports, Ports::Single(80));
+        assert_eq!(out[1].ports, Ports::Range(PortRange { from: 90, to: 99 }));
+        assert_eq!(expand(&caps(true), &spec).len(), 1);
+    }
+
+    #[test]
+    fn plan_matches_by_port_and_classifies() {
+        let c = caps(false);
+        let a = ListenerSpec::new("a", Protocol::Tcp, Ports::Single(80));
+        let mut b = ListenerSpec::new("b", Protocol::Tcp, Ports::Single(81));
+        let existing = vec![
+            listener("l-a", a.clone()),
+            listener("l-b", b.clone()),
+            listener("l-x", ListenerSpec::new("x", Protocol::Udp, Ports::Single(53))),
+        ];
+        b.name = "b2".into();
+        let c_spec = ListenerSpec::new("c", Protocol::Http, Ports::Single(8080));
+        let plan = Plan::build(&c, &[a, b, c_spec], &existing, false);
+        let verbs: Vec<_> = plan.actions.iter().map(Action::verb).collect();
+        assert_eq!(verbs, vec!["unmanaged", "update", "create", "unchanged"]);
+        assert!(plan.has_changes());
+        let pruned = Plan::build(&c, &[], &existing, true);
+        assert_eq!(pruned.summary().delete, 3);
+    }
+
+    #[test]
+    fn immutable_change_plans_a_replacement() {
+        let c = caps(false);
+        let current = ListenerSpec::new("a", Protocol::Http, Ports::Single(80));
+        let mut desired = current.clone();
+        desired.protocol = Protocol::Tcp;
+        let plan = Plan::build(&c, &[desired], &[listener("l-a", current)], false);
+        match &plan.actions[0] {
+            Action::Replace { fields, .. } => assert_eq!(fields, &vec!["protocol".to_string()]),
+            other => panic!("expected replace, got {other:?}"),
+        }
+    }
+}
