@@ -433,6 +433,7 @@ mod tests {
             sni: true,
             session_persistence: true,
             listener_health_check: true,
+            serial_writes: true,
             idempotency_token: false,
             requires_default_target: false,
             immutable_fields: &["protocol", "ports"],

@@ -43,6 +43,10 @@ pub struct Capabilities {
     pub session_persistence: bool,
     /// Whether listener health checks exist (else they live elsewhere).
     pub listener_health_check: bool,
+    /// Whether the vendor accepts only one write (create, update, delete)
+    /// at a time per instance, answering "busy" otherwise. Apply then
+    /// serialises writes per instance and overlaps work across instances.
+    pub serial_writes: bool,
     /// Whether a create carries an idempotency token.
     pub idempotency_token: bool,
     /// Whether a default forwarding target is required on create.
@@ -95,6 +99,7 @@ impl Capabilities {
         row("SNI", &|c| yes(c.sni).into());
         row("session persistence", &|c| yes(c.session_persistence).into());
         row("health check on the listener", &|c| yes(c.listener_health_check).into());
+        row("one write at a time per instance", &|c| yes(c.serial_writes).into());
         row("idempotency token", &|c| yes(c.idempotency_token).into());
         row("default target required", &|c| yes(c.requires_default_target).into());
         row("immutable after creation", &|c| {

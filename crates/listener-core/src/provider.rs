@@ -141,6 +141,18 @@ pub trait Provider: Send + Sync + fmt::Debug {
     /// retry: a create whose answer was lost adopts what it made.
     async fn create(&self, spec: &ListenerSpec) -> Result<Vec<Listener>>;
 
+    /// Create several specs, in as few calls as the API allows. The default
+    /// creates them one by one; adapters whose create call takes several
+    /// ports with a name each (CLB) merge specs that differ only in name and
+    /// port. Returns every listener made, in no particular order.
+    async fn create_batch(&self, specs: &[ListenerSpec]) -> Result<Vec<Listener>> {
+        let mut out = Vec::new();
+        for spec in specs {
+            out.extend(self.create(spec).await?);
+        }
+        Ok(out)
+    }
+
     /// Read one listener.
     async fn get(&self, id: &ListenerId) -> Result<Listener>;
 
