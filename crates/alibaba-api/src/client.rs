@@ -1,0 +1,978 @@
+//! The RPC client: one signed `POST /` per attempt, with retries, a
+//! per-action rate limit and tracing around it.
+//!
+//! Requests look exactly like the official SDKs' (parameters flattened into
+//! the query, empty body, `x-acs-*` headers, ACS3 signature), so the real
+//! services and the emulator see the same bytes. What the SDKs leave to the
+//! caller is made explicit here: a `ClientToken` is supplied by the caller
+//! once per logical operation and repeated on every attempt, while the date
+//! and nonce are fresh on every attempt; a lost answer is retried only when
+//! that is safe.
+
+use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use governor::clock::Clock;
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use listener_core::{Error, ProfileConfig};
+use rand::Rng;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use reqwest::Url;
+use serde_json::Value;
+use tracing::Instrument;
+
+use crate::credentials::{self, Credentials, Env};
+use crate::errors::{map_error, ErrorAnswer};
+use crate::params::flatten;
+use crate::retry::RetryPolicy;
+use crate::sign::{payload_hash, sign, SignInput};
+use crate::token::{ClientToken, RandomTokens, TokenSource};
+
+/// Calls per second per action when the profile sets none. ALB allows about
+/// 200 writes a minute per API and region (3.3/s); staying under it keeps
+/// the account's other users (consoles, Terraform) unthrottled.
+pub const DEFAULT_RATE_LIMIT_PER_SECOND: f64 = 3.0;
+
+/// How long one attempt may take, connection and answer included.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The only region GA's API is served from.
+pub const GA_REGION: &str = "cn-hangzhou";
+
+/// Answers larger than this are refused rather than buffered: listener
+/// answers are a few kilobytes, so anything huge is not the API talking.
+const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
+
+/// Everything a client needs; [`ClientConfig::new`] fills the defaults.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// The adapter's API name for errors and logs: `alibaba-alb` or `alibaba-ga`.
+    pub vendor: &'static str,
+    /// The product code: `alb` or `ga`; picks the default endpoint.
+    pub product: &'static str,
+    /// The API version sent as `x-acs-version`: `2020-06-16` (ALB) or
+    /// `2019-11-20` (GA).
+    pub version: &'static str,
+    /// Endpoint URL override (an emulator, a VPC endpoint); `None` uses the
+    /// public endpoint of the product and region.
+    pub endpoint: Option<String>,
+    /// Accept an `http://` endpoint: emulators only, since signed requests
+    /// would otherwise cross the network in clear text.
+    pub allow_insecure_http: bool,
+    /// The region; the ALB endpoint is per region, GA's is fixed.
+    pub region: String,
+    /// The keys to sign with.
+    pub credentials: Credentials,
+    /// Client-side limit, calls per second per action.
+    pub rate_limit_per_second: f64,
+    /// Retry bounds.
+    pub retry: RetryPolicy,
+    /// Limit for one attempt.
+    pub request_timeout: Duration,
+    /// Where [`AlibabaClient::new_client_token`] takes tokens from.
+    pub token_source: Arc<dyn TokenSource>,
+}
+
+impl ClientConfig {
+    /// A configuration with default endpoint, rate limit, retries, timeout
+    /// and random tokens.
+    pub fn new(
+        vendor: &'static str,
+        product: &'static str,
+        version: &'static str,
+        region: impl Into<String>,
+        credentials: Credentials,
+    ) -> Self {
+        ClientConfig {
+            vendor,
+            product,
+            version,
+            endpoint: None,
+            allow_insecure_http: false,
+            region: region.into(),
+            credentials,
+            rate_limit_per_second: DEFAULT_RATE_LIMIT_PER_SECOND,
+            retry: RetryPolicy::default(),
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            token_source: Arc::new(RandomTokens),
+        }
+    }
+}
+
+/// How a call may be repeated and what it should carry.
+#[derive(Debug, Clone, Default)]
+pub struct CallOptions {
+    /// The call changes nothing (reads), so repeating it after a lost answer
+    /// is harmless.
+    pub idempotent: bool,
+    /// Sent as `ClientToken` on every attempt; makes a repeated write return
+    /// the first result instead of acting twice, so lost answers are retried.
+    pub client_token: Option<ClientToken>,
+    /// Send `DryRun=true` (ALB): the vendor checks the request without
+    /// acting, and its `DryRunOperation` answer counts as success.
+    pub dry_run: bool,
+}
+
+impl CallOptions {
+    /// A read: idempotent, no token.
+    pub fn read() -> Self {
+        CallOptions {
+            idempotent: true,
+            ..CallOptions::default()
+        }
+    }
+
+    /// A write protected by `token`.
+    pub fn write(token: ClientToken) -> Self {
+        CallOptions {
+            client_token: Some(token),
+            ..CallOptions::default()
+        }
+    }
+}
+
+/// A successful answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiResponse {
+    /// The vendor's request id, for support tickets and log correlation.
+    pub request_id: String,
+    /// The answer's JSON object as sent (flat: the action's fields plus
+    /// `RequestId`; for a dry run, the `DryRunOperation` answer).
+    pub body: Value,
+}
+
+/// Counters since the client was built, shared by its clones: what a soak
+/// test or a metrics endpoint reads to see retries happening.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ClientStats {
+    /// Logical calls started.
+    pub calls: u64,
+    /// HTTP attempts made (calls plus retries).
+    pub attempts: u64,
+    /// Attempts that were repeats of a failed one.
+    pub retries: u64,
+    /// Attempts answered with throttling.
+    pub throttled: u64,
+    /// Calls that ended in an error.
+    pub failures: u64,
+}
+
+#[derive(Default)]
+struct Counters {
+    calls: AtomicU64,
+    attempts: AtomicU64,
+    retries: AtomicU64,
+    throttled: AtomicU64,
+    failures: AtomicU64,
+}
+
+struct Inner {
+    vendor: &'static str,
+    product: &'static str,
+    version: &'static str,
+    region: String,
+    /// `scheme://authority/`, the URL every request goes to.
+    base_url: String,
+    /// The `host` header exactly as sent and signed (with `:port` when not
+    /// the scheme's default).
+    host: String,
+    credentials: Credentials,
+    retry: RetryPolicy,
+    token_source: Arc<dyn TokenSource>,
+    http: reqwest::Client,
+    limiter: DefaultKeyedRateLimiter<String>,
+    counters: Counters,
+}
+
+/// A client for one Alibaba RPC product in one region.
+///
+/// Cheap to clone: clones share the connection pool, the rate limiter and
+/// the counters, so an adapter can hand copies to concurrent tasks without
+/// multiplying its request rate.
+#[derive(Clone)]
+pub struct AlibabaClient {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for AlibabaClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AlibabaClient")
+            .field("vendor", &self.inner.vendor)
+            .field("version", &self.inner.version)
+            .field("region", &self.inner.region)
+            .field("endpoint", &self.inner.base_url)
+            .field("credentials", &self.inner.credentials)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The public endpoint of a product: GA has a single one, ALB (and any
+/// other regional product) one per region.
+pub fn default_endpoint(product: &str, region: &str) -> String {
+    if product == "ga" {
+        format!("https://ga.{GA_REGION}.aliyuncs.com")
+    } else {
+        format!("https://{product}.{region}.aliyuncs.com")
+    }
+}
+
+/// Check an endpoint URL and derive the base URL and `host` header.
+///
+/// RPC requests always go to `/`, so a path, query or credentials in the
+/// URL would be silently dropped or mis-signed: they are refused instead.
+fn parse_endpoint(raw: &str, allow_insecure_http: bool) -> Result<(String, String), Error> {
+    let field = "endpoint";
+    let url = Url::parse(raw).map_err(|e| Error::Config {
+        field: field.to_string(),
+        message: format!("`{raw}` is not a URL: {e}"),
+    })?;
+    match url.scheme() {
+        "https" => {}
+        "http" if allow_insecure_http => {}
+        "http" => {
+            return Err(Error::Config {
+                field: field.to_string(),
+                message: format!(
+                    "`{raw}` is plain http; signed requests need https (set allow_insecure_http for an emulator)"
+                ),
+            })
+        }
+        other => {
+            return Err(Error::Config {
+                field: field.to_string(),
+                message: format!("scheme `{other}` is not supported; use https"),
+            })
+        }
+    }
+    let Some(host) = url.host_str() else {
+        return Err(Error::Config {
+            field: field.to_string(),
+            message: format!("`{raw}` names no host"),
+        });
+    };
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(Error::Config {
+            field: field.to_string(),
+            message: "the endpoint must not carry user credentials".to_string(),
+        });
+    }
+    if !(url.path().is_empty() || url.path() == "/") || url.query().is_some() || url.fragment().is_some() {
+        return Err(Error::Config {
+            field: field.to_string(),
+            message: format!("`{raw}` has a path, query or fragment; RPC calls always go to `/`"),
+        });
+    }
+    // `Url::port` is `None` when the port is the scheme's default, which is
+    // exactly when HTTP clients leave it out of the Host header.
+    let authority = match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_string(),
+    };
+    Ok((format!("{}://{authority}/", url.scheme()), authority))
+}
+
+fn rate_limiter(per_second: f64) -> Result<DefaultKeyedRateLimiter<String>, Error> {
+    let invalid = || Error::Config {
+        field: "rate_limit_per_second".to_string(),
+        message: format!("must be a positive number of calls per second, got {per_second}"),
+    };
+    if !(per_second.is_finite() && per_second > 0.0) {
+        return Err(invalid());
+    }
+    let period = Duration::from_secs_f64(1.0 / per_second);
+    // A burst of one second's worth (at least one call) lets a short run of
+    // reads go out together without exceeding the average rate.
+    let burst = NonZeroU32::new(per_second.floor().clamp(1.0, f64::from(u32::MAX)) as u32).ok_or_else(invalid)?;
+    let quota = Quota::with_period(period).ok_or_else(invalid)?.allow_burst(burst);
+    Ok(RateLimiter::keyed(quota))
+}
+
+fn check_region(region: &str) -> Result<(), Error> {
+    // The region becomes part of a host name; anything else would make a
+    // different (or invalid) host than the user meant.
+    if region.is_empty()
+        || !region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    {
+        return Err(Error::Config {
+            field: "region".to_string(),
+            message: format!("`{region}` is not a region id (lower-case letters, digits and `-`)"),
+        });
+    }
+    Ok(())
+}
+
+/// The date as the signature expects it: UTC, seconds, no fraction.
+fn acs_date(now: time::OffsetDateTime) -> String {
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        now.year(),
+        u8::from(now.month()),
+        now.day(),
+        now.hour(),
+        now.minute(),
+        now.second()
+    )
+}
+
+/// 32 random hex characters: a reused nonce is refused (`SignatureNonceUsed`),
+/// so every attempt draws a new one.
+fn new_nonce() -> String {
+    format!("{:032x}", rand::rng().random::<u128>())
+}
+
+/// What went wrong reading an attempt's answer, before mapping.
+fn transport(vendor: &'static str, message: String, maybe_applied: bool) -> Error {
+    Error::Transport {
+        vendor,
+        message,
+        maybe_applied,
+    }
+}
+
+/// An error and its sources in one line, without the URL (which holds the
+/// parameters and would only add noise).
+fn describe(e: &reqwest::Error) -> String {
+    let mut message = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        message.push_str(": ");
+        message.push_str(&s.to_string());
+        source = s.source();
+    }
+    message
+}
+
+impl AlibabaClient {
+    /// Build a client, checking every setting up front so a bad endpoint or
+    /// rate fails at startup rather than on the first call.
+    pub fn new(config: ClientConfig) -> Result<Self, Error> {
+        check_region(&config.region)?;
+        let endpoint = config
+            .endpoint
+            .clone()
+            .unwrap_or_else(|| default_endpoint(config.product, &config.region));
+        let (base_url, host) = parse_endpoint(&endpoint, config.allow_insecure_http)?;
+        let limiter = rate_limiter(config.rate_limit_per_second)?;
+        if config.retry.max_attempts == 0 {
+            return Err(Error::Config {
+                field: "retry.max_attempts".to_string(),
+                message: "must be at least 1".to_string(),
+            });
+        }
+        if config.request_timeout.is_zero() {
+            return Err(Error::Config {
+                field: "request_timeout".to_string(),
+                message: "must be longer than zero".to_string(),
+            });
+        }
+        let http = reqwest::Client::builder()
+            .timeout(config.request_timeout)
+            .connect_timeout(config.request_timeout)
+            .build()
+            .map_err(|e| Error::Config {
+                field: "http client".to_string(),
+                message: describe(&e),
+            })?;
+        Ok(AlibabaClient {
+            inner: Arc::new(Inner {
+                vendor: config.vendor,
+                product: config.product,
+                version: config.version,
+                region: config.region,
+                base_url,
+                host,
+                credentials: config.credentials,
+                retry: config.retry,
+                token_source: config.token_source,
+                http,
+                limiter,
+                counters: Counters::default(),
+            }),
+        })
+    }
+
+    /// Build a client from a profile, finding credentials through the
+    /// vendor's chain in the real environment.
+    pub fn from_profile(
+        profile: &ProfileConfig,
+        product: &'static str,
+        version: &'static str,
+        vendor: &'static str,
+    ) -> Result<Self, Error> {
+        credentials::with_process_env(|env| Self::from_profile_with_env(profile, product, version, vendor, env))
+    }
+
+    /// [`AlibabaClient::from_profile`] with an injected environment.
+    ///
+    /// The region is the profile's, else `ALIBABA_CLOUD_REGION_ID`, else the
+    /// CLI profile's `region_id`; GA falls back to `cn-hangzhou`, its only
+    /// API region. ALB has no fallback: guessing a region would address the
+    /// wrong load balancers.
+    pub fn from_profile_with_env(
+        profile: &ProfileConfig,
+        product: &'static str,
+        version: &'static str,
+        vendor: &'static str,
+        env: &Env<'_>,
+    ) -> Result<Self, Error> {
+        if profile.api != vendor {
+            return Err(Error::Config {
+                field: "api".to_string(),
+                message: format!("the profile is for `{}`, not `{vendor}`", profile.api),
+            });
+        }
+        let resolved = credentials::resolve(profile.inline_credentials.as_ref(), env)?;
+        tracing::debug!(vendor, source = ?resolved.source, "credentials found");
+        let region = match profile.region.clone().filter(|r| !r.trim().is_empty()) {
+            Some(r) => r,
+            None => match env.var(credentials::ENV_REGION_ID) {
+                Some(r) => r,
+                None => match credentials::cli_region(env)? {
+                    Some(r) => r,
+                    None if product == "ga" => GA_REGION.to_string(),
+                    None => {
+                        return Err(Error::Config {
+                            field: "region".to_string(),
+                            message: format!(
+                                "no region: set `region` in the profile, {} or region_id in the CLI profile",
+                                credentials::ENV_REGION_ID
+                            ),
+                        })
+                    }
+                },
+            },
+        };
+        let mut config = ClientConfig::new(vendor, product, version, region.trim(), resolved.credentials);
+        config.endpoint = profile.endpoint.clone();
+        config.allow_insecure_http = profile.allow_insecure_http;
+        if let Some(rate) = profile.rate_limit_per_second {
+            config.rate_limit_per_second = rate;
+        }
+        Self::new(config)
+    }
+
+    /// The adapter's API name this client reports errors under.
+    pub fn vendor(&self) -> &'static str {
+        self.inner.vendor
+    }
+
+    /// The product code (`alb`, `ga`).
+    pub fn product(&self) -> &'static str {
+        self.inner.product
+    }
+
+    /// The API version sent.
+    pub fn version(&self) -> &'static str {
+        self.inner.version
+    }
+
+    /// The region the client was built for.
+    pub fn region(&self) -> &str {
+        &self.inner.region
+    }
+
+    /// The URL requests go to (`scheme://host[:port]/`).
+    pub fn endpoint(&self) -> &str {
+        &self.inner.base_url
+    }
+
+    /// A token for one new logical operation, from the configured source.
+    /// Call it once, before the call and its retries.
+    pub fn new_client_token(&self) -> ClientToken {
+        self.inner.token_source.next_token()
+    }
+
+    /// Counters so far, shared by every clone.
+    pub fn stats(&self) -> ClientStats {
+        let c = &self.inner.counters;
+        ClientStats {
+            calls: c.calls.load(Ordering::Relaxed),
+            attempts: c.attempts.load(Ordering::Relaxed),
+            retries: c.retries.load(Ordering::Relaxed),
+            throttled: c.throttled.load(Ordering::Relaxed),
+            failures: c.failures.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Call `action` with nested `params` (flattened here), retrying within
+    /// the policy.
+    ///
+    /// `params` must be a JSON object (or `null` for none) and must not hold
+    /// `ClientToken` or `DryRun`: those come from `opts`, because the retry
+    /// rules depend on them.
+    pub async fn call(&self, action: &str, params: &Value, opts: CallOptions) -> Result<ApiResponse, Error> {
+        let inner = &self.inner;
+        let query = self.prepare_query(action, params, &opts)?;
+        inner.counters.calls.fetch_add(1, Ordering::Relaxed);
+        let span = tracing::info_span!(
+            "alibaba_call",
+            vendor = inner.vendor,
+            action,
+            region = %inner.region,
+            request_id = tracing::field::Empty,
+            attempt = tracing::field::Empty,
+        );
+        let result = self.call_with_retries(action, &query, &opts).instrument(span).await;
+        if result.is_err() {
+            inner.counters.failures.fetch_add(1, Ordering::Relaxed);
+        }
+        result
+    }
+
+    fn prepare_query(&self, action: &str, params: &Value, opts: &CallOptions) -> Result<Vec<(String, String)>, Error> {
+        if action.is_empty() || !action.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Err(Error::Config {
+                field: "action".to_string(),
+                message: format!("`{action}` is not an API action name"),
+            });
+        }
+        match params {
+            Value::Null => {}
+            Value::Object(fields) => {
+                for reserved in ["ClientToken", "DryRun"] {
+                    if fields.contains_key(reserved) {
+                        return Err(Error::Config {
+                            field: format!("params.{reserved}"),
+                            message: "set it through CallOptions, which the retry rules depend on".to_string(),
+                        });
+                    }
+                }
+            }
+            _ => {
+                return Err(Error::Config {
+                    field: "params".to_string(),
+                    message: "must be a JSON object".to_string(),
+                })
+            }
+        }
+        let mut query = flatten(params);
+        if let Some(token) = &opts.client_token {
+            query.push(("ClientToken".to_string(), token.as_str().to_string()));
+        }
+        if opts.dry_run {
+            query.push(("DryRun".to_string(), "true".to_string()));
+        }
+        Ok(query)
+    }
+
+    /// The one retry layer: limit, attempt, decide, wait.
+    async fn call_with_retries(
+        &self,
+        action: &str,
+        query: &[(String, String)],
+        opts: &CallOptions,
+    ) -> Result<ApiResponse, Error> {
+        let inner = &self.inner;
+        let repeat_is_safe = opts.idempotent || opts.client_token.is_some();
+        let started = Instant::now();
+        let mut attempt: u32 = 1;
+        let mut last_delay = Duration::ZERO;
+        loop {
+            self.wait_for_rate_limit(action).await;
+            tracing::Span::current().record("attempt", attempt);
+            inner.counters.attempts.fetch_add(1, Ordering::Relaxed);
+            let outcome = self.attempt(action, query, opts.dry_run, attempt, last_delay).await;
+            let error = match outcome {
+                Ok(response) => {
+                    tracing::Span::current().record("request_id", response.request_id.as_str());
+                    tracing::debug!(attempt, "call succeeded");
+                    return Ok(response);
+                }
+                Err(error) => error,
+            };
+            if let Error::Throttled { .. } = error {
+                inner.counters.throttled.fetch_add(1, Ordering::Relaxed);
+            }
+            let fraction: f64 = rand::rng().random();
+            match inner
+                .retry
+                .next_delay(&error, attempt, started.elapsed(), repeat_is_safe, fraction)
+            {
+                Some(delay) => {
+                    tracing::warn!(
+                        attempt,
+                        kind = error.kind(),
+                        code = error.vendor_code().unwrap_or(""),
+                        delay_ms = delay.as_millis() as u64,
+                        "retrying"
+                    );
+                    inner.counters.retries.fetch_add(1, Ordering::Relaxed);
+                    tokio::time::sleep(delay).await;
+                    last_delay = delay;
+                    attempt += 1;
+                }
+                None => {
+                    tracing::warn!(
+                        attempt,
+                        kind = error.kind(),
+                        code = error.vendor_code().unwrap_or(""),
+                        "call failed"
+                    );
+                    return Err(error);
+                }
+            }
+        }
+    }
+
+    async fn wait_for_rate_limit(&self, action: &str) {
+        let limiter = &self.inner.limiter;
+        let key = action.to_string();
+        // Each wait ends when a cell frees up; the loop only repeats if a
+        // clone took that cell first.
+        while let Err(not_until) = limiter.check_key(&key) {
+            let wait = not_until.wait_time_from(limiter.clock().now());
+            tracing::trace!(wait_ms = wait.as_millis() as u64, "rate limited locally");
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// One signed HTTP exchange, its answer mapped to a response or error.
+    async fn attempt(
+        &self,
+        action: &str,
+        query: &[(String, String)],
+        dry_run: bool,
+        attempt: u32,
+        last_delay: Duration,
+    ) -> Result<ApiResponse, Error> {
+        let inner = &self.inner;
+        let vendor = inner.vendor;
+        let date = acs_date(time::OffsetDateTime::now_utc());
+        let nonce = new_nonce();
+        let content_hash = payload_hash(b"");
+        let retries = (attempt - 1).to_string();
+        let delay_ms = last_delay.as_millis().to_string();
+
+        let mut signed_headers: Vec<(&str, &str)> = vec![
+            ("host", inner.host.as_str()),
+            ("x-acs-action", action),
+            ("x-acs-version", inner.version),
+            ("x-acs-date", &date),
+            ("x-acs-signature-nonce", &nonce),
+            ("x-acs-content-sha256", &content_hash),
+        ];
+        let creds = &inner.credentials;
+        if let Some(token) = &creds.security_token {
+            signed_headers.push(("x-acs-security-token", token.expose()));
+            signed_headers.push(("x-acs-accesskey-id", &creds.access_key_id));
+        }
+        if attempt > 1 {
+            signed_headers.push(("x-acs-retry-attempts", &retries));
+            signed_headers.push(("x-acs-retry-delay", &delay_ms));
+        }
+        let signed = sign(
+            &SignInput {
+                method: "POST",
+                path: "/",
+                query,
+                headers: &signed_headers,
+                payload: b"",
+            },
+            &creds.access_key_id,
+            creds.access_key_secret.expose(),
+        );
+
+        let mut headers = HeaderMap::new();
+        for (name, value) in signed_headers.iter().copied().chain([
+            ("authorization", signed.authorization.as_str()),
+            ("accept", "application/json"),
+        ]) {
+            let header_name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| Error::Config {
+                field: name.to_string(),
+                message: "not a valid header name".to_string(),
+            })?;
+            let mut header_value = HeaderValue::from_str(value).map_err(|_| Error::Config {
+                field: name.to_string(),
+                message: "value cannot be sent in an HTTP header".to_string(),
+            })?;
+            // Keeps the value out of any Debug output of the request.
+            if matches!(name, "authorization" | "x-acs-security-token") {
+                header_value.set_sensitive(true);
+            }
+            headers.insert(header_name, header_value);
+        }
+        let url = if signed.canonical_query.is_empty() {
+            inner.base_url.clone()
+        } else {
+            format!("{}?{}", inner.base_url, signed.canonical_query)
+        };
+
+        tracing::debug!(attempt, "sending request");
+        let response = inner
+            .http
+            .post(url)
+            .headers(headers)
+            .body(Vec::<u8>::new())
+            .send()
+            .await
+            .map_err(|e| {
+                // Only a connection that was never made proves the vendor
+                // never saw the request.
+                let maybe_applied = !e.is_connect();
+                transport(vendor, describe(&e.without_url()), maybe_applied)
+            })?;
+
+        let status = response.status().as_u16();
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let retry_after = header("x-acs-retry-after");
+        let header_request_id = header("x-acs-request-id");
+        let body = read_body(response, vendor).await?;
+        let json: Option<Value> = serde_json::from_slice(&body).ok().filter(Value::is_object);
+        let text = |v: &Value, key: &str| v.get(key).and_then(Value::as_str).map(str::to_string);
+        let request_id = json
+            .as_ref()
+            .and_then(|v| text(v, "RequestId"))
+            .or(header_request_id)
+            .unwrap_or_default();
+        if !request_id.is_empty() {
+            tracing::Span::current().record("request_id", request_id.as_str());
+        }
+        tracing::debug!(attempt, status, request_id = %request_id, "answer received");
+
+        if (200..300).contains(&status) {
+            return match json {
+                Some(body) => Ok(ApiResponse { request_id, body }),
+                None => Err(transport(
+                    vendor,
+                    format!("HTTP {status} answer is not a JSON object"),
+                    true,
+                )),
+            };
+        }
+        let code = json.as_ref().and_then(|v| text(v, "Code"));
+        if dry_run && code.as_deref() == Some("DryRunOperation") {
+            if let Some(body) = json {
+                return Ok(ApiResponse { request_id, body });
+            }
+        }
+        let message = json.as_ref().and_then(|v| text(v, "Message")).unwrap_or_default();
+        match code {
+            Some(code) => Err(map_error(
+                vendor,
+                &ErrorAnswer {
+                    http_status: status,
+                    code: &code,
+                    message: &message,
+                    request_id: &request_id,
+                    retry_after_header: retry_after.as_deref(),
+                },
+            )),
+            // Throttling is signalled by the header even without an envelope.
+            None if retry_after.is_some() => Err(map_error(
+                vendor,
+                &ErrorAnswer {
+                    http_status: status,
+                    code: "",
+                    message: "",
+                    request_id: &request_id,
+                    retry_after_header: retry_after.as_deref(),
+                },
+            )),
+            None => Err(transport(
+                vendor,
+                format!("HTTP {status} without an error code in a JSON body"),
+                true,
+            )),
+        }
+    }
+}
+
+/// Read an answer body up to [`MAX_BODY_BYTES`].
+async fn read_body(mut response: reqwest::Response, vendor: &'static str) -> Result<Vec<u8>, Error> {
+    let mut body = Vec::new();
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                if body.len() + chunk.len() > MAX_BODY_BYTES {
+                    return Err(transport(
+                        vendor,
+                        format!("answer larger than {MAX_BODY_BYTES} bytes"),
+                        true,
+                    ));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => return Ok(body),
+            Err(e) => return Err(transport(vendor, describe(&e.without_url()), true)),
+        }
+    }
+}
+
+/// Build a client for tests of other crates: an emulator endpoint over
+/// plain HTTP with the given keys. Kept here so adapters and the emulator
+/// agree on one way to point a client at `127.0.0.1`.
+pub fn emulator_config(
+    vendor: &'static str,
+    product: &'static str,
+    version: &'static str,
+    endpoint: &str,
+    credentials: Credentials,
+) -> ClientConfig {
+    let region = if product == "ga" { GA_REGION } else { "cn-hangzhou" };
+    let mut config = ClientConfig::new(vendor, product, version, region, credentials);
+    config.endpoint = Some(endpoint.to_string());
+    config.allow_insecure_http = true;
+    config
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use listener_core::Secret;
+
+    fn creds() -> Credentials {
+        Credentials::new("id", Secret::new("secret"), None, "test").expect("valid")
+    }
+
+    #[test]
+    fn default_endpoints_follow_the_product() {
+        assert_eq!(default_endpoint("alb", "cn-beijing"), "https://alb.cn-beijing.aliyuncs.com");
+        assert_eq!(default_endpoint("ga", "us-west-1"), "https://ga.cn-hangzhou.aliyuncs.com");
+    }
+
+    #[test]
+    fn endpoint_host_keeps_only_non_default_ports() {
+        assert_eq!(
+            parse_endpoint("https://alb.cn-hangzhou.aliyuncs.com", false).expect("ok"),
+            (
+                "https://alb.cn-hangzhou.aliyuncs.com/".to_string(),
+                "alb.cn-hangzhou.aliyuncs.com".to_string()
+            )
+        );
+        assert_eq!(
+            parse_endpoint("https://example.test:443/", false).expect("ok").1,
+            "example.test"
+        );
+        assert_eq!(
+            parse_endpoint("http://127.0.0.1:8080", true).expect("ok"),
+            ("http://127.0.0.1:8080/".to_string(), "127.0.0.1:8080".to_string())
+        );
+    }
+
+    #[test]
+    fn endpoint_rules_refuse_plain_http_paths_and_junk() {
+        for (raw, insecure) in [
+            ("http://127.0.0.1:8080", false),
+            ("ftp://x", true),
+            ("not a url", true),
+            ("https://x/api", false),
+            ("https://x/?a=b", false),
+            ("https://u:p@x/", false),
+        ] {
+            match parse_endpoint(raw, insecure) {
+                Err(Error::Config { field, .. }) => assert_eq!(field, "endpoint", "{raw}"),
+                other => panic!("{raw}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn acs_date_is_utc_seconds_without_fraction() {
+        let t = time::macros::datetime!(2023-10-26 10:22:32.987 UTC);
+        assert_eq!(acs_date(t), "2023-10-26T10:22:32Z");
+    }
+
+    #[test]
+    fn nonces_are_32_hex_and_fresh() {
+        let a = new_nonce();
+        assert_eq!(a.len(), 32);
+        assert!(a.bytes().all(|b| b.is_ascii_hexdigit()));
+        assert_ne!(a, new_nonce());
+    }
+
+    #[test]
+    fn bad_settings_are_config_errors_naming_the_field() {
+        let cases: Vec<(ClientConfig, &str)> = vec![
+            (
+                {
+                    let mut c = ClientConfig::new("alibaba-alb", "alb", "2020-06-16", "cn-hangzhou", creds());
+                    c.rate_limit_per_second = 0.0;
+                    c
+                },
+                "rate_limit_per_second",
+            ),
+            (
+                {
+                    let mut c = ClientConfig::new("alibaba-alb", "alb", "2020-06-16", "cn-hangzhou", creds());
+                    c.rate_limit_per_second = f64::NAN;
+                    c
+                },
+                "rate_limit_per_second",
+            ),
+            (
+                ClientConfig::new("alibaba-alb", "alb", "2020-06-16", "cn hangzhou", creds()),
+                "region",
+            ),
+            (
+                {
+                    let mut c = ClientConfig::new("alibaba-alb", "alb", "2020-06-16", "cn-hangzhou", creds());
+                    c.retry.max_attempts = 0;
+                    c
+                },
+                "retry.max_attempts",
+            ),
+        ];
+        for (config, expected) in cases {
+            match AlibabaClient::new(config) {
+                Err(Error::Config { field, .. }) => assert_eq!(field, expected),
+                other => panic!("{expected}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn reserved_params_and_bad_actions_are_refused_before_sending() {
+        let client = AlibabaClient::new(ClientConfig::new("alibaba-alb", "alb", "2020-06-16", "cn-hangzhou", creds()))
+            .expect("client");
+        let field = |r: Result<Vec<(String, String)>, Error>| match r {
+            Err(Error::Config { field, .. }) => field,
+            other => panic!("{other:?}"),
+        };
+        let opts = CallOptions::default();
+        assert_eq!(
+            field(client.prepare_query("CreateListener", &serde_json::json!({"ClientToken": "x"}), &opts)),
+            "params.ClientToken"
+        );
+        assert_eq!(
+            field(client.prepare_query("CreateListener", &serde_json::json!({"DryRun": true}), &opts)),
+            "params.DryRun"
+        );
+        assert_eq!(
+            field(client.prepare_query("CreateListener", &serde_json::json!([1]), &opts)),
+            "params"
+        );
+        assert_eq!(
+            field(client.prepare_query("Create Listener", &Value::Null, &opts)),
+            "action"
+        );
+        let q = client
+            .prepare_query(
+                "CreateListener",
+                &serde_json::json!({"A": 1}),
+                &CallOptions {
+                    idempotent: false,
+                    client_token: Some(ClientToken::new("tok").expect("valid")),
+                    dry_run: true,
+                },
+            )
+            .expect("valid");
+        assert_eq!(
+            q,
+            vec![
+                ("A".to_string(), "1".to_string()),
+                ("ClientToken".to_string(), "tok".to_string()),
+                ("DryRun".to_string(), "true".to_string())
+            ]
+        );
+    }
+}
