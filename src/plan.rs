@@ -275,6 +275,34 @@ pub struct ApplyOptions {
     /// Carry out replacements (delete then create). Off by default:
     /// a replacement drops traffic on that port for a while.
     pub allow_replace: bool,
+    /// Most writes in flight at once on one instance, for vendors that take
+    /// concurrent writes (others get one at a time regardless).
+    pub max_concurrency: usize,
+    /// Hand all creates to [`Provider::create_batch`] so the adapter can
+    /// put several listeners in one call where the API allows it.
+    pub batch: bool,
+}
+
+impl Default for ApplyOptions {
+    fn default() -> Self {
+        ApplyOptions {
+            allow_replace: false,
+            max_concurrency: 8,
+            batch: true,
+        }
+    }
+}
+
+impl ApplyOptions {
+    /// One call per listener, one at a time: the baseline the benchmarks
+    /// compare against, and the safest mode when debugging a vendor.
+    pub fn naive() -> Self {
+        ApplyOptions {
+            allow_replace: false,
+            max_concurrency: 1,
+            batch: false,
+        }
+    }
 }
 
 /// Progress of an apply, for a display or a log.
@@ -315,18 +343,49 @@ pub enum Event {
 /// What an apply did.
 #[derive(Debug, Default, Serialize)]
 pub struct ApplyReport {
-    /// Listeners in place after the apply, per file index, with their IDs.
+    /// Listeners in place after the apply, with the index of the file
+    /// listener each belongs to, in file order.
     pub listeners: Vec<(usize, Listener)>,
     /// Actions carried out successfully.
     pub done: usize,
-    /// Actions that failed, with the error.
-    #[serde(skip)]
-    pub failed: Vec<(String, Error)>,
+    /// Actions that failed.
+    pub failed: Vec<Failure>,
+}
+
+/// One action that failed during apply.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Failure {
+    /// The listener name.
+    pub name: String,
+    /// The error kind (`Error::kind`), for scripts.
+    pub kind: &'static str,
+    /// The error, displayed.
+    pub message: String,
+}
+
+impl Failure {
+    fn new(name: &str, e: &Error) -> Self {
+        Failure {
+            name: name.to_string(),
+            kind: e.kind(),
+            message: e.to_string(),
+        }
+    }
+}
+
+/// One unit of work for the executor.
+enum Job<'a> {
+    Delete(&'a Action),
+    Update(&'a Action),
+    Create(Vec<&'a Action>),
 }
 
 /// Carry out a plan. Refuses before any change when the plan replaces and
-/// `allow_replace` is off. Failures of single actions are collected and do
-/// not stop independent actions; re-running apply retries what is left.
+/// `allow_replace` is off. Deletes (and the delete half of replacements) go
+/// first because they free ports; then updates and creates. Writes run one
+/// at a time on vendors that serialise writes per instance, concurrently up
+/// to `max_concurrency` elsewhere. Failures of single actions are collected
+/// and do not stop independent ones; re-running apply retries what is left.
 pub async fn apply(
     provider: Arc<dyn Provider>,
     plan: &Plan,
@@ -342,66 +401,172 @@ pub async fn apply(
             });
         }
     }
+    let width = if provider.capabilities().serial_writes {
+        1
+    } else {
+        options.max_concurrency.max(1)
+    };
     let mut report = ApplyReport::default();
     for action in &plan.actions {
-        let spec = action.spec();
-        let verb = action.verb();
-        if !action.is_change() {
-            if let Action::Unchanged { index, current } = action {
-                report.listeners.push((*index, current.clone()));
-            }
-            continue;
+        if let Action::Unchanged { index, current } = action {
+            report.listeners.push((*index, current.clone()));
         }
-        on_event(Event::Started {
-            verb,
-            name: spec.name.clone(),
-            ports: spec.ports.to_string(),
-        });
-        let result: Result<(Option<usize>, Vec<Listener>), Error> = match action {
-            Action::Create { index, spec } => provider.create(spec).await.map(|l| (Some(*index), l)),
-            Action::Update {
-                index,
-                current,
-                desired,
-                ..
-            } => provider.update(current, desired).await.map(|l| (Some(*index), vec![l])),
-            Action::Replace {
-                index,
-                current,
-                desired,
-                ..
-            } => match provider.delete(&current.id).await {
-                Ok(()) => provider.create(desired).await.map(|l| (Some(*index), l)),
-                Err(e) => Err(e),
-            },
-            Action::Delete { current } => provider.delete(&current.id).await.map(|()| (None, vec![])),
-            Action::Unchanged { .. } | Action::Unmanaged { .. } => Ok((None, vec![])),
-        };
-        match result {
-            Ok((index, listeners)) => {
-                report.done += 1;
-                on_event(Event::Finished {
-                    verb,
-                    name: spec.name.clone(),
-                    ids: listeners.iter().map(|l| l.id.0.clone()).collect(),
-                });
-                if let Some(i) = index {
-                    report.listeners.extend(listeners.into_iter().map(|l| (i, l)));
+    }
+
+    // Phase 1: free ports.
+    let deletes: Vec<Job> = plan
+        .actions
+        .iter()
+        .filter(|a| matches!(a, Action::Delete { .. } | Action::Replace { .. }))
+        .map(Job::Delete)
+        .collect();
+    let mut replaced_ok = BTreeSet::new();
+    for (job, outcome) in run_jobs(&provider, deletes, width, on_event).await {
+        if let Job::Delete(action) = job {
+            match (action, outcome) {
+                (Action::Replace { index, .. }, Ok(_)) => {
+                    replaced_ok.insert(*index);
                 }
-            }
-            Err(e) => {
-                on_event(Event::Failed {
-                    verb,
-                    name: spec.name.clone(),
-                    kind: e.kind(),
-                    message: e.to_string(),
-                });
-                report.failed.push((spec.name.clone(), e));
+                (Action::Delete { .. }, Ok(_)) => report.done += 1,
+                (a, Err(e)) => report.failed.push(Failure::new(&a.spec().name, &e)),
+                _ => {}
             }
         }
     }
-    report.listeners.sort_by_key(|(i, _)| *i);
+
+    // Phase 2: updates and creates (including the create half of replacements
+    // whose delete succeeded).
+    let mut jobs: Vec<Job> = plan
+        .actions
+        .iter()
+        .filter(|a| matches!(a, Action::Update { .. }))
+        .map(Job::Update)
+        .collect();
+    let creates: Vec<&Action> = plan
+        .actions
+        .iter()
+        .filter(|a| match a {
+            Action::Create { .. } => true,
+            Action::Replace { index, .. } => replaced_ok.contains(index),
+            _ => false,
+        })
+        .collect();
+    if options.batch && creates.len() > 1 {
+        jobs.push(Job::Create(creates));
+    } else {
+        jobs.extend(creates.into_iter().map(|a| Job::Create(vec![a])));
+    }
+    for (job, outcome) in run_jobs(&provider, jobs, width, on_event).await {
+        let actions: Vec<&Action> = match job {
+            Job::Update(a) | Job::Delete(a) => vec![a],
+            Job::Create(list) => list,
+        };
+        match outcome {
+            Ok(made) => {
+                report.done += actions.len();
+                for a in actions {
+                    let index = action_index(a);
+                    let mine = made.iter().filter(|l| belongs(a.spec(), &l.spec));
+                    report.listeners.extend(mine.map(|l| (index, l.clone())));
+                }
+            }
+            Err(e) => {
+                for a in actions {
+                    report.failed.push(Failure::new(&a.spec().name, &e));
+                }
+            }
+        }
+    }
+    report
+        .listeners
+        .sort_by(|(i, a), (j, b)| i.cmp(j).then(a.spec.ports.ranges().cmp(&b.spec.ports.ranges())));
     Ok(report)
+}
+
+fn action_index(a: &Action) -> usize {
+    match a {
+        Action::Create { index, .. }
+        | Action::Update { index, .. }
+        | Action::Replace { index, .. }
+        | Action::Unchanged { index, .. } => *index,
+        Action::Delete { .. } | Action::Unmanaged { .. } => usize::MAX,
+    }
+}
+
+/// Whether a listener the cloud made belongs to a desired spec: same
+/// transport and its ports inside the spec's.
+fn belongs(spec: &ListenerSpec, made: &ListenerSpec) -> bool {
+    spec.protocol.transport() == made.protocol.transport()
+        && made
+            .ports
+            .ranges()
+            .iter()
+            .all(|m| spec.ports.ranges().iter().any(|s| s.from <= m.from && m.to <= s.to))
+}
+
+async fn run_jobs<'a>(
+    provider: &Arc<dyn Provider>,
+    jobs: Vec<Job<'a>>,
+    width: usize,
+    on_event: &(dyn Fn(Event) + Send + Sync),
+) -> Vec<(Job<'a>, Result<Vec<Listener>, Error>)> {
+    use futures::stream::{self, StreamExt};
+    stream::iter(jobs)
+        .map(|job| async move {
+            let actions: Vec<&Action> = match &job {
+                Job::Delete(a) | Job::Update(a) => vec![*a],
+                Job::Create(list) => list.clone(),
+            };
+            let verb = match &job {
+                Job::Delete(_) => "delete",
+                Job::Update(_) => "update",
+                Job::Create(_) => "create",
+            };
+            for a in &actions {
+                on_event(Event::Started {
+                    verb,
+                    name: a.spec().name.clone(),
+                    ports: a.spec().ports.to_string(),
+                });
+            }
+            let outcome = match &job {
+                Job::Delete(Action::Delete { current } | Action::Replace { current, .. }) => {
+                    provider.delete(&current.id).await.map(|()| Vec::new())
+                }
+                Job::Update(Action::Update { current, desired, .. }) => {
+                    provider.update(current, desired).await.map(|l| vec![l])
+                }
+                Job::Create(list) if list.len() == 1 => provider.create(list[0].spec()).await,
+                Job::Create(list) => {
+                    let specs: Vec<ListenerSpec> = list.iter().map(|a| a.spec().clone()).collect();
+                    provider.create_batch(&specs).await
+                }
+                _ => Ok(Vec::new()),
+            };
+            for a in &actions {
+                match &outcome {
+                    Ok(made) => on_event(Event::Finished {
+                        verb,
+                        name: a.spec().name.clone(),
+                        ids: made
+                            .iter()
+                            .filter(|l| belongs(a.spec(), &l.spec))
+                            .map(|l| l.id.0.clone())
+                            .collect(),
+                    }),
+                    Err(e) => on_event(Event::Failed {
+                        verb,
+                        name: a.spec().name.clone(),
+                        kind: e.kind(),
+                        message: e.to_string(),
+                    }),
+                }
+            }
+            (job, outcome)
+        })
+        .buffer_unordered(width)
+        .collect()
+        .await
 }
 
 #[cfg(test)]
