@@ -6,7 +6,7 @@
 //! and `host` signed), so anything the real API or the emulator accepts
 //! from an SDK it accepts from us. The pieces are layered so each can be
 //! read on its own: [`crate::retry`] decides what is repeated,
-//! [`crate::errors`] what a code means, [`crate::sign`] the signature; this
+//! [`crate::errors`] what a code means, [`mod@crate::sign`] the signature; this
 //! file only wires them to HTTP.
 
 use std::fmt;
@@ -336,12 +336,25 @@ impl TencentClient {
                     .map_err(|e| config_error("params", format!("cannot be serialised: {e}")))?,
                 _ => return Err(config_error("params", "must be a JSON object")),
             };
+            let mut attempts = 0u32;
             let result = retry::run(&config.retry, idempotent, &self.inner.retries, |attempt| {
-                self.attempt(action, &body, attempt)
+                attempts = attempt;
+                let span = tracing::debug_span!("attempt", attempt, request_id = Empty);
+                self.attempt(action, &body).instrument(span)
             })
             .await;
+            // Recorded once, when final, so each field appears once.
+            let call_span = tracing::Span::current();
+            call_span.record("attempt", attempts);
+            let request_id = match &result {
+                Ok(answer) => Some(answer.request_id.as_str()),
+                Err(e) => request_id_of(e),
+            };
+            if let Some(request_id) = request_id {
+                call_span.record("request_id", request_id);
+            }
             match &result {
-                Ok(answer) => tracing::debug!(request_id = %answer.request_id, "call succeeded"),
+                Ok(_) => tracing::debug!("call succeeded"),
                 Err(e) => tracing::debug!(kind = e.kind(), code = e.vendor_code().unwrap_or(""), "call failed"),
             }
             result
@@ -351,11 +364,9 @@ impl TencentClient {
     }
 
     /// One signed request and the interpretation of its answer.
-    async fn attempt(&self, action: &str, body: &[u8], attempt: u32) -> Result<ApiResponse, Error> {
+    async fn attempt(&self, action: &str, body: &[u8]) -> Result<ApiResponse, Error> {
         let inner = &self.inner;
         let config = &inner.config;
-        let span = tracing::Span::current();
-        span.record("attempt", attempt);
 
         inner.limiter.until_key_ready(&action.to_string()).await;
         inner.attempts.fetch_add(1, Ordering::Relaxed);
@@ -385,7 +396,7 @@ impl TencentClient {
         authorization.set_sensitive(true);
         headers.insert(AUTHORIZATION, authorization);
 
-        tracing::debug!(attempt, "sending");
+        tracing::debug!("sending");
         let sent = inner
             .http
             .post(inner.endpoint.url.clone())
@@ -404,9 +415,15 @@ impl TencentClient {
             });
         }
         let bytes = response.bytes().await.map_err(|e| self.transport_error(&e))?;
-        let answer = interpret(config.vendor, &bytes)?;
-        span.record("request_id", answer.request_id.as_str());
-        Ok(answer)
+        let answer = interpret(config.vendor, &bytes);
+        let request_id = match &answer {
+            Ok(answer) => Some(answer.request_id.as_str()),
+            Err(e) => request_id_of(e),
+        };
+        if let Some(request_id) = request_id {
+            tracing::Span::current().record("request_id", request_id);
+        }
+        answer
     }
 
     /// A reqwest failure as a transport error. Only a connection that was
@@ -427,6 +444,18 @@ impl TencentClient {
             message,
             maybe_applied,
         }
+    }
+}
+
+/// The vendor's request id an error carries, if the vendor answered.
+fn request_id_of(e: &Error) -> Option<&str> {
+    match e {
+        Error::Vendor { request_id, .. }
+        | Error::Throttled { request_id, .. }
+        | Error::Busy { request_id, .. }
+        | Error::Authentication { request_id, .. }
+        | Error::Conflict { request_id, .. } => Some(request_id.as_str()),
+        _ => None,
     }
 }
 
