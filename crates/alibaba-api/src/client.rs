@@ -514,7 +514,7 @@ impl AlibabaClient {
             action,
             region = %inner.region,
             request_id = tracing::field::Empty,
-            attempt = tracing::field::Empty,
+            attempts = tracing::field::Empty,
         );
         let result = self.call_with_retries(action, &query, &opts).instrument(span).await;
         if result.is_err() {
@@ -573,13 +573,20 @@ impl AlibabaClient {
         let mut last_delay = Duration::ZERO;
         loop {
             self.wait_for_rate_limit(action).await;
-            tracing::Span::current().record("attempt", attempt);
             inner.counters.attempts.fetch_add(1, Ordering::Relaxed);
-            let outcome = self.attempt(action, query, opts.dry_run, attempt, last_delay).await;
+            // One child span per attempt: each attempt has its own request
+            // id, and recording a field twice on one span would repeat it.
+            let attempt_span = tracing::debug_span!("attempt", attempt, request_id = tracing::field::Empty);
+            let outcome = self
+                .attempt(action, query, opts.dry_run, attempt, last_delay)
+                .instrument(attempt_span)
+                .await;
             let error = match outcome {
                 Ok(response) => {
-                    tracing::Span::current().record("request_id", response.request_id.as_str());
-                    tracing::debug!(attempt, "call succeeded");
+                    let span = tracing::Span::current();
+                    span.record("attempts", attempt);
+                    span.record("request_id", response.request_id.as_str());
+                    tracing::debug!("call succeeded");
                     return Ok(response);
                 }
                 Err(error) => error,
@@ -593,11 +600,14 @@ impl AlibabaClient {
                 .next_delay(&error, attempt, started.elapsed(), repeat_is_safe, fraction)
             {
                 Some(delay) => {
-                    tracing::warn!(
+                    // Info, not warn: throttling and busy instances are
+                    // routine, and the retry usually succeeds.
+                    tracing::info!(
                         attempt,
                         kind = error.kind(),
                         code = error.vendor_code().unwrap_or(""),
                         delay_ms = delay.as_millis() as u64,
+                        error = %error,
                         "retrying"
                     );
                     inner.counters.retries.fetch_add(1, Ordering::Relaxed);
@@ -606,10 +616,15 @@ impl AlibabaClient {
                     attempt += 1;
                 }
                 None => {
-                    tracing::warn!(
+                    tracing::Span::current().record("attempts", attempt);
+                    // Debug only: the error goes back to the caller, who
+                    // decides whether it matters (a delete waits for
+                    // NotFound, for one).
+                    tracing::debug!(
                         attempt,
                         kind = error.kind(),
                         code = error.vendor_code().unwrap_or(""),
+                        error = %error,
                         "call failed"
                     );
                     return Err(error);
@@ -701,7 +716,7 @@ impl AlibabaClient {
             format!("{}?{}", inner.base_url, signed.canonical_query)
         };
 
-        tracing::debug!(attempt, "sending request");
+        tracing::debug!("sending request");
         let response = inner
             .http
             .post(url)
@@ -737,7 +752,7 @@ impl AlibabaClient {
         if !request_id.is_empty() {
             tracing::Span::current().record("request_id", request_id.as_str());
         }
-        tracing::debug!(attempt, status, request_id = %request_id, "answer received");
+        tracing::debug!(status, "answer received");
 
         if (200..300).contains(&status) {
             return match json {
@@ -836,8 +851,14 @@ mod tests {
 
     #[test]
     fn default_endpoints_follow_the_product() {
-        assert_eq!(default_endpoint("alb", "cn-beijing"), "https://alb.cn-beijing.aliyuncs.com");
-        assert_eq!(default_endpoint("ga", "us-west-1"), "https://ga.cn-hangzhou.aliyuncs.com");
+        assert_eq!(
+            default_endpoint("alb", "cn-beijing"),
+            "https://alb.cn-beijing.aliyuncs.com"
+        );
+        assert_eq!(
+            default_endpoint("ga", "us-west-1"),
+            "https://ga.cn-hangzhou.aliyuncs.com"
+        );
     }
 
     #[test]
@@ -932,8 +953,14 @@ mod tests {
 
     #[test]
     fn reserved_params_and_bad_actions_are_refused_before_sending() {
-        let client = AlibabaClient::new(ClientConfig::new("alibaba-alb", "alb", "2020-06-16", "cn-hangzhou", creds()))
-            .expect("client");
+        let client = AlibabaClient::new(ClientConfig::new(
+            "alibaba-alb",
+            "alb",
+            "2020-06-16",
+            "cn-hangzhou",
+            creds(),
+        ))
+        .expect("client");
         let field = |r: Result<Vec<(String, String)>, Error>| match r {
             Err(Error::Config { field, .. }) => field,
             other => panic!("{other:?}"),

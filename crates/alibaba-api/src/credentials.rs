@@ -337,13 +337,7 @@ pub fn from_cli_config(env: &Env<'_>) -> Result<Option<(Credentials, CredentialS
         token,
         &field,
     )?;
-    Ok(Some((
-        credentials,
-        CredentialSource::CliConfig {
-            path,
-            profile: name,
-        },
-    )))
+    Ok(Some((credentials, CredentialSource::CliConfig { path, profile: name })))
 }
 
 /// The region the CLI config file's selected profile names, if any.
@@ -445,10 +439,7 @@ pub fn from_shared_file(env: &Env<'_>) -> Result<Option<(Credentials, Credential
     let credentials = Credentials::new(id, Secret::new(secret), None, &field)?;
     Ok(Some((
         credentials,
-        CredentialSource::SharedFile {
-            path,
-            profile: name,
-        },
+        CredentialSource::SharedFile { path, profile: name },
     )))
 }
 

@@ -28,8 +28,10 @@ pub struct ErrorAnswer<'a> {
 /// Codes that mean the credentials or the signature were refused: no retry
 /// can fix them, and a user must look at their keys or clock.
 fn is_authentication(code: &str) -> bool {
-    matches!(code, "SignatureDoesNotMatch" | "SignatureNonceUsed" | "IncompleteSignature")
-        || code.starts_with("InvalidAccessKeyId.")
+    matches!(
+        code,
+        "SignatureDoesNotMatch" | "SignatureNonceUsed" | "IncompleteSignature"
+    ) || code.starts_with("InvalidAccessKeyId.")
         || code.starts_with("InvalidTimeStamp.")
         || code.starts_with("InvalidSecurityToken.")
         || code.starts_with("Forbidden")
@@ -160,7 +162,12 @@ mod tests {
     fn throttling_codes_are_throttled() {
         for code in ["Throttling", "Throttling.User", "Throttling.Api", "Rejected.Throttling"] {
             match map(400, code, None) {
-                Error::Throttled { code: c, retry_after, request_id, .. } => {
+                Error::Throttled {
+                    code: c,
+                    retry_after,
+                    request_id,
+                    ..
+                } => {
                     assert_eq!(c, code);
                     assert_eq!(retry_after, None);
                     assert_eq!(request_id, "rid");
@@ -249,7 +256,12 @@ mod tests {
 
     #[test]
     fn server_faults_are_transport_that_may_have_applied() {
-        for (status, code) in [(500, "InternalError"), (503, "ServiceUnavailable"), (502, "BadGateway"), (500, "")] {
+        for (status, code) in [
+            (500, "InternalError"),
+            (503, "ServiceUnavailable"),
+            (502, "BadGateway"),
+            (500, ""),
+        ] {
             match map(status, code, None) {
                 Error::Transport { maybe_applied, .. } => assert!(maybe_applied, "{code}"),
                 other => panic!("{code}: {other:?}"),
@@ -269,7 +281,9 @@ mod tests {
             "DryRunOperation",
         ] {
             match map(400, code, None) {
-                Error::Vendor { code: c, request_id, .. } => {
+                Error::Vendor {
+                    code: c, request_id, ..
+                } => {
                     assert_eq!(c, code);
                     assert_eq!(request_id, "rid");
                 }

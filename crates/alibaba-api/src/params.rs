@@ -287,7 +287,13 @@ mod tests {
 
     #[test]
     fn unflatten_keeps_non_index_segments_as_object_keys() {
-        let v = unflatten(&pairs(&[("A.0", "z"), ("A.1", "o"), ("B.01", "x"), ("C.1", "c"), ("C.x", "d")]));
+        let v = unflatten(&pairs(&[
+            ("A.0", "z"),
+            ("A.1", "o"),
+            ("B.01", "x"),
+            ("C.1", "c"),
+            ("C.x", "d"),
+        ]));
         assert_eq!(
             v,
             json!({"A": {"0": "z", "1": "o"}, "B": {"01": "x"}, "C": {"1": "c", "x": "d"}})

@@ -178,7 +178,9 @@ mod tests {
         assert!(p.next_delay(&busy(), 1, Duration::ZERO, false, 1.0).is_some());
         assert!(p.next_delay(&busy(), 2, Duration::ZERO, false, 1.0).is_some());
         assert!(p.next_delay(&busy(), 3, Duration::ZERO, false, 1.0).is_none());
-        assert!(p.next_delay(&busy(), 1, Duration::from_millis(950), false, 1.0).is_none());
+        assert!(p
+            .next_delay(&busy(), 1, Duration::from_millis(950), false, 1.0)
+            .is_none());
         let throttled = Error::Throttled {
             vendor: "v",
             code: "Throttling".into(),
@@ -186,6 +188,8 @@ mod tests {
             retry_after: Some(Duration::from_secs(2)),
         };
         assert!(p.next_delay(&throttled, 1, Duration::ZERO, false, 0.0).is_none());
-        assert!(RetryPolicy::none().next_delay(&busy(), 1, Duration::ZERO, true, 0.0).is_none());
+        assert!(RetryPolicy::none()
+            .next_delay(&busy(), 1, Duration::ZERO, true, 0.0)
+            .is_none());
     }
 }

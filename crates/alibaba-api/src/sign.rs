@@ -157,9 +157,8 @@ pub fn sign(input: &SignInput<'_>, access_key_id: &str, access_key_secret: &str)
         hex::encode(Sha256::digest(canonical_request.as_bytes()))
     );
     let signature = hmac_hex(access_key_secret.as_bytes(), string_to_sign.as_bytes());
-    let authorization = format!(
-        "{ALGORITHM} Credential={access_key_id},SignedHeaders={signed_headers},Signature={signature}"
-    );
+    let authorization =
+        format!("{ALGORITHM} Credential={access_key_id},SignedHeaders={signed_headers},Signature={signature}");
     Signed {
         canonical_query,
         canonical_request,
@@ -318,8 +317,14 @@ x-acs-version:2014-05-26\n\n\
 host;x-acs-action;x-acs-content-sha256;x-acs-date;x-acs-signature-nonce;x-acs-version\n\
 e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
         assert_eq!(s.canonical_request, expected_cr);
-        assert_eq!(cr_hash(&s), "7ea06492da5221eba5297e897ce16e55f964061054b7695beedaac1145b1e259");
-        assert_eq!(s.signature, "06563a9e1b43f5dfe96b81484da74bceab24a1d853912eee15083a6f0f3283c0");
+        assert_eq!(
+            cr_hash(&s),
+            "7ea06492da5221eba5297e897ce16e55f964061054b7695beedaac1145b1e259"
+        );
+        assert_eq!(
+            s.signature,
+            "06563a9e1b43f5dfe96b81484da74bceab24a1d853912eee15083a6f0f3283c0"
+        );
         assert_eq!(
             s.signed_headers,
             "host;x-acs-action;x-acs-content-sha256;x-acs-date;x-acs-signature-nonce;x-acs-version"
@@ -356,25 +361,50 @@ e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
             ID,
             SECRET,
         );
-        assert_ne!(s.signature, "06563a9e1b43f5dfe96b81484da74bceab24a1d853912eee15083a6f0f3283c0");
+        assert_ne!(
+            s.signature,
+            "06563a9e1b43f5dfe96b81484da74bceab24a1d853912eee15083a6f0f3283c0"
+        );
     }
 
     #[test]
     fn alb_create_listener_vector() {
         let cq = "CaEnabled=false&Certificates.1.CertificateId=103705&ClientToken=123e4567-e89b-12d3-a456-426655440000&DefaultActions.1.ForwardGroupConfig.ServerGroupTuples.1.ServerGroupId=sgp-8ilqs4axp6&DefaultActions.1.Type=ForwardGroup&ListenerDescription=web%20listener&ListenerPort=443&ListenerProtocol=HTTPS&LoadBalancerId=alb-n5qw04uq8vavfe&XForwardedForConfig.XForwardedForEnabled=true";
-        let s = sign_vector("alb.cn-hangzhou.aliyuncs.com", "CreateListener", "2020-06-16", &raw_pairs(cq));
+        let s = sign_vector(
+            "alb.cn-hangzhou.aliyuncs.com",
+            "CreateListener",
+            "2020-06-16",
+            &raw_pairs(cq),
+        );
         assert_eq!(s.canonical_query, cq);
-        assert_eq!(cr_hash(&s), "29bc6178db7a45f78a3cef09afb4248cfd59a3de80493c171073f3368e1ced7a");
-        assert_eq!(s.signature, "aba191546ea7fefc929c28beb3556f8a4a1daf4d43a90e4230cf85482bdbdf14");
+        assert_eq!(
+            cr_hash(&s),
+            "29bc6178db7a45f78a3cef09afb4248cfd59a3de80493c171073f3368e1ced7a"
+        );
+        assert_eq!(
+            s.signature,
+            "aba191546ea7fefc929c28beb3556f8a4a1daf4d43a90e4230cf85482bdbdf14"
+        );
     }
 
     #[test]
     fn ga_create_listener_vector() {
         let cq = "AcceleratorId=ga-bp1odcab8tmno0hdq&ClientToken=123e4567-e89b-12d3-a456-426655440000&Name=Listener&PortRanges.1.FromPort=80&PortRanges.1.ToPort=90&PortRanges.2.FromPort=443&PortRanges.2.ToPort=443&Protocol=tcp&RegionId=cn-hangzhou";
-        let s = sign_vector("ga.cn-hangzhou.aliyuncs.com", "CreateListener", "2019-11-20", &raw_pairs(cq));
+        let s = sign_vector(
+            "ga.cn-hangzhou.aliyuncs.com",
+            "CreateListener",
+            "2019-11-20",
+            &raw_pairs(cq),
+        );
         assert_eq!(s.canonical_query, cq);
-        assert_eq!(cr_hash(&s), "715f69a20f279b53bc033ec14a0723116fa10873e6ff1b70feec4999cadc4c94");
-        assert_eq!(s.signature, "ea41a328db5425cbb0a9cded69da5fbd4f5e91f9a7c5bcb048f8b853a4180b4b");
+        assert_eq!(
+            cr_hash(&s),
+            "715f69a20f279b53bc033ec14a0723116fa10873e6ff1b70feec4999cadc4c94"
+        );
+        assert_eq!(
+            s.signature,
+            "ea41a328db5425cbb0a9cded69da5fbd4f5e91f9a7c5bcb048f8b853a4180b4b"
+        );
     }
 
     #[test]
@@ -395,8 +425,14 @@ e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
             s.canonical_query,
             "AcceleratorId=ga-bp1odcab8tmno0hdq&Certificates.1.Id=449-cn-hangzhou&Description=a%2Ab~c%2Fd%2Be&Name=%E7%9B%91%E5%90%AC%201&PortRanges.1.FromPort=443&PortRanges.1.ToPort=443&Protocol=https&RegionId=cn-hangzhou&XForwardedForConfig.XRealIpEnabled=true"
         );
-        assert_eq!(cr_hash(&s), "64670385ac46a679d72d9ae11d273329dc3f21386e54d765f6dbb4727b0205ef");
-        assert_eq!(s.signature, "f01aa9fb8e275ba86d1ce08afb5e422bfcbbba70f139e9d84b0287e53f020079");
+        assert_eq!(
+            cr_hash(&s),
+            "64670385ac46a679d72d9ae11d273329dc3f21386e54d765f6dbb4727b0205ef"
+        );
+        assert_eq!(
+            s.signature,
+            "f01aa9fb8e275ba86d1ce08afb5e422bfcbbba70f139e9d84b0287e53f020079"
+        );
     }
 
     #[test]
@@ -428,7 +464,10 @@ e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
             s.signed_headers,
             "host;x-acs-accesskey-id;x-acs-action;x-acs-content-sha256;x-acs-date;x-acs-security-token;x-acs-signature-nonce;x-acs-version"
         );
-        assert_eq!(s.signature, "6a779d3516a461549e0ba9e26200bfa4bd6b2b2fef01d779c89c8a18a2e54ede");
+        assert_eq!(
+            s.signature,
+            "6a779d3516a461549e0ba9e26200bfa4bd6b2b2fef01d779c89c8a18a2e54ede"
+        );
         assert!(s
             .authorization
             .starts_with("ACS3-HMAC-SHA256 Credential=STS.YourAccessKeyId,SignedHeaders=host;x-acs-accesskey-id;"));
