@@ -23,6 +23,31 @@ pub enum Family {
     Alibaba,
 }
 
+impl Family {
+    /// The lower-case family word (`tencent`, `alibaba`), which prefixes a
+    /// service name to make the API names the rest of the project uses
+    /// (`tencent-gaap`, `alibaba-ga`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Family::Tencent => "tencent",
+            Family::Alibaba => "alibaba",
+        }
+    }
+
+    /// The API name of a service of this family, e.g. `tencent-clb`. Seeds,
+    /// the admin surface and the config file accept either this or the bare
+    /// service name.
+    pub fn api_name(self, service: &str) -> String {
+        format!("{}-{}", self.as_str(), service)
+    }
+}
+
+impl std::fmt::Display for Family {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One authenticated API call, as a service sees it.
 #[derive(Debug, Clone)]
 pub struct Call {
@@ -68,7 +93,49 @@ impl ApiError {
         self.http_status = status;
         self
     }
+
+    /// The family's answer to an action the service does not know, so every
+    /// service words it the same way: Tencent `InvalidAction`, Alibaba
+    /// `InvalidAction.NotFound` (HTTP 404).
+    pub fn unknown_action(family: Family, action: &str) -> Self {
+        match family {
+            Family::Tencent => ApiError::new(
+                "InvalidAction",
+                format!("The action `{action}` does not exist in this API version."),
+            ),
+            Family::Alibaba => ApiError::new(
+                "InvalidAction.NotFound",
+                format!("The API `{action}` is not found for this product and version."),
+            )
+            .status(404),
+        }
+    }
+
+    /// The family's answer to a required parameter left out: both vendors
+    /// use `MissingParameter` (HTTP 400 on Alibaba).
+    pub fn missing_parameter(name: &str) -> Self {
+        ApiError::new(
+            "MissingParameter",
+            format!("The request is missing the required parameter `{name}`."),
+        )
+    }
+
+    /// The family's answer when the emulator itself fails (a service that
+    /// panicked or returned something that is not an object): Tencent
+    /// `InternalError`, Alibaba `InternalError` with HTTP 500. Clients treat
+    /// both as transient, which is what a real server fault looks like.
+    pub fn internal(message: impl Into<String>) -> Self {
+        ApiError::new("InternalError", message).status(500)
+    }
 }
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} (HTTP {}): {}", self.code, self.http_status, self.message)
+    }
+}
+
+impl std::error::Error for ApiError {}
 
 /// Knobs every service reads: asynchronous delays and task failures.
 #[derive(Debug, Clone)]
