@@ -823,23 +823,6 @@ async fn read_body(mut response: reqwest::Response, vendor: &'static str) -> Res
     }
 }
 
-/// Build a client for tests of other crates: an emulator endpoint over
-/// plain HTTP with the given keys. Kept here so adapters and the emulator
-/// agree on one way to point a client at `127.0.0.1`.
-pub fn emulator_config(
-    vendor: &'static str,
-    product: &'static str,
-    version: &'static str,
-    endpoint: &str,
-    credentials: Credentials,
-) -> ClientConfig {
-    let region = if product == "ga" { GA_REGION } else { "cn-hangzhou" };
-    let mut config = ClientConfig::new(vendor, product, version, region, credentials);
-    config.endpoint = Some(endpoint.to_string());
-    config.allow_insecure_http = true;
-    config
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -124,6 +124,46 @@ impl Node {
     }
 }
 
+/// Decode a raw URL query (`a=1&b=x%20y`) into pairs, as a server reading
+/// an RPC request needs before [`unflatten`] or re-signing.
+///
+/// `%XX` escapes are decoded over UTF-8 and `+` stays a plus (RFC 3986, as
+/// the signer encodes; form decoding would turn it into a space and break
+/// the signature). A pair without `=` has an empty value. `None` for a
+/// malformed escape or invalid UTF-8: such a request cannot have been
+/// signed by a conforming client.
+pub fn parse_query(raw: &str) -> Option<Vec<(String, String)>> {
+    if raw.is_empty() {
+        return Some(Vec::new());
+    }
+    raw.split('&')
+        .map(|pair| {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            Some((percent_decode(name)?, percent_decode(value)?))
+        })
+        .collect()
+}
+
+fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = s.get(i + 1..i + 3)?;
+            if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return None;
+            }
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
 /// A list index as the SDKs write it: decimal, from 1, no leading zero.
 fn list_index(segment: &str) -> Option<u64> {
     if segment.is_empty() || segment.starts_with('0') || !segment.bytes().all(|b| b.is_ascii_digit()) {
@@ -304,6 +344,27 @@ mod tests {
     fn unflatten_lets_the_later_pair_win_a_value_parent_clash() {
         assert_eq!(unflatten(&pairs(&[("A", "1"), ("A.B", "2")])), json!({"A": {"B": "2"}}));
         assert_eq!(unflatten(&pairs(&[("A.B", "2"), ("A", "1")])), json!({"A": "1"}));
+    }
+
+    #[test]
+    fn parse_query_decodes_what_canonical_query_encodes() {
+        let cq = "AcceleratorId=ga-bp1odcab8tmno0hdq&Certificates.1.Id=449-cn-hangzhou&Description=a%2Ab~c%2Fd%2Be&Name=%E7%9B%91%E5%90%AC%201&PortRanges.1.FromPort=443";
+        let decoded = parse_query(cq).expect("well formed");
+        assert!(decoded.contains(&("Name".to_string(), "监听 1".to_string())));
+        assert!(decoded.contains(&("Description".to_string(), "a*b~c/d+e".to_string())));
+        assert_eq!(canonical_query(&decoded), cq);
+        assert_eq!(
+            parse_query("a+b=c+d&e").expect("ok"),
+            pairs(&[("a+b", "c+d"), ("e", "")])
+        );
+        assert_eq!(parse_query(""), Some(Vec::new()));
+    }
+
+    #[test]
+    fn parse_query_refuses_broken_escapes_and_bad_utf8() {
+        for bad in ["a=%", "a=%4", "a=%zz", "a=%C3", "%FF=1"] {
+            assert_eq!(parse_query(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -80,18 +80,10 @@ impl Recorded {
         self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 
-    /// The query decoded into raw pairs.
+    /// The query decoded into raw pairs (with the crate's own decoder,
+    /// as the emulator reads requests).
     pub fn query_pairs(&self) -> Vec<(String, String)> {
-        if self.query.is_empty() {
-            return Vec::new();
-        }
-        self.query
-            .split('&')
-            .map(|kv| {
-                let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-                (percent_decode(k), percent_decode(v))
-            })
-            .collect()
+        alibaba_api::params::parse_query(&self.query).expect("a well-formed query")
     }
 
     pub fn param(&self, name: &str) -> Option<String> {
@@ -126,24 +118,6 @@ impl Recorded {
         );
         result.canonical_query == self.query && result.signature == auth.signature
     }
-}
-
-pub fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            if let Some(Ok(b)) = s.get(i + 1..i + 3).map(|h| u8::from_str_radix(h, 16)) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 pub struct TestServer {
