@@ -294,12 +294,14 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    /// Listener counts per service name, then per instance.
+    /// Listener counts per API name (`tencent-gaap`), then per instance.
+    /// Keyed by API name, not service name, because two families may host
+    /// services of the same name (test services do).
     pub(crate) fn listener_counts(&self) -> BTreeMap<String, BTreeMap<String, usize>> {
         self.registry
             .all()
             .iter()
-            .map(|s| (s.name().to_string(), s.listener_counts()))
+            .map(|s| (s.family().api_name(s.name()), s.listener_counts()))
             .collect()
     }
 
@@ -343,8 +345,8 @@ impl EmulatorHandle {
         format!("http://{}", self.addr)
     }
 
-    /// Listener counts per service name, then per instance, so a test can
-    /// assert "exactly one listener was created".
+    /// Listener counts per API name (`tencent-gaap`, `alibaba-ga`), then per
+    /// instance, so a test can assert "exactly one listener was created".
     pub fn listener_counts(&self) -> BTreeMap<String, BTreeMap<String, usize>> {
         self.shared.listener_counts()
     }
