@@ -1,0 +1,74 @@
+//! `listenerctl`: the command line over the cloud-listeners facade.
+//!
+//! Platform teams declare listeners once, in one file with named provider
+//! profiles, and validate, plan and apply them on Tencent GAAP, Tencent CLB,
+//! Alibaba ALB or Alibaba GA by choosing a profile. The crate is a library
+//! as well as a binary so that its parts (path-to-line lookup, rendering,
+//! exit-code mapping) are unit-tested; all planning and vendor logic is in
+//! `cloud_listeners`, and this crate only orders the calls and prints.
+#![warn(missing_docs)]
+
+pub mod cli;
+pub mod commands;
+pub mod diag;
+pub mod emulate;
+pub mod load;
+pub mod locate;
+pub mod progress;
+pub mod render;
+pub mod report;
+
+use clap::Parser;
+
+use crate::cli::{Cli, OutputFormat};
+use crate::diag::Exit;
+
+/// Parse `args`, run the command, print any failure and return the exit code.
+pub fn main_with<I, T>(args: I) -> u8
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            // clap exits 2 on usage errors and 0 for --help/--version: the
+            // same contract as ours.
+            let _ = e.print();
+            return if e.use_stderr() {
+                Exit::Invalid.code()
+            } else {
+                Exit::Ok.code()
+            };
+        }
+    };
+    init_tracing(cli.global.verbose);
+    match commands::run(&cli.global, &cli.command) {
+        Ok(exit) => exit.code(),
+        Err(failure) => {
+            if cli.global.output == OutputFormat::Json {
+                eprintln!("{}", failure.render_json());
+            } else {
+                eprintln!("{}", failure.render_text());
+            }
+            failure.exit.code()
+        }
+    }
+}
+
+/// Logs go to stderr so stdout stays the command's output; `RUST_LOG`
+/// wins over `-v`.
+fn init_tracing(verbose: u8) {
+    use tracing_subscriber::EnvFilter;
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}

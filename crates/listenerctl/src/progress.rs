@@ -1,0 +1,162 @@
+//! Showing `apply` as it happens.
+//!
+//! Cloud listener changes take seconds to minutes each, so a silent apply
+//! looks hung. On a terminal a spinner names the action in flight; in a log
+//! (CI, a pipe) each action is one plain line, since spinners turn into
+//! noise there; scripts get one JSON object per event.
+
+use std::collections::HashMap;
+use std::io::{IsTerminal, Write};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use cloud_listeners::plan::Event;
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+
+/// Where progress goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// An indicatif spinner on stderr, finished actions kept as lines.
+    Spinner,
+    /// One line per event on stdout.
+    Plain,
+    /// One JSON object per event on stdout (JSON lines).
+    Json,
+}
+
+impl Mode {
+    /// The mode for this process: JSON when asked, a spinner when stderr is
+    /// a terminal, plain lines otherwise.
+    pub fn detect(json: bool) -> Mode {
+        if json {
+            Mode::Json
+        } else if std::io::stderr().is_terminal() {
+            Mode::Spinner
+        } else {
+            Mode::Plain
+        }
+    }
+}
+
+/// Receives the engine's events; `Sync` because the engine runs actions
+/// concurrently on vendors that allow it, so several may be in flight.
+#[derive(Debug)]
+pub struct Progress {
+    mode: Mode,
+    /// A prefix naming the profile when several are applied in one run.
+    prefix: String,
+    bars: MultiProgress,
+    /// One spinner per action in flight, keyed by verb and listener name.
+    spinners: Mutex<HashMap<(&'static str, String), ProgressBar>>,
+}
+
+fn past(verb: &str) -> &'static str {
+    match verb {
+        "create" => "created",
+        "update" => "updated",
+        "replace" => "replaced",
+        "delete" => "deleted",
+        _ => "done",
+    }
+}
+
+fn present(verb: &str) -> &'static str {
+    match verb {
+        "create" => "creating",
+        "update" => "updating",
+        "replace" => "replacing",
+        "delete" => "deleting",
+        _ => "working on",
+    }
+}
+
+impl Progress {
+    /// A sink in `mode`; `prefix` is put before every text line.
+    pub fn new(mode: Mode, prefix: impl Into<String>) -> Self {
+        Progress {
+            mode,
+            prefix: prefix.into(),
+            bars: MultiProgress::new(),
+            spinners: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The text line for an event (also used in tests).
+    pub fn line(&self, event: &Event) -> String {
+        let body = match event {
+            Event::Started { verb, name, ports } => format!("{} {name} ({ports}) ...", present(verb)),
+            Event::Finished { verb, name, ids } if ids.is_empty() => format!("{} {name}", past(verb)),
+            Event::Finished { verb, name, ids } => format!("{} {name}: {}", past(verb), ids.join(", ")),
+            Event::Failed {
+                verb,
+                name,
+                kind,
+                message,
+            } => format!("failed to {verb} {name} ({kind}): {message}"),
+        };
+        format!("{}{body}", self.prefix)
+    }
+
+    /// Handle one event from the engine.
+    pub fn event(&self, event: Event) {
+        match self.mode {
+            Mode::Json => {
+                let mut out = std::io::stdout().lock();
+                let _ = serde_json::to_writer(&mut out, &event);
+                let _ = writeln!(out);
+            }
+            Mode::Plain => {
+                let mut out = std::io::stdout().lock();
+                let _ = writeln!(out, "  {}", self.line(&event));
+            }
+            Mode::Spinner => {
+                let mut spinners = self.spinners.lock().unwrap_or_else(|e| e.into_inner());
+                match &event {
+                    Event::Started { verb, name, .. } => {
+                        let pb = self.bars.add(ProgressBar::new_spinner());
+                        pb.set_style(
+                            ProgressStyle::with_template("  {spinner} {msg} ({elapsed})")
+                                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+                        );
+                        pb.set_message(self.line(&event));
+                        pb.enable_steady_tick(Duration::from_millis(100));
+                        spinners.insert((*verb, name.clone()), pb);
+                    }
+                    Event::Finished { verb, name, .. } | Event::Failed { verb, name, .. } => {
+                        let text = format!("  {}", self.line(&event));
+                        if let Some(pb) = spinners.remove(&(*verb, name.clone())) {
+                            pb.finish_and_clear();
+                            self.bars.remove(&pb);
+                        }
+                        // Above the spinners still running, if any.
+                        if spinners.is_empty() || self.bars.println(&text).is_err() {
+                            eprintln!("{text}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_lines_name_the_action_and_ids() {
+        let p = Progress::new(Mode::Plain, "[gaap] ");
+        let started = Event::Started {
+            verb: "create",
+            name: "web".into(),
+            ports: "80".into(),
+        };
+        assert_eq!(p.line(&started), "[gaap] creating web (80) ...");
+        let done = Event::Finished {
+            verb: "create",
+            name: "web".into(),
+            ids: vec!["listener-1".into()],
+        };
+        assert_eq!(p.line(&done), "[gaap] created web: listener-1");
+    }
+}

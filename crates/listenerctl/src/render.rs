@@ -1,0 +1,242 @@
+//! Text for people: plans, listeners, results.
+//!
+//! JSON output is the core types serialized as they are; this module only
+//! decides how the same data reads in a terminal, so nothing here changes
+//! what a command does.
+
+use std::fmt::Write as _;
+
+use cloud_listeners::plan::{Action, Plan};
+use cloud_listeners::{FieldChange, Format, Listener, ListenerSpec};
+use serde_json::Value;
+
+/// `https 443` / `tcp 8000-8100`.
+pub fn protocol_ports(spec: &ListenerSpec) -> String {
+    format!("{} {}", spec.protocol, spec.ports)
+}
+
+/// A JSON value as it reads in a diff: strings quoted, absent as `(unset)`.
+pub fn value(v: &Value) -> String {
+    match v {
+        Value::Null => "(unset)".to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// Who the plan is for: `profile tencent-clb (tencent-clb, instance lb-1)`.
+pub fn target(profile: &str, api: &str, instance: &str) -> String {
+    if profile == api {
+        format!("profile {profile} (instance {instance})")
+    } else {
+        format!("profile {profile} ({api}, instance {instance})")
+    }
+}
+
+fn changes(out: &mut String, list: &[FieldChange], immutable: &[String]) {
+    for c in list {
+        let mark = if immutable.iter().any(|f| f == &c.path) {
+            "  (cannot change in place)"
+        } else {
+            ""
+        };
+        let _ = writeln!(out, "        {}: {} -> {}{mark}", c.path, value(&c.from), value(&c.to));
+    }
+}
+
+/// One plan, action by action, then the counts.
+pub fn plan(plan: &Plan, allow_replace: bool) -> String {
+    let mut out = String::new();
+    if plan.actions.is_empty() {
+        out.push_str("  (no listeners in the file or on the instance)\n");
+    }
+    for a in &plan.actions {
+        let spec = a.spec();
+        let what = format!("{:<20} {}", spec.name, protocol_ports(spec));
+        match a {
+            Action::Create { .. } => {
+                let _ = writeln!(out, "  + create     {what}");
+            }
+            Action::Update {
+                current, changes: c, ..
+            } => {
+                let _ = writeln!(out, "  ~ update     {what}  ({})", current.id);
+                changes(&mut out, c, &[]);
+            }
+            Action::Replace {
+                current,
+                fields,
+                changes: c,
+                ..
+            } => {
+                let note = if allow_replace {
+                    "delete, then create"
+                } else {
+                    "refused unless --allow-replace"
+                };
+                let _ = writeln!(
+                    out,
+                    "  ! replace    {what}  ({}): {} cannot change in place; {note}",
+                    current.id,
+                    fields.join(", ")
+                );
+                changes(&mut out, c, fields);
+            }
+            Action::Delete { current } => {
+                let _ = writeln!(out, "  - delete     {what}  ({})", current.id);
+            }
+            Action::Unchanged { current, .. } => {
+                let _ = writeln!(out, "  = unchanged  {what}  ({})", current.id);
+            }
+            Action::Unmanaged { current } => {
+                let _ = writeln!(
+                    out,
+                    "  ? unmanaged  {what}  ({}): not in the file; kept (--prune deletes it)",
+                    current.id
+                );
+            }
+        }
+    }
+    out.push_str(&summary(plan));
+    out
+}
+
+/// `2 to create, 1 to update, ...; 3 unchanged, 1 unmanaged`.
+pub fn summary(plan: &Plan) -> String {
+    let s = plan.summary();
+    let mut line = if plan.has_changes() {
+        format!(
+            "  {} to create, {} to update, {} to replace, {} to delete",
+            s.create, s.update, s.replace, s.delete
+        )
+    } else {
+        "  no changes".to_string()
+    };
+    let _ = write!(line, "; {} unchanged", s.unchanged);
+    if s.unmanaged > 0 {
+        let _ = write!(line, ", {} unmanaged", s.unmanaged);
+    }
+    line.push('\n');
+    line
+}
+
+/// One listener in full, its spec in TOML so it can be pasted into a file.
+pub fn listener(l: &Listener) -> String {
+    let mut out = format!("{}  {}  on {}\n", l.id, status(l), l.instance);
+    let spec = cloud_listeners::parse::to_string(&l.spec, Format::Toml)
+        .unwrap_or_else(|_| serde_json::to_string_pretty(&l.spec).unwrap_or_default());
+    for line in spec.lines() {
+        let _ = writeln!(out, "  {line}");
+    }
+    out
+}
+
+fn status(l: &Listener) -> String {
+    serde_json::to_value(&l.status)
+        .ok()
+        .and_then(|v| match v {
+            Value::String(s) => Some(s),
+            Value::Object(m) => m.get("other").and_then(Value::as_str).map(str::to_string),
+            _ => None,
+        })
+        .unwrap_or_else(|| format!("{:?}", l.status))
+}
+
+/// A table of listeners: ID, status, protocol and ports, name.
+pub fn listener_table(list: &[Listener]) -> String {
+    if list.is_empty() {
+        return "no listeners\n".to_string();
+    }
+    let id_w = list.iter().map(|l| l.id.as_str().len()).max().unwrap_or(2).max(2);
+    let pp: Vec<String> = list.iter().map(|l| protocol_ports(&l.spec)).collect();
+    let pp_w = pp.iter().map(String::len).max().unwrap_or(5).max(5);
+    let st: Vec<String> = list.iter().map(status).collect();
+    let st_w = st.iter().map(String::len).max().unwrap_or(6).max(6);
+    let mut out = format!("{:<id_w$}  {:<st_w$}  {:<pp_w$}  NAME\n", "ID", "STATUS", "PORTS");
+    for ((l, p), s) in list.iter().zip(&pp).zip(&st) {
+        let _ = writeln!(out, "{:<id_w$}  {s:<st_w$}  {p:<pp_w$}  {}", l.id, l.spec.name);
+    }
+    out
+}
+
+/// The listeners an apply left in place, by file entry: name, ports, IDs.
+pub fn ids(listeners: &[(usize, Listener)], file: &[ListenerSpec]) -> String {
+    let mut out = String::new();
+    let name_w = file.iter().map(|s| s.name.len()).max().unwrap_or(4);
+    for (i, spec) in file.iter().enumerate() {
+        let ids: Vec<&str> = listeners
+            .iter()
+            .filter(|(j, _)| *j == i)
+            .map(|(_, l)| l.id.as_str())
+            .collect();
+        if ids.is_empty() {
+            continue;
+        }
+        let _ = writeln!(
+            out,
+            "  {:<name_w$}  {:<14}  {}",
+            spec.name,
+            protocol_ports(spec),
+            ids.join(", ")
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cloud_listeners::plan::Plan;
+    use cloud_listeners::{ListenerId, ListenerStatus, Ports, Protocol};
+
+    fn listener(id: &str, spec: ListenerSpec) -> Listener {
+        Listener {
+            id: ListenerId(id.into()),
+            instance: "lb-1".into(),
+            status: ListenerStatus::Running,
+            spec,
+        }
+    }
+
+    #[test]
+    fn plan_text_shows_each_action_with_changes() {
+        let current = ListenerSpec::new("web", Protocol::Http, Ports::Single(80));
+        let mut desired = current.clone();
+        desired.description = Some("front".into());
+        let plan = Plan {
+            actions: vec![
+                Action::Update {
+                    index: 0,
+                    current: listener("lbl-1", current.clone()),
+                    desired,
+                    changes: vec![FieldChange {
+                        path: "description".into(),
+                        from: Value::Null,
+                        to: Value::String("front".into()),
+                    }],
+                },
+                Action::Create {
+                    index: 1,
+                    spec: ListenerSpec::new("api", Protocol::Tcp, Ports::Single(81)),
+                },
+            ],
+        };
+        let text = super::plan(&plan, false);
+        assert!(text.contains("~ update     web"), "{text}");
+        assert!(text.contains("description: (unset) -> \"front\""), "{text}");
+        assert!(text.contains("+ create     api"), "{text}");
+        assert!(text.contains("1 to create, 1 to update"), "{text}");
+    }
+
+    #[test]
+    fn listener_table_has_a_row_per_listener() {
+        let t = listener_table(&[listener(
+            "lbl-1",
+            ListenerSpec::new("web", Protocol::Http, Ports::Single(80)),
+        )]);
+        assert_eq!(t.lines().count(), 2);
+        assert!(
+            t.contains("lbl-1") && t.contains("running") && t.contains("http 80"),
+            "{t}"
+        );
+    }
+}
