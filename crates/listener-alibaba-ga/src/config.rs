@@ -1,0 +1,98 @@
+//! The adapter's settings, read from a provider profile.
+//!
+//! A GA provider is bound to one accelerator (`instance = "ga-…"`). GA's API
+//! is served from `cn-hangzhou` alone whatever regions the accelerator
+//! covers, so the region is fixed; a profile naming another one is refused
+//! rather than silently ignored, because it most likely belongs to an ALB
+//! profile copied by mistake. Credentials are not read here: the Alibaba
+//! client follows the vendor's chain (environment, CLI config file, shared
+//! credentials file) or the profile's inline credentials.
+
+use listener_core::{Aliases, Error, ProfileConfig, WaitConfig};
+
+use crate::translate::REGION;
+use crate::API;
+
+/// GA's API version.
+pub const VERSION: &str = "2019-11-20";
+
+/// GA's product code (endpoint `ga.cn-hangzhou.aliyuncs.com`).
+pub const PRODUCT: &str = "ga";
+
+/// What the provider needs besides its client.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GaConfig {
+    /// The accelerator every call is scoped to (`ga-…`).
+    pub accelerator_id: String,
+    /// Certificate aliases (and targets, accepted but not sent).
+    pub aliases: Aliases,
+    /// How long and how often to follow asynchronous work.
+    pub wait: WaitConfig,
+}
+
+impl GaConfig {
+    /// Read and check the profile's GA settings; sends nothing.
+    pub fn from_profile(profile: &ProfileConfig) -> Result<Self, Error> {
+        if profile.api != API {
+            return Err(Error::Config {
+                field: "api".into(),
+                message: format!("the profile is for `{}`, not `{API}`", profile.api),
+            });
+        }
+        let accelerator_id = profile.instance.trim();
+        if !accelerator_id.starts_with("ga-") || accelerator_id.len() <= 3 {
+            return Err(Error::Config {
+                field: "instance".into(),
+                message: format!("`{accelerator_id}` is not a GA accelerator ID (`ga-…`)"),
+            });
+        }
+        if let Some(region) = profile.region.as_deref().filter(|r| !r.trim().is_empty()) {
+            if region.trim() != REGION {
+                return Err(Error::Config {
+                    field: "region".into(),
+                    message: format!("GA's API is served from `{REGION}` only; remove `region` or set it to `{REGION}` (got `{region}`)"),
+                });
+            }
+        }
+        let wait = profile.wait();
+        if wait.timeout_secs == 0 {
+            return Err(Error::Config {
+                field: "wait.timeout_secs".into(),
+                message: "must be at least one second".into(),
+            });
+        }
+        Ok(GaConfig {
+            accelerator_id: accelerator_id.to_string(),
+            aliases: profile.aliases.clone(),
+            wait,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_a_ga_profile_and_fixes_the_region() {
+        let p = ProfileConfig::new(API, "ga-bp1odcab8tmno0hdq");
+        let c = GaConfig::from_profile(&p).unwrap();
+        assert_eq!(c.accelerator_id, "ga-bp1odcab8tmno0hdq");
+        let mut q = p.clone();
+        q.region = Some(REGION.into());
+        assert!(GaConfig::from_profile(&q).is_ok());
+    }
+
+    #[test]
+    fn refuses_other_regions_instances_and_apis_naming_the_field() {
+        let mut p = ProfileConfig::new(API, "ga-1");
+        p.region = Some("cn-shanghai".into());
+        let field = |r: Result<GaConfig, Error>| match r {
+            Err(Error::Config { field, .. }) => field,
+            other => panic!("expected a config error, got {other:?}"),
+        };
+        assert_eq!(field(GaConfig::from_profile(&p)), "region");
+        assert_eq!(field(GaConfig::from_profile(&ProfileConfig::new(API, "alb-1"))), "instance");
+        assert_eq!(field(GaConfig::from_profile(&ProfileConfig::new("alibaba-alb", "ga-1"))), "api");
+    }
+}

@@ -1,0 +1,309 @@
+#![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
+
+pub mod client;
+pub mod config;
+pub mod status;
+pub mod translate;
+
+use alibaba_api::AlibabaClient;
+use async_trait::async_trait;
+use listener_core::{
+    plan_change, refuse_immutable, Capabilities, Error, Listener, ListenerId, ListenerSpec, Protocol, ProfileConfig,
+    Provider, Rejection, Rejections, Result,
+};
+
+use crate::client::GaClient;
+use crate::config::{GaConfig, PRODUCT, VERSION};
+use crate::translate::{GaListener, GaOptions};
+
+/// The adapter's API name: profiles say `api = "alibaba-ga"`, and GA-only
+/// settings live under `extensions.alibaba-ga`.
+pub const API: &str = "alibaba-ga";
+
+/// The protocols a GA listener can have.
+const PROTOCOLS: [Protocol; 4] = [Protocol::Tcp, Protocol::Udp, Protocol::Http, Protocol::Https];
+
+/// What GA listeners can do, declared once (see the README for the rules
+/// behind each entry).
+pub fn capabilities() -> Capabilities {
+    Capabilities {
+        api: API,
+        product: "Alibaba Cloud Global Accelerator (GA)",
+        protocols: &PROTOCOLS,
+        // One GA listener holds several ports and ranges (TCP/UDP).
+        multi_port_listener: true,
+        batch_create: false,
+        port_ranges: true,
+        port_limits: (1, translate::MAX_PORT),
+        mutual_tls: false,
+        multiple_client_cas: false,
+        multiple_server_certificates: false,
+        http2: true,
+        http3: true,
+        sni: false,
+        session_persistence: true,
+        listener_health_check: false,
+        // GA changes one listener of an accelerator at a time
+        // (`StateError.Accelerator` otherwise).
+        serial_writes: true,
+        idempotency_token: true,
+        requires_default_target: false,
+        // GA changes protocol and ports in place (UpdateListener); only the
+        // routing type (and the accelerator, which is not a spec field) is
+        // fixed at creation.
+        immutable_fields: &["extensions.alibaba-ga.routing_type"],
+        // Endpoint groups carry GA's backends; the listener never reports one.
+        write_only_fields: &["forwarding.default_target"],
+        max_listeners_per_instance: translate::MAX_LISTENERS_PER_ACCELERATOR as u32,
+        // GA publishes no per-action rate; the shared client's conservative
+        // default is used.
+        rate_limit_per_second: alibaba_api::client::DEFAULT_RATE_LIMIT_PER_SECOND,
+    }
+}
+
+/// Every reason GA cannot take `spec`, without any network call: neutral
+/// rules, certificate aliases, the `extensions.alibaba-ga` section, and each
+/// GA rule of [`translate`].
+pub fn check(profile: &ProfileConfig, spec: &ListenerSpec) -> Vec<Rejection> {
+    let mut r = Rejections::new(API);
+    for v in spec.violations() {
+        r.reject(v.path, translate::rule::INVALID_SPEC, v.message);
+    }
+    profile.aliases.check_spec(spec, &mut r);
+    translate::check_profile_region(profile.region.as_deref().filter(|s| !s.trim().is_empty()), &mut r);
+    let opts = match spec.extensions.parse::<GaOptions>(API) {
+        Ok(o) => o.unwrap_or_default(),
+        Err(e) => {
+            r.reject(format!("extensions.{API}"), translate::rule::EXTENSION_OPTIONS, e);
+            GaOptions::default()
+        }
+    };
+    translate::check_rules(spec, &opts, &mut r);
+    r.into_vec()
+}
+
+/// [`check`] for each listener, plus the rules across one accelerator's
+/// listeners (shared port spaces, huge-port listeners, the listener quota,
+/// one routing type), each paired with the index of the listener concerned.
+pub fn check_set(profile: &ProfileConfig, specs: &[ListenerSpec]) -> Vec<(usize, Rejection)> {
+    let mut out: Vec<(usize, Rejection)> = specs
+        .iter()
+        .enumerate()
+        .flat_map(|(i, s)| check(profile, s).into_iter().map(move |r| (i, r)))
+        .collect();
+    out.extend(translate::check_accelerator(specs));
+    out
+}
+
+/// GA listeners of one accelerator.
+#[derive(Debug)]
+pub struct GaProvider {
+    config: GaConfig,
+    profile: ProfileConfig,
+    client: GaClient,
+    caps: Capabilities,
+}
+
+impl GaProvider {
+    /// Build from a profile: checks the settings and finds credentials the
+    /// way Alibaba's own tools do (or takes the profile's inline ones).
+    /// Sends nothing.
+    pub fn from_profile(profile: &ProfileConfig) -> Result<Self> {
+        let config = GaConfig::from_profile(profile)?;
+        let api = AlibabaClient::from_profile(profile, PRODUCT, VERSION, API)?;
+        Ok(Self::build(config, profile, api))
+    }
+
+    /// Build around a ready client (a pinned token source, a retry policy
+    /// of the caller's choice). The client must be for GA.
+    pub fn with_client(profile: &ProfileConfig, api: AlibabaClient) -> Result<Self> {
+        let config = GaConfig::from_profile(profile)?;
+        if api.product() != PRODUCT || api.version() != VERSION {
+            return Err(Error::Config {
+                field: "client".into(),
+                message: format!(
+                    "the client is for {} {}, not {PRODUCT} {VERSION}",
+                    api.product(),
+                    api.version()
+                ),
+            });
+        }
+        Ok(Self::build(config, profile, api))
+    }
+
+    fn build(config: GaConfig, profile: &ProfileConfig, api: AlibabaClient) -> Self {
+        GaProvider {
+            config,
+            profile: profile.clone(),
+            client: GaClient::new(api),
+            caps: capabilities(),
+        }
+    }
+
+    /// The GA calls this provider makes (for stats and tests).
+    pub fn client(&self) -> &GaClient {
+        &self.client
+    }
+
+    fn listener(&self, ga: GaListener) -> Listener {
+        Listener {
+            id: ListenerId(ga.id),
+            instance: if ga.accelerator.is_empty() {
+                self.config.accelerator_id.clone()
+            } else {
+                ga.accelerator
+            },
+            status: status::status_of(&ga.state),
+            spec: ga.spec,
+        }
+    }
+
+    fn read(&self, answer: &serde_json::Value) -> Result<Listener> {
+        translate::listener_from_answer(answer, &self.config.aliases).map(|ga| self.listener(ga))
+    }
+
+    fn refuse(&self, spec: &ListenerSpec) -> Result<()> {
+        let rejections = check(&self.profile, spec);
+        if rejections.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Unsupported {
+                vendor: API,
+                rejections,
+            })
+        }
+    }
+}
+
+#[async_trait]
+impl Provider for GaProvider {
+    fn capabilities(&self) -> &Capabilities {
+        &self.caps
+    }
+
+    fn instance(&self) -> &str {
+        &self.config.accelerator_id
+    }
+
+    fn check(&self, spec: &ListenerSpec) -> Vec<Rejection> {
+        check(&self.profile, spec)
+    }
+
+    fn check_set(&self, specs: &[ListenerSpec]) -> Vec<(usize, Rejection)> {
+        check_set(&self.profile, specs)
+    }
+
+    async fn create(&self, spec: &ListenerSpec) -> Result<Vec<Listener>> {
+        self.refuse(spec)?;
+        let ports = spec.ports.count();
+        if matches!(spec.protocol, Protocol::Tcp | Protocol::Udp) && ports > translate::DEFAULT_PORTS_PER_LISTENER {
+            tracing::warn!(
+                listener = %spec.name,
+                ports,
+                quota = translate::DEFAULT_PORTS_PER_LISTENER,
+                "more ports than GA's default per-listener quota; GA answers QuotaExceeded.ListenerPort unless the quota was raised"
+            );
+        }
+        let params = translate::create_params(&self.config.accelerator_id, spec, &self.config.aliases);
+        // One token for the whole logical create, reused on every attempt.
+        let token = self.client.new_token();
+        tracing::info!(listener = %spec.name, accelerator = %self.config.accelerator_id, token = %token, "creating GA listener");
+        let id = self.client.create_listener(&params, &token, &self.config.wait).await?;
+        let answer = status::wait_active(&self.client, &id, "creation", &self.config.wait).await?;
+        Ok(vec![self.read(&answer)?])
+    }
+
+    async fn get(&self, id: &ListenerId) -> Result<Listener> {
+        let answer = self.client.describe_listener(id.as_str()).await?;
+        let listener = self.read(&answer)?;
+        if listener.instance != self.config.accelerator_id {
+            return Err(Error::NotFound {
+                vendor: API,
+                what: format!("listener {id} on accelerator {}", self.config.accelerator_id),
+            });
+        }
+        Ok(listener)
+    }
+
+    async fn list(&self) -> Result<Vec<Listener>> {
+        let items = self.client.list_listeners(&self.config.accelerator_id).await?;
+        items.iter().map(|item| self.read(item)).collect()
+    }
+
+    async fn update(&self, current: &Listener, desired: &ListenerSpec) -> Result<Listener> {
+        refuse_immutable(&self.caps, current, desired)?;
+        if current.instance != self.config.accelerator_id {
+            return Err(Error::ImmutableField {
+                vendor: API,
+                field: "accelerator".into(),
+                listener_id: current.id.0.clone(),
+            });
+        }
+        self.refuse(desired)?;
+        let id = current.id.as_str();
+        let Some(params) = translate::update_params(id, &current.spec, desired, &self.config.aliases) else {
+            tracing::info!(listener = id, "nothing GA can change differs");
+            return self.get(&current.id).await;
+        };
+        let token = self.client.new_token();
+        tracing::info!(listener = id, token = %token, "updating GA listener");
+        self.client.update_listener(&params, &token, &self.config.wait).await?;
+        let answer = status::wait_active(&self.client, id, "update", &self.config.wait).await?;
+        let listener = self.read(&answer)?;
+        // GA has no failure state: a change it could not make shows only as
+        // a listener that is active but still different.
+        let left = plan_change(&self.caps, &listener.spec, desired);
+        if !left.is_empty() {
+            let fields: Vec<String> = left.changes.into_iter().map(|c| c.path).collect();
+            return Err(Error::TaskFailed {
+                vendor: API,
+                task: id.to_string(),
+                message: format!("GA finished the update but these fields still differ: {}", fields.join(", ")),
+            });
+        }
+        Ok(listener)
+    }
+
+    async fn delete(&self, id: &ListenerId) -> Result<()> {
+        let token = self.client.new_token();
+        tracing::info!(listener = %id, token = %token, "deleting GA listener");
+        match self
+            .client
+            .delete_listener(&self.config.accelerator_id, id.as_str(), &token, &self.config.wait)
+            .await
+        {
+            Ok(()) => {}
+            Err(Error::NotFound { .. }) => {
+                tracing::info!(listener = %id, "listener already gone");
+                return Ok(());
+            }
+            Err(e) => return Err(e),
+        }
+        status::wait_gone(&self.client, id.as_str(), &self.config.wait).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn capabilities_say_several_ports_and_in_place_port_changes() {
+        let c = capabilities();
+        assert_eq!(c.api, API);
+        assert!(c.multi_port_listener && c.port_ranges);
+        assert!(!c.is_immutable("protocol"));
+        assert!(!c.is_immutable("ports"));
+        assert!(c.is_immutable("extensions.alibaba-ga.routing_type"));
+        assert!(c.is_write_only("forwarding.default_target"));
+        assert!(!c.mutual_tls);
+        assert_eq!(c.port_limits, (1, 65499));
+    }
+
+    #[test]
+    fn provider_needs_a_ga_profile() {
+        let p = ProfileConfig::new("alibaba-ga", "lb-1");
+        assert!(matches!(GaProvider::from_profile(&p), Err(Error::Config { .. })));
+    }
+}
