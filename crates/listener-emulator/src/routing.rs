@@ -116,9 +116,22 @@ pub(crate) fn tencent_params(body: &[u8]) -> Result<Value, ApiError> {
     }
 }
 
-/// Decodes `a=1&b=2` (query or form body) into raw pairs.
-pub(crate) fn decode_pairs(text: &[u8]) -> Vec<(String, String)> {
-    form_urlencoded::parse(text).into_owned().collect()
+/// Decodes an Alibaba query the way its signer encodes it (RFC 3986: `+`
+/// is a plus, not a space), with the sibling crate's decoder so client and
+/// emulator agree byte for byte.
+pub(crate) fn alibaba_query(query: &str) -> Result<Vec<(String, String)>, ApiError> {
+    alibaba_api::params::parse_query(query).ok_or_else(|| {
+        ApiError::new(
+            "InvalidParameter",
+            "The query string is not valid percent-encoded UTF-8.",
+        )
+    })
+}
+
+/// Decodes a form body (`application/x-www-form-urlencoded`, where `+` is
+/// a space) into raw pairs.
+pub(crate) fn decode_form(body: &[u8]) -> Vec<(String, String)> {
+    form_urlencoded::parse(body).into_owned().collect()
 }
 
 /// Whether a body is form-encoded parameters (Alibaba allows them there
@@ -195,11 +208,13 @@ mod tests {
 
     #[test]
     fn alibaba_pairs_unflatten_and_keep_the_flat_form() {
-        let pairs = decode_pairs(b"PortRanges.1.FromPort=80&PortRanges.1.ToPort=90&Name=a%20b");
+        let pairs = alibaba_query("PortRanges.1.FromPort=80&PortRanges.1.ToPort=90&Name=a%20b+c").unwrap();
         let (params, flat) = alibaba_params(&pairs);
-        assert_eq!(flat["Name"], "a b");
+        assert_eq!(flat["Name"], "a b+c");
         assert_eq!(params["PortRanges"][0]["ToPort"], "90");
-        assert_eq!(params["Name"], "a b");
+        assert_eq!(params["Name"], "a b+c");
+        assert_eq!(alibaba_query("Name=%zz").unwrap_err().code, "InvalidParameter");
+        assert_eq!(decode_form(b"Name=a+b"), vec![("Name".to_string(), "a b".to_string())]);
     }
 
     #[test]

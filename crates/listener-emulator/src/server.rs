@@ -573,7 +573,15 @@ async fn api_call(
     meta.product = service.name();
 
     let query = parts.uri.query().unwrap_or("");
-    let query_pairs = routing::decode_pairs(query.as_bytes());
+    // Alibaba signs the decoded query pairs; Tencent signs the raw string
+    // (empty for POST) and takes its parameters from the body.
+    let query_pairs = match family {
+        Family::Tencent => Vec::new(),
+        Family::Alibaba => match routing::alibaba_query(query) {
+            Ok(pairs) => pairs,
+            Err(err) => return refuse(&meta, &action, err, None),
+        },
+    };
     let signed = SignedRequest {
         method: parts.method.as_str(),
         path: parts.uri.path(),
@@ -614,7 +622,7 @@ async fn api_call(
             }
             let mut pairs = query_pairs.clone();
             if routing::is_form_body(&parts.headers) {
-                pairs.extend(routing::decode_pairs(&body));
+                pairs.extend(routing::decode_form(&body));
             }
             let (params, flat) = routing::alibaba_params(&pairs);
             let region = flat.get("RegionId").cloned();

@@ -148,7 +148,10 @@ async fn alibaba_unknown_access_key_is_not_found_404() {
     let mut call = AlibabaCall::new("Echo", &[]);
     call.access_key_id = "LTAIsomebodyelse".into();
     let (status, body) = alibaba_answer(call.send(&em).await.unwrap()).await;
-    assert_eq!((status, body["Code"].as_str()), (404, Some("InvalidAccessKeyId.NotFound")));
+    assert_eq!(
+        (status, body["Code"].as_str()),
+        (404, Some("InvalidAccessKeyId.NotFound"))
+    );
     em.shutdown().await;
 }
 

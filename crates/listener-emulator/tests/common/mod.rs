@@ -4,6 +4,7 @@
 #![allow(dead_code)] // each test file uses a different subset
 
 use std::collections::BTreeMap;
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -153,14 +154,20 @@ pub fn builder() -> EmulatorBuilder {
         .tencent_credentials(TC_ID, TC_KEY)
         .alibaba_credentials(ALI_ID, ALI_SECRET)
         .rate_limits(RateLimits::disabled())
-        .seed(TC_NAME, InstanceSeed {
-            id: "ins-1".into(),
-            server_groups: vec![],
-        })
-        .seed(ALI_API, InstanceSeed {
-            id: "ins-1".into(),
-            server_groups: vec![],
-        })
+        .seed(
+            TC_NAME,
+            InstanceSeed {
+                id: "ins-1".into(),
+                server_groups: vec![],
+            },
+        )
+        .seed(
+            ALI_API,
+            InstanceSeed {
+                id: "ins-1".into(),
+                server_groups: vec![],
+            },
+        )
 }
 
 pub async fn start() -> EmulatorHandle {
@@ -181,10 +188,6 @@ pub fn client() -> reqwest::Client {
 
 pub fn unix_now() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64
-}
-
-fn host_of(em: &EmulatorHandle) -> String {
-    em.addr().to_string()
 }
 
 /// One Tencent call, signed like the SDK unless a field says otherwise.
@@ -226,7 +229,13 @@ impl TencentCall {
     }
 
     pub async fn send(&self, em: &EmulatorHandle) -> reqwest::Result<reqwest::Response> {
-        let host = host_of(em);
+        self.send_to(em.addr()).await
+    }
+
+    /// Sends to an address, for calls made from a task that does not hold
+    /// the handle.
+    pub async fn send_to(&self, addr: SocketAddr) -> reqwest::Result<reqwest::Response> {
+        let host = addr.to_string();
         let timestamp = unix_now() + self.clock_offset;
         let content_type = "application/json";
         let mut signed: Vec<(&str, &str)> = vec![("content-type", content_type), ("host", &host)];
@@ -248,7 +257,7 @@ impl TencentCall {
             None => result.authorization,
         };
         let mut request = client()
-            .post(format!("{}/", em.url()))
+            .post(format!("http://{host}/"))
             .header("content-type", content_type)
             .header("x-tc-action", &self.action)
             .header("x-tc-version", &self.version)
@@ -301,7 +310,7 @@ impl AlibabaCall {
     }
 
     pub async fn send(&self, em: &EmulatorHandle) -> reqwest::Result<reqwest::Response> {
-        let host = host_of(em);
+        let host = em.addr().to_string();
         let date = time::OffsetDateTime::from_unix_timestamp(unix_now() + self.clock_offset).unwrap();
         let date = date
             .format(time::macros::format_description!(
