@@ -1,0 +1,138 @@
+//! The CLB calls this adapter makes, on top of the shared Tencent client.
+//!
+//! The shared client signs, rate-limits and retries throttling and
+//! `FailedOperation.ResourceInOperating` (busy) answers; this layer names
+//! the actions, says which ones are safe to repeat, and serialises writes
+//! per load balancer: CLB refuses a second write while a task runs on the
+//! instance, so two writes of our own should queue rather than collide.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use listener_core::Error;
+use serde_json::{json, Value};
+use tencent_api::TencentClient;
+use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
+
+use crate::API;
+
+/// The CLB actions used, as a thin layer over [`TencentClient`].
+#[derive(Debug, Clone)]
+pub struct ClbClient {
+    api: TencentClient,
+    load_balancer_id: String,
+    write_lock: Arc<AsyncMutex<()>>,
+}
+
+/// One lock per (endpoint, load balancer) in the process, so providers
+/// built separately for the same load balancer still queue their writes.
+fn lock_for(key: String) -> Arc<AsyncMutex<()>> {
+    static LOCKS: OnceLock<Mutex<HashMap<String, Arc<AsyncMutex<()>>>>> = OnceLock::new();
+    let map = LOCKS.get_or_init(|| Mutex::new(HashMap::new()));
+    let mut guard = match map.lock() {
+        Ok(g) => g,
+        Err(poisoned) => poisoned.into_inner(),
+    };
+    guard.entry(key).or_default().clone()
+}
+
+fn array_of_strings(v: Option<&Value>) -> Vec<String> {
+    v.and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
+impl ClbClient {
+    /// A client for one load balancer.
+    pub fn new(api: TencentClient, load_balancer_id: impl Into<String>) -> Self {
+        let load_balancer_id = load_balancer_id.into();
+        let write_lock = lock_for(format!("{}|{}", api.endpoint().host, load_balancer_id));
+        ClbClient {
+            api,
+            load_balancer_id,
+            write_lock,
+        }
+    }
+
+    /// The underlying API client (for stats and raw calls).
+    pub fn api(&self) -> &TencentClient {
+        &self.api
+    }
+
+    /// The load balancer this client is bound to.
+    pub fn load_balancer_id(&self) -> &str {
+        &self.load_balancer_id
+    }
+
+    /// Hold this while a write and its task run; other writes of this
+    /// process to the same load balancer wait for it.
+    pub async fn lock_writes(&self) -> OwnedMutexGuard<()> {
+        self.write_lock.clone().lock_owned().await
+    }
+
+    /// `CreateListener`. Not repeated after a lost answer (no client token:
+    /// a blind repeat could double or fail); the caller reconciles instead.
+    /// Returns the task ID (the `RequestId`) and `ListenerIds`.
+    pub async fn create_listener(&self, params: &Value) -> Result<(String, Vec<String>), Error> {
+        let answer = self.api.call("CreateListener", params, false).await?;
+        Ok((answer.request_id, array_of_strings(answer.body.get("ListenerIds"))))
+    }
+
+    /// `DescribeListeners` of this load balancer: all listeners, or the
+    /// given IDs (at most 100 per call, so longer lists are split). CLB
+    /// does not paginate this action.
+    pub async fn describe_listeners(&self, ids: Option<&[String]>) -> Result<Vec<Value>, Error> {
+        let mut out = Vec::new();
+        let chunks: Vec<Option<&[String]>> = match ids {
+            None => vec![None],
+            Some([]) => return Ok(out),
+            Some(ids) => ids.chunks(100).map(Some).collect(),
+        };
+        for chunk in chunks {
+            let mut params = json!({ "LoadBalancerId": self.load_balancer_id });
+            if let Some(c) = chunk {
+                params["ListenerIds"] = json!(c);
+            }
+            let answer = self.api.call("DescribeListeners", &params, true).await?;
+            if let Some(list) = answer.body.get("Listeners").and_then(Value::as_array) {
+                out.extend(list.iter().cloned());
+            }
+        }
+        Ok(out)
+    }
+
+    /// `ModifyListener`. Safe to repeat: it sets absolute values. Returns
+    /// the task ID.
+    pub async fn modify_listener(&self, params: &Value) -> Result<String, Error> {
+        Ok(self.api.call("ModifyListener", params, true).await?.request_id)
+    }
+
+    /// `DeleteListener` of one listener by ID. Never called without an ID:
+    /// the batch action deletes every listener of the instance when its ID
+    /// list is left out, so this adapter only ever uses the single-ID one
+    /// and refuses an empty ID itself. Safe to repeat. Returns the task ID.
+    pub async fn delete_listener(&self, listener_id: &str) -> Result<String, Error> {
+        if listener_id.trim().is_empty() {
+            return Err(Error::Config {
+                field: "listener_id".into(),
+                message: "refusing to delete without a listener ID".into(),
+            });
+        }
+        let params = json!({ "LoadBalancerId": self.load_balancer_id, "ListenerId": listener_id });
+        Ok(self.api.call("DeleteListener", &params, true).await?.request_id)
+    }
+
+    /// `DescribeTaskStatus` of a task (a write's `RequestId`).
+    pub async fn describe_task_status(&self, task_id: &str) -> Result<Value, Error> {
+        let answer = self
+            .api
+            .call("DescribeTaskStatus", &json!({ "TaskId": task_id }), true)
+            .await?;
+        Ok(answer.body)
+    }
+
+    /// The vendor name errors carry.
+    pub fn vendor(&self) -> &'static str {
+        API
+    }
+}

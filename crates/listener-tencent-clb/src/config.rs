@@ -1,0 +1,81 @@
+//! The adapter's configuration, built from a profile of the listeners file.
+//!
+//! CLB is regional: every call carries `X-TC-Region`, so a profile without a
+//! region (from the profile, `TENCENTCLOUD_REGION` or tccli's
+//! `<profile>.configure`) is refused here rather than by the vendor later.
+//! Credentials follow Tencent's own chain (see the `tencent-api` crate).
+
+use std::time::Duration;
+
+use listener_core::{Error, ProfileConfig};
+use tencent_api::{ClientConfig, LoadContext, TencentClient};
+
+use crate::API;
+
+/// The service name used in the host and the TC3 credential scope.
+pub const SERVICE: &str = "clb";
+/// The CLB API version (`X-TC-Version`).
+pub const VERSION: &str = "2018-03-17";
+
+/// Everything the provider needs besides the client.
+#[derive(Debug, Clone)]
+pub struct ClbConfig {
+    /// The load balancer (`lb-…`) every call is scoped to.
+    pub load_balancer_id: String,
+    /// Give up waiting for a task after this long.
+    pub wait_timeout: Duration,
+    /// Poll `DescribeTaskStatus` this often.
+    pub poll_interval: Duration,
+}
+
+impl ClbConfig {
+    /// Read the profile's instance and wait settings. The instance must be a
+    /// CLB ID (`lb-…`): a GAAP or Alibaba ID here is a profile mix-up that
+    /// would otherwise surface as `InvalidParameter.LBIdNotFound`.
+    pub fn from_profile(profile: &ProfileConfig) -> Result<Self, Error> {
+        let id = profile.instance.trim();
+        if !id.starts_with("lb-") || id.len() <= 3 {
+            return Err(Error::Config {
+                field: "instance".into(),
+                message: format!("`{id}` is not a CLB load balancer ID (expected `lb-…`)"),
+            });
+        }
+        let wait = profile.wait();
+        Ok(ClbConfig {
+            load_balancer_id: id.to_string(),
+            wait_timeout: Duration::from_secs(wait.timeout_secs.max(1)),
+            poll_interval: Duration::from_millis(wait.poll_interval_ms.max(1)),
+        })
+    }
+}
+
+/// Build the API client for a profile, with credentials and region read
+/// through `ctx`. Refuses a profile that resolves to no region.
+pub fn client_for(profile: &ProfileConfig, ctx: &LoadContext<'_>) -> Result<TencentClient, Error> {
+    let config = ClientConfig::from_profile(profile, SERVICE, VERSION, API, ctx)?;
+    if config.region.as_deref().map(str::trim).unwrap_or("").is_empty() {
+        return Err(Error::Config {
+            field: "region".into(),
+            message: "CLB is a regional API: set `region` in the profile or TENCENTCLOUD_REGION".into(),
+        });
+    }
+    TencentClient::new(config)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_an_instance_that_is_not_a_load_balancer() {
+        for bad in ["", "lb-", "link-123", "alb-1"] {
+            let p = ProfileConfig::new(API, bad);
+            match ClbConfig::from_profile(&p) {
+                Err(Error::Config { field, .. }) => assert_eq!(field, "instance"),
+                other => panic!("{bad}: {other:?}"),
+            }
+        }
+        let ok = ClbConfig::from_profile(&ProfileConfig::new(API, "lb-abc123")).expect("valid");
+        assert_eq!(ok.load_balancer_id, "lb-abc123");
+    }
+}

@@ -1,0 +1,418 @@
+#![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
+
+pub mod client;
+pub mod config;
+pub mod status;
+pub mod translate;
+
+use async_trait::async_trait;
+use listener_core::{
+    refuse_immutable, Capabilities, Error, Listener, ListenerId, ListenerSpec, PortRange, ProfileConfig, Protocol,
+    Provider, Rejection, Result,
+};
+use serde_json::Value;
+use tencent_api::{LoadContext, TencentClient};
+use tokio::time::Instant;
+
+use crate::client::ClbClient;
+use crate::config::ClbConfig;
+use crate::status::wait_task;
+use crate::translate::{listener_from_describe, protocol_from_name, MAX_LISTENERS, PORT_CHECK};
+
+pub use crate::translate::ClbOptions;
+
+/// The API name of this adapter (profile `api`, extension key, error vendor).
+pub const API: &str = "tencent-clb";
+
+/// Spec paths CLB cannot change after creation. `tls.sni` is listed whole:
+/// the vendor allows 0 → 1 in place but never 1 → 0, and turning SNI on
+/// also moves the certificates to the rules, so like Terraform any change
+/// replaces the listener.
+pub const IMMUTABLE_FIELDS: &[&str] = &[
+    "protocol",
+    "ports",
+    "tls.sni",
+    "extensions.tencent-clb.h2c",
+    "extensions.tencent-clb.ssl_close",
+];
+
+/// Spec paths CLB accepts but DescribeListeners never returns.
+pub const WRITE_ONLY_FIELDS: &[&str] = &[
+    "client_ip",
+    "forwarding.default_target",
+    "extensions.tencent-clb.snat",
+    "extensions.tencent-clb.lcu",
+    "extensions.tencent-clb.h2c",
+    "extensions.tencent-clb.ssl_close",
+    "extensions.tencent-clb.reschedule_target_zero_weight",
+    "extensions.tencent-clb.reschedule_unhealthy",
+    "extensions.tencent-clb.reschedule_expand_target",
+];
+
+/// What CLB listeners can do, declared once.
+pub fn capabilities() -> Capabilities {
+    Capabilities {
+        api: API,
+        product: "Tencent Cloud CLB (Cloud Load Balancer)",
+        protocols: &Protocol::ALL,
+        multi_port_listener: false,
+        batch_create: true,
+        port_ranges: true,
+        port_limits: (1, 65535),
+        mutual_tls: true,
+        multiple_client_cas: false,
+        multiple_server_certificates: true,
+        http2: false,
+        http3: false,
+        sni: true,
+        session_persistence: true,
+        listener_health_check: true,
+        serial_writes: true,
+        idempotency_token: false,
+        requires_default_target: false,
+        immutable_fields: IMMUTABLE_FIELDS,
+        write_only_fields: WRITE_ONLY_FIELDS,
+        max_listeners_per_instance: MAX_LISTENERS,
+        rate_limit_per_second: 20.0,
+    }
+}
+
+/// Every reason CLB cannot take `spec`, without credentials or network.
+pub fn check(profile: &ProfileConfig, spec: &ListenerSpec) -> Vec<Rejection> {
+    translate::check(profile, spec)
+}
+
+/// [`check`] for every spec, plus the rules over all listeners of one load
+/// balancer (quota of 50, shared port spaces).
+pub fn check_set(profile: &ProfileConfig, specs: &[ListenerSpec]) -> Vec<(usize, Rejection)> {
+    let mut out: Vec<(usize, Rejection)> = specs
+        .iter()
+        .enumerate()
+        .flat_map(|(i, s)| check(profile, s).into_iter().map(move |r| (i, r)))
+        .collect();
+    out.extend(translate::check_set(specs));
+    out
+}
+
+/// CLB listeners of one load balancer.
+#[derive(Debug)]
+pub struct ClbProvider {
+    profile: ProfileConfig,
+    config: ClbConfig,
+    client: ClbClient,
+    caps: Capabilities,
+}
+
+impl ClbProvider {
+    /// Build from a profile: credentials and region through Tencent's own
+    /// chain (profile, `TENCENTCLOUD_*`, `~/.tccli`, SDK file). Sends nothing.
+    pub fn from_profile(profile: &ProfileConfig) -> Result<Self> {
+        Self::from_profile_with(profile, &LoadContext::system())
+    }
+
+    /// [`ClbProvider::from_profile`] with an injected environment.
+    pub fn from_profile_with(profile: &ProfileConfig, ctx: &LoadContext<'_>) -> Result<Self> {
+        let config = ClbConfig::from_profile(profile)?;
+        let api = config::client_for(profile, ctx)?;
+        Ok(Self::with_client(profile, config, api))
+    }
+
+    /// A provider around a client built by hand (tests tune retries here).
+    pub fn with_client(profile: &ProfileConfig, config: ClbConfig, api: TencentClient) -> Self {
+        let client = ClbClient::new(api, config.load_balancer_id.clone());
+        ClbProvider {
+            profile: profile.clone(),
+            config,
+            client,
+            caps: capabilities(),
+        }
+    }
+
+    /// The CLB client (for stats and diagnostics).
+    pub fn client(&self) -> &ClbClient {
+        &self.client
+    }
+
+    fn lb(&self) -> &str {
+        &self.config.load_balancer_id
+    }
+
+    async fn wait(&self, task: &str, operation: &str) -> Result<()> {
+        wait_task(
+            &self.client,
+            task,
+            operation,
+            self.config.wait_timeout,
+            self.config.poll_interval,
+        )
+        .await
+    }
+
+    fn to_listeners(&self, raw: &[Value]) -> Vec<Listener> {
+        raw.iter()
+            .filter_map(|v| listener_from_describe(&self.profile, self.lb(), v))
+            .collect()
+    }
+
+    /// The listeners of `spec`'s protocol exactly on `ranges`, in order;
+    /// `Err(Conflict)` when another listener holds one of those ports on
+    /// the same port space; missing ranges are returned separately.
+    fn match_ranges(
+        &self,
+        spec: &ListenerSpec,
+        ranges: &[PortRange],
+        existing: &[Listener],
+    ) -> Result<(Vec<Listener>, Vec<PortRange>)> {
+        let mut found = Vec::new();
+        let mut missing = Vec::new();
+        for r in ranges {
+            let exact = existing
+                .iter()
+                .find(|l| l.spec.protocol == spec.protocol && l.spec.ports.ranges() == vec![*r]);
+            if let Some(l) = exact {
+                found.push(l.clone());
+                continue;
+            }
+            let blocker = existing.iter().find(|l| {
+                l.spec.protocol.transport() == spec.protocol.transport()
+                    && l.spec.ports.ranges().iter().any(|x| x.overlaps(r))
+            });
+            if let Some(b) = blocker {
+                return Err(Error::Conflict {
+                    vendor: API,
+                    code: PORT_CHECK.into(),
+                    message: format!(
+                        "port {r} is held by listener {} ({} {})",
+                        b.id,
+                        translate::protocol_name(b.spec.protocol),
+                        b.spec.ports
+                    ),
+                    request_id: String::new(),
+                });
+            }
+            missing.push(*r);
+        }
+        Ok((found, missing))
+    }
+
+    /// A create task failed: say whether it left listeners behind, so none
+    /// stays unseen. CLB rolls a failed create back; if a listener is there
+    /// anyway its ID is named in the error.
+    async fn report_failed_create(&self, error: Error, spec: &ListenerSpec, ranges: &[PortRange]) -> Error {
+        let Error::TaskFailed { vendor, task, message } = error else {
+            return error;
+        };
+        let left = match self.client.describe_listeners(None).await {
+            Ok(raw) => {
+                let existing = self.to_listeners(&raw);
+                let ids: Vec<String> = existing
+                    .iter()
+                    .filter(|l| {
+                        l.spec.protocol == spec.protocol && ranges.iter().any(|r| l.spec.ports.ranges() == vec![*r])
+                    })
+                    .map(|l| l.id.0.clone())
+                    .collect();
+                if ids.is_empty() {
+                    "no listener was left behind".to_string()
+                } else {
+                    format!("listeners left behind: {}", ids.join(", "))
+                }
+            }
+            Err(e) => format!("could not check for listeners left behind: {e}"),
+        };
+        Error::TaskFailed {
+            vendor,
+            task,
+            message: format!("{message}; {left}"),
+        }
+    }
+
+    /// After a create whose answer was lost: find what it made, and create
+    /// only the ports still missing. When nothing seems missing, the same
+    /// create is sent once more as a probe: CLB answers it busy while a
+    /// task (possibly ours, possibly about to fail) still runs on the load
+    /// balancer, and a port conflict once it is idle, which proves the
+    /// listeners found are final.
+    async fn reconcile_create(&self, spec: &ListenerSpec, ranges: &[PortRange]) -> Result<Vec<Listener>> {
+        let deadline = Instant::now() + self.config.wait_timeout;
+        let mut rounds = 0u32;
+        loop {
+            rounds += 1;
+            let existing = self.to_listeners(&self.client.describe_listeners(None).await?);
+            let (found, missing) = self.match_ranges(spec, ranges, &existing)?;
+            let probe = missing.is_empty();
+            let send = if probe { ranges.to_vec() } else { missing.clone() };
+            tracing::info!(
+                round = rounds,
+                found = found.len(),
+                missing = missing.len(),
+                probe,
+                "reconciling a create whose answer was lost"
+            );
+            let params = translate::create_params(&self.profile, self.lb(), spec, &send);
+            match self.client.create_listener(&params).await {
+                Ok((task, _ids)) => {
+                    if let Err(e) = self.wait(&task, "create listener").await {
+                        return Err(self.report_failed_create(e, spec, &send).await);
+                    }
+                    let existing = self.to_listeners(&self.client.describe_listeners(None).await?);
+                    let (found, missing) = self.match_ranges(spec, ranges, &existing)?;
+                    if missing.is_empty() {
+                        return Ok(found);
+                    }
+                }
+                Err(Error::Conflict { .. }) if probe => {
+                    let existing = self.to_listeners(&self.client.describe_listeners(None).await?);
+                    let (found, missing) = self.match_ranges(spec, ranges, &existing)?;
+                    if missing.is_empty() {
+                        return Ok(found);
+                    }
+                }
+                Err(
+                    e @ (Error::Conflict { .. }
+                    | Error::Busy { .. }
+                    | Error::Throttled { .. }
+                    | Error::Transport { .. }),
+                ) => {
+                    tracing::debug!(kind = e.kind(), "create not settled yet");
+                }
+                Err(e) => return Err(e),
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(Error::Timeout {
+                    vendor: API,
+                    operation: format!("reconciling the create of `{}` on {}", spec.name, self.lb()),
+                    after: self.config.wait_timeout,
+                });
+            }
+            tokio::time::sleep(self.config.poll_interval.min(deadline - now)).await;
+        }
+    }
+
+    async fn create_inner(&self, spec: &ListenerSpec) -> Result<Vec<Listener>> {
+        let ranges = spec.ports.ranges();
+        let params = translate::create_params(&self.profile, self.lb(), spec, &ranges);
+        let _guard = self.client.lock_writes().await;
+        let (task, ids) = match self.client.create_listener(&params).await {
+            Ok(answer) => answer,
+            Err(Error::Transport {
+                maybe_applied: true,
+                message,
+                ..
+            }) => {
+                tracing::warn!(%message, "create answer lost; looking up what was made");
+                return self.reconcile_create(spec, &ranges).await;
+            }
+            Err(e) => return Err(e),
+        };
+        tracing::info!(task = %task, ids = ?ids, "create accepted; waiting for the task");
+        if let Err(e) = self.wait(&task, "create listener").await {
+            return Err(self.report_failed_create(e, spec, &ranges).await);
+        }
+        let raw = if ids.len() == ranges.len() {
+            self.client.describe_listeners(Some(&ids)).await?
+        } else {
+            self.client.describe_listeners(None).await?
+        };
+        let existing = self.to_listeners(&raw);
+        let (found, missing) = self.match_ranges(spec, &ranges, &existing)?;
+        if !missing.is_empty() {
+            return Err(Error::NotFound {
+                vendor: API,
+                what: format!(
+                    "listeners on ports {} after a successful create task",
+                    missing.iter().map(|r| r.to_string()).collect::<Vec<_>>().join(",")
+                ),
+            });
+        }
+        Ok(found)
+    }
+}
+
+#[async_trait]
+impl Provider for ClbProvider {
+    fn capabilities(&self) -> &Capabilities {
+        &self.caps
+    }
+
+    fn instance(&self) -> &str {
+        self.lb()
+    }
+
+    fn check(&self, spec: &ListenerSpec) -> Vec<Rejection> {
+        check(&self.profile, spec)
+    }
+
+    fn check_set(&self, specs: &[ListenerSpec]) -> Vec<(usize, Rejection)> {
+        check_set(&self.profile, specs)
+    }
+
+    async fn create(&self, spec: &ListenerSpec) -> Result<Vec<Listener>> {
+        let rejections = check(&self.profile, spec);
+        if !rejections.is_empty() {
+            return Err(Error::Unsupported {
+                vendor: API,
+                rejections,
+            });
+        }
+        self.create_inner(spec).await
+    }
+
+    async fn get(&self, id: &ListenerId) -> Result<Listener> {
+        let raw = self.client.describe_listeners(Some(std::slice::from_ref(&id.0))).await?;
+        self.to_listeners(&raw)
+            .into_iter()
+            .find(|l| l.id == *id)
+            .ok_or_else(|| Error::NotFound {
+                vendor: API,
+                what: format!("listener {id} on {}", self.lb()),
+            })
+    }
+
+    async fn list(&self) -> Result<Vec<Listener>> {
+        let raw = self.client.describe_listeners(None).await?;
+        let listeners = self.to_listeners(&raw);
+        if listeners.len() != raw.len() {
+            let unknown: Vec<&str> = raw
+                .iter()
+                .filter(|v| listener_from_describe(&self.profile, self.lb(), v).is_none())
+                .filter_map(|v| v.get("Protocol").and_then(Value::as_str))
+                .filter(|p| protocol_from_name(p).is_none())
+                .collect();
+            tracing::warn!(?unknown, "skipped listeners this adapter cannot read");
+        }
+        Ok(listeners)
+    }
+
+    async fn update(&self, current: &Listener, desired: &ListenerSpec) -> Result<Listener> {
+        let rejections = check(&self.profile, desired);
+        if !rejections.is_empty() {
+            return Err(Error::Unsupported {
+                vendor: API,
+                rejections,
+            });
+        }
+        refuse_immutable(&self.caps, current, desired)?;
+        let Some(params) = translate::modify_params(&self.profile, self.lb(), &current.id.0, &current.spec, desired)
+        else {
+            return self.get(&current.id).await;
+        };
+        {
+            let _guard = self.client.lock_writes().await;
+            let task = self.client.modify_listener(&params).await?;
+            self.wait(&task, "modify listener").await?;
+        }
+        self.get(&current.id).await
+    }
+
+    async fn delete(&self, id: &ListenerId) -> Result<()> {
+        let _guard = self.client.lock_writes().await;
+        match self.client.delete_listener(&id.0).await {
+            Ok(task) => self.wait(&task, "delete listener").await,
+            Err(Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+}
