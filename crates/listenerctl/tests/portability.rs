@@ -1,0 +1,187 @@
+//! `validate`'s portability report, refusals on the selected profile, and
+//! `--all-profiles` skipping what a profile cannot take.
+
+mod common;
+
+use common::{profile, Emu, Scratch, Tripwire};
+
+/// Mutual TLS: GAAP, CLB and ALB take it, GA has no client-CA setting.
+fn mtls_file(endpoint: &str) -> String {
+    format!(
+        "{}{}{}{}\n[[listeners]]\nname = \"partner-api\"\nprotocol = \"https\"\nports = 8443\n\
+         forwarding = {{ default_target = \"api-servers\" }}\n\n\
+         [listeners.tls]\ncertificates = [\"api-rsa\"]\n\
+         client_auth = {{ verify = \"required\", ca_certificates = [\"partners-ca\"] }}\n\n\
+         [[listeners]]\nname = \"plain\"\nprotocol = \"http\"\nports = 80\n\
+         forwarding = {{ default_target = \"api-servers\" }}\n",
+        profile(
+            "gaap",
+            "tencent-gaap",
+            "link-api00001",
+            endpoint,
+            "certificates = { api-rsa = \"cert-gaap-rsa\", partners-ca = \"ca-gaap\" }\ntargets = { api-servers = \"rs-1\" }"
+        ),
+        profile(
+            "clb",
+            "tencent-clb",
+            "lb-api000001",
+            endpoint,
+            "certificates = { api-rsa = \"cert-clb-rsa\", partners-ca = \"ca-clb\" }\ntargets = { api-servers = \"lbtg-1\" }"
+        ),
+        profile(
+            "alb",
+            "alibaba-alb",
+            "alb-api0000001",
+            endpoint,
+            "certificates = { api-rsa = \"1037051\", partners-ca = \"2098761\" }\ntargets = { api-servers = \"sgp-api0000001\" }"
+        ),
+        profile(
+            "ga",
+            "alibaba-ga",
+            "ga-api0000001",
+            endpoint,
+            "certificates = { api-rsa = \"450-cn-hangzhou\" }\ntargets = { api-servers = \"epg-1\" }"
+        ),
+    )
+}
+
+#[test]
+fn validate_reports_which_profiles_take_each_listener_and_why_not() {
+    let s = Scratch::new();
+    let wire = Tripwire::new();
+    let file = s.write("mtls.toml", &mtls_file(&wire.url()));
+    let run = s.run(&["validate", "-f", file.to_str().expect("utf-8")]);
+    run.expect_code(0);
+    let out = &run.stdout;
+    assert!(out.contains("partner-api"), "{out}");
+    assert!(out.contains("does not fit: ga (alibaba-ga)"), "{out}");
+    assert!(
+        out.contains("fits:         alb (alibaba-alb), clb (tencent-clb), gaap (tencent-gaap)"),
+        "{out}"
+    );
+    assert!(out.contains("alibaba-ga: tls.client_auth"), "{out}");
+    assert!(out.contains("1 of 2 listeners fits every profile"), "{out}");
+    wire.assert_untouched();
+}
+
+#[test]
+fn validate_json_carries_vendor_field_rule_and_reason() {
+    let s = Scratch::new();
+    let wire = Tripwire::new();
+    let file = s.write("mtls.toml", &mtls_file(&wire.url()));
+    let run = s.run(&["validate", "-f", file.to_str().expect("utf-8"), "-o", "json"]);
+    run.expect_code(0);
+    let doc = run.json();
+    let partner = &doc["listeners"][0];
+    assert_eq!(partner["name"], "partner-api");
+    assert_eq!(partner["accepted_by"], serde_json::json!(["alb", "clb", "gaap"]));
+    let ga = &partner["rejected_by"][0];
+    assert_eq!(ga["profile"], "ga");
+    assert_eq!(ga["api"], "alibaba-ga");
+    let r = &ga["rejections"][0];
+    assert_eq!(r["vendor"], "alibaba-ga");
+    assert!(
+        r["field"].as_str().is_some_and(|f| f.starts_with("tls.client_auth")),
+        "{r}"
+    );
+    assert!(r["rule"].as_str().is_some_and(|x| !x.is_empty()), "{r}");
+    assert!(r["reason"].as_str().is_some_and(|x| !x.is_empty()), "{r}");
+    assert_eq!(doc["listeners"][1]["rejected_by"], serde_json::json!([]));
+    wire.assert_untouched();
+}
+
+#[test]
+fn validate_with_a_selected_profile_that_cannot_take_a_listener_exits_2() {
+    let s = Scratch::new();
+    let wire = Tripwire::new();
+    let text = mtls_file(&wire.url());
+    let line = text
+        .lines()
+        .position(|l| l.starts_with("client_auth"))
+        .expect("client_auth")
+        + 1;
+    let file = s.write("mtls.toml", &text);
+    let run = s.run(&["validate", "-f", file.to_str().expect("utf-8"), "--profile", "ga"]);
+    run.expect_code(2);
+    assert!(
+        run.stdout.contains("does not fit: ga"),
+        "the report is still printed: {}",
+        run.stdout
+    );
+    let err = run
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("error:"))
+        .expect("an error line");
+    assert!(err.contains(&format!("mtls.toml:{line}:")), "{err}");
+    assert!(err.contains("listeners[0].tls.client_auth"), "{err}");
+    assert!(err.contains("`partner-api`"), "{err}");
+    // A profile that takes everything passes.
+    s.run(&["validate", "-f", file.to_str().expect("utf-8"), "--profile", "alb"])
+        .expect_code(0);
+    wire.assert_untouched();
+}
+
+#[test]
+fn plan_refuses_a_listener_the_selected_profile_cannot_take_before_any_call() {
+    let s = Scratch::new();
+    let wire = Tripwire::new();
+    let file = s.write("mtls.toml", &mtls_file(&wire.url()));
+    for cmd in ["plan", "apply"] {
+        let run = s.run(&[
+            cmd,
+            "-f",
+            file.to_str().expect("utf-8"),
+            "--profile",
+            "ga",
+            "-o",
+            "json",
+        ]);
+        run.expect_code(2);
+        let err = run.json_error();
+        assert_eq!(err["error"]["kind"], "unsupported");
+        assert!(err["error"]["problems"][0]["field"]
+            .as_str()
+            .is_some_and(|f| f.starts_with("listeners[0].tls.client_auth")));
+    }
+    wire.assert_untouched();
+}
+
+#[test]
+fn apply_all_profiles_skips_and_reports_what_a_profile_cannot_take() {
+    let emu = Emu::start(&[
+        ("tencent-gaap", "link-api00001", &[]),
+        ("tencent-clb", "lb-api000001", &[]),
+        ("alibaba-alb", "alb-api0000001", &["sgp-api0000001"]),
+        ("alibaba-ga", "ga-api0000001", &[]),
+    ]);
+    let s = Scratch::new();
+    let file = s.write("mtls.toml", &mtls_file(&emu.url()));
+    let run = s.run(&["apply", "-f", file.to_str().expect("utf-8"), "--all-profiles"]);
+    run.expect_code(0);
+    assert!(run.stdout.contains("x skipped    partner-api"), "{}", run.stdout);
+    assert!(run.stdout.contains("1 skipped"), "{}", run.stdout);
+    assert_eq!(emu.count("alibaba-ga", "ga-api0000001"), 1);
+    assert_eq!(emu.count("alibaba-alb", "alb-api0000001"), 2);
+    assert_eq!(emu.count("tencent-gaap", "link-api00001"), 2);
+    assert_eq!(emu.count("tencent-clb", "lb-api000001"), 2);
+}
+
+#[test]
+fn capabilities_prints_the_generated_matrix() {
+    let s = Scratch::new();
+    let md = s.run(&["capabilities", "--markdown"]);
+    md.expect_code(0);
+    assert_eq!(md.stdout, cloud_listeners::capabilities_markdown());
+    let json = s.run(&["capabilities", "-o", "json"]);
+    json.expect_code(0);
+    let apis: Vec<String> = json
+        .json()
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|c| c["api"].as_str().expect("api").to_string())
+        .collect();
+    assert_eq!(apis, cloud_listeners::compiled_apis());
+    assert_eq!(apis.len(), 4, "every adapter is compiled into listenerctl");
+}
