@@ -1,0 +1,219 @@
+//! The GAAP listener actions, on top of the shared Tencent API client.
+//!
+//! Signing, rate limiting, retries of throttled and busy answers and the
+//! mapping of error codes live in `tencent-api`; this file only knows which
+//! action takes which parameters and how GAAP words its answers. Every
+//! call here carries the instance parameter (`ProxyId` or `GroupId`), so a
+//! provider can never touch listeners of another connection.
+
+use listener_core::Error;
+use serde_json::{Map, Value};
+use tencent_api::TencentClient;
+
+use crate::config::Instance;
+use crate::translate::{field_str, field_u64, CreateCall, GaapProtocol, ModifyPlan};
+use crate::API;
+
+/// Page size of the describe actions (GAAP's default is 20, its maximum is
+/// undocumented; 50 is the connection's whole listener quota).
+pub const PAGE_SIZE: u64 = 50;
+/// Pages read at most in one listing: far beyond the quota of 50, it only
+/// stops a server that keeps answering full pages.
+const MAX_PAGES: u64 = 100;
+
+/// What `DeleteListeners` said about one listener.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeleteOutcome {
+    /// In `OperationSucceedListenerSet`: deletion started.
+    Accepted,
+    /// In `InvalidStatusListenerSet`, or GAAP says it does not exist: gone
+    /// already, or never on this connection.
+    AlreadyGone,
+    /// In `OperationFailedListenerSet` (or in no set): try again later.
+    Failed,
+}
+
+/// GAAP's listener actions for one connection or group.
+#[derive(Debug, Clone)]
+pub struct GaapClient {
+    api: TencentClient,
+    instance: Instance,
+}
+
+/// Whether an error means the listener does not exist: `ResourceNotFound`
+/// (any kind the shared client maps to not-found), or a plain
+/// `InvalidParameter` whose message reads `ListenerId(<id>) Not Exist.`.
+/// GAAP has no dedicated code for the second case; Terraform matches the
+/// same text, and it is the only message this adapter ever looks at.
+pub fn is_gone(error: &Error) -> bool {
+    match error {
+        Error::NotFound { .. } => true,
+        Error::Vendor { code, message, .. } => code == "InvalidParameter" && message.contains("Not Exist"),
+        _ => false,
+    }
+}
+
+impl GaapClient {
+    /// A client for `instance` over `api`.
+    pub fn new(api: TencentClient, instance: Instance) -> Self {
+        GaapClient { api, instance }
+    }
+
+    /// The connection or group.
+    pub fn instance(&self) -> &Instance {
+        &self.instance
+    }
+
+    /// The shared API client (for its counters).
+    pub fn api(&self) -> &TencentClient {
+        &self.api
+    }
+
+    /// Send one create call, once: creates are not idempotent (GAAP has no
+    /// client token), so a lost answer comes back as a transport error for
+    /// the provider to reconcile. Returns the new listener IDs.
+    pub async fn create(&self, call: &CreateCall) -> Result<Vec<String>, Error> {
+        let answer = self.api.call(call.action, &call.params, false).await?;
+        let body = &answer.body;
+        let mut ids: Vec<String> = Vec::new();
+        if let Some(id) = field_str(body, "ListenerId") {
+            ids.push(id.to_string());
+        }
+        if let Some(list) = body.get("ListenerIds").and_then(Value::as_array) {
+            ids.extend(list.iter().filter_map(Value::as_str).map(str::to_string));
+        }
+        if ids.is_empty() {
+            return Err(Error::Transport {
+                vendor: API,
+                message: format!(
+                    "{} answered without listener IDs (request id {})",
+                    call.action, answer.request_id
+                ),
+                maybe_applied: true,
+            });
+        }
+        Ok(ids)
+    }
+
+    fn filter(&self, listener_id: Option<&str>, port: Option<u32>) -> Map<String, Value> {
+        let mut m = Map::new();
+        self.instance.insert_into(&mut m);
+        if let Some(id) = listener_id {
+            m.insert("ListenerId".into(), Value::from(id));
+        }
+        if let Some(p) = port {
+            m.insert("Port".into(), Value::from(p));
+        }
+        m
+    }
+
+    /// Every listener of one kind on the instance (optionally on one
+    /// port), all pages.
+    pub async fn describe_all(&self, protocol: GaapProtocol, port: Option<u32>) -> Result<Vec<Value>, Error> {
+        let mut out = Vec::new();
+        let mut offset: u64 = 0;
+        for _ in 0..MAX_PAGES {
+            let mut params = self.filter(None, port);
+            params.insert("Offset".into(), Value::from(offset));
+            params.insert("Limit".into(), Value::from(PAGE_SIZE));
+            let answer = self
+                .api
+                .call(protocol.describe_action(), &Value::Object(params), true)
+                .await?;
+            let page: Vec<Value> = answer
+                .body
+                .get("ListenerSet")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            let total = field_u64(&answer.body, "TotalCount").unwrap_or(0);
+            let got = page.len() as u64;
+            out.extend(page);
+            offset += got;
+            if got == 0 || offset >= total {
+                return Ok(out);
+            }
+        }
+        Ok(out)
+    }
+
+    /// One listener of a given kind by ID; `None` when GAAP does not know
+    /// it on this instance (empty answer, `ResourceNotFound`, "Not Exist").
+    pub async fn find(&self, protocol: GaapProtocol, id: &str) -> Result<Option<Value>, Error> {
+        let params = Value::Object(self.filter(Some(id), None));
+        match self.api.call(protocol.describe_action(), &params, true).await {
+            Ok(answer) => Ok(answer
+                .body
+                .get("ListenerSet")
+                .and_then(Value::as_array)
+                .and_then(|set| set.iter().find(|r| field_str(r, "ListenerId") == Some(id)).cloned())),
+            Err(e) if is_gone(&e) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Send a modify call. It sets absolute values, so repeating it after a
+    /// lost answer is harmless and the shared client may retry it.
+    pub async fn modify(&self, plan: &ModifyPlan) -> Result<(), Error> {
+        self.api.call(plan.action, &plan.params, true).await.map(|_| ())
+    }
+
+    /// `DeleteListeners` for one listener, with `Force` 1 so that bound
+    /// origin servers do not block it. Deleting by ID is idempotent.
+    pub async fn delete(&self, id: &str) -> Result<DeleteOutcome, Error> {
+        let mut params = Map::new();
+        self.instance.insert_into(&mut params);
+        params.insert("ListenerIds".into(), Value::from(vec![id.to_string()]));
+        params.insert("Force".into(), Value::from(1));
+        let answer = match self.api.call("DeleteListeners", &Value::Object(params), true).await {
+            Ok(a) => a,
+            Err(e) if is_gone(&e) => return Ok(DeleteOutcome::AlreadyGone),
+            Err(e) => return Err(e),
+        };
+        let contains = |set: &str| {
+            answer
+                .body
+                .get(set)
+                .and_then(Value::as_array)
+                .is_some_and(|l| l.iter().any(|v| v.as_str() == Some(id)))
+        };
+        Ok(if contains("OperationSucceedListenerSet") {
+            DeleteOutcome::Accepted
+        } else if contains("InvalidStatusListenerSet") {
+            DeleteOutcome::AlreadyGone
+        } else {
+            DeleteOutcome::Failed
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gone_means_not_found_or_gaaps_not_exist_message() {
+        assert!(is_gone(&Error::NotFound {
+            vendor: API,
+            what: "x".into()
+        }));
+        assert!(is_gone(&Error::Vendor {
+            vendor: API,
+            code: "InvalidParameter".into(),
+            message: "ListenerId(listener-1) Not Exist.".into(),
+            request_id: "r".into(),
+        }));
+        assert!(!is_gone(&Error::Vendor {
+            vendor: API,
+            code: "InvalidParameter".into(),
+            message: "bad value".into(),
+            request_id: "r".into(),
+        }));
+        assert!(!is_gone(&Error::Vendor {
+            vendor: API,
+            code: "InvalidParameterValue".into(),
+            message: "Not Exist".into(),
+            request_id: "r".into(),
+        }));
+    }
+}

@@ -1,0 +1,146 @@
+//! What the adapter takes from a profile.
+//!
+//! GAAP listeners hang off either a **connection** (`ProxyId`, `link-…`) or a
+//! **connection group** (`GroupId`, `lg-…`), and every create, describe,
+//! layer-4 modify and delete names exactly one of the two. The profile has a
+//! single `instance` field, so its prefix decides which parameter is sent:
+//! there is no way to send both, and an instance with neither prefix is
+//! refused before any call.
+
+use std::fmt;
+
+use listener_core::{Aliases, Error, ProfileConfig, WaitConfig};
+use serde_json::{Map, Value};
+
+/// The API version every GAAP call is sent with.
+pub const VERSION: &str = "2018-05-29";
+/// The service name of the host and of the TC3 credential scope.
+pub const SERVICE: &str = "gaap";
+/// Prefix of connection IDs (sent as `ProxyId`).
+pub const CONNECTION_PREFIX: &str = "link-";
+/// Prefix of connection-group IDs (sent as `GroupId`).
+pub const GROUP_PREFIX: &str = "lg-";
+
+/// The GAAP object listeners are attached to.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Instance {
+    /// A connection (`link-…`), sent as `ProxyId`.
+    Connection(String),
+    /// A connection group (`lg-…`), sent as `GroupId`.
+    Group(String),
+}
+
+impl Instance {
+    /// Read an instance ID by its prefix; `None` for anything else.
+    pub fn parse(id: &str) -> Option<Instance> {
+        let id = id.trim();
+        let has_body = |prefix: &str| id.len() > prefix.len() && id.starts_with(prefix);
+        if has_body(CONNECTION_PREFIX) {
+            Some(Instance::Connection(id.to_string()))
+        } else if has_body(GROUP_PREFIX) {
+            Some(Instance::Group(id.to_string()))
+        } else {
+            None
+        }
+    }
+
+    /// The ID itself.
+    pub fn id(&self) -> &str {
+        match self {
+            Instance::Connection(id) | Instance::Group(id) => id,
+        }
+    }
+
+    /// The parameter name GAAP takes this ID as (`ProxyId` or `GroupId`).
+    pub fn param(&self) -> &'static str {
+        match self {
+            Instance::Connection(_) => "ProxyId",
+            Instance::Group(_) => "GroupId",
+        }
+    }
+
+    /// Whether this is a connection group.
+    pub fn is_group(&self) -> bool {
+        matches!(self, Instance::Group(_))
+    }
+
+    /// Put the one instance parameter into a request body.
+    pub fn insert_into(&self, params: &mut Map<String, Value>) {
+        params.insert(self.param().to_string(), Value::String(self.id().to_string()));
+    }
+}
+
+impl fmt::Display for Instance {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+/// Everything the provider keeps from its profile besides the client.
+#[derive(Debug, Clone)]
+pub struct GaapConfig {
+    /// The connection or group the provider is bound to.
+    pub instance: Instance,
+    /// Certificate aliases, for requests and read-back.
+    pub aliases: Aliases,
+    /// How long and how often to wait for listener status changes.
+    pub wait: WaitConfig,
+}
+
+impl GaapConfig {
+    /// The adapter settings of a profile. Refuses an instance that is
+    /// neither a connection nor a connection group.
+    pub fn from_profile(profile: &ProfileConfig) -> Result<GaapConfig, Error> {
+        let instance = Instance::parse(&profile.instance).ok_or_else(|| Error::Config {
+            field: "instance".into(),
+            message: format!(
+                "a GAAP instance is a connection (`{CONNECTION_PREFIX}…`, sent as ProxyId) or a connection group \
+                 (`{GROUP_PREFIX}…`, sent as GroupId); `{}` is neither",
+                profile.instance
+            ),
+        })?;
+        let wait = profile.wait();
+        if wait.timeout_secs == 0 || wait.poll_interval_ms == 0 {
+            return Err(Error::Config {
+                field: "wait".into(),
+                message: "timeout_secs and poll_interval_ms must be positive".into(),
+            });
+        }
+        Ok(GaapConfig {
+            instance,
+            aliases: profile.aliases.clone(),
+            wait,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefix_decides_proxy_or_group() {
+        assert_eq!(Instance::parse("link-abc").map(|i| i.param()), Some("ProxyId"));
+        assert_eq!(Instance::parse("lg-abc").map(|i| i.param()), Some("GroupId"));
+        assert_eq!(Instance::parse("lb-abc"), None);
+        assert_eq!(Instance::parse("link-"), None);
+        assert_eq!(Instance::parse(""), None);
+    }
+
+    #[test]
+    fn profile_with_foreign_instance_is_a_config_error() {
+        let p = ProfileConfig::new("tencent-gaap", "lb-123");
+        match GaapConfig::from_profile(&p) {
+            Err(Error::Config { field, .. }) => assert_eq!(field, "instance"),
+            other => panic!("expected config error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn instance_param_goes_into_body() {
+        let mut m = Map::new();
+        Instance::Group("lg-1".into()).insert_into(&mut m);
+        assert_eq!(m.get("GroupId"), Some(&Value::String("lg-1".into())));
+        assert!(m.get("ProxyId").is_none());
+    }
+}

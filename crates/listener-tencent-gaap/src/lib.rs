@@ -1,0 +1,420 @@
+#![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
+
+pub mod client;
+pub mod config;
+pub mod status;
+pub mod translate;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use listener_core::{
+    plan_change, refuse_immutable, Capabilities, Error, Listener, ListenerId, ListenerSpec, ProfileConfig, Protocol,
+    Provider, Rejection, Result,
+};
+use serde_json::Value;
+use tencent_api::TencentClient;
+
+use crate::client::{DeleteOutcome, GaapClient};
+use crate::config::{GaapConfig, SERVICE, VERSION};
+use crate::translate::{
+    field_str, field_u64, modify_plan, record_to_listener, CreateCall, CreatePlan, GaapProtocol,
+    DUPLICATED_LISTENER_PORT,
+};
+
+/// The API name of this adapter, as written in a profile's `api`.
+pub const API: &str = "tencent-gaap";
+
+/// Times a create call is sent for the same ports when answers get lost
+/// and reading back finds nothing: the first send and two more.
+const CREATE_ATTEMPTS: u32 = 3;
+
+/// What GAAP listeners can do, declared once.
+pub fn capabilities() -> Capabilities {
+    Capabilities {
+        api: API,
+        product: "Tencent Cloud GAAP (Global Application Acceleration Platform)",
+        protocols: &[Protocol::Tcp, Protocol::Udp, Protocol::Http, Protocol::Https],
+        multi_port_listener: false,
+        batch_create: true,
+        port_ranges: false,
+        port_limits: (1, 65535),
+        mutual_tls: true,
+        multiple_client_cas: true,
+        multiple_server_certificates: false,
+        http2: false,
+        http3: true,
+        sni: false,
+        session_persistence: false,
+        listener_health_check: true,
+        // A write while another listener of the connection has unfinished
+        // work is refused with FailedOperation.ListenerHasTask; Terraform
+        // serialises GAAP writes for the same reason.
+        serial_writes: true,
+        idempotency_token: false,
+        requires_default_target: false,
+        immutable_fields: &[
+            "protocol",
+            "ports",
+            "tls.http3",
+            "tls.client_auth.verify",
+            "client_ip",
+            "extensions.tencent-gaap.real_server_type",
+        ],
+        write_only_fields: &["forwarding.default_target"],
+        max_listeners_per_instance: 50,
+        rate_limit_per_second: 20.0,
+    }
+}
+
+/// Every reason GAAP cannot take `spec` on the profile's instance, with no
+/// network call.
+pub fn check(profile: &ProfileConfig, spec: &ListenerSpec) -> Vec<Rejection> {
+    translate::check(profile, spec)
+}
+
+/// [`check`] for every spec plus the rules across the listeners of one
+/// instance (shared port spaces, HTTP3's UDP port, the quota of 50).
+pub fn check_set(profile: &ProfileConfig, specs: &[ListenerSpec]) -> Vec<(usize, Rejection)> {
+    translate::check_set(profile, specs)
+}
+
+/// GAAP listeners on one connection or connection group.
+#[derive(Debug)]
+pub struct GaapProvider {
+    caps: Capabilities,
+    profile: ProfileConfig,
+    config: GaapConfig,
+    client: GaapClient,
+    /// Which describe action knows a listener ID, learned from creates and
+    /// listings, so `get` does not probe all four kinds every time.
+    kinds: Mutex<HashMap<String, GaapProtocol>>,
+}
+
+impl GaapProvider {
+    /// A provider for a profile, with credentials and region read the way
+    /// Tencent's own tools read them (see `tencent-api`). Sends nothing.
+    pub fn from_profile(profile: &ProfileConfig) -> Result<Self> {
+        GaapConfig::from_profile(profile)?;
+        let api = TencentClient::from_profile(profile, SERVICE, VERSION, API)?;
+        Self::with_client(profile, api)
+    }
+
+    /// A provider over a client built by the caller (a custom retry policy
+    /// or credentials, e.g. in tests).
+    pub fn with_client(profile: &ProfileConfig, api: TencentClient) -> Result<Self> {
+        let config = GaapConfig::from_profile(profile)?;
+        let client = GaapClient::new(api, config.instance.clone());
+        Ok(GaapProvider {
+            caps: capabilities(),
+            profile: profile.clone(),
+            config,
+            client,
+            kinds: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The GAAP calls this provider makes.
+    pub fn client(&self) -> &GaapClient {
+        &self.client
+    }
+
+    fn remember(&self, id: &str, kind: GaapProtocol) {
+        if let Ok(mut k) = self.kinds.lock() {
+            k.insert(id.to_string(), kind);
+        }
+    }
+
+    fn forget(&self, id: &str) {
+        if let Ok(mut k) = self.kinds.lock() {
+            k.remove(id);
+        }
+    }
+
+    fn known_kind(&self, id: &str) -> Option<GaapProtocol> {
+        self.kinds.lock().ok().and_then(|k| k.get(id).copied())
+    }
+
+    fn listener(&self, kind: GaapProtocol, record: &Value) -> Result<Listener> {
+        record_to_listener(kind, record, &self.config.aliases, self.config.instance.id()).ok_or_else(|| {
+            Error::Transport {
+                vendor: API,
+                message: format!("{} returned a listener without an ID or port", kind.describe_action()),
+                maybe_applied: false,
+            }
+        })
+    }
+
+    /// Find a listener by ID: the remembered kind first, then every kind.
+    async fn locate(&self, id: &str) -> Result<Option<(GaapProtocol, Value)>> {
+        let mut kinds: Vec<GaapProtocol> = GaapProtocol::ALL.to_vec();
+        if let Some(k) = self.known_kind(id) {
+            kinds.retain(|x| *x != k);
+            kinds.insert(0, k);
+        }
+        for kind in kinds {
+            if let Some(record) = self.client.find(kind, id).await? {
+                self.remember(id, kind);
+                return Ok(Some((kind, record)));
+            }
+        }
+        self.forget(id);
+        Ok(None)
+    }
+
+    /// The listeners this create already made on `ports`, found by kind and
+    /// port after an answer was lost. A port held by a listener of the same
+    /// kind but another name is someone else's: that is a real conflict.
+    async fn adopt(&self, plan: &CreatePlan, ports: &[u32]) -> Result<BTreeMap<u32, String>> {
+        let existing = self.client.describe_all(plan.protocol, None).await?;
+        let mut adopted = BTreeMap::new();
+        for record in &existing {
+            let Some(port) = field_u64(record, "Port").and_then(|p| u32::try_from(p).ok()) else {
+                continue;
+            };
+            if !ports.contains(&port) {
+                continue;
+            }
+            let (Some(id), name) = (
+                field_str(record, "ListenerId"),
+                record.get("ListenerName").and_then(Value::as_str),
+            ) else {
+                continue;
+            };
+            if name != Some(plan.name.as_str()) {
+                return Err(Error::Conflict {
+                    vendor: API,
+                    code: DUPLICATED_LISTENER_PORT.into(),
+                    message: format!(
+                        "port {port} is held by {id} (`{}`), not by the listener being created",
+                        name.unwrap_or("")
+                    ),
+                    request_id: String::new(),
+                });
+            }
+            tracing::info!(
+                listener = id,
+                port,
+                "adopting the listener made by a create whose answer was lost"
+            );
+            adopted.insert(port, id.to_string());
+        }
+        Ok(adopted)
+    }
+
+    /// Send one create call, reconciling lost answers: after a transport
+    /// error that may have been applied, or a port conflict that follows
+    /// one, read back by kind and port and adopt what this create made;
+    /// send again only for ports still missing.
+    async fn create_call(&self, plan: &CreatePlan, call: &CreateCall) -> Result<Vec<String>> {
+        let mut ids: Vec<String> = Vec::new();
+        let mut missing: Vec<u32> = call.ports.clone();
+        let mut answer_lost = false;
+        let mut last_error: Option<Error> = None;
+        for attempt in 1..=CREATE_ATTEMPTS {
+            let calls = plan.calls_for(&self.config.instance, &missing);
+            let Some(this) = calls.into_iter().next() else {
+                break;
+            };
+            tracing::info!(action = this.action, ports = ?this.ports, attempt, "creating GAAP listener(s)");
+            match self.client.create(&this).await {
+                Ok(made) => {
+                    ids.extend(made);
+                    return Ok(ids);
+                }
+                Err(e) => {
+                    let lost = matches!(
+                        e,
+                        Error::Transport {
+                            maybe_applied: true,
+                            ..
+                        }
+                    );
+                    let conflict_after_loss = answer_lost && matches!(e, Error::Conflict { .. });
+                    if !lost && !conflict_after_loss {
+                        return Err(e);
+                    }
+                    answer_lost = true;
+                    tracing::warn!(
+                        kind = e.kind(),
+                        code = e.vendor_code().unwrap_or(""),
+                        "create answer lost or refused after a lost answer; reading back by port"
+                    );
+                    let adopted = self.adopt(plan, &missing).await?;
+                    missing.retain(|p| !adopted.contains_key(p));
+                    ids.extend(adopted.into_values());
+                    if missing.is_empty() {
+                        return Ok(ids);
+                    }
+                    if conflict_after_loss {
+                        return Err(e);
+                    }
+                    last_error = Some(e);
+                }
+            }
+        }
+        Err(last_error.unwrap_or_else(|| Error::Transport {
+            vendor: API,
+            message: "create gave up".into(),
+            maybe_applied: true,
+        }))
+    }
+}
+
+#[async_trait]
+impl Provider for GaapProvider {
+    fn capabilities(&self) -> &Capabilities {
+        &self.caps
+    }
+
+    fn instance(&self) -> &str {
+        self.config.instance.id()
+    }
+
+    fn check(&self, spec: &ListenerSpec) -> Vec<Rejection> {
+        check(&self.profile, spec)
+    }
+
+    fn check_set(&self, specs: &[ListenerSpec]) -> Vec<(usize, Rejection)> {
+        check_set(&self.profile, specs)
+    }
+
+    async fn create(&self, spec: &ListenerSpec) -> Result<Vec<Listener>> {
+        let plan = CreatePlan::from_spec(&self.profile, spec)?;
+        let mut ids: Vec<String> = Vec::new();
+        for call in plan.calls(&self.config.instance) {
+            ids.extend(self.create_call(&plan, &call).await?);
+        }
+        for id in &ids {
+            self.remember(id, plan.protocol);
+        }
+        let mut out = Vec::with_capacity(ids.len());
+        for id in &ids {
+            let record = status::wait_running(&self.client, plan.protocol, id, &self.config.wait).await?;
+            out.push(self.listener(plan.protocol, &record)?);
+        }
+        out.sort_by_key(|l| l.spec.ports.as_single());
+        Ok(out)
+    }
+
+    async fn get(&self, id: &ListenerId) -> Result<Listener> {
+        match self.locate(id.as_str()).await? {
+            Some((kind, record)) => self.listener(kind, &record),
+            None => Err(Error::NotFound {
+                vendor: API,
+                what: format!("listener {id} on {}", self.config.instance),
+            }),
+        }
+    }
+
+    async fn list(&self) -> Result<Vec<Listener>> {
+        let mut out = Vec::new();
+        for kind in GaapProtocol::ALL {
+            for record in self.client.describe_all(kind, None).await? {
+                let l = self.listener(kind, &record)?;
+                self.remember(l.id.as_str(), kind);
+                out.push(l);
+            }
+        }
+        out.sort_by(|a, b| {
+            (a.spec.protocol.transport(), a.spec.ports.as_single(), a.id.as_str()).cmp(&(
+                b.spec.protocol.transport(),
+                b.spec.ports.as_single(),
+                b.id.as_str(),
+            ))
+        });
+        Ok(out)
+    }
+
+    async fn update(&self, current: &Listener, desired: &ListenerSpec) -> Result<Listener> {
+        refuse_immutable(&self.caps, current, desired)?;
+        let rejections = check(&self.profile, desired);
+        if !rejections.is_empty() {
+            return Err(Error::Unsupported {
+                vendor: API,
+                rejections,
+            });
+        }
+        let Some(kind) = GaapProtocol::of(current.spec.protocol) else {
+            return Err(Error::NotFound {
+                vendor: API,
+                what: format!("GAAP listener kind for {}", current.spec.protocol),
+            });
+        };
+        let Some(plan) = modify_plan(kind, &self.config.instance, current, desired, &self.config.aliases)? else {
+            return self.get(&current.id).await;
+        };
+        // Every differing field must be one the modify call changes; a
+        // field that is neither changeable nor declared immutable would
+        // otherwise be silently left as it is.
+        let uncovered: Vec<Rejection> = plan_change(&self.caps, &current.spec, desired)
+            .changes
+            .into_iter()
+            .filter(|c| {
+                !plan
+                    .fields
+                    .iter()
+                    .any(|f| listener_core::capabilities::path_within(&c.path, f))
+            })
+            .map(|c| {
+                Rejection::new(
+                    API,
+                    c.path.clone(),
+                    "not_modifiable",
+                    format!("{} cannot change this field in place", kind.modify_action()),
+                )
+            })
+            .collect();
+        if !uncovered.is_empty() {
+            return Err(Error::Unsupported {
+                vendor: API,
+                rejections: uncovered,
+            });
+        }
+        tracing::info!(listener = %current.id, action = plan.action, fields = ?plan.fields, "changing GAAP listener");
+        self.client.modify(&plan).await?;
+        let aliases = self.config.aliases.clone();
+        let instance = self.config.instance.id().to_string();
+        let caps = self.caps.clone();
+        let fields = plan.fields.clone();
+        let desired_spec = desired.clone();
+        let applied = move |record: &Value| {
+            record_to_listener(kind, record, &aliases, &instance).is_some_and(|l| {
+                plan_change(&caps, &l.spec, &desired_spec).changes.iter().all(|c| {
+                    !fields
+                        .iter()
+                        .any(|f| listener_core::capabilities::path_within(&c.path, f))
+                })
+            })
+        };
+        let record =
+            status::wait_modified(&self.client, kind, current.id.as_str(), &self.config.wait, &applied).await?;
+        self.listener(kind, &record)
+    }
+
+    async fn delete(&self, id: &ListenerId) -> Result<()> {
+        let Some((kind, record)) = self.locate(id.as_str()).await? else {
+            tracing::info!(listener = %id, "listener already gone");
+            return Ok(());
+        };
+        let wait = &self.config.wait;
+        if field_u64(&record, "ListenerStatus") != Some(2) {
+            let outcome = status::poll_until(&format!("delete request for listener {id}"), wait, || async {
+                Ok(match self.client.delete(id.as_str()).await? {
+                    DeleteOutcome::Failed => status::Poll::Pending("delete refused for now".into()),
+                    other => status::Poll::Done(other),
+                })
+            })
+            .await?;
+            if outcome == DeleteOutcome::AlreadyGone {
+                self.forget(id.as_str());
+                return Ok(());
+            }
+        }
+        status::wait_gone(&self.client, kind, id.as_str(), wait).await?;
+        self.forget(id.as_str());
+        Ok(())
+    }
+}
