@@ -1,0 +1,309 @@
+//! The ALB actions this adapter uses, on top of the family client.
+//!
+//! [`AlibabaClient`] signs, rate-limits, retries and maps error codes; this
+//! layer knows ALB's action names, which answer fields matter, how paging
+//! works (`NextToken`) and which "not found" means "already gone". Every
+//! write takes the caller's [`ClientToken`]: the token belongs to the
+//! logical operation, so the provider makes it once and the client repeats
+//! it on every retry.
+
+use alibaba_api::{AlibabaClient, CallOptions, ClientToken};
+use listener_core::{Error, Result};
+use serde_json::{json, Map, Value};
+
+use crate::translate::{get_bool, get_str};
+use crate::API;
+
+/// ALB's product code (endpoint `alb.<region>.aliyuncs.com`).
+pub const PRODUCT: &str = "alb";
+/// The ALB API version.
+pub const VERSION: &str = "2020-06-16";
+/// Page size for `ListListeners` and `ListListenerCertificates` (vendor
+/// maximum 100).
+pub const PAGE_SIZE: u32 = 100;
+/// Pages followed at most: 50 listeners fit on one page, so anything near
+/// this means the vendor keeps handing back tokens, which must not loop
+/// forever.
+const MAX_PAGES: usize = 1000;
+/// `DissociateAdditionalCertificatesFromListener` takes at most 20
+/// certificates per call; the same bound is used for associating.
+pub const CERTIFICATES_PER_CALL: usize = 20;
+
+/// The answer to `CreateListener`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Created {
+    /// `ListenerId` (`lsn-…`).
+    pub listener_id: String,
+    /// `JobId` of the asynchronous creation, when the vendor gave one.
+    pub job_id: Option<String>,
+}
+
+/// Where an asynchronous job stands (`ListAsynJobs`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobStatus {
+    /// Still running.
+    Processing,
+    /// Finished well.
+    Succeeded,
+    /// Finished in failure; the listener change did not happen.
+    Failed,
+    /// A status this adapter does not know, kept verbatim.
+    Other(String),
+}
+
+/// One job as `ListAsynJobs` reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Job {
+    /// Its status.
+    pub status: JobStatus,
+    /// `ErrorCode` of a failed job.
+    pub error_code: Option<String>,
+    /// `ErrorMessage` of a failed job.
+    pub error_message: Option<String>,
+}
+
+/// One certificate of a listener (`ListListenerCertificates`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListenerCertificate {
+    /// `CertificateId`.
+    pub id: String,
+    /// Whether it is the listener's default certificate.
+    pub is_default: bool,
+    /// `Associating`, `Associated`, `Dissociating`, ...
+    pub status: Option<String>,
+}
+
+/// What `DeleteListener` answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Deletion {
+    /// Deletion started; follow this job (when given).
+    Started(Option<String>),
+    /// The listener was already gone.
+    AlreadyGone,
+}
+
+/// ALB listener actions for one region.
+#[derive(Debug, Clone)]
+pub struct AlbApi {
+    client: AlibabaClient,
+}
+
+impl AlbApi {
+    /// Wrap a family client built for product `alb`, version
+    /// [`VERSION`].
+    pub fn new(client: AlibabaClient) -> Self {
+        AlbApi { client }
+    }
+
+    /// The underlying client (counters, endpoint).
+    pub fn client(&self) -> &AlibabaClient {
+        &self.client
+    }
+
+    /// A token for one new logical write.
+    pub fn new_token(&self) -> ClientToken {
+        self.client.new_client_token()
+    }
+
+    async fn write(&self, action: &str, params: &Value, token: ClientToken) -> Result<Value> {
+        tracing::debug!(action, client_token = %token, "ALB write");
+        Ok(self.client.call(action, params, CallOptions::write(token)).await?.body)
+    }
+
+    async fn read(&self, action: &str, params: &Value) -> Result<Value> {
+        Ok(self.client.call(action, params, CallOptions::read()).await?.body)
+    }
+
+    /// `CreateListener` with `params` from
+    /// [`create_params`](crate::translate::create_params).
+    pub async fn create_listener(&self, params: &Value, token: ClientToken) -> Result<Created> {
+        let body = self.write("CreateListener", params, token).await?;
+        let listener_id = get_str(&body, "ListenerId")
+            .ok_or_else(|| unexpected("CreateListener answered without a ListenerId"))?
+            .to_string();
+        Ok(Created {
+            listener_id,
+            job_id: get_str(&body, "JobId").map(str::to_string),
+        })
+    }
+
+    /// Send `action` with `DryRun=true`: the vendor checks parameters,
+    /// syntax and limits without acting. `Ok` means it would be accepted.
+    pub async fn dry_run(&self, action: &str, params: &Value) -> Result<()> {
+        let opts = CallOptions {
+            dry_run: true,
+            ..CallOptions::default()
+        };
+        self.client.call(action, params, opts).await.map(|_| ())
+    }
+
+    /// `GetListenerAttribute`; an unknown listener is `Error::NotFound`.
+    pub async fn get_listener(&self, listener_id: &str) -> Result<Value> {
+        self.read("GetListenerAttribute", &json!({ "ListenerId": listener_id }))
+            .await
+            .map_err(|e| not_found_as(e, listener_id))
+    }
+
+    /// Every listener of `load_balancer_id` (`ListListeners`, all pages),
+    /// optionally only one protocol (`HTTP`, `HTTPS`, `QUIC`).
+    pub async fn list_listeners(&self, load_balancer_id: &str, protocol: Option<&str>) -> Result<Vec<Value>> {
+        let mut out = Vec::new();
+        let mut next: Option<String> = None;
+        for _ in 0..MAX_PAGES {
+            let mut p = json!({ "LoadBalancerIds": [load_balancer_id], "MaxResults": PAGE_SIZE });
+            if let Some(proto) = protocol {
+                p["ListenerProtocol"] = json!(proto);
+            }
+            if let Some(token) = &next {
+                p["NextToken"] = json!(token);
+            }
+            let body = self.read("ListListeners", &p).await?;
+            if let Some(list) = body.get("Listeners").and_then(Value::as_array) {
+                out.extend(list.iter().cloned());
+            }
+            match get_str(&body, "NextToken") {
+                Some(t) if next.as_deref() != Some(t) => next = Some(t.to_string()),
+                _ => return Ok(out),
+            }
+        }
+        Err(unexpected("ListListeners kept returning pages"))
+    }
+
+    /// `UpdateListenerAttribute` with changed `settings`; returns the job.
+    pub async fn update_listener(
+        &self,
+        listener_id: &str,
+        settings: &Map<String, Value>,
+        token: ClientToken,
+    ) -> Result<Option<String>> {
+        let mut p = settings.clone();
+        p.insert("ListenerId".into(), json!(listener_id));
+        let body = self
+            .write("UpdateListenerAttribute", &Value::Object(p), token)
+            .await
+            .map_err(|e| not_found_as(e, listener_id))?;
+        Ok(get_str(&body, "JobId").map(str::to_string))
+    }
+
+    /// `DeleteListener`; a listener that is already gone is not an error.
+    pub async fn delete_listener(&self, listener_id: &str, token: ClientToken) -> Result<Deletion> {
+        match self
+            .write("DeleteListener", &json!({ "ListenerId": listener_id }), token)
+            .await
+        {
+            Ok(body) => Ok(Deletion::Started(get_str(&body, "JobId").map(str::to_string))),
+            Err(Error::NotFound { .. }) => Ok(Deletion::AlreadyGone),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The job `job_id` (`ListAsynJobs` with `JobIds.1`), `None` when the
+    /// vendor does not list it (yet).
+    pub async fn job(&self, job_id: &str) -> Result<Option<Job>> {
+        let body = self.read("ListAsynJobs", &json!({ "JobIds": [job_id] })).await?;
+        let found = body
+            .get("Jobs")
+            .and_then(Value::as_array)
+            .and_then(|jobs| jobs.iter().find(|j| get_str(j, "Id") == Some(job_id)));
+        Ok(found.map(|j| Job {
+            status: match get_str(j, "Status").unwrap_or("") {
+                "Processing" => JobStatus::Processing,
+                "Succeeded" => JobStatus::Succeeded,
+                "Failed" => JobStatus::Failed,
+                other => JobStatus::Other(other.to_string()),
+            },
+            error_code: get_str(j, "ErrorCode").map(str::to_string),
+            error_message: get_str(j, "ErrorMessage").map(str::to_string),
+        }))
+    }
+
+    /// The listener's certificates of `kind` (`Server` or `Ca`), all pages.
+    pub async fn listener_certificates(&self, listener_id: &str, kind: &str) -> Result<Vec<ListenerCertificate>> {
+        let mut out = Vec::new();
+        let mut next: Option<String> = None;
+        for _ in 0..MAX_PAGES {
+            let mut p = json!({ "ListenerId": listener_id, "CertificateType": kind, "MaxResults": PAGE_SIZE });
+            if let Some(token) = &next {
+                p["NextToken"] = json!(token);
+            }
+            let body = self
+                .read("ListListenerCertificates", &p)
+                .await
+                .map_err(|e| not_found_as(e, listener_id))?;
+            for c in body.get("Certificates").and_then(Value::as_array).into_iter().flatten() {
+                if let Some(id) = get_str(c, "CertificateId") {
+                    out.push(ListenerCertificate {
+                        id: id.to_string(),
+                        is_default: get_bool(c, "IsDefault").unwrap_or(false),
+                        status: get_str(c, "Status").map(str::to_string),
+                    });
+                }
+            }
+            match get_str(&body, "NextToken") {
+                Some(t) if next.as_deref() != Some(t) => next = Some(t.to_string()),
+                _ => return Ok(out),
+            }
+        }
+        Err(unexpected("ListListenerCertificates kept returning pages"))
+    }
+
+    /// `AssociateAdditionalCertificatesWithListener`; returns the job.
+    pub async fn associate_certificates(
+        &self,
+        listener_id: &str,
+        ids: &[String],
+        token: ClientToken,
+    ) -> Result<Option<String>> {
+        self.certificates_call("AssociateAdditionalCertificatesWithListener", listener_id, ids, token)
+            .await
+    }
+
+    /// `DissociateAdditionalCertificatesFromListener`; returns the job.
+    pub async fn dissociate_certificates(
+        &self,
+        listener_id: &str,
+        ids: &[String],
+        token: ClientToken,
+    ) -> Result<Option<String>> {
+        self.certificates_call("DissociateAdditionalCertificatesFromListener", listener_id, ids, token)
+            .await
+    }
+
+    async fn certificates_call(
+        &self,
+        action: &str,
+        listener_id: &str,
+        ids: &[String],
+        token: ClientToken,
+    ) -> Result<Option<String>> {
+        let certs: Vec<Value> = ids.iter().map(|id| json!({ "CertificateId": id })).collect();
+        let p = json!({ "ListenerId": listener_id, "Certificates": certs });
+        let body = self
+            .write(action, &p, token)
+            .await
+            .map_err(|e| not_found_as(e, listener_id))?;
+        Ok(get_str(&body, "JobId").map(str::to_string))
+    }
+}
+
+/// A not-found answer about `listener_id`, named after the listener (the
+/// vendor's code stays in the log of the call).
+fn not_found_as(e: Error, listener_id: &str) -> Error {
+    match e {
+        Error::NotFound { vendor, what } => Error::NotFound {
+            vendor,
+            what: format!("listener {listener_id} ({what})"),
+        },
+        other => other,
+    }
+}
+
+/// An answer that lacks what the API promises.
+pub(crate) fn unexpected(message: &str) -> Error {
+    Error::Vendor {
+        vendor: API,
+        code: "UnexpectedAnswer".to_string(),
+        message: message.to_string(),
+        request_id: String::new(),
+    }
+}

@@ -1,0 +1,369 @@
+#![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
+
+pub mod client;
+pub mod config;
+pub mod status;
+pub mod translate;
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use listener_core::{
+    refuse_immutable, Capabilities, Error, Listener, ListenerId, ListenerSpec, ProfileConfig, Protocol, Rejection,
+    Result,
+};
+use serde_json::Value;
+
+use crate::client::{AlbApi, Deletion, CERTIFICATES_PER_CALL};
+use crate::config::AlbConfig;
+use crate::status::{wait_gone, wait_job, wait_running, Waiter};
+use crate::translate::{get_bool, get_str, get_u32, options, AlbOptions, ReadBackExtras};
+
+pub use alibaba_api::AlibabaClient;
+pub use translate::{check, check_set};
+
+/// The adapter's API name, as written in profiles (`api = "alibaba-alb"`)
+/// and as the key of its extension section.
+pub const API: &str = "alibaba-alb";
+
+static CAPABILITIES: Capabilities = Capabilities {
+    api: API,
+    product: "Alibaba Cloud Application Load Balancer (ALB)",
+    protocols: &[Protocol::Http, Protocol::Https, Protocol::Quic],
+    multi_port_listener: false,
+    batch_create: false,
+    port_ranges: false,
+    port_limits: (1, 65535),
+    mutual_tls: true,
+    multiple_client_cas: false,
+    multiple_server_certificates: true,
+    http2: true,
+    // HTTP/3 is a separate QUIC listener plus `quic_upgrade`, not a switch
+    // on the HTTPS listener; `tls.http3` is rejected.
+    http3: false,
+    sni: false,
+    session_persistence: false,
+    listener_health_check: false,
+    serial_writes: true,
+    idempotency_token: true,
+    requires_default_target: true,
+    immutable_fields: &["protocol", "ports"],
+    // ALB listeners have no name (the console's "name" is the description).
+    write_only_fields: &["name"],
+    max_listeners_per_instance: 50,
+    // About 200 writes a minute per API and region.
+    rate_limit_per_second: 3.3,
+};
+
+/// What ALB listeners support, declared once.
+pub fn capabilities() -> Capabilities {
+    CAPABILITIES.clone()
+}
+
+/// Listeners of one ALB instance.
+#[derive(Debug)]
+pub struct AlbProvider {
+    profile: ProfileConfig,
+    config: AlbConfig,
+    api: AlbApi,
+}
+
+impl AlbProvider {
+    /// Build the provider a profile names: credentials and region through
+    /// the vendor's chain, endpoint `alb.<region>.aliyuncs.com` unless the
+    /// profile sets one. Sends nothing.
+    pub fn from_profile(profile: &ProfileConfig) -> Result<Self> {
+        let config = AlbConfig::from_profile(profile)?;
+        let client = config::client_from_profile(profile)?;
+        Ok(AlbProvider {
+            profile: profile.clone(),
+            config,
+            api: AlbApi::new(client),
+        })
+    }
+
+    /// Build the provider around a client made elsewhere (custom retry
+    /// policy or token source, as tests use).
+    pub fn with_client(profile: &ProfileConfig, client: AlibabaClient) -> Result<Self> {
+        Ok(AlbProvider {
+            config: AlbConfig::from_profile(profile)?,
+            profile: profile.clone(),
+            api: AlbApi::new(client),
+        })
+    }
+
+    /// The ALB actions, for callers that need one this trait lacks.
+    pub fn api(&self) -> &AlbApi {
+        &self.api
+    }
+
+    fn waiter(&self) -> Waiter {
+        Waiter::new(&self.config.wait)
+    }
+
+    fn refuse(&self, spec: &ListenerSpec) -> Result<AlbOptions> {
+        let rejections = check(&self.profile, spec);
+        if !rejections.is_empty() {
+            return Err(Error::Unsupported {
+                vendor: API,
+                rejections,
+            });
+        }
+        options(spec).map_err(|message| Error::Config {
+            field: translate::EXTENSION_PATH.into(),
+            message,
+        })
+    }
+
+    /// Ask ALB whether it would create `spec` (`DryRun=true`): parameters,
+    /// syntax, quotas and referenced resources are checked by the vendor
+    /// without creating anything. Runs `check` first.
+    pub async fn dry_run_create(&self, spec: &ListenerSpec) -> Result<()> {
+        let opts = self.refuse(spec)?;
+        let quic = self.resolve_quic_listener(spec, &opts).await?;
+        let params = translate::create_params(&self.profile, spec, quic.as_deref());
+        self.api.dry_run("CreateListener", &params).await
+    }
+
+    /// The ID of the QUIC listener an HTTPS spec upgrades to: the one
+    /// given, or the QUIC listener of this instance on the given port.
+    async fn resolve_quic_listener(&self, spec: &ListenerSpec, opts: &AlbOptions) -> Result<Option<String>> {
+        let Some(q) = opts.quic_upgrade.as_ref().filter(|q| q.enabled) else {
+            return Ok(None);
+        };
+        if spec.protocol != Protocol::Https {
+            return Ok(None);
+        }
+        if let Some(id) = &q.listener_id {
+            return Ok(Some(id.clone()));
+        }
+        let Some(port) = q.port else { return Ok(None) };
+        let quic = self.api.list_listeners(&self.config.instance, Some("QUIC")).await?;
+        quic.iter()
+            .find(|l| get_u32(l, "ListenerPort") == Some(port))
+            .and_then(|l| get_str(l, "ListenerId"))
+            .map(|id| Some(id.to_string()))
+            .ok_or_else(|| Error::NotFound {
+                vendor: API,
+                what: format!(
+                    "QUIC listener on port {port} of instance {} (create it before the HTTPS listener that upgrades to it)",
+                    self.config.instance
+                ),
+            })
+    }
+
+    /// Run one write that returns a job, then wait for the job and for the
+    /// listener to settle.
+    async fn settle(&self, waiter: &Waiter, job: Option<String>, listener_id: &str, operation: &str) -> Result<Value> {
+        if let Some(job) = job {
+            wait_job(&self.api, waiter, &job, operation).await?;
+        }
+        wait_running(&self.api, waiter, listener_id, operation).await
+    }
+
+    async fn change_certificates(
+        &self,
+        waiter: &Waiter,
+        listener_id: &str,
+        ids: &[String],
+        associate: bool,
+    ) -> Result<()> {
+        for chunk in ids.chunks(CERTIFICATES_PER_CALL) {
+            let token = self.api.new_token();
+            let (job, operation) = if associate {
+                (
+                    self.api.associate_certificates(listener_id, chunk, token).await?,
+                    "associate certificates",
+                )
+            } else {
+                (
+                    self.api.dissociate_certificates(listener_id, chunk, token).await?,
+                    "dissociate certificates",
+                )
+            };
+            tracing::info!(listener_id, count = chunk.len(), operation, "certificates change started");
+            self.settle(waiter, job, listener_id, operation).await?;
+        }
+        Ok(())
+    }
+
+    /// A `Listener` from a `GetListenerAttribute` answer, with the
+    /// additional certificates and the QUIC listener's port looked up.
+    /// `ports` maps listener IDs to ports already known (from a list).
+    async fn listener_from(&self, attr: &Value, ports: Option<&BTreeMap<String, u32>>) -> Result<Listener> {
+        let id = get_str(attr, "ListenerId")
+            .ok_or_else(|| client::unexpected("GetListenerAttribute answered without a ListenerId"))?
+            .to_string();
+        let protocol = get_str(attr, "ListenerProtocol").unwrap_or("");
+        let mut extras = ReadBackExtras::default();
+        if matches!(protocol, "HTTPS" | "QUIC") {
+            extras.additional_certificates = self
+                .api
+                .listener_certificates(&id, "Server")
+                .await?
+                .into_iter()
+                .filter(|c| !c.is_default && c.status.as_deref() != Some("Dissociating"))
+                .map(|c| c.id)
+                .collect();
+        }
+        let quic = attr.get("QuicConfig");
+        let quic_id = quic
+            .filter(|q| get_bool(q, "QuicUpgradeEnabled") == Some(true))
+            .and_then(|q| get_str(q, "QuicListenerId"));
+        if let Some(qid) = quic_id {
+            extras.quic_port = match ports.and_then(|p| p.get(qid)) {
+                Some(port) => Some(*port),
+                None => match self.api.get_listener(qid).await {
+                    Ok(q) => get_u32(&q, "ListenerPort"),
+                    Err(Error::NotFound { .. }) => None,
+                    Err(e) => return Err(e),
+                },
+            };
+        }
+        let spec = translate::spec_from_attribute(&self.profile, attr, &extras)
+            .ok_or_else(|| client::unexpected("the listener's protocol or port is not one ALB documents"))?;
+        Ok(Listener {
+            id: ListenerId(id),
+            instance: get_str(attr, "LoadBalancerId")
+                .unwrap_or(&self.config.instance)
+                .to_string(),
+            status: translate::status_from_vendor(get_str(attr, "ListenerStatus").unwrap_or("")),
+            spec,
+        })
+    }
+
+    /// Read a listener, refusing one of another instance: the provider is
+    /// bound to its instance.
+    async fn read(&self, id: &str) -> Result<Listener> {
+        let attr = self.api.get_listener(id).await?;
+        self.read_attr(id, &attr).await
+    }
+
+    async fn read_attr(&self, id: &str, attr: &Value) -> Result<Listener> {
+        if let Some(lb) = get_str(attr, "LoadBalancerId") {
+            if lb != self.config.instance {
+                return Err(Error::NotFound {
+                    vendor: API,
+                    what: format!("listener {id} on instance {} (it belongs to {lb})", self.config.instance),
+                });
+            }
+        }
+        self.listener_from(attr, None).await
+    }
+}
+
+#[async_trait]
+impl listener_core::Provider for AlbProvider {
+    fn capabilities(&self) -> &Capabilities {
+        &CAPABILITIES
+    }
+
+    fn instance(&self) -> &str {
+        &self.config.instance
+    }
+
+    fn check(&self, spec: &ListenerSpec) -> Vec<Rejection> {
+        check(&self.profile, spec)
+    }
+
+    fn check_set(&self, specs: &[ListenerSpec]) -> Vec<(usize, Rejection)> {
+        check_set(&self.profile, specs)
+    }
+
+    async fn create(&self, spec: &ListenerSpec) -> Result<Vec<Listener>> {
+        let opts = self.refuse(spec)?;
+        let waiter = self.waiter();
+        let quic = self.resolve_quic_listener(spec, &opts).await?;
+        let params = translate::create_params(&self.profile, spec, quic.as_deref());
+        // One token for this logical create: the client repeats it on every
+        // retry, so a lost answer can never make a second listener.
+        let token = self.api.new_token();
+        tracing::info!(instance = %self.config.instance, protocol = %spec.protocol, ports = %spec.ports, client_token = %token, "creating ALB listener");
+        let created = self.api.create_listener(&params, token).await?;
+        let id = created.listener_id;
+        self.settle(&waiter, created.job_id, &id, "create listener").await?;
+        let extra = translate::additional_certificate_ids(&self.profile, spec);
+        if !extra.is_empty() {
+            self.change_certificates(&waiter, &id, &extra, true).await?;
+        }
+        tracing::info!(listener_id = %id, "ALB listener running");
+        Ok(vec![self.read(&id).await?])
+    }
+
+    /// QUIC listeners first: an HTTPS listener that upgrades to a QUIC
+    /// listener of the same batch needs it to exist already.
+    async fn create_batch(&self, specs: &[ListenerSpec]) -> Result<Vec<Listener>> {
+        let mut ordered: Vec<&ListenerSpec> = specs.iter().collect();
+        ordered.sort_by_key(|s| s.protocol != Protocol::Quic);
+        let mut out = Vec::new();
+        for spec in ordered {
+            out.extend(self.create(spec).await?);
+        }
+        Ok(out)
+    }
+
+    async fn get(&self, id: &ListenerId) -> Result<Listener> {
+        self.read(id.as_str()).await
+    }
+
+    async fn list(&self) -> Result<Vec<Listener>> {
+        let summaries = self.api.list_listeners(&self.config.instance, None).await?;
+        let ports: BTreeMap<String, u32> = summaries
+            .iter()
+            .filter_map(|l| Some((get_str(l, "ListenerId")?.to_string(), get_u32(l, "ListenerPort")?)))
+            .collect();
+        let mut out = Vec::with_capacity(summaries.len());
+        for id in summaries.iter().filter_map(|l| get_str(l, "ListenerId")) {
+            // The list answer has no certificates; the attribute answer has
+            // everything a faithful spec needs.
+            match self.api.get_listener(id).await {
+                Ok(attr) => out.push(self.listener_from(&attr, Some(&ports)).await?),
+                // Deleted between the list and the read.
+                Err(Error::NotFound { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(out)
+    }
+
+    async fn update(&self, current: &Listener, desired: &ListenerSpec) -> Result<Listener> {
+        let opts = self.refuse(desired)?;
+        refuse_immutable(&CAPABILITIES, current, desired)?;
+        let waiter = self.waiter();
+        let id = current.id.as_str();
+        let quic = self.resolve_quic_listener(desired, &opts).await?;
+        let plan = translate::update_plan(&self.profile, &current.spec, desired, quic.as_deref());
+        if plan.is_empty() {
+            return self.read(id).await;
+        }
+        if !plan.dissociate.is_empty() {
+            self.change_certificates(&waiter, id, &plan.dissociate, false).await?;
+        }
+        if !plan.params.is_empty() {
+            let fields: Vec<&str> = plan.params.keys().map(String::as_str).collect();
+            tracing::info!(listener_id = id, ?fields, "updating ALB listener");
+            let job = self.api.update_listener(id, &plan.params, self.api.new_token()).await?;
+            self.settle(&waiter, job, id, "update listener").await?;
+        }
+        if !plan.associate.is_empty() {
+            self.change_certificates(&waiter, id, &plan.associate, true).await?;
+        }
+        self.read(id).await
+    }
+
+    async fn delete(&self, id: &ListenerId) -> Result<()> {
+        let waiter = self.waiter();
+        let token = self.api.new_token();
+        tracing::info!(listener_id = %id, client_token = %token, "deleting ALB listener");
+        match self.api.delete_listener(id.as_str(), token).await? {
+            Deletion::AlreadyGone => Ok(()),
+            Deletion::Started(job) => {
+                if let Some(job) = job {
+                    wait_job(&self.api, &waiter, &job, "delete listener").await?;
+                }
+                wait_gone(&self.api, &waiter, id.as_str(), "delete listener").await
+            }
+        }
+    }
+}
