@@ -5,7 +5,6 @@
 //! (CI, a pipe) each action is one plain line, since spinners turn into
 //! noise there; scripts get one JSON object per event.
 
-use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
 use std::sync::Mutex;
 use std::time::Duration;
@@ -46,8 +45,10 @@ pub struct Progress {
     /// A prefix naming the profile when several are applied in one run.
     prefix: String,
     bars: MultiProgress,
-    /// One spinner per action in flight, keyed by verb and listener name.
-    spinners: Mutex<HashMap<(&'static str, String), ProgressBar>>,
+    /// One spinner per action in flight, with its verb and listener name.
+    /// A list, not a map: a multi-port listener on a one-port-per-listener
+    /// vendor is several actions with the same name in flight at once.
+    spinners: Mutex<Vec<(&'static str, String, ProgressBar)>>,
 }
 
 fn past(verb: &str) -> &'static str {
@@ -77,7 +78,7 @@ impl Progress {
             mode,
             prefix: prefix.into(),
             bars: MultiProgress::new(),
-            spinners: Mutex::new(HashMap::new()),
+            spinners: Mutex::new(Vec::new()),
         }
     }
 
@@ -120,11 +121,12 @@ impl Progress {
                         );
                         pb.set_message(self.line(&event));
                         pb.enable_steady_tick(Duration::from_millis(100));
-                        spinners.insert((*verb, name.clone()), pb);
+                        spinners.push((*verb, name.clone(), pb));
                     }
                     Event::Finished { verb, name, .. } | Event::Failed { verb, name, .. } => {
                         let text = format!("  {}", self.line(&event));
-                        if let Some(pb) = spinners.remove(&(*verb, name.clone())) {
+                        if let Some(i) = spinners.iter().position(|(v, n, _)| v == verb && n == name) {
+                            let (_, _, pb) = spinners.remove(i);
                             pb.finish_and_clear();
                             self.bars.remove(&pb);
                         }
