@@ -14,7 +14,7 @@ use crate::service::Service;
 // mod gaap; // Tencent GAAP, version 2018-05-29
 // mod clb;  // Tencent CLB,  version 2018-03-17
 // mod alb;  // Alibaba ALB,  version 2020-06-16
-// mod ga;   // Alibaba GA,   version 2019-11-20
+pub mod ga; // Alibaba GA,   version 2019-11-20
 
 /// Every built-in vendor service, freshly created (empty state).
 ///
@@ -27,7 +27,7 @@ pub fn builtin() -> Vec<Arc<dyn Service>> {
         // Arc::new(gaap::Gaap::new()),
         // Arc::new(clb::Clb::new()),
         // Arc::new(alb::Alb::new()),
-        // Arc::new(ga::Ga::new()),
+        Arc::new(ga::Ga::new()),
     ];
     services
 }
