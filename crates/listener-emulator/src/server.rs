@@ -27,7 +27,7 @@ use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::TokioIo;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
@@ -445,10 +445,12 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut shutdown: w
 async fn serve_connection(stream: TcpStream, shared: Arc<Shared>, mut shutdown: watch::Receiver<bool>) {
     let io = TokioIo::new(stream);
     let service = service_fn(move |req| handle_request(Arc::clone(&shared), req));
+    // No header-read timeout: it would also close idle keep-alive
+    // connections, racing with clients that reuse them, and a local
+    // emulator has no slow-client attack to fend off. Idle connections end
+    // at shutdown.
     let mut builder = http1::Builder::new();
-    builder
-        .timer(TokioTimer::new())
-        .header_read_timeout(Duration::from_secs(30));
+    builder.header_read_timeout(None);
     let conn = builder.serve_connection(io, service);
     tokio::pin!(conn);
     let result = tokio::select! {

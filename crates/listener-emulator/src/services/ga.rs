@@ -157,11 +157,20 @@ impl Config {
 enum Phase {
     Active,
     /// `init` until `until`; gone instead if the task fails.
-    Creating { until: Instant, fail: bool },
+    Creating {
+        until: Instant,
+        fail: bool,
+    },
     /// `updating` until `until`; back to `previous` if the task fails.
-    Updating { until: Instant, previous: Option<Box<Config>> },
+    Updating {
+        until: Instant,
+        previous: Option<Box<Config>>,
+    },
     /// `deleting` until `until`; back to `active` if the task fails.
-    Deleting { until: Instant, fail: bool },
+    Deleting {
+        until: Instant,
+        fail: bool,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -399,7 +408,9 @@ fn boolean(value: &Value, key: &str) -> Result<Option<bool>, ApiError> {
         None => Ok(None),
         Some(s) if s.eq_ignore_ascii_case("true") => Ok(Some(true)),
         Some(s) if s.eq_ignore_ascii_case("false") => Ok(Some(false)),
-        Some(s) => Err(invalid(format!("The parameter {key} must be true or false, not `{s}`."))),
+        Some(s) => Err(invalid(format!(
+            "The parameter {key} must be true or false, not `{s}`."
+        ))),
     }
 }
 
@@ -443,7 +454,12 @@ fn check_description(d: &str) -> Result<(), ApiError> {
 
 /// Read `PortRanges.N` and apply the per-listener port rules.
 fn parse_ranges(params: &Value, protocol: Proto) -> Result<Vec<(u32, u32)>, ApiError> {
-    let illegal = || ApiError::new("PortRangeIllegal.Listener", "The specified listener port range is invalid.");
+    let illegal = || {
+        ApiError::new(
+            "PortRangeIllegal.Listener",
+            "The specified listener port range is invalid.",
+        )
+    };
     let items = match params.get("PortRanges") {
         Some(Value::Array(items)) if !items.is_empty() => items,
         Some(_) => return Err(illegal()),
@@ -460,7 +476,10 @@ fn parse_ranges(params: &Value, protocol: Proto) -> Result<Vec<(u32, u32)>, ApiE
             return Err(illegal());
         }
         if to >= 65500 {
-            return Err(ApiError::new("SystemPort.Listener", "Ports 65500-65535 are system reserved ports."));
+            return Err(ApiError::new(
+                "SystemPort.Listener",
+                "Ports 65500-65535 are system reserved ports.",
+            ));
         }
         ranges.push((from, to));
     }
@@ -502,8 +521,12 @@ fn parse_ranges(params: &Value, protocol: Proto) -> Result<Vec<(u32, u32)>, ApiE
 /// dropped and those it needs get GA's defaults unless the call sets them.
 fn apply(params: &Value, base: Option<&Config>) -> Result<Config, ApiError> {
     let protocol = match text(params, "Protocol") {
-        Some(p) => Proto::parse(p)
-            .ok_or_else(|| ApiError::new("ProtocalIllegal.Listener", "The specified listener protocol is invalid."))?,
+        Some(p) => Proto::parse(p).ok_or_else(|| {
+            ApiError::new(
+                "ProtocalIllegal.Listener",
+                "The specified listener protocol is invalid.",
+            )
+        })?,
         None => base.map_or(Proto::Tcp, |b| b.protocol),
     };
     let changed_protocol = base.is_some_and(|b| b.protocol != protocol);
@@ -566,7 +589,10 @@ fn apply(params: &Value, base: Option<&Config>) -> Result<Config, ApiError> {
                 return Err(invalid("An HTTPS listener takes exactly one default certificate."));
             }
             let id = text(&items[0], "Id").filter(|s| !s.is_empty());
-            Some(id.ok_or_else(|| ApiError::missing_parameter("Certificates.1.Id"))?.to_string())
+            Some(
+                id.ok_or_else(|| ApiError::missing_parameter("Certificates.1.Id"))?
+                    .to_string(),
+            )
         }
         Some(_) => return Err(invalid("The parameter Certificates is malformed.")),
         None if protocol == Proto::Https => base
@@ -576,23 +602,27 @@ fn apply(params: &Value, base: Option<&Config>) -> Result<Config, ApiError> {
         None => None,
     };
 
-    let https_only = |key: &str, allowed: &[&str], default: Option<&str>, kept: Option<&String>| {
-        match text(params, key) {
-            Some(v) => {
-                if protocol != Proto::Https {
-                    return Err(invalid(format!("{key} applies to HTTPS listeners only.")));
-                }
-                if !allowed.contains(&v) {
-                    return Err(invalid(format!("The specified {key} `{v}` is invalid.")));
-                }
-                Ok(Some(v.to_string()))
+    let https_only = |key: &str, allowed: &[&str], default: Option<&str>, kept: Option<&String>| match text(params, key)
+    {
+        Some(v) => {
+            if protocol != Proto::Https {
+                return Err(invalid(format!("{key} applies to HTTPS listeners only.")));
             }
-            None if protocol == Proto::Https => Ok(kept.cloned().or(default.map(str::to_string))),
-            None => Ok(None),
+            if !allowed.contains(&v) {
+                return Err(invalid(format!("The specified {key} `{v}` is invalid.")));
+            }
+            Ok(Some(v.to_string()))
         }
+        None if protocol == Proto::Https => Ok(kept.cloned().or(default.map(str::to_string))),
+        None => Ok(None),
     };
     let keep = |f: fn(&Config) -> Option<&String>| if changed_protocol { None } else { base.and_then(f) };
-    let http_version = https_only("HttpVersion", &HTTP_VERSIONS, Some("http2"), keep(|b| b.http_version.as_ref()))?;
+    let http_version = https_only(
+        "HttpVersion",
+        &HTTP_VERSIONS,
+        Some("http2"),
+        keep(|b| b.http_version.as_ref()),
+    )?;
     let security_policy = https_only(
         "SecurityPolicyId",
         &SECURITY_POLICIES,
@@ -621,7 +651,9 @@ fn apply(params: &Value, base: Option<&Config>) -> Result<Config, ApiError> {
                 return Err(invalid("RequestTimeout applies to HTTP and HTTPS listeners only."));
             }
             if !(1..=180).contains(&v) {
-                return Err(invalid(format!("The specified RequestTimeout {v} is invalid; 1 to 180 seconds.")));
+                return Err(invalid(format!(
+                    "The specified RequestTimeout {v} is invalid; 1 to 180 seconds."
+                )));
             }
             Some(v)
         }
@@ -670,8 +702,7 @@ fn collide(a: &Config, b: &Config) -> bool {
         _ => true,
     };
     spaces
-        && a
-            .ranges
+        && a.ranges
             .iter()
             .any(|x| b.ranges.iter().any(|y| x.0 <= y.1 && y.0 <= x.1))
 }
@@ -774,7 +805,10 @@ impl Ga {
             return Ok(answer);
         }
         if !state.accelerators.contains_key(&accelerator) {
-            return Err(ApiError::new("NotExist.Accelerator", "The accelerated instance does not exist."));
+            return Err(ApiError::new(
+                "NotExist.Accelerator",
+                "The accelerated instance does not exist.",
+            ));
         }
         Self::check_idle(&state, &accelerator, None)?;
         let config = apply(p, None)?;
@@ -826,11 +860,16 @@ impl Ga {
         let page = integer(p, "PageNumber")?.unwrap_or(1).max(1);
         let size = integer(p, "PageSize")?.unwrap_or(10);
         if size == 0 || size > MAX_PAGE_SIZE {
-            return Err(invalid(format!("The specified PageSize {size} is invalid; 1 to {MAX_PAGE_SIZE}.")));
+            return Err(invalid(format!(
+                "The specified PageSize {size} is invalid; 1 to {MAX_PAGE_SIZE}."
+            )));
         }
         let protocol = match text(p, "Protocol") {
             Some(s) => Some(Proto::parse(s).ok_or_else(|| {
-                ApiError::new("ProtocalIllegal.Listener", "The specified listener protocol is invalid.")
+                ApiError::new(
+                    "ProtocalIllegal.Listener",
+                    "The specified listener protocol is invalid.",
+                )
             })?),
             None => None,
         };
@@ -839,7 +878,10 @@ impl Ga {
         let accelerator = text(p, "AcceleratorId");
         if let Some(a) = accelerator {
             if !state.accelerators.contains_key(a) {
-                return Err(ApiError::new("NotExist.Accelerator", "The accelerated instance does not exist."));
+                return Err(ApiError::new(
+                    "NotExist.Accelerator",
+                    "The accelerated instance does not exist.",
+                ));
             }
         }
         let mut matching: Vec<&Listener> = state
@@ -876,7 +918,10 @@ impl Ga {
         }
         let current = state.listeners.get(&id).cloned().ok_or_else(not_exist_listener)?;
         if !matches!(current.phase, Phase::Active) {
-            return Err(ApiError::new("NotActive.Listener", "The state of the listener is not active."));
+            return Err(ApiError::new(
+                "NotActive.Listener",
+                "The state of the listener is not active.",
+            ));
         }
         Self::check_idle(&state, &current.accelerator, Some(&id))?;
         let config = apply(p, Some(&current.config))?;
@@ -903,7 +948,10 @@ impl Ga {
             return Ok(answer);
         }
         if !state.accelerators.contains_key(&accelerator) {
-            return Err(ApiError::new("NotExist.Accelerator", "The accelerated instance does not exist."));
+            return Err(ApiError::new(
+                "NotExist.Accelerator",
+                "The accelerated instance does not exist.",
+            ));
         }
         let current = state
             .listeners
@@ -912,7 +960,10 @@ impl Ga {
             .cloned()
             .ok_or_else(not_exist_listener)?;
         if !matches!(current.phase, Phase::Active) {
-            return Err(ApiError::new("NotActive.Listener", "The state of the listener is not active."));
+            return Err(ApiError::new(
+                "NotActive.Listener",
+                "The state of the listener is not active.",
+            ));
         }
         Self::check_idle(&state, &accelerator, Some(&id))?;
         let fail = ctx.fail_task();
@@ -1077,7 +1128,10 @@ mod tests {
         let v = r.describe(&id).unwrap();
         assert_eq!(v["State"], "init");
         assert_eq!(v["Protocol"], "TCP");
-        assert_eq!(v["PortRanges"], json!([{"FromPort": 80, "ToPort": 90}, {"FromPort": 443, "ToPort": 443}]));
+        assert_eq!(
+            v["PortRanges"],
+            json!([{"FromPort": 80, "ToPort": 90}, {"FromPort": 443, "ToPort": 443}])
+        );
         assert_eq!(v["IdleTimeout"], 900);
         r.later();
         assert_eq!(r.describe(&id).unwrap()["State"], "active");
@@ -1101,7 +1155,11 @@ mod tests {
     fn port_rules_answer_the_seed_codes() {
         let cases: Vec<(Vec<(&str, &str)>, &str)> = vec![
             (
-                vec![("Protocol", "http"), ("PortRanges.1.FromPort", "80"), ("PortRanges.1.ToPort", "81")],
+                vec![
+                    ("Protocol", "http"),
+                    ("PortRanges.1.FromPort", "80"),
+                    ("PortRanges.1.ToPort", "81"),
+                ],
                 "PortRanges.MustOne",
             ),
             (
@@ -1115,15 +1173,32 @@ mod tests {
                 ],
                 "PortRanges.MustOne",
             ),
-            (vec![("PortRanges.1.FromPort", "90"), ("PortRanges.1.ToPort", "80")], "PortRangeIllegal.Listener"),
-            (vec![("PortRanges.1.FromPort", "x"), ("PortRanges.1.ToPort", "80")], "PortRangeIllegal.Listener"),
-            (vec![("PortRanges.1.FromPort", "65500"), ("PortRanges.1.ToPort", "65500")], "SystemPort.Listener"),
             (
-                vec![("Protocol", "udp"), ("PortRanges.1.FromPort", "4789"), ("PortRanges.1.ToPort", "4789")],
+                vec![("PortRanges.1.FromPort", "90"), ("PortRanges.1.ToPort", "80")],
+                "PortRangeIllegal.Listener",
+            ),
+            (
+                vec![("PortRanges.1.FromPort", "x"), ("PortRanges.1.ToPort", "80")],
+                "PortRangeIllegal.Listener",
+            ),
+            (
+                vec![("PortRanges.1.FromPort", "65500"), ("PortRanges.1.ToPort", "65500")],
+                "SystemPort.Listener",
+            ),
+            (
+                vec![
+                    ("Protocol", "udp"),
+                    ("PortRanges.1.FromPort", "4789"),
+                    ("PortRanges.1.ToPort", "4789"),
+                ],
                 "PortRangeIllegal.UDP",
             ),
             (
-                vec![("Protocol", "udp"), ("PortRanges.1.FromPort", "200"), ("PortRanges.1.ToPort", "260")],
+                vec![
+                    ("Protocol", "udp"),
+                    ("PortRanges.1.FromPort", "200"),
+                    ("PortRanges.1.ToPort", "260"),
+                ],
                 "PortRangeIllegal.UDP",
             ),
             (
@@ -1144,8 +1219,14 @@ mod tests {
                 ],
                 "PortRangeIllegal.Listener",
             ),
-            (vec![("PortRanges.1.FromPort", "1000"), ("PortRanges.1.ToPort", "1030")], "QuotaExceeded.ListenerPort"),
-            (vec![("Protocol", "quic"), TCP_80[0], TCP_80[1]], "ProtocalIllegal.Listener"),
+            (
+                vec![("PortRanges.1.FromPort", "1000"), ("PortRanges.1.ToPort", "1030")],
+                "QuotaExceeded.ListenerPort",
+            ),
+            (
+                vec![("Protocol", "quic"), TCP_80[0], TCP_80[1]],
+                "ProtocalIllegal.Listener",
+            ),
             (vec![], "MissingParameter"),
         ];
         for (params, code) in cases {
@@ -1173,11 +1254,20 @@ mod tests {
             (with(&[("Name", "1abc")], &tcp), "InvalidParameter"),
             (with(&[("Name", long_name.as_str())], &tcp), "InvalidParameter"),
             (with(&[("Description", "https://x")], &tcp), "InvalidParameter"),
-            (with(&[("Description", long_description.as_str())], &tcp), "InvalidParameter"),
+            (
+                with(&[("Description", long_description.as_str())], &tcp),
+                "InvalidParameter",
+            ),
             (with(&[("Certificates.1.Id", "c")], &tcp), "InvalidParameter"),
-            (with(&[("SecurityPolicyId", "tls_cipher_policy_1_2")], &tcp), "InvalidParameter"),
+            (
+                with(&[("SecurityPolicyId", "tls_cipher_policy_1_2")], &tcp),
+                "InvalidParameter",
+            ),
             (with(&[("HttpVersion", "http2")], &tcp), "InvalidParameter"),
-            (with(&[("XForwardedForConfig.XRealIpEnabled", "true")], &tcp), "InvalidParameter"),
+            (
+                with(&[("XForwardedForConfig.XRealIpEnabled", "true")], &tcp),
+                "InvalidParameter",
+            ),
             (with(&[("RequestTimeout", "30")], &tcp), "InvalidParameter"),
             (with(&[("IdleTimeout", "901")], &tcp), "InvalidParameter"),
             (with(&[("IdleTimeout", "9")], &tcp), "InvalidParameter"),
@@ -1189,7 +1279,10 @@ mod tests {
                 "InvalidParameter",
             ),
             (
-                with(&[("Certificates.1.Id", "a"), ("SecurityPolicyId", "tls_cipher_policy_9")], &https),
+                with(
+                    &[("Certificates.1.Id", "a"), ("SecurityPolicyId", "tls_cipher_policy_9")],
+                    &https,
+                ),
                 "InvalidParameter",
             ),
             (
@@ -1224,29 +1317,52 @@ mod tests {
     fn region_must_be_hangzhou() {
         let mut r = Run::new();
         let e = r
-            .call("CreateListener", &[("RegionId", "cn-shanghai"), ("AcceleratorId", ACC), TCP_80[0], TCP_80[1]])
+            .call(
+                "CreateListener",
+                &[
+                    ("RegionId", "cn-shanghai"),
+                    ("AcceleratorId", ACC),
+                    TCP_80[0],
+                    TCP_80[1],
+                ],
+            )
             .unwrap_err();
         assert_eq!(e.code, "InvalidParameter");
-        let e = r.call("CreateListener", &[("AcceleratorId", ACC), TCP_80[0], TCP_80[1]]).unwrap_err();
+        let e = r
+            .call("CreateListener", &[("AcceleratorId", ACC), TCP_80[0], TCP_80[1]])
+            .unwrap_err();
         assert_eq!(e.code, "MissingParameter");
     }
 
     #[test]
     fn ports_conflict_across_listeners_by_port_space() {
         let mut r = Run::new();
-        r.create(&[("PortRanges.1.FromPort", "80"), ("PortRanges.1.ToPort", "90")]).unwrap();
+        r.create(&[("PortRanges.1.FromPort", "80"), ("PortRanges.1.ToPort", "90")])
+            .unwrap();
         r.later();
         assert_eq!(
-            r.code(&[("Protocol", "http"), ("PortRanges.1.FromPort", "85"), ("PortRanges.1.ToPort", "85")]),
+            r.code(&[
+                ("Protocol", "http"),
+                ("PortRanges.1.FromPort", "85"),
+                ("PortRanges.1.ToPort", "85")
+            ]),
             "PortConflict.Listener"
         );
         // UDP has its own port space.
         assert!(r
-            .code(&[("Protocol", "udp"), ("PortRanges.1.FromPort", "85"), ("PortRanges.1.ToPort", "85")])
+            .code(&[
+                ("Protocol", "udp"),
+                ("PortRanges.1.FromPort", "85"),
+                ("PortRanges.1.ToPort", "85")
+            ])
             .starts_with("ok"));
         r.later();
         assert_eq!(
-            r.code(&[("Protocol", "udp"), ("PortRanges.1.FromPort", "85"), ("PortRanges.1.ToPort", "85")]),
+            r.code(&[
+                ("Protocol", "udp"),
+                ("PortRanges.1.FromPort", "85"),
+                ("PortRanges.1.ToPort", "85")
+            ]),
             "PortConflict.Listener"
         );
         // HTTPS with http3 takes its port on UDP too.
@@ -1275,7 +1391,11 @@ mod tests {
         .unwrap();
         r.later();
         assert_eq!(
-            r.code(&[("Protocol", "udp"), ("PortRanges.1.FromPort", "443"), ("PortRanges.1.ToPort", "443")]),
+            r.code(&[
+                ("Protocol", "udp"),
+                ("PortRanges.1.FromPort", "443"),
+                ("PortRanges.1.ToPort", "443")
+            ]),
             "PortConflict.Listener"
         );
     }
@@ -1288,14 +1408,19 @@ mod tests {
             id: ACC.into(),
             server_groups: vec![],
         });
-        r.create(&[("PortRanges.1.FromPort", "1000"), ("PortRanges.1.ToPort", "2000")]).unwrap();
+        r.create(&[("PortRanges.1.FromPort", "1000"), ("PortRanges.1.ToPort", "2000")])
+            .unwrap();
         r.later();
         assert_eq!(
             r.code(&[("PortRanges.1.FromPort", "3000"), ("PortRanges.1.ToPort", "4000")]),
             "PortRangeIllegal.ExceedGaAbility"
         );
         assert!(r
-            .code(&[("Protocol", "udp"), ("PortRanges.1.FromPort", "3000"), ("PortRanges.1.ToPort", "4000")])
+            .code(&[
+                ("Protocol", "udp"),
+                ("PortRanges.1.FromPort", "3000"),
+                ("PortRanges.1.ToPort", "4000")
+            ])
             .starts_with("ok"));
     }
 
@@ -1307,13 +1432,19 @@ mod tests {
             id: ACC.into(),
             server_groups: vec![],
         });
-        r.create(&[("PortRanges.1.FromPort", "1"), ("PortRanges.1.ToPort", "1")]).unwrap();
+        r.create(&[("PortRanges.1.FromPort", "1"), ("PortRanges.1.ToPort", "1")])
+            .unwrap();
         r.later();
         assert_eq!(
-            r.code(&[("Type", "CustomRouting"), ("PortRanges.1.FromPort", "2"), ("PortRanges.1.ToPort", "2")]),
+            r.code(&[
+                ("Type", "CustomRouting"),
+                ("PortRanges.1.FromPort", "2"),
+                ("PortRanges.1.ToPort", "2")
+            ]),
             "InvalidParameter"
         );
-        r.create(&[("PortRanges.1.FromPort", "2"), ("PortRanges.1.ToPort", "2")]).unwrap();
+        r.create(&[("PortRanges.1.FromPort", "2"), ("PortRanges.1.ToPort", "2")])
+            .unwrap();
         r.later();
         assert_eq!(
             r.code(&[("PortRanges.1.FromPort", "3"), ("PortRanges.1.ToPort", "3")]),
@@ -1330,13 +1461,21 @@ mod tests {
             "StateError.Accelerator"
         );
         let e = r
-            .call("UpdateListener", &[("RegionId", REGION), ("ListenerId", &first), ("Name", "x")])
+            .call(
+                "UpdateListener",
+                &[("RegionId", REGION), ("ListenerId", &first), ("Name", "x")],
+            )
             .unwrap_err();
         assert_eq!(e.code, "NotActive.Listener");
         r.later();
-        let second = r.create(&[("PortRanges.1.FromPort", "81"), ("PortRanges.1.ToPort", "81")]).unwrap();
+        let second = r
+            .create(&[("PortRanges.1.FromPort", "81"), ("PortRanges.1.ToPort", "81")])
+            .unwrap();
         let e = r
-            .call("UpdateListener", &[("RegionId", REGION), ("ListenerId", &first), ("Name", "x")])
+            .call(
+                "UpdateListener",
+                &[("RegionId", REGION), ("ListenerId", &first), ("Name", "x")],
+            )
             .unwrap_err();
         assert_eq!(e.code, "StateError.Accelerator");
         let e = r
@@ -1367,7 +1506,12 @@ mod tests {
     fn update_changes_protocol_and_ports_in_place() {
         let mut r = Run::new();
         let id = r
-            .create(&[("XForwardedForConfig.XRealIpEnabled", "true"), ("Protocol", "http"), TCP_80[0], TCP_80[1]])
+            .create(&[
+                ("XForwardedForConfig.XRealIpEnabled", "true"),
+                ("Protocol", "http"),
+                TCP_80[0],
+                TCP_80[1],
+            ])
             .unwrap();
         r.later();
         r.call(
@@ -1416,7 +1560,9 @@ mod tests {
         let mut r = Run::new();
         let a = r.create(&TCP_80).unwrap();
         r.later();
-        let b = r.create(&[("PortRanges.1.FromPort", "81"), ("PortRanges.1.ToPort", "81")]).unwrap();
+        let b = r
+            .create(&[("PortRanges.1.FromPort", "81"), ("PortRanges.1.ToPort", "81")])
+            .unwrap();
         r.later();
         let upd = |r: &mut Run, id: &str, extra: &[(&str, &str)]| {
             let mut p = vec![("RegionId", REGION), ("ListenerId", id)];
@@ -1424,13 +1570,37 @@ mod tests {
             r.call("UpdateListener", &p).map(|_| ()).map_err(|e| e.code)
         };
         assert_eq!(
-            upd(&mut r, &b, &[("PortRanges.1.FromPort", "80"), ("PortRanges.1.ToPort", "80")]),
+            upd(
+                &mut r,
+                &b,
+                &[("PortRanges.1.FromPort", "80"), ("PortRanges.1.ToPort", "80")]
+            ),
             Err("PortConflict.Listener".into())
         );
-        assert_eq!(upd(&mut r, &a, &[("Protocol", "http"), ("PortRanges.1.FromPort", "80"), ("PortRanges.1.ToPort", "82")]), Err("PortRanges.MustOne".into()));
-        assert_eq!(upd(&mut r, &a, &[("Protocol", "https")]), Err("MissingParameter".into()));
-        assert_eq!(upd(&mut r, &a, &[("RequestTimeout", "5")]), Err("InvalidParameter".into()));
-        assert_eq!(upd(&mut r, "lsr-none", &[("Name", "x")]), Err("NotExist.Listener".into()));
+        assert_eq!(
+            upd(
+                &mut r,
+                &a,
+                &[
+                    ("Protocol", "http"),
+                    ("PortRanges.1.FromPort", "80"),
+                    ("PortRanges.1.ToPort", "82")
+                ]
+            ),
+            Err("PortRanges.MustOne".into())
+        );
+        assert_eq!(
+            upd(&mut r, &a, &[("Protocol", "https")]),
+            Err("MissingParameter".into())
+        );
+        assert_eq!(
+            upd(&mut r, &a, &[("RequestTimeout", "5")]),
+            Err("InvalidParameter".into())
+        );
+        assert_eq!(
+            upd(&mut r, "lsr-none", &[("Name", "x")]),
+            Err("NotExist.Listener".into())
+        );
         // Type is not an UpdateListener parameter: ignored, never changed.
         assert_eq!(upd(&mut r, &a, &[("Type", "CustomRouting")]), Ok(()));
         r.later();
@@ -1447,14 +1617,18 @@ mod tests {
         let id = r.create(&TCP_80).unwrap();
         r.later();
         r.ctx = ManualContext::new(timing()).failing_tasks(1);
-        r.call("UpdateListener", &[("RegionId", REGION), ("ListenerId", &id), ("Name", "renamed")])
-            .unwrap();
+        r.call(
+            "UpdateListener",
+            &[("RegionId", REGION), ("ListenerId", &id), ("Name", "renamed")],
+        )
+        .unwrap();
         assert_eq!(r.describe(&id).unwrap()["Name"], "renamed");
         r.later();
         let v = r.describe(&id).unwrap();
         assert_eq!((v["State"].as_str(), v["Name"].as_str()), (Some("active"), Some("l1")));
         r.ctx = ManualContext::new(timing()).failing_tasks(1);
-        r.call("DeleteListener", &[("AcceleratorId", ACC), ("ListenerId", &id)]).unwrap();
+        r.call("DeleteListener", &[("AcceleratorId", ACC), ("ListenerId", &id)])
+            .unwrap();
         r.later();
         assert_eq!(r.describe(&id).unwrap()["State"], "active");
     }
@@ -1466,16 +1640,24 @@ mod tests {
         r.later();
         let e = r.call("DeleteListener", &[("ListenerId", &id)]).unwrap_err();
         assert_eq!(e.code, "MissingParameter");
-        r.call("DeleteListener", &[("AcceleratorId", ACC), ("ListenerId", &id), ("ClientToken", "d1")])
-            .unwrap();
+        r.call(
+            "DeleteListener",
+            &[("AcceleratorId", ACC), ("ListenerId", &id), ("ClientToken", "d1")],
+        )
+        .unwrap();
         assert_eq!(r.describe(&id).unwrap()["State"], "deleting");
         // The same token again: the first answer, not NotActive.
-        r.call("DeleteListener", &[("AcceleratorId", ACC), ("ListenerId", &id), ("ClientToken", "d1")])
-            .unwrap();
+        r.call(
+            "DeleteListener",
+            &[("AcceleratorId", ACC), ("ListenerId", &id), ("ClientToken", "d1")],
+        )
+        .unwrap();
         r.later();
         assert_eq!(r.describe(&id).unwrap_err().code, "NotExist.Listener");
         assert_eq!(r.ga.listener_counts()[ACC], 0);
-        let e = r.call("DeleteListener", &[("AcceleratorId", ACC), ("ListenerId", &id)]).unwrap_err();
+        let e = r
+            .call("DeleteListener", &[("AcceleratorId", ACC), ("ListenerId", &id)])
+            .unwrap_err();
         assert_eq!(e.code, "NotExist.Listener");
     }
 
@@ -1491,15 +1673,23 @@ mod tests {
         for port in 1..=12u32 {
             let p = port.to_string();
             ids.push(
-                r.create(&[("PortRanges.1.FromPort", p.as_str()), ("PortRanges.1.ToPort", p.as_str())])
-                    .unwrap(),
+                r.create(&[
+                    ("PortRanges.1.FromPort", p.as_str()),
+                    ("PortRanges.1.ToPort", p.as_str()),
+                ])
+                .unwrap(),
             );
             r.later();
         }
         let page = |r: &mut Run, n: &str, size: &str| {
             r.call(
                 "ListListeners",
-                &[("RegionId", REGION), ("AcceleratorId", ACC), ("PageNumber", n), ("PageSize", size)],
+                &[
+                    ("RegionId", REGION),
+                    ("AcceleratorId", ACC),
+                    ("PageNumber", n),
+                    ("PageSize", size),
+                ],
             )
             .unwrap()
         };
@@ -1511,11 +1701,17 @@ mod tests {
         assert_eq!(p3["Listeners"].as_array().unwrap().len(), 2);
         assert_eq!(p3["Listeners"][1]["ListenerId"], json!(ids[11]));
         let e = r
-            .call("ListListeners", &[("RegionId", REGION), ("AcceleratorId", ACC), ("PageSize", "51")])
+            .call(
+                "ListListeners",
+                &[("RegionId", REGION), ("AcceleratorId", ACC), ("PageSize", "51")],
+            )
             .unwrap_err();
         assert_eq!(e.code, "InvalidParameter");
         let udp = r
-            .call("ListListeners", &[("RegionId", REGION), ("AcceleratorId", ACC), ("Protocol", "UDP")])
+            .call(
+                "ListListeners",
+                &[("RegionId", REGION), ("AcceleratorId", ACC), ("Protocol", "UDP")],
+            )
             .unwrap();
         assert_eq!(udp["TotalCount"], 0);
     }
@@ -1523,7 +1719,10 @@ mod tests {
     #[test]
     fn unknown_actions_and_odd_parameters_do_not_panic() {
         let mut r = Run::new();
-        assert_eq!(r.call("CreateAccelerator", &[]).unwrap_err().code, "InvalidAction.NotFound");
+        assert_eq!(
+            r.call("CreateAccelerator", &[]).unwrap_err().code,
+            "InvalidAction.NotFound"
+        );
         let odd = [
             vec![("PortRanges", "[{\"FromPort\":1}]")],
             vec![("PortRanges.1", "80")],
