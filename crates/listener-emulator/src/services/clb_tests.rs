@@ -85,9 +85,14 @@ fn create_two_named_ports_runs_a_task_then_describes_both() {
         json!({"LoadBalancerId": LB, "Protocol": "TCP", "Ports": [7570, 7569], "ListenerNames": ["lis1", "lis0"],
                "HealthCheck": {"HealthSwitch": 1, "TimeOut": 5, "IntervalTime": 7, "HealthNum": 4, "UnHealthNum": 4}}),
     );
-    let ids = answer.expect("created")["ListenerIds"].as_array().cloned().unwrap_or_default();
+    let ids = answer.expect("created")["ListenerIds"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     assert_eq!(ids.len(), 2);
-    assert!(ids.iter().all(|i| i.as_str().is_some_and(|s| s.starts_with("lbl-") && s.len() == 12)));
+    assert!(ids
+        .iter()
+        .all(|i| i.as_str().is_some_and(|s| s.starts_with("lbl-") && s.len() == 12)));
     assert_eq!(f.status(10, &task), 2);
     assert_eq!(f.status(150, &task), 0);
     let listeners = f.listeners(150);
@@ -170,38 +175,131 @@ fn fifty_listeners_is_the_quota() {
 #[test]
 fn parameter_rules_answer_the_vendor_codes() {
     let cases: Vec<(Value, &str)> = vec![
-        (json!({"LoadBalancerId": "lb-nope", "Protocol": "TCP", "Ports": [1]}), "InvalidParameter.LBIdNotFound"),
-        (json!({"LoadBalancerId": LB, "Protocol": "SCTP", "Ports": [1]}), "InvalidParameter.ProtocolCheckFailed"),
+        (
+            json!({"LoadBalancerId": "lb-nope", "Protocol": "TCP", "Ports": [1]}),
+            "InvalidParameter.LBIdNotFound",
+        ),
+        (
+            json!({"LoadBalancerId": LB, "Protocol": "SCTP", "Ports": [1]}),
+            "InvalidParameter.ProtocolCheckFailed",
+        ),
         (json!({"LoadBalancerId": LB, "Protocol": "TCP"}), "MissingParameter"),
-        (json!({"LoadBalancerId": LB, "Protocol": "TCP", "Ports": ["80"]}), "InvalidParameter.FormatError"),
-        (json!({"LoadBalancerId": LB, "Protocol": "TCP", "Ports": [0]}), "InvalidParameterValue"),
-        (json!({"LoadBalancerId": LB, "Protocol": "TCP", "Ports": [80, 80]}), "InvalidParameter.PortCheckFailed"),
-        (json!({"LoadBalancerId": LB, "Protocol": "TCP", "Ports": [80], "ListenerNames": ["a", "b"]}), "InvalidParameter.FormatError"),
-        (json!({"LoadBalancerId": LB, "Protocol": "TCP", "Ports": [80], "ListenerNames": ["x".repeat(81)]}), "InvalidParameterValue.Length"),
-        (json!({"LoadBalancerId": LB, "Protocol": "TCP", "Ports": [80, 90], "EndPort": 100}), "InvalidParameter.FormatError"),
-        (json!({"LoadBalancerId": LB, "Protocol": "TCP", "Ports": [80], "Bogus": 1}), "UnknownParameter"),
-        (json!({"LoadBalancerId": LB, "Protocol": "HTTPS", "Ports": [443], "Certificate": {"CertId": "a"}, "MultiCertInfo": {"SSLMode": "UNIDIRECTIONAL", "CertList": [{"CertId": "a"}]}}), "InvalidParameter.FormatError"),
-        (json!({"LoadBalancerId": LB, "Protocol": "TCP", "Ports": [80], "Certificate": {"CertId": "a"}}), "InvalidParameterValue"),
-        (json!({"LoadBalancerId": LB, "Protocol": "HTTPS", "Ports": [443], "SniSwitch": 1, "Certificate": {"CertId": "a"}}), "InvalidParameterValue"),
-        (json!({"LoadBalancerId": LB, "Protocol": "TCP_SSL", "Ports": [443]}), "MissingParameter"),
-        (json!({"LoadBalancerId": LB, "Protocol": "HTTPS", "Ports": [443], "Certificate": {"SSLMode": "MUTUAL", "CertId": "a"}}), "MissingParameter"),
-        (json!({"LoadBalancerId": LB, "Protocol": "HTTP", "Ports": [80], "HealthCheck": {"HealthSwitch": 1}}), "InvalidParameterValue"),
-        (json!({"LoadBalancerId": LB, "Protocol": "TCP", "Ports": [80], "SessionExpireTime": 10}), "InvalidParameterValue"),
-        (json!({"LoadBalancerId": LB, "Protocol": "TCP_SSL", "Ports": [80], "Certificate": {"CertId": "a"}, "SessionExpireTime": 60}), "InvalidParameterValue"),
-        (json!({"LoadBalancerId": LB, "Protocol": "TCP", "Ports": [80], "SessionType": "QUIC_CID"}), "InvalidParameterValue"),
-        (json!({"LoadBalancerId": LB, "Protocol": "UDP", "Ports": [80], "SessionType": "QUIC_CID", "Scheduler": "LEAST_CONN"}), "InvalidParameterValue"),
-        (json!({"LoadBalancerId": LB, "Protocol": "TCP", "Ports": [80], "Scheduler": "IP_HASH"}), "InvalidParameterValue"),
-        (json!({"LoadBalancerId": LB, "Protocol": "TCP", "Ports": [80], "KeepaliveEnable": 1}), "InvalidParameterValue"),
-        (json!({"LoadBalancerId": LB, "Protocol": "TCP", "Ports": [80], "ProxyProtocol": true}), "InvalidParameterValue"),
-        (json!({"LoadBalancerId": LB, "Protocol": "TCP", "Ports": [80], "IdleConnectTimeout": 2000}), "InvalidParameterValue"),
-        (json!({"LoadBalancerId": LB, "Protocol": "UDP", "Ports": [80], "HealthCheck": {"CheckType": "TCP"}}), "InvalidParameterValue"),
-        (json!({"LoadBalancerId": LB, "Protocol": "TCP", "Ports": [80], "HealthCheck": {"CheckType": "HTTP", "HttpCode": 32, "HttpCheckDomain": "a", "HttpVersion": "HTTP/1.1"}}), "InvalidParameterValue"),
-        (json!({"LoadBalancerId": LB, "Protocol": "TCP", "Ports": [80], "HealthCheck": {"TimeOut": 5, "IntervalTime": 5}}), "InvalidParameterValue"),
-        (json!({"LoadBalancerId": LB, "Protocol": "TCP", "Ports": [80], "HealthCheck": {"CheckType": "HTTP", "HttpVersion": "HTTP/1.1"}}), "MissingParameter"),
-        (json!({"LoadBalancerId": LB, "Protocol": "TCP", "Ports": [80], "HealthCheck": {"CheckType": "CUSTOM", "ContextType": "HEX", "SendContext": "XYZ"}}), "InvalidParameter.FormatError"),
-        (json!({"LoadBalancerId": LB, "Protocol": "HTTP", "Ports": [80], "MaxConn": 10}), "InvalidParameterValue"),
-        (json!({"LoadBalancerId": LB, "Protocol": "TCP", "Ports": [80], "H2cSwitch": true}), "InvalidParameterValue"),
-        (json!({"LoadBalancerId": LB, "Protocol": "QUIC", "Ports": [80], "MultiCertInfo": {"SSLMode": "UNIDIRECTIONAL", "CertList": [{"CertId": "a"}, {"CertId": "b"}]}}), "InvalidParameterValue"),
+        (
+            json!({"LoadBalancerId": LB, "Protocol": "TCP", "Ports": ["80"]}),
+            "InvalidParameter.FormatError",
+        ),
+        (
+            json!({"LoadBalancerId": LB, "Protocol": "TCP", "Ports": [0]}),
+            "InvalidParameterValue",
+        ),
+        (
+            json!({"LoadBalancerId": LB, "Protocol": "TCP", "Ports": [80, 80]}),
+            "InvalidParameter.PortCheckFailed",
+        ),
+        (
+            json!({"LoadBalancerId": LB, "Protocol": "TCP", "Ports": [80], "ListenerNames": ["a", "b"]}),
+            "InvalidParameter.FormatError",
+        ),
+        (
+            json!({"LoadBalancerId": LB, "Protocol": "TCP", "Ports": [80], "ListenerNames": ["x".repeat(81)]}),
+            "InvalidParameterValue.Length",
+        ),
+        (
+            json!({"LoadBalancerId": LB, "Protocol": "TCP", "Ports": [80, 90], "EndPort": 100}),
+            "InvalidParameter.FormatError",
+        ),
+        (
+            json!({"LoadBalancerId": LB, "Protocol": "TCP", "Ports": [80], "Bogus": 1}),
+            "UnknownParameter",
+        ),
+        (
+            json!({"LoadBalancerId": LB, "Protocol": "HTTPS", "Ports": [443], "Certificate": {"CertId": "a"}, "MultiCertInfo": {"SSLMode": "UNIDIRECTIONAL", "CertList": [{"CertId": "a"}]}}),
+            "InvalidParameter.FormatError",
+        ),
+        (
+            json!({"LoadBalancerId": LB, "Protocol": "TCP", "Ports": [80], "Certificate": {"CertId": "a"}}),
+            "InvalidParameterValue",
+        ),
+        (
+            json!({"LoadBalancerId": LB, "Protocol": "HTTPS", "Ports": [443], "SniSwitch": 1, "Certificate": {"CertId": "a"}}),
+            "InvalidParameterValue",
+        ),
+        (
+            json!({"LoadBalancerId": LB, "Protocol": "TCP_SSL", "Ports": [443]}),
+            "MissingParameter",
+        ),
+        (
+            json!({"LoadBalancerId": LB, "Protocol": "HTTPS", "Ports": [443], "Certificate": {"SSLMode": "MUTUAL", "CertId": "a"}}),
+            "MissingParameter",
+        ),
+        (
+            json!({"LoadBalancerId": LB, "Protocol": "HTTP", "Ports": [80], "HealthCheck": {"HealthSwitch": 1}}),
+            "InvalidParameterValue",
+        ),
+        (
+            json!({"LoadBalancerId": LB, "Protocol": "TCP", "Ports": [80], "SessionExpireTime": 10}),
+            "InvalidParameterValue",
+        ),
+        (
+            json!({"LoadBalancerId": LB, "Protocol": "TCP_SSL", "Ports": [80], "Certificate": {"CertId": "a"}, "SessionExpireTime": 60}),
+            "InvalidParameterValue",
+        ),
+        (
+            json!({"LoadBalancerId": LB, "Protocol": "TCP", "Ports": [80], "SessionType": "QUIC_CID"}),
+            "InvalidParameterValue",
+        ),
+        (
+            json!({"LoadBalancerId": LB, "Protocol": "UDP", "Ports": [80], "SessionType": "QUIC_CID", "Scheduler": "LEAST_CONN"}),
+            "InvalidParameterValue",
+        ),
+        (
+            json!({"LoadBalancerId": LB, "Protocol": "TCP", "Ports": [80], "Scheduler": "IP_HASH"}),
+            "InvalidParameterValue",
+        ),
+        (
+            json!({"LoadBalancerId": LB, "Protocol": "TCP", "Ports": [80], "KeepaliveEnable": 1}),
+            "InvalidParameterValue",
+        ),
+        (
+            json!({"LoadBalancerId": LB, "Protocol": "TCP", "Ports": [80], "ProxyProtocol": true}),
+            "InvalidParameterValue",
+        ),
+        (
+            json!({"LoadBalancerId": LB, "Protocol": "TCP", "Ports": [80], "IdleConnectTimeout": 2000}),
+            "InvalidParameterValue",
+        ),
+        (
+            json!({"LoadBalancerId": LB, "Protocol": "UDP", "Ports": [80], "HealthCheck": {"CheckType": "TCP"}}),
+            "InvalidParameterValue",
+        ),
+        (
+            json!({"LoadBalancerId": LB, "Protocol": "TCP", "Ports": [80], "HealthCheck": {"CheckType": "HTTP", "HttpCode": 32, "HttpCheckDomain": "a", "HttpVersion": "HTTP/1.1"}}),
+            "InvalidParameterValue",
+        ),
+        (
+            json!({"LoadBalancerId": LB, "Protocol": "TCP", "Ports": [80], "HealthCheck": {"TimeOut": 5, "IntervalTime": 5}}),
+            "InvalidParameterValue",
+        ),
+        (
+            json!({"LoadBalancerId": LB, "Protocol": "TCP", "Ports": [80], "HealthCheck": {"CheckType": "HTTP", "HttpVersion": "HTTP/1.1"}}),
+            "MissingParameter",
+        ),
+        (
+            json!({"LoadBalancerId": LB, "Protocol": "TCP", "Ports": [80], "HealthCheck": {"CheckType": "CUSTOM", "ContextType": "HEX", "SendContext": "XYZ"}}),
+            "InvalidParameter.FormatError",
+        ),
+        (
+            json!({"LoadBalancerId": LB, "Protocol": "HTTP", "Ports": [80], "MaxConn": 10}),
+            "InvalidParameterValue",
+        ),
+        (
+            json!({"LoadBalancerId": LB, "Protocol": "TCP", "Ports": [80], "H2cSwitch": true}),
+            "InvalidParameterValue",
+        ),
+        (
+            json!({"LoadBalancerId": LB, "Protocol": "QUIC", "Ports": [80], "MultiCertInfo": {"SSLMode": "UNIDIRECTIONAL", "CertList": [{"CertId": "a"}, {"CertId": "b"}]}}),
+            "InvalidParameterValue",
+        ),
     ];
     for (params, code) in cases {
         let mut f = Fixture::new();
@@ -247,7 +345,10 @@ fn proxy_protocol_is_accepted_but_not_described() {
 fn modify_applies_when_its_task_succeeds_and_not_when_it_fails() {
     let mut f = Fixture::new();
     f.at(0, "CreateListener", tcp(json!([80]))).1.expect("create");
-    let id = f.listeners(200)[0]["ListenerId"].as_str().unwrap_or_default().to_string();
+    let id = f.listeners(200)[0]["ListenerId"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     let (task, m) = f.at(
         200,
         "ModifyListener",
@@ -273,19 +374,34 @@ fn modify_applies_when_its_task_succeeds_and_not_when_it_fails() {
 #[test]
 fn modify_refuses_immutable_fields_and_switching_sni_off() {
     let mut f = Fixture::new();
-    f.at(0, "CreateListener", json!({"LoadBalancerId": LB, "Protocol": "HTTPS", "Ports": [443], "SniSwitch": 1}))
-        .1
-        .expect("create");
-    let id = f.listeners(200)[0]["ListenerId"].as_str().unwrap_or_default().to_string();
+    f.at(
+        0,
+        "CreateListener",
+        json!({"LoadBalancerId": LB, "Protocol": "HTTPS", "Ports": [443], "SniSwitch": 1}),
+    )
+    .1
+    .expect("create");
+    let id = f.listeners(200)[0]["ListenerId"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     for key in ["Protocol", "Port", "EndPort", "H2cSwitch", "SslCloseSwitch"] {
         let mut params = json!({"LoadBalancerId": LB, "ListenerId": id});
         params[key] = json!(1);
         let (_, answer) = f.at(200, "ModifyListener", params);
         assert_eq!(answer.expect_err(key).code, "UnknownParameter", "{key}");
     }
-    let (_, off) = f.at(200, "ModifyListener", json!({"LoadBalancerId": LB, "ListenerId": id, "SniSwitch": 0}));
+    let (_, off) = f.at(
+        200,
+        "ModifyListener",
+        json!({"LoadBalancerId": LB, "ListenerId": id, "SniSwitch": 0}),
+    );
     assert_eq!(off.expect_err("sni off").code, "InvalidParameterValue");
-    let (_, gone) = f.at(200, "ModifyListener", json!({"LoadBalancerId": LB, "ListenerId": "lbl-none"}));
+    let (_, gone) = f.at(
+        200,
+        "ModifyListener",
+        json!({"LoadBalancerId": LB, "ListenerId": "lbl-none"}),
+    );
     assert_eq!(gone.expect_err("unknown").code, "InvalidParameter.ListenerIdNotFound");
 }
 
@@ -293,7 +409,10 @@ fn modify_refuses_immutable_fields_and_switching_sni_off() {
 fn delete_removes_after_the_task_and_batch_without_ids_removes_all() {
     let mut f = Fixture::new();
     f.at(0, "CreateListener", tcp(json!([80, 81, 82]))).1.expect("create");
-    let id = f.listeners(200)[0]["ListenerId"].as_str().unwrap_or_default().to_string();
+    let id = f.listeners(200)[0]["ListenerId"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     let (task, d) = f.at(200, "DeleteListener", json!({"LoadBalancerId": LB, "ListenerId": id}));
     assert!(d.is_ok());
     assert_eq!(f.listeners(210).len(), 3);
@@ -309,7 +428,10 @@ fn delete_removes_after_the_task_and_batch_without_ids_removes_all() {
 #[test]
 fn unknown_tasks_actions_and_missing_region_are_refused() {
     let mut f = Fixture::new();
-    assert_eq!(f.code("DescribeTaskStatus", json!({"TaskId": "nope"})), "InvalidParameterValue");
+    assert_eq!(
+        f.code("DescribeTaskStatus", json!({"TaskId": "nope"})),
+        "InvalidParameterValue"
+    );
     assert_eq!(f.code("CreateLoadBalancer", json!({})), "InvalidAction");
     let call = Call {
         action: "DescribeListeners".into(),
