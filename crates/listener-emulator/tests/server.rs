@@ -262,3 +262,22 @@ async fn admin_faults_endpoint_replaces_faults_and_reports_counters() {
     assert!(reset["rules"].as_array().unwrap().is_empty());
     em.shutdown().await;
 }
+
+#[test]
+fn builtin_services_use_the_documented_names_and_versions() {
+    use listener_emulator::Family;
+    let documented = [
+        (Family::Tencent, "gaap", "2018-05-29"),
+        (Family::Tencent, "clb", "2018-03-17"),
+        (Family::Alibaba, "alb", "2020-06-16"),
+        (Family::Alibaba, "ga", "2019-11-20"),
+    ];
+    let services = listener_emulator::services::builtin();
+    assert!(!services.is_empty(), "at least one vendor service is built in");
+    let mut seen = std::collections::BTreeSet::new();
+    for s in &services {
+        let entry = (s.family(), s.name(), s.version());
+        assert!(documented.contains(&entry), "undocumented service {entry:?}");
+        assert!(seen.insert(s.name()), "{} registered twice", s.name());
+    }
+}
