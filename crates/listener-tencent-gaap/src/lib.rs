@@ -11,8 +11,8 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 use listener_core::{
-    plan_change, refuse_immutable, Capabilities, Error, Listener, ListenerId, ListenerSpec, ProfileConfig, Protocol,
-    Provider, Rejection, Result,
+    plan_change, refuse_immutable, Capabilities, Error, Listener, ListenerId, ListenerSpec, PortEntry, Ports,
+    ProfileConfig, Protocol, Provider, Rejection, Result,
 };
 use serde_json::Value;
 use tencent_api::TencentClient;
@@ -299,6 +299,30 @@ impl Provider for GaapProvider {
         Ok(out)
     }
 
+    /// GAAP's TCP and UDP create actions take a port list with one name
+    /// and one set of options, so specs that differ only in their ports
+    /// (what the planner makes of one multi-port spec) go out as one call.
+    async fn create_batch(&self, specs: &[ListenerSpec]) -> Result<Vec<Listener>> {
+        let mut merged: Vec<ListenerSpec> = Vec::new();
+        for spec in specs {
+            let batchable = GaapProtocol::of(spec.protocol).is_some_and(GaapProtocol::batch_create);
+            let home = merged.iter_mut().find(|m| batchable && same_but_ports(m, spec));
+            match home {
+                Some(m) => {
+                    let mut entries: Vec<PortEntry> = port_entries(&m.ports);
+                    entries.extend(port_entries(&spec.ports));
+                    m.ports = Ports::List(entries);
+                }
+                None => merged.push(spec.clone()),
+            }
+        }
+        let mut out = Vec::new();
+        for spec in &merged {
+            out.extend(self.create(spec).await?);
+        }
+        Ok(out)
+    }
+
     async fn get(&self, id: &ListenerId) -> Result<Listener> {
         match self.locate(id.as_str()).await? {
             Some((kind, record)) => self.listener(kind, &record),
@@ -416,5 +440,20 @@ impl Provider for GaapProvider {
         status::wait_gone(&self.client, kind, id.as_str(), wait).await?;
         self.forget(id.as_str());
         Ok(())
+    }
+}
+
+/// Whether two specs differ in their ports only.
+fn same_but_ports(a: &ListenerSpec, b: &ListenerSpec) -> bool {
+    let mut a = a.clone();
+    a.ports = b.ports.clone();
+    a == *b
+}
+
+fn port_entries(ports: &Ports) -> Vec<PortEntry> {
+    match ports {
+        Ports::List(entries) => entries.clone(),
+        Ports::Single(p) => vec![PortEntry::Port(*p)],
+        Ports::Range(r) => vec![PortEntry::Range(*r)],
     }
 }

@@ -1,0 +1,251 @@
+//! The GAAP adapter against the emulated GAAP over HTTP: every listener
+//! kind created, read, listed, changed and deleted.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use listener_core::{
+    plan_change, BackendProtocol, ClientIp, ClientIpMode, HealthCheck, HealthCheckKind, ListenerId, ListenerSpec,
+    ListenerStatus, Ports, Protocol, Provider, Scheduler,
+};
+use listener_emulator::{Fault, FaultRule};
+use listener_tencent_gaap::{GaapProvider, API};
+
+fn tcp_with_health(name: &str, list: &[u32]) -> ListenerSpec {
+    let mut s = ListenerSpec::new(name, Protocol::Tcp, ports(list));
+    s.scheduler = Some(Scheduler::WeightedRoundRobin);
+    s.client_ip = Some(ClientIp {
+        mode: ClientIpMode::ProxyProtocol,
+        headers: None,
+    });
+    s.health_check = Some(HealthCheck {
+        enabled: true,
+        kind: Some(HealthCheckKind::Tcp),
+        interval_secs: Some(10),
+        timeout_secs: Some(4),
+        healthy_threshold: Some(2),
+        unhealthy_threshold: Some(3),
+        port: None,
+        http: None,
+        custom: None,
+    });
+    s
+}
+
+fn udp_ping(name: &str, port: u32) -> ListenerSpec {
+    let mut s = ListenerSpec::new(name, Protocol::Udp, Ports::Single(port));
+    s.scheduler = Some(Scheduler::LeastConnections);
+    s.health_check = Some(HealthCheck {
+        enabled: true,
+        kind: Some(HealthCheckKind::Ping),
+        interval_secs: Some(6),
+        timeout_secs: Some(2),
+        healthy_threshold: None,
+        unhealthy_threshold: None,
+        port: None,
+        http: None,
+        custom: None,
+    });
+    s
+}
+
+/// After a create, planning the same spec against what was read back
+/// finds nothing to change (per port, as the planner expands it).
+fn assert_no_drift(provider: &GaapProvider, spec: &ListenerSpec, made: &[listener_core::Listener]) {
+    for l in made {
+        let port = l.spec.ports.as_single().expect("one port per GAAP listener");
+        let change = plan_change(provider.capabilities(), &l.spec, &spec.with_port(port));
+        assert!(change.is_empty(), "drift on {}: {:?}", l.id, change.changes);
+    }
+}
+
+#[tokio::test]
+async fn every_listener_kind_round_trips_through_the_emulator() {
+    let emulator = builder()
+        // Counts the TCP create calls without changing them.
+        .fault_rule(
+            FaultRule::new(Fault::Slow(Duration::from_millis(1)))
+                .service(API)
+                .action("CreateTCPListeners")
+                .times(100),
+        )
+        .start()
+        .await
+        .expect("emulator");
+    let provider = provider(&emulator);
+
+    // HTTP.
+    let http = ListenerSpec::new("plain", Protocol::Http, Ports::Single(80));
+    let made = provider.create(&http).await.expect("http");
+    assert_eq!(made.len(), 1);
+    assert_eq!(made[0].status, ListenerStatus::Running);
+    assert_eq!(made[0].instance, LINK);
+    assert_no_drift(&provider, &http, &made);
+
+    // HTTPS, one-way.
+    let one_way = https("one-way", 443);
+    let made = provider.create(&one_way).await.expect("https one-way");
+    assert_eq!(
+        made[0].spec.tls.as_ref().map(|t| t.certificates.clone()),
+        Some(vec!["web".to_string()])
+    );
+    assert!(made[0].spec.client_auth().is_none());
+    assert_no_drift(&provider, &one_way, &made);
+
+    // HTTPS, mutual with two client CAs and HTTP3.
+    let mutual = https_mutual("mutual", 8443, &["ca1", "ca2"]);
+    let made = provider.create(&mutual).await.expect("https mutual");
+    let tls = made[0].spec.tls.clone().expect("tls read back");
+    assert_eq!(tls.http3, Some(true));
+    assert_eq!(
+        tls.client_auth.map(|c| c.ca_certificates),
+        Some(vec!["ca1".to_string(), "ca2".to_string()])
+    );
+    assert_no_drift(&provider, &mutual, &made);
+    let mutual_id = made[0].id.clone();
+
+    // TCP on two ports: one call, two listeners.
+    let tcp = tcp_with_health("pair", &[9000, 9001]);
+    let made = provider.create(&tcp).await.expect("tcp");
+    assert_eq!(made.len(), 2);
+    assert_eq!(emulator.fault_counts().slow, 1, "one CreateTCPListeners call");
+    let made_ports: Vec<_> = made.iter().filter_map(|l| l.spec.ports.as_single()).collect();
+    assert_eq!(made_ports, vec![9000, 9001]);
+    assert_no_drift(&provider, &tcp, &made);
+    let tcp_id = made[0].id.clone();
+
+    // UDP with a ping check.
+    let udp = udp_ping("dns", 53);
+    let made = provider.create(&udp).await.expect("udp");
+    assert_no_drift(&provider, &udp, &made);
+    let udp_id = made[0].id.clone();
+
+    assert_eq!(count(&emulator, LINK), 6);
+
+    // Get and list.
+    let got = provider.get(&mutual_id).await.expect("get");
+    assert_eq!(got.spec.protocol, Protocol::Https);
+    assert_eq!(got.spec.ports, Ports::Single(8443));
+    let all = provider.list().await.expect("list");
+    assert_eq!(all.len(), 6);
+    assert!(all.iter().all(|l| l.status == ListenerStatus::Running));
+
+    // Update mutable fields: TCP scheduler and interval, HTTPS client CAs,
+    // forward protocol and name, UDP probe timing.
+    let current = provider.get(&tcp_id).await.expect("tcp listener");
+    let mut desired = tcp.with_port(9000);
+    desired.scheduler = Some(Scheduler::LeastConnections);
+    if let Some(hc) = desired.health_check.as_mut() {
+        hc.interval_secs = Some(20);
+    }
+    let updated = provider.update(&current, &desired).await.expect("tcp update");
+    assert_eq!(updated.spec.scheduler, Some(Scheduler::LeastConnections));
+    assert!(plan_change(provider.capabilities(), &updated.spec, &desired).is_empty());
+
+    let current = provider.get(&mutual_id).await.expect("https listener");
+    let mut desired = https_mutual("mutual-renamed", 8443, &["ca2"]);
+    if let Some(f) = desired.forwarding.as_mut() {
+        f.backend_protocol = Some(BackendProtocol::Https);
+    }
+    let updated = provider.update(&current, &desired).await.expect("https update");
+    assert_eq!(updated.spec.name, "mutual-renamed");
+    assert!(plan_change(provider.capabilities(), &updated.spec, &desired).is_empty());
+
+    let current = provider.get(&udp_id).await.expect("udp listener");
+    let mut desired = udp.clone();
+    if let Some(hc) = desired.health_check.as_mut() {
+        hc.interval_secs = Some(30);
+        hc.timeout_secs = Some(10);
+    }
+    let updated = provider.update(&current, &desired).await.expect("udp update");
+    assert_eq!(updated.spec.health_check.as_ref().and_then(|h| h.interval_secs), Some(30));
+
+    // An update with nothing to change sends nothing and reads back.
+    let same = provider.update(&updated, &desired).await.expect("no-op update");
+    assert_eq!(same.id, udp_id);
+
+    // Delete everything, then once more (already gone is fine).
+    for l in provider.list().await.expect("list") {
+        provider.delete(&l.id).await.expect("delete");
+    }
+    assert!(provider.list().await.expect("list").is_empty());
+    assert_eq!(count(&emulator, LINK), 0);
+    provider.delete(&mutual_id).await.expect("second delete is a no-op");
+    assert!(matches!(
+        provider.get(&mutual_id).await,
+        Err(listener_core::Error::NotFound { .. })
+    ));
+    emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn listeners_on_a_connection_group_use_group_id() {
+    let emulator = start().await;
+    let profile = profile_for(&emulator, GROUP);
+    let provider = provider_on(&profile);
+    let udp = udp_ping("grouped", 5353);
+    let made = provider.create(&udp).await.expect("udp on group");
+    assert_eq!(made[0].instance, GROUP);
+    assert_eq!(count(&emulator, GROUP), 1);
+    assert_eq!(count(&emulator, LINK), 0);
+
+    let mut desired = udp.clone();
+    desired.name = "grouped-renamed".into();
+    let updated = provider.update(&made[0], &desired).await.expect("update on group");
+    assert_eq!(updated.spec.name, "grouped-renamed");
+
+    // HTTPS listeners of a group cannot be modified in place.
+    let h = provider.create(&https("web", 443)).await.expect("https on group");
+    let mut renamed = https("web-renamed", 443);
+    renamed.name = "web-renamed".into();
+    match provider.update(&h[0], &renamed).await {
+        Err(listener_core::Error::Unsupported { rejections, .. }) => {
+            assert_eq!(rejections[0].field, "instance");
+            assert_eq!(rejections[0].rule, "FailedOperation.NotSupportProxyGroup");
+        }
+        other => panic!("expected a rejection, got {other:?}"),
+    }
+
+    provider.delete(&made[0].id).await.expect("delete");
+    provider.delete(&h[0].id).await.expect("delete");
+    assert_eq!(count(&emulator, GROUP), 0);
+    emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn batch_create_merges_ports_of_equal_specs_into_one_call() {
+    let emulator = builder()
+        .fault_rule(
+            FaultRule::new(Fault::Slow(Duration::from_millis(1)))
+                .service(API)
+                .action("CreateUDPListeners")
+                .times(100),
+        )
+        .start()
+        .await
+        .expect("emulator");
+    let provider = provider(&emulator);
+    // The planner expands a multi-port spec into one spec per port.
+    let spec = udp_ping("fanout", 7000);
+    let specs: Vec<ListenerSpec> = [7000, 7001, 7002].iter().map(|p| spec.with_port(*p)).collect();
+    let made = provider.create_batch(&specs).await.expect("batch");
+    assert_eq!(made.len(), 3);
+    assert_eq!(emulator.fault_counts().slow, 1, "one CreateUDPListeners call");
+    assert_eq!(count(&emulator, LINK), 3);
+    emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn provider_from_profile_reads_inline_credentials() {
+    let emulator = start().await;
+    let provider = GaapProvider::from_profile(&profile(&emulator)).expect("provider");
+    assert_eq!(provider.instance(), LINK);
+    assert!(provider.list().await.expect("list").is_empty());
+    assert!(matches!(
+        provider.get(&ListenerId::from("listener-nothere")).await,
+        Err(listener_core::Error::NotFound { .. })
+    ));
+    emulator.shutdown().await;
+}
