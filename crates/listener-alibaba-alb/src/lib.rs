@@ -182,7 +182,12 @@ impl AlbProvider {
                     "dissociate certificates",
                 )
             };
-            tracing::info!(listener_id, count = chunk.len(), operation, "certificates change started");
+            tracing::info!(
+                listener_id,
+                count = chunk.len(),
+                operation,
+                "certificates change started"
+            );
             self.settle(waiter, job, listener_id, operation).await?;
         }
         Ok(())
@@ -245,7 +250,10 @@ impl AlbProvider {
             if lb != self.config.instance {
                 return Err(Error::NotFound {
                     vendor: API,
-                    what: format!("listener {id} on instance {} (it belongs to {lb})", self.config.instance),
+                    what: format!(
+                        "listener {id} on instance {} (it belongs to {lb})",
+                        self.config.instance
+                    ),
                 });
             }
         }

@@ -17,7 +17,7 @@ use std::net::IpAddr;
 
 use listener_core::capabilities::path_within;
 use listener_core::{
-    ClientAuth, ClientIp, ClientIpMode, ClientVerify, Forwarding, ForwardedForMode, ForwardedHeaders, ListenerSpec,
+    ClientAuth, ClientIp, ClientIpMode, ClientVerify, ForwardedForMode, ForwardedHeaders, Forwarding, ListenerSpec,
     ListenerStatus, Ports, ProfileConfig, Protocol, Rejection, Rejections, Timeouts, Tls,
 };
 use serde::{Deserialize, Serialize};
@@ -160,9 +160,7 @@ impl ClientCertHeaders {
 
 /// Parse the extension section, or the reason it is invalid.
 pub fn options(spec: &ListenerSpec) -> Result<AlbOptions, String> {
-    spec.extensions
-        .parse::<AlbOptions>(API)
-        .map(Option::unwrap_or_default)
+    spec.extensions.parse::<AlbOptions>(API).map(Option::unwrap_or_default)
 }
 
 // ---------------------------------------------------------------------------
@@ -261,7 +259,10 @@ fn reject_several_ports(spec: &ListenerSpec, r: &mut Rejections) {
 /// so the spec must name one.
 fn require_default_target(spec: &ListenerSpec, r: &mut Rejections) {
     r.reject_if(
-        spec.forwarding.as_ref().and_then(|f| f.default_target.as_ref()).is_none(),
+        spec.forwarding
+            .as_ref()
+            .and_then(|f| f.default_target.as_ref())
+            .is_none(),
         "forwarding.default_target",
         "MissingParameter",
         "ALB requires a default forward action: set `forwarding.default_target` to a server-group alias",
@@ -359,7 +360,10 @@ fn reject_https_only_tls_settings(spec: &ListenerSpec, r: &mut Rejections) {
             tls.policy.is_some(),
             "tls.policy",
             "https_only",
-            format!("ALB security policies apply to HTTPS listeners only, not {}", spec.protocol),
+            format!(
+                "ALB security policies apply to HTTPS listeners only, not {}",
+                spec.protocol
+            ),
         );
     }
 }
@@ -454,7 +458,7 @@ fn reject_quic_upgrade_outside_https(spec: &ListenerSpec, opts: &AlbOptions, r: 
 /// to true" (seed): the upgrade must name its QUIC listener, by port or ID.
 fn require_quic_listener_reference(spec: &ListenerSpec, opts: &AlbOptions, r: &mut Rejections) {
     let Some(q) = &opts.quic_upgrade else { return };
-    if q.enabled && q.port.is_none() && q.listener_id.as_deref().is_none_or(|s| s.trim().is_empty()) {
+    if q.enabled && q.port.is_none() && q.listener_id.as_deref().map_or(true, |s| s.trim().is_empty()) {
         r.reject(
             format!("{EXTENSION_PATH}.quic_upgrade"),
             "MissingParameter",
@@ -532,7 +536,9 @@ fn check_header_aliases(opts: &AlbOptions, r: &mut Rejections) {
                 !header_alias_ok(alias),
                 format!("{EXTENSION_PATH}.client_cert_headers.{key}.alias"),
                 "header_alias_format",
-                format!("header names are 1 to {MAX_HEADER_ALIAS_LEN} characters of a-z, 0-9, `-` and `_`, not `{alias}`"),
+                format!(
+                    "header names are 1 to {MAX_HEADER_ALIAS_LEN} characters of a-z, 0-9, `-` and `_`, not `{alias}`"
+                ),
             );
         }
     }
@@ -602,7 +608,9 @@ fn reject_x_real_ip(spec: &ListenerSpec, r: &mut Rejections) {
 /// ALB is layer 7 and has no Proxy Protocol on its listeners.
 fn reject_proxy_protocol(spec: &ListenerSpec, r: &mut Rejections) {
     r.reject_if(
-        spec.client_ip.as_ref().is_some_and(|c| c.mode == ClientIpMode::ProxyProtocol),
+        spec.client_ip
+            .as_ref()
+            .is_some_and(|c| c.mode == ClientIpMode::ProxyProtocol),
         "client_ip.mode",
         "proxy_protocol",
         "ALB listeners pass the client address in headers; Proxy Protocol is not available",
@@ -698,7 +706,10 @@ fn reject_listener_quota(specs: &[ListenerSpec], out: &mut Vec<(usize, Rejection
                 API,
                 "ports",
                 "ResourceQuotaExceeded.LoadBalancerListenersNum",
-                format!("an ALB instance holds {MAX_LISTENERS_PER_INSTANCE} listeners by default; this is number {}", i + 1),
+                format!(
+                    "an ALB instance holds {MAX_LISTENERS_PER_INSTANCE} listeners by default; this is number {}",
+                    i + 1
+                ),
             ),
         ));
     }
@@ -716,7 +727,9 @@ fn check_quic_associations(specs: &[ListenerSpec], out: &mut Vec<(usize, Rejecti
             continue;
         }
         let Ok(opts) = options(s) else { continue };
-        let Some(q) = opts.quic_upgrade.filter(|q| q.enabled) else { continue };
+        let Some(q) = opts.quic_upgrade.filter(|q| q.enabled) else {
+            continue;
+        };
         let target = match (&q.listener_id, q.port) {
             (Some(id), _) => format!("id:{id}"),
             (None, Some(p)) => format!("port:{p}"),
@@ -729,7 +742,9 @@ fn check_quic_associations(specs: &[ListenerSpec], out: &mut Vec<(usize, Rejecti
                     API,
                     field.clone(),
                     "ResourceAlreadyAssociated.Listener",
-                    format!("listeners[{first}] already upgrades to this QUIC listener; each serves one HTTPS listener"),
+                    format!(
+                        "listeners[{first}] already upgrades to this QUIC listener; each serves one HTTPS listener"
+                    ),
                 ),
             ));
         } else {
@@ -1032,8 +1047,16 @@ pub fn update_plan(
         let want_extra = profile.aliases.certificate_ids(&want_certs[1..]);
         let have_all = profile.aliases.certificate_ids(current.server_certificates());
         let have_extra: Vec<String> = have_all.iter().skip(1).cloned().collect();
-        plan.dissociate = have_extra.iter().filter(|id| !want_extra.contains(id)).cloned().collect();
-        plan.associate = want_extra.iter().filter(|id| !have_extra.contains(id)).cloned().collect();
+        plan.dissociate = have_extra
+            .iter()
+            .filter(|id| !want_extra.contains(id))
+            .cloned()
+            .collect();
+        plan.associate = want_extra
+            .iter()
+            .filter(|id| !have_extra.contains(id))
+            .cloned()
+            .collect();
     }
     plan
 }
@@ -1154,7 +1177,10 @@ pub fn spec_from_attribute(profile: &ProfileConfig, attr: &Value, extras: &ReadB
             None
         };
         spec.tls = Some(Tls {
-            certificates: certs.iter().map(|id| profile.aliases.certificate_alias_of(id)).collect(),
+            certificates: certs
+                .iter()
+                .map(|id| profile.aliases.certificate_alias_of(id))
+                .collect(),
             policy: if https {
                 get_str(attr, "SecurityPolicyId").map(str::to_string)
             } else {
@@ -1193,7 +1219,12 @@ pub fn spec_from_attribute(profile: &ProfileConfig, attr: &Value, extras: &ReadB
         opts.client_source_ips = Some(ClientSourceIps {
             enabled: get_bool(xff, "XForwardedForClientSourceIpsEnabled").unwrap_or(false),
             trusted: get_str(xff, "XForwardedForClientSourceIpsTrusted")
-                .map(|s| s.split(',').map(|t| t.trim().to_string()).filter(|t| !t.is_empty()).collect())
+                .map(|s| {
+                    s.split(',')
+                        .map(|t| t.trim().to_string())
+                        .filter(|t| !t.is_empty())
+                        .collect()
+                })
                 .unwrap_or_default(),
         });
     }
@@ -1388,7 +1419,11 @@ mod tests {
     fn rejects_backend_protocol() {
         let mut s = http();
         s.forwarding.as_mut().unwrap().backend_protocol = Some(listener_core::BackendProtocol::Https);
-        assert!(check_has(&s, "forwarding.backend_protocol", "backend_protocol_on_server_group"));
+        assert!(check_has(
+            &s,
+            "forwarding.backend_protocol",
+            "backend_protocol_on_server_group"
+        ));
     }
 
     #[test]
@@ -1489,7 +1524,14 @@ mod tests {
             ca_certificates: vec!["ca".into(), "ca2".into()],
         });
         assert!(check_has(&s, "tls.client_auth.ca_certificates", "one_ca_certificate"));
-        s.tls.as_mut().unwrap().client_auth.as_mut().unwrap().ca_certificates.clear();
+        s.tls
+            .as_mut()
+            .unwrap()
+            .client_auth
+            .as_mut()
+            .unwrap()
+            .ca_certificates
+            .clear();
         assert!(rejected(&s, "tls.client_auth.ca_certificates", "one_ca_certificate"));
         s.tls.as_mut().unwrap().client_auth.as_mut().unwrap().ca_certificates = vec!["ca".into()];
         assert!(check(&profile(), &s).is_empty());
@@ -1523,7 +1565,11 @@ mod tests {
     fn rejects_quic_upgrade_outside_https() {
         for base in [http(), quic()] {
             let s = ext(base, json!({"quic_upgrade": {"port": 443}}));
-            assert!(check_has(&s, "extensions.alibaba-alb.quic_upgrade", "quic_upgrade_https_only"));
+            assert!(check_has(
+                &s,
+                "extensions.alibaba-alb.quic_upgrade",
+                "quic_upgrade_https_only"
+            ));
         }
         let ok = ext(https(), json!({"quic_upgrade": {"port": 443}}));
         assert!(check(&profile(), &ok).is_empty());
@@ -1536,7 +1582,11 @@ mod tests {
         let off = ext(https(), json!({"quic_upgrade": {"enabled": false}}));
         assert!(check(&profile(), &off).is_empty());
         let bad_port = ext(https(), json!({"quic_upgrade": {"port": 70000}}));
-        assert!(check_has(&bad_port, "extensions.alibaba-alb.quic_upgrade.port", "port_range"));
+        assert!(check_has(
+            &bad_port,
+            "extensions.alibaba-alb.quic_upgrade.port",
+            "port_range"
+        ));
     }
 
     #[test]
@@ -1574,7 +1624,9 @@ mod tests {
             assert!(check_has(&s, field, "xff_not_on_quic"), "{field}");
         }
         // Proto, port and host headers are fine on QUIC.
-        assert!(!check(&profile(), &s).iter().any(|r| r.field == "client_ip.headers.x_forwarded_proto"));
+        assert!(!check(&profile(), &s)
+            .iter()
+            .any(|r| r.field == "client_ip.headers.x_forwarded_proto"));
     }
 
     #[test]
@@ -1585,7 +1637,11 @@ mod tests {
                 json!({"client_cert_headers": {"subject_dn": {"enabled": true, "alias": bad}}}),
             );
             assert!(
-                check_has(&s, "extensions.alibaba-alb.client_cert_headers.subject_dn.alias", "header_alias_format"),
+                check_has(
+                    &s,
+                    "extensions.alibaba-alb.client_cert_headers.subject_dn.alias",
+                    "header_alias_format"
+                ),
                 "{bad:?}"
             );
         }
@@ -1607,7 +1663,11 @@ mod tests {
                 ..ForwardedHeaders::default()
             },
         );
-        assert!(check_has(&s, "client_ip.headers.x_forwarded_for_mode", "xff_mode_needs_xff"));
+        assert!(check_has(
+            &s,
+            "client_ip.headers.x_forwarded_for_mode",
+            "xff_mode_needs_xff"
+        ));
     }
 
     #[test]
@@ -1694,7 +1754,11 @@ mod tests {
             by: listener_core::AffinityKey::SourceIp,
             timeout_secs: None,
         });
-        assert!(check_has(&s, "session_persistence", "session_persistence_on_server_group"));
+        assert!(check_has(
+            &s,
+            "session_persistence",
+            "session_persistence_on_server_group"
+        ));
     }
 
     #[test]
@@ -1764,10 +1828,9 @@ mod tests {
         b.ports = Ports::Single(8443);
         b.name = "b".into();
         let r = check_set(&profile(), &[q.clone(), a.clone(), b]);
-        assert!(r
-            .iter()
-            .any(|(i, r)| *i == 2 && r.rule == "ResourceAlreadyAssociated.Listener"
-                && r.field == "extensions.alibaba-alb.quic_upgrade"));
+        assert!(r.iter().any(|(i, r)| *i == 2
+            && r.rule == "ResourceAlreadyAssociated.Listener"
+            && r.field == "extensions.alibaba-alb.quic_upgrade"));
         let r = check_set(&profile(), &[a, q]);
         assert!(r.iter().any(|(i, r)| *i == 0 && r.rule == "quic_listener_order"));
     }

@@ -13,7 +13,7 @@ use crate::service::Service;
 // Vendor service modules are declared here, one per API:
 mod gaap; // Tencent GAAP, version 2018-05-29
 mod clb; // Tencent CLB,  version 2018-03-17
-         // mod alb;  // Alibaba ALB,  version 2020-06-16
+pub mod alb; // Alibaba ALB,  version 2020-06-16
 pub mod ga; // Alibaba GA,   version 2019-11-20
 
 /// Every built-in vendor service, freshly created (empty state).
@@ -26,7 +26,7 @@ pub fn builtin() -> Vec<Arc<dyn Service>> {
     let services: Vec<Arc<dyn Service>> = vec![
         Arc::new(gaap::Gaap::new()),
         Arc::new(clb::Clb::new()),
-        // Arc::new(alb::Alb::new()),
+        Arc::new(alb::Alb::new()),
         Arc::new(ga::Ga::new()),
     ];
     services
