@@ -60,7 +60,13 @@ impl GaClient {
     ///
     /// Safe because of the token: GA returns the first result for a repeat
     /// with the same token and parameters instead of acting again.
-    pub async fn write(&self, action: &str, params: &Value, token: &ClientToken, wait: &WaitConfig) -> Result<Value, Error> {
+    pub async fn write(
+        &self,
+        action: &str,
+        params: &Value,
+        token: &ClientToken,
+        wait: &WaitConfig,
+    ) -> Result<Value, Error> {
         let started = Instant::now();
         let limit = Duration::from_secs(wait.timeout_secs);
         let pause = Duration::from_millis(wait.poll_interval_ms.max(1));
@@ -77,7 +83,12 @@ impl GaClient {
     }
 
     /// CreateListener; returns the new `ListenerId`.
-    pub async fn create_listener(&self, params: &Value, token: &ClientToken, wait: &WaitConfig) -> Result<String, Error> {
+    pub async fn create_listener(
+        &self,
+        params: &Value,
+        token: &ClientToken,
+        wait: &WaitConfig,
+    ) -> Result<String, Error> {
         let body = self.write("CreateListener", params, token, wait).await?;
         answer_field(&body, "ListenerId", "CreateListener")
     }
@@ -89,7 +100,13 @@ impl GaClient {
 
     /// DeleteListener. It takes the accelerator and no `RegionId`, unlike
     /// every other listener action.
-    pub async fn delete_listener(&self, accelerator: &str, id: &str, token: &ClientToken, wait: &WaitConfig) -> Result<(), Error> {
+    pub async fn delete_listener(
+        &self,
+        accelerator: &str,
+        id: &str,
+        token: &ClientToken,
+        wait: &WaitConfig,
+    ) -> Result<(), Error> {
         let params = json!({ "AcceleratorId": accelerator, "ListenerId": id });
         self.write("DeleteListener", &params, token, wait).await.map(|_| ())
     }
@@ -97,7 +114,11 @@ impl GaClient {
     /// DescribeListener: the listener's full configuration and `State`.
     pub async fn describe_listener(&self, id: &str) -> Result<Value, Error> {
         let params = json!({ "RegionId": REGION, "ListenerId": id });
-        Ok(self.api.call("DescribeListener", &params, CallOptions::read()).await?.body)
+        Ok(self
+            .api
+            .call("DescribeListener", &params, CallOptions::read())
+            .await?
+            .body)
     }
 
     /// One page of ListListeners: the items and GA's `TotalCount`.

@@ -92,7 +92,13 @@ mod tests {
             other => panic!("expected a config error, got {other:?}"),
         };
         assert_eq!(field(GaConfig::from_profile(&p)), "region");
-        assert_eq!(field(GaConfig::from_profile(&ProfileConfig::new(API, "alb-1"))), "instance");
-        assert_eq!(field(GaConfig::from_profile(&ProfileConfig::new("alibaba-alb", "ga-1"))), "api");
+        assert_eq!(
+            field(GaConfig::from_profile(&ProfileConfig::new(API, "alb-1"))),
+            "instance"
+        );
+        assert_eq!(
+            field(GaConfig::from_profile(&ProfileConfig::new("alibaba-alb", "ga-1"))),
+            "api"
+        );
     }
 }

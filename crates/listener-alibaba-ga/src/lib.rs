@@ -9,7 +9,7 @@ pub mod translate;
 use alibaba_api::AlibabaClient;
 use async_trait::async_trait;
 use listener_core::{
-    plan_change, refuse_immutable, Capabilities, Error, Listener, ListenerId, ListenerSpec, Protocol, ProfileConfig,
+    plan_change, refuse_immutable, Capabilities, Error, Listener, ListenerId, ListenerSpec, ProfileConfig, Protocol,
     Provider, Rejection, Rejections, Result,
 };
 
@@ -210,8 +210,8 @@ impl Provider for GaProvider {
         let token = self.client.new_token();
         tracing::info!(listener = %spec.name, accelerator = %self.config.accelerator_id, token = %token, "creating GA listener");
         let id = self.client.create_listener(&params, &token, &self.config.wait).await?;
-        let answer = status::wait_active(&self.client, &id, "creation", &self.config.wait).await?;
-        Ok(vec![self.read(&answer)?])
+        let settled = status::wait_active(&self.client, &id, "creation", &self.config.wait).await?;
+        Ok(vec![self.read(&settled.answer)?])
     }
 
     async fn get(&self, id: &ListenerId) -> Result<Listener> {
@@ -249,20 +249,35 @@ impl Provider for GaProvider {
         let token = self.client.new_token();
         tracing::info!(listener = id, token = %token, "updating GA listener");
         self.client.update_listener(&params, &token, &self.config.wait).await?;
-        let answer = status::wait_active(&self.client, id, "update", &self.config.wait).await?;
-        let listener = self.read(&answer)?;
-        // GA has no failure state: a change it could not make shows only as
-        // a listener that is active but still different.
-        let left = plan_change(&self.caps, &listener.spec, desired);
-        if !left.is_empty() {
-            let fields: Vec<String> = left.changes.into_iter().map(|c| c.path).collect();
-            return Err(Error::TaskFailed {
-                vendor: API,
-                task: id.to_string(),
-                message: format!("GA finished the update but these fields still differ: {}", fields.join(", ")),
-            });
+        let started = std::time::Instant::now();
+        let limit = std::time::Duration::from_secs(self.config.wait.timeout_secs);
+        loop {
+            let settled = status::wait_active(&self.client, id, "update", &self.config.wait).await?;
+            let listener = self.read(&settled.answer)?;
+            // GA has no failure state: a change it could not make shows only
+            // as a listener that is active but still different. Active and
+            // different without any busy state seen may mean the change has
+            // not started yet, so that is polled until the deadline.
+            let left = plan_change(&self.caps, &listener.spec, desired);
+            if left.is_empty() {
+                return Ok(listener);
+            }
+            if settled.saw_work || started.elapsed() >= limit {
+                let fields: Vec<String> = left.changes.into_iter().map(|c| c.path).collect();
+                return Err(Error::TaskFailed {
+                    vendor: API,
+                    task: id.to_string(),
+                    message: format!(
+                        "GA finished the update but these fields still differ: {}",
+                        fields.join(", ")
+                    ),
+                });
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(
+                self.config.wait.poll_interval_ms.max(1),
+            ))
+            .await;
         }
-        Ok(listener)
     }
 
     async fn delete(&self, id: &ListenerId) -> Result<()> {

@@ -43,21 +43,34 @@ fn timeout(operation: String, wait: &WaitConfig) -> Error {
     }
 }
 
-/// Poll DescribeListener until the listener is `active`; returns that answer.
+/// The end of a wait for `active`.
+#[derive(Debug, Clone)]
+pub struct Settled {
+    /// The DescribeListener answer that showed `active`.
+    pub answer: Value,
+    /// Whether any poll saw the listener with work in progress (`init`,
+    /// `updating`, ...). An update whose listener was never seen busy may
+    /// simply not have started yet.
+    pub saw_work: bool,
+}
+
+/// Poll DescribeListener until the listener is `active`.
 ///
 /// Transient errors (throttling, busy, lost answers) are polled through; a
 /// listener that vanishes means GA dropped the work (`TaskFailed`).
-pub async fn wait_active(client: &GaClient, id: &str, operation: &str, wait: &WaitConfig) -> Result<Value, Error> {
+pub async fn wait_active(client: &GaClient, id: &str, operation: &str, wait: &WaitConfig) -> Result<Settled, Error> {
     let started = Instant::now();
     let limit = Duration::from_secs(wait.timeout_secs);
+    let mut saw_work = false;
     loop {
         match client.describe_listener(id).await {
             Ok(answer) => {
                 let state = answer.get("State").and_then(Value::as_str).unwrap_or("");
                 if is_active(state) {
                     tracing::info!(listener = id, operation, "listener active");
-                    return Ok(answer);
+                    return Ok(Settled { answer, saw_work });
                 }
+                saw_work = true;
                 tracing::debug!(listener = id, operation, state, "waiting for the listener");
             }
             Err(Error::NotFound { .. }) => {
@@ -80,9 +93,15 @@ pub async fn wait_active(client: &GaClient, id: &str, operation: &str, wait: &Wa
 }
 
 /// Poll DescribeListener until GA answers `NotExist.Listener`.
+///
+/// A listener seen `deleting` and then `active` again was kept by GA (the
+/// deletion was abandoned): that is a failed task, not something to wait
+/// out. One that is still `active` before any `deleting` was seen may not
+/// have started; that is waited for until the deadline.
 pub async fn wait_gone(client: &GaClient, id: &str, wait: &WaitConfig) -> Result<(), Error> {
     let started = Instant::now();
     let limit = Duration::from_secs(wait.timeout_secs);
+    let mut saw_deleting = false;
     loop {
         match client.describe_listener(id).await {
             Err(Error::NotFound { .. }) => {
@@ -91,6 +110,14 @@ pub async fn wait_gone(client: &GaClient, id: &str, wait: &WaitConfig) -> Result
             }
             Ok(answer) => {
                 let state = answer.get("State").and_then(Value::as_str).unwrap_or("");
+                if is_active(state) && saw_deleting {
+                    return Err(Error::TaskFailed {
+                        vendor: API,
+                        task: id.to_string(),
+                        message: "GA abandoned the deletion: the listener is active again".into(),
+                    });
+                }
+                saw_deleting |= state.eq_ignore_ascii_case("deleting");
                 tracing::debug!(listener = id, state, "waiting for the listener to go");
             }
             Err(e) if e.is_retryable() => {

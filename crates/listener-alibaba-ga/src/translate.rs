@@ -208,7 +208,11 @@ impl GaOptions {
     /// The spec's GA section, or the defaults when it is absent or broken
     /// (a broken section is reported by `check`; the rules still run).
     pub fn of(spec: &ListenerSpec) -> GaOptions {
-        spec.extensions.parse::<GaOptions>(API).ok().flatten().unwrap_or_default()
+        spec.extensions
+            .parse::<GaOptions>(API)
+            .ok()
+            .flatten()
+            .unwrap_or_default()
     }
 
     /// The routing type, defaulted.
@@ -372,7 +376,10 @@ pub fn reject_unsupported_protocol(spec: &ListenerSpec, r: &mut Rejections) {
         protocol_param(spec.protocol).is_none(),
         "protocol",
         rule::PROTOCOL_ILLEGAL,
-        format!("GA listeners are tcp, udp, http or https; {} does not exist on GA", spec.protocol),
+        format!(
+            "GA listeners are tcp, udp, http or https; {} does not exist on GA",
+            spec.protocol
+        ),
     );
 }
 
@@ -385,7 +392,10 @@ pub fn reject_several_ports_on_layer7(spec: &ListenerSpec, r: &mut Rejections) {
             spec.ports.as_single().is_none(),
             "ports",
             rule::PORT_RANGES_MUST_ONE,
-            format!("GA {} listeners take exactly one port, not {}", spec.protocol, spec.ports),
+            format!(
+                "GA {} listeners take exactly one port, not {}",
+                spec.protocol, spec.ports
+            ),
         );
     }
 }
@@ -404,10 +414,7 @@ pub fn reject_reversed_or_overlapping_ranges(spec: &ListenerSpec, r: &mut Reject
             );
             continue;
         }
-        let overlap = ranges
-            .iter()
-            .take(i)
-            .any(|b| b.from <= b.to && a.overlaps(b));
+        let overlap = ranges.iter().take(i).any(|b| b.from <= b.to && a.overlaps(b));
         r.reject_if(
             overlap,
             path,
@@ -572,7 +579,10 @@ pub fn reject_unknown_security_policy(spec: &ListenerSpec, r: &mut Rejections) {
             !SECURITY_POLICIES.contains(&policy),
             "tls.policy",
             rule::SECURITY_POLICY,
-            format!("GA offers the TLS policies {}; not `{policy}`", SECURITY_POLICIES.join(", ")),
+            format!(
+                "GA offers the TLS policies {}; not `{policy}`",
+                SECURITY_POLICIES.join(", ")
+            ),
         );
     }
 }
@@ -657,7 +667,10 @@ pub fn reject_request_timeout(spec: &ListenerSpec, r: &mut Rejections) {
         r.reject(
             "timeouts.request_secs",
             rule::LAYER7_ONLY,
-            format!("GA takes a request timeout on HTTP and HTTPS listeners only, not {}", spec.protocol),
+            format!(
+                "GA takes a request timeout on HTTP and HTTPS listeners only, not {}",
+                spec.protocol
+            ),
         );
     } else {
         r.reject_if(
@@ -1004,7 +1017,12 @@ pub fn create_params(accelerator: &str, spec: &ListenerSpec, aliases: &Aliases) 
 /// an object parameter (`XForwardedForConfig`) carries only its changed
 /// members, a list (`PortRanges`) is sent whole. `Type` is never sent (it
 /// cannot change; `update` refuses that first).
-pub fn update_params(listener_id: &str, current: &ListenerSpec, desired: &ListenerSpec, aliases: &Aliases) -> Option<Value> {
+pub fn update_params(
+    listener_id: &str,
+    current: &ListenerSpec,
+    desired: &ListenerSpec,
+    aliases: &Aliases,
+) -> Option<Value> {
     let have = listener_params(current, &GaOptions::of(current), aliases);
     let want = listener_params(desired, &GaOptions::of(desired), aliases);
     let mut changed = Map::new();
@@ -1099,7 +1117,9 @@ fn malformed(what: &str) -> Error {
 /// strict where a missing field would make the spec lie (ID, protocol,
 /// ports), which is reported as a malformed answer.
 pub fn listener_from_answer(v: &Value, aliases: &Aliases) -> Result<GaListener, Error> {
-    let id = text(v, "ListenerId").filter(|s| !s.is_empty()).ok_or_else(|| malformed("ListenerId"))?;
+    let id = text(v, "ListenerId")
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| malformed("ListenerId"))?;
     let protocol = text(v, "Protocol")
         .as_deref()
         .and_then(protocol_from_param)
@@ -1110,7 +1130,12 @@ pub fn listener_from_answer(v: &Value, aliases: &Aliases) -> Result<GaListener, 
         .map(|items| {
             items
                 .iter()
-                .filter_map(|r| Some(PortRange { from: number(r, "FromPort")?, to: number(r, "ToPort")? }))
+                .filter_map(|r| {
+                    Some(PortRange {
+                        from: number(r, "FromPort")?,
+                        to: number(r, "ToPort")?,
+                    })
+                })
                 .collect()
         })
         .unwrap_or_default();
@@ -1120,7 +1145,13 @@ pub fn listener_from_answer(v: &Value, aliases: &Aliases) -> Result<GaListener, 
         [r] => Ports::Range(*r),
         many => Ports::List(
             many.iter()
-                .map(|r| if r.from == r.to { PortEntry::Port(r.from) } else { PortEntry::Range(*r) })
+                .map(|r| {
+                    if r.from == r.to {
+                        PortEntry::Port(r.from)
+                    } else {
+                        PortEntry::Range(*r)
+                    }
+                })
                 .collect(),
         ),
     };
@@ -1135,7 +1166,7 @@ pub fn listener_from_answer(v: &Value, aliases: &Aliases) -> Result<GaListener, 
             .map(|items| {
                 items
                     .iter()
-                    .filter(|c| text(c, "Type").is_none_or(|t| t.eq_ignore_ascii_case("server")))
+                    .filter(|c| text(c, "Type").map_or(true, |t| t.eq_ignore_ascii_case("server")))
                     .filter_map(|c| text(c, "Id"))
                     .map(|id| aliases.certificate_alias_of(&id))
                     .collect()
@@ -1220,9 +1251,7 @@ pub fn listener_from_answer(v: &Value, aliases: &Aliases) -> Result<GaListener, 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use listener_core::{
-        AffinityKey, ClientAuth, ClientVerify, Forwarding, HealthCheck, ProfileConfig, Scheduler,
-    };
+    use listener_core::{AffinityKey, ClientAuth, ClientVerify, Forwarding, HealthCheck, ProfileConfig, Scheduler};
 
     const CERT_ID: &str = "449-cn-hangzhou";
 
@@ -1323,7 +1352,11 @@ mod tests {
 
     #[test]
     fn rejects_several_ports_or_a_range_on_http_and_https() {
-        let two = ListenerSpec::new("h", Protocol::Http, Ports::List(vec![PortEntry::Port(80), PortEntry::Port(81)]));
+        let two = ListenerSpec::new(
+            "h",
+            Protocol::Http,
+            Ports::List(vec![PortEntry::Port(80), PortEntry::Port(81)]),
+        );
         assert_rejects(&two, "ports", rule::PORT_RANGES_MUST_ONE);
         let mut ranged = https();
         ranged.ports = Ports::Range(PortRange { from: 443, to: 444 });
@@ -1365,7 +1398,11 @@ mod tests {
                 rule::UDP_RESERVED,
             );
         }
-        let ranged = ListenerSpec::new("u", Protocol::Udp, Ports::List(vec![PortEntry::Port(53), range(4780, 4800)]));
+        let ranged = ListenerSpec::new(
+            "u",
+            Protocol::Udp,
+            Ports::List(vec![PortEntry::Port(53), range(4780, 4800)]),
+        );
         assert_rejects(&ranged, "ports[1]", rule::UDP_RESERVED);
         // The same ports are fine on TCP.
         assert_clean(&tcp(Ports::Single(4789)));
@@ -1375,7 +1412,11 @@ mod tests {
     fn rejects_a_huge_listener_with_several_ranges() {
         let s = tcp(Ports::List(vec![range(1000, 1300), range(2000, 2000)]));
         assert_rejects(&s, "ports", rule::HUGE_PORT_COUNT);
-        assert!(!has(&tcp(Ports::Range(PortRange { from: 1000, to: 2000 })), "ports", rule::HUGE_PORT_COUNT));
+        assert!(!has(
+            &tcp(Ports::Range(PortRange { from: 1000, to: 2000 })),
+            "ports",
+            rule::HUGE_PORT_COUNT
+        ));
     }
 
     #[test]
@@ -1384,7 +1425,11 @@ mod tests {
         assert_rejects(&tcp(Ports::Single(80)).renamed("1abc"), "name", rule::NAME_FORMAT);
         assert_rejects(&tcp(Ports::Single(80)).renamed("_abc"), "name", rule::NAME_FORMAT);
         assert_rejects(&tcp(Ports::Single(80)).renamed("has space"), "name", rule::NAME_FORMAT);
-        assert_rejects(&tcp(Ports::Single(80)).renamed(&"a".repeat(129)), "name", rule::NAME_LENGTH);
+        assert_rejects(
+            &tcp(Ports::Single(80)).renamed(&"a".repeat(129)),
+            "name",
+            rule::NAME_LENGTH,
+        );
         // Refused by the seed only (2-128, no dots): accepted.
         assert_clean(&tcp(Ports::Single(80)).renamed("a"));
         assert_clean(&tcp(Ports::Single(80)).renamed("web.v2"));
@@ -1481,7 +1526,10 @@ mod tests {
         };
         assert_eq!(HttpVersion::of(&tls(None, None)), None);
         assert_eq!(HttpVersion::of(&tls(Some(false), None)), Some(HttpVersion::Http1));
-        assert_eq!(HttpVersion::of(&tls(Some(false), Some(false))), Some(HttpVersion::Http1));
+        assert_eq!(
+            HttpVersion::of(&tls(Some(false), Some(false))),
+            Some(HttpVersion::Http1)
+        );
         assert_eq!(HttpVersion::of(&tls(Some(true), None)), Some(HttpVersion::Http2));
         assert_eq!(HttpVersion::of(&tls(None, Some(false))), None);
         assert_eq!(HttpVersion::of(&tls(None, Some(true))), Some(HttpVersion::Http3));
@@ -1723,9 +1771,7 @@ mod tests {
     #[test]
     fn rejects_unknown_extension_fields_and_ignores_other_vendors() {
         let mut s = tcp(Ports::Single(80));
-        s.extensions
-            .0
-            .insert(API.into(), json!({"routing": "standard"}));
+        s.extensions.0.insert(API.into(), json!({"routing": "standard"}));
         assert_rejects(&s, "extensions.alibaba-ga", rule::EXTENSION_OPTIONS);
         let mut other = tcp(Ports::Single(80));
         other.extensions.0.insert("tencent-clb".into(), json!({"anything": 1}));
@@ -1773,7 +1819,10 @@ mod tests {
         assert!(set_rules(&[tcp(Ports::Single(443)), u.clone()]).is_empty());
         let mut h3 = https();
         h3.tls.as_mut().unwrap().http3 = Some(true);
-        assert_eq!(set_rules(&[h3, u.clone()]), vec![(1, "ports".into(), rule::PORT_CONFLICT)]);
+        assert_eq!(
+            set_rules(&[h3, u.clone()]),
+            vec![(1, "ports".into(), rule::PORT_CONFLICT)]
+        );
         assert_eq!(
             set_rules(&[u.clone(), u]),
             vec![(1, "ports".into(), rule::PORT_CONFLICT)]
@@ -1945,7 +1994,10 @@ mod tests {
         if proto == "HTTPS" {
             a["Certificates"] = json!([{"Id": CERT_ID, "Type": "Server"}]);
             a["HttpVersion"] = p.get("HttpVersion").cloned().unwrap_or(json!("http2"));
-            a["SecurityPolicyId"] = p.get("SecurityPolicyId").cloned().unwrap_or(json!("tls_cipher_policy_1_0"));
+            a["SecurityPolicyId"] = p
+                .get("SecurityPolicyId")
+                .cloned()
+                .unwrap_or(json!("tls_cipher_policy_1_0"));
         }
         a
     }

@@ -43,7 +43,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Map, Value};
 
@@ -887,8 +887,8 @@ impl Ga {
         let mut matching: Vec<&Listener> = state
             .listeners
             .values()
-            .filter(|l| accelerator.is_none_or(|a| l.accelerator == a))
-            .filter(|l| protocol.is_none_or(|p| l.config.protocol == p))
+            .filter(|l| accelerator.map_or(true, |a| l.accelerator == a))
+            .filter(|l| protocol.map_or(true, |p| l.config.protocol == p))
             .collect();
         matching.sort_by_key(|l| l.seq);
         let total = matching.len();
@@ -1034,6 +1034,7 @@ mod tests {
     use super::*;
     use crate::context::ManualContext;
     use crate::service::Timing;
+    use std::time::Duration;
 
     const ACC: &str = "ga-bp1odcab8tmno0hdq";
 

@@ -1,0 +1,215 @@
+//! Faults the emulator injects on purpose: lost answers, throttling, a busy
+//! accelerator, failed asynchronous tasks, slow tasks. Each shows that a
+//! write is never doubled and that every wait ends.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{builder, Setup, ACC};
+use listener_core::{Error, ListenerSpec, Ports, Protocol, Provider, WaitConfig};
+use listener_emulator::{Fault, FaultRule, Timing};
+use serde_json::json;
+
+fn tcp(name: &str, port: u32) -> ListenerSpec {
+    ListenerSpec::new(name, Protocol::Tcp, Ports::Single(port))
+}
+
+#[tokio::test]
+async fn lost_create_answer_leaves_exactly_one_listener() {
+    let setup =
+        Setup::start(builder().fault_rule(FaultRule::new(Fault::LostAnswer).service("ga").action("CreateListener")))
+            .await;
+    let made = setup
+        .provider
+        .create(&tcp("once", 7000))
+        .await
+        .expect("create despite the lost answer");
+    assert_eq!(made.len(), 1);
+    assert_eq!(setup.emu.fault_counts().lost_answer, 1, "the fault fired");
+    assert!(
+        setup.provider.client().api().stats().retries >= 1,
+        "the create was sent again"
+    );
+    // The repeat carried the same ClientToken, so GA returned the first
+    // listener instead of making a second.
+    assert_eq!(setup.count(), 1);
+    let listed = setup.provider.list().await.expect("list");
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].id, made[0].id);
+    setup.shutdown().await;
+}
+
+#[tokio::test]
+async fn lost_update_and_delete_answers_are_repeated_safely() {
+    let setup = Setup::start(builder()).await;
+    let l = setup.provider.create(&tcp("a", 7001)).await.expect("create").remove(0);
+    setup
+        .emu
+        .faults()
+        .push_rule(FaultRule::new(Fault::LostAnswer).service("ga").action("UpdateListener"));
+    let mut desired = l.spec.clone();
+    desired.ports = Ports::Single(7002);
+    let moved = setup
+        .provider
+        .update(&l, &desired)
+        .await
+        .expect("update despite the lost answer");
+    assert_eq!(moved.spec.ports.as_single(), Some(7002));
+    setup
+        .emu
+        .faults()
+        .push_rule(FaultRule::new(Fault::LostAnswer).service("ga").action("DeleteListener"));
+    setup
+        .provider
+        .delete(&l.id)
+        .await
+        .expect("delete despite the lost answer");
+    assert_eq!(setup.emu.fault_counts().lost_answer, 2);
+    assert_eq!(setup.count(), 0);
+    setup.shutdown().await;
+}
+
+#[tokio::test]
+async fn throttled_create_is_retried() {
+    let setup = Setup::start(
+        builder().fault_rule(
+            FaultRule::new(Fault::Throttle)
+                .service("ga")
+                .action("CreateListener")
+                .times(2),
+        ),
+    )
+    .await;
+    setup
+        .provider
+        .create(&tcp("t", 7010))
+        .await
+        .expect("create after throttling");
+    assert_eq!(setup.emu.fault_counts().throttle, 2);
+    assert!(setup.provider.client().api().stats().throttled >= 2);
+    assert_eq!(setup.count(), 1);
+    setup.shutdown().await;
+}
+
+#[tokio::test]
+async fn server_errors_while_waiting_are_polled_through() {
+    let setup = Setup::start(
+        builder().fault_rule(
+            FaultRule::new(Fault::ServerError)
+                .service("ga")
+                .action("DescribeListener")
+                .times(3),
+        ),
+    )
+    .await;
+    let made = setup.provider.create(&tcp("s", 7020)).await.expect("create");
+    assert_eq!(made.len(), 1);
+    assert_eq!(setup.emu.fault_counts().server_error, 3);
+    setup.shutdown().await;
+}
+
+#[tokio::test]
+async fn busy_accelerator_is_waited_out_with_the_same_token() {
+    // A slow create started outside the adapter keeps the accelerator busy.
+    let setup = Setup::start(builder().timing(Timing {
+        create: Duration::from_millis(400),
+        update: Duration::from_millis(30),
+        delete: Duration::from_millis(30),
+    }))
+    .await;
+    setup
+        .raw_create(json!({"Protocol": "tcp", "PortRanges": [{"FromPort": 7030, "ToPort": 7030}]}))
+        .await
+        .expect("first create");
+    let made = setup
+        .provider
+        .create(&tcp("second", 7031))
+        .await
+        .expect("create after StateError.Accelerator");
+    assert_eq!(made.len(), 1);
+    assert_eq!(setup.count(), 2);
+    setup.shutdown().await;
+}
+
+#[tokio::test]
+async fn failed_create_task_is_reported_and_leaves_nothing() {
+    let setup = Setup::start(builder().fault_rule(FaultRule::new(Fault::TaskFailure).service("ga"))).await;
+    match setup.provider.create(&tcp("f", 7040)).await {
+        Err(Error::TaskFailed { task, .. }) => assert!(task.starts_with("lsr-")),
+        other => panic!("expected TaskFailed, got {other:?}"),
+    }
+    assert_eq!(setup.count(), 0);
+    setup.shutdown().await;
+}
+
+#[tokio::test]
+async fn failed_update_task_is_reported_and_old_config_kept() {
+    let setup = Setup::start(builder()).await;
+    let l = setup
+        .provider
+        .create(&tcp("before", 7050))
+        .await
+        .expect("create")
+        .remove(0);
+    setup
+        .emu
+        .faults()
+        .push_rule(FaultRule::new(Fault::TaskFailure).service("ga"));
+    let mut desired = l.spec.clone();
+    desired.name = "after".into();
+    match setup.provider.update(&l, &desired).await {
+        Err(Error::TaskFailed { message, .. }) => assert!(message.contains("name"), "{message}"),
+        other => panic!("expected TaskFailed, got {other:?}"),
+    }
+    let now = setup.provider.get(&l.id).await.expect("get");
+    assert_eq!(now.spec.name, "before");
+    setup.shutdown().await;
+}
+
+#[tokio::test]
+async fn failed_delete_task_is_reported() {
+    let setup = Setup::start(builder()).await;
+    let l = setup
+        .provider
+        .create(&tcp("keep", 7060))
+        .await
+        .expect("create")
+        .remove(0);
+    setup
+        .emu
+        .faults()
+        .push_rule(FaultRule::new(Fault::TaskFailure).service("ga"));
+    assert!(matches!(
+        setup.provider.delete(&l.id).await,
+        Err(Error::TaskFailed { .. })
+    ));
+    assert_eq!(setup.count(), 1);
+    setup.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_task_longer_than_the_wait_times_out() {
+    let emu = builder()
+        .timing(Timing {
+            create: Duration::from_secs(60),
+            update: Duration::from_secs(60),
+            delete: Duration::from_secs(60),
+        })
+        .start()
+        .await
+        .expect("emulator");
+    let mut profile = common::profile(&emu.url());
+    profile.wait = Some(WaitConfig {
+        timeout_secs: 1,
+        poll_interval_ms: 50,
+    });
+    let provider = listener_alibaba_ga::GaProvider::from_profile(&profile).expect("provider");
+    match provider.create(&tcp("slow", 7070)).await {
+        Err(Error::Timeout { operation, .. }) => assert!(operation.contains("creation"), "{operation}"),
+        other => panic!("expected Timeout, got {other:?}"),
+    }
+    // The listener exists (still init); a later run would find it by port.
+    assert_eq!(emu.listener_counts()["alibaba-ga"][ACC], 1);
+    emu.shutdown().await;
+}
