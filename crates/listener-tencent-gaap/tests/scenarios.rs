@@ -160,7 +160,10 @@ async fn every_listener_kind_round_trips_through_the_emulator() {
         hc.timeout_secs = Some(10);
     }
     let updated = provider.update(&current, &desired).await.expect("udp update");
-    assert_eq!(updated.spec.health_check.as_ref().and_then(|h| h.interval_secs), Some(30));
+    assert_eq!(
+        updated.spec.health_check.as_ref().and_then(|h| h.interval_secs),
+        Some(30)
+    );
 
     // An update with nothing to change sends nothing and reads back.
     let same = provider.update(&updated, &desired).await.expect("no-op update");
