@@ -361,7 +361,10 @@ impl Provider for ClbProvider {
     }
 
     async fn get(&self, id: &ListenerId) -> Result<Listener> {
-        let raw = self.client.describe_listeners(Some(std::slice::from_ref(&id.0))).await?;
+        let raw = self
+            .client
+            .describe_listeners(Some(std::slice::from_ref(&id.0)))
+            .await?;
         self.to_listeners(&raw)
             .into_iter()
             .find(|l| l.id == *id)

@@ -100,7 +100,10 @@ mod tests {
             task_state(&json!({"Status": 1, "Message": "port busy"})),
             TaskState::Failed("port busy".into())
         );
-        assert!(matches!(task_state(&json!({"Status": 1, "Message": null})), TaskState::Failed(_)));
+        assert!(matches!(
+            task_state(&json!({"Status": 1, "Message": null})),
+            TaskState::Failed(_)
+        ));
         // Unknown shapes never count as success.
         assert_eq!(task_state(&json!({})), TaskState::Running);
         assert_eq!(task_state(&json!({"Status": 7})), TaskState::Running);

@@ -609,7 +609,7 @@ fn health_check_custom_context(spec: &ListenerSpec, opts: &ClbOptions, r: &mut R
 /// hex digits with HEX.
 pub fn context_ok(v: &str, hex: bool) -> bool {
     if hex {
-        v.len() % 2 == 0 && v.bytes().all(|b| b.is_ascii_hexdigit())
+        v.len().is_multiple_of(2) && v.bytes().all(|b| b.is_ascii_hexdigit())
     } else {
         v.bytes().all(|b| (0x20..0x7f).contains(&b))
     }
@@ -783,7 +783,12 @@ fn lcu_limits(spec: &ListenerSpec, opts: &ClbOptions, r: &mut Rejections) {
             INVALID_VALUE,
             "MaxConn and MaxCps apply to TCP, UDP, TCP_SSL and QUIC listeners only",
         );
-        r.reject_if(v < -1, ext(field), INVALID_VALUE, "-1 means unlimited; lower values are invalid");
+        r.reject_if(
+            v < -1,
+            ext(field),
+            INVALID_VALUE,
+            "-1 means unlimited; lower values are invalid",
+        );
     }
 }
 
@@ -858,7 +863,9 @@ pub fn check_set(specs: &[ListenerSpec]) -> Vec<(usize, listener_core::Rejection
                     API,
                     "ports",
                     LIMIT,
-                    format!("with this spec the load balancer would hold {total} listeners; CLB allows {MAX_LISTENERS}"),
+                    format!(
+                        "with this spec the load balancer would hold {total} listeners; CLB allows {MAX_LISTENERS}"
+                    ),
                 ),
             ));
         }
@@ -967,10 +974,7 @@ pub fn health_check_param(spec: &ListenerSpec, opts: &ClbOptions) -> Option<Valu
                 m.insert("HttpCheckMethod".into(), json!(name));
             }
             if !http.healthy_status_classes.is_empty() {
-                m.insert(
-                    "HttpCode".into(),
-                    json!(http_code_mask(&http.healthy_status_classes)),
-                );
+                m.insert("HttpCode".into(), json!(http_code_mask(&http.healthy_status_classes)));
             }
         }
         let version = opts
@@ -1234,7 +1238,8 @@ fn s<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
 }
 
 fn n(v: &Value, key: &str) -> Option<i64> {
-    v.get(key).and_then(|x| x.as_i64().or_else(|| x.as_str().and_then(|s| s.parse().ok())))
+    v.get(key)
+        .and_then(|x| x.as_i64().or_else(|| x.as_str().and_then(|s| s.parse().ok())))
 }
 
 fn u(v: &Value, key: &str) -> Option<u32> {
@@ -1242,7 +1247,8 @@ fn u(v: &Value, key: &str) -> Option<u32> {
 }
 
 fn b(v: &Value, key: &str) -> Option<bool> {
-    v.get(key).and_then(|x| x.as_bool().or_else(|| x.as_i64().map(|i| i != 0)))
+    v.get(key)
+        .and_then(|x| x.as_bool().or_else(|| x.as_i64().map(|i| i != 0)))
 }
 
 /// One entry of DescribeListeners' `Listeners` as a [`Listener`], with
@@ -1417,9 +1423,7 @@ fn options_from_describe(protocol: Protocol, v: &Value) -> ClbOptions {
             (Some("CUSTOM"), Some("TEXT")) => Some(ContextType::Text),
             _ => None,
         },
-        health_check_source_ip_type: hc
-            .and_then(|h| n(h, "SourceIpType"))
-            .and_then(|x| u8::try_from(x).ok()),
+        health_check_source_ip_type: hc.and_then(|h| n(h, "SourceIpType")).and_then(|x| u8::try_from(x).ok()),
         ..ClbOptions::default()
     }
 }

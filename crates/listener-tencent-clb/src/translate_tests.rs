@@ -7,7 +7,12 @@ use listener_core::{ClientAuth, ClientIp, CustomHealthCheck, Forwarding, PortEnt
 fn profile() -> ProfileConfig {
     let mut p = ProfileConfig::new(API, "lb-test0001");
     p.region = Some("ap-guangzhou".into());
-    for (alias, id) in [("web", "cert-web1"), ("ecc", "cert-ecc1"), ("ca", "ca-root1"), ("ca2", "ca-root2")] {
+    for (alias, id) in [
+        ("web", "cert-web1"),
+        ("ecc", "cert-ecc1"),
+        ("ca", "ca-root1"),
+        ("ca2", "ca-root2"),
+    ] {
         p.aliases.certificates.insert(alias.into(), id.into());
     }
     p
@@ -267,7 +272,10 @@ fn rejects_check_types_the_protocol_does_not_allow() {
         (Protocol::TcpSsl, K::Custom),
     ] {
         let mut s = spec(p);
-        s.health_check = Some(HealthCheck { kind: Some(kind), ..hc() });
+        s.health_check = Some(HealthCheck {
+            kind: Some(kind),
+            ..hc()
+        });
         rejects(&s, "health_check.kind", INVALID_VALUE);
     }
     let mut s = spec(Protocol::Udp);
@@ -497,12 +505,19 @@ fn check_set_counts_listeners_and_shared_port_spaces() {
     let mut b = spec(Protocol::Udp);
     b.ports = Ports::List((1000..1030).map(PortEntry::Port).collect());
     let out = check_set(&[a.clone(), b]);
-    assert!(out.iter().any(|(i, r)| *i == 1 && r.field == "ports" && r.rule == LIMIT));
-    assert!(!out.iter().any(|(_, r)| r.rule == PORT_CHECK), "TCP and UDP ports do not clash");
+    assert!(out
+        .iter()
+        .any(|(i, r)| *i == 1 && r.field == "ports" && r.rule == LIMIT));
+    assert!(
+        !out.iter().any(|(_, r)| r.rule == PORT_CHECK),
+        "TCP and UDP ports do not clash"
+    );
     let mut c = spec(Protocol::Http);
     c.ports = Ports::Single(1005);
     let out = check_set(&[a, c]);
-    assert!(out.iter().any(|(i, r)| *i == 1 && r.field == "ports" && r.rule == PORT_CHECK));
+    assert!(out
+        .iter()
+        .any(|(i, r)| *i == 1 && r.field == "ports" && r.rule == PORT_CHECK));
 }
 
 // ---------------------------------------------------------------------------
@@ -516,7 +531,10 @@ fn https_one_way_matches_the_seed_example() {
     let v = create_params(&profile(), "lb-cuxw2rm0", &s, &s.ports.ranges());
     assert_eq!(v["Protocol"], "HTTPS");
     assert_eq!(v["Ports"], json!([7572]));
-    assert_eq!(v["Certificate"], json!({"SSLMode": "UNIDIRECTIONAL", "CertId": "cert-web1"}));
+    assert_eq!(
+        v["Certificate"],
+        json!({"SSLMode": "UNIDIRECTIONAL", "CertId": "cert-web1"})
+    );
     assert!(v.get("MultiCertInfo").is_none());
     assert_eq!(v["SniSwitch"], 0);
 }
@@ -708,7 +726,10 @@ fn describe_reads_layer4_fields_and_ranges() {
     let l = listener_from_describe(&profile(), "lb-1", &described).expect("readable");
     assert_eq!(l.spec.ports, Ports::Range(PortRange { from: 9000, to: 9100 }));
     assert_eq!(l.spec.scheduler, Some(Scheduler::LeastConnections));
-    assert_eq!(l.spec.session_persistence.clone().and_then(|s| s.timeout_secs), Some(60));
+    assert_eq!(
+        l.spec.session_persistence.clone().and_then(|s| s.timeout_secs),
+        Some(60)
+    );
     assert_eq!(l.spec.timeouts.clone().and_then(|t| t.idle_secs), Some(300));
     let h = l.spec.health_check.clone().expect("health check");
     assert_eq!(h.kind, Some(HealthCheckKind::Custom));
@@ -716,7 +737,12 @@ fn describe_reads_layer4_fields_and_ranges() {
     let o = options(&l.spec).expect("options");
     assert_eq!(o.health_check_context_type, Some(ContextType::Hex));
     assert_eq!(o.target_type, Some(TargetType::Node));
-    assert!(listener_from_describe(&profile(), "lb-1", &json!({"ListenerId": "x", "Protocol": "SCTP", "Port": 1})).is_none());
+    assert!(listener_from_describe(
+        &profile(),
+        "lb-1",
+        &json!({"ListenerId": "x", "Protocol": "SCTP", "Port": 1})
+    )
+    .is_none());
 }
 
 #[test]

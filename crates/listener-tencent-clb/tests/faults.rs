@@ -48,7 +48,11 @@ async fn a_failed_create_task_is_a_typed_error_and_leaves_no_listener() {
 async fn throttling_and_a_lost_answer_during_a_two_port_create_make_exactly_two() {
     let emu = builder()
         .fault_rule(FaultRule::new(Fault::Throttle).service("clb").action("CreateListener"))
-        .fault_rule(FaultRule::new(Fault::LostAnswer).service("clb").action("CreateListener"))
+        .fault_rule(
+            FaultRule::new(Fault::LostAnswer)
+                .service("clb")
+                .action("CreateListener"),
+        )
         .fault_rule(
             FaultRule::new(Fault::Throttle)
                 .service("clb")
@@ -73,7 +77,11 @@ async fn throttling_and_a_lost_answer_during_a_two_port_create_make_exactly_two(
 #[tokio::test]
 async fn a_lost_answer_whose_task_then_fails_is_created_again_once() {
     let emu = builder()
-        .fault_rule(FaultRule::new(Fault::LostAnswer).service("clb").action("CreateListener"))
+        .fault_rule(
+            FaultRule::new(Fault::LostAnswer)
+                .service("clb")
+                .action("CreateListener"),
+        )
         .fault_rule(FaultRule::new(Fault::TaskFailure).service("clb"))
         .start()
         .await
@@ -109,7 +117,10 @@ async fn a_first_attempt_port_conflict_is_not_adopted() {
     clb.create(&ListenerSpec::new("a", Protocol::Tcp, Ports::Single(80)))
         .await
         .expect("created");
-    match clb.create(&ListenerSpec::new("b", Protocol::Tcp, Ports::Single(80))).await {
+    match clb
+        .create(&ListenerSpec::new("b", Protocol::Tcp, Ports::Single(80)))
+        .await
+    {
         Err(Error::Conflict { code, .. }) => assert_eq!(code, "InvalidParameter.PortCheckFailed"),
         other => panic!("expected a conflict, got {other:?}"),
     }
@@ -126,7 +137,10 @@ async fn a_lost_answer_on_a_port_held_by_another_protocol_is_a_conflict() {
         .expect("created");
     emu.faults()
         .push_rule(FaultRule::new(Fault::Drop).service("clb").action("CreateListener"));
-    match clb.create(&ListenerSpec::new("tcp", Protocol::Tcp, Ports::Single(8080))).await {
+    match clb
+        .create(&ListenerSpec::new("tcp", Protocol::Tcp, Ports::Single(8080)))
+        .await
+    {
         Err(Error::Conflict { .. }) => {}
         other => panic!("expected a conflict, got {other:?}"),
     }
@@ -187,12 +201,16 @@ async fn a_failed_delete_task_is_typed_and_keeps_the_listener() {
         .create(&ListenerSpec::new("a", Protocol::Udp, Ports::Single(53)))
         .await
         .expect("created");
-    emu.faults().push_rule(FaultRule::new(Fault::TaskFailure).service("clb"));
+    emu.faults()
+        .push_rule(FaultRule::new(Fault::TaskFailure).service("clb"));
     assert!(matches!(clb.delete(&made[0].id).await, Err(Error::TaskFailed { .. })));
     assert_eq!(count(&emu), 1);
     // A lost answer on the retry of the delete is repeated safely.
-    emu.faults()
-        .push_rule(FaultRule::new(Fault::LostAnswer).service("clb").action("DeleteListener"));
+    emu.faults().push_rule(
+        FaultRule::new(Fault::LostAnswer)
+            .service("clb")
+            .action("DeleteListener"),
+    );
     clb.delete(&made[0].id).await.expect("deleted");
     assert_eq!(count(&emu), 0);
     emu.shutdown().await;
@@ -204,7 +222,8 @@ async fn a_failed_modify_task_is_typed_and_keeps_the_old_settings() {
     let clb = provider(&emu);
     let spec = ListenerSpec::new("old", Protocol::Tcp, Ports::Single(80));
     let made = clb.create(&spec).await.expect("created");
-    emu.faults().push_rule(FaultRule::new(Fault::TaskFailure).service("clb"));
+    emu.faults()
+        .push_rule(FaultRule::new(Fault::TaskFailure).service("clb"));
     let mut desired = spec.clone();
     desired.name = "new".into();
     assert!(matches!(

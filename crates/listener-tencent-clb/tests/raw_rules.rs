@@ -13,8 +13,8 @@ mod common;
 use common::{api_client, profile, start, LB};
 use listener_core::{
     AffinityKey, ClientAuth, ClientIp, ClientIpMode, ClientVerify, CustomHealthCheck, HealthCheck, HealthCheckKind,
-    HttpHealthCheck, ListenerSpec, PortEntry, PortRange, Ports, ProfileConfig, Protocol, Scheduler,
-    SessionPersistence, Timeouts, Tls,
+    HttpHealthCheck, ListenerSpec, PortEntry, PortRange, Ports, ProfileConfig, Protocol, Scheduler, SessionPersistence,
+    Timeouts, Tls,
 };
 use listener_tencent_clb::translate::{self, FORMAT, INVALID_SPEC, INVALID_VALUE, LENGTH, LIMIT, MISSING};
 use listener_tencent_clb::{check, check_set};
@@ -122,7 +122,15 @@ fn cases() -> Vec<Case> {
     ));
     let mut s = spec(Protocol::Tcp, 102);
     s.ports = Ports::List((2000..2051).map(PortEntry::Port).collect());
-    v.push(case("more_than_50_listeners", s, "ports", LIMIT, Translated, LIMIT, "vendor"));
+    v.push(case(
+        "more_than_50_listeners",
+        s,
+        "ports",
+        LIMIT,
+        Translated,
+        LIMIT,
+        "vendor",
+    ));
 
     // Certificates.
     let mut s = spec(Protocol::Https, 443);
@@ -152,8 +160,10 @@ fn cases() -> Vec<Case> {
         s,
         "tls.client_auth",
         INVALID_VALUE,
-        Params(json!({"LoadBalancerId": LB, "Protocol": "HTTPS", "Ports": [443], "SniSwitch": 1,
-                      "Certificate": {"SSLMode": "MUTUAL", "CertId": "cert-web1", "CertCaId": "ca-root1"}})),
+        Params(
+            json!({"LoadBalancerId": LB, "Protocol": "HTTPS", "Ports": [443], "SniSwitch": 1,
+                      "Certificate": {"SSLMode": "MUTUAL", "CertId": "cert-web1", "CertCaId": "ca-root1"}}),
+        ),
         INVALID_VALUE,
         "vendor",
     ));
@@ -375,7 +385,10 @@ fn cases() -> Vec<Case> {
         FORMAT,
         "vendor",
     ));
-    let mut s = ext(spec(Protocol::Tcp, 116), json!({"health_check_http_version": "HTTP/1.0"}));
+    let mut s = ext(
+        spec(Protocol::Tcp, 116),
+        json!({"health_check_http_version": "HTTP/1.0"}),
+    );
     s.health_check = Some(HealthCheck {
         kind: Some(HealthCheckKind::Tcp),
         ..hc()
@@ -668,7 +681,11 @@ async fn shape_rules_no_spec_can_produce_are_refused_raw() {
         assert_eq!(e.kind(), "vendor");
     }
     let missing = client
-        .call("CreateListener", &json!({"LoadBalancerId": "lb-unknown", "Protocol": "TCP", "Ports": [1]}), false)
+        .call(
+            "CreateListener",
+            &json!({"LoadBalancerId": "lb-unknown", "Protocol": "TCP", "Ports": [1]}),
+            false,
+        )
         .await
         .expect_err("unknown load balancer");
     assert_eq!(missing.kind(), "not_found");
@@ -691,7 +708,10 @@ async fn set_rules_are_refused_by_check_set_and_raw() {
     let answer = client.call("CreateListener", &first, false).await.expect("first");
     wait_idle(&client, &answer.request_id).await;
     let second = translate::create_params(&p, LB, &b, &b.ports.ranges());
-    let e = client.call("CreateListener", &second, false).await.expect_err("conflict");
+    let e = client
+        .call("CreateListener", &second, false)
+        .await
+        .expect_err("conflict");
     assert_eq!(e.vendor_code(), Some(translate::PORT_CHECK));
     assert_eq!(e.kind(), "conflict");
 
@@ -702,7 +722,11 @@ async fn set_rules_are_refused_by_check_set_and_raw() {
     let found = check_set(&p, &[a, many.clone(), one_more.clone()]);
     assert!(found.iter().any(|(i, r)| *i == 2 && r.rule == LIMIT));
     let answer = client
-        .call("CreateListener", &translate::create_params(&p, LB, &many, &many.ports.ranges()), false)
+        .call(
+            "CreateListener",
+            &translate::create_params(&p, LB, &many, &many.ports.ranges()),
+            false,
+        )
         .await
         .expect("49 more");
     wait_idle(&client, &answer.request_id).await;

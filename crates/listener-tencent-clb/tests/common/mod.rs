@@ -26,9 +26,13 @@ pub fn timing() -> Timing {
 
 /// The builder every test starts from: one seeded load balancer.
 pub fn builder() -> EmulatorBuilder {
-    Emulator::builder()
-        .timing(timing())
-        .seed("clb", InstanceSeed { id: LB.into(), server_groups: vec![] })
+    Emulator::builder().timing(timing()).seed(
+        "clb",
+        InstanceSeed {
+            id: LB.into(),
+            server_groups: vec![],
+        },
+    )
 }
 
 pub async fn start() -> EmulatorHandle {
@@ -42,7 +46,10 @@ pub fn profile(emulator: &EmulatorHandle) -> ProfileConfig {
     p.region = Some("ap-guangzhou".into());
     p.endpoint = Some(emulator.url());
     p.allow_insecure_http = true;
-    p.wait = Some(WaitConfig { timeout_secs: 20, poll_interval_ms: 15 });
+    p.wait = Some(WaitConfig {
+        timeout_secs: 20,
+        poll_interval_ms: 15,
+    });
     p.inline_credentials = Some(listener_core::InlineCredentials {
         key_id: DEFAULT_TENCENT_SECRET_ID.into(),
         secret: listener_core::Secret::new(DEFAULT_TENCENT_SECRET_KEY),
@@ -61,7 +68,10 @@ fn no_env(_: &str) -> Option<String> {
 /// A client for the profile with quick retries (tests must not wait long
 /// for backoffs) and the given policy.
 pub fn api_client(profile: &ProfileConfig, retry: RetryPolicy) -> TencentClient {
-    let ctx = LoadContext { env: &no_env, home: None };
+    let ctx = LoadContext {
+        env: &no_env,
+        home: None,
+    };
     let mut config = ClientConfig::from_profile(profile, SERVICE, VERSION, API, &ctx).expect("client config");
     config.retry = retry;
     TencentClient::new(config).expect("client")
