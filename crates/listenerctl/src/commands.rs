@@ -349,6 +349,15 @@ fn skipped_text(t: &Target) -> String {
     out
 }
 
+/// The plan as text, or why there is none when the profile takes nothing.
+fn plan_text(t: &Target, p: &Plan, allow_replace: bool) -> String {
+    if p.actions.is_empty() && !t.skipped.is_empty() {
+        "  nothing to do: no listener of the file fits this profile\n".to_string()
+    } else {
+        render::plan(p, allow_replace)
+    }
+}
+
 /// Plan every target; the plans' indices are positions in the file.
 async fn plan_all(
     loaded: &Loaded,
@@ -391,7 +400,7 @@ async fn plan_cmd(
             }
             text.push_str(&format!("Plan for {}:\n", t.title()));
             text.push_str(&skipped_text(t));
-            text.push_str(&render::plan(p, false));
+            text.push_str(&plan_text(t, p, false));
         }
         print(&text);
     }
@@ -476,7 +485,7 @@ async fn apply_cmd(
             }
             print(&format!("Applying to {}:\n", t.title()));
             print(&skipped_text(t));
-            print(&render::plan(p, true));
+            print(&plan_text(t, p, true));
         }
         let mode = Mode::detect(json);
         let progress = Progress::new(mode, "");
@@ -497,7 +506,7 @@ async fn apply_cmd(
         skipped_total += t.skipped.len();
         // With the emulator the state is gone after this command, so show
         // here that a second run would find nothing to do.
-        let converged = if session.emulator.is_some() && report.failed.is_empty() {
+        let converged = if session.emulator.is_some() && report.failed.is_empty() && report.done > 0 {
             let mut again = plan::plan(provider.as_ref(), &t.specs(), args.prune)
                 .await
                 .map_err(|e| cloud_failure(&e, loaded, &t.name))?;
@@ -512,7 +521,7 @@ async fn apply_cmd(
         if json {
             print_json_line(&applied_doc(t, &report, converged));
         } else {
-            print(&applied_text(loaded, &report, converged, several));
+            print(&applied_text(loaded, &report, converged));
         }
     }
     if !json && several {
@@ -564,26 +573,20 @@ fn applied_doc<'a>(t: &'a Target, report: &'a ApplyReport, converged: Option<boo
     })
 }
 
-fn applied_text(loaded: &Loaded, report: &ApplyReport, converged: Option<bool>, several: bool) -> String {
+fn applied_text(loaded: &Loaded, report: &ApplyReport, converged: Option<bool>) -> String {
     let mut out = String::new();
     for f in &report.failed {
         out.push_str(&format!("  failed: {} ({}): {}\n", f.name, f.kind, f.message));
     }
-    if report.listeners.is_empty() {
-        out.push_str("  no listeners in place\n");
-    } else {
+    if !report.listeners.is_empty() {
         out.push_str("  Listener IDs:\n");
-        out.push_str(&render::ids(&report.listeners, &loaded.file.listeners).replace("\n  ", "\n    "));
-        if !out.ends_with('\n') {
-            out.push('\n');
-        }
+        out.push_str(&render::ids(&report.listeners, &loaded.file.listeners, "    "));
     }
     match converged {
         Some(true) => out.push_str("  Planned again: no changes, so a second apply would do nothing.\n"),
-        Some(false) => out.push_str("  Planned again: changes remain (see the vendor's rules above).\n"),
+        Some(false) => out.push_str("  Planned again: changes remain; run apply again or see the errors above.\n"),
         None => {}
     }
-    let _ = several;
     out
 }
 

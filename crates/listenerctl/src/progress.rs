@@ -51,6 +51,15 @@ pub struct Progress {
     spinners: Mutex<Vec<(&'static str, String, ProgressBar)>>,
 }
 
+/// `port 80`, `ports 80,8080`, `ports 8000-8100`.
+fn port_words(ports: &str) -> String {
+    if ports.contains([',', '-']) {
+        format!("ports {ports}")
+    } else {
+        format!("port {ports}")
+    }
+}
+
 fn past(verb: &str) -> &'static str {
     match verb {
         "create" => "created",
@@ -85,7 +94,7 @@ impl Progress {
     /// The text line for an event (also used in tests).
     pub fn line(&self, event: &Event) -> String {
         let body = match event {
-            Event::Started { verb, name, ports } => format!("{} {name} ({ports}) ...", present(verb)),
+            Event::Started { verb, name, ports } => format!("{} {name} ({}) ...", present(verb), port_words(ports)),
             Event::Finished { verb, name, ids } if ids.is_empty() => format!("{} {name}", past(verb)),
             Event::Finished { verb, name, ids } => format!("{} {name}: {}", past(verb), ids.join(", ")),
             Event::Failed {
@@ -153,7 +162,7 @@ mod tests {
             name: "web".into(),
             ports: "80".into(),
         };
-        assert_eq!(p.line(&started), "[gaap] creating web (80) ...");
+        assert_eq!(p.line(&started), "[gaap] creating web (port 80) ...");
         let done = Event::Finished {
             verb: "create",
             name: "web".into(),

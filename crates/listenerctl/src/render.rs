@@ -158,8 +158,9 @@ pub fn listener_table(list: &[Listener]) -> String {
     out
 }
 
-/// The listeners an apply left in place, by file entry: name, ports, IDs.
-pub fn ids(listeners: &[(usize, Listener)], file: &[ListenerSpec]) -> String {
+/// The listeners an apply left in place, by file entry: name, ports, IDs,
+/// each line starting with `indent`.
+pub fn ids(listeners: &[(usize, Listener)], file: &[ListenerSpec], indent: &str) -> String {
     let mut out = String::new();
     let name_w = file.iter().map(|s| s.name.len()).max().unwrap_or(4);
     for (i, spec) in file.iter().enumerate() {
@@ -173,7 +174,7 @@ pub fn ids(listeners: &[(usize, Listener)], file: &[ListenerSpec]) -> String {
         }
         let _ = writeln!(
             out,
-            "  {:<name_w$}  {:<14}  {}",
+            "{indent}{:<name_w$}  {:<14}  {}",
             spec.name,
             protocol_ports(spec),
             ids.join(", ")

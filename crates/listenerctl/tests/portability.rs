@@ -5,22 +5,15 @@ mod common;
 
 use common::{profile, Emu, Scratch, Tripwire};
 
-/// Mutual TLS: GAAP, CLB and ALB take it, GA has no client-CA setting.
+/// Mutual TLS: CLB and ALB take it, GA has no client-CA setting.
 fn mtls_file(endpoint: &str) -> String {
     format!(
-        "{}{}{}{}\n[[listeners]]\nname = \"partner-api\"\nprotocol = \"https\"\nports = 8443\n\
+        "{}{}{}\n[[listeners]]\nname = \"partner-api\"\nprotocol = \"https\"\nports = 8443\n\
          forwarding = {{ default_target = \"api-servers\" }}\n\n\
          [listeners.tls]\ncertificates = [\"api-rsa\"]\n\
          client_auth = {{ verify = \"required\", ca_certificates = [\"partners-ca\"] }}\n\n\
          [[listeners]]\nname = \"plain\"\nprotocol = \"http\"\nports = 80\n\
          forwarding = {{ default_target = \"api-servers\" }}\n",
-        profile(
-            "gaap",
-            "tencent-gaap",
-            "link-api00001",
-            endpoint,
-            "certificates = { api-rsa = \"cert-gaap-rsa\", partners-ca = \"ca-gaap\" }\ntargets = { api-servers = \"rs-1\" }"
-        ),
         profile(
             "clb",
             "tencent-clb",
@@ -56,7 +49,7 @@ fn validate_reports_which_profiles_take_each_listener_and_why_not() {
     assert!(out.contains("partner-api"), "{out}");
     assert!(out.contains("does not fit: ga (alibaba-ga)"), "{out}");
     assert!(
-        out.contains("fits:         alb (alibaba-alb), clb (tencent-clb), gaap (tencent-gaap)"),
+        out.contains("fits:         alb (alibaba-alb), clb (tencent-clb)"),
         "{out}"
     );
     assert!(out.contains("alibaba-ga: tls.client_auth"), "{out}");
@@ -74,7 +67,7 @@ fn validate_json_carries_vendor_field_rule_and_reason() {
     let doc = run.json();
     let partner = &doc["listeners"][0];
     assert_eq!(partner["name"], "partner-api");
-    assert_eq!(partner["accepted_by"], serde_json::json!(["alb", "clb", "gaap"]));
+    assert_eq!(partner["accepted_by"], serde_json::json!(["alb", "clb"]));
     let ga = &partner["rejected_by"][0];
     assert_eq!(ga["profile"], "ga");
     assert_eq!(ga["api"], "alibaba-ga");
@@ -150,7 +143,6 @@ fn plan_refuses_a_listener_the_selected_profile_cannot_take_before_any_call() {
 #[test]
 fn apply_all_profiles_skips_and_reports_what_a_profile_cannot_take() {
     let emu = Emu::start(&[
-        ("tencent-gaap", "link-api00001", &[]),
         ("tencent-clb", "lb-api000001", &[]),
         ("alibaba-alb", "alb-api0000001", &["sgp-api0000001"]),
         ("alibaba-ga", "ga-api0000001", &[]),
@@ -163,7 +155,6 @@ fn apply_all_profiles_skips_and_reports_what_a_profile_cannot_take() {
     assert!(run.stdout.contains("1 skipped"), "{}", run.stdout);
     assert_eq!(emu.count("alibaba-ga", "ga-api0000001"), 1);
     assert_eq!(emu.count("alibaba-alb", "alb-api0000001"), 2);
-    assert_eq!(emu.count("tencent-gaap", "link-api00001"), 2);
     assert_eq!(emu.count("tencent-clb", "lb-api000001"), 2);
 }
 
