@@ -317,6 +317,22 @@ mod tests {
     }
 
     #[test]
+    fn debug_output_never_shows_secrets() {
+        let mut p = ProfileConfig::new(API, "ga-bp1odcab8tmno0hdq");
+        p.inline_credentials = Some(listener_core::InlineCredentials {
+            key_id: "LTAIkeyid".into(),
+            secret: listener_core::Secret::new("s3cr3t-value"),
+            token: Some(listener_core::Secret::new("t0ken-value")),
+        });
+        let provider = GaProvider::from_profile(&p).expect("provider");
+        let shown = format!("{provider:?}");
+        assert!(
+            !shown.contains("s3cr3t-value") && !shown.contains("t0ken-value"),
+            "{shown}"
+        );
+    }
+
+    #[test]
     fn provider_needs_a_ga_profile() {
         let p = ProfileConfig::new("alibaba-ga", "lb-1");
         assert!(matches!(GaProvider::from_profile(&p), Err(Error::Config { .. })));

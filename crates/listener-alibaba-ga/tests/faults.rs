@@ -7,6 +7,7 @@ mod common;
 use std::time::Duration;
 
 use common::{builder, Setup, ACC};
+use listener_alibaba_ga::API;
 use listener_core::{Error, ListenerSpec, Ports, Protocol, Provider, WaitConfig};
 use listener_emulator::{Fault, FaultRule, Timing};
 use serde_json::json;
@@ -212,4 +213,56 @@ async fn a_task_longer_than_the_wait_times_out() {
     // The listener exists (still init); a later run would find it by port.
     assert_eq!(emu.listener_counts()["alibaba-ga"][ACC], 1);
     emu.shutdown().await;
+}
+
+/// A provider whose client takes tokens from `source`.
+fn provider_with_tokens(
+    profile: &listener_core::ProfileConfig,
+    source: std::sync::Arc<dyn alibaba_api::TokenSource>,
+) -> listener_alibaba_ga::GaProvider {
+    let creds = alibaba_api::Credentials::new(
+        listener_emulator::DEFAULT_ALIBABA_ACCESS_KEY_ID,
+        listener_core::Secret::new(listener_emulator::DEFAULT_ALIBABA_ACCESS_KEY_SECRET),
+        None,
+        "test",
+    )
+    .expect("credentials");
+    let mut config = alibaba_api::ClientConfig::new(API, "ga", "2019-11-20", "cn-hangzhou", creds);
+    config.endpoint = profile.endpoint.clone();
+    config.allow_insecure_http = true;
+    config.rate_limit_per_second = 500.0;
+    config.token_source = source;
+    let client = alibaba_api::AlibabaClient::new(config).expect("client");
+    listener_alibaba_ga::GaProvider::with_client(profile, client).expect("provider")
+}
+
+#[tokio::test]
+async fn every_logical_write_takes_a_token_of_its_own() {
+    let setup = Setup::start(builder()).await;
+    // Distinct tokens per operation: create, create, update, delete all pass,
+    // each token reused only by the retries of its own operation.
+    let seq = alibaba_api::token::SequenceTokens::new("ga-test").expect("prefix");
+    let p = provider_with_tokens(&setup.profile, std::sync::Arc::new(seq));
+    let a = p.create(&tcp("a", 7100)).await.expect("create a").remove(0);
+    p.create(&tcp("b", 7101)).await.expect("create b");
+    let mut desired = a.spec.clone();
+    desired.name = "a2".into();
+    p.update(&a, &desired).await.expect("update");
+    p.delete(&a.id).await.expect("delete");
+    assert_eq!(setup.count(), 1);
+
+    // Why it matters: a token that outlived its operation makes GA refuse
+    // the next one instead of acting.
+    let fixed = alibaba_api::token::FixedToken(alibaba_api::ClientToken::new("stale").expect("token"));
+    let q = provider_with_tokens(&setup.profile, std::sync::Arc::new(fixed));
+    q.create(&tcp("c", 7102)).await.expect("first use of the token");
+    match q.create(&tcp("d", 7103)).await {
+        Err(e) => assert_eq!(
+            (e.kind(), e.vendor_code()),
+            ("conflict", Some("IdempotentParameterMismatch"))
+        ),
+        Ok(l) => panic!("a reused token must not create {l:?}"),
+    }
+    assert_eq!(setup.count(), 2);
+    setup.shutdown().await;
 }
