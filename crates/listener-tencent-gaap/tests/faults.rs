@@ -1,0 +1,223 @@
+//! The adapter against a misbehaving GAAP: throttling, answers lost after
+//! the server acted, dropped requests, server errors, failed asynchronous
+//! work and work that takes too long. GAAP has no client token, so the
+//! point of most of these is that a create never makes a second listener.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use listener_core::{Error, ListenerSpec, ListenerStatus, Ports, Protocol, Provider, WaitConfig};
+use listener_emulator::{Fault, FaultRule, Timing};
+use listener_tencent_gaap::API;
+
+fn rule(fault: Fault, action: &str) -> FaultRule {
+    FaultRule::new(fault).service(API).action(action)
+}
+
+#[tokio::test]
+async fn throttling_and_a_lost_answer_leave_exactly_one_listener() {
+    let emulator = builder()
+        .fault_rule(rule(Fault::Throttle, "CreateHTTPListener"))
+        .fault_rule(rule(Fault::LostAnswer, "CreateHTTPListener"))
+        .fault_rule(rule(Fault::Throttle, "DescribeHTTPListeners"))
+        .start()
+        .await
+        .expect("emulator");
+    let gaap = provider(&emulator);
+    let spec = ListenerSpec::new("web", Protocol::Http, Ports::Single(80));
+    let made = gaap
+        .create(&spec)
+        .await
+        .expect("create survives throttling and a lost answer");
+    assert_eq!(made.len(), 1);
+    assert_eq!(made[0].status, ListenerStatus::Running);
+    assert_eq!(made[0].spec.ports, Ports::Single(80));
+    let faults = emulator.fault_counts();
+    assert_eq!((faults.throttle, faults.lost_answer), (2, 1));
+    assert_eq!(count(&emulator, LINK), 1, "exactly one listener");
+    assert_eq!(gaap.list().await.expect("list").len(), 1);
+    emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_lost_answer_to_a_batch_create_adopts_every_port() {
+    let emulator = builder()
+        .fault_rule(rule(Fault::Throttle, "CreateTCPListeners").times(2))
+        .fault_rule(rule(Fault::LostAnswer, "CreateTCPListeners"))
+        .start()
+        .await
+        .expect("emulator");
+    let gaap = provider(&emulator);
+    let spec = ListenerSpec::new("pair", Protocol::Tcp, ports(&[9000, 9001]));
+    let made = gaap.create(&spec).await.expect("create");
+    let got: Vec<_> = made.iter().filter_map(|l| l.spec.ports.as_single()).collect();
+    assert_eq!(got, vec![9000, 9001]);
+    assert_eq!(emulator.fault_counts().lost_answer, 1);
+    assert_eq!(count(&emulator, LINK), 2, "one listener per port, no duplicates");
+    emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_dropped_create_is_sent_again_once_reading_back_finds_nothing() {
+    let emulator = builder()
+        .fault_rule(rule(Fault::Drop, "CreateUDPListeners"))
+        .start()
+        .await
+        .expect("emulator");
+    let gaap = provider(&emulator);
+    let made = gaap
+        .create(&ListenerSpec::new("dns", Protocol::Udp, Ports::Single(53)))
+        .await
+        .expect("create");
+    assert_eq!(made.len(), 1);
+    assert_eq!(emulator.fault_counts().drop, 1);
+    assert_eq!(count(&emulator, LINK), 1);
+    emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_lost_answer_on_a_port_held_by_another_listener_is_a_conflict() {
+    let emulator = start().await;
+    let gaap = provider(&emulator);
+    gaap.create(&ListenerSpec::new("other", Protocol::Http, Ports::Single(80)))
+        .await
+        .expect("http on 80");
+    emulator
+        .faults()
+        .push_rule(rule(Fault::LostAnswer, "CreateTCPListeners"));
+    match gaap
+        .create(&ListenerSpec::new("mine", Protocol::Tcp, Ports::Single(80)))
+        .await
+    {
+        Err(Error::Conflict { code, .. }) => assert_eq!(code, "InvalidParameterValue.DuplicatedListenerPort"),
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    assert_eq!(count(&emulator, LINK), 1);
+    emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_listener_of_another_name_on_the_port_is_not_adopted() {
+    let emulator = start().await;
+    let gaap = provider(&emulator);
+    gaap.create(&ListenerSpec::new("theirs", Protocol::Tcp, Ports::Single(80)))
+        .await
+        .expect("tcp on 80");
+    emulator
+        .faults()
+        .push_rule(rule(Fault::LostAnswer, "CreateTCPListeners"));
+    match gaap
+        .create(&ListenerSpec::new("mine", Protocol::Tcp, Ports::Single(80)))
+        .await
+    {
+        Err(Error::Conflict { .. }) => {}
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn server_errors_on_reads_are_retried() {
+    let emulator = builder()
+        .fault_rule(rule(Fault::ServerError, "DescribeHTTPSListeners").times(2))
+        .start()
+        .await
+        .expect("emulator");
+    let gaap = provider(&emulator);
+    let made = gaap.create(&https("web", 443)).await.expect("create");
+    assert_eq!(made[0].status, ListenerStatus::Running);
+    assert_eq!(emulator.fault_counts().server_error, 2);
+    emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_failed_create_task_is_reported_and_leaves_nothing() {
+    let emulator = builder()
+        .fault_rule(FaultRule::new(Fault::TaskFailure).service(API))
+        .start()
+        .await
+        .expect("emulator");
+    let gaap = provider(&emulator);
+    match gaap
+        .create(&ListenerSpec::new("web", Protocol::Http, Ports::Single(80)))
+        .await
+    {
+        Err(Error::TaskFailed { .. }) => {}
+        other => panic!("expected a failed task, got {other:?}"),
+    }
+    assert_eq!(count(&emulator, LINK), 0);
+    emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_failed_change_is_reported_and_rolled_back() {
+    let emulator = start().await;
+    let gaap = provider(&emulator);
+    let spec = ListenerSpec::new("before", Protocol::Tcp, Ports::Single(80));
+    let current = gaap.create(&spec).await.expect("create").remove(0);
+    emulator
+        .faults()
+        .push_rule(FaultRule::new(Fault::TaskFailure).service(API));
+    let mut desired = spec.clone();
+    desired.name = "after".into();
+    match gaap.update(&current, &desired).await {
+        Err(Error::TaskFailed { .. }) => {}
+        other => panic!("expected a failed task, got {other:?}"),
+    }
+    assert_eq!(gaap.get(&current.id).await.expect("get").spec.name, "before");
+    emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_failed_delete_task_is_reported_and_the_listener_stays() {
+    let emulator = start().await;
+    let gaap = provider(&emulator);
+    let current = gaap
+        .create(&ListenerSpec::new("keep", Protocol::Udp, Ports::Single(53)))
+        .await
+        .expect("create")
+        .remove(0);
+    emulator
+        .faults()
+        .push_rule(FaultRule::new(Fault::TaskFailure).service(API));
+    match gaap.delete(&current.id).await {
+        Err(Error::TaskFailed { .. }) => {}
+        other => panic!("expected a failed task, got {other:?}"),
+    }
+    assert_eq!(count(&emulator, LINK), 1);
+    gaap.delete(&current.id).await.expect("second delete succeeds");
+    assert_eq!(count(&emulator, LINK), 0);
+    emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn waiting_is_bounded_by_the_profile_timeout() {
+    let emulator = builder()
+        .timing(Timing {
+            create: Duration::from_secs(600),
+            update: Duration::from_millis(40),
+            delete: Duration::from_millis(40),
+        })
+        .start()
+        .await
+        .expect("emulator");
+    let mut p = profile(&emulator);
+    p.wait = Some(WaitConfig {
+        timeout_secs: 1,
+        poll_interval_ms: 50,
+    });
+    let gaap = provider_on(&p);
+    match gaap
+        .create(&ListenerSpec::new("slow", Protocol::Http, Ports::Single(80)))
+        .await
+    {
+        Err(Error::Timeout { operation, .. }) => assert!(operation.contains("create")),
+        other => panic!("expected a timeout, got {other:?}"),
+    }
+    // The listener exists (still creating): a later run adopts it through
+    // the plan, it is not made twice.
+    assert_eq!(count(&emulator, LINK), 1);
+    emulator.shutdown().await;
+}
