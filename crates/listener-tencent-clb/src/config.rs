@@ -78,4 +78,30 @@ mod tests {
         let ok = ClbConfig::from_profile(&ProfileConfig::new(API, "lb-abc123")).expect("valid");
         assert_eq!(ok.load_balancer_id, "lb-abc123");
     }
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    #[test]
+    fn refuses_a_profile_without_region() {
+        let mut p = ProfileConfig::new(API, "lb-abc123");
+        p.inline_credentials = Some(listener_core::InlineCredentials {
+            key_id: "AKIDexample".into(),
+            secret: listener_core::Secret::new("key"),
+            token: None,
+        });
+        let ctx = LoadContext {
+            env: &no_env,
+            home: None,
+        };
+        match client_for(&p, &ctx) {
+            Err(Error::Config { field, .. }) => assert_eq!(field, "region"),
+            other => panic!("expected a region error, got {other:?}"),
+        }
+        p.region = Some("ap-guangzhou".into());
+        let client = client_for(&p, &ctx).expect("client");
+        assert_eq!(client.region(), Some("ap-guangzhou"));
+        assert_eq!(client.endpoint().host, "clb.tencentcloudapi.com");
+    }
 }

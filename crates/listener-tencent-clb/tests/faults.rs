@@ -233,3 +233,33 @@ async fn a_failed_modify_task_is_typed_and_keeps_the_old_settings() {
     assert_eq!(clb.get(&made[0].id).await.expect("get").spec.name, "old");
     emu.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_task_that_outlasts_the_wait_is_a_timeout() {
+    let emu = builder()
+        .timing(listener_emulator::Timing {
+            create: std::time::Duration::from_secs(30),
+            ..common::timing()
+        })
+        .start()
+        .await
+        .expect("emulator");
+    let mut p = profile(&emu);
+    p.wait = Some(listener_core::WaitConfig {
+        timeout_secs: 1,
+        poll_interval_ms: 50,
+    });
+    let clb = ClbProvider::with_client(
+        &p,
+        ClbConfig::from_profile(&p).expect("config"),
+        api_client(&p, common::quick_retries()),
+    );
+    match clb
+        .create(&ListenerSpec::new("slow", Protocol::Tcp, Ports::Single(80)))
+        .await
+    {
+        Err(Error::Timeout { vendor, .. }) => assert_eq!(vendor, "tencent-clb"),
+        other => panic!("expected a timeout, got {other:?}"),
+    }
+    emu.shutdown().await;
+}
