@@ -1056,9 +1056,8 @@ impl Gaap {
             }
         }
         let mut config = rec.config.clone();
-        if kind == Kind::Http {
-            config.name = name_of(&p)?;
-        } else if p.has("ListenerName") {
+        // ListenerName is required by the HTTP modify, optional elsewhere.
+        if kind == Kind::Http || p.has("ListenerName") {
             config.name = name_of(&p)?;
         }
         if let Some(h) = config.https.as_mut() {
