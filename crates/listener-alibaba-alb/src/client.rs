@@ -147,10 +147,21 @@ impl AlbApi {
     /// Every listener of `load_balancer_id` (`ListListeners`, all pages),
     /// optionally only one protocol (`HTTP`, `HTTPS`, `QUIC`).
     pub async fn list_listeners(&self, load_balancer_id: &str, protocol: Option<&str>) -> Result<Vec<Value>> {
+        self.list_listeners_paged(load_balancer_id, protocol, PAGE_SIZE).await
+    }
+
+    /// [`AlbApi::list_listeners`] with `page_size` listeners per call
+    /// (1–100), following `NextToken` to the last page.
+    pub async fn list_listeners_paged(
+        &self,
+        load_balancer_id: &str,
+        protocol: Option<&str>,
+        page_size: u32,
+    ) -> Result<Vec<Value>> {
         let mut out = Vec::new();
         let mut next: Option<String> = None;
         for _ in 0..MAX_PAGES {
-            let mut p = json!({ "LoadBalancerIds": [load_balancer_id], "MaxResults": PAGE_SIZE });
+            let mut p = json!({ "LoadBalancerIds": [load_balancer_id], "MaxResults": page_size });
             if let Some(proto) = protocol {
                 p["ListenerProtocol"] = json!(proto);
             }

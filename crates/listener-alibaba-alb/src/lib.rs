@@ -336,8 +336,8 @@ impl listener_core::Provider for AlbProvider {
     }
 
     async fn update(&self, current: &Listener, desired: &ListenerSpec) -> Result<Listener> {
-        let opts = self.refuse(desired)?;
         refuse_immutable(&CAPABILITIES, current, desired)?;
+        let opts = self.refuse(desired)?;
         let waiter = self.waiter();
         let id = current.id.as_str();
         let quic = self.resolve_quic_listener(desired, &opts).await?;
