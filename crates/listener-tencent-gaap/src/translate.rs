@@ -1503,6 +1503,21 @@ mod tests {
     }
 
     #[test]
+    fn accepts_default_target_without_sending_it() {
+        let mut p = profile();
+        p.aliases.targets.insert("pool".into(), "origin-pool-1".into());
+        let mut s = https(443);
+        if let Some(f) = s.forwarding.as_mut() {
+            f.default_target = Some("pool".into());
+        }
+        assert!(check(&p, &s).is_empty());
+        let plan = CreatePlan::from_spec(&p, &s).expect("valid");
+        let params = &plan.calls(&Instance::Connection("link-1".into()))[0].params;
+        assert!(!params.to_string().contains("origin-pool-1"));
+        assert!(crate::capabilities().is_write_only("forwarding.default_target"));
+    }
+
+    #[test]
     fn rejects_instance_that_is_neither_connection_nor_group() {
         let p = ProfileConfig::new(API, "lb-123");
         let got: Vec<_> = check(&p, &udp(53)).into_iter().map(|r| (r.field, r.rule)).collect();
