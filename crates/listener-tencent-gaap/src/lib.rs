@@ -283,17 +283,18 @@ impl Provider for GaapProvider {
 
     async fn create(&self, spec: &ListenerSpec) -> Result<Vec<Listener>> {
         let plan = CreatePlan::from_spec(&self.profile, spec)?;
-        let mut ids: Vec<String> = Vec::new();
+        let mut out = Vec::with_capacity(plan.ports.len());
+        // One call at a time, each waited for: GAAP refuses a write while
+        // another listener of the connection is still being created.
         for call in plan.calls(&self.config.instance) {
-            ids.extend(self.create_call(&plan, &call).await?);
-        }
-        for id in &ids {
-            self.remember(id, plan.protocol);
-        }
-        let mut out = Vec::with_capacity(ids.len());
-        for id in &ids {
-            let record = status::wait_running(&self.client, plan.protocol, id, &self.config.wait).await?;
-            out.push(self.listener(plan.protocol, &record)?);
+            let ids = self.create_call(&plan, &call).await?;
+            for id in &ids {
+                self.remember(id, plan.protocol);
+            }
+            for id in &ids {
+                let record = status::wait_running(&self.client, plan.protocol, id, &self.config.wait).await?;
+                out.push(self.listener(plan.protocol, &record)?);
+            }
         }
         out.sort_by_key(|l| l.spec.ports.as_single());
         Ok(out)

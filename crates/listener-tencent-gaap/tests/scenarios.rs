@@ -252,3 +252,18 @@ async fn provider_from_profile_reads_inline_credentials() {
     ));
     emulator.shutdown().await;
 }
+
+#[tokio::test]
+async fn https_on_several_ports_is_created_one_call_at_a_time() {
+    let emulator = start().await;
+    let gaap = provider(&emulator);
+    let mut spec = https("multi", 443);
+    spec.ports = ports(&[443, 8443]);
+    let made = gaap.create(&spec).await.expect("create");
+    let got: Vec<_> = made.iter().filter_map(|l| l.spec.ports.as_single()).collect();
+    assert_eq!(got, vec![443, 8443]);
+    // Each call waited for the previous listener, so GAAP never answered busy.
+    assert_eq!(gaap.client().api().stats().retries, 0);
+    assert_eq!(count(&emulator, LINK), 2);
+    emulator.shutdown().await;
+}
