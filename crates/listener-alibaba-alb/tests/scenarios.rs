@@ -300,3 +300,15 @@ async fn listeners_of_other_instances_are_not_read() {
     assert!(p.list().await.expect("list").is_empty());
     env.stop().await;
 }
+
+#[tokio::test]
+async fn the_secret_never_shows_in_debug_output() {
+    let env = Env::start().await;
+    let p = env.provider();
+    let shown = format!("{p:?} {:?}", env.profile);
+    assert!(
+        !shown.contains(listener_emulator::DEFAULT_ALIBABA_ACCESS_KEY_SECRET),
+        "{shown}"
+    );
+    env.stop().await;
+}

@@ -709,6 +709,14 @@ fn apply_settings(proto: Proto, params: &Value, base: &Config, creating: bool) -
     Ok(c)
 }
 
+/// `now + delay`, without the overflow panic of `Instant + Duration`: a
+/// delay too long to represent means "not within any test's lifetime".
+fn later(now: Instant, delay: std::time::Duration) -> Instant {
+    now.checked_add(delay)
+        .or_else(|| now.checked_add(std::time::Duration::from_secs(100 * 365 * 24 * 3600)))
+        .unwrap_or(now)
+}
+
 fn epoch_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -1016,7 +1024,7 @@ impl State {
 
         let id = self.new_listener_id();
         let fail = ctx.fail_task();
-        let until = call.now + ctx.timing().create;
+        let until = later(call.now, ctx.timing().create);
         let job = self.start_job(&id, "CreateListener", "Create", until, fail);
         let seq = self.next_seq();
         self.listeners.insert(
@@ -1059,7 +1067,7 @@ impl State {
             return Err(dry_run_passed());
         }
         let fail = ctx.fail_task();
-        let until = call.now + ctx.timing().update;
+        let until = later(call.now, ctx.timing().update);
         let job = self.start_job(&id, "UpdateListenerAttribute", "Update", until, fail);
         if let Some(l) = self.listeners.get_mut(&id) {
             l.pending = Some(Pending {
@@ -1078,7 +1086,7 @@ impl State {
             return Err(dry_run_passed());
         }
         let fail = ctx.fail_task();
-        let until = call.now + ctx.timing().delete;
+        let until = later(call.now, ctx.timing().delete);
         let job = self.start_job(&id, "DeleteListener", "Delete", until, fail);
         if let Some(l) = self.listeners.get_mut(&id) {
             l.pending = Some(Pending {
@@ -1122,7 +1130,7 @@ impl State {
             return Err(dry_run_passed());
         }
         let fail = ctx.fail_task();
-        let until = call.now + ctx.timing().update;
+        let until = later(call.now, ctx.timing().update);
         let (api, work) = if associate {
             ("AssociateAdditionalCertificatesWithListener", Work::Associate(ids))
         } else {
@@ -1897,6 +1905,22 @@ mod tests {
                 .unwrap_err()
                 .code,
             "InvalidParameter"
+        );
+    }
+
+    #[test]
+    fn an_endless_delay_does_not_panic() {
+        let s = svc();
+        let mut c = ManualContext::new(Timing {
+            create: Duration::MAX,
+            update: Duration::MAX,
+            delete: Duration::MAX,
+        });
+        let t0 = Instant::now();
+        let id = created(&s, &mut c, &base("HTTP", "80"), t0);
+        assert_eq!(
+            attr(&s, &id, t0 + Duration::from_secs(3600))["ListenerStatus"],
+            "Provisioning"
         );
     }
 
