@@ -117,6 +117,14 @@ async fn a_busy_instance_is_waited_out_by_the_client() {
     // A raw create leaves the instance busy for a while; the provider's
     // create meets IncorrectStatus.LoadBalancer and retries it.
     let env = Env::start_timed(Vec::new(), Alb::new(), Duration::from_millis(150)).await;
+    // Retries often enough that jitter can never use them up within 150 ms.
+    let patient = env.client_with(alibaba_api::RetryPolicy {
+        max_attempts: 100,
+        base_delay: Duration::from_millis(10),
+        max_delay: Duration::from_millis(20),
+        max_elapsed: Duration::from_secs(10),
+    });
+    let p = listener_alibaba_alb::AlbProvider::with_client(&env.profile, patient).expect("provider");
     let raw = env.raw();
     raw.call(
         "CreateListener",
@@ -125,7 +133,6 @@ async fn a_busy_instance_is_waited_out_by_the_client() {
     )
     .await
     .expect("raw create");
-    let p = env.provider();
     p.create(&http(80)).await.expect("created after the instance settled");
     assert_eq!(env.count(), 2);
     assert!(p.api().client().stats().retries >= 1);

@@ -78,6 +78,11 @@ impl Env {
 
     /// A client without retries, for sending requests as they are.
     pub fn raw(&self) -> AlibabaClient {
+        self.client_with(RetryPolicy::none())
+    }
+
+    /// A client for the emulator with its own retry policy.
+    pub fn client_with(&self, retry: RetryPolicy) -> AlibabaClient {
         let creds = Credentials::new(
             DEFAULT_ALIBABA_ACCESS_KEY_ID,
             Secret::new(DEFAULT_ALIBABA_ACCESS_KEY_SECRET),
@@ -88,7 +93,7 @@ impl Env {
         let mut config = ClientConfig::new(API, "alb", "2020-06-16", "cn-hangzhou", creds);
         config.endpoint = Some(self.emulator.url());
         config.allow_insecure_http = true;
-        config.retry = RetryPolicy::none();
+        config.retry = retry;
         config.rate_limit_per_second = 1000.0;
         AlibabaClient::new(config).expect("client builds")
     }
