@@ -54,7 +54,7 @@ pub fn capabilities() -> Capabilities {
         // fixed at creation.
         immutable_fields: &["extensions.alibaba-ga.routing_type"],
         // Endpoint groups carry GA's backends; the listener never reports one.
-        write_only_fields: &["forwarding.default_target"],
+        write_only_fields: &["forwarding.default_target", "forwarding.backend_protocol"],
         max_listeners_per_instance: translate::MAX_LISTENERS_PER_ACCELERATOR as u32,
         // GA publishes no per-action rate; the shared client's conservative
         // default is used.
@@ -70,7 +70,7 @@ pub fn check(profile: &ProfileConfig, spec: &ListenerSpec) -> Vec<Rejection> {
     for v in spec.violations() {
         r.reject(v.path, translate::rule::INVALID_SPEC, v.message);
     }
-    profile.aliases.check_spec(spec, &mut r);
+    profile.aliases.check_spec_for(&crate::capabilities(), spec, &mut r);
     translate::check_profile_region(profile.region.as_deref().filter(|s| !s.trim().is_empty()), &mut r);
     let opts = match spec.extensions.parse::<GaOptions>(API) {
         Ok(o) => o.unwrap_or_default(),

@@ -139,7 +139,6 @@ pub mod rule {
     /// Scheduler: GA spreads by endpoint weight on endpoint groups.
     pub const SCHEDULER: &str = "scheduler_unsupported";
     /// Backend protocol: set on GA endpoint groups.
-    pub const BACKEND_PROTOCOL: &str = "backend_protocol_on_endpoint_group";
     /// Custom routing with HTTP or HTTPS.
     pub const CUSTOM_ROUTING_LAYER4: &str = "custom_routing_layer4";
     /// Listeners of one accelerator with different routing types.
@@ -351,7 +350,6 @@ pub fn check_rules(spec: &ListenerSpec, opts: &GaOptions, r: &mut Rejections) {
     reject_client_ip_settings(spec, opts, r);
     reject_health_check(spec, r);
     reject_scheduler(spec, r);
-    reject_backend_protocol(spec, r);
     reject_custom_routing_on_layer7(spec, opts, r);
 }
 
@@ -784,16 +782,6 @@ pub fn reject_scheduler(spec: &ListenerSpec, r: &mut Rejections) {
         "scheduler",
         rule::SCHEDULER,
         "GA listeners have no load-balancing algorithm; weights live on endpoint groups",
-    );
-}
-
-/// Backend protocol: GA sets it on endpoint groups (`EndpointRequestProtocol`).
-pub fn reject_backend_protocol(spec: &ListenerSpec, r: &mut Rejections) {
-    r.reject_if(
-        spec.forwarding.as_ref().and_then(|f| f.backend_protocol).is_some(),
-        "forwarding.backend_protocol",
-        rule::BACKEND_PROTOCOL,
-        "GA sets the backend protocol on endpoint groups, not listeners",
     );
 }
 
@@ -1715,7 +1703,7 @@ mod tests {
     }
 
     #[test]
-    fn rejects_health_check_scheduler_and_backend_protocol() {
+    fn rejects_health_check_and_scheduler_but_accepts_backend_protocol() {
         let mut s = ListenerSpec::new("h", Protocol::Http, Ports::Single(80));
         s.health_check = Some(HealthCheck {
             enabled: true,
@@ -1735,21 +1723,26 @@ mod tests {
         });
         assert_rejects(&s, "health_check", rule::HEALTH_CHECK);
         assert_rejects(&s, "scheduler", rule::SCHEDULER);
-        assert_rejects(&s, "forwarding.backend_protocol", rule::BACKEND_PROTOCOL);
+        // The backend protocol lives on endpoint groups; like the default
+        // target it is accepted (so one file serves every cloud) and not sent.
+        assert!(!crate::check(&profile(), &s)
+            .iter()
+            .any(|r| r.field.starts_with("forwarding")));
     }
 
     #[test]
     fn accepts_default_target_without_sending_it() {
         let mut p = profile();
         p.aliases.targets.insert("pool".into(), "epg-1".into());
-        let mut s = tcp(Ports::Single(80));
+        let mut s = ListenerSpec::new("h", Protocol::Http, Ports::Single(80));
         s.forwarding = Some(Forwarding {
-            backend_protocol: None,
+            backend_protocol: Some(listener_core::BackendProtocol::Https),
             default_target: Some("pool".into()),
         });
         assert!(crate::check(&p, &s).is_empty());
         let params = create_params("ga-1", &s, &p.aliases);
         assert!(!params.to_string().contains("epg-1"));
+        assert!(!params.to_string().to_lowercase().contains("https"));
     }
 
     #[test]

@@ -13,9 +13,9 @@ use common::{builder, builder_with, https_spec, Setup};
 use listener_alibaba_ga::translate::{create_params, rule, GaOptions, RoutingType};
 use listener_alibaba_ga::{check, check_set, API};
 use listener_core::{
-    AffinityKey, BackendProtocol, ClientAuth, ClientIp, ClientIpMode, ClientVerify, Error, ForwardedForMode,
-    ForwardedHeaders, Forwarding, HealthCheck, ListenerSpec, PortEntry, PortRange, Ports, ProfileConfig, Protocol,
-    Provider, Scheduler, SessionPersistence, Timeouts,
+    AffinityKey, ClientAuth, ClientIp, ClientIpMode, ClientVerify, Error, ForwardedForMode, ForwardedHeaders,
+    HealthCheck, ListenerSpec, PortEntry, PortRange, Ports, ProfileConfig, Protocol, Provider, Scheduler,
+    SessionPersistence, Timeouts,
 };
 use listener_emulator::services::ga::Ga;
 use serde_json::{json, Value};
@@ -605,10 +605,6 @@ async fn settings_ga_lacks_are_ignored_by_ga_so_check_refuses_them() {
         custom: None,
     });
     l7.scheduler = Some(Scheduler::LeastConnections);
-    l7.forwarding = Some(Forwarding {
-        backend_protocol: Some(BackendProtocol::Https),
-        default_target: None,
-    });
     l7.session_persistence = Some(SessionPersistence {
         by: AffinityKey::SourceIp,
         timeout_secs: Some(60),
@@ -623,7 +619,6 @@ async fn settings_ga_lacks_are_ignored_by_ga_so_check_refuses_them() {
     for (field, r) in [
         ("health_check", rule::HEALTH_CHECK),
         ("scheduler", rule::SCHEDULER),
-        ("forwarding.backend_protocol", rule::BACKEND_PROTOCOL),
         ("session_persistence.timeout_secs", rule::AFFINITY_TIMEOUT),
         ("client_ip.headers.x_forwarded_for", rule::X_FORWARDED_FOR_ALWAYS),
         ("client_ip.headers.x_forwarded_for_mode", rule::HEADER),

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::capabilities::Capabilities;
 use crate::check::Rejections;
 use crate::spec::ListenerSpec;
 
@@ -53,6 +54,21 @@ impl Aliases {
             .iter()
             .map(|a| self.certificate(a).unwrap_or(a).to_string())
             .collect()
+    }
+
+    /// Reject every alias in `spec` that this profile cannot resolve and the
+    /// provider would actually send: an alias in a field the capabilities
+    /// declare write-only (e.g. a default target on a cloud that binds
+    /// backends elsewhere) is not looked up, so a portable file does not
+    /// need a dummy mapping in every profile.
+    pub fn check_spec_for(&self, caps: &Capabilities, spec: &ListenerSpec, r: &mut Rejections) {
+        let mut all = Rejections::new(r.vendor());
+        self.check_spec(spec, &mut all);
+        for rej in all.into_vec() {
+            if !caps.is_write_only(&rej.field) {
+                r.reject(rej.field, rej.rule, rej.reason);
+            }
+        }
     }
 
     /// Reject every alias in `spec` that this profile cannot resolve.

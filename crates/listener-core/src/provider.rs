@@ -178,9 +178,16 @@ pub trait Provider: Send + Sync + fmt::Debug {
 
 /// [`Provider::plan_change`] for a given set of capabilities.
 pub fn plan_change(caps: &Capabilities, current: &ListenerSpec, desired: &ListenerSpec) -> ChangePlan {
+    let own_extension = format!("extensions.{}", caps.api);
     let changes: Vec<FieldChange> = diff_specs(current, desired)
         .into_iter()
         .filter(|c| !caps.is_write_only(&c.path))
+        // A portable file carries sections for other clouds' adapters; they
+        // mean nothing here and must never show as drift.
+        .filter(|c| {
+            !crate::capabilities::path_within(&c.path, "extensions")
+                || crate::capabilities::path_within(&c.path, &own_extension)
+        })
         .collect();
     let immutable = changes
         .iter()
@@ -201,5 +208,81 @@ pub fn refuse_immutable(caps: &Capabilities, current: &Listener, desired: &Liste
             listener_id: current.id.0.clone(),
         }),
         None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::{Ports, Protocol};
+
+    fn caps() -> Capabilities {
+        Capabilities {
+            api: "cloud-a",
+            product: "test",
+            protocols: &Protocol::ALL,
+            multi_port_listener: false,
+            batch_create: false,
+            port_ranges: false,
+            port_limits: (1, 65535),
+            mutual_tls: false,
+            multiple_client_cas: false,
+            multiple_server_certificates: false,
+            http2: false,
+            http3: false,
+            sni: false,
+            session_persistence: false,
+            listener_health_check: false,
+            serial_writes: false,
+            idempotency_token: false,
+            requires_default_target: false,
+            immutable_fields: &["ports"],
+            write_only_fields: &["forwarding.default_target"],
+            max_listeners_per_instance: 50,
+            rate_limit_per_second: 20.0,
+        }
+    }
+
+    #[test]
+    fn other_clouds_extension_sections_never_drift() {
+        let current = ListenerSpec::new("a", Protocol::Tcp, Ports::Single(80));
+        let mut desired = current.clone();
+        desired.extensions.insert("cloud-b", &serde_json::json!({"knob": 1}));
+        assert!(plan_change(&caps(), &current, &desired).is_empty());
+        desired.extensions.insert("cloud-a", &serde_json::json!({"knob": 2}));
+        let plan = plan_change(&caps(), &current, &desired);
+        assert_eq!(plan.changes.len(), 1);
+        assert_eq!(plan.changes[0].path, "extensions.cloud-a.knob");
+    }
+
+    #[test]
+    fn write_only_and_immutable_fields_are_classified() {
+        let current = ListenerSpec::new("a", Protocol::Tcp, Ports::Single(80));
+        let mut desired = current.clone();
+        desired.forwarding = Some(crate::spec::Forwarding {
+            backend_protocol: None,
+            default_target: Some("pool".into()),
+        });
+        assert!(plan_change(&caps(), &current, &desired).is_empty());
+        desired.ports = Ports::Single(81);
+        let plan = plan_change(&caps(), &current, &desired);
+        assert!(plan.needs_replace());
+        assert_eq!(plan.immutable, vec!["ports".to_string()]);
+    }
+
+    #[test]
+    fn write_only_target_alias_is_not_required() {
+        let mut spec = ListenerSpec::new("a", Protocol::Http, Ports::Single(80));
+        spec.forwarding = Some(crate::spec::Forwarding {
+            backend_protocol: None,
+            default_target: Some("pool".into()),
+        });
+        let aliases = crate::Aliases::default();
+        let mut r = crate::Rejections::new("cloud-a");
+        aliases.check_spec_for(&caps(), &spec, &mut r);
+        assert!(r.into_vec().is_empty());
+        let mut r = crate::Rejections::new("cloud-a");
+        aliases.check_spec(&spec, &mut r);
+        assert_eq!(r.into_vec()[0].field, "forwarding.default_target");
     }
 }

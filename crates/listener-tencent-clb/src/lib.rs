@@ -41,6 +41,7 @@ pub const IMMUTABLE_FIELDS: &[&str] = &[
 pub const WRITE_ONLY_FIELDS: &[&str] = &[
     "client_ip",
     "forwarding.default_target",
+    "forwarding.backend_protocol",
     "extensions.tencent-clb.snat",
     "extensions.tencent-clb.lcu",
     "extensions.tencent-clb.h2c",

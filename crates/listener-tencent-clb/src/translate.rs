@@ -271,7 +271,7 @@ pub fn check(profile: &ProfileConfig, spec: &ListenerSpec) -> Vec<listener_core:
     for v in spec.violations() {
         r.reject(v.path.clone(), INVALID_SPEC, v.message.clone());
     }
-    profile.aliases.check_spec(spec, &mut r);
+    profile.aliases.check_spec_for(&crate::capabilities(), spec, &mut r);
     let opts = match options(spec) {
         Ok(o) => o,
         Err(e) => {
@@ -346,14 +346,6 @@ fn unsupported_neutral_fields(spec: &ListenerSpec, r: &mut Rejections) {
                 "a CLB listener takes one client CA certificate (CertCaId)",
             );
         }
-    }
-    if let Some(f) = &spec.forwarding {
-        r.reject_if(
-            f.backend_protocol.is_some(),
-            "forwarding.backend_protocol",
-            UNSUPPORTED,
-            "CLB sets the backend protocol on forwarding rules, not on the listener",
-        );
     }
     if let Some(t) = &spec.timeouts {
         r.reject_if(

@@ -140,10 +140,6 @@ fn rejects_neutral_fields_clb_cannot_express() {
             ca_certificates: vec!["ca".into(), "ca2".into()],
         });
     }
-    s.forwarding = Some(Forwarding {
-        backend_protocol: Some(listener_core::BackendProtocol::Http),
-        default_target: None,
-    });
     s.timeouts = Some(Timeouts {
         idle_secs: None,
         request_secs: Some(30),
@@ -158,7 +154,6 @@ fn rejects_neutral_fields_clb_cannot_express() {
         "tls.http2",
         "tls.http3",
         "tls.client_auth.ca_certificates",
-        "forwarding.backend_protocol",
         "timeouts.request_secs",
         "client_ip.headers",
     ] {
@@ -185,8 +180,11 @@ fn accepts_headers_mode_on_http_and_default_target_everywhere() {
         mode: ClientIpMode::Headers,
         headers: None,
     });
+    // The forwarding section describes the backend side, which CLB binds on
+    // rules and target groups: accepted so one file serves every cloud,
+    // not sent, and declared not read back.
     s.forwarding = Some(Forwarding {
-        backend_protocol: None,
+        backend_protocol: Some(listener_core::BackendProtocol::Http),
         default_target: Some("pool".into()),
     });
     let mut p = profile();

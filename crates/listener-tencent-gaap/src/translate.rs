@@ -251,7 +251,7 @@ pub fn check(profile: &ProfileConfig, spec: &ListenerSpec) -> Vec<Rejection> {
     for v in spec.violations() {
         r.reject(v.path, "invalid_spec", v.message);
     }
-    profile.aliases.check_spec(spec, &mut r);
+    profile.aliases.check_spec_for(&crate::capabilities(), spec, &mut r);
     rule_instance_is_connection_or_group(&profile.instance, &mut r);
     let options = match GaapOptions::of(spec) {
         Ok(o) => o,

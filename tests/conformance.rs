@@ -1,0 +1,216 @@
+//! The shared conformance suite: every compiled adapter, against the
+//! emulator over HTTP, must behave the same way through the neutral
+//! `Provider` trait. Each test runs for every provider, gated by what the
+//! provider declares in its `Capabilities`.
+
+mod common;
+
+use std::sync::Arc;
+
+use cloud_listeners::{
+    provider_from_profile, BackendProtocol, ClientAuth, ClientVerify, Error, Forwarding, ListenerSpec, Ports, Protocol,
+    Provider, Tls,
+};
+
+/// A plain listener every provider can take: TCP where supported, else HTTP
+/// with a default target (ALB requires one).
+fn basic_spec(provider: &dyn Provider, port: u32) -> ListenerSpec {
+    let caps = provider.capabilities();
+    if caps.protocols.contains(&Protocol::Tcp) {
+        ListenerSpec::new("conf-basic", Protocol::Tcp, Ports::Single(port))
+    } else {
+        let mut s = ListenerSpec::new("conf-basic", Protocol::Http, Ports::Single(port));
+        s.forwarding = Some(Forwarding {
+            backend_protocol: None,
+            default_target: Some("web-servers".into()),
+        });
+        s
+    }
+}
+
+fn https_spec(port: u32, mutual: bool) -> ListenerSpec {
+    let mut s = ListenerSpec::new("conf-https", Protocol::Https, Ports::Single(port));
+    s.forwarding = Some(Forwarding {
+        backend_protocol: Some(BackendProtocol::Http),
+        default_target: Some("web-servers".into()),
+    });
+    s.tls = Some(Tls {
+        certificates: vec!["web-cert".into()],
+        policy: None,
+        http2: None,
+        http3: None,
+        sni: None,
+        client_auth: mutual.then(|| ClientAuth {
+            verify: ClientVerify::Required,
+            ca_certificates: vec!["partners-ca".into()],
+        }),
+    });
+    s
+}
+
+async fn providers(url: &str) -> Vec<Arc<dyn Provider>> {
+    cloud_listeners::compiled_apis()
+        .into_iter()
+        .map(|api| provider_from_profile(&common::profile(api, url)).expect("provider builds"))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_get_list_update_delete_round_trip() {
+    let emu = common::start().await;
+    for p in providers(&emu.url()).await {
+        let api = p.capabilities().api;
+        let spec = basic_spec(p.as_ref(), 8080);
+        assert!(p.check(&spec).is_empty(), "{api}: {:?}", p.check(&spec));
+        let made = p.create(&spec).await.unwrap_or_else(|e| panic!("{api}: create: {e}"));
+        assert_eq!(made.len(), 1, "{api}");
+        let l = &made[0];
+        assert!(
+            l.status.is_settled(),
+            "{api}: create returned before the listener ran: {:?}",
+            l.status
+        );
+        assert!(
+            p.plan_change(&l.spec, &spec).is_empty(),
+            "{api}: read-back drifts: {:?}",
+            p.plan_change(&l.spec, &spec)
+        );
+
+        let got = p.get(&l.id).await.unwrap_or_else(|e| panic!("{api}: get: {e}"));
+        assert_eq!(got.id, l.id, "{api}");
+        let listed = p.list().await.unwrap_or_else(|e| panic!("{api}: list: {e}"));
+        assert_eq!(listed.iter().filter(|x| x.id == l.id).count(), 1, "{api}: list");
+
+        let mut renamed = spec.clone();
+        renamed.name = "conf-renamed".into();
+        let updated = p
+            .update(&got, &renamed)
+            .await
+            .unwrap_or_else(|e| panic!("{api}: update: {e}"));
+        assert_eq!(updated.spec.name, "conf-renamed", "{api}");
+        assert_eq!(
+            p.get(&l.id).await.expect("get after update").spec.name,
+            "conf-renamed",
+            "{api}"
+        );
+
+        p.delete(&l.id).await.unwrap_or_else(|e| panic!("{api}: delete: {e}"));
+        assert!(
+            matches!(p.get(&l.id).await, Err(Error::NotFound { .. })),
+            "{api}: still there after delete"
+        );
+        p.delete(&l.id)
+            .await
+            .unwrap_or_else(|e| panic!("{api}: deleting a gone listener must succeed: {e}"));
+    }
+    emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn https_one_way_and_mutual_tls_follow_capabilities() {
+    let emu = common::start().await;
+    for p in providers(&emu.url()).await {
+        let caps = p.capabilities().clone();
+        let one_way = https_spec(8443, false);
+        let made = p
+            .create(&one_way)
+            .await
+            .unwrap_or_else(|e| panic!("{}: https: {e}", caps.api));
+        assert_eq!(
+            made[0].spec.server_certificates(),
+            &["web-cert".to_string()],
+            "{}: alias read back",
+            caps.api
+        );
+
+        let mutual = https_spec(9443, true);
+        if caps.mutual_tls {
+            let made = p
+                .create(&mutual)
+                .await
+                .unwrap_or_else(|e| panic!("{}: mtls: {e}", caps.api));
+            let ca = made[0]
+                .spec
+                .client_auth()
+                .unwrap_or_else(|| panic!("{}: client auth not read back", caps.api));
+            assert_eq!(ca.ca_certificates, vec!["partners-ca".to_string()], "{}", caps.api);
+        } else {
+            let r = p.check(&mutual);
+            assert!(
+                r.iter().any(|r| r.field.starts_with("tls.client_auth")),
+                "{}: {r:?}",
+                caps.api
+            );
+            assert!(
+                matches!(p.create(&mutual).await, Err(Error::Unsupported { .. })),
+                "{}",
+                caps.api
+            );
+        }
+    }
+    emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_alias_is_refused_before_any_call() {
+    // The endpoint is a closed port: any request would be a transport error,
+    // so an `Unsupported` answer proves nothing was sent.
+    for api in cloud_listeners::compiled_apis() {
+        let profile = common::profile(api, "http://127.0.0.1:1");
+        let p = provider_from_profile(&profile).expect("provider builds");
+        let mut spec = https_spec(443, false);
+        spec.tls.as_mut().unwrap().certificates = vec!["no-such-cert".into()];
+        let r = p.check(&spec);
+        assert!(
+            r.iter()
+                .any(|r| r.field == "tls.certificates[0]" && r.rule == "alias_unknown"),
+            "{api}: {r:?}"
+        );
+        match p.create(&spec).await {
+            Err(Error::Unsupported { vendor, rejections }) => {
+                assert_eq!(vendor, api);
+                assert!(!rejections.is_empty());
+            }
+            other => panic!("{api}: expected Unsupported before any call, got {other:?}"),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn immutable_fields_are_refused_by_update() {
+    let emu = common::start().await;
+    for p in providers(&emu.url()).await {
+        let caps = p.capabilities().clone();
+        let spec = basic_spec(p.as_ref(), 7000);
+        let made = p
+            .create(&spec)
+            .await
+            .unwrap_or_else(|e| panic!("{}: create: {e}", caps.api));
+        let mut moved = spec.clone();
+        moved.ports = Ports::Single(7001);
+        let result = p.update(&made[0], &moved).await;
+        if caps.is_immutable("ports") {
+            match result {
+                Err(Error::ImmutableField { field, .. }) => assert_eq!(field, "ports", "{}", caps.api),
+                other => panic!("{}: expected ImmutableField, got {other:?}", caps.api),
+            }
+        } else {
+            let moved_l = result.unwrap_or_else(|e| panic!("{}: in-place port change: {e}", caps.api));
+            assert_eq!(moved_l.spec.ports.as_single(), Some(7001), "{}", caps.api);
+        }
+    }
+    emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_listener_is_not_found() {
+    let emu = common::start().await;
+    for p in providers(&emu.url()).await {
+        let id = cloud_listeners::ListenerId("lsr-doesnotexist".into());
+        match p.get(&id).await {
+            Err(Error::NotFound { .. }) => {}
+            other => panic!("{}: expected NotFound, got {other:?}", p.capabilities().api),
+        }
+    }
+    emu.shutdown().await;
+}
