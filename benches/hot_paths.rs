@@ -58,7 +58,10 @@ fn sign(c: &mut Criterion) {
     let body = br#"{"LoadBalancerId":"lb-cuxw2rm0","Ports":[7572],"Protocol":"HTTPS","Certificate":{"SSLMode":"UNIDIRECTIONAL","CertId":"MsJyaXVm"}}"#;
     c.bench_function("sign/tencent_tc3", |b| {
         b.iter(|| {
-            let headers = [("content-type", "application/json"), ("host", "clb.tencentcloudapi.com")];
+            let headers = [
+                ("content-type", "application/json"),
+                ("host", "clb.tencentcloudapi.com"),
+            ];
             let input = tencent_api::SignInput {
                 method: "POST",
                 path: "/",
@@ -77,7 +80,10 @@ fn sign(c: &mut Criterion) {
         ("ListenerPort", "443"),
         ("Certificates.1.CertificateId", "103705"),
         ("DefaultActions.1.Type", "ForwardGroup"),
-        ("DefaultActions.1.ForwardGroupConfig.ServerGroupTuples.1.ServerGroupId", "sgp-8ilqs4axp6"),
+        (
+            "DefaultActions.1.ForwardGroupConfig.ServerGroupTuples.1.ServerGroupId",
+            "sgp-8ilqs4axp6",
+        ),
         ("ClientToken", "123e4567-e89b-12d3-a456-426655440000"),
     ]
     .iter()
@@ -88,7 +94,10 @@ fn sign(c: &mut Criterion) {
             let headers = [
                 ("host", "alb.cn-hangzhou.aliyuncs.com"),
                 ("x-acs-action", "CreateListener"),
-                ("x-acs-content-sha256", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
+                (
+                    "x-acs-content-sha256",
+                    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+                ),
                 ("x-acs-date", "2023-10-26T10:22:32Z"),
                 ("x-acs-signature-nonce", "3156853299f313e23d1673dc12e1703d"),
                 ("x-acs-version", "2020-06-16"),

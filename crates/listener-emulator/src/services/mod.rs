@@ -10,11 +10,13 @@ use std::sync::Arc;
 
 use crate::service::Service;
 
-// Vendor service modules are declared here, one per API:
-mod gaap; // Tencent GAAP, version 2018-05-29
-mod clb; // Tencent CLB,  version 2018-03-17
-pub mod alb; // Alibaba ALB,  version 2020-06-16
-pub mod ga; // Alibaba GA,   version 2019-11-20
+// Vendor service modules, one per API (rustfmt keeps them sorted):
+// alb = Alibaba ALB 2020-06-16, clb = Tencent CLB 2018-03-17,
+// ga = Alibaba GA 2019-11-20, gaap = Tencent GAAP 2018-05-29.
+pub mod alb;
+mod clb;
+pub mod ga;
+mod gaap;
 
 /// Every built-in vendor service, freshly created (empty state).
 ///
