@@ -50,7 +50,7 @@ static CAPABILITIES: Capabilities = Capabilities {
     requires_default_target: true,
     immutable_fields: &["protocol", "ports"],
     // ALB listeners have no name (the console's "name" is the description).
-    write_only_fields: &["name"],
+    write_only_fields: &["name", "forwarding.backend_protocol"],
     max_listeners_per_instance: 50,
     // About 200 writes a minute per API and region.
     rate_limit_per_second: 3.3,

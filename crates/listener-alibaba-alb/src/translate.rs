@@ -199,7 +199,6 @@ pub(crate) fn vendor_rejections(spec: &ListenerSpec, opts: &AlbOptions) -> Vec<R
     reject_layer4_protocols(spec, &mut r);
     reject_several_ports(spec, &mut r);
     require_default_target(spec, &mut r);
-    reject_backend_protocol(spec, &mut r);
     check_description_length(spec, &mut r);
     check_description_charset(spec, &mut r);
     check_request_timeout(spec, &mut r);
@@ -266,17 +265,6 @@ fn require_default_target(spec: &ListenerSpec, r: &mut Rejections) {
         "forwarding.default_target",
         "MissingParameter",
         "ALB requires a default forward action: set `forwarding.default_target` to a server-group alias",
-    );
-}
-
-/// ALB sets the backend protocol on the server group, not on the listener
-/// (CreateServerGroup `Protocol`); CreateListener has no such parameter.
-fn reject_backend_protocol(spec: &ListenerSpec, r: &mut Rejections) {
-    r.reject_if(
-        spec.forwarding.as_ref().is_some_and(|f| f.backend_protocol.is_some()),
-        "forwarding.backend_protocol",
-        "backend_protocol_on_server_group",
-        "ALB sets the backend protocol on the server group, not on the listener",
     );
 }
 
@@ -1415,15 +1403,19 @@ mod tests {
         assert!(check_has(&s, "forwarding.default_target", "MissingParameter"));
     }
 
+    /// ALB sets the backend protocol on the server group (CreateServerGroup
+    /// `Protocol`), not on the listener: like the other clouds that bind the
+    /// backend side elsewhere, the field is accepted, not sent, not read back.
     #[test]
-    fn rejects_backend_protocol() {
+    fn accepts_backend_protocol_without_sending_it() {
         let mut s = http();
         s.forwarding.as_mut().unwrap().backend_protocol = Some(listener_core::BackendProtocol::Https);
-        assert!(check_has(
+        assert!(!check_has(
             &s,
             "forwarding.backend_protocol",
             "backend_protocol_on_server_group"
         ));
+        assert!(crate::capabilities().is_write_only("forwarding.backend_protocol"));
     }
 
     #[test]

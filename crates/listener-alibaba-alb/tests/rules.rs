@@ -639,14 +639,6 @@ async fn port_and_protocol_are_immutable() {
 
 #[test]
 fn rules_without_a_wire_form_are_refused_by_check() {
-    let mut backend = http(80);
-    backend.forwarding.as_mut().unwrap().backend_protocol = Some(listener_core::BackendProtocol::Http);
-    rejects(
-        &backend,
-        "forwarding.backend_protocol",
-        "backend_protocol_on_server_group",
-    );
-
     let mut optional = https(443);
     mutual_tls(&mut optional, &["client-ca"]);
     optional.tls.as_mut().unwrap().client_auth.as_mut().unwrap().verify = listener_core::ClientVerify::Optional;
