@@ -227,3 +227,101 @@ async fn unknown_listener_is_not_found() {
     }
     emu.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn removing_client_auth_switches_mutual_tls_off() {
+    let emu = common::start().await;
+    for p in providers(&emu.url()).await {
+        let caps = p.capabilities().clone();
+        if !caps.mutual_tls {
+            continue;
+        }
+        let mutual = https_spec(10443, true);
+        let made = p
+            .create(&mutual)
+            .await
+            .unwrap_or_else(|e| panic!("{}: mtls: {e}", caps.api));
+        let one_way = https_spec(10443, false);
+        let plan = p.plan_change(&made[0].spec, &one_way);
+        assert!(
+            plan.changes.iter().any(|c| c.path == "tls.client_auth"),
+            "{}: removing client_auth must be a change: {plan:?}",
+            caps.api
+        );
+        match p.update(&made[0], &one_way).await {
+            Ok(l) => {
+                assert!(
+                    l.spec.client_auth().is_none(),
+                    "{}: mutual TLS still on after update",
+                    caps.api
+                );
+                let again = p.get(&l.id).await.expect("get");
+                assert!(
+                    p.plan_change(&again.spec, &one_way).is_empty(),
+                    "{}: not converged",
+                    caps.api
+                );
+            }
+            Err(Error::ImmutableField { field, .. }) => {
+                assert!(
+                    plan.needs_replace(),
+                    "{}: update refused {field} but the plan did not say replace",
+                    caps.api
+                );
+            }
+            Err(e) => panic!("{}: switching mutual TLS off failed: {e}", caps.api),
+        }
+    }
+    emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn removing_session_persistence_switches_it_off() {
+    use cloud_listeners::{AffinityKey, SessionPersistence};
+    let emu = common::start().await;
+    for p in providers(&emu.url()).await {
+        let caps = p.capabilities().clone();
+        if !caps.session_persistence {
+            continue;
+        }
+        // Vendors differ on the timeout: CLB needs one, GA cannot take one.
+        let mut sticky = basic_spec(p.as_ref(), 11000);
+        let candidates = [Some(300), None].map(|timeout_secs| SessionPersistence {
+            by: AffinityKey::SourceIp,
+            timeout_secs,
+        });
+        let Some(persistence) = candidates.into_iter().find(|c| {
+            sticky.session_persistence = Some(c.clone());
+            p.check(&sticky).is_empty()
+        }) else {
+            panic!("{}: declares session persistence but takes no form of it", caps.api);
+        };
+        sticky.session_persistence = Some(persistence);
+        let made = p
+            .create(&sticky)
+            .await
+            .unwrap_or_else(|e| panic!("{}: create: {e}", caps.api));
+        assert!(
+            made[0].spec.session_persistence.is_some(),
+            "{}: persistence not read back",
+            caps.api
+        );
+        let mut plain = sticky.clone();
+        plain.session_persistence = None;
+        let updated = p
+            .update(&made[0], &plain)
+            .await
+            .unwrap_or_else(|e| panic!("{}: update: {e}", caps.api));
+        assert!(
+            updated.spec.session_persistence.is_none(),
+            "{}: persistence still on",
+            caps.api
+        );
+        assert!(
+            p.plan_change(&updated.spec, &plain).is_empty(),
+            "{}: not converged",
+            caps.api
+        );
+    }
+    emu.shutdown().await;
+}

@@ -782,17 +782,6 @@ pub fn protocol_from_name(name: &str) -> Option<Protocol> {
     }
 }
 
-/// Why parameters are being built: a create sends the vendor's defaults it
-/// relies on explicitly; an update sends only what the desired spec sets,
-/// because an unset field means "leave it as it is".
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Purpose {
-    /// `CreateListener`.
-    Create,
-    /// `UpdateListenerAttribute`.
-    Update,
-}
-
 /// `CreateListener` parameters for a spec that passed [`check`].
 /// `quic_listener_id` is the resolved ID of the QUIC listener named in
 /// `quic_upgrade` (the provider looks it up by port when needed).
@@ -808,7 +797,7 @@ pub fn create_params(profile: &ProfileConfig, spec: &ListenerSpec, quic_listener
     if let Some(port) = spec.ports.as_single() {
         p.insert("ListenerPort".into(), json!(port));
     }
-    p.extend(settings_params(profile, spec, &opts, quic_listener_id, Purpose::Create));
+    p.extend(settings_params(profile, spec, &opts, quic_listener_id));
     Value::Object(p)
 }
 
@@ -820,7 +809,6 @@ pub fn settings_params(
     spec: &ListenerSpec,
     opts: &AlbOptions,
     quic_listener_id: Option<&str>,
-    purpose: Purpose,
 ) -> Map<String, Value> {
     let mut p = Map::new();
     let https = spec.protocol == Protocol::Https;
@@ -860,10 +848,12 @@ pub fn settings_params(
                 let list: Vec<Value> = ids.iter().map(|id| json!({ "CertificateId": id })).collect();
                 p.insert("CaCertificates".into(), Value::Array(list));
             }
-            None if purpose == Purpose::Create => {
+            // No `client_auth` means mutual TLS is off (see the core's
+            // `ABSENCE_MEANS_OFF`), on update as on create; the update diff
+            // drops it again when the listener already has it off.
+            None => {
                 p.insert("CaEnabled".into(), json!(false));
             }
-            None => {}
         }
     }
     let xff = xff_params(spec, opts);
@@ -994,8 +984,8 @@ pub fn update_plan(
     let want_opts = options(desired).unwrap_or_default();
     let have_opts = options(current).unwrap_or_default();
     let have_quic_id = have_opts.quic_upgrade.as_ref().and_then(|q| q.listener_id.clone());
-    let want = settings_params(profile, desired, &want_opts, desired_quic_id, Purpose::Update);
-    let have = settings_params(profile, current, &have_opts, have_quic_id.as_deref(), Purpose::Update);
+    let want = settings_params(profile, desired, &want_opts, desired_quic_id);
+    let have = settings_params(profile, current, &have_opts, have_quic_id.as_deref());
 
     let mut params = Map::new();
     for (k, v) in &want {

@@ -1035,6 +1035,11 @@ pub fn update_params(
             _ => {}
         }
     }
+    // Affinity removed from the file means off (the core's
+    // `ABSENCE_MEANS_OFF`): GA's explicit "no affinity" is `NONE`.
+    if have.contains_key("ClientAffinity") && desired.session_persistence.is_none() {
+        changed.insert("ClientAffinity".into(), json!("NONE"));
+    }
     if changed.is_empty() {
         return None;
     }

@@ -63,9 +63,13 @@ pub struct Capabilities {
 }
 
 impl Capabilities {
-    /// Whether `field` (a spec path) falls under an immutable path.
+    /// Whether a change at `field` (a spec path) touches an immutable path:
+    /// the field lies under one, or the change replaces a whole section that
+    /// holds one (removing `tls.client_auth` changes `tls.client_auth.verify`).
     pub fn is_immutable(&self, field: &str) -> bool {
-        self.immutable_fields.iter().any(|f| path_within(field, f))
+        self.immutable_fields
+            .iter()
+            .any(|f| path_within(field, f) || path_within(f, field))
     }
 
     /// Whether `field` falls under a write-only path.
@@ -156,6 +160,44 @@ pub fn path_within(field: &str, root: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn removing_a_section_that_holds_an_immutable_field_is_immutable() {
+        let caps = Capabilities {
+            immutable_fields: &["tls.client_auth.verify"],
+            ..crate::capabilities::tests::sample()
+        };
+        assert!(caps.is_immutable("tls.client_auth"));
+        assert!(caps.is_immutable("tls.client_auth.verify"));
+        assert!(!caps.is_immutable("tls.client_auth.ca_certificates"));
+    }
+
+    pub(crate) fn sample() -> Capabilities {
+        Capabilities {
+            api: "sample",
+            product: "sample",
+            protocols: &[],
+            multi_port_listener: false,
+            batch_create: false,
+            port_ranges: false,
+            port_limits: (1, 65535),
+            mutual_tls: false,
+            multiple_client_cas: false,
+            multiple_server_certificates: false,
+            http2: false,
+            http3: false,
+            sni: false,
+            session_persistence: false,
+            listener_health_check: false,
+            serial_writes: false,
+            idempotency_token: false,
+            requires_default_target: false,
+            immutable_fields: &[],
+            write_only_fields: &[],
+            max_listeners_per_instance: 50,
+            rate_limit_per_second: 20.0,
+        }
+    }
 
     #[test]
     fn path_within_matches_children_not_siblings() {

@@ -3,7 +3,9 @@
 //! Plans compare what the user wrote against what the cloud reports. The
 //! user leaves most fields unset, meaning "the vendor's default", so only
 //! fields present in the desired spec are compared; lists (ports,
-//! certificates) compare as a whole.
+//! certificates) compare as a whole. A few sections are features whose
+//! absence means **off** (see [`ABSENCE_MEANS_OFF`]): removing them from the
+//! file must switch the feature off, so their absence is compared too.
 
 use serde::Serialize;
 use serde_json::Value;
@@ -21,12 +23,40 @@ pub struct FieldChange {
     pub to: Value,
 }
 
-/// Fields set in `desired` whose value differs in `current`.
+/// Sections whose absence from the desired spec means the feature is off
+/// (mutual TLS, session persistence), as opposed to "vendor default".
+/// Each is compared only when its parent is present in the desired spec.
+pub const ABSENCE_MEANS_OFF: [&str; 2] = ["tls.client_auth", "session_persistence"];
+
+/// Fields set in `desired` whose value differs in `current`, plus the
+/// [`ABSENCE_MEANS_OFF`] sections that `current` has and `desired` lacks.
 pub fn diff_specs(current: &ListenerSpec, desired: &ListenerSpec) -> Vec<FieldChange> {
     let cur = serde_json::to_value(current).unwrap_or(Value::Null);
     let want = serde_json::to_value(desired).unwrap_or(Value::Null);
     let mut out = Vec::new();
     walk("", &cur, &want, &mut out);
+    for path in ABSENCE_MEANS_OFF {
+        let (parent, leaf) = path.rsplit_once('.').unwrap_or(("", path));
+        let parent_of = |v: &Value| {
+            if parent.is_empty() {
+                Some(v.clone())
+            } else {
+                v.pointer(&format!("/{}", parent.replace('.', "/"))).cloned()
+            }
+        };
+        let (Some(want_parent), Some(cur_parent)) = (parent_of(&want), parent_of(&cur)) else {
+            continue;
+        };
+        let had = cur_parent.get(leaf).is_some_and(|v| !v.is_null());
+        let wants = want_parent.get(leaf).is_some_and(|v| !v.is_null());
+        if had && !wants && !want_parent.is_null() {
+            out.push(FieldChange {
+                path: path.to_string(),
+                from: cur_parent.get(leaf).cloned().unwrap_or(Value::Null),
+                to: Value::Null,
+            });
+        }
+    }
     out
 }
 
@@ -77,6 +107,38 @@ mod tests {
         current.scheduler = Some(Scheduler::WeightedRoundRobin);
         let desired = ListenerSpec::new("a", Protocol::Tcp, Ports::List(vec![crate::spec::PortEntry::Port(80)]));
         assert!(diff_specs(&current, &desired).is_empty());
+    }
+
+    #[test]
+    fn removing_mutual_tls_or_persistence_switches_them_off() {
+        use crate::spec::{AffinityKey, ClientAuth, ClientVerify, SessionPersistence, Tls};
+        let mut current = ListenerSpec::new("a", Protocol::Https, Ports::Single(443));
+        current.tls = Some(Tls {
+            certificates: vec!["c".into()],
+            policy: None,
+            http2: None,
+            http3: None,
+            sni: None,
+            client_auth: Some(ClientAuth {
+                verify: ClientVerify::Required,
+                ca_certificates: vec!["ca".into()],
+            }),
+        });
+        current.session_persistence = Some(SessionPersistence {
+            by: AffinityKey::SourceIp,
+            timeout_secs: None,
+        });
+        let mut desired = current.clone();
+        desired.tls.as_mut().unwrap().client_auth = None;
+        desired.session_persistence = None;
+        let paths: Vec<_> = diff_specs(&current, &desired).into_iter().map(|c| c.path).collect();
+        assert_eq!(paths, vec!["tls.client_auth", "session_persistence"]);
+        // Other unset fields keep meaning "vendor default".
+        let mut plain = current.clone();
+        plain.scheduler = Some(Scheduler::RoundRobin);
+        let mut want = plain.clone();
+        want.scheduler = None;
+        assert!(diff_specs(&plain, &want).is_empty());
     }
 
     #[test]

@@ -1170,6 +1170,10 @@ pub fn modify_params(
     };
     let mut all = Map::new();
     common_params(profile, desired, &opts, &mut all);
+    if desired.session_persistence.is_none() {
+        // Absent means off (the core's `ABSENCE_MEANS_OFF`); 0 is CLB's off.
+        all.insert("SessionExpireTime".into(), json!(0));
+    }
     let mut m = Map::new();
     if touched("name") {
         m.insert("ListenerName".into(), json!(desired.name));
