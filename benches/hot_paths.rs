@@ -114,5 +114,69 @@ fn sign(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, validate, parse, sign);
+/// The portable HTTPS listener and a profile per vendor mapping its aliases.
+fn portable() -> (ListenerSpec, Vec<cloud_listeners::ProfileConfig>) {
+    let file =
+        ConfigFile::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/portable.toml")).expect("example loads");
+    let spec = file
+        .listeners
+        .iter()
+        .find(|l| l.name == "web-https")
+        .expect("https listener")
+        .clone();
+    (spec, file.profiles.into_values().collect())
+}
+
+fn translate(c: &mut Criterion) {
+    let (spec, profiles) = portable();
+    let mut g = c.benchmark_group("check_and_translate");
+    for profile in &profiles {
+        assert!(cloud_listeners::check(profile, &spec).expect("compiled").is_empty());
+        let spec = &spec;
+        match profile.api.as_str() {
+            "tencent-gaap" => {
+                let instance = listener_tencent_gaap::config::Instance::parse(&profile.instance).expect("link-");
+                g.bench_function("tencent_gaap", |b| {
+                    b.iter(|| {
+                        listener_tencent_gaap::translate::CreatePlan::from_spec(profile, black_box(spec))
+                            .expect("translates")
+                            .calls(&instance)
+                    })
+                });
+            }
+            "tencent-clb" => {
+                g.bench_function("tencent_clb", |b| {
+                    b.iter(|| {
+                        assert!(listener_tencent_clb::check(profile, black_box(spec)).is_empty());
+                        let ports = spec.ports.ranges();
+                        listener_tencent_clb::translate::create_params(profile, &profile.instance, spec, &ports)
+                    })
+                });
+            }
+            "alibaba-alb" => {
+                g.bench_function("alibaba_alb", |b| {
+                    b.iter(|| {
+                        assert!(listener_alibaba_alb::check(profile, black_box(spec)).is_empty());
+                        let params = listener_alibaba_alb::translate::create_params(profile, spec, None);
+                        alibaba_api::params::flatten(&params)
+                    })
+                });
+            }
+            "alibaba-ga" => {
+                g.bench_function("alibaba_ga", |b| {
+                    b.iter(|| {
+                        assert!(listener_alibaba_ga::check(profile, black_box(spec)).is_empty());
+                        let params =
+                            listener_alibaba_ga::translate::create_params(&profile.instance, spec, &profile.aliases);
+                        alibaba_api::params::flatten(&params)
+                    })
+                });
+            }
+            other => panic!("no translate bench for {other}"),
+        }
+    }
+    g.finish();
+}
+
+criterion_group!(benches, validate, parse, sign, translate);
 criterion_main!(benches);
