@@ -12,6 +12,7 @@
 //! | `GET /_emulator/state` | services with family, version and listener counts per instance |
 //! | `GET /_emulator/faults` | fault counters, remaining scripted rules, random settings |
 //! | `POST /_emulator/faults` | replaces rules and random faults (body: [`FaultsSpec`] JSON) |
+//! | `GET /_emulator/requests` | requests per API and action: `{api: {action: {"requests", "throttled", "errors"}}}` |
 //! | `POST /_emulator/seed` | seeds an instance: `{"service": "tencent-gaap", "id": "link-1", "server_groups": []}` |
 
 use bytes::Bytes;
@@ -35,6 +36,7 @@ pub(crate) async fn handle(shared: &Shared, req: Request<Incoming>) -> Response<
     match (method, path.as_str()) {
         (Method::GET, "/_emulator/state") => admin_json(StatusCode::OK, &state(shared)),
         (Method::GET, "/_emulator/faults") => admin_json(StatusCode::OK, &faults(shared)),
+        (Method::GET, "/_emulator/requests") => admin_json(StatusCode::OK, &json!(shared.requests.snapshot())),
         (Method::POST, "/_emulator/faults") => match read_json::<FaultsSpec>(req).await {
             Ok(spec) => replace_faults(shared, spec),
             Err(message) => bad_request(&message),
@@ -52,13 +54,13 @@ pub(crate) async fn handle(shared: &Shared, req: Request<Incoming>) -> Response<
             }
             Err(message) => bad_request(&message),
         },
-        (_, "/_emulator/state" | "/_emulator/faults" | "/_emulator/seed") => admin_json(
+        (_, "/_emulator/state" | "/_emulator/faults" | "/_emulator/seed" | "/_emulator/requests") => admin_json(
             StatusCode::METHOD_NOT_ALLOWED,
             &json!({ "error": "method not allowed on this admin endpoint" }),
         ),
         _ => admin_json(
             StatusCode::NOT_FOUND,
-            &json!({ "error": "unknown admin endpoint; see /_emulator/state, /_emulator/faults, /_emulator/seed" }),
+            &json!({ "error": "unknown admin endpoint; see /_emulator/state, /_emulator/faults, /_emulator/requests, /_emulator/seed" }),
         ),
     }
 }

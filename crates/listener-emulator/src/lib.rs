@@ -41,6 +41,7 @@ pub mod credentials;
 mod envelope;
 pub mod faults;
 pub mod rate_limit;
+pub mod requests;
 mod routing;
 mod server;
 pub mod service;
@@ -54,6 +55,7 @@ pub use credentials::{
 };
 pub use faults::{Fault, FaultControl, FaultCounts, FaultKind, FaultRule, RandomFaults};
 pub use rate_limit::{Rate, RateLimits};
+pub use requests::{ActionCounts, RequestCounts};
 pub use server::{Emulator, EmulatorBuilder, EmulatorHandle, FAULT_RETRY_AFTER, MAX_BODY_BYTES};
 pub use service::{ApiError, Call, Context, Family, InstanceSeed, Service, Timing};
 

@@ -40,6 +40,7 @@ use crate::credentials::{AlibabaCredentials, TencentCredentials};
 use crate::envelope::{self, Body, Meta};
 use crate::faults::{CallSite, Fault, FaultControl, FaultCounts, FaultRule, RandomFaults};
 use crate::rate_limit::{RateLimiter, RateLimits};
+use crate::requests::{RequestCounter, RequestCounts};
 use crate::routing::{self, Registry};
 use crate::service::{ApiError, Call, Family, InstanceSeed, Service, Timing};
 use crate::EmulatorError;
@@ -268,6 +269,7 @@ impl EmulatorBuilder {
             registry: self.registry,
             verifier: Verifier::new(self.verify_signatures, self.tencent, self.alibaba),
             limiter: RateLimiter::new(self.rate_limits),
+            requests: RequestCounter::default(),
             faults,
             timing: self.timing,
             shutdown: shutdown_rx.clone(),
@@ -288,6 +290,7 @@ pub(crate) struct Shared {
     pub(crate) registry: Registry,
     pub(crate) verifier: Verifier,
     pub(crate) limiter: RateLimiter,
+    pub(crate) requests: RequestCounter,
     pub(crate) faults: FaultControl,
     pub(crate) timing: Timing,
     shutdown: watch::Receiver<bool>,
@@ -376,6 +379,18 @@ impl EmulatorHandle {
         limits.validate().map_err(EmulatorError::Config)?;
         self.shared.limiter.replace(limits);
         Ok(())
+    }
+
+    /// Requests per API name and action since start or the last
+    /// [`EmulatorHandle::reset_request_counts`]: how many calls a client
+    /// run needed, and how many the rate limit refused.
+    pub fn request_counts(&self) -> RequestCounts {
+        self.shared.requests.snapshot()
+    }
+
+    /// Starts the request counts from zero.
+    pub fn reset_request_counts(&self) {
+        self.shared.requests.reset();
     }
 
     /// The timing the services were given.
@@ -632,11 +647,13 @@ async fn api_call(
         }
     };
 
+    let api = family.api_name(service.name());
+    shared.requests.arrived(&api, &action);
     if let Err(wait) = shared.limiter.check(family, service.name(), &action, Instant::now()) {
+        shared.requests.throttled(&api, &action);
         return refuse(&meta, &action, envelope::throttling_error(family), Some(wait));
     }
 
-    let api = family.api_name(service.name());
     let site = CallSite {
         service: service.name(),
         api: &api,
@@ -645,11 +662,13 @@ async fn api_call(
     let fault = shared.faults.on_arrival(&site);
     match fault {
         Some(Fault::Throttle) => {
+            shared.requests.errored(&api, &action);
             let err = envelope::throttling_error(family);
             log_call(&meta, &action, fault, Outcome::Answered(&err.code));
             return Ok(envelope::error(&meta, &err, Some(FAULT_RETRY_AFTER)));
         }
         Some(Fault::ServerError) => {
+            shared.requests.errored(&api, &action);
             log_call(&meta, &action, fault, Outcome::Answered("ServerError"));
             return Ok(envelope::server_failure(&meta));
         }
@@ -701,6 +720,7 @@ async fn api_call(
             Ok(envelope::success(&meta, fields))
         }
         Err(err) => {
+            shared.requests.errored(&api, &action);
             log_call(&meta, &action, fault, Outcome::Answered(&err.code));
             Ok(envelope::error(&meta, &err, None))
         }

@@ -281,3 +281,36 @@ fn builtin_services_use_the_documented_names_and_versions() {
         assert!(seen.insert(s.name()), "{} registered twice", s.name());
     }
 }
+
+#[tokio::test]
+async fn requests_are_counted_per_api_and_action_with_throttled_and_errors() {
+    let mut limits = listener_emulator::RateLimits::default();
+    limits
+        .overrides
+        .insert(format!("{TC_NAME}:Echo"), listener_emulator::Rate::per_minute(2));
+    let em = builder().rate_limits(limits).start().await.unwrap();
+    for _ in 0..3 {
+        TencentCall::new("Echo", json!({})).send(&em).await.unwrap();
+    }
+    let mut bad = AlibabaCall::new("CreateListener", &[]);
+    bad.access_key_secret = "wrong".into();
+    bad.send(&em).await.unwrap();
+    // Missing InstanceId: answered with an error code.
+    AlibabaCall::new("CreateListener", &[]).send(&em).await.unwrap();
+
+    let counts = em.request_counts();
+    let echo = counts[TC_API]["Echo"];
+    assert_eq!((echo.requests, echo.throttled, echo.errors), (3, 1, 0));
+    // The unauthenticated call is not a call to the action.
+    let create = counts[ALI_API]["CreateListener"];
+    assert_eq!((create.requests, create.throttled, create.errors), (1, 0, 1));
+
+    let url = format!("{}/_emulator/requests", em.url());
+    let body: Value = client().get(&url).send().await.unwrap().json().await.unwrap();
+    assert_eq!(body[TC_API]["Echo"]["requests"], 3);
+    assert_eq!(body[TC_API]["Echo"]["throttled"], 1);
+
+    em.reset_request_counts();
+    assert!(em.request_counts().is_empty());
+    em.shutdown().await;
+}

@@ -1099,9 +1099,8 @@ fn common_params(profile: &ProfileConfig, spec: &ListenerSpec, opts: &ClbOptions
 }
 
 /// CreateListener parameters for the given port entries of `spec` (all of
-/// them, or the ones still missing after a lost answer). Single ports go
-/// in `Ports` with one name each; one range is `Ports` = its start plus
-/// `EndPort`; several ranges are their starts plus `FullEndPorts`.
+/// them, or the ones still missing after a lost answer), every listener
+/// named after the spec. See [`create_params_named`].
 ///
 /// Total on any spec (a spec `check` refuses still translates), so raw
 /// requests can be built for tests.
@@ -1111,25 +1110,41 @@ pub fn create_params(
     spec: &ListenerSpec,
     ports: &[PortRange],
 ) -> Value {
+    let named: Vec<(PortRange, String)> = ports.iter().map(|r| (*r, spec.name.clone())).collect();
+    create_params_named(profile, load_balancer_id, spec, &named)
+}
+
+/// CreateListener parameters making one listener per port entry, each
+/// with its own name: `ListenerNames` pairs one to one with `Ports`, which
+/// is what lets one call make the listeners of several file entries (see
+/// [`create_groups`]). Everything but the names and ports comes from
+/// `spec`. Single ports go in `Ports`; one range is `Ports` = its start
+/// plus `EndPort`; several ranges are their starts plus `FullEndPorts`.
+pub fn create_params_named(
+    profile: &ProfileConfig,
+    load_balancer_id: &str,
+    spec: &ListenerSpec,
+    ports: &[(PortRange, String)],
+) -> Value {
     let opts = options(spec).unwrap_or_default();
     let mut m = Map::new();
     m.insert("LoadBalancerId".into(), json!(load_balancer_id));
     m.insert(
         "Ports".into(),
-        Value::Array(ports.iter().map(|r| json!(r.from)).collect()),
+        Value::Array(ports.iter().map(|(r, _)| json!(r.from)).collect()),
     );
     m.insert("Protocol".into(), json!(protocol_name(spec.protocol)));
     m.insert(
         "ListenerNames".into(),
-        Value::Array(ports.iter().map(|_| json!(spec.name)).collect()),
+        Value::Array(ports.iter().map(|(_, name)| json!(name)).collect()),
     );
-    if ports.iter().any(|r| r.from != r.to) {
+    if ports.iter().any(|(r, _)| r.from != r.to) {
         if ports.len() == 1 {
-            m.insert("EndPort".into(), json!(ports[0].to));
+            m.insert("EndPort".into(), json!(ports[0].0.to));
         } else {
             m.insert(
                 "FullEndPorts".into(),
-                Value::Array(ports.iter().map(|r| json!(r.to)).collect()),
+                Value::Array(ports.iter().map(|(r, _)| json!(r.to)).collect()),
             );
         }
     }
@@ -1144,6 +1159,76 @@ pub fn create_params(
         m.insert("SslCloseSwitch".into(), json!(v));
     }
     Value::Object(m)
+}
+
+/// Most listeners one CreateListener call is asked to make. CLB documents
+/// no limit on `Ports` beyond the load balancer's quota (a call can never
+/// make more listeners than the instance may hold), so the quota is the cap.
+pub const MAX_PORTS_PER_CALL: usize = MAX_LISTENERS as usize;
+
+/// The listeners one CreateListener call makes: specs that are identical
+/// except their names and ports, one listener per port entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CreateGroup {
+    /// The first member's spec; everything but its name and ports is what
+    /// every member shares, and what the call sends.
+    pub spec: ListenerSpec,
+    /// Each port entry with the name of the spec it came from.
+    pub ports: Vec<(PortRange, String)>,
+}
+
+impl CreateGroup {
+    /// The port entries alone.
+    pub fn ranges(&self) -> Vec<PortRange> {
+        self.ports.iter().map(|(r, _)| *r).collect()
+    }
+
+    /// The named entries among `ranges` (what is left to make after a
+    /// lost answer).
+    pub fn only(&self, ranges: &[PortRange]) -> Vec<(PortRange, String)> {
+        self.ports.iter().filter(|(r, _)| ranges.contains(r)).cloned().collect()
+    }
+}
+
+/// `spec` with its name and ports blanked: two specs that compare equal
+/// this way can share one CreateListener call.
+fn shared_part(spec: &ListenerSpec) -> ListenerSpec {
+    let mut s = spec.clone();
+    s.name = String::new();
+    s.ports = Ports::Single(0);
+    s
+}
+
+/// Put specs into as few CreateListener calls as CLB allows: one call
+/// takes `Ports` with `ListenerNames` one to one and every other parameter
+/// once, so specs that differ only in name and ports share a call, up to
+/// `max_per_call` listeners. Single ports and ranges never share one:
+/// `FullEndPorts` needs every entry to be a range. Order is kept: members
+/// appear in the order of `specs`, groups in the order of their first member.
+pub fn create_groups(specs: &[ListenerSpec], max_per_call: usize) -> Vec<CreateGroup> {
+    let max = max_per_call.max(1);
+    let mut groups: Vec<(ListenerSpec, bool, CreateGroup)> = Vec::new();
+    for spec in specs {
+        let key = shared_part(spec);
+        for r in spec.ports.ranges() {
+            let is_range = r.from != r.to;
+            let open = groups
+                .iter_mut()
+                .find(|(k, range, g)| *range == is_range && g.ports.len() < max && *k == key);
+            match open {
+                Some((_, _, g)) => g.ports.push((r, spec.name.clone())),
+                None => groups.push((
+                    key.clone(),
+                    is_range,
+                    CreateGroup {
+                        spec: spec.clone(),
+                        ports: vec![(r, spec.name.clone())],
+                    },
+                )),
+            }
+        }
+    }
+    groups.into_iter().map(|(_, _, g)| g).collect()
 }
 
 /// ModifyListener parameters turning `current` into `desired`: only the

@@ -771,3 +771,65 @@ fn protocol_names_round_trip_case_insensitively() {
     assert_eq!(protocol_from_name("tcp"), Some(Protocol::Tcp));
     assert_eq!(protocol_from_name("SCTP"), None);
 }
+
+// ---------------------------------------------------------------------------
+// batching
+// ---------------------------------------------------------------------------
+
+fn tcp(name: &str, port: u32) -> ListenerSpec {
+    ListenerSpec::new(name, Protocol::Tcp, Ports::Single(port))
+}
+
+#[test]
+fn specs_differing_only_in_name_and_port_share_one_call() {
+    let specs: Vec<ListenerSpec> = (0..5).map(|i| tcp(&format!("game-{i}"), 7000 + i)).collect();
+    let groups = create_groups(&specs, MAX_PORTS_PER_CALL);
+    assert_eq!(groups.len(), 1);
+    let v = create_params_named(&profile(), "lb-1", &groups[0].spec, &groups[0].ports);
+    assert_eq!(v["Ports"], json!([7000, 7001, 7002, 7003, 7004]));
+    assert_eq!(
+        v["ListenerNames"],
+        json!(["game-0", "game-1", "game-2", "game-3", "game-4"])
+    );
+    assert!(v.get("EndPort").is_none() && v.get("FullEndPorts").is_none());
+}
+
+#[test]
+fn different_settings_protocols_and_range_kinds_get_their_own_calls() {
+    let mut slow = tcp("slow", 7001);
+    slow.scheduler = Some(Scheduler::LeastConnections);
+    let udp = ListenerSpec::new("dns", Protocol::Udp, Ports::Single(53));
+    let range = ListenerSpec::new("range", Protocol::Tcp, Ports::Range(PortRange { from: 8000, to: 8010 }));
+    let specs = vec![tcp("a", 7000), slow, udp, tcp("b", 7002), range];
+    let groups = create_groups(&specs, MAX_PORTS_PER_CALL);
+    let names: Vec<Vec<&str>> = groups
+        .iter()
+        .map(|g| g.ports.iter().map(|(_, n)| n.as_str()).collect())
+        .collect();
+    assert_eq!(names, vec![vec!["a", "b"], vec!["slow"], vec!["dns"], vec!["range"]]);
+}
+
+#[test]
+fn a_group_never_exceeds_the_per_call_cap() {
+    let specs: Vec<ListenerSpec> = (0..7).map(|i| tcp(&format!("t{i}"), 9000 + i)).collect();
+    let sizes: Vec<usize> = create_groups(&specs, 3).iter().map(|g| g.ports.len()).collect();
+    assert_eq!(sizes, vec![3, 3, 1]);
+    // A zero cap still makes progress, one listener per call.
+    assert_eq!(create_groups(&specs, 0).len(), 7);
+}
+
+#[test]
+fn a_multi_port_spec_names_every_port_after_itself() {
+    let s = ListenerSpec::new(
+        "pool",
+        Protocol::Tcp,
+        Ports::List(vec![PortEntry::Port(81), PortEntry::Port(82)]),
+    );
+    let groups = create_groups(std::slice::from_ref(&s), MAX_PORTS_PER_CALL);
+    assert_eq!(groups.len(), 1);
+    assert_eq!(
+        create_params_named(&profile(), "lb-1", &groups[0].spec, &groups[0].ports),
+        create_params(&profile(), "lb-1", &s, &s.ports.ranges())
+    );
+    assert_eq!(groups[0].only(&[PortRange { from: 82, to: 82 }]).len(), 1);
+}
