@@ -177,12 +177,15 @@ impl Portability {
         out.push('\n');
         if everywhere == n {
             let _ = writeln!(out, "Every listener fits every profile.");
+        } else if n == 1 {
+            let _ = writeln!(
+                out,
+                "The listener does not fit every profile; `apply` on a profile refuses a listener it does not fit."
+            );
         } else {
             let _ = writeln!(
                 out,
-                "{everywhere} of {n} listener{} fit{} every profile; `apply` on a profile refuses a listener it does not fit.",
-                plural(n),
-                if everywhere == 1 { "s" } else { "" }
+                "{everywhere} of {n} listeners fit every profile; `apply` on a profile refuses a listener it does not fit."
             );
         }
         out

@@ -265,16 +265,17 @@ fn wrong_credentials_are_a_cloud_error_and_not_printed() {
     assert!(!all.contains("wrong-key-never-printed"), "{all}");
 }
 
-/// A file every one of the four APIs can take. Two HTTP listeners: HTTPS
-/// is not portable to all four (GAAP requires `forwarding.backend_protocol`,
-/// which CLB and GA refuse on the listener), and ALB is layer 7 only.
+/// A file every one of the four APIs can take: HTTP and HTTPS (ALB is
+/// layer 7 only; GAAP needs the backend protocol on HTTPS, which the
+/// others accept without sending it).
 fn four_profiles(emu: &Emu) -> String {
     let url = emu.url();
     format!(
         "{}{}{}{}\n[[listeners]]\nname = \"web-http\"\nprotocol = \"http\"\nports = 80\n\
          forwarding = {{ default_target = \"web-servers\" }}\n\n\
-         [[listeners]]\nname = \"web-alt\"\nprotocol = \"http\"\nports = 8080\n\
-         forwarding = {{ default_target = \"web-servers\" }}\n",
+         [[listeners]]\nname = \"web-https\"\nprotocol = \"https\"\nports = 443\n\
+         forwarding = {{ default_target = \"web-servers\", backend_protocol = \"http\" }}\n\
+         tls = {{ certificates = [\"web-cert\"] }}\n",
         profile(
             "tencent-gaap",
             "tencent-gaap",

@@ -53,7 +53,7 @@ fn validate_reports_which_profiles_take_each_listener_and_why_not() {
         "{out}"
     );
     assert!(out.contains("alibaba-ga: tls.client_auth"), "{out}");
-    assert!(out.contains("1 of 2 listeners fits every profile"), "{out}");
+    assert!(out.contains("1 of 2 listeners fit every profile"), "{out}");
     wire.assert_untouched();
 }
 
