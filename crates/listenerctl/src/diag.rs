@@ -196,9 +196,12 @@ impl Failure {
     pub fn from_error(err: &Error, file: Option<&Path>, locator: Option<&Locator>, profile: Option<&str>) -> Self {
         match err {
             Error::Config { field, message } => {
-                let field = match profile {
-                    Some(p) if is_profile_field(field) => format!("profiles.{p}.{field}"),
-                    _ => field.clone(),
+                // A profile setting gets the profile's path (and so a line);
+                // anything else (the credential chain) names the profile in words.
+                let (field, message) = match profile {
+                    Some(p) if is_profile_field(field) => (format!("profiles.{p}.{field}"), message.clone()),
+                    Some(p) => (field.clone(), format!("profile `{p}`: {message}")),
+                    None => (field.clone(), message.clone()),
                 };
                 let problem = match file {
                     Some(f) => Problem::at(f, locator, field, message.clone()),

@@ -269,3 +269,50 @@ fn inline_secrets_are_never_printed() {
     }
     wire.assert_untouched();
 }
+
+#[test]
+fn missing_credentials_are_a_configuration_error_before_any_call() {
+    let s = Scratch::new();
+    let wire = Tripwire::new();
+    let text = file_with(&wire, "[[listeners]]\nname = \"web\"\nprotocol = \"tcp\"\nports = 80\n");
+    let path = s.write("creds.toml", &text);
+    let out = common::cli(s.home())
+        .env_remove("TENCENTCLOUD_SECRET_ID")
+        .env_remove("TENCENTCLOUD_SECRET_KEY")
+        .args(["plan", "-f", path.to_str().expect("utf-8"), "-o", "json"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let err: serde_json::Value = serde_json::from_slice(&out.stderr).expect("JSON error");
+    assert_eq!(err["error"]["kind"], "config");
+    let problem = &err["error"]["problems"][0];
+    assert_eq!(problem["field"], "credentials");
+    assert!(
+        problem["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("TENCENTCLOUD_SECRET_ID")),
+        "{problem}"
+    );
+    wire.assert_untouched();
+}
+
+#[test]
+fn an_unknown_api_names_the_profile_field_and_line() {
+    let s = Scratch::new();
+    let wire = Tripwire::new();
+    let text = file_with(&wire, "[[listeners]]\nname = \"web\"\nprotocol = \"tcp\"\nports = 80\n")
+        .replace("api = \"tencent-clb\"", "api = \"tencent-clbb\"");
+    let line = text.lines().position(|l| l.starts_with("api =")).expect("api") + 1;
+    let path = s.write("api.toml", &text);
+    for cmd in ["validate", "plan"] {
+        let run = s.run(&[cmd, "-f", path.to_str().expect("utf-8")]);
+        run.expect_code(2);
+        let err = single_error(&run.stderr);
+        assert!(err.contains(&format!("api.toml:{line}:")), "{err}");
+        assert!(
+            err.contains("profiles.clb.api") && err.contains("tencent-clbb"),
+            "{err}"
+        );
+    }
+    wire.assert_untouched();
+}
