@@ -40,17 +40,16 @@ pub fn compiled_apis() -> Vec<&'static str> {
 
 /// Capabilities of every compiled adapter, in [`KNOWN_APIS`] order.
 pub fn all_capabilities() -> Vec<Capabilities> {
-    #[allow(unused_mut)]
-    let mut out = Vec::new();
-    #[cfg(feature = "tencent-gaap")]
-    out.push(listener_tencent_gaap::capabilities());
-    #[cfg(feature = "tencent-clb")]
-    out.push(listener_tencent_clb::capabilities());
-    #[cfg(feature = "alibaba-alb")]
-    out.push(listener_alibaba_alb::capabilities());
-    #[cfg(feature = "alibaba-ga")]
-    out.push(listener_alibaba_ga::capabilities());
-    out
+    vec![
+        #[cfg(feature = "tencent-gaap")]
+        listener_tencent_gaap::capabilities(),
+        #[cfg(feature = "tencent-clb")]
+        listener_tencent_clb::capabilities(),
+        #[cfg(feature = "alibaba-alb")]
+        listener_alibaba_alb::capabilities(),
+        #[cfg(feature = "alibaba-ga")]
+        listener_alibaba_ga::capabilities(),
+    ]
 }
 
 fn unknown_api(api: &str) -> Error {
