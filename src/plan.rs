@@ -279,7 +279,9 @@ pub struct ApplyOptions {
     /// concurrent writes (others get one at a time regardless).
     pub max_concurrency: usize,
     /// Hand all creates to [`Provider::create_batch`] so the adapter can
-    /// put several listeners in one call where the API allows it.
+    /// put several listeners in one call where the API allows it. A batch
+    /// stops at its first failure; apply then reads the instance back,
+    /// counts what was made, and creates what is missing one by one.
     pub batch: bool,
 }
 
@@ -421,16 +423,14 @@ pub async fn apply(
         .map(Job::Delete)
         .collect();
     let mut replaced_ok = BTreeSet::new();
-    for (job, outcome) in run_jobs(&provider, deletes, width, on_event).await {
-        if let Job::Delete(action) = job {
-            match (action, outcome) {
-                (Action::Replace { index, .. }, Ok(_)) => {
-                    replaced_ok.insert(*index);
-                }
-                (Action::Delete { .. }, Ok(_)) => report.done += 1,
-                (a, Err(e)) => report.failed.push(Failure::new(&a.spec().name, &e)),
-                _ => {}
+    for (action, outcome) in run_jobs(&provider, deletes, width, on_event).await {
+        match (action, outcome) {
+            (Action::Replace { index, .. }, Ok(_)) => {
+                replaced_ok.insert(*index);
             }
+            (Action::Delete { .. }, Ok(_)) => report.done += 1,
+            (a, Err(e)) => report.failed.push(Failure::new(&a.spec().name, &e)),
+            _ => {}
         }
     }
 
@@ -456,25 +456,14 @@ pub async fn apply(
     } else {
         jobs.extend(creates.into_iter().map(|a| Job::Create(vec![a])));
     }
-    for (job, outcome) in run_jobs(&provider, jobs, width, on_event).await {
-        let actions: Vec<&Action> = match job {
-            Job::Update(a) | Job::Delete(a) => vec![a],
-            Job::Create(list) => list,
-        };
+    for (action, outcome) in run_jobs(&provider, jobs, width, on_event).await {
         match outcome {
             Ok(made) => {
-                report.done += actions.len();
-                for a in actions {
-                    let index = action_index(a);
-                    let mine = made.iter().filter(|l| belongs(a.spec(), &l.spec));
-                    report.listeners.extend(mine.map(|l| (index, l.clone())));
-                }
+                report.done += 1;
+                let index = action_index(action);
+                report.listeners.extend(made.into_iter().map(|l| (index, l)));
             }
-            Err(e) => {
-                for a in actions {
-                    report.failed.push(Failure::new(&a.spec().name, &e));
-                }
-            }
+            Err(e) => report.failed.push(Failure::new(&action.spec().name, &e)),
         }
     }
     report
@@ -504,16 +493,77 @@ fn belongs(spec: &ListenerSpec, made: &ListenerSpec) -> bool {
             .all(|m| spec.ports.ranges().iter().any(|s| s.from <= m.from && m.to <= s.to))
 }
 
+/// The outcome of one action: the listeners it left in place, or why it
+/// failed (shared: one error can be the outcome of several actions).
+type Outcome = Result<Vec<Listener>, Arc<Error>>;
+
+/// Carry out one job; one outcome per action of the job, in its order.
+async fn run_job(provider: &Arc<dyn Provider>, job: &Job<'_>) -> Vec<Outcome> {
+    let one = |r: Result<Vec<Listener>, Error>| vec![r.map_err(Arc::new)];
+    match job {
+        Job::Delete(Action::Delete { current } | Action::Replace { current, .. }) => {
+            one(provider.delete(&current.id).await.map(|()| Vec::new()))
+        }
+        Job::Update(Action::Update { current, desired, .. }) => {
+            one(provider.update(current, desired).await.map(|l| vec![l]))
+        }
+        Job::Create(list) if list.len() == 1 => one(provider.create(list[0].spec()).await),
+        Job::Create(list) => {
+            let specs: Vec<ListenerSpec> = list.iter().map(|a| a.spec().clone()).collect();
+            match provider.create_batch(&specs).await {
+                Ok(made) => list
+                    .iter()
+                    .map(|a| Ok(made.iter().filter(|l| belongs(a.spec(), &l.spec)).cloned().collect()))
+                    .collect(),
+                Err(e) => settle_failed_batch(provider, list, Arc::new(e)).await,
+            }
+        }
+        Job::Delete(_) | Job::Update(_) => vec![Ok(Vec::new())],
+    }
+}
+
+/// A batch create stops at its first failure, and its error says nothing
+/// about the other specs: some were made before it, some never sent. So
+/// the instance is read back. A spec whose listener is there, settled and
+/// as desired is done; one whose listener is there but unsettled or
+/// different (left half-made by the failure) carries the batch's error, for
+/// the next apply to finish; the rest are created one by one, so that one
+/// failure does not stop independent creates. If the read-back fails too,
+/// every spec carries the batch's error and the next apply sorts it out.
+async fn settle_failed_batch(provider: &Arc<dyn Provider>, list: &[&Action], error: Arc<Error>) -> Vec<Outcome> {
+    tracing::warn!(kind = error.kind(), "batch create failed; reading back what it made");
+    let existing = match provider.list().await {
+        Ok(existing) => existing,
+        Err(e) => {
+            tracing::warn!(kind = e.kind(), "read-back after a failed batch create failed");
+            return list.iter().map(|_| Err(Arc::clone(&error))).collect();
+        }
+    };
+    let caps = provider.capabilities();
+    let mut out = Vec::with_capacity(list.len());
+    for a in list {
+        let spec = a.spec();
+        let there: Vec<&Listener> = existing.iter().filter(|l| key(&l.spec) == key(spec)).collect();
+        out.push(match there.as_slice() {
+            [] => provider.create(spec).await.map_err(Arc::new),
+            [l] if l.status.is_settled() && plan_change(caps, &l.spec, spec).is_empty() => Ok(vec![(*l).clone()]),
+            _ => Err(Arc::clone(&error)),
+        });
+    }
+    out
+}
+
+/// Run jobs, `width` at a time, reporting progress; one outcome per action.
 async fn run_jobs<'a>(
     provider: &Arc<dyn Provider>,
     jobs: Vec<Job<'a>>,
     width: usize,
     on_event: &(dyn Fn(Event) + Send + Sync),
-) -> Vec<(Job<'a>, Result<Vec<Listener>, Error>)> {
+) -> Vec<(&'a Action, Outcome)> {
     use futures::stream::{self, StreamExt};
-    stream::iter(jobs)
+    let done: Vec<Vec<(&'a Action, Outcome)>> = stream::iter(jobs)
         .map(|job| async move {
-            let actions: Vec<&Action> = match &job {
+            let actions: Vec<&'a Action> = match &job {
                 Job::Delete(a) | Job::Update(a) => vec![*a],
                 Job::Create(list) => list.clone(),
             };
@@ -529,30 +579,13 @@ async fn run_jobs<'a>(
                     ports: a.spec().ports.to_string(),
                 });
             }
-            let outcome = match &job {
-                Job::Delete(Action::Delete { current } | Action::Replace { current, .. }) => {
-                    provider.delete(&current.id).await.map(|()| Vec::new())
-                }
-                Job::Update(Action::Update { current, desired, .. }) => {
-                    provider.update(current, desired).await.map(|l| vec![l])
-                }
-                Job::Create(list) if list.len() == 1 => provider.create(list[0].spec()).await,
-                Job::Create(list) => {
-                    let specs: Vec<ListenerSpec> = list.iter().map(|a| a.spec().clone()).collect();
-                    provider.create_batch(&specs).await
-                }
-                _ => Ok(Vec::new()),
-            };
-            for a in &actions {
-                match &outcome {
+            let outcomes = run_job(provider, &job).await;
+            for (a, outcome) in actions.iter().zip(&outcomes) {
+                match outcome {
                     Ok(made) => on_event(Event::Finished {
                         verb,
                         name: a.spec().name.clone(),
-                        ids: made
-                            .iter()
-                            .filter(|l| belongs(a.spec(), &l.spec))
-                            .map(|l| l.id.0.clone())
-                            .collect(),
+                        ids: made.iter().map(|l| l.id.0.clone()).collect(),
                     }),
                     Err(e) => on_event(Event::Failed {
                         verb,
@@ -562,11 +595,12 @@ async fn run_jobs<'a>(
                     }),
                 }
             }
-            (job, outcome)
+            actions.into_iter().zip(outcomes).collect()
         })
         .buffer_unordered(width)
         .collect()
-        .await
+        .await;
+    done.into_iter().flatten().collect()
 }
 
 #[cfg(test)]
