@@ -251,18 +251,24 @@ impl Provider for GaProvider {
         self.client.update_listener(&params, &token, &self.config.wait).await?;
         let started = std::time::Instant::now();
         let limit = std::time::Duration::from_secs(self.config.wait.timeout_secs);
+        let mut untouched = 0u32;
         loop {
             let settled = status::wait_active(&self.client, id, "update", &self.config.wait).await?;
             let listener = self.read(&settled.answer)?;
             // GA has no failure state: a change it could not make shows only
             // as a listener that is active but still different. Active and
             // different without any busy state seen may mean the change has
-            // not started yet, so that is polled until the deadline.
+            // not started yet, so that is polled for a grace period (not
+            // until the deadline: an update that failed before the first
+            // poll never shows a busy state at all).
             let left = plan_change(&self.caps, &listener.spec, desired);
             if left.is_empty() {
                 return Ok(listener);
             }
-            if settled.saw_work || started.elapsed() >= limit {
+            if !settled.saw_work {
+                untouched += 1;
+            }
+            if settled.saw_work || status::untouched_long_enough(untouched, started) || started.elapsed() >= limit {
                 let fields: Vec<String> = left.changes.into_iter().map(|c| c.path).collect();
                 return Err(Error::TaskFailed {
                     vendor: API,

@@ -31,6 +31,24 @@ pub fn is_active(state: &str) -> bool {
     state.eq_ignore_ascii_case("active")
 }
 
+/// How long a listener may look untouched after GA accepted a write before
+/// the write counts as failed. GA has no failure state: a task that fails
+/// before the first poll leaves the listener exactly as it was, which looks
+/// like a task that has not started. GA shows `updating` or `deleting` as
+/// soon as it accepts a write, so a listener still untouched after a few
+/// polls over a few seconds means the work is over; waiting out the whole
+/// deadline (five minutes by default) would only delay the same answer.
+/// Found by the fault soak (`tests/soak.rs` of the workspace).
+pub const UNTOUCHED_GRACE: Duration = Duration::from_secs(3);
+/// Polls that must have found the listener untouched, however long they took.
+pub const UNTOUCHED_POLLS: u32 = 3;
+
+/// Whether `polls` polls since `since` that all found the listener
+/// untouched mean the write is over (see [`UNTOUCHED_GRACE`]).
+pub fn untouched_long_enough(polls: u32, since: Instant) -> bool {
+    polls >= UNTOUCHED_POLLS && since.elapsed() >= UNTOUCHED_GRACE
+}
+
 fn poll_interval(wait: &WaitConfig) -> Duration {
     Duration::from_millis(wait.poll_interval_ms.max(1))
 }
@@ -97,11 +115,13 @@ pub async fn wait_active(client: &GaClient, id: &str, operation: &str, wait: &Wa
 /// A listener seen `deleting` and then `active` again was kept by GA (the
 /// deletion was abandoned): that is a failed task, not something to wait
 /// out. One that is still `active` before any `deleting` was seen may not
-/// have started; that is waited for until the deadline.
+/// have started; that is waited for within [`UNTOUCHED_GRACE`], after
+/// which the deletion failed before any poll could see it.
 pub async fn wait_gone(client: &GaClient, id: &str, wait: &WaitConfig) -> Result<(), Error> {
     let started = Instant::now();
     let limit = Duration::from_secs(wait.timeout_secs);
     let mut saw_deleting = false;
+    let mut untouched = 0u32;
     loop {
         match client.describe_listener(id).await {
             Err(Error::NotFound { .. }) => {
@@ -116,6 +136,19 @@ pub async fn wait_gone(client: &GaClient, id: &str, wait: &WaitConfig) -> Result
                         task: id.to_string(),
                         message: "GA abandoned the deletion: the listener is active again".into(),
                     });
+                }
+                if is_active(state) {
+                    untouched += 1;
+                    if untouched_long_enough(untouched, started) {
+                        return Err(Error::TaskFailed {
+                            vendor: API,
+                            task: id.to_string(),
+                            message: format!(
+                                "GA accepted the deletion but the listener stayed active ({untouched} polls); \
+                                 the deletion did not happen"
+                            ),
+                        });
+                    }
                 }
                 saw_deleting |= state.eq_ignore_ascii_case("deleting");
                 tracing::debug!(listener = id, state, "waiting for the listener to go");

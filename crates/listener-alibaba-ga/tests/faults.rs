@@ -189,6 +189,69 @@ async fn failed_delete_task_is_reported() {
     setup.shutdown().await;
 }
 
+/// A provider on `setup`'s emulator whose wait deadline is ten minutes:
+/// a wait that runs to the deadline shows as the test's own bound (one
+/// minute) running out, with no timing assertion on the normal path.
+fn patient_provider(setup: &Setup) -> listener_alibaba_ga::GaProvider {
+    let mut profile = setup.profile.clone();
+    profile.wait = Some(WaitConfig {
+        timeout_secs: 600,
+        poll_interval_ms: 5,
+    });
+    listener_alibaba_ga::GaProvider::from_profile(&profile).expect("provider")
+}
+
+/// The next task fails, and the first status poll after the write arrives
+/// only once that task is over: the listener is never seen busy.
+fn fail_before_the_first_poll(setup: &Setup) {
+    let faults = setup.emu.faults();
+    faults.push_rule(FaultRule::new(Fault::TaskFailure).service("ga"));
+    faults.push_rule(
+        FaultRule::new(Fault::Slow(Duration::from_millis(300)))
+            .service("ga")
+            .action("DescribeListener"),
+    );
+}
+
+/// Regression (found by the workspace's fault soak): an update whose task
+/// failed before the first poll leaves the listener `active` and unchanged,
+/// never `updating`. The adapter took that for "not started yet" and
+/// polled until the whole wait deadline; now it reports the failed task
+/// after a short grace.
+#[tokio::test]
+async fn update_that_fails_before_the_first_poll_is_reported_without_waiting_out_the_deadline() {
+    let setup = Setup::start(builder()).await;
+    let provider = patient_provider(&setup);
+    let l = provider.create(&tcp("before", 7080)).await.expect("create").remove(0);
+    fail_before_the_first_poll(&setup);
+    let mut desired = l.spec.clone();
+    desired.name = "after".into();
+    let outcome = tokio::time::timeout(Duration::from_secs(60), provider.update(&l, &desired))
+        .await
+        .expect("the update ends without waiting out its deadline");
+    match outcome {
+        Err(Error::TaskFailed { message, .. }) => assert!(message.contains("name"), "{message}"),
+        other => panic!("expected TaskFailed, got {other:?}"),
+    }
+    assert_eq!(provider.get(&l.id).await.expect("get").spec.name, "before");
+    setup.shutdown().await;
+}
+
+/// The same for a delete: `active` throughout, never `deleting`.
+#[tokio::test]
+async fn delete_that_fails_before_the_first_poll_is_reported_without_waiting_out_the_deadline() {
+    let setup = Setup::start(builder()).await;
+    let provider = patient_provider(&setup);
+    let l = provider.create(&tcp("keep", 7090)).await.expect("create").remove(0);
+    fail_before_the_first_poll(&setup);
+    let outcome = tokio::time::timeout(Duration::from_secs(60), provider.delete(&l.id))
+        .await
+        .expect("the delete ends without waiting out its deadline");
+    assert!(matches!(outcome, Err(Error::TaskFailed { .. })), "{outcome:?}");
+    assert_eq!(setup.count(), 1);
+    setup.shutdown().await;
+}
+
 #[tokio::test]
 async fn a_task_longer_than_the_wait_times_out() {
     let emu = builder()
