@@ -291,8 +291,7 @@ impl Provider for GaapProvider {
             for id in &ids {
                 self.remember(id, plan.protocol);
             }
-            for id in &ids {
-                let record = status::wait_running(&self.client, plan.protocol, id, &self.config.wait).await?;
+            for record in status::wait_all_running(&self.client, plan.protocol, &ids, &self.config.wait).await? {
                 out.push(self.listener(plan.protocol, &record)?);
             }
         }

@@ -16,7 +16,7 @@ use listener_core::{Error, WaitConfig};
 use serde_json::Value;
 
 use crate::client::GaapClient;
-use crate::translate::{field_u64, GaapProtocol};
+use crate::translate::{field_str, field_u64, GaapProtocol};
 use crate::API;
 
 /// What one poll found.
@@ -112,6 +112,54 @@ pub async fn wait_running(
             Some(2) => Err(failed(id, "the listener is being destroyed instead of starting")),
             other => Ok(Poll::Pending(status_word(other))),
         }
+    })
+    .await
+}
+
+/// Wait until every listener one create call made runs; their final
+/// records are returned in the order of `ids`. One poll is one describe of
+/// the instance's listeners of that kind, not one per ID: a call that made
+/// ten listeners costs one read per poll, which matters when several
+/// instances poll under the same per-action rate limit. The rules of
+/// [`wait_running`] hold for each listener: seen and then gone, or being
+/// destroyed, is a create that failed.
+pub async fn wait_all_running(
+    client: &GaapClient,
+    protocol: GaapProtocol,
+    ids: &[String],
+    wait: &WaitConfig,
+) -> Result<Vec<Value>, Error> {
+    if let [one] = ids {
+        return Ok(vec![wait_running(client, protocol, one, wait).await?]);
+    }
+    let seen: Vec<AtomicBool> = ids.iter().map(|_| AtomicBool::new(false)).collect();
+    let seen = &seen;
+    let operation = format!("create of listeners {}", ids.join(", "));
+    poll_until(&operation, wait, move || async move {
+        let records = client.describe_all(protocol, None).await?;
+        let mut done = Vec::with_capacity(ids.len());
+        let mut pending: Option<String> = None;
+        for (id, seen) in ids.iter().zip(seen) {
+            let Some(record) = records.iter().find(|r| field_str(r, "ListenerId") == Some(id.as_str())) else {
+                if seen.load(Ordering::Relaxed) {
+                    return Err(failed(id, "the listener disappeared while being created"));
+                }
+                pending.get_or_insert_with(|| format!("{id} not visible yet"));
+                continue;
+            };
+            seen.store(true, Ordering::Relaxed);
+            match field_u64(record, "ListenerStatus") {
+                Some(0) => done.push(record.clone()),
+                Some(2) => return Err(failed(id, "the listener is being destroyed instead of starting")),
+                other => {
+                    pending.get_or_insert_with(|| format!("{id} {}", status_word(other)));
+                }
+            }
+        }
+        Ok(match pending {
+            None => Poll::Done(done),
+            Some(status) => Poll::Pending(status),
+        })
     })
     .await
 }

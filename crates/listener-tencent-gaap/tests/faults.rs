@@ -221,3 +221,22 @@ async fn waiting_is_bounded_by_the_profile_timeout() {
     assert_eq!(count(&emulator, LINK), 1);
     emulator.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_failed_listener_of_a_batch_create_is_reported() {
+    let emulator = builder()
+        .fault_rule(FaultRule::new(Fault::TaskFailure).service(API))
+        .start()
+        .await
+        .expect("emulator");
+    let gaap = provider(&emulator);
+    let ports = Ports::List((7000..7005).map(listener_core::PortEntry::Port).collect());
+    match gaap.create(&ListenerSpec::new("pool", Protocol::Tcp, ports)).await {
+        Err(Error::TaskFailed { .. }) => {}
+        other => panic!("expected a failed task, got {other:?}"),
+    }
+    // GAAP works per listener: the one whose work failed is gone, the
+    // other four run (a re-run of apply finds them and creates one).
+    assert_eq!(count(&emulator, LINK), 4);
+    emulator.shutdown().await;
+}

@@ -267,3 +267,29 @@ async fn https_on_several_ports_is_created_one_call_at_a_time() {
     assert_eq!(count(&emulator, LINK), 2);
     emulator.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_batch_create_waits_for_every_listener_with_one_describe_per_poll() {
+    let emulator = start().await;
+    let gaap = provider(&emulator);
+    let ports = Ports::List((7000..7010).map(listener_core::PortEntry::Port).collect());
+    let made = gaap
+        .create(&ListenerSpec::new("pool", Protocol::Tcp, ports))
+        .await
+        .expect("create");
+    assert_eq!(made.len(), 10);
+    assert!(made
+        .iter()
+        .all(|l| l.status == ListenerStatus::Running && l.spec.name == "pool"));
+    let counts = emulator.request_counts();
+    let tcp = &counts[API];
+    assert_eq!(tcp["CreateTCPListeners"].requests, 1);
+    // Each poll reads all of the connection's TCP listeners at once: with
+    // a 40 ms delay and a 15 ms interval that is a handful of reads (a
+    // slow machine only makes fewer), where one read per listener would be
+    // ten at least.
+    let polls = tcp["DescribeTCPListeners"].requests;
+    assert!(polls < 10, "{polls} reads for one batch");
+    assert_eq!(count(&emulator, LINK), 10);
+    emulator.shutdown().await;
+}

@@ -10,12 +10,10 @@
 //! file only wires them to HTTP.
 
 use std::fmt;
-use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use listener_core::{Error, ProfileConfig};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, CONTENT_TYPE, HOST};
 use serde_json::Value;
@@ -25,6 +23,7 @@ use tracing::Instrument;
 use crate::credentials::{self, Credentials, LoadContext};
 use crate::endpoint::{Endpoint, ResolvedEndpoint};
 use crate::errors;
+use crate::rate::WindowLimiter;
 use crate::retry::{self, RetryPolicy};
 use crate::sign::{sign, SignInput};
 
@@ -165,7 +164,7 @@ struct Inner {
     /// Headers that are the same on every request, checked once.
     fixed_headers: HeaderMap,
     http: reqwest::Client,
-    limiter: DefaultKeyedRateLimiter<String>,
+    limiter: WindowLimiter,
     calls: AtomicU64,
     attempts: AtomicU64,
     retries: AtomicU64,
@@ -185,20 +184,6 @@ fn header_value(field: &str, value: &str) -> Result<HeaderValue, Error> {
         .map_err(|_| config_error(field, "contains characters that cannot be sent in an HTTP header"))
 }
 
-/// Wait one period between calls, with no burst: at most `rate + 1`
-/// calls fall into any one-second window, so the vendor's per-second limit
-/// is not hit by our own bursts.
-fn quota(rate: f64) -> Result<Quota, Error> {
-    if !(rate.is_finite() && rate > 0.0) {
-        return Err(config_error("rate_limit_per_second", "must be a positive number"));
-    }
-    let period = Duration::try_from_secs_f64(1.0 / rate)
-        .map_err(|_| config_error("rate_limit_per_second", "is out of range"))?;
-    Quota::with_period(period)
-        .map(|q| q.allow_burst(NonZeroU32::MIN))
-        .ok_or_else(|| config_error("rate_limit_per_second", "is too large (period rounds to zero)"))
-}
-
 impl TencentClient {
     /// Check a configuration and build the client. Refuses (as
     /// [`Error::Config`] naming the field) an unusable endpoint, a
@@ -206,7 +191,7 @@ impl TencentClient {
     /// cannot be sent as headers.
     pub fn new(config: ClientConfig) -> Result<Self, Error> {
         let endpoint = config.endpoint.resolve(config.service, config.allow_insecure_http)?;
-        let limiter = RateLimiter::keyed(quota(config.rate_limit_per_second)?);
+        let limiter = WindowLimiter::new(config.rate_limit_per_second)?;
         if config.retry.max_attempts == 0 {
             return Err(config_error("retry.max_attempts", "must be at least 1"));
         }
@@ -368,7 +353,7 @@ impl TencentClient {
         let inner = &self.inner;
         let config = &inner.config;
 
-        inner.limiter.until_key_ready(&action.to_string()).await;
+        inner.limiter.acquire(action).await;
         inner.attempts.fetch_add(1, Ordering::Relaxed);
 
         let timestamp = SystemTime::now()
@@ -538,17 +523,5 @@ mod tests {
         .expect_err("failure");
         assert_eq!(e.vendor_code(), Some("InvalidParameter.PortCheckFailed"));
         assert_eq!(e.kind(), "conflict");
-    }
-
-    #[test]
-    fn quota_refuses_unusable_rates() {
-        for rate in [0.0, -1.0, f64::NAN, f64::INFINITY, 1e300] {
-            assert!(
-                matches!(quota(rate), Err(Error::Config { ref field, .. }) if field == "rate_limit_per_second"),
-                "{rate}"
-            );
-        }
-        assert!(quota(0.5).is_ok());
-        assert!(quota(20.0).is_ok());
     }
 }

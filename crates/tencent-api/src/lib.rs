@@ -5,6 +5,7 @@ pub mod client;
 pub mod credentials;
 pub mod endpoint;
 pub mod errors;
+mod rate;
 pub mod retry;
 pub mod sign;
 
