@@ -88,9 +88,51 @@ fn status_word(code: Option<u64>) -> String {
     }
 }
 
+/// How long a wait may find no sign of the work it waits for (the new
+/// listener not visible, the modified one running unchanged) before the
+/// work counts as failed: at least [`UNSEEN_POLLS`] polls and at least this
+/// long. GAAP shows a new listener (creating) and a change (status 4) as
+/// soon as it accepts the call, but a task that fails before the first
+/// poll leaves no trace at all: the listener is gone, or back as it was.
+/// Waiting for a sign would wait out the whole deadline (five minutes by
+/// default) for the same answer. Found by the fault soak (`tests/soak.rs`
+/// of the workspace).
+pub const UNSEEN_GRACE: Duration = Duration::from_secs(3);
+/// Polls that must have found no sign of the work, however long they took.
+pub const UNSEEN_POLLS: u32 = 3;
+
+/// Polls of one wait that found no sign of its work, since the wait began.
+struct Unseen {
+    since: Instant,
+    polls: AtomicU32,
+}
+
+impl Unseen {
+    fn new() -> Self {
+        Unseen {
+            since: Instant::now(),
+            polls: AtomicU32::new(0),
+        }
+    }
+
+    /// Count one more poll without a sign; whether the grace is over.
+    fn over(&self) -> bool {
+        let polls = self.polls.fetch_add(1, Ordering::Relaxed) + 1;
+        polls >= UNSEEN_POLLS && self.since.elapsed() >= UNSEEN_GRACE
+    }
+}
+
+/// The error of a create whose listener never appeared.
+fn never_appeared(id: &str) -> Error {
+    failed(
+        id,
+        "the listener never appeared after its create was accepted; the create failed",
+    )
+}
+
 /// Wait until a new listener runs; its final record is returned. A
-/// listener that was seen and then disappears (or starts being destroyed)
-/// is a create that failed.
+/// listener that was seen and then disappears (or starts being destroyed),
+/// or that is never seen within [`UNSEEN_GRACE`], is a create that failed.
 pub async fn wait_running(
     client: &GaapClient,
     protocol: GaapProtocol,
@@ -98,11 +140,15 @@ pub async fn wait_running(
     wait: &WaitConfig,
 ) -> Result<Value, Error> {
     let seen = AtomicBool::new(false);
-    let seen = &seen;
+    let unseen = Unseen::new();
+    let (seen, unseen) = (&seen, &unseen);
     poll_until(&format!("create of listener {id}"), wait, move || async move {
         let Some(record) = client.find(protocol, id).await? else {
             if seen.load(Ordering::Relaxed) {
                 return Err(failed(id, "the listener disappeared while being created"));
+            }
+            if unseen.over() {
+                return Err(never_appeared(id));
             }
             return Ok(Poll::Pending("not visible yet".into()));
         };
@@ -121,8 +167,9 @@ pub async fn wait_running(
 /// the instance's listeners of that kind, not one per ID: a call that made
 /// ten listeners costs one read per poll, which matters when several
 /// instances poll under the same per-action rate limit. The rules of
-/// [`wait_running`] hold for each listener: seen and then gone, or being
-/// destroyed, is a create that failed.
+/// [`wait_running`] hold for each listener: seen and then gone, being
+/// destroyed, or never seen within [`UNSEEN_GRACE`], is a create that
+/// failed.
 pub async fn wait_all_running(
     client: &GaapClient,
     protocol: GaapProtocol,
@@ -133,16 +180,20 @@ pub async fn wait_all_running(
         return Ok(vec![wait_running(client, protocol, one, wait).await?]);
     }
     let seen: Vec<AtomicBool> = ids.iter().map(|_| AtomicBool::new(false)).collect();
-    let seen = &seen;
+    let unseen: Vec<Unseen> = ids.iter().map(|_| Unseen::new()).collect();
+    let (seen, unseen) = (&seen, &unseen);
     let operation = format!("create of listeners {}", ids.join(", "));
     poll_until(&operation, wait, move || async move {
         let records = client.describe_all(protocol, None).await?;
         let mut done = Vec::with_capacity(ids.len());
         let mut pending: Option<String> = None;
-        for (id, seen) in ids.iter().zip(seen) {
+        for ((id, seen), unseen) in ids.iter().zip(seen).zip(unseen) {
             let Some(record) = records.iter().find(|r| field_str(r, "ListenerId") == Some(id.as_str())) else {
                 if seen.load(Ordering::Relaxed) {
                     return Err(failed(id, "the listener disappeared while being created"));
+                }
+                if unseen.over() {
+                    return Err(never_appeared(id));
                 }
                 pending.get_or_insert_with(|| format!("{id} not visible yet"));
                 continue;
@@ -169,7 +220,8 @@ pub async fn wait_all_running(
 /// change missing after the listener was seen changing (3 or 4) is a
 /// modify that failed and was rolled back; status 0 without the change
 /// before any change was seen is GAAP not having started yet, so the poll
-/// goes on.
+/// goes on, for [`UNSEEN_GRACE`]: after that the modify failed before any
+/// poll could see it.
 pub async fn wait_modified(
     client: &GaapClient,
     protocol: GaapProtocol,
@@ -178,7 +230,8 @@ pub async fn wait_modified(
     applied: &(dyn Fn(&Value) -> bool + Sync),
 ) -> Result<Value, Error> {
     let seen_changing = AtomicBool::new(false);
-    let seen_changing = &seen_changing;
+    let unseen = Unseen::new();
+    let (seen_changing, unseen) = (&seen_changing, &unseen);
     poll_until(&format!("change of listener {id}"), wait, move || async move {
         let Some(record) = client.find(protocol, id).await? else {
             return Err(Error::NotFound {
@@ -189,6 +242,10 @@ pub async fn wait_modified(
         match field_u64(&record, "ListenerStatus") {
             Some(0) if applied(&record) => Ok(Poll::Done(record)),
             Some(0) if seen_changing.load(Ordering::Relaxed) => Err(failed(id, "the change was not applied")),
+            Some(0) if unseen.over() => Err(failed(
+                id,
+                "the listener runs unchanged and was never seen changing; the change was not applied",
+            )),
             Some(0) => Ok(Poll::Pending("change not visible yet".into())),
             Some(2) => Err(failed(id, "the listener is being destroyed")),
             other => {

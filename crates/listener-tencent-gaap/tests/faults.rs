@@ -192,6 +192,86 @@ async fn a_failed_delete_task_is_reported_and_the_listener_stays() {
     emulator.shutdown().await;
 }
 
+/// A provider whose wait deadline is ten minutes: a wait that runs to the
+/// deadline shows as the test's own bound (one minute) running out, with
+/// no timing assertion on the normal path.
+fn patient(emulator: &listener_emulator::EmulatorHandle) -> listener_tencent_gaap::GaapProvider {
+    let mut p = profile(emulator);
+    p.wait = Some(WaitConfig {
+        timeout_secs: 600,
+        poll_interval_ms: 15,
+    });
+    provider_on(&p)
+}
+
+/// The next task fails, and the first status poll (`describe`) arrives
+/// only once that task is over, so the wait never sees the work at all.
+fn fail_before_the_first_poll(emulator: &listener_emulator::EmulatorHandle, describe: &str) {
+    let faults = emulator.faults();
+    faults.push_rule(FaultRule::new(Fault::TaskFailure).service(API));
+    faults.push_rule(rule(Fault::Slow(Duration::from_millis(300)), describe));
+}
+
+async fn bounded<T>(what: &str, f: impl std::future::Future<Output = T>) -> T {
+    tokio::time::timeout(Duration::from_secs(60), f)
+        .await
+        .unwrap_or_else(|_| panic!("{what} waited out its deadline"))
+}
+
+/// Regression (found by the workspace's fault soak): a create whose task
+/// failed before the first poll leaves no listener to see. The wait took
+/// that for "not visible yet" and polled until the whole deadline; now it
+/// reports the failed create after a short grace.
+#[tokio::test]
+async fn a_create_that_fails_before_the_first_poll_is_reported_without_waiting_out_the_deadline() {
+    let emulator = start().await;
+    let gaap = patient(&emulator);
+    fail_before_the_first_poll(&emulator, "DescribeHTTPListeners");
+    let spec = ListenerSpec::new("web", Protocol::Http, Ports::Single(80));
+    match bounded("the create", gaap.create(&spec)).await {
+        Err(Error::TaskFailed { .. }) => {}
+        other => panic!("expected a failed task, got {other:?}"),
+    }
+    assert_eq!(count(&emulator, LINK), 0);
+    emulator.shutdown().await;
+}
+
+/// The same for one of the listeners of a batch create (one call, several
+/// ports, one wait for all of them).
+#[tokio::test]
+async fn a_batch_create_whose_first_listener_fails_before_the_first_poll_is_reported() {
+    let emulator = start().await;
+    let gaap = patient(&emulator);
+    fail_before_the_first_poll(&emulator, "DescribeTCPListeners");
+    let spec = ListenerSpec::new("db", Protocol::Tcp, ports(&[5432, 5433]));
+    match bounded("the create", gaap.create(&spec)).await {
+        Err(Error::TaskFailed { .. }) => {}
+        other => panic!("expected a failed task, got {other:?}"),
+    }
+    assert_eq!(count(&emulator, LINK), 1, "the other port's listener was made");
+    emulator.shutdown().await;
+}
+
+/// A modify whose task failed before the first poll leaves the listener
+/// running unchanged, never "changing": a failed change, reported after
+/// the grace.
+#[tokio::test]
+async fn a_change_that_fails_before_the_first_poll_is_reported_without_waiting_out_the_deadline() {
+    let emulator = start().await;
+    let gaap = patient(&emulator);
+    let spec = ListenerSpec::new("before", Protocol::Tcp, Ports::Single(80));
+    let current = gaap.create(&spec).await.expect("create").remove(0);
+    fail_before_the_first_poll(&emulator, "DescribeTCPListeners");
+    let mut desired = spec.clone();
+    desired.name = "after".into();
+    match bounded("the change", gaap.update(&current, &desired)).await {
+        Err(Error::TaskFailed { .. }) => {}
+        other => panic!("expected a failed task, got {other:?}"),
+    }
+    assert_eq!(gaap.get(&current.id).await.expect("get").spec.name, "before");
+    emulator.shutdown().await;
+}
+
 #[tokio::test]
 async fn waiting_is_bounded_by_the_profile_timeout() {
     let emulator = builder()
