@@ -13,6 +13,9 @@
 #   bench/apply.sh --provider tencent-clb --create-delay-ms 2000
 #   bench/apply.sh --max-concurrency 1 --no-batch     # the naive mode as the main run
 # See docs/performance.md for the model of the bound and a recorded run.
+#
+# Afterwards it runs the full fault soak (1,000 listeners over the four
+# APIs with every fault kind injected at random), unless SKIP_SOAK=1.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -25,4 +28,12 @@ limit="${BENCH_TIMEOUT_SECS:-1800}"
 cargo build --release --quiet -p apply-bench
 bin="${CARGO_TARGET_DIR:-target}/release/apply-bench"
 
-exec timeout --kill-after=10 "$((limit + 30))" "$bin" --naive-too --timeout-secs "$limit" "$@"
+status=0
+timeout --kill-after=10 "$((limit + 30))" "$bin" --naive-too --timeout-secs "$limit" "$@" || status=$?
+
+if [ "${SKIP_SOAK:-0}" != 1 ]; then
+  echo
+  echo "== fault soak: 1,000 listeners, every fault kind at random"
+  timeout --kill-after=10 900 cargo test --release --quiet --test soak soak_full -- --ignored --nocapture || status=$?
+fi
+exit "$status"
