@@ -169,12 +169,7 @@ pub fn options(spec: &ListenerSpec) -> Result<AlbOptions, String> {
 
 /// Every reason ALB cannot take `spec`, without any network call.
 pub fn check(profile: &ProfileConfig, spec: &ListenerSpec) -> Vec<Rejection> {
-    let mut r = Rejections::new(API);
-    let violations = spec.violations();
-    for v in &violations {
-        r.reject(v.path.clone(), "invalid_spec", v.message.clone());
-    }
-    profile.aliases.check_spec(spec, &mut r);
+    let mut r = Rejections::preflight(&crate::capabilities(), &profile.aliases, spec);
     let opts = match options(spec) {
         Ok(o) => o,
         Err(e) => {
@@ -183,11 +178,17 @@ pub fn check(profile: &ProfileConfig, spec: &ListenerSpec) -> Vec<Rejection> {
         }
     };
     let mut out = r.into_vec();
+    // A field already refused by a neutral rule is not refused twice.
+    let neutral: Vec<String> = out
+        .iter()
+        .filter(|rej| rej.rule == listener_core::check::INVALID_SPEC)
+        .map(|rej| rej.field.clone())
+        .collect();
     let vendor = vendor_rejections(spec, &opts);
     out.extend(
         vendor
             .into_iter()
-            .filter(|rej| !violations.iter().any(|v| path_within(&rej.field, &v.path))),
+            .filter(|rej| !neutral.iter().any(|path| path_within(&rej.field, path))),
     );
     out
 }
@@ -648,11 +649,7 @@ fn headers_of(spec: &ListenerSpec) -> Option<&ForwardedHeaders> {
 
 /// Rules over every listener of one instance, plus each listener's own.
 pub fn check_set(profile: &ProfileConfig, specs: &[ListenerSpec]) -> Vec<(usize, Rejection)> {
-    let mut out: Vec<(usize, Rejection)> = specs
-        .iter()
-        .enumerate()
-        .flat_map(|(i, s)| check(profile, s).into_iter().map(move |r| (i, r)))
-        .collect();
+    let mut out = listener_core::check::check_each(specs, |s| check(profile, s));
     reject_shared_ports(specs, &mut out);
     reject_listener_quota(specs, &mut out);
     check_quic_associations(specs, &mut out);

@@ -66,11 +66,7 @@ pub fn capabilities() -> Capabilities {
 /// rules, certificate aliases, the `extensions.alibaba-ga` section, and each
 /// GA rule of [`translate`].
 pub fn check(profile: &ProfileConfig, spec: &ListenerSpec) -> Vec<Rejection> {
-    let mut r = Rejections::new(API);
-    for v in spec.violations() {
-        r.reject(v.path, translate::rule::INVALID_SPEC, v.message);
-    }
-    profile.aliases.check_spec_for(&crate::capabilities(), spec, &mut r);
+    let mut r = Rejections::preflight(&crate::capabilities(), &profile.aliases, spec);
     translate::check_profile_region(profile.region.as_deref().filter(|s| !s.trim().is_empty()), &mut r);
     let opts = match spec.extensions.parse::<GaOptions>(API) {
         Ok(o) => o.unwrap_or_default(),
@@ -87,11 +83,7 @@ pub fn check(profile: &ProfileConfig, spec: &ListenerSpec) -> Vec<Rejection> {
 /// listeners (shared port spaces, huge-port listeners, the listener quota,
 /// one routing type), each paired with the index of the listener concerned.
 pub fn check_set(profile: &ProfileConfig, specs: &[ListenerSpec]) -> Vec<(usize, Rejection)> {
-    let mut out: Vec<(usize, Rejection)> = specs
-        .iter()
-        .enumerate()
-        .flat_map(|(i, s)| check(profile, s).into_iter().map(move |r| (i, r)))
-        .collect();
+    let mut out = listener_core::check::check_each(specs, |s| check(profile, s));
     out.extend(translate::check_accelerator(specs));
     out
 }

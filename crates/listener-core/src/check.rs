@@ -9,6 +9,13 @@ use std::fmt;
 
 use serde::Serialize;
 
+use crate::aliases::Aliases;
+use crate::capabilities::Capabilities;
+use crate::spec::ListenerSpec;
+
+/// The rule name under which a neutral violation is reported as a rejection.
+pub const INVALID_SPEC: &str = "invalid_spec";
+
 /// One rule of one vendor that a spec breaks.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Rejection {
@@ -63,6 +70,19 @@ impl Rejections {
         }
     }
 
+    /// The start every adapter's `check` shares, so it is written once:
+    /// every neutral violation as [`INVALID_SPEC`] at its path, then every
+    /// alias the provider would send that the profile cannot resolve.
+    /// The adapter adds its vendor rules to the result.
+    pub fn preflight(caps: &Capabilities, aliases: &Aliases, spec: &ListenerSpec) -> Self {
+        let mut r = Rejections::new(caps.api);
+        for v in spec.violations() {
+            r.reject(v.path, INVALID_SPEC, v.message);
+        }
+        aliases.check_spec_for(caps, spec, &mut r);
+        r
+    }
+
     /// Record that `field` breaks `rule`.
     pub fn reject(&mut self, field: impl Into<String>, rule: &'static str, reason: impl Into<String>) {
         self.list.push(Rejection::new(self.vendor, field, rule, reason));
@@ -96,4 +116,15 @@ impl Rejections {
             })
         }
     }
+}
+
+/// Every spec's own rejections, each paired with the spec's index: the part
+/// of a `check_set` that is the same for every adapter (the adapter then
+/// adds the rules that span listeners).
+pub fn check_each(specs: &[ListenerSpec], check: impl Fn(&ListenerSpec) -> Vec<Rejection>) -> Vec<(usize, Rejection)> {
+    specs
+        .iter()
+        .enumerate()
+        .flat_map(|(i, s)| check(s).into_iter().map(move |r| (i, r)))
+        .collect()
 }

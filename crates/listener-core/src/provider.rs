@@ -129,11 +129,7 @@ pub trait Provider: Send + Sync + fmt::Debug {
     /// spaces, per-instance quotas). Each rejection is paired with the index
     /// of the spec it concerns. The default checks each spec alone.
     fn check_set(&self, specs: &[ListenerSpec]) -> Vec<(usize, Rejection)> {
-        specs
-            .iter()
-            .enumerate()
-            .flat_map(|(i, s)| self.check(s).into_iter().map(move |r| (i, r)))
-            .collect()
+        crate::check::check_each(specs, |s| self.check(s))
     }
 
     /// Create the listener(s) for `spec` and wait until they run. Vendors

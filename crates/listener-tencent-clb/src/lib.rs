@@ -87,11 +87,7 @@ pub fn check(profile: &ProfileConfig, spec: &ListenerSpec) -> Vec<Rejection> {
 /// [`check`] for every spec, plus the rules over all listeners of one load
 /// balancer (quota of 50, shared port spaces).
 pub fn check_set(profile: &ProfileConfig, specs: &[ListenerSpec]) -> Vec<(usize, Rejection)> {
-    let mut out: Vec<(usize, Rejection)> = specs
-        .iter()
-        .enumerate()
-        .flat_map(|(i, s)| check(profile, s).into_iter().map(move |r| (i, r)))
-        .collect();
+    let mut out = listener_core::check::check_each(specs, |s| check(profile, s));
     out.extend(translate::check_set(specs));
     out
 }

@@ -267,11 +267,7 @@ pub fn options(spec: &ListenerSpec) -> Result<ClbOptions, String> {
 
 /// Every reason CLB refuses `spec`, without any network call.
 pub fn check(profile: &ProfileConfig, spec: &ListenerSpec) -> Vec<listener_core::Rejection> {
-    let mut r = Rejections::new(API);
-    for v in spec.violations() {
-        r.reject(v.path.clone(), INVALID_SPEC, v.message.clone());
-    }
-    profile.aliases.check_spec_for(&crate::capabilities(), spec, &mut r);
+    let mut r = Rejections::preflight(&crate::capabilities(), &profile.aliases, spec);
     let opts = match options(spec) {
         Ok(o) => o,
         Err(e) => {

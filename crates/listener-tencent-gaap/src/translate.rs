@@ -247,11 +247,7 @@ fn backend_word(p: BackendProtocol) -> &'static str {
 /// Every reason GAAP cannot take `spec` on `profile`'s instance, found
 /// without any call: the neutral rules, alias resolution, then GAAP's.
 pub fn check(profile: &ProfileConfig, spec: &ListenerSpec) -> Vec<Rejection> {
-    let mut r = Rejections::new(API);
-    for v in spec.violations() {
-        r.reject(v.path, "invalid_spec", v.message);
-    }
-    profile.aliases.check_spec_for(&crate::capabilities(), spec, &mut r);
+    let mut r = Rejections::preflight(&crate::capabilities(), &profile.aliases, spec);
     rule_instance_is_connection_or_group(&profile.instance, &mut r);
     let options = match GaapOptions::of(spec) {
         Ok(o) => o,
@@ -303,11 +299,7 @@ pub fn check(profile: &ProfileConfig, spec: &ListenerSpec) -> Vec<Rejection> {
 /// [`check`] for every spec, plus the rules that span the listeners of one
 /// instance: shared port spaces and the listener quota.
 pub fn check_set(profile: &ProfileConfig, specs: &[ListenerSpec]) -> Vec<(usize, Rejection)> {
-    let mut out: Vec<(usize, Rejection)> = specs
-        .iter()
-        .enumerate()
-        .flat_map(|(i, s)| check(profile, s).into_iter().map(move |r| (i, r)))
-        .collect();
+    let mut out = listener_core::check::check_each(specs, |s| check(profile, s));
     rule_port_spaces(specs, &mut out);
     rule_listener_quota_set(specs, &mut out);
     out.sort_by_key(|(i, _)| *i);
