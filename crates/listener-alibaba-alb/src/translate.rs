@@ -212,7 +212,7 @@ pub(crate) fn vendor_rejections(spec: &ListenerSpec, opts: &AlbOptions) -> Vec<R
     reject_sni_switch(spec, &mut r);
     reject_http3_switch(spec, &mut r);
     reject_quic_upgrade_outside_https(spec, opts, &mut r);
-    require_quic_listener_reference(spec, opts, &mut r);
+    require_quic_listener_reference(opts, &mut r);
     reject_client_cert_headers_outside_https(spec, opts, &mut r);
     reject_xff_settings_on_quic(spec, opts, &mut r);
     check_header_aliases(opts, &mut r);
@@ -445,7 +445,7 @@ fn reject_quic_upgrade_outside_https(spec: &ListenerSpec, opts: &AlbOptions, r: 
 
 /// `QuicConfig.QuicListenerId` "is required when QuicUpgradeEnabled is set
 /// to true" (seed): the upgrade must name its QUIC listener, by port or ID.
-fn require_quic_listener_reference(spec: &ListenerSpec, opts: &AlbOptions, r: &mut Rejections) {
+fn require_quic_listener_reference(opts: &AlbOptions, r: &mut Rejections) {
     let Some(q) = &opts.quic_upgrade else { return };
     if q.enabled && q.port.is_none() && q.listener_id.as_deref().map_or(true, |s| s.trim().is_empty()) {
         r.reject(
@@ -462,7 +462,6 @@ fn require_quic_listener_reference(spec: &ListenerSpec, opts: &AlbOptions, r: &m
             format!("port {p} is outside 1 to 65535"),
         );
     }
-    let _ = spec;
 }
 
 /// `XForwardedForClientCert*`: "Only HTTPS listeners support this
