@@ -224,10 +224,23 @@ pub fn default_endpoint(product: &str, region: &str) -> String {
 /// URL would be silently dropped or mis-signed: they are refused instead.
 fn parse_endpoint(raw: &str, allow_insecure_http: bool) -> Result<(String, String), Error> {
     let field = "endpoint";
+    // Quoted in messages only when it cannot hold `user:password@`, which
+    // may be a secret.
+    let shown = if raw.contains('@') {
+        "the endpoint URL".to_string()
+    } else {
+        format!("`{raw}`")
+    };
     let url = Url::parse(raw).map_err(|e| Error::Config {
         field: field.to_string(),
-        message: format!("`{raw}` is not a URL: {e}"),
+        message: format!("{shown} is not a URL: {e}"),
     })?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(Error::Config {
+            field: field.to_string(),
+            message: "the endpoint must not carry user credentials".to_string(),
+        });
+    }
     match url.scheme() {
         "https" => {}
         "http" if allow_insecure_http => {}
@@ -235,7 +248,7 @@ fn parse_endpoint(raw: &str, allow_insecure_http: bool) -> Result<(String, Strin
             return Err(Error::Config {
                 field: field.to_string(),
                 message: format!(
-                    "`{raw}` is plain http; signed requests need https (set allow_insecure_http for an emulator)"
+                    "{shown} is plain http; signed requests need https (set allow_insecure_http for an emulator)"
                 ),
             })
         }
@@ -249,19 +262,13 @@ fn parse_endpoint(raw: &str, allow_insecure_http: bool) -> Result<(String, Strin
     let Some(host) = url.host_str() else {
         return Err(Error::Config {
             field: field.to_string(),
-            message: format!("`{raw}` names no host"),
+            message: format!("{shown} names no host"),
         });
     };
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(Error::Config {
-            field: field.to_string(),
-            message: "the endpoint must not carry user credentials".to_string(),
-        });
-    }
     if !(url.path().is_empty() || url.path() == "/") || url.query().is_some() || url.fragment().is_some() {
         return Err(Error::Config {
             field: field.to_string(),
-            message: format!("`{raw}` has a path, query or fragment; RPC calls always go to `/`"),
+            message: format!("{shown} has a path, query or fragment; RPC calls always go to `/`"),
         });
     }
     // `Url::port` is `None` when the port is the scheme's default, which is
@@ -875,6 +882,24 @@ mod tests {
         ] {
             match parse_endpoint(raw, insecure) {
                 Err(Error::Config { field, .. }) => assert_eq!(field, "endpoint", "{raw}"),
+                other => panic!("{raw}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn endpoint_refusals_never_quote_a_password() {
+        for (raw, insecure) in [
+            ("http://user:hunter2@127.0.0.1:8080", false),
+            ("ftp://user:hunter2@x", true),
+            ("https://user:hunter2@x/api", true),
+            ("https://user:hunter2@x y/", true),
+        ] {
+            match parse_endpoint(raw, insecure) {
+                Err(Error::Config { field, message }) => {
+                    assert_eq!(field, "endpoint", "{raw}");
+                    assert!(!message.contains("hunter2"), "{raw}: {message}");
+                }
                 other => panic!("{raw}: {other:?}"),
             }
         }

@@ -98,9 +98,10 @@ pub struct SignInput<'a> {
 /// Every intermediate of a signature, so a failing comparison with a
 /// published vector shows which step went wrong.
 ///
-/// Holds no secret: the HMAC output cannot be inverted, and the secret is
-/// only ever an argument of [`sign`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The HMAC output cannot be inverted to the secret, but the signature and
+/// the `Authorization` value authorise the request they were made for, so
+/// `Debug` prints them as `<redacted>` (as the Tencent signer does).
+#[derive(Clone, PartialEq, Eq)]
 pub struct Signed {
     /// The query string to send, exactly as signed.
     pub canonical_query: String,
@@ -114,6 +115,19 @@ pub struct Signed {
     pub signed_headers: String,
     /// The complete `Authorization` header value.
     pub authorization: String,
+}
+
+impl std::fmt::Debug for Signed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Signed")
+            .field("canonical_query", &self.canonical_query)
+            .field("canonical_request", &self.canonical_request)
+            .field("string_to_sign", &self.string_to_sign)
+            .field("signature", &"<redacted>")
+            .field("signed_headers", &self.signed_headers)
+            .field("authorization", &"<redacted>")
+            .finish()
+    }
 }
 
 /// Sign a request; pure, so the same inputs always give the same output.
@@ -183,7 +197,8 @@ fn hmac_hex(key: &[u8], message: &[u8]) -> String {
 }
 
 /// The three fields of an `Authorization` header, as a verifier needs them.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// `Debug` leaves the signature out, as for [`Signed`].
+#[derive(Clone, PartialEq, Eq)]
 pub struct ParsedAuthorization {
     /// The `Credential=` value: the AccessKey ID (or STS key id).
     pub access_key_id: String,
@@ -191,6 +206,16 @@ pub struct ParsedAuthorization {
     pub signed_headers: Vec<String>,
     /// The `Signature=` hex value.
     pub signature: String,
+}
+
+impl std::fmt::Debug for ParsedAuthorization {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ParsedAuthorization")
+            .field("access_key_id", &self.access_key_id)
+            .field("signed_headers", &self.signed_headers)
+            .field("signature", &"<redacted>")
+            .finish()
+    }
 }
 
 /// Split an `Authorization` header into its parts.
@@ -513,6 +538,16 @@ e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
         assert_eq!(p.access_key_id, ID);
         assert_eq!(p.signature, s.signature);
         assert_eq!(p.signed_headers.join(";"), s.signed_headers);
+    }
+
+    #[test]
+    fn debug_output_leaves_out_signature_and_authorization() {
+        let s = sign_vector("alb.cn-hangzhou.aliyuncs.com", "ListListeners", "2020-06-16", &[]);
+        let p = parse_authorization(&s.authorization).expect("parses");
+        for shown in [format!("{s:?}"), format!("{p:?}")] {
+            assert!(!shown.contains(&s.signature), "{shown}");
+            assert!(shown.contains("<redacted>"), "{shown}");
+        }
     }
 
     #[test]

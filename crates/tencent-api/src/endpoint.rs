@@ -52,6 +52,10 @@ impl Endpoint {
             Endpoint::Url(url) => url.trim().to_string(),
         };
         let url = Url::parse(&text).map_err(|e| bad(&text, &format!("is not a valid URL ({e})")))?;
+        // First, so that no later message quotes a password in the URL.
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(bad(&text, "must not carry user information"));
+        }
         match url.scheme() {
             "https" => {}
             "http" if allow_insecure_http => {}
@@ -62,9 +66,6 @@ impl Endpoint {
                 ))
             }
             other => return Err(bad(&text, &format!("has scheme `{other}`; only https is supported"))),
-        }
-        if !url.username().is_empty() || url.password().is_some() {
-            return Err(bad(&text, "must not carry user information"));
         }
         if url.query().is_some() || url.fragment().is_some() {
             return Err(bad(&text, "must not carry a query or fragment"));
@@ -91,10 +92,17 @@ pub struct ResolvedEndpoint {
     pub host: String,
 }
 
+/// A refusal of the endpoint setting. The URL is quoted only when it
+/// cannot hold user information (`user:password@`), which may be a secret.
 fn bad(url: &str, why: &str) -> Error {
+    let message = if url.contains('@') {
+        format!("the endpoint URL {why}")
+    } else {
+        format!("`{url}` {why}")
+    };
     Error::Config {
         field: "endpoint".to_string(),
-        message: format!("`{url}` {why}"),
+        message,
     }
 }
 
@@ -153,6 +161,24 @@ mod tests {
         ] {
             let e = Endpoint::Url(url.into()).resolve("gaap", true);
             assert_eq!(config_field(e.expect_err(url)), "endpoint", "{url}");
+        }
+    }
+
+    #[test]
+    fn refusals_never_quote_a_password_in_the_url() {
+        for (url, insecure) in [
+            ("http://user:hunter2@127.0.0.1:1/", false),
+            ("ftp://user:hunter2@example.com/", true),
+            ("https://user:hunter2@example.com/", true),
+            ("https://user:hunter2@exa mple.com/", true),
+        ] {
+            match Endpoint::Url(url.into()).resolve("gaap", insecure) {
+                Err(Error::Config { field, message }) => {
+                    assert_eq!(field, "endpoint", "{url}");
+                    assert!(!message.contains("hunter2"), "{url}: {message}");
+                }
+                other => panic!("{url}: expected a refusal, got {other:?}"),
+            }
         }
     }
 
