@@ -192,6 +192,14 @@ impl Verifier {
                 ),
             ));
         }
+        // The scope must name the UTC date of X-TC-Timestamp; a client that
+        // used its local date would otherwise pass here and fail on Tencent.
+        if auth.date != tencent_api::sign::utc_date(timestamp) {
+            return Err(ApiError::new(
+                "AuthFailure.SignatureFailure",
+                "The credential scope date is not the UTC date of X-TC-Timestamp.",
+            ));
+        }
         let values: Vec<(&str, &str)> = names
             .iter()
             .map(|name| (name.as_str(), req.header(name).unwrap_or("")))
@@ -354,6 +362,69 @@ mod tests {
         assert!(cache.insert_fresh("n1", later));
         // Expired entries are pruned as time passes.
         assert!(cache.seen.len() <= 2);
+    }
+
+    fn tencent_verifier() -> Verifier {
+        Verifier::new(true, TencentCredentials::default(), AlibabaCredentials::default())
+    }
+
+    /// A GAAP call signed at `timestamp`, with `scope_date` written into
+    /// the Authorization header instead of the date the key was derived from.
+    fn tencent_call(timestamp: i64, scope_date: Option<&str>) -> HeaderMap {
+        let creds = TencentCredentials::default();
+        let headers = [("content-type", "application/json"), ("host", "127.0.0.1:1")];
+        let signed = tencent_api::sign::sign(
+            &tencent_api::sign::SignInput {
+                method: "POST",
+                path: "/",
+                query: "",
+                headers: &headers,
+                payload: b"{}",
+                service: "gaap",
+                timestamp,
+            },
+            &creds.secret_id,
+            &creds.secret_key,
+        );
+        let mut authorization = signed.authorization.clone();
+        if let Some(date) = scope_date {
+            authorization = authorization.replace(&tencent_api::sign::utc_date(timestamp), date);
+        }
+        let mut map = HeaderMap::new();
+        for (name, value) in [
+            ("content-type", "application/json".to_string()),
+            ("host", "127.0.0.1:1".to_string()),
+            ("x-tc-timestamp", timestamp.to_string()),
+            ("authorization", authorization),
+        ] {
+            map.insert(name, value.parse().expect("header value"));
+        }
+        map
+    }
+
+    fn check(headers: &HeaderMap, now: i64) -> Result<(), ApiError> {
+        let req = SignedRequest {
+            method: "POST",
+            path: "/",
+            query: "",
+            query_pairs: &[],
+            headers,
+            body: b"{}",
+        };
+        tencent_verifier().check_tencent(&req, "gaap", now)
+    }
+
+    #[test]
+    fn tencent_call_signed_with_the_utc_date_passes() {
+        let now = 1_551_139_199; // 2019-02-25T23:59:59Z
+        assert!(check(&tencent_call(now, None), now).is_ok());
+    }
+
+    #[test]
+    fn tencent_scope_date_other_than_the_utc_date_is_refused() {
+        let now = 1_551_139_199;
+        let err = check(&tencent_call(now, Some("2019-02-26")), now).expect_err("wrong scope date");
+        assert_eq!(err.code, "AuthFailure.SignatureFailure");
     }
 
     #[test]

@@ -103,8 +103,10 @@ fn describe_toml_error(text: &str, err: &toml::de::Error) -> String {
     let Some(span) = err.span() else {
         return err.message().to_string();
     };
+    // Counted over bytes, so an offset inside a multi-byte character
+    // cannot panic.
     let start = span.start.min(text.len());
-    let line_no = text[..start].matches('\n').count() + 1;
+    let line_no = text.as_bytes()[..start].iter().filter(|b| **b == b'\n').count() + 1;
     let line = text.lines().nth(line_no - 1).unwrap_or("");
     let key = line.split('=').next().unwrap_or("").trim();
     if is_secret_key(key) {
