@@ -57,6 +57,16 @@ pub fn emulated_profile(profile: &ProfileConfig, url: &str) -> ProfileConfig {
         secret: Secret::new(secret),
         token: None,
     });
+    // Nothing real is read under `--emulate`: an API that needs a region
+    // gets one here instead of from the environment or the vendor's CLI
+    // files (the emulator serves every region alike).
+    if p.region.is_none() {
+        p.region = match p.api.as_str() {
+            "tencent-clb" => Some("ap-guangzhou".to_string()),
+            "alibaba-alb" | "alibaba-ga" => Some("cn-hangzhou".to_string()),
+            _ => None,
+        };
+    }
     if p.wait.is_none() {
         p.wait = Some(WaitConfig {
             timeout_secs: EMULATED_TIMEOUT_SECS,
@@ -103,6 +113,27 @@ impl Emulator {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn emulated_profile_never_needs_a_real_region() {
+        let mut alb = ProfileConfig::new("alibaba-alb", "alb-1");
+        alb.region = None;
+        assert_eq!(
+            emulated_profile(&alb, "http://127.0.0.1:1").region.as_deref(),
+            Some("cn-hangzhou")
+        );
+        let clb = ProfileConfig::new("tencent-clb", "lb-1");
+        assert_eq!(
+            emulated_profile(&clb, "http://127.0.0.1:1").region.as_deref(),
+            Some("ap-guangzhou")
+        );
+        let mut own = ProfileConfig::new("alibaba-alb", "alb-1");
+        own.region = Some("cn-shanghai".into());
+        assert_eq!(
+            emulated_profile(&own, "http://127.0.0.1:1").region.as_deref(),
+            Some("cn-shanghai")
+        );
+    }
 
     #[test]
     fn emulated_profile_points_at_the_emulator_with_test_credentials() {
