@@ -422,12 +422,13 @@ pub async fn apply(
         .filter(|a| matches!(a, Action::Delete { .. } | Action::Replace { .. }))
         .map(Job::Delete)
         .collect();
-    let mut replaced_ok = BTreeSet::new();
+    // The replacements whose delete succeeded, by identity: a multi-port
+    // spec expands into several replacements sharing one file index, and
+    // only those whose port was freed may be created again.
+    let mut replaced_ok: Vec<&Action> = Vec::new();
     for (action, outcome) in run_jobs(&provider, deletes, width, on_event).await {
         match (action, outcome) {
-            (Action::Replace { index, .. }, Ok(_)) => {
-                replaced_ok.insert(*index);
-            }
+            (a @ Action::Replace { .. }, Ok(_)) => replaced_ok.push(a),
             (Action::Delete { .. }, Ok(_)) => report.done += 1,
             (a, Err(e)) => report.failed.push(Failure::new(&a.spec().name, &e)),
             _ => {}
@@ -447,7 +448,7 @@ pub async fn apply(
         .iter()
         .filter(|a| match a {
             Action::Create { .. } => true,
-            Action::Replace { index, .. } => replaced_ok.contains(index),
+            Action::Replace { .. } => replaced_ok.iter().any(|r| std::ptr::eq(*r, *a)),
             _ => false,
         })
         .collect();

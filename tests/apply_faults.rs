@@ -128,3 +128,67 @@ async fn rerun_converges(
     let last = plan::plan(provider.as_ref(), specs, false).await.expect("plan");
     assert!(!last.has_changes(), "{:?}", last.summary());
 }
+
+/// Regression: a multi-port spec expands into one replacement per port, all
+/// sharing the file index. Apply used to key "delete succeeded" by that
+/// index, so one successful delete let every sibling's create go ahead,
+/// including the one whose delete had failed (its port still taken, so a
+/// second, misleading failure). Now only ports that were freed are created.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_delete_of_a_replacement_does_not_recreate_that_port() {
+    const CLB: &str = "tencent-clb";
+    let emu = common::start().await;
+    let provider = provider_from_profile(&common::profile(CLB, &emu.url())).expect("provider");
+    let ports = Ports::List(vec![
+        cloud_listeners::PortEntry::Port(9001),
+        cloud_listeners::PortEntry::Port(9002),
+    ]);
+    let tcp = ListenerSpec::new("svc", Protocol::Tcp, ports.clone());
+    provider.create(&tcp).await.expect("two TCP listeners");
+    // Same ports, another protocol: CLB cannot change it, so two replacements.
+    let http = ListenerSpec::new("svc", Protocol::Http, ports);
+    let planned = plan::plan(provider.as_ref(), std::slice::from_ref(&http), false)
+        .await
+        .expect("plan");
+    assert_eq!(planned.summary().replace, 2, "{:?}", planned.actions);
+
+    emu.faults().push_rule(
+        FaultRule::new(Fault::TaskFailure)
+            .service(CLB)
+            .action("DeleteListener")
+            .times(1),
+    );
+    let options = ApplyOptions {
+        allow_replace: true,
+        ..ApplyOptions::default()
+    };
+    let report = plan::apply(provider.clone(), &planned, &options, &|_| {})
+        .await
+        .expect("apply runs");
+    assert_eq!(emu.fault_counts().task_failure, 1, "the fault happened");
+    assert_eq!(report.failed.len(), 1, "only the failed delete: {:?}", report.failed);
+    let mut left: Vec<(Protocol, Option<u32>)> = provider
+        .list()
+        .await
+        .expect("list")
+        .iter()
+        .map(|l| (l.spec.protocol, l.spec.ports.as_single()))
+        .collect();
+    left.sort_by_key(|(_, p)| *p);
+    assert_eq!(left.len(), 2, "{left:?}");
+    assert!(left.contains(&(Protocol::Http, Some(9001))) ^ left.contains(&(Protocol::Http, Some(9002))));
+
+    // A rerun finishes the job.
+    let again = plan::plan(provider.as_ref(), std::slice::from_ref(&http), false)
+        .await
+        .expect("plan");
+    let rerun = plan::apply(provider.clone(), &again, &options, &|_| {})
+        .await
+        .expect("rerun");
+    assert!(rerun.failed.is_empty(), "{:?}", rerun.failed);
+    let last = plan::plan(provider.as_ref(), std::slice::from_ref(&http), false)
+        .await
+        .expect("plan");
+    assert!(!last.has_changes(), "{:?}", last.actions);
+    emu.shutdown().await;
+}
