@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use governor::clock::Clock;
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLimiter};
 use listener_core::{Error, ProfileConfig};
 use rand::Rng;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
@@ -30,10 +30,58 @@ use crate::retry::RetryPolicy;
 use crate::sign::{payload_hash, sign, SignInput};
 use crate::token::{ClientToken, RandomTokens, TokenSource};
 
-/// Calls per second per action when the profile sets none. ALB allows about
-/// 200 writes a minute per API and region (3.3/s); staying under it keeps
-/// the account's other users (consoles, Terraform) unthrottled.
+/// Calls per second per action for a product that documents no rate (GA),
+/// when the profile sets none: conservative, so the account's other users
+/// (consoles, Terraform) stay unthrottled. ALB's documented rates are in
+/// [`documented_limits`].
 pub const DEFAULT_RATE_LIMIT_PER_SECOND: f64 = 3.0;
+
+/// A budget of its own for one action: `calls` per `period`, with a burst of
+/// `calls`. Vendors document some budgets per minute (ALB: about 200 writes
+/// a minute per API), which a per-second rate cannot express: 200 creates
+/// may go out at once, the 201st waits for the budget to refill.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ActionLimit {
+    /// The action, e.g. `CreateListener`.
+    pub action: &'static str,
+    /// Calls allowed per period (also the burst).
+    pub calls: u32,
+    /// The period.
+    pub period: Duration,
+}
+
+/// The ALB actions that write, each with the documented budget of about
+/// 200 calls a minute per API and region (factsheet §4, "Rate limits").
+const ALB_WRITES: [&str; 7] = [
+    "CreateListener",
+    "UpdateListenerAttribute",
+    "DeleteListener",
+    "AssociateAdditionalCertificatesWithListener",
+    "DissociateAdditionalCertificatesFromListener",
+    "StartListener",
+    "StopListener",
+];
+
+/// What each product documents, as (default calls per second, per-action
+/// budgets). ALB reads (`GetListenerAttribute`, `ListAsynJobs`, ...) are
+/// documented at 20/s and writes at about 200 a minute; GA documents
+/// nothing, so it keeps the conservative default.
+pub fn documented_limits(product: &str) -> (f64, Vec<ActionLimit>) {
+    match product {
+        "alb" => (
+            20.0,
+            ALB_WRITES
+                .iter()
+                .map(|action| ActionLimit {
+                    action,
+                    calls: 200,
+                    period: Duration::from_secs(60),
+                })
+                .collect(),
+        ),
+        _ => (DEFAULT_RATE_LIMIT_PER_SECOND, Vec::new()),
+    }
+}
 
 /// How long one attempt may take, connection and answer included.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -65,8 +113,11 @@ pub struct ClientConfig {
     pub region: String,
     /// The keys to sign with.
     pub credentials: Credentials,
-    /// Client-side limit, calls per second per action.
+    /// Client-side limit, calls per second per action, for every action
+    /// without an entry in `action_limits`.
     pub rate_limit_per_second: f64,
+    /// Actions with a budget of their own (see [`ActionLimit`]).
+    pub action_limits: Vec<ActionLimit>,
     /// Retry bounds.
     pub retry: RetryPolicy,
     /// Limit for one attempt.
@@ -93,7 +144,8 @@ impl ClientConfig {
             allow_insecure_http: false,
             region: region.into(),
             credentials,
-            rate_limit_per_second: DEFAULT_RATE_LIMIT_PER_SECOND,
+            rate_limit_per_second: documented_limits(product).0,
+            action_limits: documented_limits(product).1,
             retry: RetryPolicy::default(),
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             token_source: Arc::new(RandomTokens),
@@ -183,6 +235,7 @@ struct Inner {
     token_source: Arc<dyn TokenSource>,
     http: reqwest::Client,
     limiter: DefaultKeyedRateLimiter<String>,
+    action_limiters: Vec<(&'static str, DefaultDirectRateLimiter)>,
     counters: Counters,
 }
 
@@ -296,6 +349,24 @@ fn rate_limiter(per_second: f64) -> Result<DefaultKeyedRateLimiter<String>, Erro
     Ok(RateLimiter::keyed(quota))
 }
 
+fn action_limiter(limit: &ActionLimit) -> Result<DefaultDirectRateLimiter, Error> {
+    let invalid = || Error::Config {
+        field: format!("action_limits.{}", limit.action),
+        message: format!(
+            "must allow at least one call per period, got {} per {:?}",
+            limit.calls, limit.period
+        ),
+    };
+    let calls = NonZeroU32::new(limit.calls).ok_or_else(invalid)?;
+    let per_call = limit
+        .period
+        .checked_div(limit.calls)
+        .filter(|d| !d.is_zero())
+        .ok_or_else(invalid)?;
+    let quota = Quota::with_period(per_call).ok_or_else(invalid)?.allow_burst(calls);
+    Ok(RateLimiter::direct(quota))
+}
+
 fn check_region(region: &str) -> Result<(), Error> {
     // The region becomes part of a host name; anything else would make a
     // different (or invalid) host than the user meant.
@@ -364,6 +435,11 @@ impl AlibabaClient {
             .unwrap_or_else(|| default_endpoint(config.product, &config.region));
         let (base_url, host) = parse_endpoint(&endpoint, config.allow_insecure_http)?;
         let limiter = rate_limiter(config.rate_limit_per_second)?;
+        let action_limiters = config
+            .action_limits
+            .iter()
+            .map(|l| action_limiter(l).map(|limiter| (l.action, limiter)))
+            .collect::<Result<Vec<_>, _>>()?;
         if config.retry.max_attempts == 0 {
             return Err(Error::Config {
                 field: "retry.max_attempts".to_string(),
@@ -397,6 +473,7 @@ impl AlibabaClient {
                 token_source: config.token_source,
                 http,
                 limiter,
+                action_limiters,
                 counters: Counters::default(),
             }),
         })
@@ -641,6 +718,17 @@ impl AlibabaClient {
     }
 
     async fn wait_for_rate_limit(&self, action: &str) {
+        if let Some((_, own)) = self.inner.action_limiters.iter().find(|(a, _)| *a == action) {
+            while let Err(not_until) = own.check() {
+                let wait = not_until.wait_time_from(own.clock().now());
+                tracing::trace!(
+                    wait_ms = wait.as_millis() as u64,
+                    "rate limited locally (action budget)"
+                );
+                tokio::time::sleep(wait).await;
+            }
+            return;
+        }
         let limiter = &self.inner.limiter;
         let key = action.to_string();
         // Each wait ends when a cell frees up; the loop only repeats if a
@@ -832,6 +920,47 @@ async fn read_body(mut response: reqwest::Response, vendor: &'static str) -> Res
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn alb_writes_have_a_per_minute_budget_and_reads_the_documented_rate() {
+        let (reads, writes) = documented_limits("alb");
+        assert_eq!(reads, 20.0);
+        assert_eq!(writes.len(), ALB_WRITES.len());
+        for w in &writes {
+            assert_eq!((w.calls, w.period), (200, Duration::from_secs(60)), "{}", w.action);
+        }
+        assert!(writes.iter().any(|w| w.action == "CreateListener"));
+        let (ga, ga_limits) = documented_limits("ga");
+        assert_eq!(ga, DEFAULT_RATE_LIMIT_PER_SECOND);
+        assert!(ga_limits.is_empty());
+    }
+
+    #[test]
+    fn an_action_budget_of_nothing_is_refused_naming_the_action() {
+        for (calls, period) in [(0, Duration::from_secs(60)), (5, Duration::ZERO)] {
+            let limit = ActionLimit {
+                action: "CreateListener",
+                calls,
+                period,
+            };
+            match action_limiter(&limit) {
+                Err(Error::Config { field, .. }) => assert_eq!(field, "action_limits.CreateListener"),
+                other => panic!("expected a config error, got {other:?}"),
+            }
+        }
+        let ok = ActionLimit {
+            action: "CreateListener",
+            calls: 200,
+            period: Duration::from_secs(60),
+        };
+        let limiter = action_limiter(&ok).expect("valid budget");
+        // The whole budget is available at once: 200 calls pass, the 201st waits.
+        for _ in 0..200 {
+            assert!(limiter.check().is_ok());
+        }
+        assert!(limiter.check().is_err());
+    }
+
     use super::*;
     use listener_core::Secret;
 

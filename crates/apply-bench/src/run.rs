@@ -117,8 +117,8 @@ pub fn profile(api: &str, work: &crate::workload::InstanceWork, url: &str, setti
         poll_interval_ms: settings.poll_interval_ms,
     });
     // The vendors' documented per-action rates: Tencent 20/s; ALB reads
-    // 20/s (its writes, 200/min, are left to the vendor's bucket: the
-    // client has one rate for every action); GA 20/s (assumed).
+    // 20/s (its writes keep their own budget of 200 a minute, from
+    // `alibaba_api::client::documented_limits`); GA 20/s (assumed).
     p.rate_limit_per_second = Some(20.0);
     if let Some(group) = &work.server_group {
         p.aliases.targets.insert(TARGET_ALIAS.into(), group.clone());
