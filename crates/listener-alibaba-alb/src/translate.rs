@@ -447,7 +447,7 @@ fn reject_quic_upgrade_outside_https(spec: &ListenerSpec, opts: &AlbOptions, r: 
 /// to true" (seed): the upgrade must name its QUIC listener, by port or ID.
 fn require_quic_listener_reference(opts: &AlbOptions, r: &mut Rejections) {
     let Some(q) = &opts.quic_upgrade else { return };
-    if q.enabled && q.port.is_none() && q.listener_id.as_deref().map_or(true, |s| s.trim().is_empty()) {
+    if q.enabled && q.port.is_none() && q.listener_id.as_deref().is_none_or(|s| s.trim().is_empty()) {
         r.reject(
             format!("{EXTENSION_PATH}.quic_upgrade"),
             "MissingParameter",

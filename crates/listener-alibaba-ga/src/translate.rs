@@ -1159,7 +1159,7 @@ pub fn listener_from_answer(v: &Value, aliases: &Aliases) -> Result<GaListener, 
             .map(|items| {
                 items
                     .iter()
-                    .filter(|c| text(c, "Type").map_or(true, |t| t.eq_ignore_ascii_case("server")))
+                    .filter(|c| text(c, "Type").is_none_or(|t| t.eq_ignore_ascii_case("server")))
                     .filter_map(|c| text(c, "Id"))
                     .map(|id| aliases.certificate_alias_of(&id))
                     .collect()

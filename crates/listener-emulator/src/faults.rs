@@ -176,8 +176,8 @@ impl FaultRule {
         let service_ok = self
             .service
             .as_deref()
-            .map_or(true, |s| s == call.service || s == call.api);
-        let action_ok = self.action.as_deref().map_or(true, |a| a == call.action);
+            .is_none_or(|s| s == call.service || s == call.api);
+        let action_ok = self.action.as_deref().is_none_or(|a| a == call.action);
         service_ok && action_ok
     }
 }

@@ -1165,7 +1165,7 @@ impl State {
             .values()
             .filter(|l| lbs.is_empty() || lbs.contains(&l.lb))
             .filter(|l| ids.is_empty() || ids.contains(&l.id))
-            .filter(|l| proto.map_or(true, |pr| pr == l.proto.name()))
+            .filter(|l| proto.is_none_or(|pr| pr == l.proto.name()))
             .collect();
         matching.sort_by_key(|l| l.seq);
         let (start, size) = page(p, matching.len())?;
@@ -1202,7 +1202,7 @@ impl State {
             .values()
             .filter(|j| ids.is_empty() || ids.contains(&j.id))
             .filter(|j| resources.is_empty() || resources.contains(&j.resource))
-            .filter(|j| api.map_or(true, |a| a == j.api))
+            .filter(|j| api.is_none_or(|a| a == j.api))
             .collect();
         jobs.sort_by_key(|j| j.seq);
         let (start, size) = page(p, jobs.len())?;

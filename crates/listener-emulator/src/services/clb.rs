@@ -366,7 +366,7 @@ fn now_text() -> String {
 
 fn context_ok(v: &str, hex: bool) -> bool {
     if hex {
-        v.len() % 2 == 0 && v.bytes().all(|b| b.is_ascii_hexdigit())
+        v.len().is_multiple_of(2) && v.bytes().all(|b| b.is_ascii_hexdigit())
     } else {
         v.bytes().all(|b| (0x20..0x7f).contains(&b))
     }
@@ -1113,9 +1113,9 @@ impl Clb {
         };
         let out: Vec<Value> = listeners
             .iter()
-            .filter(|l| ids.as_ref().map_or(true, |ids| ids.contains(&l.id)))
-            .filter(|l| protocol.as_ref().map_or(true, |p| *p == l.protocol))
-            .filter(|l| port.map_or(true, |p| p == l.port))
+            .filter(|l| ids.as_ref().is_none_or(|ids| ids.contains(&l.id)))
+            .filter(|l| protocol.as_ref().is_none_or(|p| *p == l.protocol))
+            .filter(|l| port.is_none_or(|p| p == l.port))
             .map(Listener::describe)
             .collect();
         Ok(json!({ "TotalCount": out.len(), "Listeners": out }))

@@ -887,8 +887,8 @@ impl Ga {
         let mut matching: Vec<&Listener> = state
             .listeners
             .values()
-            .filter(|l| accelerator.map_or(true, |a| l.accelerator == a))
-            .filter(|l| protocol.map_or(true, |p| l.config.protocol == p))
+            .filter(|l| accelerator.is_none_or(|a| l.accelerator == a))
+            .filter(|l| protocol.is_none_or(|p| l.config.protocol == p))
             .collect();
         matching.sort_by_key(|l| l.seq);
         let total = matching.len();

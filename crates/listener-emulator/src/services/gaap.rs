@@ -944,15 +944,15 @@ impl Gaap {
             .listeners
             .values()
             .filter(|r| r.kind == kind)
-            .filter(|r| instance.as_ref().map_or(true, |i| &r.instance == i))
-            .filter(|r| listener_id.as_ref().map_or(true, |id| &r.id == id))
-            .filter(|r| name.as_ref().map_or(true, |n| &r.config.name == n))
-            .filter(|r| port.map_or(true, |p| r.port == p))
-            .filter(|r| http3.map_or(true, |h| r.http3() == (h == 1)))
+            .filter(|r| instance.as_ref().is_none_or(|i| &r.instance == i))
+            .filter(|r| listener_id.as_ref().is_none_or(|id| &r.id == id))
+            .filter(|r| name.as_ref().is_none_or(|n| &r.config.name == n))
+            .filter(|r| port.is_none_or(|p| r.port == p))
+            .filter(|r| http3.is_none_or(|h| r.http3() == (h == 1)))
             .filter(|r| {
-                search.as_ref().map_or(true, |s| {
-                    r.config.name.contains(s.as_str()) || r.port.to_string().contains(s.as_str())
-                })
+                search
+                    .as_ref()
+                    .is_none_or(|s| r.config.name.contains(s.as_str()) || r.port.to_string().contains(s.as_str()))
             })
             .collect();
         matching.sort_by_key(|r| r.seq);
