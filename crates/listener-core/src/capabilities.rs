@@ -158,7 +158,7 @@ pub fn path_within(field: &str, root: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]

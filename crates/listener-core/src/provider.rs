@@ -215,27 +215,9 @@ mod tests {
     fn caps() -> Capabilities {
         Capabilities {
             api: "cloud-a",
-            product: "test",
-            protocols: &Protocol::ALL,
-            multi_port_listener: false,
-            batch_create: false,
-            port_ranges: false,
-            port_limits: (1, 65535),
-            mutual_tls: false,
-            multiple_client_cas: false,
-            multiple_server_certificates: false,
-            http2: false,
-            http3: false,
-            sni: false,
-            session_persistence: false,
-            listener_health_check: false,
-            serial_writes: false,
-            idempotency_token: false,
-            requires_default_target: false,
             immutable_fields: &["ports"],
             write_only_fields: &["forwarding.default_target"],
-            max_listeners_per_instance: 50,
-            rate_limit_per_second: 20.0,
+            ..crate::capabilities::tests::sample()
         }
     }
 

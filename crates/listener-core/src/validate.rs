@@ -101,25 +101,35 @@ pub fn validate_listeners(specs: &[ListenerSpec]) -> Vec<Violation> {
             ));
         }
     }
+    for (i, j) in port_clashes(specs) {
+        let (a, b) = (&specs[i], &specs[j]);
+        out.push(Violation::new(
+            format!("listeners[{j}].ports"),
+            "port_conflict",
+            format!(
+                "ports {} overlap listeners[{i}] (`{}`, ports {}) on the same transport",
+                b.ports, a.name, a.ports
+            ),
+        ));
+    }
+    out
+}
+
+/// Pairs `(i, j)`, `i < j`, of listeners whose ports overlap on the same
+/// transport (TCP-based or UDP-based): no cloud lets two listeners share a
+/// port, so both the neutral validation and the adapters' `check_set` ask
+/// this one function.
+pub fn port_clashes(specs: &[ListenerSpec]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
     for (i, a) in specs.iter().enumerate() {
         for (j, b) in specs.iter().enumerate().skip(i + 1) {
-            if a.protocol.transport() != b.protocol.transport() {
-                continue;
-            }
-            let clash = a
-                .ports
-                .ranges()
-                .iter()
-                .any(|ra| b.ports.ranges().iter().any(|rb| ra.overlaps(rb)));
+            let clash = a.protocol.transport() == b.protocol.transport()
+                && a.ports
+                    .ranges()
+                    .iter()
+                    .any(|ra| b.ports.ranges().iter().any(|rb| ra.overlaps(rb)));
             if clash {
-                out.push(Violation::new(
-                    format!("listeners[{j}].ports"),
-                    "port_conflict",
-                    format!(
-                        "ports {} overlap listeners[{i}] (`{}`, ports {}) on the same transport",
-                        b.ports, a.name, a.ports
-                    ),
-                ));
+                out.push((i, j));
             }
         }
     }

@@ -858,31 +858,20 @@ pub fn check_set(specs: &[ListenerSpec]) -> Vec<(usize, listener_core::Rejection
             ));
         }
     }
-    for (i, a) in specs.iter().enumerate() {
-        for (j, b) in specs.iter().enumerate().skip(i + 1) {
-            if a.protocol.transport() != b.protocol.transport() {
-                continue;
-            }
-            let clash = a
-                .ports
-                .ranges()
-                .iter()
-                .any(|x| b.ports.ranges().iter().any(|y| x.overlaps(y)));
-            if clash {
-                out.push((
-                    j,
-                    listener_core::Rejection::new(
-                        API,
-                        "ports",
-                        PORT_CHECK,
-                        format!(
-                            "ports {} overlap listener `{}` (ports {}) on the same CLB port space",
-                            b.ports, a.name, a.ports
-                        ),
-                    ),
-                ));
-            }
-        }
+    for (i, j) in listener_core::validate::port_clashes(specs) {
+        let (a, b) = (&specs[i], &specs[j]);
+        out.push((
+            j,
+            listener_core::Rejection::new(
+                API,
+                "ports",
+                PORT_CHECK,
+                format!(
+                    "ports {} overlap listener `{}` (ports {}) on the same CLB port space",
+                    b.ports, a.name, a.ports
+                ),
+            ),
+        ));
     }
     out
 }
