@@ -120,15 +120,15 @@ pub fn validate_listeners(specs: &[ListenerSpec]) -> Vec<Violation> {
 /// port, so both the neutral validation and the adapters' `check_set` ask
 /// this one function.
 pub fn port_clashes(specs: &[ListenerSpec]) -> Vec<(usize, usize)> {
+    // Each spec's ranges once, not once per pair: files hold hundreds.
+    let ranges: Vec<_> = specs
+        .iter()
+        .map(|s| (s.protocol.transport(), s.ports.ranges()))
+        .collect();
     let mut out = Vec::new();
-    for (i, a) in specs.iter().enumerate() {
-        for (j, b) in specs.iter().enumerate().skip(i + 1) {
-            let clash = a.protocol.transport() == b.protocol.transport()
-                && a.ports
-                    .ranges()
-                    .iter()
-                    .any(|ra| b.ports.ranges().iter().any(|rb| ra.overlaps(rb)));
-            if clash {
+    for (i, (ta, ra)) in ranges.iter().enumerate() {
+        for (j, (tb, rb)) in ranges.iter().enumerate().skip(i + 1) {
+            if ta == tb && ra.iter().any(|x| rb.iter().any(|y| x.overlaps(y))) {
                 out.push((i, j));
             }
         }
