@@ -122,6 +122,27 @@ pub enum Error {
         what: String,
     },
 
+    /// The listener ID exists, but the vendor reports it on another
+    /// instance than the one the provider is bound to; nothing was sent.
+    /// A separate variant, not [`Error::NotFound`]: callers take
+    /// `NotFound` as "already gone" (a delete that finds nothing is done),
+    /// and a listener of another instance must never pass for that. See
+    /// [`crate::ownership`].
+    #[error(
+        "{vendor}: listener {listener_id} not found on instance {instance}{}; nothing was sent",
+        owner.as_deref().map(|o| format!(" (the vendor reports it on {o})")).unwrap_or_default()
+    )]
+    NotOwned {
+        /// The adapter's API name.
+        vendor: &'static str,
+        /// The listener ID that was named.
+        listener_id: String,
+        /// The instance the provider is bound to.
+        instance: String,
+        /// The instance the vendor reports, when its answer names one.
+        owner: Option<String>,
+    },
+
     /// The port (or another unique attribute) is already taken.
     #[error("{vendor} conflict ({code}): {message} (request id {request_id})")]
     Conflict {
@@ -207,6 +228,7 @@ impl Error {
             Error::Busy { .. } => "busy",
             Error::Authentication { .. } => "authentication",
             Error::NotFound { .. } => "not_found",
+            Error::NotOwned { .. } => "not_owned",
             Error::Conflict { .. } => "conflict",
             Error::TaskFailed { .. } => "task_failed",
             Error::Transport { .. } => "transport",

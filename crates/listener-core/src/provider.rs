@@ -157,11 +157,21 @@ pub trait Provider: Send + Sync + fmt::Debug {
 
     /// Change `current` in place into `desired` and wait until it runs.
     /// Fails with [`Error::ImmutableField`] when a field the vendor cannot
-    /// change differs.
+    /// change differs. Like every write by ID, it first asks the vendor
+    /// where `current.id` is and sends nothing unless that is the bound
+    /// instance ([`crate::ownership`]): [`Error::NotFound`] when the vendor
+    /// does not know it, [`Error::NotOwned`] when it is elsewhere.
     async fn update(&self, current: &Listener, desired: &ListenerSpec) -> Result<Listener>;
 
-    /// Delete a listener and wait until it is gone. Deleting a listener that
-    /// is already gone succeeds.
+    /// Delete a listener of the bound instance and wait until it is gone.
+    ///
+    /// The ID must be on the bound instance ([`crate::ownership`]): one the
+    /// vendor does not know there is [`Error::NotFound`], one it reports on
+    /// another instance is [`Error::NotOwned`], and nothing is sent in
+    /// either case. Once the delete was sent, a listener that disappears
+    /// (a repeated call after a lost answer) is success. Callers that
+    /// delete what they just listed (the plan engine) may take `NotFound`
+    /// as "already gone"; never `NotOwned`.
     async fn delete(&self, id: &ListenerId) -> Result<()>;
 
     /// Compare a listener with a desired spec. Only fields set in `desired`
