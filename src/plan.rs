@@ -6,6 +6,15 @@
 //! state file to drift: running `apply` again after a crash re-reads the
 //! cloud and plans only what is still missing, which is what makes an
 //! interrupted apply converge.
+//!
+//! Prune deletes only what the file does not name. A live listener that
+//! shares a port (same transport) or, where the vendor reads names back,
+//! a name with *any* listener of the file is kept, even when the file's
+//! listener is not managed in this plan (a profile that cannot take it
+//! skips it): [`Action::Kept`], never [`Action::Delete`]. Callers that
+//! manage only part of a file pass the whole file to
+//! [`Plan::build_for_file`] / [`plan_for_file`] so this holds by
+//! construction.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -68,6 +77,30 @@ pub enum Action {
         /// The listener left alone.
         current: Listener,
     },
+    /// On the cloud, not managed by this plan, but a listener of the file
+    /// names it (same transport and a shared port, or the same name):
+    /// never deleted, with or without pruning. Typically the file's
+    /// listener is skipped on this profile because the vendor cannot take
+    /// one of its fields.
+    Kept {
+        /// Index of the file's listener that names it, in the file set
+        /// given to planning (the file, for the command line).
+        index: usize,
+        /// The listener left alone.
+        current: Listener,
+        /// How the file names it.
+        matched_by: MatchedBy,
+    },
+}
+
+/// How a file listener names a live listener that prune must keep.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MatchedBy {
+    /// Same transport and at least one shared port.
+    Ports,
+    /// The same name (only where the vendor reads names back).
+    Name,
 }
 
 impl Action {
@@ -88,6 +121,7 @@ impl Action {
             Action::Unchanged { .. } => "unchanged",
             Action::Delete { .. } => "delete",
             Action::Unmanaged { .. } => "unmanaged",
+            Action::Kept { .. } => "kept",
         }
     }
 
@@ -96,9 +130,10 @@ impl Action {
         match self {
             Action::Create { spec, .. } => spec,
             Action::Update { desired, .. } | Action::Replace { desired, .. } => desired,
-            Action::Unchanged { current, .. } | Action::Delete { current } | Action::Unmanaged { current } => {
-                &current.spec
-            }
+            Action::Unchanged { current, .. }
+            | Action::Delete { current }
+            | Action::Unmanaged { current }
+            | Action::Kept { current, .. } => &current.spec,
         }
     }
 }
@@ -118,6 +153,9 @@ pub struct Summary {
     pub unchanged: usize,
     /// Listeners on the cloud that the file does not manage.
     pub unmanaged: usize,
+    /// Listeners on the cloud this plan does not manage but the file
+    /// names; never pruned.
+    pub kept: usize,
 }
 
 /// Everything apply would do on one instance.
@@ -160,9 +198,39 @@ fn overlaps(a: &Key, b: &Key) -> bool {
     a.0 == b.0 && a.1.iter().any(|x| b.1.iter().any(|y| x.overlaps(y)))
 }
 
+/// The file listener that names `live`, if any: same transport and a
+/// shared port, or (where the vendor reads names back) the same name.
+fn named_in_file(caps: &Capabilities, file: &[ListenerSpec], live: &ListenerSpec) -> Option<(usize, MatchedBy)> {
+    let k = key(live);
+    if let Some(i) = file.iter().position(|s| overlaps(&key(s), &k)) {
+        return Some((i, MatchedBy::Ports));
+    }
+    if caps.is_write_only("name") {
+        return None;
+    }
+    file.iter()
+        .position(|s| s.name == live.name)
+        .map(|i| (i, MatchedBy::Name))
+}
+
 impl Plan {
-    /// Compare the file's listeners with the cloud's.
+    /// Compare the file's listeners with the cloud's, when `desired` is
+    /// the whole file (see [`Plan::build_for_file`]).
     pub fn build(caps: &Capabilities, desired: &[ListenerSpec], existing: &[Listener], prune: bool) -> Plan {
+        Plan::build_for_file(caps, desired, desired, existing, prune)
+    }
+
+    /// Compare `desired` (the listeners to manage here, a subset of
+    /// `file`) with the cloud's. A live listener no desired spec matches is
+    /// deleted with `prune`, unmanaged without, except when a listener of
+    /// `file` names it: then it is [`Action::Kept`] either way.
+    pub fn build_for_file(
+        caps: &Capabilities,
+        desired: &[ListenerSpec],
+        file: &[ListenerSpec],
+        existing: &[Listener],
+        prune: bool,
+    ) -> Plan {
         let mut used: BTreeSet<usize> = BTreeSet::new();
         let mut replace_or_update = Vec::new();
         let mut creates = Vec::new();
@@ -222,12 +290,14 @@ impl Plan {
             .iter()
             .enumerate()
             .filter(|(j, _)| !used.contains(j))
-            .map(|(_, l)| {
-                if prune {
-                    Action::Delete { current: l.clone() }
-                } else {
-                    Action::Unmanaged { current: l.clone() }
-                }
+            .map(|(_, l)| match named_in_file(caps, file, &l.spec) {
+                Some((index, matched_by)) => Action::Kept {
+                    index,
+                    current: l.clone(),
+                    matched_by,
+                },
+                None if prune => Action::Delete { current: l.clone() },
+                None => Action::Unmanaged { current: l.clone() },
             })
             .collect();
         actions.extend(replace_or_update);
@@ -252,6 +322,7 @@ impl Plan {
                 Action::Delete { .. } => s.delete += 1,
                 Action::Unchanged { .. } => s.unchanged += 1,
                 Action::Unmanaged { .. } => s.unmanaged += 1,
+                Action::Kept { .. } => s.kept += 1,
             }
         }
         s
@@ -263,10 +334,28 @@ impl Plan {
     }
 }
 
-/// Read the instance and plan against it.
+/// Read the instance and plan against it, `desired` being the whole file.
 pub async fn plan(provider: &dyn Provider, desired: &[ListenerSpec], prune: bool) -> Result<Plan, Error> {
+    plan_for_file(provider, desired, desired, prune).await
+}
+
+/// Read the instance and plan `desired` (the part of `file` managed on
+/// this instance) against it; nothing `file` names is pruned
+/// ([`Plan::build_for_file`]).
+pub async fn plan_for_file(
+    provider: &dyn Provider,
+    desired: &[ListenerSpec],
+    file: &[ListenerSpec],
+    prune: bool,
+) -> Result<Plan, Error> {
     let existing = provider.list().await?;
-    Ok(Plan::build(provider.capabilities(), desired, &existing, prune))
+    Ok(Plan::build_for_file(
+        provider.capabilities(),
+        desired,
+        file,
+        &existing,
+        prune,
+    ))
 }
 
 /// How apply runs.
@@ -479,7 +568,7 @@ fn action_index(a: &Action) -> usize {
         | Action::Update { index, .. }
         | Action::Replace { index, .. }
         | Action::Unchanged { index, .. } => *index,
-        Action::Delete { .. } | Action::Unmanaged { .. } => usize::MAX,
+        Action::Delete { .. } | Action::Unmanaged { .. } | Action::Kept { .. } => usize::MAX,
     }
 }
 
@@ -503,7 +592,16 @@ async fn run_job(provider: &Arc<dyn Provider>, job: &Job<'_>) -> Vec<Outcome> {
     let one = |r: Result<Vec<Listener>, Error>| vec![r.map_err(Arc::new)];
     match job {
         Job::Delete(Action::Delete { current } | Action::Replace { current, .. }) => {
-            one(provider.delete(&current.id).await.map(|()| Vec::new()))
+            match provider.delete(&current.id).await {
+                // Listed on this instance when planned, gone now: deleted
+                // meanwhile, which is what was asked. (`NotOwned` is never
+                // taken for this: it stays a failure.)
+                Err(Error::NotFound { .. }) => {
+                    tracing::info!(listener = %current.id, "already gone");
+                    vec![Ok(Vec::new())]
+                }
+                other => one(other.map(|()| Vec::new())),
+            }
         }
         Job::Update(Action::Update { current, desired, .. }) => {
             one(provider.update(current, desired).await.map(|l| vec![l]))
@@ -687,6 +785,89 @@ mod tests {
         assert!(plan.has_changes());
         let pruned = Plan::build(&c, &[], &existing, true);
         assert_eq!(pruned.summary().delete, 3);
+    }
+
+    #[test]
+    fn prune_keeps_what_a_skipped_file_listener_names_by_ports() {
+        let c = caps(false);
+        let shop = ListenerSpec::new("shop-https", Protocol::Https, Ports::Single(443));
+        let ssh = ListenerSpec::new("ssh", Protocol::Tcp, Ports::Single(22));
+        let mut live_shop = shop.clone();
+        // Read back under another name: the ports still name it.
+        live_shop.name = "renamed-by-hand".into();
+        let existing = vec![
+            listener("l-shop", live_shop),
+            listener("l-ssh", ssh.clone()),
+            listener("l-old", ListenerSpec::new("old", Protocol::Tcp, Ports::Single(8080))),
+        ];
+        // `shop` is skipped on this profile: in the file, not managed here.
+        let file = vec![shop, ssh.clone()];
+        let plan = Plan::build_for_file(&c, &[ssh], &file, &existing, true);
+        let kept: Vec<_> = plan
+            .actions
+            .iter()
+            .filter_map(|a| match a {
+                Action::Kept {
+                    index,
+                    current,
+                    matched_by,
+                } => Some((*index, current.id.as_str(), *matched_by)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(kept, vec![(0, "l-shop", MatchedBy::Ports)]);
+        let deleted: Vec<_> = plan
+            .actions
+            .iter()
+            .filter_map(|a| match a {
+                Action::Delete { current } => Some(current.id.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(deleted, vec!["l-old"], "only what the file does not name is pruned");
+        assert_eq!(plan.summary().kept, 1);
+        // A kept listener is not a change.
+        let only_kept = Plan::build_for_file(&c, &[], &file[..1], &existing[..1], true);
+        assert!(!only_kept.has_changes());
+    }
+
+    #[test]
+    fn prune_keeps_a_listener_named_in_the_file_where_names_are_read_back() {
+        let c = caps(false);
+        let file = vec![ListenerSpec::new("web", Protocol::Http, Ports::Single(80))];
+        // The file moved `web` to another port on a vendor whose ports are
+        // fixed: the old listener keeps the name, so prune keeps it.
+        let existing = vec![listener(
+            "l-web",
+            ListenerSpec::new("web", Protocol::Http, Ports::Single(81)),
+        )];
+        let plan = Plan::build(&c, &file, &existing, true);
+        assert!(plan.actions.iter().any(|a| matches!(
+            a,
+            Action::Kept {
+                matched_by: MatchedBy::Name,
+                ..
+            }
+        )));
+        assert_eq!(plan.summary().delete, 0);
+        // Where the vendor never reads the name back, a name proves nothing.
+        let mut nameless = caps(false);
+        nameless.write_only_fields = &["name"];
+        let plan = Plan::build(&nameless, &file, &existing, true);
+        assert_eq!(plan.summary().delete, 1);
+    }
+
+    #[test]
+    fn kept_serializes_as_its_own_action_with_the_file_index() {
+        let c = caps(false);
+        let file = vec![ListenerSpec::new("shop", Protocol::Https, Ports::Single(443))];
+        let existing = vec![listener("l-shop", file[0].clone())];
+        let plan = Plan::build_for_file(&c, &[], &file, &existing, true);
+        let v = serde_json::to_value(&plan.actions[0]).expect("json");
+        assert_eq!(v["action"], "kept");
+        assert_eq!(v["index"], 0);
+        assert_eq!(v["matched_by"], "ports");
+        assert_eq!(v["current"]["id"], "l-shop");
     }
 
     #[test]

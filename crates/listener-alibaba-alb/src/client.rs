@@ -5,10 +5,13 @@
 //! works (`NextToken`) and which "not found" means "already gone". Every
 //! write takes the caller's [`ClientToken`]: the token belongs to the
 //! logical operation, so the provider makes it once and the client repeats
-//! it on every retry.
+//! it on every retry. Every write that names a listener takes an [`Owned`]
+//! instead of a bare ID: ALB's listener actions take the ID alone, so the
+//! vendor would act on a listener of any instance of the account, and the
+//! proof that it is on the bound one must come first.
 
 use alibaba_api::{AlibabaClient, CallOptions, ClientToken};
-use listener_core::{Error, Result};
+use listener_core::{Error, Owned, Result};
 use serde_json::{json, Map, Value};
 
 use crate::translate::{get_bool, get_str};
@@ -183,10 +186,11 @@ impl AlbApi {
     /// `UpdateListenerAttribute` with changed `settings`; returns the job.
     pub async fn update_listener(
         &self,
-        listener_id: &str,
+        listener: &Owned,
         settings: &Map<String, Value>,
         token: ClientToken,
     ) -> Result<Option<String>> {
+        let listener_id = listener.as_str();
         let mut p = settings.clone();
         p.insert("ListenerId".into(), json!(listener_id));
         let body = self
@@ -196,10 +200,11 @@ impl AlbApi {
         Ok(get_str(&body, "JobId").map(str::to_string))
     }
 
-    /// `DeleteListener`; a listener that is already gone is not an error.
-    pub async fn delete_listener(&self, listener_id: &str, token: ClientToken) -> Result<Deletion> {
+    /// `DeleteListener`; a listener that is already gone (after the
+    /// ownership check: a repeat, a lost answer) is not an error.
+    pub async fn delete_listener(&self, listener: &Owned, token: ClientToken) -> Result<Deletion> {
         match self
-            .write("DeleteListener", &json!({ "ListenerId": listener_id }), token)
+            .write("DeleteListener", &json!({ "ListenerId": listener.as_str() }), token)
             .await
         {
             Ok(body) => Ok(Deletion::Started(get_str(&body, "JobId").map(str::to_string))),
@@ -261,32 +266,33 @@ impl AlbApi {
     /// `AssociateAdditionalCertificatesWithListener`; returns the job.
     pub async fn associate_certificates(
         &self,
-        listener_id: &str,
+        listener: &Owned,
         ids: &[String],
         token: ClientToken,
     ) -> Result<Option<String>> {
-        self.certificates_call("AssociateAdditionalCertificatesWithListener", listener_id, ids, token)
+        self.certificates_call("AssociateAdditionalCertificatesWithListener", listener, ids, token)
             .await
     }
 
     /// `DissociateAdditionalCertificatesFromListener`; returns the job.
     pub async fn dissociate_certificates(
         &self,
-        listener_id: &str,
+        listener: &Owned,
         ids: &[String],
         token: ClientToken,
     ) -> Result<Option<String>> {
-        self.certificates_call("DissociateAdditionalCertificatesFromListener", listener_id, ids, token)
+        self.certificates_call("DissociateAdditionalCertificatesFromListener", listener, ids, token)
             .await
     }
 
     async fn certificates_call(
         &self,
         action: &str,
-        listener_id: &str,
+        listener: &Owned,
         ids: &[String],
         token: ClientToken,
     ) -> Result<Option<String>> {
+        let listener_id = listener.as_str();
         let certs: Vec<Value> = ids.iter().map(|id| json!({ "CertificateId": id })).collect();
         let p = json!({ "ListenerId": listener_id, "Certificates": certs });
         let body = self

@@ -9,9 +9,10 @@ pub mod translate;
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
+use listener_core::ownership::{self, Found};
 use listener_core::{
-    refuse_immutable, Capabilities, Error, Listener, ListenerId, ListenerSpec, ProfileConfig, Protocol, Rejection,
-    Result,
+    refuse_immutable, Capabilities, Error, Listener, ListenerId, ListenerSpec, Owned, ProfileConfig, Protocol,
+    Rejection, Result,
 };
 use serde_json::Value;
 
@@ -165,7 +166,7 @@ impl AlbProvider {
     async fn change_certificates(
         &self,
         waiter: &Waiter,
-        listener_id: &str,
+        listener: &Owned,
         ids: &[String],
         associate: bool,
     ) -> Result<()> {
@@ -173,22 +174,22 @@ impl AlbProvider {
             let token = self.api.new_token();
             let (job, operation) = if associate {
                 (
-                    self.api.associate_certificates(listener_id, chunk, token).await?,
+                    self.api.associate_certificates(listener, chunk, token).await?,
                     "associate certificates",
                 )
             } else {
                 (
-                    self.api.dissociate_certificates(listener_id, chunk, token).await?,
+                    self.api.dissociate_certificates(listener, chunk, token).await?,
                     "dissociate certificates",
                 )
             };
             tracing::info!(
-                listener_id,
+                listener_id = listener.as_str(),
                 count = chunk.len(),
                 operation,
                 "certificates change started"
             );
-            self.settle(waiter, job, listener_id, operation).await?;
+            self.settle(waiter, job, listener.as_str(), operation).await?;
         }
         Ok(())
     }
@@ -238,26 +239,29 @@ impl AlbProvider {
         })
     }
 
-    /// Read a listener, refusing one of another instance: the provider is
-    /// bound to its instance.
-    async fn read(&self, id: &str) -> Result<Listener> {
-        let attr = self.api.get_listener(id).await?;
-        self.read_attr(id, &attr).await
+    /// Prove that `id` is on the bound instance from the instance
+    /// `GetListenerAttribute` reports (ALB's listener actions take the ID
+    /// alone, so the vendor would act on any instance's listener). Returns
+    /// the proof and the attribute answer.
+    async fn own(&self, id: &ListenerId) -> Result<(Owned, Value)> {
+        ownership::prove(API, &self.config.instance, id, || async {
+            match self.api.get_listener(id.as_str()).await {
+                Ok(attr) => Ok(Some(Found {
+                    instance: get_str(&attr, "LoadBalancerId").map(str::to_string),
+                    record: attr,
+                })),
+                Err(Error::NotFound { .. }) => Ok(None),
+                Err(e) => Err(e),
+            }
+        })
+        .await
     }
 
-    async fn read_attr(&self, id: &str, attr: &Value) -> Result<Listener> {
-        if let Some(lb) = get_str(attr, "LoadBalancerId") {
-            if lb != self.config.instance {
-                return Err(Error::NotFound {
-                    vendor: API,
-                    what: format!(
-                        "listener {id} on instance {} (it belongs to {lb})",
-                        self.config.instance
-                    ),
-                });
-            }
-        }
-        self.listener_from(attr, None).await
+    /// Read a listener, refusing one of another instance: the provider is
+    /// bound to its instance.
+    async fn read(&self, id: &ListenerId) -> Result<Listener> {
+        let (_, attr) = self.own(id).await?;
+        self.listener_from(&attr, None).await
     }
 }
 
@@ -289,11 +293,21 @@ impl listener_core::Provider for AlbProvider {
         let token = self.api.new_token();
         tracing::info!(instance = %self.config.instance, protocol = %spec.protocol, ports = %spec.ports, client_token = %token, "creating ALB listener");
         let created = self.api.create_listener(&params, token).await?;
-        let id = created.listener_id;
-        self.settle(&waiter, created.job_id, &id, "create listener").await?;
+        let id = ListenerId(created.listener_id);
+        let attr = self
+            .settle(&waiter, created.job_id, id.as_str(), "create listener")
+            .await?;
+        // Made with this instance's LoadBalancerId; the settled answer says
+        // so, and that is the proof the certificate writes below need.
+        let owned = ownership::claim(
+            API,
+            &self.config.instance,
+            &id,
+            get_str(&attr, "LoadBalancerId").or(Some("")),
+        )?;
         let extra = translate::additional_certificate_ids(&self.profile, spec);
         if !extra.is_empty() {
-            self.change_certificates(&waiter, &id, &extra, true).await?;
+            self.change_certificates(&waiter, &owned, &extra, true).await?;
         }
         tracing::info!(listener_id = %id, "ALB listener running");
         Ok(vec![self.read(&id).await?])
@@ -312,7 +326,7 @@ impl listener_core::Provider for AlbProvider {
     }
 
     async fn get(&self, id: &ListenerId) -> Result<Listener> {
-        self.read(id.as_str()).await
+        self.read(id).await
     }
 
     async fn list(&self) -> Result<Vec<Listener>> {
@@ -339,32 +353,38 @@ impl listener_core::Provider for AlbProvider {
         refuse_immutable(&CAPABILITIES, current, desired)?;
         let opts = self.refuse(desired)?;
         let waiter = self.waiter();
-        let id = current.id.as_str();
+        let (owned, _) = self.own(&current.id).await?;
+        let id = owned.as_str();
         let quic = self.resolve_quic_listener(desired, &opts).await?;
         let plan = translate::update_plan(&self.profile, &current.spec, desired, quic.as_deref());
         if plan.is_empty() {
-            return self.read(id).await;
+            return self.read(&current.id).await;
         }
         if !plan.dissociate.is_empty() {
-            self.change_certificates(&waiter, id, &plan.dissociate, false).await?;
+            self.change_certificates(&waiter, &owned, &plan.dissociate, false)
+                .await?;
         }
         if !plan.params.is_empty() {
             let fields: Vec<&str> = plan.params.keys().map(String::as_str).collect();
             tracing::info!(listener_id = id, ?fields, "updating ALB listener");
-            let job = self.api.update_listener(id, &plan.params, self.api.new_token()).await?;
+            let job = self
+                .api
+                .update_listener(&owned, &plan.params, self.api.new_token())
+                .await?;
             self.settle(&waiter, job, id, "update listener").await?;
         }
         if !plan.associate.is_empty() {
-            self.change_certificates(&waiter, id, &plan.associate, true).await?;
+            self.change_certificates(&waiter, &owned, &plan.associate, true).await?;
         }
-        self.read(id).await
+        self.read(&current.id).await
     }
 
     async fn delete(&self, id: &ListenerId) -> Result<()> {
         let waiter = self.waiter();
+        let (owned, _) = self.own(id).await?;
         let token = self.api.new_token();
         tracing::info!(listener_id = %id, client_token = %token, "deleting ALB listener");
-        match self.api.delete_listener(id.as_str(), token).await? {
+        match self.api.delete_listener(&owned, token).await? {
             Deletion::AlreadyGone => Ok(()),
             Deletion::Started(job) => {
                 if let Some(job) = job {

@@ -82,8 +82,9 @@ async fn http_minimal_is_created_read_listed_updated_and_deleted() {
     p.delete(&made.id).await.expect("delete");
     assert_eq!(env.count(), 0);
     assert!(matches!(p.get(&made.id).await, Err(Error::NotFound { .. })));
-    // Already gone is fine.
-    p.delete(&made.id).await.expect("delete again");
+    // A gone listener cannot be proven to be this instance's: deleting it
+    // again is `NotFound` (which `apply` takes as done), and sends no write.
+    assert!(matches!(p.delete(&made.id).await, Err(Error::NotFound { .. })));
     env.stop().await;
 }
 
@@ -296,7 +297,13 @@ async fn listeners_of_other_instances_are_not_read() {
         .expect("raw create");
     let id = answer.body["ListenerId"].as_str().unwrap().to_string();
     let p = env.provider();
-    assert!(matches!(p.get(&id.as_str().into()).await, Err(Error::NotFound { .. })));
+    match p.get(&id.as_str().into()).await {
+        Err(Error::NotOwned { owner, instance, .. }) => {
+            assert_eq!(owner.as_deref(), Some(OTHER_LB));
+            assert_eq!(instance, LB);
+        }
+        other => panic!("expected NotOwned, got {other:?}"),
+    }
     assert!(p.list().await.expect("list").is_empty());
     env.stop().await;
 }

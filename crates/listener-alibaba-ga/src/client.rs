@@ -12,7 +12,7 @@
 use std::time::{Duration, Instant};
 
 use alibaba_api::{AlibabaClient, CallOptions, ClientToken};
-use listener_core::{Error, WaitConfig};
+use listener_core::{Error, Owned, WaitConfig};
 use serde_json::{json, Value};
 
 use crate::translate::REGION;
@@ -93,21 +93,28 @@ impl GaClient {
         answer_field(&body, "ListenerId", "CreateListener")
     }
 
-    /// UpdateListener with the parameters that change.
-    pub async fn update_listener(&self, params: &Value, token: &ClientToken, wait: &WaitConfig) -> Result<(), Error> {
-        self.write("UpdateListener", params, token, wait).await.map(|_| ())
-    }
-
-    /// DeleteListener. It takes the accelerator and no `RegionId`, unlike
-    /// every other listener action.
-    pub async fn delete_listener(
+    /// UpdateListener with the parameters that change, on a listener
+    /// proven to be on the bound accelerator (UpdateListener takes the ID
+    /// alone); the proof's ID is the one sent.
+    pub async fn update_listener(
         &self,
-        accelerator: &str,
-        id: &str,
+        listener: &Owned,
+        params: &Value,
         token: &ClientToken,
         wait: &WaitConfig,
     ) -> Result<(), Error> {
-        let params = json!({ "AcceleratorId": accelerator, "ListenerId": id });
+        let mut params = params.clone();
+        if let Some(map) = params.as_object_mut() {
+            map.insert("ListenerId".into(), json!(listener.as_str()));
+        }
+        self.write("UpdateListener", &params, token, wait).await.map(|_| ())
+    }
+
+    /// DeleteListener of a listener proven to be on the bound accelerator.
+    /// It takes the accelerator and no `RegionId`, unlike every other
+    /// listener action.
+    pub async fn delete_listener(&self, listener: &Owned, token: &ClientToken, wait: &WaitConfig) -> Result<(), Error> {
+        let params = json!({ "AcceleratorId": listener.instance(), "ListenerId": listener.as_str() });
         self.write("DeleteListener", &params, token, wait).await.map(|_| ())
     }
 

@@ -8,9 +8,10 @@ pub mod translate;
 
 use alibaba_api::AlibabaClient;
 use async_trait::async_trait;
+use listener_core::ownership::{self, Found};
 use listener_core::{
-    plan_change, refuse_immutable, Capabilities, Error, Listener, ListenerId, ListenerSpec, ProfileConfig, Protocol,
-    Provider, Rejection, Rejections, Result,
+    plan_change, refuse_immutable, Capabilities, Error, Listener, ListenerId, ListenerSpec, Owned, ProfileConfig,
+    Protocol, Provider, Rejection, Rejections, Result,
 };
 
 use crate::client::GaClient;
@@ -155,6 +156,27 @@ impl GaProvider {
         translate::listener_from_answer(answer, &self.config.aliases).map(|ga| self.listener(ga))
     }
 
+    /// Prove that `id` is on the bound accelerator from the `AcceleratorId`
+    /// that DescribeListener reports: GA's listener reads and updates take
+    /// the ID alone, so an ID of another accelerator would be acted on.
+    /// Returns the proof and the listener as read.
+    async fn own(&self, id: &ListenerId) -> Result<(Owned, Listener)> {
+        ownership::prove(API, &self.config.accelerator_id, id, || async {
+            match self.client.describe_listener(id.as_str()).await {
+                Ok(answer) => {
+                    let ga = translate::listener_from_answer(&answer, &self.config.aliases)?;
+                    Ok(Some(Found {
+                        instance: Some(ga.accelerator.clone()),
+                        record: self.listener(ga),
+                    }))
+                }
+                Err(Error::NotFound { .. }) => Ok(None),
+                Err(e) => Err(e),
+            }
+        })
+        .await
+    }
+
     fn refuse(&self, spec: &ListenerSpec) -> Result<()> {
         let rejections = check(&self.profile, spec);
         if rejections.is_empty() {
@@ -207,15 +229,7 @@ impl Provider for GaProvider {
     }
 
     async fn get(&self, id: &ListenerId) -> Result<Listener> {
-        let answer = self.client.describe_listener(id.as_str()).await?;
-        let listener = self.read(&answer)?;
-        if listener.instance != self.config.accelerator_id {
-            return Err(Error::NotFound {
-                vendor: API,
-                what: format!("listener {id} on accelerator {}", self.config.accelerator_id),
-            });
-        }
-        Ok(listener)
+        Ok(self.own(id).await?.1)
     }
 
     async fn list(&self) -> Result<Vec<Listener>> {
@@ -233,14 +247,17 @@ impl Provider for GaProvider {
             });
         }
         self.refuse(desired)?;
-        let id = current.id.as_str();
+        let (owned, now) = self.own(&current.id).await?;
+        let id = owned.as_str();
         let Some(params) = translate::update_params(id, &current.spec, desired, &self.config.aliases) else {
             tracing::info!(listener = id, "nothing GA can change differs");
-            return self.get(&current.id).await;
+            return Ok(now);
         };
         let token = self.client.new_token();
         tracing::info!(listener = id, token = %token, "updating GA listener");
-        self.client.update_listener(&params, &token, &self.config.wait).await?;
+        self.client
+            .update_listener(&owned, &params, &token, &self.config.wait)
+            .await?;
         let started = std::time::Instant::now();
         let limit = std::time::Duration::from_secs(self.config.wait.timeout_secs);
         let mut untouched = 0u32;
@@ -279,13 +296,10 @@ impl Provider for GaProvider {
     }
 
     async fn delete(&self, id: &ListenerId) -> Result<()> {
+        let (owned, _) = self.own(id).await?;
         let token = self.client.new_token();
         tracing::info!(listener = %id, token = %token, "deleting GA listener");
-        match self
-            .client
-            .delete_listener(&self.config.accelerator_id, id.as_str(), &token, &self.config.wait)
-            .await
-        {
+        match self.client.delete_listener(&owned, &token, &self.config.wait).await {
             Ok(()) => {}
             Err(Error::NotFound { .. }) => {
                 tracing::info!(listener = %id, "listener already gone");

@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use listener_core::Error;
+use listener_core::{Error, Owned};
 use serde_json::{json, Value};
 use tencent_api::TencentClient;
 use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
@@ -101,24 +101,27 @@ impl ClbClient {
         Ok(out)
     }
 
-    /// `ModifyListener`. Safe to repeat: it sets absolute values. Returns
-    /// the task ID.
-    pub async fn modify_listener(&self, params: &Value) -> Result<String, Error> {
-        Ok(self.api.call("ModifyListener", params, true).await?.request_id)
+    /// `ModifyListener` of a listener proven to be on this load balancer
+    /// (the proof's load balancer and ID are the ones sent). Safe to
+    /// repeat: it sets absolute values. Returns the task ID.
+    pub async fn modify_listener(&self, listener: &Owned, params: &Value) -> Result<String, Error> {
+        let mut params = params.clone();
+        if let Some(map) = params.as_object_mut() {
+            map.insert("LoadBalancerId".into(), json!(listener.instance()));
+            map.insert("ListenerId".into(), json!(listener.as_str()));
+        }
+        Ok(self.api.call("ModifyListener", &params, true).await?.request_id)
     }
 
-    /// `DeleteListener` of one listener by ID. Never called without an ID:
-    /// the batch action deletes every listener of the instance when its ID
-    /// list is left out, so this adapter only ever uses the single-ID one
-    /// and refuses an empty ID itself. Safe to repeat. Returns the task ID.
-    pub async fn delete_listener(&self, listener_id: &str) -> Result<String, Error> {
-        if listener_id.trim().is_empty() {
-            return Err(Error::Config {
-                field: "listener_id".into(),
-                message: "refusing to delete without a listener ID".into(),
-            });
-        }
-        let params = json!({ "LoadBalancerId": self.load_balancer_id, "ListenerId": listener_id });
+    /// `DeleteListener` of one listener proven to be on this load
+    /// balancer. Never called without an ID: the batch action deletes
+    /// every listener of the instance when its ID list is left out, so
+    /// this adapter only ever uses the single-ID one, and an [`Owned`]
+    /// never holds a blank ID (the check refuses it before any call).
+    /// Safe to repeat. Returns the task ID.
+    pub async fn delete_listener(&self, listener: &Owned) -> Result<String, Error> {
+        let listener_id = listener.as_str();
+        let params = json!({ "LoadBalancerId": listener.instance(), "ListenerId": listener_id });
         Ok(self.api.call("DeleteListener", &params, true).await?.request_id)
     }
 

@@ -7,9 +7,10 @@ pub mod status;
 pub mod translate;
 
 use async_trait::async_trait;
+use listener_core::ownership::{self, Found};
 use listener_core::{
-    refuse_immutable, Capabilities, Error, Listener, ListenerId, ListenerSpec, PortRange, ProfileConfig, Protocol,
-    Provider, Rejection, Result,
+    refuse_immutable, Capabilities, Error, Listener, ListenerId, ListenerSpec, Owned, PortRange, ProfileConfig,
+    Protocol, Provider, Rejection, Result,
 };
 use serde_json::Value;
 use tencent_api::{LoadContext, TencentClient};
@@ -143,6 +144,31 @@ impl ClbProvider {
             self.config.wait_timeout,
             self.config.poll_interval,
         )
+        .await
+    }
+
+    /// Prove that `id` is on the bound load balancer. CLB's
+    /// `DescribeListeners` requires the `LoadBalancerId` and no CLB action
+    /// looks a listener up by ID alone, so the vendor reports a listener
+    /// only within the load balancer asked about: a listener of another
+    /// load balancer cannot be told from an unknown ID, and both are
+    /// refused as not found on this one. Returns the proof and the
+    /// listener as read.
+    async fn own(&self, id: &ListenerId) -> Result<(Owned, Listener)> {
+        ownership::prove(API, self.lb(), id, || async {
+            let raw = self
+                .client
+                .describe_listeners(Some(std::slice::from_ref(&id.0)))
+                .await?;
+            Ok(self
+                .to_listeners(&raw)
+                .into_iter()
+                .find(|l| l.id == *id)
+                .map(|l| Found {
+                    instance: Some(self.lb().to_string()),
+                    record: l,
+                }))
+        })
         .await
     }
 
@@ -385,17 +411,7 @@ impl Provider for ClbProvider {
     }
 
     async fn get(&self, id: &ListenerId) -> Result<Listener> {
-        let raw = self
-            .client
-            .describe_listeners(Some(std::slice::from_ref(&id.0)))
-            .await?;
-        self.to_listeners(&raw)
-            .into_iter()
-            .find(|l| l.id == *id)
-            .ok_or_else(|| Error::NotFound {
-                vendor: API,
-                what: format!("listener {id} on {}", self.lb()),
-            })
+        Ok(self.own(id).await?.1)
     }
 
     async fn list(&self) -> Result<Vec<Listener>> {
@@ -422,21 +438,23 @@ impl Provider for ClbProvider {
             });
         }
         refuse_immutable(&self.caps, current, desired)?;
+        let (owned, now) = self.own(&current.id).await?;
         let Some(params) = translate::modify_params(&self.profile, self.lb(), &current.id.0, &current.spec, desired)
         else {
-            return self.get(&current.id).await;
+            return Ok(now);
         };
         {
             let _guard = self.client.lock_writes().await;
-            let task = self.client.modify_listener(&params).await?;
+            let task = self.client.modify_listener(&owned, &params).await?;
             self.wait(&task, "modify listener").await?;
         }
         self.get(&current.id).await
     }
 
     async fn delete(&self, id: &ListenerId) -> Result<()> {
+        let (owned, _) = self.own(id).await?;
         let _guard = self.client.lock_writes().await;
-        match self.client.delete_listener(&id.0).await {
+        match self.client.delete_listener(&owned).await {
             Ok(task) => self.wait(&task, "delete listener").await,
             Err(Error::NotFound { .. }) => Ok(()),
             Err(e) => Err(e),

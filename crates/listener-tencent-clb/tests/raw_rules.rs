@@ -780,10 +780,14 @@ async fn the_adapter_never_deletes_without_an_id() {
     let emu = start().await;
     let p = profile(&emu);
     let clb = common::provider(&emu);
-    match clb.client().delete_listener("  ").await {
+    // The client's delete takes an ownership proof, which is never made
+    // for a blank ID: the provider refuses before any call.
+    let calls = clb.client().api().stats().calls;
+    match listener_core::Provider::delete(&clb, &"  ".into()).await {
         Err(listener_core::Error::Config { field, .. }) => assert_eq!(field, "listener_id"),
         other => panic!("{other:?}"),
     }
+    assert_eq!(clb.client().api().stats().calls, calls, "nothing sent");
     // Why: the batch action without IDs deletes everything.
     let client = api_client(&p, RetryPolicy::none());
     let answer = client

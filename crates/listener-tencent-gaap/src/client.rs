@@ -3,10 +3,13 @@
 //! Signing, rate limiting, retries of throttled and busy answers and the
 //! mapping of error codes live in `tencent-api`; this file only knows which
 //! action takes which parameters and how GAAP words its answers. Every
-//! call here carries the instance parameter (`ProxyId` or `GroupId`), so a
-//! provider can never touch listeners of another connection.
+//! call here carries the instance parameter (`ProxyId` or `GroupId`),
+//! except [`GaapClient::find_anywhere`], which asks GAAP which instance an
+//! ID is on. Writes by ID take an [`Owned`], proven from that answer
+//! first: GAAP's HTTP/HTTPS modify actions take the ID without the
+//! instance, so the instance parameter alone does not scope them.
 
-use listener_core::Error;
+use listener_core::{Error, Owned};
 use serde_json::{Map, Value};
 use tencent_api::TencentClient;
 
@@ -152,15 +155,44 @@ impl GaapClient {
         }
     }
 
-    /// Send a modify call. It sets absolute values, so repeating it after a
-    /// lost answer is harmless and the shared client may retry it.
-    pub async fn modify(&self, plan: &ModifyPlan) -> Result<(), Error> {
-        self.api.call(plan.action, &plan.params, true).await.map(|_| ())
+    /// One listener of a given kind by ID alone (no instance filter, which
+    /// GAAP's describe actions allow), so the answer says which connection
+    /// or group it is on; `None` when GAAP does not know the ID at all.
+    pub async fn find_anywhere(&self, protocol: GaapProtocol, id: &str) -> Result<Option<Value>, Error> {
+        let mut params = Map::new();
+        params.insert("ListenerId".into(), Value::from(id));
+        match self
+            .api
+            .call(protocol.describe_action(), &Value::Object(params), true)
+            .await
+        {
+            Ok(answer) => Ok(answer
+                .body
+                .get("ListenerSet")
+                .and_then(Value::as_array)
+                .and_then(|set| set.iter().find(|r| field_str(r, "ListenerId") == Some(id)).cloned())),
+            Err(e) if is_gone(&e) => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
-    /// `DeleteListeners` for one listener, with `Force` 1 so that bound
-    /// origin servers do not block it. Deleting by ID is idempotent.
-    pub async fn delete(&self, id: &str) -> Result<DeleteOutcome, Error> {
+    /// Send a modify call for a listener proven to be on this instance
+    /// (the proof's ID is the one sent). It sets absolute values, so
+    /// repeating it after a lost answer is harmless and the shared client
+    /// may retry it.
+    pub async fn modify(&self, listener: &Owned, plan: &ModifyPlan) -> Result<(), Error> {
+        let mut params = plan.params.clone();
+        if let Some(map) = params.as_object_mut() {
+            map.insert("ListenerId".into(), Value::from(listener.as_str()));
+        }
+        self.api.call(plan.action, &params, true).await.map(|_| ())
+    }
+
+    /// `DeleteListeners` for one listener proven to be on this instance,
+    /// with `Force` 1 so that bound origin servers do not block it.
+    /// Deleting by ID is idempotent.
+    pub async fn delete(&self, listener: &Owned) -> Result<DeleteOutcome, Error> {
+        let id = listener.as_str();
         let mut params = Map::new();
         self.instance.insert_into(&mut params);
         params.insert("ListenerIds".into(), Value::from(vec![id.to_string()]));

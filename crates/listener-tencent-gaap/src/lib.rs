@@ -10,8 +10,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
 use async_trait::async_trait;
+use listener_core::ownership::{self, Found};
 use listener_core::{
-    plan_change, refuse_immutable, Capabilities, Error, Listener, ListenerId, ListenerSpec, PortEntry, Ports,
+    plan_change, refuse_immutable, Capabilities, Error, Listener, ListenerId, ListenerSpec, Owned, PortEntry, Ports,
     ProfileConfig, Protocol, Provider, Rejection, Result,
 };
 use serde_json::Value;
@@ -147,21 +148,42 @@ impl GaapProvider {
         })
     }
 
-    /// Find a listener by ID: the remembered kind first, then every kind.
-    async fn locate(&self, id: &str) -> Result<Option<(GaapProtocol, Value)>> {
-        let mut kinds: Vec<GaapProtocol> = GaapProtocol::ALL.to_vec();
-        if let Some(k) = self.known_kind(id) {
+    /// Prove that `id` is on the bound connection or group, from the
+    /// `ProxyId`/`GroupId` GAAP reports for it when asked by ID alone; the
+    /// kinds in `kinds` are asked in turn (the remembered one first).
+    /// Returns the proof, the listener's kind and its record.
+    async fn own_as(&self, id: &ListenerId, kinds: &[GaapProtocol]) -> Result<(Owned, (GaapProtocol, Value))> {
+        let mut kinds: Vec<GaapProtocol> = kinds.to_vec();
+        if let Some(k) = self.known_kind(id.as_str()).filter(|k| kinds.contains(k)) {
             kinds.retain(|x| *x != k);
             kinds.insert(0, k);
         }
-        for kind in kinds {
-            if let Some(record) = self.client.find(kind, id).await? {
-                self.remember(id, kind);
-                return Ok(Some((kind, record)));
+        let bound = self.config.instance.id();
+        let found = ownership::prove(API, bound, id, || async {
+            for kind in kinds {
+                if let Some(record) = self.client.find_anywhere(kind, id.as_str()).await? {
+                    let on = field_str(&record, "ProxyId")
+                        .or_else(|| field_str(&record, "GroupId"))
+                        .map(str::to_string);
+                    return Ok(Some(Found {
+                        instance: on,
+                        record: (kind, record),
+                    }));
+                }
             }
+            Ok(None)
+        })
+        .await;
+        match &found {
+            Ok((_, (kind, _))) => self.remember(id.as_str(), *kind),
+            Err(_) => self.forget(id.as_str()),
         }
-        self.forget(id);
-        Ok(None)
+        found
+    }
+
+    /// [`GaapProvider::own_as`] trying every kind.
+    async fn own(&self, id: &ListenerId) -> Result<(Owned, (GaapProtocol, Value))> {
+        self.own_as(id, &GaapProtocol::ALL).await
     }
 
     /// The listeners this create already made on `ports`, found by kind and
@@ -324,13 +346,8 @@ impl Provider for GaapProvider {
     }
 
     async fn get(&self, id: &ListenerId) -> Result<Listener> {
-        match self.locate(id.as_str()).await? {
-            Some((kind, record)) => self.listener(kind, &record),
-            None => Err(Error::NotFound {
-                vendor: API,
-                what: format!("listener {id} on {}", self.config.instance),
-            }),
-        }
+        let (_, (kind, record)) = self.own(id).await?;
+        self.listener(kind, &record)
     }
 
     async fn list(&self) -> Result<Vec<Listener>> {
@@ -367,8 +384,9 @@ impl Provider for GaapProvider {
                 what: format!("GAAP listener kind for {}", current.spec.protocol),
             });
         };
+        let (owned, (_, record)) = self.own_as(&current.id, &[kind]).await?;
         let Some(plan) = modify_plan(kind, &self.config.instance, current, desired, &self.config.aliases)? else {
-            return self.get(&current.id).await;
+            return self.listener(kind, &record);
         };
         // Every differing field must be one the modify call changes; a
         // field that is neither changeable nor declared immutable would
@@ -398,7 +416,7 @@ impl Provider for GaapProvider {
             });
         }
         tracing::info!(listener = %current.id, action = plan.action, fields = ?plan.fields, "changing GAAP listener");
-        self.client.modify(&plan).await?;
+        self.client.modify(&owned, &plan).await?;
         let aliases = self.config.aliases.clone();
         let instance = self.config.instance.id().to_string();
         let caps = self.caps.clone();
@@ -419,14 +437,11 @@ impl Provider for GaapProvider {
     }
 
     async fn delete(&self, id: &ListenerId) -> Result<()> {
-        let Some((kind, record)) = self.locate(id.as_str()).await? else {
-            tracing::info!(listener = %id, "listener already gone");
-            return Ok(());
-        };
+        let (owned, (kind, record)) = self.own(id).await?;
         let wait = &self.config.wait;
         if field_u64(&record, "ListenerStatus") != Some(2) {
             let outcome = status::poll_until(&format!("delete request for listener {id}"), wait, || async {
-                Ok(match self.client.delete(id.as_str()).await? {
+                Ok(match self.client.delete(&owned).await? {
                     DeleteOutcome::Failed => status::Poll::Pending("delete refused for now".into()),
                     other => status::Poll::Done(other),
                 })

@@ -169,13 +169,19 @@ async fn every_listener_kind_round_trips_through_the_emulator() {
     let same = provider.update(&updated, &desired).await.expect("no-op update");
     assert_eq!(same.id, udp_id);
 
-    // Delete everything, then once more (already gone is fine).
+    // Delete everything, then once more (gone: NotFound, nothing sent).
     for l in provider.list().await.expect("list") {
         provider.delete(&l.id).await.expect("delete");
     }
     assert!(provider.list().await.expect("list").is_empty());
     assert_eq!(count(&emulator, LINK), 0);
-    provider.delete(&mutual_id).await.expect("second delete is a no-op");
+    assert!(
+        matches!(
+            provider.delete(&mutual_id).await,
+            Err(listener_core::Error::NotFound { .. })
+        ),
+        "a second delete finds nothing to prove ownership of"
+    );
     assert!(matches!(
         provider.get(&mutual_id).await,
         Err(listener_core::Error::NotFound { .. })

@@ -154,7 +154,8 @@ impl Target {
                         *index = *file_index;
                     }
                 }
-                Action::Delete { .. } | Action::Unmanaged { .. } => {}
+                // Already a position in the file: planning gets the file.
+                Action::Delete { .. } | Action::Unmanaged { .. } | Action::Kept { .. } => {}
             }
         }
     }
@@ -359,6 +360,8 @@ fn plan_text(t: &Target, p: &Plan, allow_replace: bool) -> String {
 }
 
 /// Plan every target; the plans' indices are positions in the file.
+/// Each plan gets the whole file as well as the target's listeners, so a
+/// listener the file names is never pruned on a profile that skips it.
 async fn plan_all(
     loaded: &Loaded,
     session: &Session,
@@ -368,7 +371,7 @@ async fn plan_all(
     let mut out = Vec::new();
     for t in targets {
         let provider = session.provider(loaded, &t.name, &t.written)?;
-        let mut p = plan::plan(provider.as_ref(), &t.specs(), prune)
+        let mut p = plan::plan_for_file(provider.as_ref(), &t.specs(), &loaded.file.listeners, prune)
             .await
             .map_err(|e| cloud_failure(&e, loaded, &t.name))?;
         t.to_file_indices(&mut p);
@@ -507,7 +510,7 @@ async fn apply_cmd(
         // With the emulator the state is gone after this command, so show
         // here that a second run would find nothing to do.
         let converged = if session.emulator.is_some() && report.failed.is_empty() && report.done > 0 {
-            let mut again = plan::plan(provider.as_ref(), &t.specs(), args.prune)
+            let mut again = plan::plan_for_file(provider.as_ref(), &t.specs(), &loaded.file.listeners, args.prune)
                 .await
                 .map_err(|e| cloud_failure(&e, loaded, &t.name))?;
             t.to_file_indices(&mut again);
@@ -622,9 +625,29 @@ impl One<'_> {
         Ok(Exit::Ok)
     }
 
+    /// Delete one listener the user names. The provider proves the ID is
+    /// on the profile's instance before sending anything; an ID that is
+    /// not there (mistyped, already deleted, or another instance's) is
+    /// exit 1 with "not found on instance X", never "deleted".
     async fn delete(&self, id: &str) -> Result<Exit, Failure> {
         let id = ListenerId(id.to_string());
-        self.provider()?.delete(&id).await.map_err(|e| self.fail(&e))?;
+        self.provider()?.delete(&id).await.map_err(|e| match e {
+            cloud_listeners::Error::NotFound { .. } | cloud_listeners::Error::NotOwned { .. } => {
+                let mut f = self.fail(&e);
+                let elsewhere = match &e {
+                    cloud_listeners::Error::NotOwned { owner: Some(o), .. } => format!(" (it is on {o})"),
+                    _ => String::new(),
+                };
+                if let Some(p) = f.problems.first_mut() {
+                    p.message = format!(
+                        "profile `{}`: listener {id} not found on instance {}{elsewhere}; nothing was deleted",
+                        self.name, self.profile.instance
+                    );
+                }
+                f
+            }
+            other => self.fail(&other),
+        })?;
         if json_out(self.global) {
             print_json(&json!({ "deleted": id, "profile": self.name, "instance": self.profile.instance }));
         } else {

@@ -94,6 +94,13 @@ pub fn plan(plan: &Plan, allow_replace: bool) -> String {
                     current.id
                 );
             }
+            Action::Kept { index, current, .. } => {
+                let _ = writeln!(
+                    out,
+                    "  = kept       {what}  ({}): named by listeners[{index}], not managed here; never pruned",
+                    current.id
+                );
+            }
         }
     }
     out.push_str(&summary(plan));

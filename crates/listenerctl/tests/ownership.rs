@@ -107,13 +107,22 @@ fn delete_of_another_instances_id_fails(t: &TwoInstances) {
     let kind = err["error"]["kind"].as_str().expect("kind");
     assert!(kind == "not_found" || kind == "not_owned", "{}: {err}", t.api);
     let message = err["error"]["problems"][0]["message"].as_str().unwrap_or_default();
-    assert!(message.contains(t.web), "{}: the message names the instance: {message}", t.api);
+    assert!(
+        message.contains(t.web),
+        "{}: the message names the instance: {message}",
+        t.api
+    );
 
     let text = s.run(&["delete", &plat_id, "-f", path(&file), "-p", "web"]);
     text.expect_code(1);
     assert!(!text.stdout.contains("deleted"), "{}: {}", t.api, text.stdout);
 
-    assert_eq!(emu.count(t.api, t.plat), 1, "{}: the other instance's listener is still there", t.api);
+    assert_eq!(
+        emu.count(t.api, t.plat),
+        1,
+        "{}: the other instance's listener is still there",
+        t.api
+    );
     assert_eq!(emu.count(t.api, t.web), 1, "{}", t.api);
     assert_eq!(only_listener_id(&s, &file, "plat"), plat_id);
     assert_eq!(only_listener_id(&s, &file, "web"), web_id);
@@ -227,7 +236,11 @@ fn prune_keeps_a_listener_the_file_names_but_a_profile_skips() {
     assert_eq!(clb["skipped"][0]["name"], "shop-https", "{clb}");
     assert_eq!(clb["summary"]["delete"], 0, "{clb}");
     assert!(
-        clb["actions"].as_array().expect("actions").iter().all(|a| a["action"] != "delete"),
+        clb["actions"]
+            .as_array()
+            .expect("actions")
+            .iter()
+            .all(|a| a["action"] != "delete"),
         "{clb}"
     );
 
