@@ -239,15 +239,19 @@ impl Provider for GaProvider {
 
     async fn update(&self, current: &Listener, desired: &ListenerSpec) -> Result<Listener> {
         refuse_immutable(&self.caps, current, desired)?;
+        self.refuse(desired)?;
+        // What GA reports decides first: an ID of another accelerator is
+        // `NotOwned` whatever the caller's copy says.
+        let (owned, now) = self.own(&current.id).await?;
         if current.instance != self.config.accelerator_id {
+            // The caller's copy claims another accelerator: a listener
+            // cannot move between accelerators.
             return Err(Error::ImmutableField {
                 vendor: API,
                 field: "accelerator".into(),
                 listener_id: current.id.0.clone(),
             });
         }
-        self.refuse(desired)?;
-        let (owned, now) = self.own(&current.id).await?;
         let id = owned.as_str();
         let Some(params) = translate::update_params(id, &current.spec, desired, &self.config.aliases) else {
             tracing::info!(listener = id, "nothing GA can change differs");
