@@ -129,7 +129,7 @@ pub enum Error {
     /// and a listener of another instance must never pass for that. See
     /// [`crate::ownership`].
     #[error(
-        "{vendor}: listener {listener_id} not found on instance {instance}{}; nothing was sent",
+        "{vendor}: listener {listener_id} not found on instance {instance}{}",
         owner.as_deref().map(|o| format!(" (the vendor reports it on {o})")).unwrap_or_default()
     )]
     NotOwned {
