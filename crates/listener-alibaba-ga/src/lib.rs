@@ -159,17 +159,19 @@ impl GaProvider {
     /// Prove that `id` is on the bound accelerator from the `AcceleratorId`
     /// that DescribeListener reports: GA's listener reads and updates take
     /// the ID alone, so an ID of another accelerator would be acted on.
-    /// Returns the proof and the listener as read.
-    async fn own(&self, id: &ListenerId) -> Result<(Owned, Listener)> {
+    /// Returns the proof and the answer. Only `AcceleratorId` is read
+    /// here, so a listener this adapter cannot map to a spec can still be
+    /// deleted.
+    async fn own(&self, id: &ListenerId) -> Result<(Owned, serde_json::Value)> {
         ownership::prove(API, &self.config.accelerator_id, id, || async {
             match self.client.describe_listener(id.as_str()).await {
-                Ok(answer) => {
-                    let ga = translate::listener_from_answer(&answer, &self.config.aliases)?;
-                    Ok(Some(Found {
-                        instance: Some(ga.accelerator.clone()),
-                        record: self.listener(ga),
-                    }))
-                }
+                Ok(answer) => Ok(Some(Found {
+                    instance: answer
+                        .get("AcceleratorId")
+                        .and_then(serde_json::Value::as_str)
+                        .map(str::to_string),
+                    record: answer,
+                })),
                 Err(Error::NotFound { .. }) => Ok(None),
                 Err(e) => Err(e),
             }
@@ -229,7 +231,8 @@ impl Provider for GaProvider {
     }
 
     async fn get(&self, id: &ListenerId) -> Result<Listener> {
-        Ok(self.own(id).await?.1)
+        let (_, answer) = self.own(id).await?;
+        self.read(&answer)
     }
 
     async fn list(&self) -> Result<Vec<Listener>> {
@@ -242,7 +245,7 @@ impl Provider for GaProvider {
         self.refuse(desired)?;
         // What GA reports decides first: an ID of another accelerator is
         // `NotOwned` whatever the caller's copy says.
-        let (owned, now) = self.own(&current.id).await?;
+        let (owned, answer) = self.own(&current.id).await?;
         if current.instance != self.config.accelerator_id {
             // The caller's copy claims another accelerator: a listener
             // cannot move between accelerators.
@@ -255,7 +258,7 @@ impl Provider for GaProvider {
         let id = owned.as_str();
         let Some(params) = translate::update_params(id, &current.spec, desired, &self.config.aliases) else {
             tracing::info!(listener = id, "nothing GA can change differs");
-            return Ok(now);
+            return self.read(&answer);
         };
         let token = self.client.new_token();
         tracing::info!(listener = id, token = %token, "updating GA listener");

@@ -152,24 +152,32 @@ impl ClbProvider {
     /// looks a listener up by ID alone, so the vendor reports a listener
     /// only within the load balancer asked about: a listener of another
     /// load balancer cannot be told from an unknown ID, and both are
-    /// refused as not found on this one. Returns the proof and the
-    /// listener as read.
-    async fn own(&self, id: &ListenerId) -> Result<(Owned, Listener)> {
+    /// refused as not found on this one. Returns the proof and the raw
+    /// record (not mapped to a spec, so a listener of a kind this adapter
+    /// cannot read can still be deleted).
+    async fn own(&self, id: &ListenerId) -> Result<(Owned, Value)> {
         ownership::prove(API, self.lb(), id, || async {
             let raw = self
                 .client
                 .describe_listeners(Some(std::slice::from_ref(&id.0)))
                 .await?;
-            Ok(self
-                .to_listeners(&raw)
+            Ok(raw
                 .into_iter()
-                .find(|l| l.id == *id)
-                .map(|l| Found {
+                .find(|v| v.get("ListenerId").and_then(Value::as_str) == Some(id.as_str()))
+                .map(|record| Found {
                     instance: Some(self.lb().to_string()),
-                    record: l,
+                    record,
                 }))
         })
         .await
+    }
+
+    /// A record read by [`ClbProvider::own`] as a `Listener`.
+    fn readable(&self, id: &ListenerId, record: &Value) -> Result<Listener> {
+        listener_from_describe(&self.profile, self.lb(), record).ok_or_else(|| Error::NotFound {
+            vendor: API,
+            what: format!("listener {id} on {} of a kind this adapter can read", self.lb()),
+        })
     }
 
     fn to_listeners(&self, raw: &[Value]) -> Vec<Listener> {
@@ -411,7 +419,8 @@ impl Provider for ClbProvider {
     }
 
     async fn get(&self, id: &ListenerId) -> Result<Listener> {
-        Ok(self.own(id).await?.1)
+        let (_, record) = self.own(id).await?;
+        self.readable(id, &record)
     }
 
     async fn list(&self) -> Result<Vec<Listener>> {
@@ -438,10 +447,10 @@ impl Provider for ClbProvider {
             });
         }
         refuse_immutable(&self.caps, current, desired)?;
-        let (owned, now) = self.own(&current.id).await?;
+        let (owned, record) = self.own(&current.id).await?;
         let Some(params) = translate::modify_params(&self.profile, self.lb(), &current.id.0, &current.spec, desired)
         else {
-            return Ok(now);
+            return self.readable(&current.id, &record);
         };
         {
             let _guard = self.client.lock_writes().await;
