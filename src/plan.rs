@@ -8,6 +8,7 @@
 //! interrupted apply converge.
 
 use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -283,6 +284,11 @@ pub struct ApplyOptions {
     /// stops at its first failure; apply then reads the instance back,
     /// counts what was made, and creates what is missing one by one.
     pub batch: bool,
+    /// Once cancelled, apply starts no new step and returns when the steps
+    /// in flight have ended; the rest are listed in
+    /// [`ApplyReport::not_started`]. A replacement whose delete has run is
+    /// still recreated, so a port is not left empty by the interrupt.
+    pub cancel: Cancel,
 }
 
 impl Default for ApplyOptions {
@@ -291,7 +297,28 @@ impl Default for ApplyOptions {
             allow_replace: false,
             max_concurrency: 8,
             batch: true,
+            cancel: Cancel::default(),
         }
+    }
+}
+
+/// A request to stop starting new work, shared between whoever watches for
+/// it (the CLI's Ctrl-C handler) and [`apply`]. A flag rather than a
+/// future: apply checks it before each step, and a call in flight is never
+/// cut off half-way, since the vendor may finish it anyway and the next
+/// apply would then find a listener it does not expect.
+#[derive(Debug, Clone, Default)]
+pub struct Cancel(Arc<AtomicBool>);
+
+impl Cancel {
+    /// Ask apply to stop starting new steps; every clone sees it.
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether [`Cancel::cancel`] was called on this flag or a clone.
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
     }
 }
 
@@ -303,8 +330,55 @@ impl ApplyOptions {
             allow_replace: false,
             max_concurrency: 1,
             batch: false,
+            cancel: Cancel::default(),
         }
     }
+}
+
+/// One step of an apply, named as its events name it: the delete and the
+/// create of a replacement are two steps.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Step {
+    /// `create`, `update` or `delete`.
+    pub verb: &'static str,
+    /// The listener name; the file's name for every listener the file names.
+    pub name: String,
+    /// The ports the step is about, as text: for a delete, the ports of the
+    /// listener being deleted, which a replacement may change.
+    pub ports: String,
+}
+
+impl Step {
+    fn of(verb: &'static str, action: &Action) -> Step {
+        let ports = match (verb, action) {
+            ("delete", Action::Delete { current } | Action::Replace { current, .. }) => &current.spec.ports,
+            _ => &action.spec().ports,
+        };
+        Step {
+            verb,
+            name: action.spec().name.clone(),
+            ports: ports.to_string(),
+        }
+    }
+}
+
+/// Every step [`apply`] would take for `plan`, deletes first: what an
+/// interrupted apply compares its progress with.
+pub fn steps(plan: &Plan) -> Vec<Step> {
+    let mut out = Vec::new();
+    for a in &plan.actions {
+        if matches!(a, Action::Delete { .. } | Action::Replace { .. }) {
+            out.push(Step::of("delete", a));
+        }
+    }
+    for a in &plan.actions {
+        match a {
+            Action::Update { .. } => out.push(Step::of("update", a)),
+            Action::Create { .. } | Action::Replace { .. } => out.push(Step::of("create", a)),
+            _ => {}
+        }
+    }
+    out
 }
 
 /// Progress of an apply, for a display or a log.
@@ -326,6 +400,8 @@ pub enum Event {
         verb: &'static str,
         /// The listener name.
         name: String,
+        /// The ports, as text (as in `Started`).
+        ports: String,
         /// IDs of the listeners now in place (empty for a delete).
         ids: Vec<String>,
     },
@@ -335,6 +411,8 @@ pub enum Event {
         verb: &'static str,
         /// The listener name.
         name: String,
+        /// The ports, as text (as in `Started`).
+        ports: String,
         /// The error kind (see `Error::kind`).
         kind: &'static str,
         /// The error, displayed.
@@ -352,6 +430,9 @@ pub struct ApplyReport {
     pub done: usize,
     /// Actions that failed.
     pub failed: Vec<Failure>,
+    /// Steps not started because [`ApplyOptions::cancel`] was set; empty
+    /// when apply ran to the end.
+    pub not_started: Vec<Step>,
 }
 
 /// One action that failed during apply.
@@ -426,11 +507,17 @@ pub async fn apply(
     // spec expands into several replacements sharing one file index, and
     // only those whose port was freed may be created again.
     let mut replaced_ok: Vec<&Action> = Vec::new();
-    for (action, outcome) in run_jobs(&provider, deletes, width, on_event).await {
+    for (action, outcome) in run_jobs(&provider, deletes, width, &options.cancel, on_event).await {
         match (action, outcome) {
-            (a @ Action::Replace { .. }, Ok(_)) => replaced_ok.push(a),
-            (Action::Delete { .. }, Ok(_)) => report.done += 1,
-            (a, Err(e)) => report.failed.push(Failure::new(&a.spec().name, &e)),
+            (a @ Action::Replace { .. }, Some(Ok(_))) => replaced_ok.push(a),
+            (Action::Delete { .. }, Some(Ok(_))) => report.done += 1,
+            (a, Some(Err(e))) => report.failed.push(Failure::new(&a.spec().name, &e)),
+            (a, None) => {
+                report.not_started.push(Step::of("delete", a));
+                if matches!(a, Action::Replace { .. }) {
+                    report.not_started.push(Step::of("create", a));
+                }
+            }
             _ => {}
         }
     }
@@ -457,14 +544,22 @@ pub async fn apply(
     } else {
         jobs.extend(creates.into_iter().map(|a| Job::Create(vec![a])));
     }
-    for (action, outcome) in run_jobs(&provider, jobs, width, on_event).await {
+    for (action, outcome) in run_jobs(&provider, jobs, width, &options.cancel, on_event).await {
         match outcome {
-            Ok(made) => {
+            Some(Ok(made)) => {
                 report.done += 1;
                 let index = action_index(action);
                 report.listeners.extend(made.into_iter().map(|l| (index, l)));
             }
-            Err(e) => report.failed.push(Failure::new(&action.spec().name, &e)),
+            Some(Err(e)) => report.failed.push(Failure::new(&action.spec().name, &e)),
+            None => {
+                let verb = if matches!(action, Action::Update { .. }) {
+                    "update"
+                } else {
+                    "create"
+                };
+                report.not_started.push(Step::of(verb, action));
+            }
         }
     }
     report
@@ -554,49 +649,74 @@ async fn settle_failed_batch(provider: &Arc<dyn Provider>, list: &[&Action], err
     out
 }
 
-/// Run jobs, `width` at a time, reporting progress; one outcome per action.
+/// Run jobs, `width` at a time, reporting progress; one outcome per action,
+/// `None` for an action not started because `cancel` was set. The flag is
+/// read when a job is about to start (`buffer_unordered` starts a job only
+/// when a slot frees), so a cancel stops every job still queued. The
+/// create half of a replacement still runs: its delete has already freed
+/// the port, and leaving it empty until the next apply would turn an
+/// interrupt into an outage.
 async fn run_jobs<'a>(
     provider: &Arc<dyn Provider>,
     jobs: Vec<Job<'a>>,
     width: usize,
+    cancel: &Cancel,
     on_event: &(dyn Fn(Event) + Send + Sync),
-) -> Vec<(&'a Action, Outcome)> {
+) -> Vec<(&'a Action, Option<Outcome>)> {
     use futures::stream::{self, StreamExt};
-    let done: Vec<Vec<(&'a Action, Outcome)>> = stream::iter(jobs)
+    let done: Vec<Vec<(&'a Action, Option<Outcome>)>> = stream::iter(jobs)
         .map(|job| async move {
-            let actions: Vec<&'a Action> = match &job {
-                Job::Delete(a) | Job::Update(a) => vec![*a],
-                Job::Create(list) => list.clone(),
+            let (verb, mut actions): (&'static str, Vec<&'a Action>) = match &job {
+                Job::Delete(a) => ("delete", vec![*a]),
+                Job::Update(a) => ("update", vec![*a]),
+                Job::Create(list) => ("create", list.clone()),
             };
-            let verb = match &job {
-                Job::Delete(_) => "delete",
-                Job::Update(_) => "update",
-                Job::Create(_) => "create",
+            let mut skipped: Vec<(&'a Action, Option<Outcome>)> = Vec::new();
+            let job = if cancel.is_cancelled() {
+                let (keep, skip): (Vec<&'a Action>, Vec<&'a Action>) = actions
+                    .into_iter()
+                    .partition(|a| verb == "create" && matches!(a, Action::Replace { .. }));
+                skipped = skip.into_iter().map(|a| (a, None)).collect();
+                actions = keep;
+                if actions.is_empty() {
+                    return skipped;
+                }
+                Job::Create(actions.clone())
+            } else {
+                job
             };
             for a in &actions {
+                let step = Step::of(verb, a);
                 on_event(Event::Started {
                     verb,
-                    name: a.spec().name.clone(),
-                    ports: a.spec().ports.to_string(),
+                    name: step.name,
+                    ports: step.ports,
                 });
             }
             let outcomes = run_job(provider, &job).await;
             for (a, outcome) in actions.iter().zip(&outcomes) {
+                let step = Step::of(verb, a);
                 match outcome {
                     Ok(made) => on_event(Event::Finished {
                         verb,
-                        name: a.spec().name.clone(),
+                        name: step.name,
+                        ports: step.ports,
                         ids: made.iter().map(|l| l.id.0.clone()).collect(),
                     }),
                     Err(e) => on_event(Event::Failed {
                         verb,
-                        name: a.spec().name.clone(),
+                        name: step.name,
+                        ports: step.ports,
                         kind: e.kind(),
                         message: e.to_string(),
                     }),
                 }
             }
-            actions.into_iter().zip(outcomes).collect()
+            actions
+                .into_iter()
+                .zip(outcomes.into_iter().map(Some))
+                .chain(skipped)
+                .collect()
         })
         .buffer_unordered(width)
         .collect()
