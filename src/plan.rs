@@ -14,7 +14,8 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use listener_core::{
-    plan_change, Capabilities, Error, FieldChange, Listener, ListenerSpec, PortRange, Ports, Provider, Transport,
+    plan_change, Capabilities, Error, FieldChange, Listener, ListenerSpec, PortRange, Ports, Protocol, Provider,
+    Transport,
 };
 
 /// What apply will do for one listener.
@@ -540,7 +541,14 @@ pub async fn apply(
         })
         .collect();
     if options.batch && creates.len() > 1 {
-        jobs.push(Job::Create(creates));
+        let groups = batch_groups(creates);
+        if provider.capabilities().batch_create {
+            jobs.extend(groups.into_iter().map(Job::Create));
+        } else {
+            // The adapter would make them one call each anyway; as jobs of
+            // their own a cancel stops apply between any two.
+            jobs.extend(groups.into_iter().flatten().map(|a| Job::Create(vec![a])));
+        }
     } else {
         jobs.extend(creates.into_iter().map(|a| Job::Create(vec![a])));
     }
@@ -566,6 +574,35 @@ pub async fn apply(
         .listeners
         .sort_by(|(i, a), (j, b)| i.cmp(j).then(a.spec.ports.ranges().cmp(&b.spec.ports.ranges())));
     Ok(report)
+}
+
+/// The creates in batches of specs that differ only in name and ports:
+/// the most any adapter puts in one call (CLB: a call takes names and
+/// ports one to one and every other parameter once; GAAP: one name with a
+/// port list), so no call is lost against one batch of everything, while
+/// a cancel can stop apply between batches rather than only after all
+/// creates (an adapter makes a batch's calls one after another without
+/// looking at the flag). Batches keep the order of their first member,
+/// QUIC ones first: an HTTPS listener may upgrade to a QUIC listener of
+/// the same file (HTTP/3), which must then exist already; adapters that
+/// create one listener per call get the same order, one job per create.
+fn batch_groups(creates: Vec<&Action>) -> Vec<Vec<&Action>> {
+    fn shared(spec: &ListenerSpec) -> ListenerSpec {
+        let mut s = spec.clone();
+        s.name = String::new();
+        s.ports = Ports::Single(0);
+        s
+    }
+    let mut groups: Vec<(ListenerSpec, Vec<&Action>)> = Vec::new();
+    for a in creates {
+        let key = shared(a.spec());
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, g)) => g.push(a),
+            None => groups.push((key, vec![a])),
+        }
+    }
+    groups.sort_by_key(|(k, _)| k.protocol != Protocol::Quic);
+    groups.into_iter().map(|(_, g)| g).collect()
 }
 
 fn action_index(a: &Action) -> usize {
@@ -807,6 +844,33 @@ mod tests {
         assert!(plan.has_changes());
         let pruned = Plan::build(&c, &[], &existing, true);
         assert_eq!(pruned.summary().delete, 3);
+    }
+
+    #[test]
+    fn creates_are_batched_by_everything_but_name_and_ports_quic_first() {
+        let tcp = |name: &str, port: u32| ListenerSpec::new(name, Protocol::Tcp, Ports::Single(port));
+        let mut slow = tcp("c", 82);
+        slow.description = Some("different".into());
+        let specs = [
+            tcp("a", 80),
+            ListenerSpec::new("h3", Protocol::Quic, Ports::Single(443)),
+            slow,
+            tcp("b", 81),
+        ];
+        let actions: Vec<Action> = specs
+            .iter()
+            .enumerate()
+            .map(|(index, spec)| Action::Create {
+                index,
+                spec: spec.clone(),
+            })
+            .collect();
+        let groups = batch_groups(actions.iter().collect());
+        let names: Vec<Vec<&str>> = groups
+            .iter()
+            .map(|g| g.iter().map(|a| a.spec().name.as_str()).collect())
+            .collect();
+        assert_eq!(names, vec![vec!["h3"], vec!["a", "b"], vec!["c"]]);
     }
 
     #[test]
