@@ -8,7 +8,7 @@
 mod common;
 
 use cloud_listeners::plan::{self, ApplyOptions, Cancel, Event, Step};
-use cloud_listeners::{provider_from_profile, ListenerSpec, Ports, Protocol, Provider};
+use cloud_listeners::{provider_from_profile, ListenerSpec, Ports, Protocol};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_step_starts_after_cancel_and_the_rest_is_reported() {
