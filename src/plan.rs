@@ -280,10 +280,11 @@ pub struct ApplyOptions {
     /// Most writes in flight at once on one instance, for vendors that take
     /// concurrent writes (others get one at a time regardless).
     pub max_concurrency: usize,
-    /// Hand all creates to [`Provider::create_batch`] so the adapter can
-    /// put several listeners in one call where the API allows it. A batch
-    /// stops at its first failure; apply then reads the instance back,
-    /// counts what was made, and creates what is missing one by one.
+    /// Hand creates to [`Provider::create_batch`] so the adapter can put
+    /// several listeners in one call where the API allows it (in batches
+    /// of what one call can hold, see `run_creates`). A batch stops at its
+    /// first failure; apply then reads the instance back, counts what was
+    /// made, and creates what is missing one by one.
     pub batch: bool,
     /// Once cancelled, apply starts no new step and returns when the steps
     /// in flight have ended; the rest are listed in
@@ -541,14 +542,7 @@ pub async fn apply(
         })
         .collect();
     if options.batch && creates.len() > 1 {
-        let groups = batch_groups(creates);
-        if provider.capabilities().batch_create {
-            jobs.extend(groups.into_iter().map(Job::Create));
-        } else {
-            // The adapter would make them one call each anyway; as jobs of
-            // their own a cancel stops apply between any two.
-            jobs.extend(groups.into_iter().flatten().map(|a| Job::Create(vec![a])));
-        }
+        jobs.push(Job::Create(creates));
     } else {
         jobs.extend(creates.into_iter().map(|a| Job::Create(vec![a])));
     }
@@ -585,7 +579,7 @@ pub async fn apply(
 /// looking at the flag). Batches keep the order of their first member,
 /// QUIC ones first: an HTTPS listener may upgrade to a QUIC listener of
 /// the same file (HTTP/3), which must then exist already; adapters that
-/// create one listener per call get the same order, one job per create.
+/// create one listener per call get the same order, one call per create.
 fn batch_groups(creates: Vec<&Action>) -> Vec<Vec<&Action>> {
     fn shared(spec: &ListenerSpec) -> ListenerSpec {
         let mut s = spec.clone();
@@ -630,29 +624,139 @@ fn belongs(spec: &ListenerSpec, made: &ListenerSpec) -> bool {
 /// failed (shared: one error can be the outcome of several actions).
 type Outcome = Result<Vec<Listener>, Arc<Error>>;
 
-/// Carry out one job; one outcome per action of the job, in its order.
-async fn run_job(provider: &Arc<dyn Provider>, job: &Job<'_>) -> Vec<Outcome> {
-    let one = |r: Result<Vec<Listener>, Error>| vec![r.map_err(Arc::new)];
-    match job {
-        Job::Delete(Action::Delete { current } | Action::Replace { current, .. }) => {
-            one(provider.delete(&current.id).await.map(|()| Vec::new()))
+/// The outcome of one action that ran; `None` beside an action means it
+/// was not started because apply was cancelled.
+type Ran<'a> = Vec<(&'a Action, Option<Outcome>)>;
+
+/// Whether an action may start: any before a cancel; after it only the
+/// create half of a replacement, whose delete has already freed the port
+/// (leaving it empty until the next apply would turn an interrupt into an
+/// outage).
+fn may_start(cancel: &Cancel, verb: &str, action: &Action) -> bool {
+    !cancel.is_cancelled() || (verb == "create" && matches!(action, Action::Replace { .. }))
+}
+
+fn started(on_event: &(dyn Fn(Event) + Send + Sync), verb: &'static str, action: &Action) {
+    let step = Step::of(verb, action);
+    on_event(Event::Started {
+        verb,
+        name: step.name,
+        ports: step.ports,
+    });
+}
+
+fn ended(on_event: &(dyn Fn(Event) + Send + Sync), verb: &'static str, action: &Action, outcome: &Outcome) {
+    let step = Step::of(verb, action);
+    on_event(match outcome {
+        Ok(made) => Event::Finished {
+            verb,
+            name: step.name,
+            ports: step.ports,
+            ids: made.iter().map(|l| l.id.0.clone()).collect(),
+        },
+        Err(e) => Event::Failed {
+            verb,
+            name: step.name,
+            ports: step.ports,
+            kind: e.kind(),
+            message: e.to_string(),
+        },
+    });
+}
+
+/// Carry out one job, reporting progress; one outcome per action.
+async fn run_job<'a>(
+    provider: &Arc<dyn Provider>,
+    job: Job<'a>,
+    cancel: &Cancel,
+    on_event: &(dyn Fn(Event) + Send + Sync),
+) -> Ran<'a> {
+    let (verb, action) = match job {
+        Job::Create(list) => return run_creates(provider, list, cancel, on_event).await,
+        Job::Delete(a) => ("delete", a),
+        Job::Update(a) => ("update", a),
+    };
+    if !may_start(cancel, verb, action) {
+        return vec![(action, None)];
+    }
+    started(on_event, verb, action);
+    let outcome: Outcome = match action {
+        Action::Delete { current } | Action::Replace { current, .. } if verb == "delete" => provider
+            .delete(&current.id)
+            .await
+            .map(|()| Vec::new())
+            .map_err(Arc::new),
+        Action::Update { current, desired, .. } => provider
+            .update(current, desired)
+            .await
+            .map(|l| vec![l])
+            .map_err(Arc::new),
+        _ => Ok(Vec::new()),
+    };
+    ended(on_event, verb, action, &outcome);
+    vec![(action, Some(outcome))]
+}
+
+/// Creates, in as few calls as the adapter can make of them: batches of
+/// specs that differ only in name and ports (the most one call can hold
+/// on any vendor) on adapters that declare `batch_create`, one by one on
+/// the others, whose `create_batch` would send them one by one anyway.
+/// The cancel flag is read before each batch, since an adapter runs a
+/// batch's calls without looking at it. A failed batch stops here, as
+/// `create_batch` stops at its first failure: what it and every later
+/// batch should have made is settled by [`settle_failed_batch`].
+async fn run_creates<'a>(
+    provider: &Arc<dyn Provider>,
+    list: Vec<&'a Action>,
+    cancel: &Cancel,
+    on_event: &(dyn Fn(Event) + Send + Sync),
+) -> Ran<'a> {
+    let chunks: Vec<Vec<&'a Action>> = if provider.capabilities().batch_create {
+        batch_groups(list)
+    } else {
+        batch_groups(list).into_iter().flatten().map(|a| vec![a]).collect()
+    };
+    let mut out: Ran<'a> = Vec::new();
+    let mut chunks = chunks.into_iter();
+    while let Some(chunk) = chunks.next() {
+        let (run, skip): (Vec<&'a Action>, Vec<&'a Action>) =
+            chunk.into_iter().partition(|a| may_start(cancel, "create", a));
+        out.extend(skip.into_iter().map(|a| (a, None)));
+        if run.is_empty() {
+            continue;
         }
-        Job::Update(Action::Update { current, desired, .. }) => {
-            one(provider.update(current, desired).await.map(|l| vec![l]))
+        for a in &run {
+            started(on_event, "create", a);
         }
-        Job::Create(list) if list.len() == 1 => one(provider.create(list[0].spec()).await),
-        Job::Create(list) => {
-            let specs: Vec<ListenerSpec> = list.iter().map(|a| a.spec().clone()).collect();
-            match provider.create_batch(&specs).await {
-                Ok(made) => list
-                    .iter()
-                    .map(|a| Ok(made.iter().filter(|l| belongs(a.spec(), &l.spec)).cloned().collect()))
-                    .collect(),
-                Err(e) => settle_failed_batch(provider, list, Arc::new(e)).await,
+        let result = match run.as_slice() {
+            [one] => provider.create(one.spec()).await,
+            many => {
+                let specs: Vec<ListenerSpec> = many.iter().map(|a| a.spec().clone()).collect();
+                provider.create_batch(&specs).await
+            }
+        };
+        match result {
+            Ok(made) => {
+                let single = run.len() == 1;
+                for a in run {
+                    let outcome: Outcome = Ok(if single {
+                        made.clone()
+                    } else {
+                        made.iter().filter(|l| belongs(a.spec(), &l.spec)).cloned().collect()
+                    });
+                    ended(on_event, "create", a, &outcome);
+                    out.push((a, Some(outcome)));
+                }
+            }
+            Err(e) => {
+                let announced = run.len();
+                let mut rest = run;
+                rest.extend(chunks.by_ref().flatten());
+                out.extend(settle_failed_batch(provider, rest, announced, Arc::new(e), cancel, on_event).await);
             }
         }
-        Job::Delete(_) | Job::Update(_) => vec![Ok(Vec::new())],
     }
+    out
 }
 
 /// A batch create stops at its first failure, and its error says nothing
@@ -663,98 +767,69 @@ async fn run_job(provider: &Arc<dyn Provider>, job: &Job<'_>) -> Vec<Outcome> {
 /// the next apply to finish; the rest are created one by one, so that one
 /// failure does not stop independent creates. If the read-back fails too,
 /// every spec carries the batch's error and the next apply sorts it out.
-async fn settle_failed_batch(provider: &Arc<dyn Provider>, list: &[&Action], error: Arc<Error>) -> Vec<Outcome> {
+/// The first `announced` actions of `list` were in the failed call (their
+/// start already reported); the others start here, unless apply was
+/// cancelled.
+async fn settle_failed_batch<'a>(
+    provider: &Arc<dyn Provider>,
+    list: Vec<&'a Action>,
+    announced: usize,
+    error: Arc<Error>,
+    cancel: &Cancel,
+    on_event: &(dyn Fn(Event) + Send + Sync),
+) -> Ran<'a> {
     tracing::warn!(kind = error.kind(), "batch create failed; reading back what it made");
     let existing = match provider.list().await {
-        Ok(existing) => existing,
+        Ok(existing) => Some(existing),
         Err(e) => {
             tracing::warn!(kind = e.kind(), "read-back after a failed batch create failed");
-            return list.iter().map(|_| Err(Arc::clone(&error))).collect();
+            None
         }
     };
     let caps = provider.capabilities();
     let mut out = Vec::with_capacity(list.len());
-    for a in list {
+    for (i, a) in list.into_iter().enumerate() {
+        if i >= announced {
+            if !may_start(cancel, "create", a) {
+                out.push((a, None));
+                continue;
+            }
+            started(on_event, "create", a);
+        }
         let spec = a.spec();
-        let there: Vec<&Listener> = existing.iter().filter(|l| key(&l.spec) == key(spec)).collect();
-        out.push(match there.as_slice() {
-            [] => provider.create(spec).await.map_err(Arc::new),
-            [l] if l.status.is_settled() && plan_change(caps, &l.spec, spec).is_empty() => Ok(vec![(*l).clone()]),
-            _ => Err(Arc::clone(&error)),
-        });
+        let outcome: Outcome = match &existing {
+            None => Err(Arc::clone(&error)),
+            Some(existing) => {
+                let there: Vec<&Listener> = existing.iter().filter(|l| key(&l.spec) == key(spec)).collect();
+                match there.as_slice() {
+                    [] => provider.create(spec).await.map_err(Arc::new),
+                    [l] if l.status.is_settled() && plan_change(caps, &l.spec, spec).is_empty() => {
+                        Ok(vec![(*l).clone()])
+                    }
+                    _ => Err(Arc::clone(&error)),
+                }
+            }
+        };
+        ended(on_event, "create", a, &outcome);
+        out.push((a, Some(outcome)));
     }
     out
 }
 
-/// Run jobs, `width` at a time, reporting progress; one outcome per action,
-/// `None` for an action not started because `cancel` was set. The flag is
-/// read when a job is about to start (`buffer_unordered` starts a job only
-/// when a slot frees), so a cancel stops every job still queued. The
-/// create half of a replacement still runs: its delete has already freed
-/// the port, and leaving it empty until the next apply would turn an
-/// interrupt into an outage.
+/// Run jobs, `width` at a time; one outcome per action, `None` for an
+/// action not started because `cancel` was set. The flag is read when a
+/// job is about to start (`buffer_unordered` starts a job only when a slot
+/// frees), so a cancel stops every job still queued.
 async fn run_jobs<'a>(
     provider: &Arc<dyn Provider>,
     jobs: Vec<Job<'a>>,
     width: usize,
     cancel: &Cancel,
     on_event: &(dyn Fn(Event) + Send + Sync),
-) -> Vec<(&'a Action, Option<Outcome>)> {
+) -> Ran<'a> {
     use futures::stream::{self, StreamExt};
-    let done: Vec<Vec<(&'a Action, Option<Outcome>)>> = stream::iter(jobs)
-        .map(|job| async move {
-            let (verb, mut actions): (&'static str, Vec<&'a Action>) = match &job {
-                Job::Delete(a) => ("delete", vec![*a]),
-                Job::Update(a) => ("update", vec![*a]),
-                Job::Create(list) => ("create", list.clone()),
-            };
-            let mut skipped: Vec<(&'a Action, Option<Outcome>)> = Vec::new();
-            let job = if cancel.is_cancelled() {
-                let (keep, skip): (Vec<&'a Action>, Vec<&'a Action>) = actions
-                    .into_iter()
-                    .partition(|a| verb == "create" && matches!(a, Action::Replace { .. }));
-                skipped = skip.into_iter().map(|a| (a, None)).collect();
-                actions = keep;
-                if actions.is_empty() {
-                    return skipped;
-                }
-                Job::Create(actions.clone())
-            } else {
-                job
-            };
-            for a in &actions {
-                let step = Step::of(verb, a);
-                on_event(Event::Started {
-                    verb,
-                    name: step.name,
-                    ports: step.ports,
-                });
-            }
-            let outcomes = run_job(provider, &job).await;
-            for (a, outcome) in actions.iter().zip(&outcomes) {
-                let step = Step::of(verb, a);
-                match outcome {
-                    Ok(made) => on_event(Event::Finished {
-                        verb,
-                        name: step.name,
-                        ports: step.ports,
-                        ids: made.iter().map(|l| l.id.0.clone()).collect(),
-                    }),
-                    Err(e) => on_event(Event::Failed {
-                        verb,
-                        name: step.name,
-                        ports: step.ports,
-                        kind: e.kind(),
-                        message: e.to_string(),
-                    }),
-                }
-            }
-            actions
-                .into_iter()
-                .zip(outcomes.into_iter().map(Some))
-                .chain(skipped)
-                .collect()
-        })
+    let done: Vec<Ran<'a>> = stream::iter(jobs)
+        .map(|job| run_job(provider, job, cancel, on_event))
         .buffer_unordered(width)
         .collect()
         .await;

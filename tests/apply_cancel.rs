@@ -104,3 +104,44 @@ async fn a_replacement_whose_delete_ran_is_recreated_despite_cancel() {
     assert_eq!(left, vec![(Protocol::Http, Some(9100))], "the port is not left empty");
     emu.shutdown().await;
 }
+
+/// On an adapter that puts several listeners in one call (CLB), a cancel
+/// takes effect between calls: the listeners of the call in flight are
+/// made, the next call is not sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancel_stops_between_batched_calls() {
+    let emu = common::start().await;
+    let provider = provider_from_profile(&common::profile("tencent-clb", &emu.url())).expect("provider");
+    let tcp = |name: &str, port: u32| ListenerSpec::new(name, Protocol::Tcp, Ports::Single(port));
+    let mut other = tcp("c", 9202);
+    other.description = Some("set apart".into());
+    let specs = vec![tcp("a", 9200), tcp("b", 9201), other];
+    let planned = plan::plan(provider.as_ref(), &specs, false).await.expect("plan");
+    let cancel = Cancel::default();
+    let options = ApplyOptions {
+        cancel: cancel.clone(),
+        ..ApplyOptions::default()
+    };
+    let on_event = |e: Event| {
+        if matches!(e, Event::Finished { .. }) {
+            cancel.cancel();
+        }
+    };
+    let report = plan::apply(provider.clone(), &planned, &options, &on_event)
+        .await
+        .expect("apply runs");
+    assert!(report.failed.is_empty(), "{:?}", report.failed);
+    assert_eq!(report.done, 2, "a and b went out in one call");
+    let not_started: Vec<&str> = report.not_started.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(not_started, vec!["c"]);
+    let mut ports: Vec<Option<u32>> = provider
+        .list()
+        .await
+        .expect("list")
+        .iter()
+        .map(|l| l.spec.ports.as_single())
+        .collect();
+    ports.sort();
+    assert_eq!(ports, vec![Some(9200), Some(9201)]);
+    emu.shutdown().await;
+}
