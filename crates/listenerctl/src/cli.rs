@@ -11,15 +11,16 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// Printed under every `--help`: the exit codes are the interface scripts use.
 pub const EXIT_CODES_HELP: &str = "\
 Exit codes:
-  0    done (for `plan`: no changes pending)
-  1    error talking to the cloud (refused call, credentials, timeout, failed action)
-  2    invalid input or configuration, or a refused request; nothing was sent or changed
-       (bad file, unknown profile, a listener the selected profile cannot take,
-       missing credentials, a replacement without --allow-replace, a usage error)
-  3    `plan` only: the plan has changes pending
-  130  `apply` stopped by Ctrl-C (SIGINT); 143 by SIGTERM. The first signal starts
-       nothing new and waits up to 30 s for the calls in flight, then lists what was
-       done and what was not; a second one exits at once. Rerunning `apply` converges.
+  0  done (for `plan`: no changes pending)
+  1  error talking to the cloud (refused call, credentials, timeout, failed action)
+  2  invalid input or configuration, or a refused request; nothing was sent or changed
+     (bad file, unknown profile, a listener the selected profile cannot take,
+     missing credentials, a replacement without --allow-replace, a usage error)
+  3  `plan` only: the plan has changes pending
+  130  `apply` stopped by Ctrl-C (SIGINT); 143: by SIGTERM. The first signal
+     starts nothing new and waits up to 30 s for the calls in flight, then lists
+     what was done and what was not; a second one exits at once. Rerunning
+     `apply` converges.
 
 Profile selection: --profile, else LISTENERCTL_PROFILE, else the file's
 default_profile, else the file's only profile. `plan --all-profiles` and
