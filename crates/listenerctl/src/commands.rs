@@ -641,7 +641,7 @@ fn interrupted(
         );
         print(&text);
     }
-    interrupt::failure(signal, summary.not_started.len())
+    interrupt::failure(signal)
 }
 
 fn applied_doc<'a>(t: &'a Target, report: &'a ApplyReport, converged: Option<bool>) -> serde_json::Value {

@@ -266,13 +266,13 @@ impl Summary {
 }
 
 /// Why apply stopped, for stderr and the exit code.
-pub fn failure(signal: Signal, not_started: usize) -> Failure {
+pub fn failure(signal: Signal) -> Failure {
     Failure::one(
         signal.exit(),
         "interrupted",
         Problem::message(format!(
-            "apply interrupted by {} ({not_started} step(s) not started); run `listenerctl apply` again: it \
-             re-reads the cloud and makes only what is missing, so it converges",
+            "apply interrupted by {} (what was and was not done is listed above); run `listenerctl apply` \
+             again: it re-reads the cloud and makes only what is missing, so it converges",
             signal.name()
         )),
     )
