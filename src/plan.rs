@@ -471,6 +471,9 @@ enum Job<'a> {
 /// at a time on vendors that serialise writes per instance, concurrently up
 /// to `max_concurrency` elsewhere. Failures of single actions are collected
 /// and do not stop independent ones; re-running apply retries what is left.
+/// Once [`ApplyOptions::cancel`] is set no further step starts (a batch of
+/// creates is checked call by call), steps in flight end normally, and the
+/// report lists the rest in `not_started`.
 pub async fn apply(
     provider: Arc<dyn Provider>,
     plan: &Plan,
