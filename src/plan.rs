@@ -17,12 +17,14 @@
 //! construction.
 
 use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use serde::Serialize;
 
 use listener_core::{
-    plan_change, Capabilities, Error, FieldChange, Listener, ListenerSpec, PortRange, Ports, Provider, Transport,
+    plan_change, Capabilities, Error, FieldChange, Listener, ListenerSpec, PortRange, Ports, Protocol, Provider,
+    Transport,
 };
 
 /// What apply will do for one listener.
@@ -367,11 +369,17 @@ pub struct ApplyOptions {
     /// Most writes in flight at once on one instance, for vendors that take
     /// concurrent writes (others get one at a time regardless).
     pub max_concurrency: usize,
-    /// Hand all creates to [`Provider::create_batch`] so the adapter can
-    /// put several listeners in one call where the API allows it. A batch
-    /// stops at its first failure; apply then reads the instance back,
-    /// counts what was made, and creates what is missing one by one.
+    /// Hand creates to [`Provider::create_batch`] so the adapter can put
+    /// several listeners in one call where the API allows it (in batches
+    /// of what one call can hold, see `run_creates`). A batch stops at its
+    /// first failure; apply then reads the instance back, counts what was
+    /// made, and creates what is missing one by one.
     pub batch: bool,
+    /// Once cancelled, apply starts no new step and returns when the steps
+    /// in flight have ended; the rest are listed in
+    /// [`ApplyReport::not_started`]. A replacement whose delete has run is
+    /// still recreated, so a port is not left empty by the interrupt.
+    pub cancel: Cancel,
 }
 
 impl Default for ApplyOptions {
@@ -380,7 +388,28 @@ impl Default for ApplyOptions {
             allow_replace: false,
             max_concurrency: 8,
             batch: true,
+            cancel: Cancel::default(),
         }
+    }
+}
+
+/// A request to stop starting new work, shared between whoever watches for
+/// it (the CLI's Ctrl-C handler) and [`apply`]. A flag rather than a
+/// future: apply checks it before each step, and a call in flight is never
+/// cut off half-way, since the vendor may finish it anyway and the next
+/// apply would then find a listener it does not expect.
+#[derive(Debug, Clone, Default)]
+pub struct Cancel(Arc<AtomicBool>);
+
+impl Cancel {
+    /// Ask apply to stop starting new steps; every clone sees it.
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether [`Cancel::cancel`] was called on this flag or a clone.
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
     }
 }
 
@@ -392,8 +421,55 @@ impl ApplyOptions {
             allow_replace: false,
             max_concurrency: 1,
             batch: false,
+            cancel: Cancel::default(),
         }
     }
+}
+
+/// One step of an apply, named as its events name it: the delete and the
+/// create of a replacement are two steps.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Step {
+    /// `create`, `update` or `delete`.
+    pub verb: &'static str,
+    /// The listener name; the file's name for every listener the file names.
+    pub name: String,
+    /// The ports the step is about, as text: for a delete, the ports of the
+    /// listener being deleted, which a replacement may change.
+    pub ports: String,
+}
+
+impl Step {
+    fn of(verb: &'static str, action: &Action) -> Step {
+        let ports = match (verb, action) {
+            ("delete", Action::Delete { current } | Action::Replace { current, .. }) => &current.spec.ports,
+            _ => &action.spec().ports,
+        };
+        Step {
+            verb,
+            name: action.spec().name.clone(),
+            ports: ports.to_string(),
+        }
+    }
+}
+
+/// Every step [`apply`] would take for `plan`, deletes first: what an
+/// interrupted apply compares its progress with.
+pub fn steps(plan: &Plan) -> Vec<Step> {
+    let mut out = Vec::new();
+    for a in &plan.actions {
+        if matches!(a, Action::Delete { .. } | Action::Replace { .. }) {
+            out.push(Step::of("delete", a));
+        }
+    }
+    for a in &plan.actions {
+        match a {
+            Action::Update { .. } => out.push(Step::of("update", a)),
+            Action::Create { .. } | Action::Replace { .. } => out.push(Step::of("create", a)),
+            _ => {}
+        }
+    }
+    out
 }
 
 /// Progress of an apply, for a display or a log.
@@ -415,6 +491,8 @@ pub enum Event {
         verb: &'static str,
         /// The listener name.
         name: String,
+        /// The ports, as text (as in `Started`).
+        ports: String,
         /// IDs of the listeners now in place (empty for a delete).
         ids: Vec<String>,
     },
@@ -424,6 +502,8 @@ pub enum Event {
         verb: &'static str,
         /// The listener name.
         name: String,
+        /// The ports, as text (as in `Started`).
+        ports: String,
         /// The error kind (see `Error::kind`).
         kind: &'static str,
         /// The error, displayed.
@@ -441,6 +521,9 @@ pub struct ApplyReport {
     pub done: usize,
     /// Actions that failed.
     pub failed: Vec<Failure>,
+    /// Steps not started because [`ApplyOptions::cancel`] was set; empty
+    /// when apply ran to the end.
+    pub not_started: Vec<Step>,
 }
 
 /// One action that failed during apply.
@@ -477,6 +560,9 @@ enum Job<'a> {
 /// at a time on vendors that serialise writes per instance, concurrently up
 /// to `max_concurrency` elsewhere. Failures of single actions are collected
 /// and do not stop independent ones; re-running apply retries what is left.
+/// Once [`ApplyOptions::cancel`] is set no further step starts (a batch of
+/// creates is checked call by call), steps in flight end normally, and the
+/// report lists the rest in `not_started`.
 pub async fn apply(
     provider: Arc<dyn Provider>,
     plan: &Plan,
@@ -515,11 +601,17 @@ pub async fn apply(
     // spec expands into several replacements sharing one file index, and
     // only those whose port was freed may be created again.
     let mut replaced_ok: Vec<&Action> = Vec::new();
-    for (action, outcome) in run_jobs(&provider, deletes, width, on_event).await {
+    for (action, outcome) in run_jobs(&provider, deletes, width, &options.cancel, on_event).await {
         match (action, outcome) {
-            (a @ Action::Replace { .. }, Ok(_)) => replaced_ok.push(a),
-            (Action::Delete { .. }, Ok(_)) => report.done += 1,
-            (a, Err(e)) => report.failed.push(Failure::new(&a.spec().name, &e)),
+            (a @ Action::Replace { .. }, Some(Ok(_))) => replaced_ok.push(a),
+            (Action::Delete { .. }, Some(Ok(_))) => report.done += 1,
+            (a, Some(Err(e))) => report.failed.push(Failure::new(&a.spec().name, &e)),
+            (a, None) => {
+                report.not_started.push(Step::of("delete", a));
+                if matches!(a, Action::Replace { .. }) {
+                    report.not_started.push(Step::of("create", a));
+                }
+            }
             _ => {}
         }
     }
@@ -546,20 +638,57 @@ pub async fn apply(
     } else {
         jobs.extend(creates.into_iter().map(|a| Job::Create(vec![a])));
     }
-    for (action, outcome) in run_jobs(&provider, jobs, width, on_event).await {
+    for (action, outcome) in run_jobs(&provider, jobs, width, &options.cancel, on_event).await {
         match outcome {
-            Ok(made) => {
+            Some(Ok(made)) => {
                 report.done += 1;
                 let index = action_index(action);
                 report.listeners.extend(made.into_iter().map(|l| (index, l)));
             }
-            Err(e) => report.failed.push(Failure::new(&action.spec().name, &e)),
+            Some(Err(e)) => report.failed.push(Failure::new(&action.spec().name, &e)),
+            None => {
+                let verb = if matches!(action, Action::Update { .. }) {
+                    "update"
+                } else {
+                    "create"
+                };
+                report.not_started.push(Step::of(verb, action));
+            }
         }
     }
     report
         .listeners
         .sort_by(|(i, a), (j, b)| i.cmp(j).then(a.spec.ports.ranges().cmp(&b.spec.ports.ranges())));
     Ok(report)
+}
+
+/// The creates in batches of specs that differ only in name and ports:
+/// the most any adapter puts in one call (CLB: a call takes names and
+/// ports one to one and every other parameter once; GAAP: one name with a
+/// port list), so no call is lost against one batch of everything, while
+/// a cancel can stop apply between batches rather than only after all
+/// creates (an adapter makes a batch's calls one after another without
+/// looking at the flag). Batches keep the order of their first member,
+/// QUIC ones first: an HTTPS listener may upgrade to a QUIC listener of
+/// the same file (HTTP/3), which must then exist already; adapters that
+/// create one listener per call get the same order, one call per create.
+fn batch_groups(creates: Vec<&Action>) -> Vec<Vec<&Action>> {
+    fn shared(spec: &ListenerSpec) -> ListenerSpec {
+        let mut s = spec.clone();
+        s.name = String::new();
+        s.ports = Ports::Single(0);
+        s
+    }
+    let mut groups: Vec<(ListenerSpec, Vec<&Action>)> = Vec::new();
+    for a in creates {
+        let key = shared(a.spec());
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, g)) => g.push(a),
+            None => groups.push((key, vec![a])),
+        }
+    }
+    groups.sort_by_key(|(k, _)| k.protocol != Protocol::Quic);
+    groups.into_iter().map(|(_, g)| g).collect()
 }
 
 fn action_index(a: &Action) -> usize {
@@ -587,38 +716,146 @@ fn belongs(spec: &ListenerSpec, made: &ListenerSpec) -> bool {
 /// failed (shared: one error can be the outcome of several actions).
 type Outcome = Result<Vec<Listener>, Arc<Error>>;
 
-/// Carry out one job; one outcome per action of the job, in its order.
-async fn run_job(provider: &Arc<dyn Provider>, job: &Job<'_>) -> Vec<Outcome> {
-    let one = |r: Result<Vec<Listener>, Error>| vec![r.map_err(Arc::new)];
-    match job {
-        Job::Delete(Action::Delete { current } | Action::Replace { current, .. }) => {
+/// The outcome of one action that ran; `None` beside an action means it
+/// was not started because apply was cancelled.
+type Ran<'a> = Vec<(&'a Action, Option<Outcome>)>;
+
+/// Whether an action may start: any before a cancel; after it only the
+/// create half of a replacement, whose delete has already freed the port
+/// (leaving it empty until the next apply would turn an interrupt into an
+/// outage).
+fn may_start(cancel: &Cancel, verb: &str, action: &Action) -> bool {
+    !cancel.is_cancelled() || (verb == "create" && matches!(action, Action::Replace { .. }))
+}
+
+fn started(on_event: &(dyn Fn(Event) + Send + Sync), verb: &'static str, action: &Action) {
+    let step = Step::of(verb, action);
+    on_event(Event::Started {
+        verb,
+        name: step.name,
+        ports: step.ports,
+    });
+}
+
+fn ended(on_event: &(dyn Fn(Event) + Send + Sync), verb: &'static str, action: &Action, outcome: &Outcome) {
+    let step = Step::of(verb, action);
+    on_event(match outcome {
+        Ok(made) => Event::Finished {
+            verb,
+            name: step.name,
+            ports: step.ports,
+            ids: made.iter().map(|l| l.id.0.clone()).collect(),
+        },
+        Err(e) => Event::Failed {
+            verb,
+            name: step.name,
+            ports: step.ports,
+            kind: e.kind(),
+            message: e.to_string(),
+        },
+    });
+}
+
+/// Carry out one job, reporting progress; one outcome per action.
+async fn run_job<'a>(
+    provider: &Arc<dyn Provider>,
+    job: Job<'a>,
+    cancel: &Cancel,
+    on_event: &(dyn Fn(Event) + Send + Sync),
+) -> Ran<'a> {
+    let (verb, action) = match job {
+        Job::Create(list) => return run_creates(provider, list, cancel, on_event).await,
+        Job::Delete(a) => ("delete", a),
+        Job::Update(a) => ("update", a),
+    };
+    if !may_start(cancel, verb, action) {
+        return vec![(action, None)];
+    }
+    started(on_event, verb, action);
+    let outcome: Outcome = match action {
+        Action::Delete { current } | Action::Replace { current, .. } if verb == "delete" => {
             match provider.delete(&current.id).await {
                 // Listed on this instance when planned, gone now: deleted
                 // meanwhile, which is what was asked. (`NotOwned` is never
                 // taken for this: it stays a failure.)
                 Err(Error::NotFound { .. }) => {
                     tracing::info!(listener = %current.id, "already gone");
-                    vec![Ok(Vec::new())]
+                    Ok(Vec::new())
                 }
-                other => one(other.map(|()| Vec::new())),
+                other => other.map(|()| Vec::new()).map_err(Arc::new),
             }
         }
-        Job::Update(Action::Update { current, desired, .. }) => {
-            one(provider.update(current, desired).await.map(|l| vec![l]))
+        Action::Update { current, desired, .. } => provider
+            .update(current, desired)
+            .await
+            .map(|l| vec![l])
+            .map_err(Arc::new),
+        _ => Ok(Vec::new()),
+    };
+    ended(on_event, verb, action, &outcome);
+    vec![(action, Some(outcome))]
+}
+
+/// Creates, in as few calls as the adapter can make of them: batches of
+/// specs that differ only in name and ports (the most one call can hold
+/// on any vendor) on adapters that declare `batch_create`, one by one on
+/// the others, whose `create_batch` would send them one by one anyway.
+/// The cancel flag is read before each batch, since an adapter runs a
+/// batch's calls without looking at it. A failed batch stops here, as
+/// `create_batch` stops at its first failure: what it and every later
+/// batch should have made is settled by [`settle_failed_batch`].
+async fn run_creates<'a>(
+    provider: &Arc<dyn Provider>,
+    list: Vec<&'a Action>,
+    cancel: &Cancel,
+    on_event: &(dyn Fn(Event) + Send + Sync),
+) -> Ran<'a> {
+    let chunks: Vec<Vec<&'a Action>> = if provider.capabilities().batch_create {
+        batch_groups(list)
+    } else {
+        batch_groups(list).into_iter().flatten().map(|a| vec![a]).collect()
+    };
+    let mut out: Ran<'a> = Vec::new();
+    let mut chunks = chunks.into_iter();
+    while let Some(chunk) = chunks.next() {
+        let (run, skip): (Vec<&'a Action>, Vec<&'a Action>) =
+            chunk.into_iter().partition(|a| may_start(cancel, "create", a));
+        out.extend(skip.into_iter().map(|a| (a, None)));
+        if run.is_empty() {
+            continue;
         }
-        Job::Create(list) if list.len() == 1 => one(provider.create(list[0].spec()).await),
-        Job::Create(list) => {
-            let specs: Vec<ListenerSpec> = list.iter().map(|a| a.spec().clone()).collect();
-            match provider.create_batch(&specs).await {
-                Ok(made) => list
-                    .iter()
-                    .map(|a| Ok(made.iter().filter(|l| belongs(a.spec(), &l.spec)).cloned().collect()))
-                    .collect(),
-                Err(e) => settle_failed_batch(provider, list, Arc::new(e)).await,
+        for a in &run {
+            started(on_event, "create", a);
+        }
+        let result = match run.as_slice() {
+            [one] => provider.create(one.spec()).await,
+            many => {
+                let specs: Vec<ListenerSpec> = many.iter().map(|a| a.spec().clone()).collect();
+                provider.create_batch(&specs).await
+            }
+        };
+        match result {
+            Ok(made) => {
+                let single = run.len() == 1;
+                for a in run {
+                    let outcome: Outcome = Ok(if single {
+                        made.clone()
+                    } else {
+                        made.iter().filter(|l| belongs(a.spec(), &l.spec)).cloned().collect()
+                    });
+                    ended(on_event, "create", a, &outcome);
+                    out.push((a, Some(outcome)));
+                }
+            }
+            Err(e) => {
+                let announced = run.len();
+                let mut rest = run;
+                rest.extend(chunks.by_ref().flatten());
+                out.extend(settle_failed_batch(provider, rest, announced, Arc::new(e), cancel, on_event).await);
             }
         }
-        Job::Delete(_) | Job::Update(_) => vec![Ok(Vec::new())],
     }
+    out
 }
 
 /// A batch create stops at its first failure, and its error says nothing
@@ -629,73 +866,69 @@ async fn run_job(provider: &Arc<dyn Provider>, job: &Job<'_>) -> Vec<Outcome> {
 /// the next apply to finish; the rest are created one by one, so that one
 /// failure does not stop independent creates. If the read-back fails too,
 /// every spec carries the batch's error and the next apply sorts it out.
-async fn settle_failed_batch(provider: &Arc<dyn Provider>, list: &[&Action], error: Arc<Error>) -> Vec<Outcome> {
+/// The first `announced` actions of `list` were in the failed call (their
+/// start already reported); the others start here, unless apply was
+/// cancelled.
+async fn settle_failed_batch<'a>(
+    provider: &Arc<dyn Provider>,
+    list: Vec<&'a Action>,
+    announced: usize,
+    error: Arc<Error>,
+    cancel: &Cancel,
+    on_event: &(dyn Fn(Event) + Send + Sync),
+) -> Ran<'a> {
     tracing::warn!(kind = error.kind(), "batch create failed; reading back what it made");
     let existing = match provider.list().await {
-        Ok(existing) => existing,
+        Ok(existing) => Some(existing),
         Err(e) => {
             tracing::warn!(kind = e.kind(), "read-back after a failed batch create failed");
-            return list.iter().map(|_| Err(Arc::clone(&error))).collect();
+            None
         }
     };
     let caps = provider.capabilities();
     let mut out = Vec::with_capacity(list.len());
-    for a in list {
+    for (i, a) in list.into_iter().enumerate() {
+        if i >= announced {
+            if !may_start(cancel, "create", a) {
+                out.push((a, None));
+                continue;
+            }
+            started(on_event, "create", a);
+        }
         let spec = a.spec();
-        let there: Vec<&Listener> = existing.iter().filter(|l| key(&l.spec) == key(spec)).collect();
-        out.push(match there.as_slice() {
-            [] => provider.create(spec).await.map_err(Arc::new),
-            [l] if l.status.is_settled() && plan_change(caps, &l.spec, spec).is_empty() => Ok(vec![(*l).clone()]),
-            _ => Err(Arc::clone(&error)),
-        });
+        let outcome: Outcome = match &existing {
+            None => Err(Arc::clone(&error)),
+            Some(existing) => {
+                let there: Vec<&Listener> = existing.iter().filter(|l| key(&l.spec) == key(spec)).collect();
+                match there.as_slice() {
+                    [] => provider.create(spec).await.map_err(Arc::new),
+                    [l] if l.status.is_settled() && plan_change(caps, &l.spec, spec).is_empty() => {
+                        Ok(vec![(*l).clone()])
+                    }
+                    _ => Err(Arc::clone(&error)),
+                }
+            }
+        };
+        ended(on_event, "create", a, &outcome);
+        out.push((a, Some(outcome)));
     }
     out
 }
 
-/// Run jobs, `width` at a time, reporting progress; one outcome per action.
+/// Run jobs, `width` at a time; one outcome per action, `None` for an
+/// action not started because `cancel` was set. The flag is read when a
+/// job is about to start (`buffer_unordered` starts a job only when a slot
+/// frees), so a cancel stops every job still queued.
 async fn run_jobs<'a>(
     provider: &Arc<dyn Provider>,
     jobs: Vec<Job<'a>>,
     width: usize,
+    cancel: &Cancel,
     on_event: &(dyn Fn(Event) + Send + Sync),
-) -> Vec<(&'a Action, Outcome)> {
+) -> Ran<'a> {
     use futures::stream::{self, StreamExt};
-    let done: Vec<Vec<(&'a Action, Outcome)>> = stream::iter(jobs)
-        .map(|job| async move {
-            let actions: Vec<&'a Action> = match &job {
-                Job::Delete(a) | Job::Update(a) => vec![*a],
-                Job::Create(list) => list.clone(),
-            };
-            let verb = match &job {
-                Job::Delete(_) => "delete",
-                Job::Update(_) => "update",
-                Job::Create(_) => "create",
-            };
-            for a in &actions {
-                on_event(Event::Started {
-                    verb,
-                    name: a.spec().name.clone(),
-                    ports: a.spec().ports.to_string(),
-                });
-            }
-            let outcomes = run_job(provider, &job).await;
-            for (a, outcome) in actions.iter().zip(&outcomes) {
-                match outcome {
-                    Ok(made) => on_event(Event::Finished {
-                        verb,
-                        name: a.spec().name.clone(),
-                        ids: made.iter().map(|l| l.id.0.clone()).collect(),
-                    }),
-                    Err(e) => on_event(Event::Failed {
-                        verb,
-                        name: a.spec().name.clone(),
-                        kind: e.kind(),
-                        message: e.to_string(),
-                    }),
-                }
-            }
-            actions.into_iter().zip(outcomes).collect()
-        })
+    let done: Vec<Ran<'a>> = stream::iter(jobs)
+        .map(|job| run_job(provider, job, cancel, on_event))
         .buffer_unordered(width)
         .collect()
         .await;
@@ -868,6 +1101,33 @@ mod tests {
         assert_eq!(v["index"], 0);
         assert_eq!(v["matched_by"], "ports");
         assert_eq!(v["current"]["id"], "l-shop");
+    }
+
+    #[test]
+    fn creates_are_batched_by_everything_but_name_and_ports_quic_first() {
+        let tcp = |name: &str, port: u32| ListenerSpec::new(name, Protocol::Tcp, Ports::Single(port));
+        let mut slow = tcp("c", 82);
+        slow.description = Some("different".into());
+        let specs = [
+            tcp("a", 80),
+            ListenerSpec::new("h3", Protocol::Quic, Ports::Single(443)),
+            slow,
+            tcp("b", 81),
+        ];
+        let actions: Vec<Action> = specs
+            .iter()
+            .enumerate()
+            .map(|(index, spec)| Action::Create {
+                index,
+                spec: spec.clone(),
+            })
+            .collect();
+        let groups = batch_groups(actions.iter().collect());
+        let names: Vec<Vec<&str>> = groups
+            .iter()
+            .map(|g| g.iter().map(|a| a.spec().name.as_str()).collect())
+            .collect();
+        assert_eq!(names, vec![vec!["h3"], vec!["a", "b"], vec!["c"]]);
     }
 
     #[test]

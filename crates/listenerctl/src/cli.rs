@@ -15,8 +15,12 @@ Exit codes:
   1  error talking to the cloud (refused call, credentials, timeout, failed action)
   2  invalid input or configuration, or a refused request; nothing was sent or changed
      (bad file, unknown profile, a listener the selected profile cannot take,
-     missing credentials, a replacement without --allow-replace)
+     missing credentials, a replacement without --allow-replace, a usage error)
   3  `plan` only: the plan has changes pending
+  130  `apply` stopped by Ctrl-C (SIGINT); 143: by SIGTERM. The first signal
+     starts nothing new and waits up to 30 s for the calls in flight, then lists
+     what was done and what was not; a second one exits at once. Rerunning
+     `apply` converges.
 
 Profile selection: --profile, else LISTENERCTL_PROFILE, else the file's
 default_profile, else the file's only profile. `plan --all-profiles` and
@@ -40,41 +44,88 @@ never printed. Reference: docs/config.md.";
 pub struct Cli {
     /// Options every command shares.
     #[command(flatten)]
-    pub global: Global,
+    pub common: Common,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
 }
 
-/// Options every command shares; `global` so they may follow the command.
+impl Cli {
+    /// Everything a command reads from the command line besides its own
+    /// flags, in one place: the file and profile flags are defined only on
+    /// the commands that read a file, so `--help` of the others does not
+    /// offer them.
+    pub fn global(&self) -> Global {
+        let (source, emulate) = match &self.command {
+            Command::Validate(source) => (Some(source), false),
+            Command::Plan(PlanArgs { remote, .. })
+            | Command::Apply(ApplyArgs { remote, .. })
+            | Command::Get { remote, .. }
+            | Command::List { remote }
+            | Command::Delete { remote, .. } => (Some(&remote.source), remote.emulate),
+            Command::Capabilities { .. } | Command::Schema | Command::Completion { .. } => (None, false),
+        };
+        Global {
+            file: source.and_then(|s| s.file.clone()),
+            profile: source.and_then(|s| s.profile.clone()),
+            output: self.common.output,
+            emulate,
+            verbose: self.common.verbose,
+        }
+    }
+}
+
+/// Options every command takes; `global` so they may follow the command.
 #[derive(Debug, Clone, Args)]
-pub struct Global {
-    /// The listeners file (.toml, .yaml, .yml or .json).
-    #[arg(
-        short = 'f',
-        long = "file",
-        global = true,
-        env = "LISTENERCTL_FILE",
-        value_name = "FILE"
-    )]
-    pub file: Option<PathBuf>,
-
-    /// The provider profile to use (overrides the file's default_profile).
-    #[arg(short = 'p', long, global = true, env = "LISTENERCTL_PROFILE", value_name = "NAME")]
-    pub profile: Option<String>,
-
+pub struct Common {
     /// Output format: human text, or JSON for scripts (stable shapes).
     #[arg(short = 'o', long, global = true, value_enum, default_value_t = OutputFormat::Text)]
     pub output: OutputFormat,
 
+    /// More log output on stderr (-v info, -vv debug); RUST_LOG also works.
+    #[arg(short = 'v', long = "verbose", global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+/// The listeners file and the profile, for the commands that read a file.
+#[derive(Debug, Clone, Args)]
+pub struct Source {
+    /// The listeners file (.toml, .yaml, .yml or .json).
+    #[arg(short = 'f', long = "file", env = "LISTENERCTL_FILE", value_name = "FILE")]
+    pub file: Option<PathBuf>,
+
+    /// The provider profile to use (overrides the file's default_profile).
+    #[arg(short = 'p', long, env = "LISTENERCTL_PROFILE", value_name = "NAME")]
+    pub profile: Option<String>,
+}
+
+/// The file, the profile and where to send calls, for the commands that
+/// talk to a cloud.
+#[derive(Debug, Clone, Args)]
+pub struct Remote {
+    /// The file and the profile.
+    #[command(flatten)]
+    pub source: Source,
+
     /// Run against an in-process emulator of the four APIs instead of the
     /// clouds: it is started, seeded with the profile's instance, used and
     /// shut down within this one command. No credentials needed.
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub emulate: bool,
+}
 
-    /// More log output on stderr (-v info, -vv debug); RUST_LOG also works.
-    #[arg(short = 'v', long = "verbose", global = true, action = clap::ArgAction::Count)]
+/// What a command reads from the command line besides its own flags.
+#[derive(Debug, Clone)]
+pub struct Global {
+    /// The listeners file (`-f`, else `LISTENERCTL_FILE`).
+    pub file: Option<PathBuf>,
+    /// The profile (`--profile`, else `LISTENERCTL_PROFILE`).
+    pub profile: Option<String>,
+    /// Output format.
+    pub output: OutputFormat,
+    /// Whether to run against the in-process emulator.
+    pub emulate: bool,
+    /// `-v` count.
     pub verbose: u8,
 }
 
@@ -97,7 +148,7 @@ pub enum Command {
     /// cannot take some listener (portability is information); exit 2 when
     /// the file is invalid, or when a profile is selected with --profile or
     /// LISTENERCTL_PROFILE and that profile cannot take a listener.
-    Validate,
+    Validate(Source),
 
     /// Compare the file with the listeners on the instance and print what
     /// `apply` would do. Exit 0 when nothing would change, 3 when it would.
@@ -109,15 +160,25 @@ pub enum Command {
 
     /// Show one listener of the selected profile's instance.
     Get {
+        /// The file, the profile and where to send calls.
+        #[command(flatten)]
+        remote: Remote,
         /// The vendor's listener ID.
         id: String,
     },
 
     /// List the listeners on the selected profile's instance.
-    List,
+    List {
+        /// The file, the profile and where to send calls.
+        #[command(flatten)]
+        remote: Remote,
+    },
 
     /// Delete one listener of the selected profile's instance.
     Delete {
+        /// The file, the profile and where to send calls.
+        #[command(flatten)]
+        remote: Remote,
         /// The vendor's listener ID.
         id: String,
     },
@@ -132,11 +193,23 @@ pub enum Command {
 
     /// Print the JSON Schema of the listeners file (docs/listeners.schema.json).
     Schema,
+
+    /// Print a shell completion script, e.g.
+    /// `listenerctl completion bash > /etc/bash_completion.d/listenerctl`.
+    Completion {
+        /// The shell to complete in.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 /// Flags of `plan`.
 #[derive(Debug, Clone, Args)]
 pub struct PlanArgs {
+    /// The file, the profile and where to send calls.
+    #[command(flatten)]
+    pub remote: Remote,
+
     /// Also plan deleting listeners on the instance that the file does not name.
     #[arg(long)]
     pub prune: bool,
@@ -151,6 +224,10 @@ pub struct PlanArgs {
 /// Flags of `apply`.
 #[derive(Debug, Clone, Args)]
 pub struct ApplyArgs {
+    /// The file, the profile and where to send calls.
+    #[command(flatten)]
+    pub remote: Remote,
+
     /// Delete listeners on the instance that the file does not name.
     #[arg(long)]
     pub prune: bool,
@@ -179,10 +256,53 @@ mod tests {
     }
 
     #[test]
-    fn global_flags_may_follow_the_subcommand() {
-        let cli =
-            Cli::try_parse_from(["listenerctl", "plan", "-f", "x.toml", "--profile", "p", "--prune"]).expect("parses");
-        assert_eq!(cli.global.profile.as_deref(), Some("p"));
+    fn file_flags_follow_the_subcommand() {
+        let cli = Cli::try_parse_from([
+            "listenerctl",
+            "plan",
+            "-f",
+            "x.toml",
+            "--profile",
+            "p",
+            "--prune",
+            "--emulate",
+            "-o",
+            "json",
+        ])
+        .expect("parses");
+        let global = cli.global();
+        assert_eq!(global.profile.as_deref(), Some("p"));
+        assert_eq!(global.file.as_deref(), Some(std::path::Path::new("x.toml")));
+        assert!(global.emulate);
+        assert_eq!(global.output, OutputFormat::Json);
         assert!(matches!(cli.command, Command::Plan(PlanArgs { prune: true, .. })));
+        let cli = Cli::try_parse_from(["listenerctl", "-o", "json", "validate", "-f", "x.toml"]).expect("parses");
+        assert_eq!(cli.global().file.as_deref(), Some(std::path::Path::new("x.toml")));
+    }
+
+    /// `schema`, `capabilities` and `completion` read no file and call no
+    /// cloud, so the flags that mean either are not theirs.
+    #[test]
+    fn commands_without_a_file_refuse_file_flags() {
+        for cmd in [vec!["schema"], vec!["capabilities"], vec!["completion", "bash"]] {
+            for flag in [&["-f", "x.toml"][..], &["--profile", "p"], &["--emulate"]] {
+                let mut args = vec!["listenerctl"];
+                args.extend(&cmd);
+                args.extend(flag);
+                let err = Cli::try_parse_from(&args).expect_err("refused");
+                assert_eq!(err.kind(), clap::error::ErrorKind::UnknownArgument, "{args:?}");
+            }
+        }
+        let mut cmd = Cli::command();
+        for name in ["schema", "capabilities"] {
+            let help = cmd
+                .find_subcommand_mut(name)
+                .expect("subcommand")
+                .render_long_help()
+                .to_string();
+            for flag in ["--file", "--profile", "--emulate"] {
+                assert!(!help.contains(flag), "`{name} --help` lists {flag}:\n{help}");
+            }
+        }
     }
 }

@@ -18,6 +18,7 @@ use serde_json::json;
 use crate::cli::{ApplyArgs, Command, Global, OutputFormat, PlanArgs};
 use crate::diag::{listener_field, Exit, Failure, Problem};
 use crate::emulate::Emulator;
+use crate::interrupt;
 use crate::load::{self, Loaded};
 use crate::progress::{Mode, Progress};
 use crate::render;
@@ -28,7 +29,8 @@ pub fn run(global: &Global, command: &Command) -> Result<Exit, Failure> {
     match command {
         Command::Schema => schema(),
         Command::Capabilities { markdown } => capabilities(global, *markdown),
-        Command::Validate => validate(global),
+        Command::Completion { shell } => completion(*shell),
+        Command::Validate(_) => validate(global),
         networked => {
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)
@@ -72,6 +74,16 @@ pub fn schema_json() -> String {
 
 fn schema() -> Result<Exit, Failure> {
     print(&schema_json());
+    Ok(Exit::Ok)
+}
+
+/// A completion script for `shell`, made from the same clap definition that
+/// parses the command line, so it cannot offer a flag that does not exist.
+fn completion(shell: clap_complete::Shell) -> Result<Exit, Failure> {
+    use clap::CommandFactory;
+    let mut out = Vec::new();
+    clap_complete::generate(shell, &mut crate::cli::Cli::command(), "listenerctl", &mut out);
+    print(&String::from_utf8_lossy(&out));
     Ok(Exit::Ok)
 }
 
@@ -275,7 +287,7 @@ async fn run_networked(global: &Global, command: &Command) -> Result<Exit, Failu
             session.close().await;
             outcome
         }
-        Command::Get { .. } | Command::Delete { .. } | Command::List => {
+        Command::Get { .. } | Command::Delete { .. } | Command::List { .. } => {
             let (name, _) = loaded.select(global.profile.as_deref())?;
             let profile = loaded.profile(&name).clone();
             let session = Session::open(global, &[(name.as_str(), &profile)]).await?;
@@ -287,8 +299,8 @@ async fn run_networked(global: &Global, command: &Command) -> Result<Exit, Failu
                 profile: &profile,
             };
             let outcome = match command {
-                Command::Get { id } => one.get(id).await,
-                Command::Delete { id } => one.delete(id).await,
+                Command::Get { id, .. } => one.get(id).await,
+                Command::Delete { id, .. } => one.delete(id).await,
                 _ => one.list().await,
             };
             session.close().await;
@@ -351,11 +363,11 @@ fn skipped_text(t: &Target) -> String {
 }
 
 /// The plan as text, or why there is none when the profile takes nothing.
-fn plan_text(t: &Target, p: &Plan, allow_replace: bool) -> String {
+fn plan_text(loaded: &Loaded, t: &Target, p: &Plan, allow_replace: bool) -> String {
     if p.actions.is_empty() && !t.skipped.is_empty() {
         "  nothing to do: no listener of the file fits this profile\n".to_string()
     } else {
-        render::plan(p, allow_replace)
+        render::plan(p, &loaded.file.listeners, allow_replace)
     }
 }
 
@@ -403,7 +415,7 @@ async fn plan_cmd(
             }
             text.push_str(&format!("Plan for {}:\n", t.title()));
             text.push_str(&skipped_text(t));
-            text.push_str(&plan_text(t, p, false));
+            text.push_str(&plan_text(loaded, t, p, false));
         }
         print(&text);
     }
@@ -463,7 +475,14 @@ async fn apply_cmd(
     args: &ApplyArgs,
 ) -> Result<Exit, Failure> {
     let json = json_out(global);
-    let plans = plan_all(loaded, session, targets, args.prune).await?;
+    // From here on Ctrl-C and SIGTERM stop apply in order (see `interrupt`).
+    let watch = interrupt::Watch::start(json)?;
+    let plans = tokio::select! {
+        plans = plan_all(loaded, session, targets, args.prune) => plans?,
+        () = watch.signalled() => {
+            return Err(interrupted(&watch, json, None, &interrupt::Summary::default(), targets));
+        }
+    };
     // Refused for every profile before any profile is changed.
     if !args.allow_replace {
         let problems = replacements(loaded, targets, &plans);
@@ -480,6 +499,16 @@ async fn apply_cmd(
     let mut totals = plan::Summary::default();
     let mut skipped_total = 0;
     for (i, (t, (provider, p))) in targets.iter().zip(&plans).enumerate() {
+        if watch.signal().is_some() {
+            // Between two profiles: the rest are not started.
+            return Err(interrupted(
+                &watch,
+                json,
+                None,
+                &interrupt::Summary::default(),
+                &targets[i..],
+            ));
+        }
         if json {
             print_json_line(&json!({ "event": "plan", "plan": plan_doc(t, p) }));
         } else {
@@ -488,43 +517,61 @@ async fn apply_cmd(
             }
             print(&format!("Applying to {}:\n", t.title()));
             print(&skipped_text(t));
-            print(&plan_text(t, p, true));
+            print(&plan_text(loaded, t, p, true));
         }
         let mode = Mode::detect(json);
-        let progress = Progress::new(mode, "");
+        let progress = Progress::new(mode, "").watching(watch.cancel());
         let options = ApplyOptions {
             allow_replace: args.allow_replace,
+            cancel: watch.cancel(),
             ..ApplyOptions::default()
         };
         let on_event = |e: Event| progress.event(e);
-        let report = plan::apply(Arc::clone(provider), p, &options, &on_event)
-            .await
-            .map_err(|e| cloud_failure(&e, loaded, &t.name))?;
-        let s = p.summary();
-        totals.create += s.create;
-        totals.update += s.update;
-        totals.replace += s.replace;
-        totals.delete += s.delete;
-        totals.unchanged += s.unchanged;
-        skipped_total += t.skipped.len();
-        // With the emulator the state is gone after this command, so show
-        // here that a second run would find nothing to do.
-        let converged = if session.emulator.is_some() && report.failed.is_empty() && report.done > 0 {
-            let mut again = plan::plan_for_file(provider.as_ref(), &t.specs(), &loaded.file.listeners, args.prune)
-                .await
-                .map_err(|e| cloud_failure(&e, loaded, &t.name))?;
-            t.to_file_indices(&mut again);
-            Some(!again.has_changes())
-        } else {
-            None
+        // After a signal, steps in flight get a bounded time to end; past
+        // it apply is dropped and the summary comes from the events alone.
+        let report = tokio::select! {
+            report = plan::apply(Arc::clone(provider), p, &options, &on_event) => {
+                Some(report.map_err(|e| cloud_failure(&e, loaded, &t.name))?)
+            }
+            () = watch.deadline() => None,
         };
-        if !report.failed.is_empty() {
-            exit = Exit::Error;
+        if let Some(report) = &report {
+            let s = p.summary();
+            totals.create += s.create;
+            totals.update += s.update;
+            totals.replace += s.replace;
+            totals.delete += s.delete;
+            totals.unchanged += s.unchanged;
+            skipped_total += t.skipped.len();
+            // With the emulator the state is gone after this command, so show
+            // here that a second run would find nothing to do.
+            let converged = if session.emulator.is_some()
+                && report.failed.is_empty()
+                && report.done > 0
+                && watch.signal().is_none()
+            {
+                let mut again =
+                    plan::plan_for_file(provider.as_ref(), &t.specs(), &loaded.file.listeners, args.prune)
+                        .await
+                    .map_err(|e| cloud_failure(&e, loaded, &t.name))?;
+                t.to_file_indices(&mut again);
+                Some(!again.has_changes())
+            } else {
+                None
+            };
+            if !report.failed.is_empty() {
+                exit = Exit::Error;
+            }
+            if json {
+                print_json_line(&applied_doc(t, report, converged));
+            } else {
+                print(&applied_text(loaded, report, converged));
+            }
         }
-        if json {
-            print_json_line(&applied_doc(t, &report, converged));
-        } else {
-            print(&applied_text(loaded, &report, converged));
+        if watch.signal().is_some() {
+            progress.clear();
+            let summary = interrupt::Summary::build(plan::steps(p), &progress.tally());
+            return Err(interrupted(&watch, json, Some(t), &summary, &targets[i + 1..]));
         }
     }
     if !json && several {
@@ -553,6 +600,52 @@ async fn apply_cmd(
         });
     }
     Ok(exit)
+}
+
+/// Print where an interrupted apply left things (the `interrupted` event
+/// under JSON) and return the failure that ends the command. `current` is
+/// the profile the signal came during, if any; `rest` the profiles never
+/// started.
+fn interrupted(
+    watch: &interrupt::Watch,
+    json: bool,
+    current: Option<&Target>,
+    summary: &interrupt::Summary,
+    rest: &[Target],
+) -> Failure {
+    let signal = watch.signal().unwrap_or(interrupt::Signal::Interrupt);
+    let rest: Vec<&str> = rest.iter().map(|t| t.name.as_str()).collect();
+    if json {
+        print_json_line(&json!({
+            "event": "interrupted",
+            "signal": signal.name(),
+            "profile": current.map(|t| &t.name),
+            "done": summary.done,
+            "finished_after_interrupt": summary.finished_after_interrupt,
+            "failed": summary.failed,
+            "abandoned": summary.abandoned,
+            "not_started": summary.not_started,
+            "profiles_not_started": rest,
+            "rerun_converges": true,
+            "exit_code": signal.exit().code(),
+        }));
+    } else {
+        let mut text = match current {
+            Some(_) => summary.render_text(signal),
+            None => format!(
+                "Interrupted by {} before any change was started on the profiles below.\n",
+                signal.name()
+            ),
+        };
+        if !rest.is_empty() {
+            text.push_str(&format!("  Profiles not started: {}.\n", rest.join(", ")));
+        }
+        text.push_str(
+            "  Run `listenerctl apply` again: it re-reads the cloud and makes only what is missing, so it converges.\n",
+        );
+        print(&text);
+    }
+    interrupt::failure(signal)
 }
 
 fn applied_doc<'a>(t: &'a Target, report: &'a ApplyReport, converged: Option<bool>) -> serde_json::Value {

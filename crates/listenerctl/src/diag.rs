@@ -26,6 +26,10 @@ pub enum Exit {
     Invalid,
     /// `plan` has changes pending.
     Changes,
+    /// `apply` stopped by SIGINT (Ctrl-C): 128 + 2, as shells report it.
+    Interrupted,
+    /// `apply` stopped by SIGTERM: 128 + 15.
+    Terminated,
 }
 
 impl Exit {
@@ -36,6 +40,8 @@ impl Exit {
             Exit::Error => 1,
             Exit::Invalid => 2,
             Exit::Changes => 3,
+            Exit::Interrupted => 130,
+            Exit::Terminated => 143,
         }
     }
 }
@@ -282,6 +288,39 @@ impl Failure {
         }
     }
 
+    /// A command line clap refused, in the JSON error shape: kind `usage`,
+    /// the offending argument as the field, clap's kind of error as the
+    /// rule, and clap's first line (without its `error: `) as the message.
+    pub fn usage(err: &clap::Error) -> Self {
+        use clap::error::{ContextKind, ContextValue};
+        let rendered = err.render().to_string();
+        let first = rendered.lines().next().unwrap_or_default();
+        let message = first.strip_prefix("error: ").unwrap_or(first).trim().to_string();
+        let field = match err.get(ContextKind::InvalidArg) {
+            Some(ContextValue::String(s)) => Some(s.clone()),
+            _ => None,
+        };
+        let rule = format!("{:?}", err.kind()).chars().fold(String::new(), |mut out, c| {
+            if c.is_ascii_uppercase() {
+                if !out.is_empty() {
+                    out.push('_');
+                }
+                out.push(c.to_ascii_lowercase());
+            } else {
+                out.push(c);
+            }
+            out
+        });
+        Failure::invalid(
+            "usage",
+            Problem {
+                field,
+                rule: Some(rule),
+                ..Problem::message(message)
+            },
+        )
+    }
+
     /// Render for a person, one line per problem.
     pub fn render_text(&self) -> String {
         self.problems
@@ -302,6 +341,28 @@ impl Failure {
         });
         serde_json::to_string_pretty(&doc).unwrap_or_else(|_| self.render_text())
     }
+}
+
+/// Whether a command line asks for JSON output (`-o json`, `--output json`,
+/// `--output=json`, `-ojson`, `-o=json`), read from the raw arguments: used
+/// when clap refused the line, so there is no parsed value to ask. Scanning
+/// stops at `--`, after which nothing is a flag.
+pub fn wants_json(args: &[std::ffi::OsString]) -> bool {
+    let args: Vec<&str> = args.iter().skip(1).filter_map(|a| a.to_str()).collect();
+    let mut iter = args.iter().take_while(|a| **a != "--").peekable();
+    while let Some(arg) = iter.next() {
+        let value = match *arg {
+            "-o" | "--output" => iter.peek().copied().copied(),
+            other => other
+                .strip_prefix("--output=")
+                .or_else(|| other.strip_prefix("-o="))
+                .or_else(|| other.strip_prefix("-o")),
+        };
+        if value == Some("json") {
+            return true;
+        }
+    }
+    false
 }
 
 /// Parsers sometimes put an unknown segment (`?`) in the path and repeat
@@ -412,6 +473,38 @@ mod tests {
             (f.as_deref(), m.as_str()),
             (Some("listeners[0].portz"), "unknown field `portz`")
         );
+    }
+
+    #[test]
+    fn json_output_is_recognised_in_every_spelling() {
+        let os = |v: &[&str]| v.iter().map(std::ffi::OsString::from).collect::<Vec<_>>();
+        for args in [
+            &["listenerctl", "plan", "-o", "json"][..],
+            &["listenerctl", "--output", "json", "plan"],
+            &["listenerctl", "plan", "--output=json"],
+            &["listenerctl", "plan", "-ojson"],
+            &["listenerctl", "plan", "-o=json"],
+        ] {
+            assert!(wants_json(&os(args)), "{args:?}");
+        }
+        for args in [
+            &["listenerctl", "plan"][..],
+            &["listenerctl", "plan", "-o", "text"],
+            &["listenerctl", "get", "--", "-o", "json"],
+            &["listenerctl", "get", "json"],
+        ] {
+            assert!(!wants_json(&os(args)), "{args:?}");
+        }
+    }
+
+    #[test]
+    fn usage_errors_have_kind_usage_field_and_rule() {
+        use clap::Parser;
+        let err = crate::cli::Cli::try_parse_from(["listenerctl", "plan", "--frobnicate"]).expect_err("refused");
+        let f = Failure::usage(&err);
+        assert_eq!((f.exit, f.kind.as_str()), (Exit::Invalid, "usage"));
+        assert_eq!(f.problems[0].field.as_deref(), Some("--frobnicate"));
+        assert_eq!(f.problems[0].rule.as_deref(), Some("unknown_argument"));
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod cli;
 pub mod commands;
 pub mod diag;
 pub mod emulate;
+pub mod interrupt;
 pub mod load;
 pub mod locate;
 pub mod progress;
@@ -21,7 +22,7 @@ pub mod report;
 use clap::Parser;
 
 use crate::cli::{Cli, OutputFormat};
-use crate::diag::Exit;
+use crate::diag::{Exit, Failure};
 
 /// Parse `args`, run the command, print any failure and return the exit code.
 pub fn main_with<I, T>(args: I) -> u8
@@ -29,24 +30,32 @@ where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
-    let cli = match Cli::try_parse_from(args) {
+    let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
+    let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
-        Err(e) => {
-            // clap exits 2 on usage errors and 0 for --help/--version: the
-            // same contract as ours.
-            let _ = e.print();
-            return if e.use_stderr() {
-                Exit::Invalid.code()
+        Err(e) if e.use_stderr() => {
+            // clap exits 2 on usage errors: the same contract as ours. A
+            // script that asked for JSON gets the JSON error shape, so it
+            // can tell a usage error from any other by `kind`.
+            if diag::wants_json(&args) {
+                eprintln!("{}", Failure::usage(&e).render_json());
             } else {
-                Exit::Ok.code()
-            };
+                let _ = e.print();
+            }
+            return Exit::Invalid.code();
+        }
+        Err(e) => {
+            // --help and --version: printed on stdout, exit 0.
+            let _ = e.print();
+            return Exit::Ok.code();
         }
     };
-    init_tracing(cli.global.verbose);
-    match commands::run(&cli.global, &cli.command) {
+    let global = cli.global();
+    init_tracing(global.verbose);
+    match commands::run(&global, &cli.command) {
         Ok(exit) => exit.code(),
         Err(failure) => {
-            if cli.global.output == OutputFormat::Json {
+            if global.output == OutputFormat::Json {
                 eprintln!("{}", failure.render_json());
             } else {
                 eprintln!("{}", failure.render_text());

@@ -9,7 +9,7 @@ use std::io::{IsTerminal, Write};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use cloud_listeners::plan::Event;
+use cloud_listeners::plan::{Cancel, Event, Step};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
 /// Where progress goes.
@@ -45,14 +45,41 @@ pub struct Progress {
     /// A prefix naming the profile when several are applied in one run.
     prefix: String,
     bars: MultiProgress,
-    /// One spinner per action in flight, with its verb and listener name.
-    /// A list, not a map: a multi-port listener on a one-port-per-listener
-    /// vendor is several actions with the same name in flight at once.
-    spinners: Mutex<Vec<(&'static str, String, ProgressBar)>>,
+    /// One spinner per step in flight. A list, not a map: a multi-port
+    /// listener on a one-port-per-listener vendor is several steps with the
+    /// same name in flight at once (told apart by their ports).
+    spinners: Mutex<Vec<(Step, ProgressBar)>>,
+    /// Every step started and ended so far, for the summary of an
+    /// interrupted apply.
+    tally: Mutex<Tally>,
+    /// Set when the apply is interrupted; steps ending after it are the ones
+    /// that were in flight at the interrupt.
+    cancel: Option<Cancel>,
+}
+
+/// What an apply has started and ended, as its events told it. Kept by the
+/// CLI, not asked of the engine, because after the bounded wait of an
+/// interrupt the engine's future is dropped and returns no report.
+#[derive(Debug, Clone, Default)]
+pub struct Tally {
+    /// Steps started, in order.
+    pub started: Vec<Step>,
+    /// Steps finished, and whether they finished after the interrupt.
+    pub finished: Vec<(Step, bool)>,
+    /// Steps failed.
+    pub failed: Vec<Step>,
+}
+
+fn step(verb: &'static str, name: &str, ports: &str) -> Step {
+    Step {
+        verb,
+        name: name.to_string(),
+        ports: ports.to_string(),
+    }
 }
 
 /// `port 80`, `ports 80,8080`, `ports 8000-8100`.
-fn port_words(ports: &str) -> String {
+pub fn port_words(ports: &str) -> String {
     if ports.contains([',', '-']) {
         format!("ports {ports}")
     } else {
@@ -88,6 +115,41 @@ impl Progress {
             prefix: prefix.into(),
             bars: MultiProgress::new(),
             spinners: Mutex::new(Vec::new()),
+            tally: Mutex::new(Tally::default()),
+            cancel: None,
+        }
+    }
+
+    /// The same sink, noting which steps end after `cancel` is set.
+    pub fn watching(mut self, cancel: Cancel) -> Self {
+        self.cancel = Some(cancel);
+        self
+    }
+
+    /// What the events so far say was started and ended.
+    pub fn tally(&self) -> Tally {
+        self.tally.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Remove the spinners of steps still in flight, when apply is given up
+    /// on, so the summary after it is not drawn over.
+    pub fn clear(&self) {
+        let mut spinners = self.spinners.lock().unwrap_or_else(|e| e.into_inner());
+        for (_, pb) in spinners.drain(..) {
+            pb.finish_and_clear();
+            self.bars.remove(&pb);
+        }
+    }
+
+    fn record(&self, event: &Event) {
+        let mut tally = self.tally.lock().unwrap_or_else(|e| e.into_inner());
+        match event {
+            Event::Started { verb, name, ports } => tally.started.push(step(verb, name, ports)),
+            Event::Finished { verb, name, ports, .. } => {
+                let late = self.cancel.as_ref().is_some_and(Cancel::is_cancelled);
+                tally.finished.push((step(verb, name, ports), late));
+            }
+            Event::Failed { verb, name, ports, .. } => tally.failed.push(step(verb, name, ports)),
         }
     }
 
@@ -95,13 +157,14 @@ impl Progress {
     pub fn line(&self, event: &Event) -> String {
         let body = match event {
             Event::Started { verb, name, ports } => format!("{} {name} ({}) ...", present(verb), port_words(ports)),
-            Event::Finished { verb, name, ids } if ids.is_empty() => format!("{} {name}", past(verb)),
-            Event::Finished { verb, name, ids } => format!("{} {name}: {}", past(verb), ids.join(", ")),
+            Event::Finished { verb, name, ids, .. } if ids.is_empty() => format!("{} {name}", past(verb)),
+            Event::Finished { verb, name, ids, .. } => format!("{} {name}: {}", past(verb), ids.join(", ")),
             Event::Failed {
                 verb,
                 name,
                 kind,
                 message,
+                ..
             } => format!("failed to {verb} {name} ({kind}): {message}"),
         };
         format!("{}{body}", self.prefix)
@@ -109,6 +172,7 @@ impl Progress {
 
     /// Handle one event from the engine.
     pub fn event(&self, event: Event) {
+        self.record(&event);
         match self.mode {
             Mode::Json => {
                 let mut out = std::io::stdout().lock();
@@ -122,7 +186,7 @@ impl Progress {
             Mode::Spinner => {
                 let mut spinners = self.spinners.lock().unwrap_or_else(|e| e.into_inner());
                 match &event {
-                    Event::Started { verb, name, .. } => {
+                    Event::Started { verb, name, ports } => {
                         let pb = self.bars.add(ProgressBar::new_spinner());
                         pb.set_style(
                             ProgressStyle::with_template("  {spinner} {msg} ({elapsed})")
@@ -130,12 +194,13 @@ impl Progress {
                         );
                         pb.set_message(self.line(&event));
                         pb.enable_steady_tick(Duration::from_millis(100));
-                        spinners.push((*verb, name.clone(), pb));
+                        spinners.push((step(verb, name, ports), pb));
                     }
-                    Event::Finished { verb, name, .. } | Event::Failed { verb, name, .. } => {
+                    Event::Finished { verb, name, ports, .. } | Event::Failed { verb, name, ports, .. } => {
                         let text = format!("  {}", self.line(&event));
-                        if let Some(i) = spinners.iter().position(|(v, n, _)| v == verb && n == name) {
-                            let (_, _, pb) = spinners.remove(i);
+                        let key = step(verb, name, ports);
+                        if let Some(i) = spinners.iter().position(|(s, _)| *s == key) {
+                            let (_, pb) = spinners.remove(i);
                             pb.finish_and_clear();
                             self.bars.remove(&pb);
                         }
@@ -166,8 +231,40 @@ mod tests {
         let done = Event::Finished {
             verb: "create",
             name: "web".into(),
+            ports: "80".into(),
             ids: vec!["listener-1".into()],
         };
         assert_eq!(p.line(&done), "[gaap] created web: listener-1");
+    }
+
+    #[test]
+    fn tally_marks_steps_that_end_after_the_interrupt() {
+        let cancel = Cancel::default();
+        let p = Progress::new(Mode::Plain, "").watching(cancel.clone());
+        let ev = |verb: &'static str, port: &str, finished: bool| {
+            if finished {
+                Event::Finished {
+                    verb,
+                    name: "web".into(),
+                    ports: port.into(),
+                    ids: vec![],
+                }
+            } else {
+                Event::Started {
+                    verb,
+                    name: "web".into(),
+                    ports: port.into(),
+                }
+            }
+        };
+        p.record(&ev("create", "80", false));
+        p.record(&ev("create", "80", true));
+        p.record(&ev("create", "81", false));
+        cancel.cancel();
+        p.record(&ev("create", "81", true));
+        let t = p.tally();
+        assert_eq!(t.started.len(), 2);
+        let late: Vec<(&str, bool)> = t.finished.iter().map(|(s, l)| (s.ports.as_str(), *l)).collect();
+        assert_eq!(late, vec![("80", false), ("81", true)]);
     }
 }

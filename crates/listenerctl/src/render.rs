@@ -43,15 +43,27 @@ fn changes(out: &mut String, list: &[FieldChange], immutable: &[String]) {
     }
 }
 
-/// One plan, action by action, then the counts.
-pub fn plan(plan: &Plan, allow_replace: bool) -> String {
+/// The name a plan row shows: the file's name for every listener the file
+/// names. Some vendors do not read names back (ALB's are write-only and
+/// come back generated, like `http-80`), so an unchanged listener's own
+/// spec may carry a name the user never wrote.
+fn row_name<'a>(action: &'a Action, file: &'a [ListenerSpec]) -> &'a str {
+    match action {
+        Action::Unchanged { index, current } => file.get(*index).map_or(current.spec.name.as_str(), |s| &s.name),
+        other => &other.spec().name,
+    }
+}
+
+/// One plan, action by action, then the counts. `file` is the file's
+/// listeners, which the actions' indices point into.
+pub fn plan(plan: &Plan, file: &[ListenerSpec], allow_replace: bool) -> String {
     let mut out = String::new();
     if plan.actions.is_empty() {
         out.push_str("  (no listeners in the file or on the instance)\n");
     }
     for a in &plan.actions {
         let spec = a.spec();
-        let what = format!("{:<20} {}", spec.name, protocol_ports(spec));
+        let what = format!("{:<20} {}", row_name(a, file), protocol_ports(spec));
         match a {
             Action::Create { .. } => {
                 let _ = writeln!(out, "  + create     {what}");
@@ -228,11 +240,31 @@ mod tests {
                 },
             ],
         };
-        let text = super::plan(&plan, false);
+        let text = super::plan(&plan, &[], false);
         assert!(text.contains("~ update     web"), "{text}");
         assert!(text.contains("description: (unset) -> \"front\""), "{text}");
         assert!(text.contains("+ create     api"), "{text}");
         assert!(text.contains("1 to create, 1 to update"), "{text}");
+    }
+
+    /// Regression: ALB reads back a generated name (`http-80`) because its
+    /// listener names are write-only; the plan row showed it instead of the
+    /// file's name.
+    #[test]
+    fn unchanged_rows_show_the_files_name_not_the_read_back_one() {
+        let file = vec![
+            ListenerSpec::new("api", Protocol::Http, Ports::Single(81)),
+            ListenerSpec::new("web", Protocol::Http, Ports::Single(80)),
+        ];
+        let plan = Plan {
+            actions: vec![Action::Unchanged {
+                index: 1,
+                current: listener("lsn-1", ListenerSpec::new("http-80", Protocol::Http, Ports::Single(80))),
+            }],
+        };
+        let text = super::plan(&plan, &file, false);
+        assert!(text.contains("= unchanged  web "), "{text}");
+        assert!(!text.contains("http-80"), "{text}");
     }
 
     #[test]

@@ -1,0 +1,396 @@
+//! Ctrl-C and SIGTERM during `apply`: the first signal stops apply from
+//! starting new steps, lets the step in flight end, prints what was done,
+//! what was in flight and what was not started, and exits 130 (SIGINT) or
+//! 143 (SIGTERM); the instance then holds no half-made listener and a rerun
+//! converges. A second signal exits at once.
+//!
+//! As in `kill_rerun.rs`, the emulator runs in this test process on
+//! 127.0.0.1 with slow asynchronous creates, and the CLI is a child
+//! process (killed by a guard on every exit path) that the test signals
+//! with `kill(1)`.
+#![cfg(unix)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use cloud_listeners::{provider_from_profile, ConfigFile, InlineCredentials, Listener, Secret};
+use listener_emulator::{
+    EmulatorHandle, InstanceSeed, RateLimits, Timing, DEFAULT_ALIBABA_ACCESS_KEY_ID, DEFAULT_ALIBABA_ACCESS_KEY_SECRET,
+    DEFAULT_TENCENT_SECRET_ID, DEFAULT_TENCENT_SECRET_KEY,
+};
+
+/// Listeners in the file.
+const LISTENERS: usize = 30;
+/// Bound of every wait in this file.
+const BOUND: Duration = Duration::from_secs(120);
+
+/// An emulator on its own runtime; shut down when dropped.
+struct Emu {
+    handle: Option<EmulatorHandle>,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl Emu {
+    /// Every asynchronous change takes `delay` to settle.
+    fn start(api: &str, instance: &str, server_groups: &[&str], delay: Duration) -> Self {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let builder = listener_emulator::Emulator::builder()
+            .timing(Timing {
+                create: delay,
+                update: delay,
+                delete: delay,
+            })
+            .rate_limits(RateLimits::disabled())
+            .seed(
+                api,
+                InstanceSeed {
+                    id: instance.to_string(),
+                    server_groups: server_groups.iter().map(|g| g.to_string()).collect(),
+                },
+            );
+        let handle = runtime.block_on(builder.start()).expect("emulator starts on 127.0.0.1");
+        Emu {
+            handle: Some(handle),
+            runtime,
+        }
+    }
+
+    fn handle(&self) -> &EmulatorHandle {
+        self.handle.as_ref().expect("running")
+    }
+
+    fn count(&self, api: &str, instance: &str) -> usize {
+        let counts = self.handle().listener_counts();
+        let short = api.split_once('-').map_or(api, |(_, s)| s);
+        counts
+            .get(api)
+            .or_else(|| counts.get(short))
+            .and_then(|m| m.get(instance))
+            .copied()
+            .unwrap_or(0)
+    }
+}
+
+impl Drop for Emu {
+    fn drop(&mut self) {
+        if let Some(h) = self.handle.take() {
+            self.runtime.block_on(h.shutdown());
+        }
+    }
+}
+
+/// A child process killed (and reaped) when the guard goes out of scope.
+struct ChildGuard(Child);
+
+impl ChildGuard {
+    fn wait_bounded(&mut self) -> ExitStatus {
+        let deadline = Instant::now() + BOUND;
+        loop {
+            if let Some(status) = self.0.try_wait().expect("try_wait") {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "listenerctl did not finish within {BOUND:?}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Send `signal` (`INT`, `TERM`) with kill(1).
+    fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(self.0.id().to_string())
+            .status()
+            .expect("kill(1) runs");
+        assert!(status.success(), "kill -{signal} failed");
+    }
+}
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `listenerctl` with an environment that cannot reach anyone's real
+/// credentials.
+fn listenerctl(home: &Path) -> Command {
+    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("listenerctl"));
+    cmd.env_clear()
+        .env("HOME", home)
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("TENCENTCLOUD_SECRET_ID", DEFAULT_TENCENT_SECRET_ID)
+        .env("TENCENTCLOUD_SECRET_KEY", DEFAULT_TENCENT_SECRET_KEY)
+        .env("ALIBABA_CLOUD_ACCESS_KEY_ID", DEFAULT_ALIBABA_ACCESS_KEY_ID)
+        .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", DEFAULT_ALIBABA_ACCESS_KEY_SECRET)
+        .stdin(Stdio::null());
+    cmd
+}
+
+fn spawn(dir: &Path, label: &str, args: &[&str]) -> ChildGuard {
+    let out = std::fs::File::create(dir.join(format!("{label}.out"))).expect("stdout file");
+    let err = std::fs::File::create(dir.join(format!("{label}.err"))).expect("stderr file");
+    ChildGuard(
+        listenerctl(dir)
+            .args(args)
+            .stdout(out)
+            .stderr(err)
+            .spawn()
+            .expect("listenerctl starts"),
+    )
+}
+
+fn read(dir: &Path, label: &str, ext: &str) -> String {
+    std::fs::read_to_string(dir.join(format!("{label}.{ext}"))).unwrap_or_default()
+}
+
+fn output(dir: &Path, label: &str) -> String {
+    format!(
+        "--- stdout\n{}\n--- stderr\n{}",
+        read(dir, label, "out"),
+        read(dir, label, "err")
+    )
+}
+
+fn run(dir: &Path, label: &str, args: &[&str]) -> (ExitStatus, String) {
+    let mut child = spawn(dir, label, args);
+    let status = child.wait_bounded();
+    drop(child);
+    (status, output(dir, label))
+}
+
+/// One profile on the emulator and [`LISTENERS`] listeners, one port and
+/// one create call each.
+fn file(api: &str, instance: &str, url: &str, server_group: Option<&str>) -> String {
+    let region = match api {
+        "tencent-clb" => "region = \"ap-guangzhou\"\n",
+        "alibaba-alb" | "alibaba-ga" => "region = \"cn-hangzhou\"\n",
+        _ => "",
+    };
+    let targets = server_group.map_or(String::new(), |g| format!("targets = {{ web-servers = \"{g}\" }}\n"));
+    let mut text = format!(
+        "[profiles.p]\napi = \"{api}\"\n{region}instance = \"{instance}\"\nendpoint = \"{url}\"\n\
+         allow_insecure_http = true\nwait = {{ timeout_secs = 60, poll_interval_ms = 20 }}\n{targets}\n"
+    );
+    let protocol = if api == "alibaba-alb" { "http" } else { "tcp" };
+    for j in 0..LISTENERS {
+        text.push_str(&format!(
+            "[[listeners]]\nname = \"int-{j}\"\nprotocol = \"{protocol}\"\nports = {}\n",
+            21_000 + j
+        ));
+        if api == "alibaba-alb" {
+            text.push_str("forwarding = { default_target = \"web-servers\" }\n");
+        }
+        text.push('\n');
+    }
+    text
+}
+
+/// Wait until the emulator holds at least `n` listeners; fails if the
+/// child ends first.
+fn wait_for_listeners(emu: &Emu, api: &str, instance: &str, n: usize, child: &mut ChildGuard, dir: &Path) {
+    let deadline = Instant::now() + BOUND;
+    loop {
+        if emu.count(api, instance) >= n {
+            return;
+        }
+        if let Some(status) = child.0.try_wait().expect("try_wait") {
+            panic!(
+                "{api}: apply ended ({status}) before the signal\n{}",
+                output(dir, "first")
+            );
+        }
+        assert!(Instant::now() < deadline, "{api}: apply made no progress");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// What the instance holds, read with the test's own provider.
+fn listed(emu: &Emu, path: &Path, api: &str) -> Vec<Listener> {
+    let loaded = ConfigFile::load(path).expect("file loads");
+    let mut profile = loaded.profiles["p"].clone();
+    let (id, secret) = if api.starts_with("tencent") {
+        (DEFAULT_TENCENT_SECRET_ID, DEFAULT_TENCENT_SECRET_KEY)
+    } else {
+        (DEFAULT_ALIBABA_ACCESS_KEY_ID, DEFAULT_ALIBABA_ACCESS_KEY_SECRET)
+    };
+    profile.inline_credentials = Some(InlineCredentials {
+        key_id: id.into(),
+        secret: Secret::new(secret),
+        token: None,
+    });
+    let provider = provider_from_profile(&profile).expect("provider builds");
+    emu.runtime.block_on(provider.list()).expect("list")
+}
+
+/// `  done: 7` in the text summary; 0 when the section is absent.
+fn section_count(text: &str, title: &str) -> usize {
+    text.lines()
+        .find_map(|l| l.trim().strip_prefix(&format!("{title}: ")))
+        .map_or(0, |n| n.trim().parse().expect("a count"))
+}
+
+/// Rerun apply to completion, then plan: exit 0, nothing left to do.
+fn rerun_converges(emu: &Emu, dir: &Path, path_arg: &str, api: &str, instance: &str) {
+    let (status, out) = run(dir, "second", &["apply", "-f", path_arg, "--profile", "p"]);
+    assert!(status.success(), "{api}: the rerun failed ({status})\n{out}");
+    assert_eq!(emu.count(api, instance), LISTENERS, "{api}: after the rerun");
+    let (status, out) = run(dir, "plan", &["plan", "-f", path_arg, "--profile", "p"]);
+    assert_eq!(status.code(), Some(0), "{api}: plan after the rerun\n{out}");
+}
+
+#[test]
+fn sigint_stops_apply_in_order_and_a_rerun_converges() {
+    let (api, instance) = ("alibaba-ga", "ga-intr00000001");
+    let emu = Emu::start(api, instance, &[], Duration::from_millis(150));
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let dir = scratch.path();
+    let path: PathBuf = dir.join("listeners.toml");
+    std::fs::write(&path, file(api, instance, &emu.handle().url(), None)).expect("write file");
+    let path_arg = path.to_str().expect("utf-8 path");
+
+    let mut first = spawn(dir, "first", &["apply", "-f", path_arg, "--profile", "p"]);
+    wait_for_listeners(&emu, api, instance, 5, &mut first, dir);
+    first.signal("INT");
+    let status = first.wait_bounded();
+    drop(first);
+    let out = output(dir, "first");
+    let stdout = read(dir, "first", "out");
+    assert_eq!(status.code(), Some(130), "{out}");
+    assert!(stdout.contains("Interrupted by SIGINT"), "{out}");
+    assert!(stdout.contains("Run `listenerctl apply` again"), "{out}");
+    let done = section_count(&stdout, "done");
+    let after = section_count(&stdout, "in flight at the interrupt, then done");
+    let not_started = section_count(&stdout, "not started");
+    assert!(done >= 4, "{out}");
+    assert!(not_started > 0, "{out}");
+    assert_eq!(
+        done + after + not_started,
+        LISTENERS,
+        "every step is accounted for\n{out}"
+    );
+    // Creates run in file order, one at a time: the first not started is
+    // the one after the last made.
+    let next = done + after;
+    let not_started_at = stdout.find("not started:").expect("a not-started section");
+    assert!(
+        stdout[not_started_at..].contains(&format!("create int-{next} (port {})", 21_000 + next)),
+        "{out}"
+    );
+    assert!(read(dir, "first", "err").contains("interrupted by SIGINT"), "{out}");
+
+    // No half-made listener: what was started was let finish.
+    let left = listed(&emu, &path, api);
+    assert_eq!(left.len(), done + after, "{out}");
+    for l in &left {
+        assert!(
+            l.status.is_settled(),
+            "{} is {:?} after the interrupt\n{out}",
+            l.id,
+            l.status
+        );
+    }
+
+    rerun_converges(&emu, dir, path_arg, api, instance);
+}
+
+#[test]
+fn sigterm_under_json_ends_with_an_interrupted_event() {
+    let (api, instance) = ("alibaba-alb", "alb-intr0000001");
+    let group = "sgp-intr0000001";
+    let emu = Emu::start(api, instance, &[group], Duration::from_millis(150));
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let dir = scratch.path();
+    let path: PathBuf = dir.join("listeners.toml");
+    std::fs::write(&path, file(api, instance, &emu.handle().url(), Some(group))).expect("write file");
+    let path_arg = path.to_str().expect("utf-8 path");
+
+    let mut first = spawn(dir, "first", &["apply", "-f", path_arg, "--profile", "p", "-o", "json"]);
+    wait_for_listeners(&emu, api, instance, 3, &mut first, dir);
+    first.signal("TERM");
+    let status = first.wait_bounded();
+    drop(first);
+    let out = output(dir, "first");
+    assert_eq!(status.code(), Some(143), "{out}");
+    let events: Vec<serde_json::Value> = read(dir, "first", "out")
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not a JSON line ({e}): {l}\n{out}")))
+        .collect();
+    let last = events.last().expect("events");
+    assert_eq!(last["event"], "interrupted", "{out}");
+    assert_eq!(last["signal"], "SIGTERM");
+    assert_eq!(last["exit_code"], 143);
+    assert_eq!(last["profile"], "p");
+    let n = |k: &str| {
+        last[k]
+            .as_array()
+            .unwrap_or_else(|| panic!("{k} is a list: {last}"))
+            .len()
+    };
+    assert_eq!(n("abandoned"), 0, "{last}");
+    assert!(n("not_started") > 0, "{last}");
+    assert_eq!(
+        n("done") + n("finished_after_interrupt") + n("not_started"),
+        LISTENERS,
+        "{last}"
+    );
+    assert_eq!(last["not_started"][0]["verb"], "create", "{last}");
+    // stderr stays one JSON error document.
+    let err: serde_json::Value =
+        serde_json::from_str(&read(dir, "first", "err")).unwrap_or_else(|e| panic!("stderr is not JSON ({e})\n{out}"));
+    assert_eq!(err["error"]["kind"], "interrupted", "{err}");
+    assert_eq!(err["error"]["exit_code"], 143, "{err}");
+
+    let left = listed(&emu, &path, api);
+    assert_eq!(left.len(), n("done") + n("finished_after_interrupt"), "{out}");
+    assert!(left.iter().all(|l| l.status.is_settled()), "{left:?}");
+
+    rerun_converges(&emu, dir, path_arg, api, instance);
+}
+
+#[test]
+fn a_second_sigint_exits_at_once() {
+    let (api, instance) = ("tencent-gaap", "link-intr0002");
+    // A create that takes far longer than this test waits for anything.
+    let emu = Emu::start(api, instance, &[], Duration::from_secs(60));
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let dir = scratch.path();
+    let path: PathBuf = dir.join("listeners.toml");
+    std::fs::write(&path, file(api, instance, &emu.handle().url(), None)).expect("write file");
+    let path_arg = path.to_str().expect("utf-8 path");
+
+    let mut first = spawn(dir, "first", &["apply", "-f", path_arg, "--profile", "p"]);
+    // The first create is in flight, and will be for a minute.
+    wait_for_listeners(&emu, api, instance, 1, &mut first, dir);
+    first.signal("INT");
+    let deadline = Instant::now() + BOUND;
+    while !read(dir, "first", "err").contains("starting no new change") {
+        assert!(
+            first.0.try_wait().expect("try_wait").is_none(),
+            "exited on the first signal\n{}",
+            output(dir, "first")
+        );
+        assert!(Instant::now() < deadline, "no notice after the first signal");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    first.signal("INT");
+    let status = first.wait_bounded();
+    drop(first);
+    let out = output(dir, "first");
+    assert_eq!(status.code(), Some(130), "{out}");
+    assert!(
+        read(dir, "first", "err").contains("SIGINT again: exited at once"),
+        "{out}"
+    );
+    // It did not wait for the create in flight: no summary, and the
+    // listener is still being made.
+    assert!(!read(dir, "first", "out").contains("Interrupted by"), "{out}");
+    let left = listed(&emu, &path, api);
+    assert_eq!(left.len(), 1, "{left:?}");
+    assert!(!left[0].status.is_settled(), "{left:?}");
+}
