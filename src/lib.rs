@@ -83,6 +83,28 @@ pub fn provider_from_profile(profile: &ProfileConfig) -> Result<Arc<dyn Provider
     }
 }
 
+/// Every check [`provider_from_profile`] makes on the profile itself that
+/// needs no credentials and no network: the API is known, the instance ID
+/// has the right shape, the region resolves (through the vendor's chain:
+/// profile, environment, CLI files) where the API needs one, the endpoint
+/// is `https` (or `http` with `allow_insecure_http`), the rate limit and
+/// wait settings are usable. Missing credentials are not its business:
+/// `validate` needs none. Errors are [`Error::Config`] naming the profile
+/// field.
+pub fn check_profile(profile: &ProfileConfig) -> Result<()> {
+    match profile.api.as_str() {
+        #[cfg(feature = "tencent-gaap")]
+        "tencent-gaap" => listener_tencent_gaap::config::check_profile(profile),
+        #[cfg(feature = "tencent-clb")]
+        "tencent-clb" => listener_tencent_clb::config::check_profile(profile),
+        #[cfg(feature = "alibaba-alb")]
+        "alibaba-alb" => listener_alibaba_alb::config::check_profile(profile),
+        #[cfg(feature = "alibaba-ga")]
+        "alibaba-ga" => listener_alibaba_ga::config::check_profile(profile),
+        other => Err(unknown_api(other)),
+    }
+}
+
 /// Every reason the profile's cloud cannot take `spec`, without credentials
 /// or network: neutral validation, alias resolution and the vendor's rules.
 pub fn check(profile: &ProfileConfig, spec: &ListenerSpec) -> Result<Vec<Rejection>> {
