@@ -159,9 +159,17 @@ impl Portability {
     pub fn render_text(&self) -> String {
         let mut out = String::new();
         let n = self.listeners.len();
+        // With a selected profile that rejects something the run fails;
+        // the first line must not claim otherwise.
+        let verdict = match &self.selected_profile {
+            Some(p) if !self.selected_rejections().is_empty() => {
+                format!("is well-formed, but profile `{p}` cannot take every listener (errors below)")
+            }
+            _ => "is valid".to_string(),
+        };
         let _ = writeln!(
             out,
-            "{} is valid: {n} listener{}, {} profile{}.",
+            "{} {verdict}: {n} listener{}, {} profile{}.",
             self.file.display(),
             plural(n),
             self.profiles.len(),

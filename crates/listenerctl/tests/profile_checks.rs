@@ -221,6 +221,10 @@ fn validate_fails_on_the_only_profiles_unknown_certificate_alias() {
         &["listeners[0].tls.certificates[0]"],
     );
     assert_eq!(error["error"]["problems"][0]["rule"], "alias_unknown");
+    // The text report does not call the file valid while the run fails.
+    let run = s.run(&["validate", "-f", f.to_str().unwrap()]);
+    run.expect_code(2);
+    assert!(!run.stdout.contains("is valid"), "{}", run.stdout);
 }
 
 #[test]
