@@ -68,8 +68,11 @@ fn unknown_api(api: &str) -> Error {
 
 /// Build the provider a profile names, reading credentials the way that
 /// vendor's own tools do (environment, then CLI files) unless the profile
-/// carries inline credentials. Sends nothing.
+/// carries inline credentials. Sends nothing. The profile's own settings
+/// are checked first ([`check_profile`]), so a bad endpoint or a missing
+/// region is reported before a missing credential, as `validate` does.
 pub fn provider_from_profile(profile: &ProfileConfig) -> Result<Arc<dyn Provider>> {
+    check_profile(profile)?;
     match profile.api.as_str() {
         #[cfg(feature = "tencent-gaap")]
         "tencent-gaap" => Ok(Arc::new(listener_tencent_gaap::GaapProvider::from_profile(profile)?)),
@@ -160,6 +163,20 @@ pub fn capabilities_markdown() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bad_endpoint_is_reported_before_credentials_are_looked_for() {
+        for (api, instance) in [("tencent-gaap", "link-1"), ("alibaba-ga", "ga-1")] {
+            let mut p = ProfileConfig::new(api, instance);
+            p.endpoint = Some("ftp://example.com/".into());
+            p.allow_insecure_http = true;
+            match provider_from_profile(&p).err() {
+                Some(Error::Config { field, .. }) => assert_eq!(field, "endpoint", "{api}"),
+                other => panic!("{api}: expected an endpoint error, got {other:?}"),
+            }
+            assert!(matches!(check_profile(&p), Err(Error::Config { field, .. }) if field == "endpoint"));
+        }
+    }
 
     #[test]
     fn unknown_api_is_a_config_error_naming_the_field() {
