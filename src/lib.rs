@@ -68,8 +68,11 @@ fn unknown_api(api: &str) -> Error {
 
 /// Build the provider a profile names, reading credentials the way that
 /// vendor's own tools do (environment, then CLI files) unless the profile
-/// carries inline credentials. Sends nothing.
+/// carries inline credentials. Sends nothing. The profile's own settings
+/// are checked first ([`check_profile`]), so a bad endpoint or a missing
+/// region is reported before a missing credential, as `validate` does.
 pub fn provider_from_profile(profile: &ProfileConfig) -> Result<Arc<dyn Provider>> {
+    check_profile(profile)?;
     match profile.api.as_str() {
         #[cfg(feature = "tencent-gaap")]
         "tencent-gaap" => Ok(Arc::new(listener_tencent_gaap::GaapProvider::from_profile(profile)?)),
@@ -79,6 +82,28 @@ pub fn provider_from_profile(profile: &ProfileConfig) -> Result<Arc<dyn Provider
         "alibaba-alb" => Ok(Arc::new(listener_alibaba_alb::AlbProvider::from_profile(profile)?)),
         #[cfg(feature = "alibaba-ga")]
         "alibaba-ga" => Ok(Arc::new(listener_alibaba_ga::GaProvider::from_profile(profile)?)),
+        other => Err(unknown_api(other)),
+    }
+}
+
+/// Every check [`provider_from_profile`] makes on the profile itself that
+/// needs no credentials and no network: the API is known, the instance ID
+/// has the right shape, the region resolves (through the vendor's chain:
+/// profile, environment, CLI files) where the API needs one, the endpoint
+/// is `https` (or `http` with `allow_insecure_http`), the rate limit and
+/// wait settings are usable. Missing credentials are not its business:
+/// `validate` needs none. Errors are [`Error::Config`] naming the profile
+/// field.
+pub fn check_profile(profile: &ProfileConfig) -> Result<()> {
+    match profile.api.as_str() {
+        #[cfg(feature = "tencent-gaap")]
+        "tencent-gaap" => listener_tencent_gaap::config::check_profile(profile),
+        #[cfg(feature = "tencent-clb")]
+        "tencent-clb" => listener_tencent_clb::config::check_profile(profile),
+        #[cfg(feature = "alibaba-alb")]
+        "alibaba-alb" => listener_alibaba_alb::config::check_profile(profile),
+        #[cfg(feature = "alibaba-ga")]
+        "alibaba-ga" => listener_alibaba_ga::config::check_profile(profile),
         other => Err(unknown_api(other)),
     }
 }
@@ -138,6 +163,20 @@ pub fn capabilities_markdown() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bad_endpoint_is_reported_before_credentials_are_looked_for() {
+        for (api, instance) in [("tencent-gaap", "link-1"), ("alibaba-ga", "ga-1")] {
+            let mut p = ProfileConfig::new(api, instance);
+            p.endpoint = Some("ftp://example.com/".into());
+            p.allow_insecure_http = true;
+            match provider_from_profile(&p).err() {
+                Some(Error::Config { field, .. }) => assert_eq!(field, "endpoint", "{api}"),
+                other => panic!("{api}: expected an endpoint error, got {other:?}"),
+            }
+            assert!(matches!(check_profile(&p), Err(Error::Config { field, .. }) if field == "endpoint"));
+        }
+    }
 
     #[test]
     fn unknown_api_is_a_config_error_naming_the_field() {

@@ -367,6 +367,62 @@ fn action_limiter(limit: &ActionLimit) -> Result<DefaultDirectRateLimiter, Error
     Ok(RateLimiter::direct(quota))
 }
 
+/// The region of a profile: the profile's, else `ALIBABA_CLOUD_REGION_ID`,
+/// else the CLI profile's `region_id`; GA falls back to `cn-hangzhou`, its
+/// only API region. ALB has no fallback: guessing a region would address
+/// the wrong load balancers.
+fn resolve_region(profile: &ProfileConfig, product: &str, env: &Env<'_>) -> Result<String, Error> {
+    if let Some(r) = profile.region.clone().filter(|r| !r.trim().is_empty()) {
+        return Ok(r);
+    }
+    if let Some(r) = env.var(credentials::ENV_REGION_ID) {
+        return Ok(r);
+    }
+    match credentials::cli_region(env)? {
+        Some(r) => Ok(r),
+        None if product == "ga" => Ok(GA_REGION.to_string()),
+        None => Err(Error::Config {
+            field: "region".to_string(),
+            message: format!(
+                "no region: set `region` in the profile, {} or region_id in the CLI profile",
+                credentials::ENV_REGION_ID
+            ),
+        }),
+    }
+}
+
+/// Every check [`AlibabaClient::from_profile_with_env`] makes on a profile
+/// that needs no credentials and no network: the API name, the region (by
+/// the same chain), the endpoint URL and the rate limit. `validate`, `plan`
+/// and `--emulate` run it before anything else, so a profile the real run
+/// would refuse is refused there too, even on a machine without
+/// credentials. Returns the region the client would use.
+pub fn check_profile(
+    profile: &ProfileConfig,
+    product: &'static str,
+    vendor: &'static str,
+    env: &Env<'_>,
+) -> Result<String, Error> {
+    if profile.api != vendor {
+        return Err(Error::Config {
+            field: "api".to_string(),
+            message: format!("the profile is for `{}`, not `{vendor}`", profile.api),
+        });
+    }
+    let region = resolve_region(profile, product, env)?;
+    let region = region.trim().to_string();
+    check_region(&region)?;
+    let endpoint = profile
+        .endpoint
+        .clone()
+        .unwrap_or_else(|| default_endpoint(product, &region));
+    parse_endpoint(&endpoint, profile.allow_insecure_http)?;
+    if let Some(rate) = profile.rate_limit_per_second {
+        rate_limiter(rate)?;
+    }
+    Ok(region)
+}
+
 fn check_region(region: &str) -> Result<(), Error> {
     // The region becomes part of a host name; anything else would make a
     // different (or invalid) host than the user meant.
@@ -511,25 +567,7 @@ impl AlibabaClient {
         }
         let resolved = credentials::resolve(profile.inline_credentials.as_ref(), env)?;
         tracing::debug!(vendor, source = ?resolved.source, "credentials found");
-        let region = match profile.region.clone().filter(|r| !r.trim().is_empty()) {
-            Some(r) => r,
-            None => match env.var(credentials::ENV_REGION_ID) {
-                Some(r) => r,
-                None => match credentials::cli_region(env)? {
-                    Some(r) => r,
-                    None if product == "ga" => GA_REGION.to_string(),
-                    None => {
-                        return Err(Error::Config {
-                            field: "region".to_string(),
-                            message: format!(
-                                "no region: set `region` in the profile, {} or region_id in the CLI profile",
-                                credentials::ENV_REGION_ID
-                            ),
-                        })
-                    }
-                },
-            },
-        };
+        let region = resolve_region(profile, product, env)?;
         let mut config = ClientConfig::new(vendor, product, version, region.trim(), resolved.credentials);
         config.endpoint = profile.endpoint.clone();
         config.allow_insecure_http = profile.allow_insecure_http;
@@ -1137,6 +1175,80 @@ mod tests {
                 ("ClientToken".to_string(), "tok".to_string()),
                 ("DryRun".to_string(), "true".to_string())
             ]
+        );
+    }
+}
+
+#[cfg(test)]
+mod profile_check_tests {
+    use super::*;
+
+    fn field(r: Result<String, Error>) -> String {
+        match r {
+            Err(Error::Config { field, .. }) => field,
+            other => panic!("expected a config error, got {other:?}"),
+        }
+    }
+
+    /// No variables and no home: no credentials anywhere, which the offline
+    /// check must not mind.
+    fn bare<T>(f: impl FnOnce(&Env<'_>) -> T) -> T {
+        let lookup = |_: &str| None;
+        f(&Env::new(&lookup, None))
+    }
+
+    #[test]
+    fn offline_check_needs_no_credentials_and_resolves_the_region() {
+        let mut alb = ProfileConfig::new("alibaba-alb", "alb-1");
+        alb.region = Some("cn-shanghai".into());
+        assert_eq!(
+            bare(|env| check_profile(&alb, "alb", "alibaba-alb", env)).unwrap(),
+            "cn-shanghai"
+        );
+        let ga = ProfileConfig::new("alibaba-ga", "ga-1");
+        assert_eq!(
+            bare(|env| check_profile(&ga, "ga", "alibaba-ga", env)).unwrap(),
+            GA_REGION
+        );
+        let lookup = |name: &str| (name == credentials::ENV_REGION_ID).then(|| "cn-beijing".to_string());
+        let env = Env::new(&lookup, None);
+        let mut no_region = alb.clone();
+        no_region.region = None;
+        assert_eq!(
+            check_profile(&no_region, "alb", "alibaba-alb", &env).unwrap(),
+            "cn-beijing"
+        );
+    }
+
+    #[test]
+    fn offline_check_refuses_what_the_client_would_refuse() {
+        let mut p = ProfileConfig::new("alibaba-alb", "alb-1");
+        assert_eq!(
+            field(bare(|env| check_profile(&p, "alb", "alibaba-alb", env))),
+            "region"
+        );
+        p.region = Some("cn-hangzhou".into());
+        for url in ["http://127.0.0.1:1", "ftp://example.com", "https://example.com/path"] {
+            p.endpoint = Some(url.into());
+            assert_eq!(
+                field(bare(|env| check_profile(&p, "alb", "alibaba-alb", env))),
+                "endpoint",
+                "{url}"
+            );
+        }
+        p.allow_insecure_http = true;
+        p.endpoint = Some("http://127.0.0.1:1".into());
+        assert!(bare(|env| check_profile(&p, "alb", "alibaba-alb", env)).is_ok());
+        p.rate_limit_per_second = Some(0.0);
+        assert_eq!(
+            field(bare(|env| check_profile(&p, "alb", "alibaba-alb", env))),
+            "rate_limit_per_second"
+        );
+        p.rate_limit_per_second = None;
+        p.region = Some("CN Hangzhou".into());
+        assert_eq!(
+            field(bare(|env| check_profile(&p, "alb", "alibaba-alb", env))),
+            "region"
         );
     }
 }

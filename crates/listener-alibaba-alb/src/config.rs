@@ -53,6 +53,21 @@ impl AlbConfig {
     }
 }
 
+/// Every check building a provider for this profile makes that needs no
+/// credentials and no network (instance, wait, region by the vendor's
+/// chain, endpoint, rate limit), reading the real environment for the
+/// region. `validate`, `plan` and `--emulate` call it first.
+pub fn check_profile(profile: &ProfileConfig) -> Result<()> {
+    alibaba_api::credentials::with_process_env(|env| check_profile_with(profile, env))
+}
+
+/// [`check_profile`] with an injected environment.
+pub fn check_profile_with(profile: &ProfileConfig, env: &alibaba_api::credentials::Env<'_>) -> Result<()> {
+    AlbConfig::from_profile(profile)?;
+    alibaba_api::check_profile(profile, PRODUCT, API, env)?;
+    Ok(())
+}
+
 /// A family client for ALB from a profile (endpoint
 /// `alb.<region>.aliyuncs.com` unless the profile overrides it).
 pub fn client_from_profile(profile: &ProfileConfig) -> Result<AlibabaClient> {
@@ -62,6 +77,22 @@ pub fn client_from_profile(profile: &ProfileConfig) -> Result<AlibabaClient> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn offline_check_refuses_a_missing_region_and_plain_http_without_credentials() {
+        let lookup = |_: &str| None;
+        let env = alibaba_api::credentials::Env::new(&lookup, None);
+        let field = |p: &ProfileConfig| match check_profile_with(p, &env) {
+            Err(Error::Config { field, .. }) => field,
+            other => panic!("expected a config error, got {other:?}"),
+        };
+        let mut p = ProfileConfig::new(API, "alb-1");
+        assert_eq!(field(&p), "region");
+        p.region = Some("cn-hangzhou".into());
+        assert!(check_profile_with(&p, &env).is_ok(), "credentials are not needed");
+        p.endpoint = Some("http://127.0.0.1:9".into());
+        assert_eq!(field(&p), "endpoint");
+    }
 
     #[test]
     fn refuses_other_apis_blank_instances_and_zero_waits() {

@@ -69,6 +69,20 @@ impl GaConfig {
     }
 }
 
+/// Every check building a provider for this profile makes that needs no
+/// credentials and no network (accelerator ID, fixed region, wait,
+/// endpoint, rate limit). `validate`, `plan` and `--emulate` call it first.
+pub fn check_profile(profile: &ProfileConfig) -> Result<(), Error> {
+    alibaba_api::credentials::with_process_env(|env| check_profile_with(profile, env))
+}
+
+/// [`check_profile`] with an injected environment.
+pub fn check_profile_with(profile: &ProfileConfig, env: &alibaba_api::credentials::Env<'_>) -> Result<(), Error> {
+    GaConfig::from_profile(profile)?;
+    alibaba_api::check_profile(profile, PRODUCT, API, env)?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -81,6 +95,23 @@ mod tests {
         let mut q = p.clone();
         q.region = Some(REGION.into());
         assert!(GaConfig::from_profile(&q).is_ok());
+    }
+
+    #[test]
+    fn offline_check_refuses_a_foreign_endpoint_scheme_without_credentials() {
+        let lookup = |_: &str| None;
+        let env = alibaba_api::credentials::Env::new(&lookup, None);
+        let mut p = ProfileConfig::new(API, "ga-1");
+        assert!(
+            check_profile_with(&p, &env).is_ok(),
+            "no region and no credentials are fine for GA"
+        );
+        p.endpoint = Some("ftp://ga.example.com".into());
+        p.allow_insecure_http = true;
+        match check_profile_with(&p, &env) {
+            Err(Error::Config { field, .. }) => assert_eq!(field, "endpoint"),
+            other => panic!("expected an endpoint error, got {other:?}"),
+        }
     }
 
     #[test]

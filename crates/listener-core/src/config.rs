@@ -107,6 +107,7 @@ pub struct ProfileConfig {
     pub region: Option<String>,
     /// The instance: GAAP connection (`link-…`) or group (`lg-…`), CLB load
     /// balancer (`lb-…`), ALB instance (`alb-…`), GA accelerator (`ga-…`).
+    #[schemars(pattern(crate::spec::NOT_BLANK))]
     pub instance: String,
     /// Endpoint URL override (e.g. an emulator).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -120,8 +121,9 @@ pub struct ProfileConfig {
     /// Waiting for asynchronous work.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wait: Option<WaitConfig>,
-    /// Client-side rate limit override, calls per second.
+    /// Client-side rate limit override, calls per second; above zero.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("exclusiveMinimum" = 0))]
     pub rate_limit_per_second: Option<f64>,
     /// Credentials in the file. Unsafe; see [`InlineCredentials`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -150,9 +152,15 @@ impl ProfileConfig {
     }
 }
 
-/// The listeners file: profiles and listeners.
+/// The listeners file: profiles and listeners. A file with neither is
+/// refused: it is almost always the wrong file or an unsaved one, and
+/// `apply --prune` with it would mean "delete everything".
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(extend("anyOf" = [
+    { "required": ["listeners"], "properties": { "listeners": { "minItems": 1 } } },
+    { "required": ["profiles"], "properties": { "profiles": { "minProperties": 1 } } },
+]))]
 pub struct ConfigFile {
     /// Profile used when none is chosen on the command line.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -253,6 +261,13 @@ impl ConfigFile {
     /// Every neutral rule the file breaks.
     pub fn violations(&self) -> Vec<Violation> {
         let mut out = validate_listeners(&self.listeners);
+        if self.listeners.is_empty() && self.profiles.is_empty() {
+            out.push(Violation::new(
+                "listeners",
+                "file_empty",
+                "the file defines no listeners and no profiles",
+            ));
+        }
         for (name, p) in &self.profiles {
             if p.instance.trim().is_empty() {
                 out.push(Violation::new(

@@ -20,6 +20,38 @@ use validator::Validate;
 #[cfg(test)]
 use proptest_derive::Arbitrary;
 
+/// The lowest port a listener may name. Port 0 means "any port" to a
+/// socket API and is never a listener's port on any cloud.
+///
+/// This constant and [`PORT_MAX`] are the one statement of the port range:
+/// the neutral validation checks it and the JSON Schema states it (through
+/// `schemars(range(...))` attributes), so the two cannot disagree.
+pub const PORT_MIN: u32 = 1;
+/// The highest port a listener may name (ports are 16-bit).
+pub const PORT_MAX: u32 = 65535;
+
+/// A pattern (ECMA 262, as JSON Schema uses) that a value matches when it
+/// holds a visible character: names, aliases and instance IDs must not be
+/// blank, and the validation's `trim().is_empty()` test is this.
+pub const NOT_BLANK: &str = r"\S";
+
+/// Add the UPPER-CASE spelling of every lower-case name in a unit enum's
+/// schema, because serde accepts both (`#[serde(alias = "HTTPS")]` on each
+/// variant) and a schema that refused `"HTTPS"` would disagree with the
+/// parser. A unit test deserializes every spelling the schema lists.
+pub(crate) fn accept_upper_case(schema: &mut schemars::Schema) {
+    let Some(variants) = schema.get_mut("oneOf").and_then(|v| v.as_array_mut()) else {
+        return;
+    };
+    for variant in variants {
+        let Some(obj) = variant.as_object_mut() else { continue };
+        if let Some(serde_json::Value::String(name)) = obj.remove("const") {
+            let upper = name.to_uppercase();
+            obj.insert("enum".into(), serde_json::json!([name, upper]));
+        }
+    }
+}
+
 /// One listener: the front door of a load balancer or accelerator.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Validate, JsonSchema)]
 #[cfg_attr(test, derive(Arbitrary))]
@@ -27,6 +59,7 @@ use proptest_derive::Arbitrary;
 pub struct ListenerSpec {
     /// Listener name. Vendors add their own length and character rules.
     #[validate(length(min = 1, max = 255, message = "must be 1 to 255 characters"))]
+    #[schemars(pattern(NOT_BLANK))]
     #[cfg_attr(test, proptest(strategy = "crate::spec::arb::name()"))]
     pub name: String,
 
@@ -87,6 +120,7 @@ pub struct ListenerSpec {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
 #[cfg_attr(test, derive(Arbitrary))]
 #[serde(rename_all = "snake_case")]
+#[schemars(transform = accept_upper_case)]
 pub enum Protocol {
     /// Plain TCP (layer 4).
     #[serde(alias = "TCP")]
@@ -171,8 +205,10 @@ pub enum Transport {
 #[serde(deny_unknown_fields)]
 pub struct PortRange {
     /// First port of the range.
+    #[schemars(range(min = PORT_MIN, max = PORT_MAX))]
     pub from: u32,
-    /// Last port of the range (inclusive).
+    /// Last port of the range (inclusive), not below `from`.
+    #[schemars(range(min = PORT_MIN, max = PORT_MAX))]
     pub to: u32,
 }
 
@@ -223,7 +259,7 @@ impl fmt::Display for PortRange {
 #[serde(untagged, expecting = "a port number or a range { from, to }")]
 pub enum PortEntry {
     /// A single port.
-    Port(u32),
+    Port(#[schemars(range(min = PORT_MIN, max = PORT_MAX))] u32),
     /// An inclusive range.
     Range(PortRange),
 }
@@ -248,10 +284,11 @@ impl PortEntry {
 )]
 pub enum Ports {
     /// One port.
-    Single(u32),
+    Single(#[schemars(range(min = PORT_MIN, max = PORT_MAX))] u32),
     /// Several ports and/or ranges. Tried before `Range`: serde would also
     /// read a two-element list as a `{from, to}` struct.
     List(
+        #[schemars(length(min = 1))]
         #[cfg_attr(
             test,
             proptest(strategy = "proptest::collection::vec(proptest::prelude::any::<PortEntry>(), 0..4)")
@@ -319,7 +356,9 @@ impl fmt::Display for Ports {
 pub struct Tls {
     /// Server certificate aliases; the first is the default. Several
     /// certificates of different key algorithms (RSA and ECC) may be given.
+    /// Each alias is named once and is not blank.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(extend("uniqueItems" = true), inner(pattern(NOT_BLANK)))]
     #[cfg_attr(test, proptest(strategy = "crate::spec::arb::aliases()"))]
     pub certificates: Vec<String>,
 
@@ -357,7 +396,9 @@ pub struct ClientAuth {
     #[serde(default)]
     pub verify: ClientVerify,
     /// Aliases of the CA certificates that client certificates must chain to.
+    /// Each alias is named once and is not blank.
     #[serde(default)]
+    #[schemars(extend("uniqueItems" = true), inner(pattern(NOT_BLANK)))]
     #[cfg_attr(test, proptest(strategy = "crate::spec::arb::aliases()"))]
     pub ca_certificates: Vec<String>,
 }
@@ -393,6 +434,7 @@ pub struct Forwarding {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[cfg_attr(test, derive(Arbitrary))]
 #[serde(rename_all = "snake_case")]
+#[schemars(transform = accept_upper_case)]
 pub enum BackendProtocol {
     /// Plain HTTP to the backends.
     #[serde(alias = "HTTP")]
@@ -431,7 +473,7 @@ pub struct HealthCheck {
     pub unhealthy_threshold: Option<u32>,
     /// Port probed; the backend's own port when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[validate(range(min = 1, max = 65535, message = "must be a port from 1 to 65535"))]
+    #[validate(range(min = PORT_MIN, max = PORT_MAX, message = "must be a port from 1 to 65535"))]
     pub port: Option<u32>,
     /// HTTP probe details (with `kind = "http"`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -482,14 +524,20 @@ pub struct HttpHealthCheck {
     pub method: Option<HttpMethod>,
     /// Status classes counted as healthy, e.g. `[2, 3]` for 2xx and 3xx.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(inner(range(min = *STATUS_CLASSES.start(), max = *STATUS_CLASSES.end())))]
     #[cfg_attr(test, proptest(strategy = "proptest::collection::vec(0u8..8, 0..3)"))]
     pub healthy_status_classes: Vec<u8>,
 }
+
+/// The HTTP status classes a health check may count as healthy (1xx to
+/// 5xx); checked by the validation and stated by the schema.
+pub const STATUS_CLASSES: std::ops::RangeInclusive<u8> = 1..=5;
 
 /// HTTP method of a health probe.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[cfg_attr(test, derive(Arbitrary))]
 #[serde(rename_all = "snake_case")]
+#[schemars(transform = accept_upper_case)]
 pub enum HttpMethod {
     /// HEAD request.
     #[serde(alias = "HEAD")]
@@ -736,5 +784,57 @@ pub(crate) mod arb {
     }
     pub fn aliases() -> impl Strategy<Value = Vec<String>> {
         proptest::collection::vec("[a-z][a-z0-9-]{0,10}", 0..3)
+    }
+}
+
+#[cfg(test)]
+mod schema_tests {
+    use super::*;
+
+    /// Every string the schema of `T` lists, per variant.
+    fn spellings<T: JsonSchema>() -> Vec<Vec<String>> {
+        let schema = schemars::schema_for!(T);
+        schema
+            .get("oneOf")
+            .and_then(|v| v.as_array())
+            .expect("a unit enum's schema is a oneOf")
+            .iter()
+            .map(|v| {
+                v["enum"]
+                    .as_array()
+                    .expect("each variant lists its spellings")
+                    .iter()
+                    .map(|s| s.as_str().expect("a string").to_string())
+                    .collect()
+            })
+            .collect()
+    }
+
+    fn parses<T: serde::de::DeserializeOwned>(s: &str) -> bool {
+        serde_json::from_value::<T>(serde_json::Value::String(s.to_string())).is_ok()
+    }
+
+    #[test]
+    fn every_spelling_the_schema_lists_is_accepted_by_serde() {
+        for variant in spellings::<Protocol>() {
+            assert_eq!(variant.len(), 2, "{variant:?}");
+            for s in &variant {
+                assert!(parses::<Protocol>(s), "schema lists {s} but the parser refuses it");
+            }
+        }
+        for s in spellings::<BackendProtocol>().concat() {
+            assert!(parses::<BackendProtocol>(&s), "{s}");
+        }
+        for s in spellings::<HttpMethod>().concat() {
+            assert!(parses::<HttpMethod>(&s), "{s}");
+        }
+        assert_eq!(spellings::<Protocol>().len(), Protocol::ALL.len());
+    }
+
+    #[test]
+    fn spellings_the_schema_does_not_list_are_refused_by_serde() {
+        for s in ["Https", "hTTP", "tcp-ssl", "TCP-SSL", ""] {
+            assert!(!parses::<Protocol>(s), "{s} parses but the schema refuses it");
+        }
     }
 }

@@ -194,7 +194,7 @@ fn cross_field(spec: &ListenerSpec, out: &mut Vec<Violation>) {
     for (i, r) in ranges.iter().enumerate() {
         let path = spec.ports.entry_path(i);
         for (bound, value) in [("from", r.from), ("to", r.to)] {
-            if !(1..=65535).contains(&value) {
+            if !(crate::spec::PORT_MIN..=crate::spec::PORT_MAX).contains(&value) {
                 let at = if r.from == r.to {
                     path.clone()
                 } else {
@@ -331,7 +331,7 @@ fn cross_field(spec: &ListenerSpec, out: &mut Vec<Violation>) {
                 }
             }
             for (i, c) in http.healthy_status_classes.iter().enumerate() {
-                if !(1..=5).contains(c) {
+                if !crate::spec::STATUS_CLASSES.contains(c) {
                     push(
                         &format!("health_check.http.healthy_status_classes[{i}]"),
                         "status_class",

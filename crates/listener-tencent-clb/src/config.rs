@@ -53,13 +53,35 @@ impl ClbConfig {
 /// through `ctx`. Refuses a profile that resolves to no region.
 pub fn client_for(profile: &ProfileConfig, ctx: &LoadContext<'_>) -> Result<TencentClient, Error> {
     let config = ClientConfig::from_profile(profile, SERVICE, VERSION, API, ctx)?;
-    if config.region.as_deref().map(str::trim).unwrap_or("").is_empty() {
+    require_region(config.region.as_deref())?;
+    TencentClient::new(config)
+}
+
+/// CLB is regional: every call carries `X-TC-Region`, and without one the
+/// vendor answers `MissingParameter`; refused before any call instead.
+fn require_region(region: Option<&str>) -> Result<(), Error> {
+    if region.map(str::trim).unwrap_or("").is_empty() {
         return Err(Error::Config {
             field: "region".into(),
             message: "CLB is a regional API: set `region` in the profile or TENCENTCLOUD_REGION".into(),
         });
     }
-    TencentClient::new(config)
+    Ok(())
+}
+
+/// Every check building a provider for this profile makes that needs no
+/// credentials and no network (load balancer ID, region by the vendor's
+/// chain, endpoint, rate limit). `validate`, `plan` and `--emulate` call it
+/// first, so a profile the real run refuses is refused there too.
+pub fn check_profile(profile: &ProfileConfig) -> Result<(), Error> {
+    check_profile_with(profile, &LoadContext::system())
+}
+
+/// [`check_profile`] with an injected environment.
+pub fn check_profile_with(profile: &ProfileConfig, ctx: &LoadContext<'_>) -> Result<(), Error> {
+    ClbConfig::from_profile(profile)?;
+    let region = tencent_api::check_profile(profile, SERVICE, ctx)?;
+    require_region(region.as_deref())
 }
 
 #[cfg(test)]
@@ -81,6 +103,27 @@ mod tests {
 
     fn no_env(_: &str) -> Option<String> {
         None
+    }
+
+    #[test]
+    fn offline_check_refuses_a_missing_region_and_bad_endpoints_without_credentials() {
+        let ctx = LoadContext {
+            env: &no_env,
+            home: None,
+        };
+        let field = |p: &ProfileConfig| match check_profile_with(p, &ctx) {
+            Err(Error::Config { field, .. }) => field,
+            other => panic!("expected a config error, got {other:?}"),
+        };
+        let mut p = ProfileConfig::new(API, "lb-abc123");
+        assert_eq!(field(&p), "region");
+        p.region = Some("ap-guangzhou".into());
+        assert!(check_profile_with(&p, &ctx).is_ok(), "credentials are not needed");
+        p.endpoint = Some("http://127.0.0.1:9/".into());
+        assert_eq!(field(&p), "endpoint");
+        p.endpoint = Some("ftp://example.com/".into());
+        p.allow_insecure_http = true;
+        assert_eq!(field(&p), "endpoint");
     }
 
     #[test]

@@ -11,6 +11,7 @@ use std::fmt;
 
 use listener_core::{Aliases, Error, ProfileConfig, WaitConfig};
 use serde_json::{Map, Value};
+use tencent_api::LoadContext;
 
 /// The API version every GAAP call is sent with.
 pub const VERSION: &str = "2018-05-29";
@@ -114,6 +115,21 @@ impl GaapConfig {
     }
 }
 
+/// Every check building a provider for this profile makes that needs no
+/// credentials and no network (instance kind, wait settings, endpoint,
+/// region, rate limit), reading the region chain from the real
+/// environment. `validate`, `plan` and `--emulate` call it first.
+pub fn check_profile(profile: &ProfileConfig) -> Result<(), Error> {
+    check_profile_with(profile, &LoadContext::system())
+}
+
+/// [`check_profile`] with an injected environment.
+pub fn check_profile_with(profile: &ProfileConfig, ctx: &LoadContext<'_>) -> Result<(), Error> {
+    GaapConfig::from_profile(profile)?;
+    tencent_api::check_profile(profile, SERVICE, ctx)?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,6 +149,31 @@ mod tests {
         match GaapConfig::from_profile(&p) {
             Err(Error::Config { field, .. }) => assert_eq!(field, "instance"),
             other => panic!("expected config error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn offline_check_refuses_endpoint_and_instance_without_credentials() {
+        let no_env = |_: &str| None;
+        let ctx = LoadContext {
+            env: &no_env,
+            home: None,
+        };
+        let mut p = ProfileConfig::new("tencent-gaap", "link-1");
+        assert!(
+            check_profile_with(&p, &ctx).is_ok(),
+            "no credentials and no region are fine for GAAP"
+        );
+        p.endpoint = Some("http://127.0.0.1:9/".into());
+        match check_profile_with(&p, &ctx) {
+            Err(Error::Config { field, .. }) => assert_eq!(field, "endpoint"),
+            other => panic!("expected an endpoint error, got {other:?}"),
+        }
+        p.endpoint = None;
+        p.instance = "lb-1".into();
+        match check_profile_with(&p, &ctx) {
+            Err(Error::Config { field, .. }) => assert_eq!(field, "instance"),
+            other => panic!("expected an instance error, got {other:?}"),
         }
     }
 

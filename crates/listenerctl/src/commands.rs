@@ -65,8 +65,19 @@ fn print_json_line<T: Serialize>(value: &T) {
 
 /// The JSON Schema of the listeners file, as committed in
 /// `docs/listeners.schema.json` (a test keeps the two equal).
+///
+/// It is generated from the types the parser reads, with the ranges and
+/// patterns the neutral validation enforces (the same constants, through
+/// `schemars` attributes). The one thing added here is the list of API
+/// names, because `listener-core` names no vendor: it is the facade's
+/// [`cloud_listeners::KNOWN_APIS`], the list its `unknown API` check uses.
+/// What needs two fields at once or a vendor's rules is not in the schema;
+/// `listenerctl validate` checks it.
 pub fn schema_json() -> String {
-    let schema = schemars::schema_for!(ConfigFile);
+    let mut schema = schemars::schema_for!(ConfigFile);
+    if let Some(api) = schema.pointer_mut("/$defs/ProfileConfig/properties/api") {
+        api["enum"] = json!(cloud_listeners::KNOWN_APIS);
+    }
     let mut text = serde_json::to_string_pretty(&schema).expect("a schema always serializes");
     text.push('\n');
     text
@@ -103,11 +114,21 @@ fn capabilities(global: &Global, markdown: bool) -> Result<Exit, Failure> {
     Ok(Exit::Ok)
 }
 
+/// Every offline check a real run makes, over every profile. The report
+/// covers all profiles; the run fails (exit 2) when a profile's own
+/// settings are refused, or when the selected profile rejects a listener.
+/// The selected profile is the one named with `--profile` or
+/// `LISTENERCTL_PROFILE`, or the file's only profile: with one profile
+/// there is nowhere else the file could go, so a listener it rejects (an
+/// unknown certificate alias, say) is an error, not a portability note.
+/// `default_profile` alone does not select: a file for several clouds is
+/// reported, not failed, for what one of them cannot take.
 fn validate(global: &Global) -> Result<Exit, Failure> {
     let loaded = load::load(global.file.as_deref())?;
     // Checks the name even when the report covers every profile.
     let selected = match global.profile.as_deref() {
         Some(p) => Some(loaded.select(Some(p))?.0),
+        None if loaded.file.profiles.len() == 1 => loaded.file.profiles.keys().next().cloned(),
         None => None,
     };
     let report = Portability::build(&loaded, selected.as_deref())?;
@@ -289,6 +310,7 @@ async fn run_networked(global: &Global, command: &Command) -> Result<Exit, Failu
         }
         Command::Get { .. } | Command::Delete { .. } | Command::List { .. } => {
             let (name, _) = loaded.select(global.profile.as_deref())?;
+            loaded.check_profile(&name)?;
             let profile = loaded.profile(&name).clone();
             let session = Session::open(global, &[(name.as_str(), &profile)]).await?;
             let one = One {

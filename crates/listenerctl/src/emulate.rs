@@ -7,6 +7,13 @@
 //! the emulator's public test credentials. Those credentials live in memory
 //! only; the file on disk is never changed. The emulator stops when the
 //! command ends, so its state does not outlive the command.
+//!
+//! Rewriting a profile must not hide what is wrong with it: the endpoint,
+//! `allow_insecure_http` and region set here would cover a profile the real
+//! cloud path refuses. So every command checks each profile **as written**
+//! (`Loaded::check_profile`, the same offline check `validate` runs) before
+//! an emulator is started, and `--emulate` reports the same profile errors
+//! a real run would.
 
 use std::collections::BTreeSet;
 
@@ -57,9 +64,11 @@ pub fn emulated_profile(profile: &ProfileConfig, url: &str) -> ProfileConfig {
         secret: Secret::new(secret),
         token: None,
     });
-    // Nothing real is read under `--emulate`: an API that needs a region
-    // gets one here instead of from the environment or the vendor's CLI
-    // files (the emulator serves every region alike).
+    // The written profile passed the offline check, so an API that needs a
+    // region found one (in the profile, the environment or the vendor's
+    // CLI files). The emulator serves every region alike, so a profile
+    // without its own gets a fixed one here rather than the one the
+    // environment happens to hold.
     if p.region.is_none() {
         p.region = match p.api.as_str() {
             "tencent-clb" => Some("ap-guangzhou".to_string()),

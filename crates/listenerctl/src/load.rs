@@ -123,9 +123,21 @@ impl Loaded {
             .expect("profile names come from the file or from select()")
     }
 
-    /// The vendor rejections of every listener on profile `name`, offline.
-    /// An API the build does not know is the file's fault (exit 2).
+    /// The profile's own settings, offline: everything building its
+    /// provider would refuse except missing credentials (exit 2, naming
+    /// `profiles.NAME.field`). Runs on the profile as written, so
+    /// `--emulate`, which points a profile at the emulator, hides nothing
+    /// the real cloud path would report.
+    pub fn check_profile(&self, name: &str) -> Result<(), Failure> {
+        cloud_listeners::check_profile(self.profile(name))
+            .map_err(|e| Failure::from_error(&e, Some(&self.path), Some(&self.locator), Some(name)))
+    }
+
+    /// The vendor rejections of every listener on profile `name`, offline,
+    /// after [`Loaded::check_profile`]. An API the build does not know is
+    /// the file's fault (exit 2).
     pub fn check(&self, name: &str) -> Result<Vec<(usize, Rejection)>, Failure> {
+        self.check_profile(name)?;
         cloud_listeners::check_set(self.profile(name), &self.file.listeners)
             .map_err(|e| Failure::from_error(&e, Some(&self.path), Some(&self.locator), Some(name)))
     }

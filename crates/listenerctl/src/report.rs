@@ -20,7 +20,9 @@ use crate::render::protocol_ports;
 pub struct Portability {
     /// The file checked.
     pub file: PathBuf,
-    /// The profile chosen with `--profile`/`LISTENERCTL_PROFILE`, if any.
+    /// The profile chosen with `--profile`/`LISTENERCTL_PROFILE`, or the
+    /// file's only profile; its rejections make `validate` fail. `None`
+    /// for a portability report over several profiles.
     pub selected_profile: Option<String>,
     /// Every profile, in name order.
     pub profiles: Vec<ProfileInfo>,
@@ -66,7 +68,10 @@ pub struct ProfileRejections {
 }
 
 impl Portability {
-    /// Run every profile's offline check over every listener.
+    /// Run every profile's offline check over every listener. A profile
+    /// whose own settings are refused (unknown API, missing region, plain
+    /// `http` endpoint, ...) fails the whole report, with the problems of
+    /// every such profile, not only the first.
     pub fn build(loaded: &Loaded, selected: Option<&str>) -> Result<Portability, Failure> {
         let file = &loaded.file;
         let mut listeners: Vec<ListenerPortability> = file
@@ -82,13 +87,23 @@ impl Portability {
             })
             .collect();
         let mut profiles = Vec::new();
+        let mut refused: Option<Failure> = None;
         for (name, profile) in &file.profiles {
             profiles.push(ProfileInfo {
                 name: name.clone(),
                 api: profile.api.clone(),
                 instance: profile.instance.clone(),
             });
-            let rejections = loaded.check(name)?;
+            let rejections = match loaded.check(name) {
+                Ok(r) => r,
+                Err(f) => {
+                    match &mut refused {
+                        Some(all) => all.problems.extend(f.problems),
+                        None => refused = Some(f),
+                    }
+                    continue;
+                }
+            };
             for l in &mut listeners {
                 let mine: Vec<Rejection> = rejections
                     .iter()
@@ -105,6 +120,9 @@ impl Portability {
                     });
                 }
             }
+        }
+        if let Some(f) = refused {
+            return Err(f);
         }
         Ok(Portability {
             file: loaded.path.clone(),
@@ -141,9 +159,17 @@ impl Portability {
     pub fn render_text(&self) -> String {
         let mut out = String::new();
         let n = self.listeners.len();
+        // With a selected profile that rejects something the run fails;
+        // the first line must not claim otherwise.
+        let verdict = match &self.selected_profile {
+            Some(p) if !self.selected_rejections().is_empty() => {
+                format!("is well-formed, but profile `{p}` cannot take every listener (errors below)")
+            }
+            _ => "is valid".to_string(),
+        };
         let _ = writeln!(
             out,
-            "{} is valid: {n} listener{}, {} profile{}.",
+            "{} {verdict}: {n} listener{}, {} profile{}.",
             self.file.display(),
             plural(n),
             self.profiles.len(),

@@ -184,6 +184,29 @@ fn header_value(field: &str, value: &str) -> Result<HeaderValue, Error> {
         .map_err(|_| config_error(field, "contains characters that cannot be sent in an HTTP header"))
 }
 
+/// Every check [`TencentClient::from_profile`] makes on a profile that
+/// needs no credentials and no network: the region (by the same chain:
+/// profile, `TENCENTCLOUD_REGION`, tccli's configure file) is sendable, the
+/// endpoint is usable for `service`, the rate limit is positive. `validate`,
+/// `plan` and `--emulate` run it before anything else, so what the real
+/// run would refuse is refused there too, even without credentials.
+/// Returns the region the client would send, if any.
+pub fn check_profile(
+    profile: &ProfileConfig,
+    service: &'static str,
+    ctx: &LoadContext<'_>,
+) -> Result<Option<String>, Error> {
+    let region = credentials::resolve_region(profile.region.as_deref(), ctx)?;
+    Endpoint::from_setting(profile.endpoint.as_deref()).resolve(service, profile.allow_insecure_http)?;
+    if let Some(rate) = profile.rate_limit_per_second {
+        WindowLimiter::new(rate)?;
+    }
+    if let Some(region) = region.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
+        header_value("region", region)?;
+    }
+    Ok(region)
+}
+
 impl TencentClient {
     /// Check a configuration and build the client. Refuses (as
     /// [`Error::Config`] naming the field) an unusable endpoint, a
@@ -487,6 +510,63 @@ impl fmt::Debug for TencentClient {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    fn config_field(r: Result<Option<String>, Error>) -> String {
+        match r {
+            Err(Error::Config { field, .. }) => field,
+            other => panic!("expected a config error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn offline_profile_check_needs_no_credentials() {
+        let ctx = LoadContext {
+            env: &no_env,
+            home: None,
+        };
+        let mut p = ProfileConfig::new("tencent-clb", "lb-1");
+        assert_eq!(check_profile(&p, "clb", &ctx).expect("no credentials needed"), None);
+        p.region = Some("ap-guangzhou".into());
+        assert_eq!(
+            check_profile(&p, "clb", &ctx).expect("valid").as_deref(),
+            Some("ap-guangzhou")
+        );
+        let region_env = |name: &str| (name == credentials::ENV_REGION).then(|| "ap-beijing".to_string());
+        let from_env = LoadContext {
+            env: &region_env,
+            home: None,
+        };
+        p.region = None;
+        assert_eq!(
+            check_profile(&p, "clb", &from_env).expect("valid").as_deref(),
+            Some("ap-beijing")
+        );
+    }
+
+    #[test]
+    fn offline_profile_check_refuses_what_the_client_would_refuse() {
+        let ctx = LoadContext {
+            env: &no_env,
+            home: None,
+        };
+        let mut p = ProfileConfig::new("tencent-gaap", "link-1");
+        for url in ["http://127.0.0.1:1/", "ftp://example.com/", "https://example.com/?a=1"] {
+            p.endpoint = Some(url.into());
+            assert_eq!(config_field(check_profile(&p, "gaap", &ctx)), "endpoint", "{url}");
+        }
+        p.allow_insecure_http = true;
+        p.endpoint = Some("http://127.0.0.1:1/".into());
+        assert!(check_profile(&p, "gaap", &ctx).is_ok());
+        p.rate_limit_per_second = Some(0.0);
+        assert_eq!(config_field(check_profile(&p, "gaap", &ctx)), "rate_limit_per_second");
+        p.rate_limit_per_second = None;
+        p.region = Some("ap-guang\nzhou".into());
+        assert_eq!(config_field(check_profile(&p, "gaap", &ctx)), "region");
+    }
 
     #[test]
     fn success_envelope_gives_request_id_and_body() {

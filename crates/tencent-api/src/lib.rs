@@ -9,7 +9,7 @@ mod rate;
 pub mod retry;
 pub mod sign;
 
-pub use client::{ApiResponse, ClientConfig, ClientStats, TencentClient};
+pub use client::{check_profile, ApiResponse, ClientConfig, ClientStats, TencentClient};
 pub use credentials::{CredentialSource, Credentials, LoadContext};
 pub use endpoint::{Endpoint, ResolvedEndpoint};
 pub use retry::RetryPolicy;
