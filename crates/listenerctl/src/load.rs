@@ -54,15 +54,30 @@ pub fn load(path: Option<&Path>) -> Result<Loaded, Failure> {
             None,
         )
     })?;
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let parse_failure = |e| {
         Failure::from_load(
-            LoadError::Io {
+            LoadError::Parse {
                 file: path.to_path_buf(),
-                message: e.to_string(),
+                errors: vec![e],
             },
             None,
         )
-    })?;
+    };
+    // Size, encoding and nesting are checked before any parser (the
+    // locator's included) sees the text: a deep document costs them time
+    // that grows with the square of its depth.
+    let text = cloud_listeners::parse::read_file(path, format)
+        .map_err(|e| {
+            Failure::from_load(
+                LoadError::Io {
+                    file: path.to_path_buf(),
+                    message: e.to_string(),
+                },
+                None,
+            )
+        })?
+        .map_err(parse_failure)?;
+    cloud_listeners::parse::check_limits(&text, format).map_err(parse_failure)?;
     let locator = Locator::new(&text, format);
     let file = ConfigFile::from_text(&text, format, path).map_err(|e| Failure::from_load(e, Some(&locator)))?;
     Ok(Loaded {
