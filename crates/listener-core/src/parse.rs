@@ -376,8 +376,33 @@ fn tree(text: &str, format: Format) -> Result<Value, Vec<ParseError>> {
                 .map_err(|e| vec![toml_error(text, e, None, ParseErrorKind::Syntax)])
         }
         Format::Yaml => {
-            let mut value: serde_yaml_ng::Value =
-                serde_yaml_ng::from_str(text).map_err(|e| vec![yaml_error(e, None, ParseErrorKind::Syntax)])?;
+            let de = serde_yaml_ng::Deserializer::from_str(text);
+            let mut value: serde_yaml_ng::Value = serde_path_to_error::deserialize(de).map_err(|e| {
+                // A number no field can hold (beyond 64 bits) fails here,
+                // before any type is known; the path still says where.
+                let path = clean_path(e.path());
+                let kind = if path.is_some() {
+                    ParseErrorKind::Shape
+                } else {
+                    ParseErrorKind::Syntax
+                };
+                let mut err = yaml_error(e.into_inner(), path, kind);
+                if let Some(p) = &err.path {
+                    if let Some(rest) = err.message.strip_prefix(p.as_str()).and_then(|m| m.strip_prefix(": ")) {
+                        err.message = rest.to_string();
+                    }
+                }
+                if err.message.contains("as u128") || err.message.contains("as i128") {
+                    let ports = err.path.as_deref().is_some_and(|p| p.contains("ports"));
+                    err.message = if ports {
+                        "the number is not a port number: ports are whole numbers from 1 to 65535".into()
+                    } else {
+                        "the number is too large for any field".into()
+                    };
+                }
+                redact(&mut err, &[]);
+                vec![err]
+            })?;
             value
                 .apply_merge()
                 .map_err(|e| vec![yaml_error(e, None, ParseErrorKind::Syntax)])?;

@@ -289,10 +289,16 @@ impl Failure {
                 .iter()
                 .map(|(i, r)| {
                     let name = listeners.get(*i).map(|s| s.name.as_str()).unwrap_or("?");
+                    // A rule about the profile's own settings (GA's region)
+                    // names the profile's field, not the listener's.
+                    let field = match r.field.strip_prefix("profile.") {
+                        Some(setting) => format!("profiles.{profile}.{setting}"),
+                        None => listener_field(*i, &r.field),
+                    };
                     Problem::at(
                         file,
                         locator,
-                        listener_field(*i, &r.field),
+                        field,
                         format!(
                             "profile `{profile}` ({}) cannot take listener `{name}`: {}",
                             r.vendor, r.reason

@@ -18,7 +18,7 @@ pub mod progress;
 pub mod render;
 pub mod report;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 
 use crate::cli::{Cli, OutputFormat};
 use crate::diag::Exit;
@@ -29,8 +29,15 @@ where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
-    let cli = match Cli::try_parse_from(args) {
-        Ok(cli) => cli,
+    let parsed = Cli::command().try_get_matches_from(args).and_then(|m| {
+        let from_env = m.value_source("profile") == Some(clap::parser::ValueSource::EnvVariable);
+        Cli::from_arg_matches(&m).map(|cli| (cli, from_env))
+    });
+    let cli = match parsed {
+        Ok((cli, from_env)) => {
+            load::set_profile_from_env(from_env);
+            cli
+        }
         Err(e) => {
             // clap exits 2 on usage errors and 0 for --help/--version: the
             // same contract as ours.

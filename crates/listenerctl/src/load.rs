@@ -6,6 +6,7 @@
 //! request, and its error points at the file, the field and the line.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use cloud_listeners::{ConfigFile, Format, LoadError, ProfileConfig, Rejection};
 
@@ -33,6 +34,26 @@ pub enum Selection {
     Default,
     /// The file has one profile only.
     Only,
+}
+
+/// Whether the profile name came from `LISTENERCTL_PROFILE` rather than
+/// `--profile`: clap merges the two, and a message about a bad name must
+/// send the user to the place they wrote it. Set once per process by
+/// [`crate::main_with`].
+static PROFILE_FROM_ENV: AtomicBool = AtomicBool::new(false);
+
+/// Record where the profile name came from (see [`PROFILE_FROM_ENV`]).
+pub fn set_profile_from_env(from_env: bool) {
+    PROFILE_FROM_ENV.store(from_env, Ordering::Relaxed);
+}
+
+/// `--profile` or `LISTENERCTL_PROFILE`, whichever gave the name.
+fn profile_origin() -> &'static str {
+    if PROFILE_FROM_ENV.load(Ordering::Relaxed) {
+        "LISTENERCTL_PROFILE"
+    } else {
+        "--profile"
+    }
 }
 
 /// Read, parse and validate `path` (the format follows the extension).
@@ -101,7 +122,7 @@ impl Loaded {
                         "profile",
                         Problem {
                             file: Some(self.path.clone()),
-                            field: Some("--profile".into()),
+                            field: Some(profile_origin().into()),
                             rule: Some(v.rule),
                             ..Problem::message(v.message)
                         },
