@@ -147,7 +147,10 @@ pub fn decode(bytes: &[u8], format: Format) -> Result<&str, ParseError> {
         ParseError::new(
             format,
             ParseErrorKind::Encoding,
-            format!("the file is not UTF-8: invalid byte 0x{:02x} at byte offset {at}", bytes[at]),
+            format!(
+                "the file is not UTF-8: invalid byte 0x{:02x} at byte offset {at}",
+                bytes[at]
+            ),
         )
         .at(valid, at)
     })
@@ -189,7 +192,9 @@ pub fn check_limits(text: &str, format: Format) -> Result<(), ParseError> {
         Some(offset) => Err(ParseError::new(
             format,
             ParseErrorKind::TooDeep,
-            format!("lists and tables nest more than {MAX_DEPTH} levels deep here; a listeners file needs fewer than ten"),
+            format!(
+                "lists and tables nest more than {MAX_DEPTH} levels deep here; a listeners file needs fewer than ten"
+            ),
         )
         .at(text, offset)),
         None => Ok(()),
@@ -257,7 +262,9 @@ fn too_deep(text: &str, format: Format) -> Option<usize> {
                 i += 1;
                 continue;
             }
-            b'#' if format == Format::Toml || (yaml && matches!(b.get(i.wrapping_sub(1)), None | Some(b' ' | b'\t' | b'\n'))) => {
+            b'#' if format == Format::Toml
+                || (yaml && matches!(b.get(i.wrapping_sub(1)), None | Some(b' ' | b'\t' | b'\n'))) =>
+            {
                 while i < b.len() && b[i] != b'\n' {
                     i += 1;
                 }
@@ -370,7 +377,10 @@ fn tree(text: &str, format: Format) -> Result<Value, Vec<ParseError>> {
         Format::Toml => {
             let (table, errs) = toml::de::DeTable::parse_recoverable(text);
             if !errs.is_empty() {
-                return Err(errs.into_iter().map(|e| toml_error(text, e, None, ParseErrorKind::Syntax)).collect());
+                return Err(errs
+                    .into_iter()
+                    .map(|e| toml_error(text, e, None, ParseErrorKind::Syntax))
+                    .collect());
             }
             Value::deserialize(toml::de::Deserializer::from(table))
                 .map_err(|e| vec![toml_error(text, e, None, ParseErrorKind::Syntax)])
@@ -730,5 +740,56 @@ mod tests {
         let err = from_str::<ListenerSpec>("{\"name\": \"a\",\n \"protocol\": 5}", Format::Json).unwrap_err();
         assert_eq!(err.path.as_deref(), Some("protocol"));
         assert_eq!(err.line, Some(2));
+    }
+
+    #[test]
+    fn config_reports_every_listener_and_profile_error_with_its_path() {
+        let text = "[profiles.a]\napi = \"x\"\ninstance = \"i\"\nregoin = \"r\"\n\n[[listeners]]\nname = \"a\"\nprotocol = \"tcp\"\nprots = 1\n\n[[listeners]]\nname = \"b\"\nprotocol = \"tcp\"\nports = 2\n\n[[listeners]]\nname = \"c\"\nprotocl = \"tcp\"\nports = 3\n";
+        let errs = config_from_str(text, Format::Toml).unwrap_err();
+        let mut paths: Vec<_> = errs.iter().filter_map(|e| e.path.clone()).collect();
+        paths.sort();
+        assert_eq!(paths, ["listeners[0].prots", "listeners[2].protocl", "profiles.a.regoin"]);
+        assert!(errs.iter().all(|e| e.kind == ParseErrorKind::Shape));
+    }
+
+    #[test]
+    fn credential_values_are_redacted_from_type_errors() {
+        for (text, format) in [
+            (
+                "[profiles.a]\napi = \"x\"\ninstance = \"i\"\ninline_credentials = { key_id = \"k\", secret = 1234567890123 }\n",
+                Format::Toml,
+            ),
+            (
+                "profiles:\n  a:\n    api: x\n    instance: i\n    inline_credentials: {key_id: k, secret: 1234567890123}\n",
+                Format::Yaml,
+            ),
+            (
+                "{\"profiles\": {\"a\": {\"api\": \"x\", \"instance\": \"i\", \"inline_credentials\": {\"key_id\": \"k\", \"secret\": 1234567890123}}}}",
+                Format::Json,
+            ),
+        ] {
+            let errs = config_from_str(text, format).unwrap_err();
+            assert_eq!(errs.len(), 1, "{errs:?}");
+            assert_eq!(errs[0].path.as_deref(), Some("profiles.a.inline_credentials.secret"));
+            assert!(!errs[0].to_string().contains("1234567890123"), "{}", errs[0]);
+        }
+    }
+
+    #[test]
+    fn limits_refuse_deep_and_oversize_text() {
+        let deep = format!("a: {}{}", "[".repeat(65), "]".repeat(65));
+        assert_eq!(
+            check_limits(&deep, Format::Yaml).unwrap_err().kind,
+            ParseErrorKind::TooDeep
+        );
+        let fine = format!("a: {}{}", "[".repeat(60), "]".repeat(60));
+        assert!(check_limits(&fine, Format::Yaml).is_ok());
+        let big = vec![b' '; MAX_FILE_BYTES + 1];
+        assert_eq!(decode(&big, Format::Toml).unwrap_err().kind, ParseErrorKind::TooLarge);
+        let bad = decode(b"a = 1\nb = \"\xff\"\n", Format::Toml).unwrap_err();
+        assert_eq!(
+            (bad.kind, bad.line, bad.column),
+            (ParseErrorKind::Encoding, Some(2), Some(6))
+        );
     }
 }

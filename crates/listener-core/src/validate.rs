@@ -552,7 +552,11 @@ mod tests {
             for i in 0..n {
                 for _ in 0..=next(3) {
                     let from = next(40) as u32;
-                    let to = if next(4) == 0 { from.saturating_sub(1) } else { from + next(8) as u32 };
+                    let to = if next(4) == 0 {
+                        from.saturating_sub(1)
+                    } else {
+                        from + next(8) as u32
+                    };
                     claims.push((i, next(2) as u8, PortRange { from, to }));
                 }
             }
@@ -572,7 +576,14 @@ mod tests {
     fn extreme_ports_do_not_overflow() {
         let claims = vec![
             (0, 0u8, PortRange { from: 0, to: u32::MAX }),
-            (1, 0u8, PortRange { from: u32::MAX, to: u32::MAX }),
+            (
+                1,
+                0u8,
+                PortRange {
+                    from: u32::MAX,
+                    to: u32::MAX,
+                },
+            ),
         ];
         assert_eq!(first_claims(claims), vec![(0, 1)]);
     }

@@ -173,7 +173,9 @@ impl Failure {
                         // the locator knows where that path is written.
                         let (line, column) = match (error.line, &field) {
                             (Some(l), _) => (Some(l), error.column),
-                            (None, Some(f)) => locator.and_then(|l| l.find(f)).map_or((None, None), |(l, c)| (Some(l), Some(c))),
+                            (None, Some(f)) => locator
+                                .and_then(|l| l.find(f))
+                                .map_or((None, None), |(l, c)| (Some(l), Some(c))),
                             (None, None) => (None, None),
                         };
                         let rule = match error.kind {

@@ -28,7 +28,10 @@ fn field_and_line(p: &Value) -> (String, u64) {
 
 /// 1-based line of the first line of `text` starting with `start`.
 fn line_of(text: &str, start: &str) -> u64 {
-    text.lines().position(|l| l.trim_start().starts_with(start)).expect(start) as u64 + 1
+    text.lines()
+        .position(|l| l.trim_start().starts_with(start))
+        .expect(start) as u64
+        + 1
 }
 
 const TWO_LISTENER_TYPOS_AND_A_PROFILE_TYPO: &str = "\
@@ -88,7 +91,8 @@ fn three_typos_in_yaml_are_three_problems_each_with_its_line() {
 #[test]
 fn toml_syntax_errors_are_all_reported() {
     let s = Scratch::new();
-    let text = "[profiles.clb]\napi = \"tencent-clb\"\ninstance = = \"lb-1\"\n\n[[listeners]]\nname = \"one\"\nports = 80,\n";
+    let text =
+        "[profiles.clb]\napi = \"tencent-clb\"\ninstance = = \"lb-1\"\n\n[[listeners]]\nname = \"one\"\nports = 80,\n";
     let path = s.write("syntax.toml", text);
     let lines: Vec<u64> = problems(&s, &path, &[]).iter().map(|p| field_and_line(p).1).collect();
     assert!(lines.contains(&3) && lines.contains(&7), "{lines:?}");
@@ -159,7 +163,10 @@ fn credential_values_never_appear_in_any_error() {
             run.expect_code(2);
             let all = format!("{}{}", run.stdout, run.stderr);
             assert!(!all.contains(secret), "{name} ({output}) shows the credential:\n{all}");
-            assert!(all.contains("inline_credentials"), "{name} ({output}) names the field:\n{all}");
+            assert!(
+                all.contains("inline_credentials"),
+                "{name} ({output}) names the field:\n{all}"
+            );
         }
     }
 }
@@ -174,12 +181,21 @@ fn deep_nesting_is_refused_with_its_own_rule() {
     let block = format!("listeners:\n{}x\n", "- ".repeat(depth));
     let json = format!("{{\"listeners\": {}{}}}\n", "[".repeat(depth), "]".repeat(depth));
     let toml = format!("listeners = {}{}\n", "[".repeat(depth), "]".repeat(depth));
-    for (name, text) in [("flow.yaml", flow), ("block.yaml", block), ("deep.json", json), ("deep.toml", toml)] {
+    for (name, text) in [
+        ("flow.yaml", flow),
+        ("block.yaml", block),
+        ("deep.json", json),
+        ("deep.toml", toml),
+    ] {
         let path = s.write(name, &text);
         let p = problems(&s, &path, &[]);
         assert_eq!(p.len(), 1, "{name}: {p:?}");
         assert_eq!(p[0]["rule"], "too_deep", "{name}: {p:?}");
-        assert_eq!(p[0]["line"].as_u64(), Some(if name == "block.yaml" { 2 } else { 1 }), "{name}: {p:?}");
+        assert_eq!(
+            p[0]["line"].as_u64(),
+            Some(if name == "block.yaml" { 2 } else { 1 }),
+            "{name}: {p:?}"
+        );
     }
 }
 
@@ -208,7 +224,11 @@ fn oversize_file_is_refused_with_its_own_rule() {
 fn non_utf8_file_names_the_line_and_column_of_the_bad_byte() {
     let s = Scratch::new();
     let path = s.write("latin1.toml", "");
-    std::fs::write(&path, b"[profiles.p]\napi = \"tencent-clb\"\ninstance = \"lb-\xe9t\xe9\"\n").expect("write");
+    std::fs::write(
+        &path,
+        b"[profiles.p]\napi = \"tencent-clb\"\ninstance = \"lb-\xe9t\xe9\"\n",
+    )
+    .expect("write");
     let p = problems(&s, &path, &[]);
     assert_eq!(p.len(), 1, "{p:?}");
     assert_eq!(p[0]["rule"], "encoding");
@@ -245,7 +265,10 @@ fn port_out_of_range_names_the_field_and_the_allowed_range() {
         assert_eq!(p[0]["field"], field, "{name}: {p:?}");
         assert_eq!(p[0]["line"].as_u64(), Some(9), "{name}: {p:?}");
         let message = p[0]["message"].as_str().unwrap_or_default();
-        assert!(message.contains("1 to 65535") && !message.contains("i128"), "{name}: {message}");
+        assert!(
+            message.contains("1 to 65535") && !message.contains("i128"),
+            "{name}: {message}"
+        );
     }
 }
 
