@@ -402,6 +402,12 @@ pub fn reject_several_ports_on_layer7(spec: &ListenerSpec, r: &mut Rejections) {
 /// may not overlap (seed, code `PortRangeIllegal.Listener`).
 pub fn reject_reversed_or_overlapping_ranges(spec: &ListenerSpec, r: &mut Rejections) {
     let ranges = spec.ports.ranges();
+    // Entries that overlap an earlier entry, found in `O(n log n)`.
+    let overlapping: std::collections::BTreeSet<usize> =
+        listener_core::validate::first_claims(ranges.iter().enumerate().map(|(k, r)| (k, (), *r)))
+            .into_iter()
+            .map(|(_, j)| j)
+            .collect();
     for (i, a) in ranges.iter().enumerate() {
         let path = spec.ports.entry_path(i);
         if a.from > a.to {
@@ -412,9 +418,8 @@ pub fn reject_reversed_or_overlapping_ranges(spec: &ListenerSpec, r: &mut Reject
             );
             continue;
         }
-        let overlap = ranges.iter().take(i).any(|b| b.from <= b.to && a.overlaps(b));
         r.reject_if(
-            overlap,
+            overlapping.contains(&i),
             path,
             rule::PORT_RANGE_ILLEGAL,
             format!("GA refuses port ranges that overlap within one listener ({a})"),

@@ -748,7 +748,10 @@ mod tests {
         let errs = config_from_str(text, Format::Toml).unwrap_err();
         let mut paths: Vec<_> = errs.iter().filter_map(|e| e.path.clone()).collect();
         paths.sort();
-        assert_eq!(paths, ["listeners[0].prots", "listeners[2].protocl", "profiles.a.regoin"]);
+        assert_eq!(
+            paths,
+            ["listeners[0].prots", "listeners[2].protocl", "profiles.a.regoin"]
+        );
         assert!(errs.iter().all(|e| e.kind == ParseErrorKind::Shape));
     }
 

@@ -329,15 +329,15 @@ fn cross_field(spec: &ListenerSpec, out: &mut Vec<Violation>) {
                 format!("range start {} is above its end {}", r.from, r.to),
             );
         }
-        for (j, other) in ranges.iter().enumerate().skip(i + 1) {
-            if r.overlaps(other) && r.from <= r.to && other.from <= other.to {
-                push(
-                    &spec.ports.entry_path(j),
-                    "port_repeated",
-                    format!("ports {other} repeat ports {r} of this listener"),
-                );
-            }
-        }
+    }
+    // Each entry against the first earlier one it repeats: a list of
+    // thousands of ports is not compared pair by pair.
+    for (i, j) in first_claims(ranges.iter().enumerate().map(|(k, r)| (k, (), *r))) {
+        push(
+            &spec.ports.entry_path(j),
+            "port_repeated",
+            format!("ports {} repeat ports {} of this listener", ranges[j], ranges[i]),
+        );
     }
 
     // TLS.
