@@ -9,7 +9,7 @@ use std::fmt;
 use std::path::Path;
 
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::config::{ConfigFile, InlineCredentials, ProfileConfig};
@@ -382,8 +382,7 @@ fn tree(text: &str, format: Format) -> Result<Value, Vec<ParseError>> {
                     .map(|e| toml_error(text, e, None, ParseErrorKind::Syntax))
                     .collect());
             }
-            Value::deserialize(toml::de::Deserializer::from(table))
-                .map_err(|e| vec![toml_error(text, e, None, ParseErrorKind::Syntax)])
+            Ok(toml_tree(table.get_ref()))
         }
         Format::Yaml => {
             let de = serde_yaml_ng::Deserializer::from_str(text);
@@ -432,6 +431,39 @@ fn tree(text: &str, format: Format) -> Result<Value, Vec<ParseError>> {
                 message,
             }]
         }),
+    }
+}
+
+/// A TOML table as a tree. Integers beyond 64 bits become floats rather
+/// than failing the whole document, so the field they are in reports them.
+fn toml_tree(table: &toml::de::DeTable<'_>) -> Value {
+    Value::Object(
+        table
+            .iter()
+            .map(|(k, v)| (k.get_ref().to_string(), toml_value(v.get_ref())))
+            .collect(),
+    )
+}
+
+fn toml_value(v: &toml::de::DeValue<'_>) -> Value {
+    use toml::de::DeValue;
+    let float = |s: &str| {
+        s.parse::<f64>()
+            .ok()
+            .and_then(serde_json::Number::from_f64)
+            .map_or(Value::Null, Value::Number)
+    };
+    match v {
+        DeValue::String(s) => Value::String(s.to_string()),
+        DeValue::Integer(i) => i64::from_str_radix(i.as_str(), i.radix())
+            .map(Value::from)
+            .or_else(|_| u64::from_str_radix(i.as_str(), i.radix()).map(Value::from))
+            .unwrap_or_else(|_| float(i.as_str())),
+        DeValue::Float(f) => float(f.as_str()),
+        DeValue::Boolean(b) => Value::Bool(*b),
+        DeValue::Datetime(d) => Value::String(d.to_string()),
+        DeValue::Array(items) => Value::Array(items.iter().map(|x| toml_value(x.get_ref())).collect()),
+        DeValue::Table(t) => toml_tree(t),
     }
 }
 

@@ -273,6 +273,21 @@ fn port_out_of_range_names_the_field_and_the_allowed_range() {
 }
 
 #[test]
+fn port_out_of_range_in_toml_names_each_listener_field() {
+    let s = Scratch::new();
+    let text = "[profiles.p]\napi = \"tencent-clb\"\nregion = \"ap-guangzhou\"\ninstance = \"lb-1\"\n\n[[listeners]]\nname = \"a\"\nprotocol = \"tcp\"\nports = 99999999999999999999\n\n[[listeners]]\nname = \"b\"\nprotocol = \"tcp\"\nports = -1\n";
+    let path = s.write("ports.toml", text);
+    let got: Vec<_> = problems(&s, &path, &[]).iter().map(field_and_line).collect();
+    assert_eq!(
+        got,
+        vec![
+            ("listeners[0].ports".to_string(), 9),
+            ("listeners[1].ports".to_string(), 14)
+        ]
+    );
+}
+
+#[test]
 fn yaml_merge_keys_are_applied() {
     let s = Scratch::new();
     let text = "profiles:\n  a: &base\n    api: tencent-clb\n    region: ap-guangzhou\n    instance: lb-1\n  b:\n    <<: *base\n    instance: lb-2\nlisteners:\n  - &tcp\n    name: one\n    protocol: tcp\n    ports: 80\n  - <<: *tcp\n    name: two\n    ports: 81\n";
