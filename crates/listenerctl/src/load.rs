@@ -42,7 +42,7 @@ pub enum Selection {
 /// [`crate::main_with`].
 static PROFILE_FROM_ENV: AtomicBool = AtomicBool::new(false);
 
-/// Record where the profile name came from (see [`PROFILE_FROM_ENV`]).
+/// Record where the profile name came from: `--profile` or `LISTENERCTL_PROFILE`.
 pub fn set_profile_from_env(from_env: bool) {
     PROFILE_FROM_ENV.store(from_env, Ordering::Relaxed);
 }
