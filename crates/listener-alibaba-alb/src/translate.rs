@@ -706,6 +706,14 @@ fn reject_listener_quota(specs: &[ListenerSpec], out: &mut Vec<(usize, Rejection
 fn check_quic_associations(specs: &[ListenerSpec], out: &mut Vec<(usize, Rejection)>) {
     let field = format!("{EXTENSION_PATH}.quic_upgrade");
     let mut taken: BTreeMap<String, usize> = BTreeMap::new();
+    // The last QUIC listener on each single port, so "is there one later?"
+    // is a lookup, not a scan of the rest of the file per HTTPS listener.
+    let mut last_quic: BTreeMap<u32, usize> = BTreeMap::new();
+    for (j, o) in specs.iter().enumerate() {
+        if let (Protocol::Quic, Some(p)) = (o.protocol, o.ports.as_single()) {
+            last_quic.insert(p, j);
+        }
+    }
     for (i, s) in specs.iter().enumerate() {
         if s.protocol != Protocol::Https {
             continue;
@@ -735,11 +743,7 @@ fn check_quic_associations(specs: &[ListenerSpec], out: &mut Vec<(usize, Rejecti
             taken.insert(target, i);
         }
         if let (None, Some(p)) = (&q.listener_id, q.port) {
-            let later = specs
-                .iter()
-                .enumerate()
-                .find(|(j, o)| *j > i && o.protocol == Protocol::Quic && o.ports.as_single() == Some(p));
-            if let Some((j, _)) = later {
+            if let Some(&j) = last_quic.get(&p).filter(|&&j| j > i) {
                 out.push((
                     i,
                     Rejection::new(

@@ -402,6 +402,12 @@ pub fn reject_several_ports_on_layer7(spec: &ListenerSpec, r: &mut Rejections) {
 /// may not overlap (seed, code `PortRangeIllegal.Listener`).
 pub fn reject_reversed_or_overlapping_ranges(spec: &ListenerSpec, r: &mut Rejections) {
     let ranges = spec.ports.ranges();
+    // Entries that overlap an earlier entry, found in `O(n log n)`.
+    let overlapping: std::collections::BTreeSet<usize> =
+        listener_core::validate::first_claims(ranges.iter().enumerate().map(|(k, r)| (k, (), *r)))
+            .into_iter()
+            .map(|(_, j)| j)
+            .collect();
     for (i, a) in ranges.iter().enumerate() {
         let path = spec.ports.entry_path(i);
         if a.from > a.to {
@@ -412,9 +418,8 @@ pub fn reject_reversed_or_overlapping_ranges(spec: &ListenerSpec, r: &mut Reject
             );
             continue;
         }
-        let overlap = ranges.iter().take(i).any(|b| b.from <= b.to && a.overlaps(b));
         r.reject_if(
-            overlap,
+            overlapping.contains(&i),
             path,
             rule::PORT_RANGE_ILLEGAL,
             format!("GA refuses port ranges that overlap within one listener ({a})"),
@@ -833,28 +838,31 @@ pub fn check_accelerator(specs: &[ListenerSpec]) -> Vec<(usize, Rejection)> {
     let mut push = |i: usize, field: String, rule: &'static str, reason: String| {
         r.push((i, Rejection::new(API, field, rule, reason)));
     };
-    for (j, b) in specs.iter().enumerate() {
-        for (i, a) in specs.iter().enumerate().take(j) {
-            if !port_spaces_collide(a.protocol, offers_http3(a), b.protocol, offers_http3(b)) {
-                continue;
-            }
-            let shared = b
-                .ports
-                .ranges()
-                .iter()
-                .any(|rb| a.ports.ranges().iter().any(|ra| ra.overlaps(rb)));
-            if shared {
-                push(
-                    j,
-                    "ports".into(),
-                    rule::PORT_CONFLICT,
-                    format!(
-                        "{} ports {} share a port with listener {i} (`{}`, {} ports {}) on this accelerator",
-                        b.protocol, b.ports, a.name, a.protocol, a.ports
-                    ),
-                );
-            }
-        }
+    // Which port spaces each listener takes (see `port_spaces_collide`:
+    // two listeners collide exactly when they share a space), so the clash
+    // search is the core's `O(n log n)` one instead of every pair.
+    let claims = specs.iter().enumerate().flat_map(|(i, s)| {
+        let tcp = s.protocol != Protocol::Udp;
+        let udp = s.protocol == Protocol::Udp || offers_http3(s);
+        let spaces = [(tcp, false), (udp, true)];
+        s.ports.ranges().into_iter().flat_map(move |range| {
+            spaces
+                .into_iter()
+                .filter(|(taken, _)| *taken)
+                .map(move |(_, space)| (i, space, range))
+        })
+    });
+    for (i, j) in listener_core::validate::first_claims(claims) {
+        let (a, b) = (&specs[i], &specs[j]);
+        push(
+            j,
+            "ports".into(),
+            rule::PORT_CONFLICT,
+            format!(
+                "{} ports {} share a port with listener {i} (`{}`, {} ports {}) on this accelerator",
+                b.protocol, b.ports, a.name, a.protocol, a.ports
+            ),
+        );
     }
     for proto in [Protocol::Tcp, Protocol::Udp] {
         let huge: Vec<usize> = specs

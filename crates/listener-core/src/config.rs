@@ -193,8 +193,9 @@ pub enum LoadError {
     Parse {
         /// The file.
         file: PathBuf,
-        /// Where and why.
-        error: ParseError,
+        /// Every problem the parsers could recover from, in the order
+        /// found; at least one.
+        errors: Vec<ParseError>,
     },
     /// The document parsed but breaks rules.
     Invalid {
@@ -214,7 +215,17 @@ impl fmt::Display for LoadError {
                 "{}: unknown file type; use .toml, .yaml, .yml or .json",
                 file.display()
             ),
-            LoadError::Parse { file, error } => write!(f, "{}: {error}", file.display()),
+            LoadError::Parse { file, errors } => {
+                let mut first = true;
+                for e in errors {
+                    if !first {
+                        f.write_str("\n")?;
+                    }
+                    first = false;
+                    write!(f, "{}: {e}", file.display())?;
+                }
+                Ok(())
+            }
             LoadError::Invalid { file, violations } => {
                 write!(f, "{}: {} problem(s)", file.display(), violations.len())?;
                 for v in violations {
@@ -234,18 +245,23 @@ impl ConfigFile {
         let format = Format::from_path(path).ok_or_else(|| LoadError::UnknownFormat {
             file: path.to_path_buf(),
         })?;
-        let text = std::fs::read_to_string(path).map_err(|e| LoadError::Io {
-            file: path.to_path_buf(),
-            message: e.to_string(),
-        })?;
+        let text = parse::read_file(path, format)
+            .map_err(|e| LoadError::Io {
+                file: path.to_path_buf(),
+                message: e.to_string(),
+            })?
+            .map_err(|e| LoadError::Parse {
+                file: path.to_path_buf(),
+                errors: vec![e],
+            })?;
         Self::from_text(&text, format, path)
     }
 
     /// Parse and validate text already in memory; `path` is used in messages.
     pub fn from_text(text: &str, format: Format, path: &Path) -> Result<ConfigFile, LoadError> {
-        let file: ConfigFile = parse::from_str(text, format).map_err(|error| LoadError::Parse {
+        let file = parse::config_from_str(text, format).map_err(|errors| LoadError::Parse {
             file: path.to_path_buf(),
-            error,
+            errors,
         })?;
         let violations = file.violations();
         if violations.is_empty() {

@@ -34,7 +34,7 @@ pub use config::{ConfigFile, InlineCredentials, LoadError, ProfileConfig, Secret
 pub use diff::FieldChange;
 pub use error::{Error, Result};
 pub use ownership::Owned;
-pub use parse::{Format, ParseError};
+pub use parse::{Format, ParseError, ParseErrorKind};
 pub use provider::{plan_change, refuse_immutable, ChangePlan, Listener, ListenerId, ListenerStatus, Provider};
 pub use spec::*;
 pub use validate::{validate_listeners, Violation};

@@ -97,6 +97,9 @@ proptest! {
             if let Ok(file) = from_str::<ConfigFile>(&text, format) {
                 let _ = file.violations();
             }
+            if let Ok(file) = crate::parse::config_from_str(&text, format) {
+                let _ = file.violations();
+            }
         }
     }
 
@@ -105,6 +108,7 @@ proptest! {
         for format in FORMATS {
             let _ = from_str::<ListenerSpec>(&text, format).map(|s| s.violations());
             let _ = from_str::<ConfigFile>(&text, format).map(|f| f.violations());
+            let _ = crate::parse::config_from_str(&text, format).map(|f| f.violations());
         }
     }
 }

@@ -572,9 +572,8 @@ async fn apply_cmd(
                 && report.done > 0
                 && watch.signal().is_none()
             {
-                let mut again =
-                    plan::plan_for_file(provider.as_ref(), &t.specs(), &loaded.file.listeners, args.prune)
-                        .await
+                let mut again = plan::plan_for_file(provider.as_ref(), &t.specs(), &loaded.file.listeners, args.prune)
+                    .await
                     .map_err(|e| cloud_failure(&e, loaded, &t.name))?;
                 t.to_file_indices(&mut again);
                 Some(!again.has_changes())

@@ -8,7 +8,7 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use cloud_listeners::{Error, LoadError, Rejection, Violation};
+use cloud_listeners::{Error, LoadError, ParseErrorKind, Rejection, Violation};
 use serde::Serialize;
 
 use crate::locate::Locator;
@@ -170,19 +170,43 @@ impl Failure {
                     ..Problem::message("unknown file type; use .toml, .yaml, .yml or .json")
                 },
             ),
-            LoadError::Parse { file, error } => {
-                let (field, message) = tidy_parse(error.path, error.message);
-                Failure::invalid(
-                    "parse",
-                    Problem {
-                        file: Some(file),
-                        line: error.line,
-                        column: error.column,
-                        field,
-                        rule: None,
-                        message,
-                    },
-                )
+            LoadError::Parse { file, errors } => {
+                let mut problems: Vec<Problem> = errors
+                    .into_iter()
+                    .map(|error| {
+                        let (field, message) = tidy_parse(error.path, error.message);
+                        // Errors found in the parsed tree carry a path only;
+                        // the locator knows where that path is written.
+                        let (line, column) = match (error.line, &field) {
+                            (Some(l), _) => (Some(l), error.column),
+                            (None, Some(f)) => locator
+                                .and_then(|l| l.find(f))
+                                .map_or((None, None), |(l, c)| (Some(l), Some(c))),
+                            (None, None) => (None, None),
+                        };
+                        let rule = match error.kind {
+                            ParseErrorKind::TooLarge | ParseErrorKind::TooDeep | ParseErrorKind::Encoding => {
+                                Some(error.kind.as_str().to_string())
+                            }
+                            ParseErrorKind::Syntax | ParseErrorKind::Shape => None,
+                        };
+                        Problem {
+                            file: Some(file.clone()),
+                            line,
+                            column,
+                            field,
+                            rule,
+                            message,
+                        }
+                    })
+                    .collect();
+                // In file order; problems without a line keep their place last.
+                problems.sort_by_key(|p| (p.line.is_none(), p.line, p.column));
+                Failure {
+                    exit: Exit::Invalid,
+                    kind: "parse".into(),
+                    problems,
+                }
             }
             LoadError::Invalid { file, violations } => Failure {
                 exit: Exit::Invalid,
@@ -273,10 +297,16 @@ impl Failure {
                 .iter()
                 .map(|(i, r)| {
                     let name = listeners.get(*i).map(|s| s.name.as_str()).unwrap_or("?");
+                    // A rule about the profile's own settings (GA's region)
+                    // names the profile's field, not the listener's.
+                    let field = match r.field.strip_prefix("profile.") {
+                        Some(setting) => format!("profiles.{profile}.{setting}"),
+                        None => listener_field(*i, &r.field),
+                    };
                     Problem::at(
                         file,
                         locator,
-                        listener_field(*i, &r.field),
+                        field,
                         format!(
                             "profile `{profile}` ({}) cannot take listener `{name}`: {}",
                             r.vendor, r.reason

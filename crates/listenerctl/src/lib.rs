@@ -19,7 +19,7 @@ pub mod progress;
 pub mod render;
 pub mod report;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 
 use crate::cli::{Cli, OutputFormat};
 use crate::diag::{Exit, Failure};
@@ -31,8 +31,17 @@ where
     T: Into<std::ffi::OsString> + Clone,
 {
     let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
-    let cli = match Cli::try_parse_from(&args) {
-        Ok(cli) => cli,
+    let parsed = Cli::command().try_get_matches_from(&args).and_then(|m| {
+        // `--profile` lives on the subcommands; remember whether its value
+        // came from LISTENERCTL_PROFILE, so a bad name is blamed on that.
+        let from_env = m.subcommand().is_some_and(|(_, sub)| profile_from_env(sub));
+        Cli::from_arg_matches(&m).map(|cli| (cli, from_env))
+    });
+    let cli = match parsed {
+        Ok((cli, from_env)) => {
+            load::set_profile_from_env(from_env);
+            cli
+        }
         Err(e) if e.use_stderr() => {
             // clap exits 2 on usage errors: the same contract as ours. A
             // script that asked for JSON gets the JSON error shape, so it
@@ -63,6 +72,13 @@ where
             failure.exit.code()
         }
     }
+}
+
+/// Whether the subcommand's `profile` argument (if it has one) was taken
+/// from the environment variable rather than the command line.
+fn profile_from_env(sub: &clap::ArgMatches) -> bool {
+    sub.ids().any(|id| id.as_str() == "profile")
+        && sub.value_source("profile") == Some(clap::parser::ValueSource::EnvVariable)
 }
 
 /// Logs go to stderr so stdout stays the command's output; `RUST_LOG`

@@ -6,6 +6,7 @@
 //! request, and its error points at the file, the field and the line.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use cloud_listeners::{ConfigFile, Format, LoadError, ProfileConfig, Rejection};
 
@@ -35,6 +36,26 @@ pub enum Selection {
     Only,
 }
 
+/// Whether the profile name came from `LISTENERCTL_PROFILE` rather than
+/// `--profile`: clap merges the two, and a message about a bad name must
+/// send the user to the place they wrote it. Set once per process by
+/// [`crate::main_with`].
+static PROFILE_FROM_ENV: AtomicBool = AtomicBool::new(false);
+
+/// Record where the profile name came from: `--profile` or `LISTENERCTL_PROFILE`.
+pub fn set_profile_from_env(from_env: bool) {
+    PROFILE_FROM_ENV.store(from_env, Ordering::Relaxed);
+}
+
+/// `--profile` or `LISTENERCTL_PROFILE`, whichever gave the name.
+fn profile_origin() -> &'static str {
+    if PROFILE_FROM_ENV.load(Ordering::Relaxed) {
+        "LISTENERCTL_PROFILE"
+    } else {
+        "--profile"
+    }
+}
+
 /// Read, parse and validate `path` (the format follows the extension).
 pub fn load(path: Option<&Path>) -> Result<Loaded, Failure> {
     let Some(path) = path else {
@@ -54,15 +75,30 @@ pub fn load(path: Option<&Path>) -> Result<Loaded, Failure> {
             None,
         )
     })?;
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let parse_failure = |e| {
         Failure::from_load(
-            LoadError::Io {
+            LoadError::Parse {
                 file: path.to_path_buf(),
-                message: e.to_string(),
+                errors: vec![e],
             },
             None,
         )
-    })?;
+    };
+    // Size, encoding and nesting are checked before any parser (the
+    // locator's included) sees the text: a deep document costs them time
+    // that grows with the square of its depth.
+    let text = cloud_listeners::parse::read_file(path, format)
+        .map_err(|e| {
+            Failure::from_load(
+                LoadError::Io {
+                    file: path.to_path_buf(),
+                    message: e.to_string(),
+                },
+                None,
+            )
+        })?
+        .map_err(parse_failure)?;
+    cloud_listeners::parse::check_limits(&text, format).map_err(parse_failure)?;
     let locator = Locator::new(&text, format);
     let file = ConfigFile::from_text(&text, format, path).map_err(|e| Failure::from_load(e, Some(&locator)))?;
     Ok(Loaded {
@@ -86,7 +122,7 @@ impl Loaded {
                         "profile",
                         Problem {
                             file: Some(self.path.clone()),
-                            field: Some("--profile".into()),
+                            field: Some(profile_origin().into()),
                             rule: Some(v.rule),
                             ..Problem::message(v.message)
                         },

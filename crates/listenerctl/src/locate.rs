@@ -118,22 +118,36 @@ fn child_key(parent: &str, key: &str) -> String {
 struct LineIndex<'a> {
     text: &'a str,
     starts: Vec<usize>,
+    /// The last answer `(offset, line, column)`: keys are visited in text
+    /// order, so the next column is counted from here rather than from the
+    /// start of the line (a one-line file of 50,000 listeners would
+    /// otherwise be counted from its start for every key).
+    last: std::cell::Cell<(usize, usize, usize)>,
 }
 
 impl<'a> LineIndex<'a> {
     fn new(text: &'a str) -> Self {
         let mut starts = vec![0];
         starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        LineIndex { text, starts }
+        LineIndex {
+            text,
+            starts,
+            last: std::cell::Cell::new((0, 1, 0)),
+        }
     }
 
     fn at(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.text.len());
         let line = self.starts.partition_point(|&s| s <= offset).max(1);
         let start = self.starts[line - 1];
-        let col = self
-            .text
-            .get(start..offset.min(self.text.len()))
-            .map_or(0, |s| s.chars().count());
+        let (last_offset, last_line, last_col) = self.last.get();
+        let (from, base) = if last_line == line && last_offset <= offset && last_offset >= start {
+            (last_offset, last_col)
+        } else {
+            (start, 0)
+        };
+        let col = base + self.text.get(from..offset).map_or(0, |s| s.chars().count());
+        self.last.set((offset, line, col));
         (line, col + 1)
     }
 }
@@ -233,6 +247,17 @@ mod tests {
         assert_eq!(l.find("listeners[0].ports").map(|p| p.0), Some(10));
         assert_eq!(l.find("listeners[1].ports[1]").map(|p| p.0), Some(15));
         assert_eq!(l.find("listeners[1].tls.certificates[0]").map(|p| p.0), Some(16));
+    }
+
+    #[test]
+    fn columns_on_one_long_line_are_counted_from_the_line_start() {
+        let text = "listeners = [{ name = \"\u{e9}\u{e9}\" }, { name = \"b\" }, { name = \"c\" }]\n";
+        let l = Locator::new(text, Format::Toml);
+        for i in 0..3 {
+            let byte = text.match_indices("name").nth(i).map(|(b, _)| b).expect("key");
+            let col = text[..byte].chars().count() + 1;
+            assert_eq!(l.find(&format!("listeners[{i}].name")), Some((1, col)));
+        }
     }
 
     #[test]

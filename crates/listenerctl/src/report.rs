@@ -104,12 +104,16 @@ impl Portability {
                     continue;
                 }
             };
-            for l in &mut listeners {
-                let mine: Vec<Rejection> = rejections
-                    .iter()
-                    .filter(|(i, _)| *i == l.index)
-                    .map(|(_, r)| r.clone())
-                    .collect();
+            // Grouped by listener once: filtering the whole list per
+            // listener was quadratic when every listener is rejected (a
+            // quota rule past the 50th).
+            let mut by_listener: Vec<Vec<Rejection>> = vec![Vec::new(); listeners.len()];
+            for (i, r) in rejections {
+                if let Some(slot) = by_listener.get_mut(i) {
+                    slot.push(r);
+                }
+            }
+            for (l, mine) in listeners.iter_mut().zip(by_listener) {
                 if mine.is_empty() {
                     l.accepted_by.push(name.clone());
                 } else {
