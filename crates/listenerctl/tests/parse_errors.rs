@@ -202,7 +202,9 @@ fn deep_nesting_is_refused_with_its_own_rule() {
 #[test]
 fn nesting_a_real_file_needs_is_accepted() {
     let s = Scratch::new();
-    let text = "profiles:\n  p:\n    api: tencent-clb\n    region: ap-guangzhou\n    instance: lb-1\n    certificates: {web: c-1}\nlisteners:\n  - name: one\n    protocol: https\n    ports: [443, {from: 8443, to: 8444}]\n    tls:\n      certificates: [web]\n      client_auth:\n        ca_certificates: [web]\n    description: \"it's [[[[ not ]]]] nesting\" # neither is {{{{ this\n";
+    // Two profiles, so that what a cloud cannot take is portability
+    // information here (exit 0), not a failure of the only profile.
+    let text = "profiles:\n  p:\n    api: tencent-clb\n    region: ap-guangzhou\n    instance: lb-1\n    certificates: {web: c-1}\n  q:\n    api: tencent-clb\n    region: ap-guangzhou\n    instance: lb-2\n    certificates: {web: c-1}\nlisteners:\n  - name: one\n    protocol: https\n    ports: [443, {from: 8443, to: 8444}]\n    tls:\n      certificates: [web]\n      client_auth:\n        ca_certificates: [web]\n    description: \"it's [[[[ not ]]]] nesting\" # neither is {{{{ this\n";
     let path = s.write("ok.yaml", text);
     s.run(&["validate", "-f", path.to_str().expect("utf-8")]).expect_code(0);
 }
