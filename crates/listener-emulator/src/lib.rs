@@ -38,6 +38,7 @@ mod auth;
 pub mod config;
 mod context;
 pub mod credentials;
+pub mod decode;
 mod envelope;
 pub mod faults;
 pub mod rate_limit;

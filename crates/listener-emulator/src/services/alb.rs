@@ -1345,7 +1345,7 @@ mod tests {
         let list: Vec<(String, String)> = flat.clone().into_iter().collect();
         Call {
             action: action.into(),
-            params: alibaba_api::params::unflatten(&list),
+            params: crate::decode::unflatten(&list),
             flat,
             region: None,
             request_id: "rid".into(),

@@ -1060,7 +1060,7 @@ mod tests {
         let list: Vec<(String, String)> = flat.clone().into_iter().collect();
         Call {
             action: action.into(),
-            params: alibaba_api::params::unflatten(&list),
+            params: crate::decode::unflatten(&list),
             flat,
             region: Some(REGION.into()),
             request_id: "req".into(),
