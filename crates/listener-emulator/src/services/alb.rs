@@ -269,6 +269,11 @@ impl Listener {
     }
 }
 
+/// Fields of `GetListenerAttribute` that `ListListeners` does not answer:
+/// its response model (`ListListenersResponseBodyListeners` in the official
+/// SDKs) has none of them, and typed SDKs reject fields they do not know.
+const LIST_OMITS: &[&str] = &["Certificates", "CaCertificates", "CaEnabled"];
+
 fn default_actions(groups: &[String]) -> Value {
     let tuples: Vec<Value> = groups.iter().map(|g| json!({ "ServerGroupId": g })).collect();
     json!([{ "Type": "ForwardGroup", "ForwardGroupConfig": { "ServerGroupTuples": tuples } }])
@@ -1176,8 +1181,12 @@ impl State {
             .map(|l| {
                 let mut a = l.attribute();
                 if let Some(o) = a.as_object_mut() {
-                    o.remove("Certificates");
-                    o.remove("CaCertificates");
+                    // The vendor's `ListListeners` model has no
+                    // certificates and no `CaEnabled` (only
+                    // `GetListenerAttribute` has them).
+                    for field in LIST_OMITS {
+                        o.remove(*field);
+                    }
                 }
                 a
             })
@@ -1930,5 +1939,26 @@ mod tests {
             .handle(&mut ctx(), &call("DescribeLoadBalancers", &[], Instant::now()))
             .unwrap_err();
         assert_eq!(e.code, "InvalidAction.NotFound");
+    }
+
+    #[test]
+    fn list_listeners_answers_only_fields_of_the_vendor_model() {
+        // Regression: `CaEnabled` was answered, which the SDKs' model of
+        // `ListListeners` does not have; `GetListenerAttribute` keeps it.
+        let s = svc();
+        let mut c = ctx();
+        let t = Instant::now();
+        let https = with(base("HTTPS", "443"), "CaEnabled", "true");
+        let https = with(https, "CaCertificates.1.CertificateId", "ca-1");
+        let id = created(&s, &mut c, &https, t);
+        let listed = s
+            .handle(&mut c, &call("ListListeners", &[("LoadBalancerIds.1", LB)], t))
+            .expect("listed");
+        let item = &listed["Listeners"][0];
+        assert_eq!(item["ListenerId"], json!(id));
+        for field in ["CaEnabled", "Certificates", "CaCertificates"] {
+            assert!(item.get(field).is_none(), "{field} in {item}");
+        }
+        assert_eq!(attr(&s, &id, t)["CaEnabled"], json!(true));
     }
 }

@@ -35,7 +35,8 @@
 //!
 //! Answers keep GA's quirks that clients must tolerate: `Protocol` comes
 //! back upper case (`TCP`) though requests use lower case, and
-//! `BackendPorts` and `CreateTime` are strings.
+//! `BackendPorts` and `DescribeListener`'s `CreateTime` are strings
+//! (`ListListeners`' `CreateTime` is a number, as in the vendor's model).
 //!
 //! Parameters GA does not have (`CaEnabled`, a listener `ProxyProtocol`,
 //! health-check settings, ...) are ignored, as GA's gateway ignores
@@ -191,6 +192,16 @@ impl Listener {
             Phase::Updating { .. } => "updating",
             Phase::Deleting { .. } => "deleting",
         }
+    }
+
+    /// A `ListListeners` item: `DescribeListener`'s answer, except that
+    /// `CreateTime` is a number there (the SDKs' models differ: `int` in
+    /// `ListListenersResponseBodyListeners`, `str` in
+    /// `DescribeListenerResponseBody`).
+    fn list_answer(&self) -> Value {
+        let mut v = self.answer();
+        v["CreateTime"] = json!(self.created_ms);
+        v
     }
 
     fn answer(&self) -> Value {
@@ -897,7 +908,7 @@ impl Ga {
             .into_iter()
             .skip(skip)
             .take(size as usize)
-            .map(Listener::answer)
+            .map(Listener::list_answer)
             .collect();
         Ok(json!({
             "Listeners": items,
@@ -1735,5 +1746,20 @@ mod tests {
             let mut r = Run::new();
             let _ = r.code(&params);
         }
+    }
+
+    #[test]
+    fn create_time_is_a_number_in_list_listeners_and_a_string_in_describe() {
+        // Regression: `ListListeners` answered the string form, which the
+        // SDKs' model (`create_time: int`) and typed SDKs reject.
+        let mut r = Run::new();
+        let id = r.create(&[("Protocol", "tcp"), TCP_80[0], TCP_80[1]]).unwrap();
+        let listed = r
+            .call("ListListeners", &[("RegionId", REGION), ("AcceleratorId", ACC)])
+            .unwrap();
+        let item = &listed["Listeners"][0];
+        assert_eq!(item["ListenerId"], json!(id));
+        assert!(item["CreateTime"].is_u64(), "{item}");
+        assert!(r.describe(&id).unwrap()["CreateTime"].is_string());
     }
 }
