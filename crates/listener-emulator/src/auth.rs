@@ -129,7 +129,7 @@ impl Verifier {
         self.check_tencent(req, service, unix_now())
     }
 
-    fn check_tencent(&self, req: &SignedRequest<'_>, service: &str, now: i64) -> Result<(), ApiError> {
+    pub(crate) fn check_tencent(&self, req: &SignedRequest<'_>, service: &str, now: i64) -> Result<(), ApiError> {
         let header = req.header("authorization").ok_or_else(|| {
             ApiError::new(
                 "AuthFailure.InvalidAuthorization",
@@ -253,7 +253,7 @@ impl Verifier {
     /// `InvalidAccessKeyId.NotFound`, `InvalidTimeStamp.Format`,
     /// `InvalidTimeStamp.Expired`, `SignatureDoesNotMatch`,
     /// `SignatureNonceUsed`), in the same order as for ACS3.
-    fn check_alibaba_rpc(&self, req: &SignedRequest<'_>, wall: SystemTime, now: Instant) -> Result<(), ApiError> {
+    pub(crate) fn check_alibaba_rpc(&self, req: &SignedRequest<'_>, wall: SystemTime, now: Instant) -> Result<(), ApiError> {
         let param = |name: &str| {
             req.query_pairs
                 .iter()
@@ -334,7 +334,7 @@ impl Verifier {
         Ok(())
     }
 
-    fn check_alibaba(&self, req: &SignedRequest<'_>, wall: SystemTime, now: Instant) -> Result<(), ApiError> {
+    pub(crate) fn check_alibaba(&self, req: &SignedRequest<'_>, wall: SystemTime, now: Instant) -> Result<(), ApiError> {
         let incomplete = |message: &str| ApiError::new("IncompleteSignature", message);
         let header = req
             .header("authorization")

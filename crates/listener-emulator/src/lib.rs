@@ -37,10 +37,13 @@ mod admin;
 mod auth;
 pub mod config;
 mod context;
+#[cfg(test)]
+mod golden;
 pub mod credentials;
 pub mod decode;
 mod envelope;
 pub mod faults;
+pub mod idempotency;
 pub mod rate_limit;
 pub mod requests;
 mod routing;

@@ -42,12 +42,13 @@
 //! health-check settings, ...) are ignored, as GA's gateway ignores
 //! parameters an action does not declare.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Map, Value};
 
+use crate::idempotency::ClientTokens;
 use crate::service::{ApiError, Call, Context, Family, InstanceSeed, Service};
 
 /// GA's only API region.
@@ -267,18 +268,11 @@ impl Listener {
     }
 }
 
-/// What a `ClientToken` was first used for.
-#[derive(Debug, Clone)]
-struct TokenUse {
-    fingerprint: BTreeMap<String, String>,
-    answer: Value,
-}
-
 #[derive(Debug, Default)]
 struct State {
     accelerators: BTreeMap<String, ()>,
     listeners: BTreeMap<String, Listener>,
-    tokens: HashMap<(String, String), TokenUse>,
+    tokens: ClientTokens,
     next: u64,
 }
 
@@ -778,41 +772,13 @@ impl Ga {
         Ok(())
     }
 
-    /// The recorded answer for a repeated token, `IdempotentParameterMismatch`
-    /// for a reused one, `None` for a new one.
-    fn replay(state: &State, call: &Call) -> Result<Option<Value>, ApiError> {
-        let Some(token) = call.flat.get("ClientToken") else {
-            return Ok(None);
-        };
-        match state.tokens.get(&(call.action.clone(), token.clone())) {
-            None => Ok(None),
-            Some(used) if used.fingerprint == fingerprint(call) => Ok(Some(used.answer.clone())),
-            Some(_) => Err(ApiError::new(
-                "IdempotentParameterMismatch",
-                "The request uses the same client token as a previous, but non-identical request.",
-            )),
-        }
-    }
-
-    fn remember(state: &mut State, call: &Call, answer: &Value) {
-        if let Some(token) = call.flat.get("ClientToken") {
-            state.tokens.insert(
-                (call.action.clone(), token.clone()),
-                TokenUse {
-                    fingerprint: fingerprint(call),
-                    answer: answer.clone(),
-                },
-            );
-        }
-    }
-
     fn create(&self, ctx: &mut dyn Context, call: &Call) -> Result<Value, ApiError> {
         let p = &call.params;
         check_region(p)?;
         let accelerator = required(p, "AcceleratorId")?.to_string();
         let mut state = self.lock();
         state.settle(call.now);
-        if let Some(answer) = Self::replay(&state, call)? {
+        if let Some(answer) = state.tokens.replay(call)? {
             return Ok(answer);
         }
         if !state.accelerators.contains_key(&accelerator) {
@@ -849,7 +815,7 @@ impl Ga {
         };
         state.listeners.insert(id.clone(), listener);
         let answer = json!({ "ListenerId": id });
-        Self::remember(&mut state, call, &answer);
+        state.tokens.remember(call, &answer);
         Ok(answer)
     }
 
@@ -924,7 +890,7 @@ impl Ga {
         let id = required(p, "ListenerId")?.to_string();
         let mut state = self.lock();
         state.settle(call.now);
-        if let Some(answer) = Self::replay(&state, call)? {
+        if let Some(answer) = state.tokens.replay(call)? {
             return Ok(answer);
         }
         let current = state.listeners.get(&id).cloned().ok_or_else(not_exist_listener)?;
@@ -945,7 +911,7 @@ impl Ga {
             l.phase = Phase::Updating { until, previous };
         }
         let answer = json!({});
-        Self::remember(&mut state, call, &answer);
+        state.tokens.remember(call, &answer);
         Ok(answer)
     }
 
@@ -955,7 +921,7 @@ impl Ga {
         let accelerator = required(p, "AcceleratorId")?.to_string();
         let mut state = self.lock();
         state.settle(call.now);
-        if let Some(answer) = Self::replay(&state, call)? {
+        if let Some(answer) = state.tokens.replay(call)? {
             return Ok(answer);
         }
         if !state.accelerators.contains_key(&accelerator) {
@@ -983,22 +949,13 @@ impl Ga {
             l.phase = Phase::Deleting { until, fail };
         }
         let answer = json!({});
-        Self::remember(&mut state, call, &answer);
+        state.tokens.remember(call, &answer);
         Ok(answer)
     }
 }
 
 fn not_exist_listener() -> ApiError {
     ApiError::new("NotExist.Listener", "The listener does not exist.")
-}
-
-/// The call's parameters without the token: what "the same request" means.
-fn fingerprint(call: &Call) -> BTreeMap<String, String> {
-    call.flat
-        .iter()
-        .filter(|(k, _)| k.as_str() != "ClientToken")
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect()
 }
 
 impl Service for Ga {
