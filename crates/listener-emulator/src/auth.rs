@@ -253,7 +253,12 @@ impl Verifier {
     /// `InvalidAccessKeyId.NotFound`, `InvalidTimeStamp.Format`,
     /// `InvalidTimeStamp.Expired`, `SignatureDoesNotMatch`,
     /// `SignatureNonceUsed`), in the same order as for ACS3.
-    pub(crate) fn check_alibaba_rpc(&self, req: &SignedRequest<'_>, wall: SystemTime, now: Instant) -> Result<(), ApiError> {
+    pub(crate) fn check_alibaba_rpc(
+        &self,
+        req: &SignedRequest<'_>,
+        wall: SystemTime,
+        now: Instant,
+    ) -> Result<(), ApiError> {
         let param = |name: &str| {
             req.query_pairs
                 .iter()
@@ -334,7 +339,12 @@ impl Verifier {
         Ok(())
     }
 
-    pub(crate) fn check_alibaba(&self, req: &SignedRequest<'_>, wall: SystemTime, now: Instant) -> Result<(), ApiError> {
+    pub(crate) fn check_alibaba(
+        &self,
+        req: &SignedRequest<'_>,
+        wall: SystemTime,
+        now: Instant,
+    ) -> Result<(), ApiError> {
         let incomplete = |message: &str| ApiError::new("IncompleteSignature", message);
         let header = req
             .header("authorization")
@@ -475,8 +485,8 @@ pub(crate) fn rpc_signature(method: &str, pairs: &[(String, String)], secret: &s
         alibaba_api::sign::percent_encode("/"),
         alibaba_api::sign::percent_encode(&canonical)
     );
-    let mut mac = Hmac::<sha1::Sha1>::new_from_slice(format!("{secret}&").as_bytes())
-        .expect("HMAC accepts a key of any length");
+    let mut mac =
+        Hmac::<sha1::Sha1>::new_from_slice(format!("{secret}&").as_bytes()).expect("HMAC accepts a key of any length");
     mac.update(string_to_sign.as_bytes());
     base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
 }
@@ -592,7 +602,12 @@ mod tests {
 
     /// A GA `ListListeners` call signed the legacy way with `secret`, a
     /// name with a space in the form body.
-    fn rpc_call(key_id: &str, secret: &str, timestamp: &str, nonce: &str) -> (Vec<(String, String)>, Vec<(String, String)>) {
+    fn rpc_call(
+        key_id: &str,
+        secret: &str,
+        timestamp: &str,
+        nonce: &str,
+    ) -> (Vec<(String, String)>, Vec<(String, String)>) {
         let mut query = pairs(&[
             ("AccessKeyId", key_id),
             ("Action", "ListListeners"),
@@ -623,8 +638,7 @@ mod tests {
             body: b"",
         };
         assert!(is_rpc_signed(&req));
-        let wall = time::OffsetDateTime::parse(RPC_TIME, &time::format_description::well_known::Rfc3339)
-            .expect("time");
+        let wall = time::OffsetDateTime::parse(RPC_TIME, &time::format_description::well_known::Rfc3339).expect("time");
         verifier.check_alibaba_rpc(&req, wall.into(), Instant::now())
     }
 
@@ -650,8 +664,16 @@ mod tests {
         assert_eq!((err.code.as_str(), err.http_status), ("SignatureDoesNotMatch", 403));
         let unknown = rpc_call("LTAIunknown", &creds.access_key_secret, RPC_TIME, "n-3");
         let err = check_rpc(&v, &unknown).unwrap_err();
-        assert_eq!((err.code.as_str(), err.http_status), ("InvalidAccessKeyId.NotFound", 404));
-        let old = rpc_call(&creds.access_key_id, &creds.access_key_secret, "2025-12-31T00:00:00Z", "n-4");
+        assert_eq!(
+            (err.code.as_str(), err.http_status),
+            ("InvalidAccessKeyId.NotFound", 404)
+        );
+        let old = rpc_call(
+            &creds.access_key_id,
+            &creds.access_key_secret,
+            "2025-12-31T00:00:00Z",
+            "n-4",
+        );
         assert_eq!(check_rpc(&v, &old).unwrap_err().code, "InvalidTimeStamp.Expired");
         let garbled = rpc_call(&creds.access_key_id, &creds.access_key_secret, "yesterday", "n-5");
         assert_eq!(check_rpc(&v, &garbled).unwrap_err().code, "InvalidTimeStamp.Format");

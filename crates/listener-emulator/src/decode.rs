@@ -47,12 +47,8 @@ pub fn decode_query(raw: &str) -> Result<Vec<(String, String)>, ApiError> {
 /// Decodes a form body (`application/x-www-form-urlencoded`) into pairs,
 /// with the same rules as [`decode_query`].
 pub fn decode_form(body: &[u8]) -> Result<Vec<(String, String)>, ApiError> {
-    decode_form_bytes(body).ok_or_else(|| {
-        ApiError::new(
-            "InvalidParameter",
-            "The form body is not valid percent-encoded UTF-8.",
-        )
-    })
+    decode_form_bytes(body)
+        .ok_or_else(|| ApiError::new("InvalidParameter", "The form body is not valid percent-encoded UTF-8."))
 }
 
 fn decode_form_bytes(raw: &[u8]) -> Option<Vec<(String, String)>> {
@@ -262,7 +258,10 @@ mod tests {
             HeaderValue::from_static("Application/X-WWW-Form-Urlencoded; charset=UTF-8"),
         );
         assert!(is_form_body(&h));
-        h.insert("content-type", HeaderValue::from_static("application/json;charset=utf-8"));
+        h.insert(
+            "content-type",
+            HeaderValue::from_static("application/json;charset=utf-8"),
+        );
         assert!(!is_form_body(&h));
         assert_eq!(media_type(&h).as_deref(), Some("application/json"));
         assert!(!is_form_body(&HeaderMap::new()));
@@ -273,8 +272,14 @@ mod tests {
         let v = unflatten(&pairs(&[
             ("LoadBalancerId", "alb-1"),
             ("DefaultActions.1.Type", "ForwardGroup"),
-            ("DefaultActions.1.ForwardGroupConfig.ServerGroupTuples.2.ServerGroupId", "sgp-2"),
-            ("DefaultActions.1.ForwardGroupConfig.ServerGroupTuples.1.ServerGroupId", "sgp-1"),
+            (
+                "DefaultActions.1.ForwardGroupConfig.ServerGroupTuples.2.ServerGroupId",
+                "sgp-2",
+            ),
+            (
+                "DefaultActions.1.ForwardGroupConfig.ServerGroupTuples.1.ServerGroupId",
+                "sgp-1",
+            ),
             ("XForwardedForConfig.XForwardedForEnabled", "true"),
         ]));
         assert_eq!(

@@ -84,7 +84,10 @@ fn alibaba(text: &str) -> Result<(String, Value), ApiError> {
         headers: &c.headers,
         body: &c.body,
     };
-    let rpc_time = query_pairs.iter().find(|(k, _)| k == "Timestamp").map(|(_, v)| v.clone());
+    let rpc_time = query_pairs
+        .iter()
+        .find(|(k, _)| k == "Timestamp")
+        .map(|(_, v)| v.clone());
     let acs3_time = routing::header(&c.headers, "x-acs-date").map(str::to_string);
     match (rpc_time, acs3_time) {
         (Some(t), _) => verifier().check_alibaba_rpc(&req, rfc3339(&t), Instant::now())?,
@@ -129,7 +132,14 @@ fn assert_ga_create(params: &Value) {
     assert_eq!(params["Name"], json!("tcp监听_one"));
     assert_eq!(params["PortRanges"], json!([{"FromPort": "20", "ToPort": "30"}]));
     assert_eq!(params["ClientToken"], json!("compat-token-1"));
-    for common in ["Signature", "SignatureNonce", "Timestamp", "AccessKeyId", "Action", "Format"] {
+    for common in [
+        "Signature",
+        "SignatureNonce",
+        "Timestamp",
+        "AccessKeyId",
+        "Action",
+        "Format",
+    ] {
         assert!(params.get(common).is_none(), "{common} reached the service");
     }
 }
@@ -186,7 +196,10 @@ fn tampered_golden_requests_are_refused_with_the_vendor_codes() {
     let unknown = GA_CORE.replace("AccessKeyId=LTAIEMULATOR", "AccessKeyId=LTAIOTHER");
     assert_eq!(alibaba(&unknown).unwrap_err().code, "InvalidAccessKeyId.NotFound");
     let tampered = GAAP.replace("\"Port\": 443", "\"Port\": 444");
-    assert_eq!(tencent(&tampered, "gaap").unwrap_err().code, "AuthFailure.SignatureFailure");
+    assert_eq!(
+        tencent(&tampered, "gaap").unwrap_err().code,
+        "AuthFailure.SignatureFailure"
+    );
 }
 
 #[test]

@@ -39,7 +39,10 @@ pub struct ClientTokens {
 /// The call's token; an empty one counts as none (the SDKs send nothing
 /// for an unset field, and an empty value protects nothing).
 fn token(call: &Call) -> Option<&str> {
-    call.flat.get("ClientToken").map(String::as_str).filter(|t| !t.is_empty())
+    call.flat
+        .get("ClientToken")
+        .map(String::as_str)
+        .filter(|t| !t.is_empty())
 }
 
 /// The request minus what does not make it a different request (the token
@@ -118,7 +121,10 @@ mod tests {
         assert_eq!(t.replay(&c), Ok(None));
         t.remember(&c, &json!({"ListenerId": "lsr-1"}));
         assert_eq!(t.replay(&c), Ok(Some(json!({"ListenerId": "lsr-1"}))));
-        let dry = call("CreateListener", &[("ClientToken", "tok"), ("Name", "a"), ("DryRun", "false")]);
+        let dry = call(
+            "CreateListener",
+            &[("ClientToken", "tok"), ("Name", "a"), ("DryRun", "false")],
+        );
         assert_eq!(t.replay(&dry), Ok(Some(json!({"ListenerId": "lsr-1"}))));
     }
 
@@ -139,7 +145,11 @@ mod tests {
         t.remember(&empty, &json!({}));
         assert_eq!(t.replay(&empty), Ok(None));
         let long = "x".repeat(65);
-        let code = |tok: &str| t.replay(&call("CreateListener", &[("ClientToken", tok)])).unwrap_err().code;
+        let code = |tok: &str| {
+            t.replay(&call("CreateListener", &[("ClientToken", tok)]))
+                .unwrap_err()
+                .code
+        };
         assert_eq!(code(&long), "InvalidParameter");
         assert_eq!(code("令牌"), "InvalidParameter");
     }

@@ -37,12 +37,12 @@ mod admin;
 mod auth;
 pub mod config;
 mod context;
-#[cfg(test)]
-mod golden;
 pub mod credentials;
 pub mod decode;
 mod envelope;
 pub mod faults;
+#[cfg(test)]
+mod golden;
 pub mod idempotency;
 pub mod rate_limit;
 pub mod requests;

@@ -168,7 +168,10 @@ mod tests {
 
     #[test]
     fn family_comes_from_header_prefix_or_algorithm() {
-        assert_eq!(detect_family(&headers(&[("x-tc-action", "A")]), &[]), Some(Family::Tencent));
+        assert_eq!(
+            detect_family(&headers(&[("x-tc-action", "A")]), &[]),
+            Some(Family::Tencent)
+        );
         assert_eq!(
             detect_family(&headers(&[("x-acs-version", "2019-11-20")]), &[]),
             Some(Family::Alibaba)
