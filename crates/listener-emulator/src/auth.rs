@@ -600,14 +600,12 @@ mod tests {
 
     const RPC_TIME: &str = "2026-01-02T03:04:05Z";
 
+    /// Query pairs and form-body pairs of one legacy-signed call.
+    type RpcCall = (Vec<(String, String)>, Vec<(String, String)>);
+
     /// A GA `ListListeners` call signed the legacy way with `secret`, a
     /// name with a space in the form body.
-    fn rpc_call(
-        key_id: &str,
-        secret: &str,
-        timestamp: &str,
-        nonce: &str,
-    ) -> (Vec<(String, String)>, Vec<(String, String)>) {
+    fn rpc_call(key_id: &str, secret: &str, timestamp: &str, nonce: &str) -> RpcCall {
         let mut query = pairs(&[
             ("AccessKeyId", key_id),
             ("Action", "ListListeners"),
@@ -626,7 +624,7 @@ mod tests {
         (query, form)
     }
 
-    fn check_rpc(verifier: &Verifier, call: &(Vec<(String, String)>, Vec<(String, String)>)) -> Result<(), ApiError> {
+    fn check_rpc(verifier: &Verifier, call: &RpcCall) -> Result<(), ApiError> {
         let headers = HeaderMap::new();
         let req = SignedRequest {
             method: "POST",
