@@ -43,6 +43,9 @@ pub(crate) struct SignedRequest<'a> {
     pub(crate) query: &'a str,
     /// The decoded query pairs (Alibaba signs their canonical form).
     pub(crate) query_pairs: &'a [(String, String)],
+    /// The decoded form-body pairs (the legacy Alibaba signature covers
+    /// them together with the query).
+    pub(crate) form_pairs: &'a [(String, String)],
     pub(crate) headers: &'a HeaderMap,
     pub(crate) body: &'a [u8],
 }
@@ -126,7 +129,7 @@ impl Verifier {
         self.check_tencent(req, service, unix_now())
     }
 
-    fn check_tencent(&self, req: &SignedRequest<'_>, service: &str, now: i64) -> Result<(), ApiError> {
+    pub(crate) fn check_tencent(&self, req: &SignedRequest<'_>, service: &str, now: i64) -> Result<(), ApiError> {
         let header = req.header("authorization").ok_or_else(|| {
             ApiError::new(
                 "AuthFailure.InvalidAuthorization",
@@ -223,15 +226,125 @@ impl Verifier {
         Ok(())
     }
 
-    /// ACS3-HMAC-SHA256 verification of an Alibaba call.
+    /// Verification of an Alibaba call: the legacy RPC signature when the
+    /// query carries one (`Signature`, `SignatureMethod`), otherwise
+    /// ACS3-HMAC-SHA256 from the `Authorization` header.
     pub(crate) fn verify_alibaba(&self, req: &SignedRequest<'_>) -> Result<(), ApiError> {
         if !self.enabled {
             return Ok(());
         }
-        self.check_alibaba(req, SystemTime::now(), Instant::now())
+        if is_rpc_signed(req) {
+            self.check_alibaba_rpc(req, SystemTime::now(), Instant::now())
+        } else {
+            self.check_alibaba(req, SystemTime::now(), Instant::now())
+        }
     }
 
-    fn check_alibaba(&self, req: &SignedRequest<'_>, wall: SystemTime, now: Instant) -> Result<(), ApiError> {
+    /// The legacy RPC signature (signature version 1.0, HMAC-SHA1), which
+    /// ALB and GA still accept and which older SDKs, the official SDKs with
+    /// `signature_algorithm="v2"`, and Terraform send: common parameters in
+    /// the query (`AccessKeyId`, `Timestamp`, `SignatureNonce`,
+    /// `SignatureMethod=HMAC-SHA1`, `SignatureVersion=1.0`), parameters in
+    /// the query and the form body, and
+    /// `Signature = Base64(HMAC-SHA1(secret + "&", METHOD&%2F&percent(canonical)))`
+    /// where `canonical` is every parameter but `Signature`, sorted and
+    /// percent-encoded (RFC 3986) as the ACS3 canonical query is. Refusals
+    /// use the codes the RPC gateway answers (`IncompleteSignature`,
+    /// `InvalidAccessKeyId.NotFound`, `InvalidTimeStamp.Format`,
+    /// `InvalidTimeStamp.Expired`, `SignatureDoesNotMatch`,
+    /// `SignatureNonceUsed`), in the same order as for ACS3.
+    pub(crate) fn check_alibaba_rpc(
+        &self,
+        req: &SignedRequest<'_>,
+        wall: SystemTime,
+        now: Instant,
+    ) -> Result<(), ApiError> {
+        let param = |name: &str| {
+            req.query_pairs
+                .iter()
+                .chain(req.form_pairs.iter())
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
+        };
+        let incomplete = |message: &str| ApiError::new("IncompleteSignature", message);
+        let method = param("SignatureMethod").unwrap_or("");
+        if method != "HMAC-SHA1" {
+            return Err(incomplete(
+                "SignatureMethod must be HMAC-SHA1 for a signature in the query.",
+            ));
+        }
+        if let Some(version) = param("SignatureVersion") {
+            if version != "1.0" {
+                return Err(incomplete("SignatureVersion must be 1.0."));
+            }
+        }
+        let signature = param("Signature")
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| ApiError::missing_parameter("Signature"))?;
+        let key_id = param("AccessKeyId").ok_or_else(|| ApiError::missing_parameter("AccessKeyId"))?;
+        if key_id != self.alibaba.access_key_id {
+            return Err(ApiError::new(
+                "InvalidAccessKeyId.NotFound",
+                "The specified AccessKey ID does not exist.",
+            )
+            .status(404));
+        }
+        let timestamp = param("Timestamp").ok_or_else(|| ApiError::missing_parameter("Timestamp"))?;
+        let date = time::OffsetDateTime::parse(timestamp.trim(), &time::format_description::well_known::Rfc3339)
+            .map_err(|_| {
+                ApiError::new(
+                    "InvalidTimeStamp.Format",
+                    "Timestamp must be a UTC time like 2024-01-31T08:00:00Z.",
+                )
+            })?;
+        let wall = time::OffsetDateTime::from(wall);
+        if (wall - date).unsigned_abs() > ALIBABA_MAX_SKEW {
+            return Err(ApiError::new(
+                "InvalidTimeStamp.Expired",
+                "The Timestamp is too far from the server time.",
+            ));
+        }
+        let nonce = param("SignatureNonce")
+            .filter(|n| !n.trim().is_empty())
+            .ok_or_else(|| ApiError::missing_parameter("SignatureNonce"))?;
+        if param("SecurityToken") != self.alibaba.security_token.as_deref() {
+            return Err(ApiError::new(
+                "InvalidSecurityToken.MismatchWithAccessKey",
+                "The security token does not belong to the AccessKey ID.",
+            ));
+        }
+        let expected = rpc_signature(req.method, &signed_rpc_pairs(req), &self.alibaba.access_key_secret);
+        if !same_signature(&expected, signature) {
+            return Err(ApiError::new(
+                "SignatureDoesNotMatch",
+                "The request signature does not match the one computed from the request and the AccessKey secret.",
+            )
+            .status(403));
+        }
+        self.fresh_nonce(nonce.trim(), now)
+    }
+
+    fn fresh_nonce(&self, nonce: &str, now: Instant) -> Result<(), ApiError> {
+        let fresh = self
+            .nonces
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert_fresh(nonce, now);
+        if !fresh {
+            return Err(ApiError::new(
+                "SignatureNonceUsed",
+                "The signature nonce has been used within the last 15 minutes.",
+            ));
+        }
+        Ok(())
+    }
+
+    pub(crate) fn check_alibaba(
+        &self,
+        req: &SignedRequest<'_>,
+        wall: SystemTime,
+        now: Instant,
+    ) -> Result<(), ApiError> {
         let incomplete = |message: &str| ApiError::new("IncompleteSignature", message);
         let header = req
             .header("authorization")
@@ -332,19 +445,50 @@ impl Verifier {
             )
             .status(403));
         }
-        let fresh = self
-            .nonces
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert_fresh(nonce.trim(), now);
-        if !fresh {
-            return Err(ApiError::new(
-                "SignatureNonceUsed",
-                "The signature nonce has been used within the last 15 minutes.",
-            ));
-        }
-        Ok(())
+        self.fresh_nonce(nonce.trim(), now)
     }
+}
+
+/// Whether an Alibaba request is signed the legacy way (in the query)
+/// rather than with an ACS3 `Authorization` header.
+fn is_rpc_signed(req: &SignedRequest<'_>) -> bool {
+    let acs3 = req
+        .header("authorization")
+        .is_some_and(|a| a.trim_start().starts_with("ACS3-"));
+    !acs3
+        && req
+            .query_pairs
+            .iter()
+            .any(|(k, _)| k == "Signature" || k == "SignatureMethod")
+}
+
+/// The pairs the legacy signature covers: query and form body, without
+/// `Signature` itself.
+fn signed_rpc_pairs(req: &SignedRequest<'_>) -> Vec<(String, String)> {
+    req.query_pairs
+        .iter()
+        .chain(req.form_pairs.iter())
+        .filter(|(k, _)| k != "Signature")
+        .cloned()
+        .collect()
+}
+
+/// `Base64(HMAC-SHA1(secret + "&", METHOD&%2F&percent(canonical query)))`,
+/// the legacy RPC signature of decoded `pairs`.
+pub(crate) fn rpc_signature(method: &str, pairs: &[(String, String)], secret: &str) -> String {
+    use base64::Engine as _;
+    use hmac::{Hmac, Mac};
+    let canonical = alibaba_api::sign::canonical_query(pairs);
+    let string_to_sign = format!(
+        "{}&{}&{}",
+        method.to_ascii_uppercase(),
+        alibaba_api::sign::percent_encode("/"),
+        alibaba_api::sign::percent_encode(&canonical)
+    );
+    let mut mac =
+        Hmac::<sha1::Sha1>::new_from_slice(format!("{secret}&").as_bytes()).expect("HMAC accepts a key of any length");
+    mac.update(string_to_sign.as_bytes());
+    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
 }
 
 #[cfg(test)]
@@ -408,6 +552,7 @@ mod tests {
             path: "/",
             query: "",
             query_pairs: &[],
+            form_pairs: &[],
             headers,
             body: b"{}",
         };
@@ -432,5 +577,113 @@ mod tests {
         assert!(same_signature("abc", "abc"));
         assert!(!same_signature("abc", "abd"));
         assert!(!same_signature("abc", "ab"));
+    }
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn rpc_signature_matches_the_published_vector() {
+        let p = pairs(&[
+            ("AccessKeyId", "testid"),
+            ("Action", "DescribeRegions"),
+            ("Format", "XML"),
+            ("SignatureMethod", "HMAC-SHA1"),
+            ("SignatureNonce", "3ee8c1b8-83d3-44af-a94f-4e0ad82fd6cf"),
+            ("SignatureVersion", "1.0"),
+            ("Timestamp", "2016-02-23T12:46:24Z"),
+            ("Version", "2014-05-26"),
+        ]);
+        assert_eq!(rpc_signature("GET", &p, "testsecret"), "OLeaidS1JvxuMvnyHOwuJ+uX5qY=");
+    }
+
+    const RPC_TIME: &str = "2026-01-02T03:04:05Z";
+
+    /// Query pairs and form-body pairs of one legacy-signed call.
+    type RpcCall = (Vec<(String, String)>, Vec<(String, String)>);
+
+    /// A GA `ListListeners` call signed the legacy way with `secret`, a
+    /// name with a space in the form body.
+    fn rpc_call(key_id: &str, secret: &str, timestamp: &str, nonce: &str) -> RpcCall {
+        let mut query = pairs(&[
+            ("AccessKeyId", key_id),
+            ("Action", "ListListeners"),
+            ("Format", "json"),
+            ("RegionId", "cn-hangzhou"),
+            ("SignatureMethod", "HMAC-SHA1"),
+            ("SignatureNonce", nonce),
+            ("SignatureVersion", "1.0"),
+            ("Timestamp", timestamp),
+            ("Version", "2019-11-20"),
+        ]);
+        let form = pairs(&[("Name", "监听 a+b")]);
+        let mut all = query.clone();
+        all.extend(form.clone());
+        query.push(("Signature".into(), rpc_signature("POST", &all, secret)));
+        (query, form)
+    }
+
+    fn check_rpc(verifier: &Verifier, call: &RpcCall) -> Result<(), ApiError> {
+        let headers = HeaderMap::new();
+        let req = SignedRequest {
+            method: "POST",
+            path: "/",
+            query: "",
+            query_pairs: &call.0,
+            form_pairs: &call.1,
+            headers: &headers,
+            body: b"",
+        };
+        assert!(is_rpc_signed(&req));
+        let wall = time::OffsetDateTime::parse(RPC_TIME, &time::format_description::well_known::Rfc3339).expect("time");
+        verifier.check_alibaba_rpc(&req, wall.into(), Instant::now())
+    }
+
+    fn alibaba_verifier() -> Verifier {
+        Verifier::new(true, TencentCredentials::default(), AlibabaCredentials::default())
+    }
+
+    #[test]
+    fn rpc_signed_call_is_accepted_once_per_nonce() {
+        let creds = AlibabaCredentials::default();
+        let v = alibaba_verifier();
+        let call = rpc_call(&creds.access_key_id, &creds.access_key_secret, RPC_TIME, "n-1");
+        assert_eq!(check_rpc(&v, &call), Ok(()));
+        assert_eq!(check_rpc(&v, &call).unwrap_err().code, "SignatureNonceUsed");
+    }
+
+    #[test]
+    fn rpc_refusals_answer_the_vendor_codes() {
+        let creds = AlibabaCredentials::default();
+        let v = alibaba_verifier();
+        let wrong_key = rpc_call(&creds.access_key_id, "not-the-secret", RPC_TIME, "n-2");
+        let err = check_rpc(&v, &wrong_key).unwrap_err();
+        assert_eq!((err.code.as_str(), err.http_status), ("SignatureDoesNotMatch", 403));
+        let unknown = rpc_call("LTAIunknown", &creds.access_key_secret, RPC_TIME, "n-3");
+        let err = check_rpc(&v, &unknown).unwrap_err();
+        assert_eq!(
+            (err.code.as_str(), err.http_status),
+            ("InvalidAccessKeyId.NotFound", 404)
+        );
+        let old = rpc_call(
+            &creds.access_key_id,
+            &creds.access_key_secret,
+            "2025-12-31T00:00:00Z",
+            "n-4",
+        );
+        assert_eq!(check_rpc(&v, &old).unwrap_err().code, "InvalidTimeStamp.Expired");
+        let garbled = rpc_call(&creds.access_key_id, &creds.access_key_secret, "yesterday", "n-5");
+        assert_eq!(check_rpc(&v, &garbled).unwrap_err().code, "InvalidTimeStamp.Format");
+        let mut tampered = rpc_call(&creds.access_key_id, &creds.access_key_secret, RPC_TIME, "n-6");
+        tampered.1[0].1 = "监听 a b".into();
+        assert_eq!(check_rpc(&v, &tampered).unwrap_err().code, "SignatureDoesNotMatch");
+        let mut sha256 = rpc_call(&creds.access_key_id, &creds.access_key_secret, RPC_TIME, "n-7");
+        for (k, val) in sha256.0.iter_mut() {
+            if k == "SignatureMethod" {
+                *val = "HMAC-SHA256".into();
+            }
+        }
+        assert_eq!(check_rpc(&v, &sha256).unwrap_err().code, "IncompleteSignature");
     }
 }

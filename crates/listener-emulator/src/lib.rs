@@ -38,8 +38,12 @@ mod auth;
 pub mod config;
 mod context;
 pub mod credentials;
+pub mod decode;
 mod envelope;
 pub mod faults;
+#[cfg(test)]
+mod golden;
+pub mod idempotency;
 pub mod rate_limit;
 pub mod requests;
 mod routing;

@@ -22,12 +22,21 @@ pub(crate) fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> 
 
 /// Which family a request claims to be, from its headers; `None` for a
 /// request that is neither (answered outside any envelope).
-pub(crate) fn detect_family(headers: &HeaderMap) -> Option<Family> {
+///
+/// An Alibaba RPC request may also carry its action and version only as
+/// the `Action` and `Version` query parameters (the legacy signature, as
+/// older SDKs and tools send it), so `query` (decoded pairs) counts too.
+pub(crate) fn detect_family(headers: &HeaderMap, query: &[(String, String)]) -> Option<Family> {
     let has = |name: &str| headers.contains_key(name);
     let auth = header(headers, "authorization").unwrap_or("");
+    let in_query = |name: &str| query.iter().any(|(k, _)| k == name);
     if has("x-tc-action") || has("x-tc-version") || auth.starts_with("TC3-") {
         Some(Family::Tencent)
-    } else if has("x-acs-action") || has("x-acs-version") || auth.starts_with("ACS3-") {
+    } else if has("x-acs-action")
+        || has("x-acs-version")
+        || auth.starts_with("ACS3-")
+        || (in_query("Action") && in_query("Version"))
+    {
         Some(Family::Alibaba)
     } else {
         None
@@ -36,19 +45,34 @@ pub(crate) fn detect_family(headers: &HeaderMap) -> Option<Family> {
 
 /// The action and version headers of a call, or the family's error for a
 /// missing one.
-pub(crate) fn action_and_version(family: Family, headers: &HeaderMap) -> Result<(String, String), ApiError> {
-    let (action_header, version_header) = match family {
-        Family::Tencent => ("X-TC-Action", "X-TC-Version"),
-        Family::Alibaba => ("x-acs-action", "x-acs-version"),
+///
+/// Alibaba takes them from the `x-acs-*` headers or, for the legacy RPC
+/// signature, from the `Action` and `Version` query parameters.
+pub(crate) fn action_and_version(
+    family: Family,
+    headers: &HeaderMap,
+    query: &[(String, String)],
+) -> Result<(String, String), ApiError> {
+    let (action_header, version_header, action_param, version_param) = match family {
+        Family::Tencent => ("X-TC-Action", "X-TC-Version", None, None),
+        Family::Alibaba => ("x-acs-action", "x-acs-version", Some("Action"), Some("Version")),
     };
-    let read = |name: &str| {
+    let read = |name: &str, param: Option<&str>| {
         header(headers, name)
             .map(str::trim)
             .filter(|v| !v.is_empty())
             .map(str::to_string)
+            .or_else(|| {
+                let param = param?;
+                query
+                    .iter()
+                    .find(|(k, _)| k == param)
+                    .map(|(_, v)| v.trim().to_string())
+                    .filter(|v| !v.is_empty())
+            })
             .ok_or_else(|| ApiError::missing_parameter(name))
     };
-    Ok((read(action_header)?, read(version_header)?))
+    Ok((read(action_header, action_param)?, read(version_header, version_param)?))
 }
 
 /// The services the emulator hosts, looked up by version (routing) or by
@@ -116,42 +140,17 @@ pub(crate) fn tencent_params(body: &[u8]) -> Result<Value, ApiError> {
     }
 }
 
-/// Decodes an Alibaba query the way its signer encodes it (RFC 3986: `+`
-/// is a plus, not a space), with the sibling crate's decoder so client and
-/// emulator agree byte for byte.
-pub(crate) fn alibaba_query(query: &str) -> Result<Vec<(String, String)>, ApiError> {
-    alibaba_api::params::parse_query(query).ok_or_else(|| {
-        ApiError::new(
-            "InvalidParameter",
-            "The query string is not valid percent-encoded UTF-8.",
-        )
-    })
-}
-
-/// Decodes a form body (`application/x-www-form-urlencoded`, where `+` is
-/// a space) into raw pairs.
-pub(crate) fn decode_form(body: &[u8]) -> Vec<(String, String)> {
-    form_urlencoded::parse(body).into_owned().collect()
-}
-
-/// Whether a body is form-encoded parameters (Alibaba allows them there
-/// as well as in the query).
-pub(crate) fn is_form_body(headers: &HeaderMap) -> bool {
-    header(headers, "content-type")
-        .map(|ct| {
-            ct.trim()
-                .to_ascii_lowercase()
-                .starts_with("application/x-www-form-urlencoded")
-        })
-        .unwrap_or(false)
-}
-
-/// Alibaba parameters from query and form pairs: the flat map as received
-/// (a later repeat of a name wins) and its unflattened JSON.
+/// Alibaba parameters from decoded query and form pairs, without the
+/// common parameters of the legacy signature: the flat map as received (a
+/// later repeat of a name wins) and its unflattened JSON.
 pub(crate) fn alibaba_params(pairs: &[(String, String)]) -> (Value, BTreeMap<String, String>) {
-    let flat: BTreeMap<String, String> = pairs.iter().cloned().collect();
+    let flat: BTreeMap<String, String> = pairs
+        .iter()
+        .filter(|(k, _)| !crate::decode::is_common_parameter(k))
+        .cloned()
+        .collect();
     let unique: Vec<(String, String)> = flat.clone().into_iter().collect();
-    (alibaba_api::params::unflatten(&unique), flat)
+    (crate::decode::unflatten(&unique), flat)
 }
 
 #[cfg(test)]
@@ -169,30 +168,45 @@ mod tests {
 
     #[test]
     fn family_comes_from_header_prefix_or_algorithm() {
-        assert_eq!(detect_family(&headers(&[("x-tc-action", "A")])), Some(Family::Tencent));
         assert_eq!(
-            detect_family(&headers(&[("x-acs-version", "2019-11-20")])),
+            detect_family(&headers(&[("x-tc-action", "A")]), &[]),
+            Some(Family::Tencent)
+        );
+        assert_eq!(
+            detect_family(&headers(&[("x-acs-version", "2019-11-20")]), &[]),
             Some(Family::Alibaba)
         );
         assert_eq!(
-            detect_family(&headers(&[("authorization", "ACS3-HMAC-SHA256 x")])),
+            detect_family(&headers(&[("authorization", "ACS3-HMAC-SHA256 x")]), &[]),
             Some(Family::Alibaba)
         );
-        assert_eq!(detect_family(&headers(&[("accept", "*/*")])), None);
+        assert_eq!(detect_family(&headers(&[("accept", "*/*")]), &[]), None);
     }
 
     #[test]
     fn missing_action_or_version_is_missing_parameter() {
-        let err = action_and_version(Family::Tencent, &headers(&[("x-tc-version", "v")])).unwrap_err();
+        let err = action_and_version(Family::Tencent, &headers(&[("x-tc-version", "v")]), &[]).unwrap_err();
         assert_eq!(err.code, "MissingParameter");
-        let err = action_and_version(Family::Alibaba, &headers(&[("x-acs-action", "A")])).unwrap_err();
+        let err = action_and_version(Family::Alibaba, &headers(&[("x-acs-action", "A")]), &[]).unwrap_err();
         assert_eq!(err.code, "MissingParameter");
         let ok = action_and_version(
             Family::Alibaba,
             &headers(&[("x-acs-action", "A"), ("x-acs-version", "V")]),
+            &[],
         )
         .unwrap();
         assert_eq!(ok, ("A".to_string(), "V".to_string()));
+    }
+
+    #[test]
+    fn legacy_rpc_request_is_routed_by_its_action_and_version_parameters() {
+        let query = vec![
+            ("Action".to_string(), "ListListeners".to_string()),
+            ("Version".to_string(), "2019-11-20".to_string()),
+        ];
+        assert_eq!(detect_family(&HeaderMap::new(), &query), Some(Family::Alibaba));
+        let found = action_and_version(Family::Alibaba, &HeaderMap::new(), &query).unwrap();
+        assert_eq!(found, ("ListListeners".to_string(), "2019-11-20".to_string()));
     }
 
     #[test]
@@ -207,22 +221,14 @@ mod tests {
     }
 
     #[test]
-    fn alibaba_pairs_unflatten_and_keep_the_flat_form() {
-        let pairs = alibaba_query("PortRanges.1.FromPort=80&PortRanges.1.ToPort=90&Name=a%20b+c").unwrap();
+    fn alibaba_params_drop_the_common_parameters_and_unflatten() {
+        let pairs = crate::decode::decode_query(
+            "PortRanges.1.FromPort=80&PortRanges.1.ToPort=90&Name=a%20b+c&Action=X&SignatureNonce=n&Signature=s",
+        )
+        .unwrap();
         let (params, flat) = alibaba_params(&pairs);
-        assert_eq!(flat["Name"], "a b+c");
+        assert_eq!(flat["Name"], "a b c");
+        assert!(!flat.contains_key("SignatureNonce") && !flat.contains_key("Action"));
         assert_eq!(params["PortRanges"][0]["ToPort"], "90");
-        assert_eq!(params["Name"], "a b+c");
-        assert_eq!(alibaba_query("Name=%zz").unwrap_err().code, "InvalidParameter");
-        assert_eq!(decode_form(b"Name=a+b"), vec![("Name".to_string(), "a b".to_string())]);
-    }
-
-    #[test]
-    fn form_body_is_recognised_by_content_type() {
-        assert!(is_form_body(&headers(&[(
-            "content-type",
-            "application/x-www-form-urlencoded; charset=utf-8"
-        )])));
-        assert!(!is_form_body(&headers(&[("content-type", "application/json")])));
     }
 }

@@ -9,7 +9,8 @@
 //! gateway applies them:
 //! 1. family from the headers, action and version, routing to a service;
 //! 2. signature check (unless switched off);
-//! 3. parameters: Tencent JSON body, Alibaba query (and form body);
+//! 3. parameters: Tencent JSON body, Alibaba query and form body, decoded
+//!    as the gateways decode them (`crate::decode`);
 //! 4. rate limit per (service, action);
 //! 5. fault decision (scripted rule first, then the random draw);
 //! 6. the service acts, and the answer is rendered in the family envelope.
@@ -509,10 +510,13 @@ async fn handle_request(shared: Arc<Shared>, req: Request<Incoming>) -> Result<R
             "The emulator serves API calls at `/` and its admin surface under `/_emulator/`.",
         ));
     }
-    let Some(family) = routing::detect_family(req.headers()) else {
+    // A query too broken to decode still lets the headers name the family
+    // (and the family's envelope then refuses the query).
+    let detect_query = crate::decode::decode_query(req.uri().query().unwrap_or("")).unwrap_or_default();
+    let Some(family) = routing::detect_family(req.headers(), &detect_query) else {
         return Ok(envelope::plain(
             StatusCode::BAD_REQUEST,
-            "Not an API call: expected X-TC-Action/X-TC-Version (Tencent) or x-acs-action/x-acs-version (Alibaba).",
+            "Not an API call: expected X-TC-Action/X-TC-Version (Tencent), x-acs-action/x-acs-version or Action/Version parameters (Alibaba).",
         ));
     };
     let (parts, body) = req.into_parts();
@@ -579,7 +583,29 @@ async fn api_call(
         log_call(meta, action, None, Outcome::Answered(&err.code));
         Ok(envelope::error(meta, &err, retry_after))
     };
-    let (action, version) = match routing::action_and_version(family, &parts.headers) {
+    let query = parts.uri.query().unwrap_or("");
+    // Alibaba signs the decoded query pairs (and, with the legacy
+    // signature, the form body's); Tencent signs the raw query string
+    // (empty for POST) and takes its parameters from the body.
+    let (query_pairs, form_pairs) = match family {
+        Family::Tencent => (Vec::new(), Vec::new()),
+        Family::Alibaba => {
+            let query_pairs = match crate::decode::decode_query(query) {
+                Ok(pairs) => pairs,
+                Err(err) => return refuse(&meta, "", err, None),
+            };
+            let form_pairs = if crate::decode::is_form_body(&parts.headers) {
+                match crate::decode::decode_form(&body) {
+                    Ok(pairs) => pairs,
+                    Err(err) => return refuse(&meta, "", err, None),
+                }
+            } else {
+                Vec::new()
+            };
+            (query_pairs, form_pairs)
+        }
+    };
+    let (action, version) = match routing::action_and_version(family, &parts.headers, &query_pairs) {
         Ok(found) => found,
         Err(err) => return refuse(&meta, "", err, None),
     };
@@ -589,21 +615,12 @@ async fn api_call(
     };
     meta.product = service.name();
 
-    let query = parts.uri.query().unwrap_or("");
-    // Alibaba signs the decoded query pairs; Tencent signs the raw string
-    // (empty for POST) and takes its parameters from the body.
-    let query_pairs = match family {
-        Family::Tencent => Vec::new(),
-        Family::Alibaba => match routing::alibaba_query(query) {
-            Ok(pairs) => pairs,
-            Err(err) => return refuse(&meta, &action, err, None),
-        },
-    };
     let signed = SignedRequest {
         method: parts.method.as_str(),
         path: parts.uri.path(),
         query,
         query_pairs: &query_pairs,
+        form_pairs: &form_pairs,
         headers: &parts.headers,
         body: &body,
     };
@@ -637,10 +654,8 @@ async fn api_call(
                 let err = ApiError::new("UnsupportedHTTPMethod", "RPC calls are sent as POST or GET.");
                 return refuse(&meta, &action, err, None);
             }
-            let mut pairs = query_pairs.clone();
-            if routing::is_form_body(&parts.headers) {
-                pairs.extend(routing::decode_form(&body));
-            }
+            let mut pairs = query_pairs;
+            pairs.extend(form_pairs);
             let (params, flat) = routing::alibaba_params(&pairs);
             let region = flat.get("RegionId").cloned();
             (params, flat, region)

@@ -54,10 +54,11 @@ pub struct Call {
     /// The action, e.g. `CreateHTTPSListener`.
     pub action: String,
     /// The parameters as JSON. Tencent: the body as sent. Alibaba: the
-    /// flattened query unflattened (`PortRanges.1.FromPort=80` becomes
+    /// flattened query and form body unflattened (`PortRanges.1.FromPort=80` becomes
     /// `{"PortRanges":[{"FromPort":"80"}]}`); scalar values stay strings.
     pub params: Value,
-    /// Alibaba only: the flat query parameters exactly as received.
+    /// Alibaba only: the flat parameters of query and form body, decoded
+    /// (`crate::decode`), without the legacy signature's common parameters.
     pub flat: BTreeMap<String, String>,
     /// The region header/parameter when sent.
     pub region: Option<String>,

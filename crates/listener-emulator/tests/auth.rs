@@ -18,6 +18,34 @@ async fn signed_tencent_call_reaches_the_service() {
 }
 
 #[tokio::test]
+async fn tencent_json_with_charset_and_without_spaces_or_with_them_is_read_alike() {
+    // Gateways read any JSON object whatever its whitespace, and take
+    // `application/json; charset=utf-8` (tccli, other SDKs) as JSON.
+    let em = start().await;
+    for (content_type, body) in [
+        (
+            "application/json; charset=utf-8",
+            r#"{"Name":"a b 名","Ports":[80,81],"On":true}"#,
+        ),
+        (
+            "Application/JSON",
+            "{ \"Name\" : \"a b 名\" ,\n \"Ports\" : [ 80 , 81 ], \"On\": true }",
+        ),
+    ] {
+        let mut call = TencentCall::new("Echo", json!({}));
+        call.body = body.to_string();
+        call.content_type = content_type.to_string();
+        let r = tencent_response(call.send(&em).await.unwrap()).await;
+        assert_eq!(
+            r["Params"],
+            json!({"Name": "a b 名", "Ports": [80, 81], "On": true}),
+            "{content_type}"
+        );
+    }
+    em.shutdown().await;
+}
+
+#[tokio::test]
 async fn tencent_call_that_also_signs_x_tc_action_is_accepted() {
     let em = start().await;
     let mut call = TencentCall::new("CreateListener", json!({"InstanceId": "ins-1"}));

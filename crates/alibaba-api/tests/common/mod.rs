@@ -80,10 +80,10 @@ impl Recorded {
         self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 
-    /// The query decoded into raw pairs (with the crate's own decoder,
-    /// as the emulator reads requests).
+    /// The query decoded into raw pairs, as a server decodes a query
+    /// (`+` a space; the client sends spaces as `%20` anyway).
     pub fn query_pairs(&self) -> Vec<(String, String)> {
-        alibaba_api::params::parse_query(&self.query).expect("a well-formed query")
+        form_urlencoded::parse(self.query.as_bytes()).into_owned().collect()
     }
 
     pub fn param(&self, name: &str) -> Option<String> {

@@ -30,7 +30,8 @@
 //! the old configuration, a failed delete leaves the listener running.
 //! States are worked out lazily from the call's clock.
 //!
-//! `ClientToken` works as ALB's does: the same token with the same
+//! `ClientToken` follows the family rule in [`crate::idempotency`] (keyed by
+//! the token alone): the same token with the same
 //! parameters answers the first result again (same `ListenerId`, same
 //! `JobId`) without acting; with other parameters it is refused.
 //!
@@ -38,13 +39,14 @@
 //! gateway does, except port, protocol and instance on an update: those
 //! are refused so a client that tries to change them learns it cannot.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Map, Value};
 
+use crate::idempotency::ClientTokens;
 use crate::service::{ApiError, Call, Context, Family, InstanceSeed, Service};
 
 /// The ALB API version this service answers.
@@ -269,6 +271,11 @@ impl Listener {
     }
 }
 
+/// Fields of `GetListenerAttribute` that `ListListeners` does not answer:
+/// its response model (`ListListenersResponseBodyListeners` in the official
+/// SDKs) has none of them, and typed SDKs reject fields they do not know.
+const LIST_OMITS: &[&str] = &["Certificates", "CaCertificates", "CaEnabled"];
+
 fn default_actions(groups: &[String]) -> Value {
     let tuples: Vec<Value> = groups.iter().map(|g| json!({ "ServerGroupId": g })).collect();
     json!([{ "Type": "ForwardGroup", "ForwardGroupConfig": { "ServerGroupTuples": tuples } }])
@@ -313,20 +320,13 @@ impl Job {
     }
 }
 
-/// A `ClientToken` already used: what it was sent with and answered.
-#[derive(Debug, Clone)]
-struct TokenUse {
-    fingerprint: BTreeMap<String, String>,
-    answer: Value,
-}
-
 #[derive(Debug, Default)]
 struct State {
     /// Instance → its server groups.
     instances: BTreeMap<String, BTreeSet<String>>,
     listeners: BTreeMap<String, Listener>,
     jobs: BTreeMap<String, Job>,
-    tokens: HashMap<String, TokenUse>,
+    tokens: ClientTokens,
     /// `(action, ClientToken)` of every write that reached the service.
     seen_tokens: Vec<(String, String)>,
     seq: u64,
@@ -489,19 +489,6 @@ fn address_or_cidr_ok(s: &str) -> bool {
             !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) && p.parse::<u32>().is_ok_and(|n| n <= max)
         }
     }
-}
-
-/// The request's parameters minus what does not make it a different
-/// request, for `ClientToken` comparisons.
-fn fingerprint(call: &Call) -> BTreeMap<String, String> {
-    let mut f: BTreeMap<String, String> = call
-        .flat
-        .iter()
-        .filter(|(k, _)| !matches!(k.as_str(), "ClientToken" | "DryRun" | "RegionId"))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    f.insert("\u{0}action".into(), call.action.clone());
-    f
 }
 
 /// Apply the changeable settings in `params` to `base`, with every rule
@@ -901,43 +888,27 @@ impl State {
         Ok(l)
     }
 
-    /// Run a write under `ClientToken` rules: a repeated token with the
-    /// same parameters answers the first result without acting.
+    /// Run a write under `ClientToken` rules (the family's, in
+    /// [`crate::idempotency`]): a repeated token with the same request
+    /// answers the first result without acting. A dry run neither replays
+    /// nor records.
     fn idempotent(
         &mut self,
         call: &Call,
         act: impl FnOnce(&mut State) -> Result<Value, ApiError>,
     ) -> Result<Value, ApiError> {
-        let token = call.flat.get("ClientToken").filter(|t| !t.is_empty()).cloned();
-        if let Some(t) = &token {
-            if t.len() > 64 || !t.is_ascii() {
-                return Err(invalid("ClientToken must be at most 64 ASCII characters."));
-            }
+        if let Some(t) = call.flat.get("ClientToken").filter(|t| !t.is_empty()) {
             self.seen_tokens.push((call.action.clone(), t.clone()));
         }
         let dry = is_dry_run(call)?;
-        let print = fingerprint(call);
-        if let (Some(t), false) = (&token, dry) {
-            if let Some(used) = self.tokens.get(t) {
-                return if used.fingerprint == print {
-                    Ok(used.answer.clone())
-                } else {
-                    Err(ApiError::new(
-                        "IdempotentParameterMismatch",
-                        "The same ClientToken was used with different parameters.",
-                    ))
-                };
+        if !dry {
+            if let Some(answer) = self.tokens.replay(call)? {
+                return Ok(answer);
             }
         }
         let answer = act(self)?;
-        if let (Some(t), false) = (token, dry) {
-            self.tokens.insert(
-                t,
-                TokenUse {
-                    fingerprint: print,
-                    answer: answer.clone(),
-                },
-            );
+        if !dry {
+            self.tokens.remember(call, &answer);
         }
         Ok(answer)
     }
@@ -1176,8 +1147,12 @@ impl State {
             .map(|l| {
                 let mut a = l.attribute();
                 if let Some(o) = a.as_object_mut() {
-                    o.remove("Certificates");
-                    o.remove("CaCertificates");
+                    // The vendor's `ListListeners` model has no
+                    // certificates and no `CaEnabled` (only
+                    // `GetListenerAttribute` has them).
+                    for field in LIST_OMITS {
+                        o.remove(*field);
+                    }
                 }
                 a
             })
@@ -1345,7 +1320,7 @@ mod tests {
         let list: Vec<(String, String)> = flat.clone().into_iter().collect();
         Call {
             action: action.into(),
-            params: alibaba_api::params::unflatten(&list),
+            params: crate::decode::unflatten(&list),
             flat,
             region: None,
             request_id: "rid".into(),
@@ -1930,5 +1905,26 @@ mod tests {
             .handle(&mut ctx(), &call("DescribeLoadBalancers", &[], Instant::now()))
             .unwrap_err();
         assert_eq!(e.code, "InvalidAction.NotFound");
+    }
+
+    #[test]
+    fn list_listeners_answers_only_fields_of_the_vendor_model() {
+        // Regression: `CaEnabled` was answered, which the SDKs' model of
+        // `ListListeners` does not have; `GetListenerAttribute` keeps it.
+        let s = svc();
+        let mut c = ctx();
+        let t = Instant::now();
+        let https = with(base("HTTPS", "443"), "CaEnabled", "true");
+        let https = with(https, "CaCertificates.1.CertificateId", "ca-1");
+        let id = created(&s, &mut c, &https, t);
+        let listed = s
+            .handle(&mut c, &call("ListListeners", &[("LoadBalancerIds.1", LB)], t))
+            .expect("listed");
+        let item = &listed["Listeners"][0];
+        assert_eq!(item["ListenerId"], json!(id));
+        for field in ["CaEnabled", "Certificates", "CaCertificates"] {
+            assert!(item.get(field).is_none(), "{field} in {item}");
+        }
+        assert_eq!(attr(&s, &id, t)["CaEnabled"], json!(true));
     }
 }

@@ -35,18 +35,20 @@
 //!
 //! Answers keep GA's quirks that clients must tolerate: `Protocol` comes
 //! back upper case (`TCP`) though requests use lower case, and
-//! `BackendPorts` and `CreateTime` are strings.
+//! `BackendPorts` and `DescribeListener`'s `CreateTime` are strings
+//! (`ListListeners`' `CreateTime` is a number, as in the vendor's model).
 //!
 //! Parameters GA does not have (`CaEnabled`, a listener `ProxyProtocol`,
 //! health-check settings, ...) are ignored, as GA's gateway ignores
 //! parameters an action does not declare.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Map, Value};
 
+use crate::idempotency::ClientTokens;
 use crate::service::{ApiError, Call, Context, Family, InstanceSeed, Service};
 
 /// GA's only API region.
@@ -193,6 +195,16 @@ impl Listener {
         }
     }
 
+    /// A `ListListeners` item: `DescribeListener`'s answer, except that
+    /// `CreateTime` is a number there (the SDKs' models differ: `int` in
+    /// `ListListenersResponseBodyListeners`, `str` in
+    /// `DescribeListenerResponseBody`).
+    fn list_answer(&self) -> Value {
+        let mut v = self.answer();
+        v["CreateTime"] = json!(self.created_ms);
+        v
+    }
+
     fn answer(&self) -> Value {
         let c = &self.config;
         let mut m = Map::new();
@@ -256,18 +268,11 @@ impl Listener {
     }
 }
 
-/// What a `ClientToken` was first used for.
-#[derive(Debug, Clone)]
-struct TokenUse {
-    fingerprint: BTreeMap<String, String>,
-    answer: Value,
-}
-
 #[derive(Debug, Default)]
 struct State {
     accelerators: BTreeMap<String, ()>,
     listeners: BTreeMap<String, Listener>,
-    tokens: HashMap<(String, String), TokenUse>,
+    tokens: ClientTokens,
     next: u64,
 }
 
@@ -767,41 +772,13 @@ impl Ga {
         Ok(())
     }
 
-    /// The recorded answer for a repeated token, `IdempotentParameterMismatch`
-    /// for a reused one, `None` for a new one.
-    fn replay(state: &State, call: &Call) -> Result<Option<Value>, ApiError> {
-        let Some(token) = call.flat.get("ClientToken") else {
-            return Ok(None);
-        };
-        match state.tokens.get(&(call.action.clone(), token.clone())) {
-            None => Ok(None),
-            Some(used) if used.fingerprint == fingerprint(call) => Ok(Some(used.answer.clone())),
-            Some(_) => Err(ApiError::new(
-                "IdempotentParameterMismatch",
-                "The request uses the same client token as a previous, but non-identical request.",
-            )),
-        }
-    }
-
-    fn remember(state: &mut State, call: &Call, answer: &Value) {
-        if let Some(token) = call.flat.get("ClientToken") {
-            state.tokens.insert(
-                (call.action.clone(), token.clone()),
-                TokenUse {
-                    fingerprint: fingerprint(call),
-                    answer: answer.clone(),
-                },
-            );
-        }
-    }
-
     fn create(&self, ctx: &mut dyn Context, call: &Call) -> Result<Value, ApiError> {
         let p = &call.params;
         check_region(p)?;
         let accelerator = required(p, "AcceleratorId")?.to_string();
         let mut state = self.lock();
         state.settle(call.now);
-        if let Some(answer) = Self::replay(&state, call)? {
+        if let Some(answer) = state.tokens.replay(call)? {
             return Ok(answer);
         }
         if !state.accelerators.contains_key(&accelerator) {
@@ -838,7 +815,7 @@ impl Ga {
         };
         state.listeners.insert(id.clone(), listener);
         let answer = json!({ "ListenerId": id });
-        Self::remember(&mut state, call, &answer);
+        state.tokens.remember(call, &answer);
         Ok(answer)
     }
 
@@ -897,7 +874,7 @@ impl Ga {
             .into_iter()
             .skip(skip)
             .take(size as usize)
-            .map(Listener::answer)
+            .map(Listener::list_answer)
             .collect();
         Ok(json!({
             "Listeners": items,
@@ -913,7 +890,7 @@ impl Ga {
         let id = required(p, "ListenerId")?.to_string();
         let mut state = self.lock();
         state.settle(call.now);
-        if let Some(answer) = Self::replay(&state, call)? {
+        if let Some(answer) = state.tokens.replay(call)? {
             return Ok(answer);
         }
         let current = state.listeners.get(&id).cloned().ok_or_else(not_exist_listener)?;
@@ -934,7 +911,7 @@ impl Ga {
             l.phase = Phase::Updating { until, previous };
         }
         let answer = json!({});
-        Self::remember(&mut state, call, &answer);
+        state.tokens.remember(call, &answer);
         Ok(answer)
     }
 
@@ -944,7 +921,7 @@ impl Ga {
         let accelerator = required(p, "AcceleratorId")?.to_string();
         let mut state = self.lock();
         state.settle(call.now);
-        if let Some(answer) = Self::replay(&state, call)? {
+        if let Some(answer) = state.tokens.replay(call)? {
             return Ok(answer);
         }
         if !state.accelerators.contains_key(&accelerator) {
@@ -972,22 +949,13 @@ impl Ga {
             l.phase = Phase::Deleting { until, fail };
         }
         let answer = json!({});
-        Self::remember(&mut state, call, &answer);
+        state.tokens.remember(call, &answer);
         Ok(answer)
     }
 }
 
 fn not_exist_listener() -> ApiError {
     ApiError::new("NotExist.Listener", "The listener does not exist.")
-}
-
-/// The call's parameters without the token: what "the same request" means.
-fn fingerprint(call: &Call) -> BTreeMap<String, String> {
-    call.flat
-        .iter()
-        .filter(|(k, _)| k.as_str() != "ClientToken")
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect()
 }
 
 impl Service for Ga {
@@ -1060,7 +1028,7 @@ mod tests {
         let list: Vec<(String, String)> = flat.clone().into_iter().collect();
         Call {
             action: action.into(),
-            params: alibaba_api::params::unflatten(&list),
+            params: crate::decode::unflatten(&list),
             flat,
             region: Some(REGION.into()),
             request_id: "req".into(),
@@ -1735,5 +1703,20 @@ mod tests {
             let mut r = Run::new();
             let _ = r.code(&params);
         }
+    }
+
+    #[test]
+    fn create_time_is_a_number_in_list_listeners_and_a_string_in_describe() {
+        // Regression: `ListListeners` answered the string form, which the
+        // SDKs' model (`create_time: int`) and typed SDKs reject.
+        let mut r = Run::new();
+        let id = r.create(&[("Protocol", "tcp"), TCP_80[0], TCP_80[1]]).unwrap();
+        let listed = r
+            .call("ListListeners", &[("RegionId", REGION), ("AcceleratorId", ACC)])
+            .unwrap();
+        let item = &listed["Listeners"][0];
+        assert_eq!(item["ListenerId"], json!(id));
+        assert!(item["CreateTime"].is_u64(), "{item}");
+        assert!(r.describe(&id).unwrap()["CreateTime"].is_string());
     }
 }

@@ -595,11 +595,17 @@ fn https_auth(p: &Params<'_>, default_auth: u8, creating: bool) -> Result<(u8, V
         Some(1) => 1,
         Some(v) => return Err(invalid_value("AuthType", format!("{v} is not 0 or 1"))),
     };
+    // The API documents the two as alternatives ("set ClientCertificateId
+    // or PolyClientCertificateIds", on create and modify alike): a request
+    // with both is refused, not merged.
     let mut cas = p.str_list("PolyClientCertificateIds")?;
     if let Some(single) = p.str("ClientCertificateId")?.filter(|s| !s.is_empty()) {
-        if !cas.contains(&single) {
-            cas.insert(0, single);
+        if p.has("PolyClientCertificateIds") {
+            return Err(conflict(
+                "Set ClientCertificateId or PolyClientCertificateIds, not both.",
+            ));
         }
+        cas.push(single);
     }
     if cas.iter().any(String::is_empty) {
         return Err(invalid_value("PolyClientCertificateIds", "an ID is empty"));
@@ -1367,6 +1373,21 @@ mod tests {
             ),
             "InvalidParameterValue"
         );
+    }
+
+    #[test]
+    fn client_certificate_id_and_poly_ids_together_are_refused_not_merged() {
+        // Regression: both used to be merged into one CA list. The API
+        // documents them as alternatives ("set this or the other").
+        let mut f = Fixture::new();
+        let both = json!({"AuthType": 1, "ClientCertificateId": "ca-0", "PolyClientCertificateIds": ["ca-1"]});
+        assert_eq!(
+            f.code("CreateHTTPSListener", with(https_params(), both)),
+            "InvalidParameter.ConflictParameters"
+        );
+        let single = json!({"AuthType": 1, "ClientCertificateId": "ca-0"});
+        f.call("CreateHTTPSListener", with(https_params(), single))
+            .expect("one CA alone is fine");
     }
 
     #[test]

@@ -209,6 +209,8 @@ pub struct TencentCall {
     pub region: Option<String>,
     /// Send no Authorization header at all.
     pub unsigned: bool,
+    /// The `Content-Type` sent and signed.
+    pub content_type: String,
 }
 
 impl TencentCall {
@@ -225,6 +227,7 @@ impl TencentCall {
             forged_signature: None,
             region: None,
             unsigned: false,
+            content_type: "application/json".into(),
         }
     }
 
@@ -237,7 +240,7 @@ impl TencentCall {
     pub async fn send_to(&self, addr: SocketAddr) -> reqwest::Result<reqwest::Response> {
         let host = addr.to_string();
         let timestamp = unix_now() + self.clock_offset;
-        let content_type = "application/json";
+        let content_type = self.content_type.as_str();
         let mut signed: Vec<(&str, &str)> = vec![("content-type", content_type), ("host", &host)];
         if self.sign_action {
             signed.push(("x-tc-action", &self.action));
