@@ -13,7 +13,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use listener_core::{
-    plan_change, Capabilities, Error, FieldChange, Listener, ListenerSpec, PortRange, Ports, Provider, Transport,
+    plan_change, Capabilities, ChangePlan, Error, FieldChange, Listener, ListenerSpec, PortRange, Ports, Provider, Transport,
 };
 
 /// What apply will do for one listener.
@@ -161,8 +161,28 @@ fn overlaps(a: &Key, b: &Key) -> bool {
 }
 
 impl Plan {
-    /// Compare the file's listeners with the cloud's.
+    /// Compare the file's listeners with the cloud's, classifying each
+    /// change by the capabilities' immutable fields alone.
     pub fn build(caps: &Capabilities, desired: &[ListenerSpec], existing: &[Listener], prune: bool) -> Plan {
+        Plan::build_with(caps, &|c, d| plan_change(caps, c, d), desired, existing, prune)
+    }
+
+    /// [`Plan::build`] classifying each change with the provider's own
+    /// [`Provider::plan_change`], which an adapter overrides where a field
+    /// is immutable in one direction only (CLB's SNI can be switched on in
+    /// place, never off).
+    pub fn build_for(provider: &dyn Provider, desired: &[ListenerSpec], existing: &[Listener], prune: bool) -> Plan {
+        let change = |c: &ListenerSpec, d: &ListenerSpec| provider.plan_change(c, d);
+        Plan::build_with(provider.capabilities(), &change, desired, existing, prune)
+    }
+
+    fn build_with(
+        caps: &Capabilities,
+        change_of: &dyn Fn(&ListenerSpec, &ListenerSpec) -> ChangePlan,
+        desired: &[ListenerSpec],
+        existing: &[Listener],
+        prune: bool,
+    ) -> Plan {
         let mut used: BTreeSet<usize> = BTreeSet::new();
         let mut replace_or_update = Vec::new();
         let mut creates = Vec::new();
@@ -192,7 +212,7 @@ impl Plan {
                 None => creates.push(Action::Create { index, spec }),
                 Some((j, current)) => {
                     used.insert(j);
-                    let change = plan_change(caps, &current.spec, &spec);
+                    let change = change_of(&current.spec, &spec);
                     if change.is_empty() {
                         unchanged.push(Action::Unchanged {
                             index,
@@ -266,7 +286,7 @@ impl Plan {
 /// Read the instance and plan against it.
 pub async fn plan(provider: &dyn Provider, desired: &[ListenerSpec], prune: bool) -> Result<Plan, Error> {
     let existing = provider.list().await?;
-    Ok(Plan::build(provider.capabilities(), desired, &existing, prune))
+    Ok(Plan::build_for(provider, desired, &existing, prune))
 }
 
 /// How apply runs.
@@ -540,14 +560,13 @@ async fn settle_failed_batch(provider: &Arc<dyn Provider>, list: &[&Action], err
             return list.iter().map(|_| Err(Arc::clone(&error))).collect();
         }
     };
-    let caps = provider.capabilities();
     let mut out = Vec::with_capacity(list.len());
     for a in list {
         let spec = a.spec();
         let there: Vec<&Listener> = existing.iter().filter(|l| key(&l.spec) == key(spec)).collect();
         out.push(match there.as_slice() {
             [] => provider.create(spec).await.map_err(Arc::new),
-            [l] if l.status.is_settled() && plan_change(caps, &l.spec, spec).is_empty() => Ok(vec![(*l).clone()]),
+            [l] if l.status.is_settled() && provider.plan_change(&l.spec, spec).is_empty() => Ok(vec![(*l).clone()]),
             _ => Err(Arc::clone(&error)),
         });
     }

@@ -8,7 +8,7 @@ pub mod translate;
 
 use async_trait::async_trait;
 use listener_core::{
-    refuse_immutable, Capabilities, Error, Listener, ListenerId, ListenerSpec, PortRange, ProfileConfig, Protocol,
+    Capabilities, ChangePlan, Error, Listener, ListenerId, ListenerSpec, PortRange, ProfileConfig, Protocol,
     Provider, Rejection, Result,
 };
 use serde_json::Value;
@@ -25,10 +25,10 @@ pub use crate::translate::ClbOptions;
 /// The API name of this adapter (profile `api`, extension key, error vendor).
 pub const API: &str = "tencent-clb";
 
-/// Spec paths CLB cannot change after creation. `tls.sni` is listed whole:
-/// the vendor allows 0 → 1 in place but never 1 → 0, and turning SNI on
-/// also moves the certificates to the rules, so like Terraform any change
-/// replaces the listener.
+/// Spec paths CLB cannot change after creation. `tls.sni` is immutable in
+/// one direction only: the vendor never allows 1 → 0, but ModifyListener
+/// switches 0 → 1 in place (`SniSwitch`), which the provider's
+/// `plan_change` ([`translate::plan_change`]) takes out of the replacement.
 pub const IMMUTABLE_FIELDS: &[&str] = &[
     "protocol",
     "ports",
@@ -414,14 +414,14 @@ impl Provider for ClbProvider {
     }
 
     async fn update(&self, current: &Listener, desired: &ListenerSpec) -> Result<Listener> {
-        let rejections = check(&self.profile, desired);
+        let rejections = translate::check_update(&self.profile, &current.spec, desired);
         if !rejections.is_empty() {
             return Err(Error::Unsupported {
                 vendor: API,
                 rejections,
             });
         }
-        refuse_immutable(&self.caps, current, desired)?;
+        translate::refuse_immutable(&self.caps, current, desired)?;
         let Some(params) = translate::modify_params(&self.profile, self.lb(), &current.id.0, &current.spec, desired)
         else {
             return self.get(&current.id).await;
@@ -432,6 +432,11 @@ impl Provider for ClbProvider {
             self.wait(&task, "modify listener").await?;
         }
         self.get(&current.id).await
+    }
+
+    /// `tls.sni` is immutable one way only: see [`translate::plan_change`].
+    fn plan_change(&self, current: &ListenerSpec, desired: &ListenerSpec) -> ChangePlan {
+        translate::plan_change(&self.caps, current, desired)
     }
 
     async fn delete(&self, id: &ListenerId) -> Result<()> {
