@@ -13,7 +13,8 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use listener_core::{
-    plan_change, Capabilities, ChangePlan, Error, FieldChange, Listener, ListenerSpec, PortRange, Ports, Provider, Transport,
+    plan_change, Capabilities, ChangePlan, Error, FieldChange, Listener, ListenerSpec, PortRange, Ports, Provider,
+    Transport,
 };
 
 /// What apply will do for one listener.

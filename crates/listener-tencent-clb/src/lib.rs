@@ -8,8 +8,8 @@ pub mod translate;
 
 use async_trait::async_trait;
 use listener_core::{
-    Capabilities, ChangePlan, Error, Listener, ListenerId, ListenerSpec, PortRange, ProfileConfig, Protocol,
-    Provider, Rejection, Result,
+    Capabilities, ChangePlan, Error, Listener, ListenerId, ListenerSpec, PortRange, ProfileConfig, Protocol, Provider,
+    Rejection, Result,
 };
 use serde_json::Value;
 use tencent_api::{LoadContext, TencentClient};

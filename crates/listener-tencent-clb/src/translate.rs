@@ -12,9 +12,9 @@
 //! every source says is rejected (see the crate README).
 
 use listener_core::{
-    AffinityKey, Capabilities, ChangePlan, ClientIpMode, ClientVerify, HealthCheck, HealthCheckKind, HttpHealthCheck, HttpMethod, Listener,
-    ListenerId, ListenerSpec, ListenerStatus, PortRange, Ports, ProfileConfig, Protocol, Rejections, Scheduler,
-    SessionPersistence, Timeouts, Tls,
+    AffinityKey, Capabilities, ChangePlan, ClientIpMode, ClientVerify, HealthCheck, HealthCheckKind, HttpHealthCheck,
+    HttpMethod, Listener, ListenerId, ListenerSpec, ListenerStatus, PortRange, Ports, ProfileConfig, Protocol,
+    Rejections, Scheduler, SessionPersistence, Timeouts, Tls,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};

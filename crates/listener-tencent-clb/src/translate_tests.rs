@@ -216,7 +216,10 @@ fn accepts_ranges_mixed_with_single_ports_and_creates_one_call_per_shape() {
     assert_eq!(singles["Ports"], json!([80, 81]));
     assert!(singles.get("EndPort").is_none() && singles.get("FullEndPorts").is_none());
     let range = create_params_named(&profile(), "lb-1", &s, &groups[1].ports);
-    assert_eq!((range["Ports"].clone(), range["EndPort"].clone()), (json!([8000]), json!(8100)));
+    assert_eq!(
+        (range["Ports"].clone(), range["EndPort"].clone()),
+        (json!([8000]), json!(8100))
+    );
 }
 
 #[test]
@@ -814,7 +817,8 @@ fn update_compares_probe_timeout_with_the_current_interval_not_the_default() {
     });
     let r = check_update(&p, &short, &desired);
     assert!(
-        r.iter().any(|r| r.field.starts_with("health_check.") && r.rule == INVALID_SPEC),
+        r.iter()
+            .any(|r| r.field.starts_with("health_check.") && r.rule == INVALID_SPEC),
         "{r:?}"
     );
 }

@@ -13,8 +13,8 @@ mod common;
 use common::{api_client, profile, start, LB};
 use listener_core::{
     AffinityKey, ClientAuth, ClientIp, ClientIpMode, ClientVerify, CustomHealthCheck, HealthCheck, HealthCheckKind,
-    HttpHealthCheck, ListenerSpec, PortEntry, Ports, ProfileConfig, Protocol, Scheduler, SessionPersistence,
-    Timeouts, Tls,
+    HttpHealthCheck, ListenerSpec, PortEntry, Ports, ProfileConfig, Protocol, Scheduler, SessionPersistence, Timeouts,
+    Tls,
 };
 use listener_tencent_clb::translate::{self, FORMAT, INVALID_SPEC, INVALID_VALUE, LENGTH, LIMIT, MISSING};
 use listener_tencent_clb::{check, check_set};

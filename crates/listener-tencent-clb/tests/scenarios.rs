@@ -292,7 +292,10 @@ async fn sni_is_switched_on_in_place_and_never_off() {
     assert!(!plan.is_empty() && !plan.needs_replace(), "{plan:?}");
     let updated = clb.update(&made[0], &on).await.expect("switched on in place");
     assert_eq!(updated.id, made[0].id, "same listener");
-    assert!(clb.plan_change(&updated.spec, &on).is_empty(), "plan after apply shows no change");
+    assert!(
+        clb.plan_change(&updated.spec, &on).is_empty(),
+        "plan after apply shows no change"
+    );
     let before = clb.client().api().stats().calls;
     match clb.update(&updated, &spec).await {
         Err(Error::ImmutableField { field, .. }) => assert_eq!(field, "tls.sni"),
@@ -358,7 +361,10 @@ async fn update_checks_a_new_timeout_against_the_current_interval() {
         timeout_secs: Some(10),
         ..hc()
     });
-    let updated = clb.update(&made[0], &desired).await.expect("10 s is below the current 30 s");
+    let updated = clb
+        .update(&made[0], &desired)
+        .await
+        .expect("10 s is below the current 30 s");
     let hc = updated.spec.health_check.expect("health check");
     assert_eq!((hc.timeout_secs, hc.interval_secs), (Some(10), Some(30)));
     emu.shutdown().await;
@@ -378,6 +384,8 @@ async fn session_type_is_changed_on_a_tcp_ssl_listener() {
         .0
         .insert("tencent-clb".into(), serde_json::json!({"session_type": "normal"}));
     assert!(listener_tencent_clb::check(&common::profile(&emu), &desired).is_empty());
-    clb.update(&made[0], &desired).await.expect("the vendor takes SessionType on TCP_SSL");
+    clb.update(&made[0], &desired)
+        .await
+        .expect("the vendor takes SessionType on TCP_SSL");
     emu.shutdown().await;
 }

@@ -158,6 +158,23 @@ impl GaapClient {
         self.api.call(plan.action, &plan.params, true).await.map(|_| ())
     }
 
+    /// `SetTlsVersion`: the TLS versions and cipher family of an HTTPS
+    /// listener. It sets absolute values, so the shared client may retry it.
+    pub async fn set_tls_version(&self, params: &Value) -> Result<(), Error> {
+        self.api.call("SetTlsVersion", params, true).await.map(|_| ())
+    }
+
+    /// The instance's own description: `DescribeProxies` for a connection
+    /// (by `ProxyIds`), `DescribeProxyGroupDetails` for a group. Read for
+    /// `IsSupportTLSChoice`.
+    pub async fn describe_instance(&self) -> Result<Value, Error> {
+        let (action, params) = match &self.instance {
+            Instance::Connection(id) => ("DescribeProxies", serde_json::json!({ "ProxyIds": [id] })),
+            Instance::Group(id) => ("DescribeProxyGroupDetails", serde_json::json!({ "GroupId": id })),
+        };
+        Ok(self.api.call(action, &params, true).await?.body)
+    }
+
     /// `DeleteListeners` for one listener, with `Force` 1 so that bound
     /// origin servers do not block it. Deleting by ID is idempotent.
     pub async fn delete(&self, id: &str) -> Result<DeleteOutcome, Error> {

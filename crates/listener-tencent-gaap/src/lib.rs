@@ -147,6 +147,51 @@ impl GaapProvider {
         })
     }
 
+    /// The GAAP TLS choice of `spec`'s policy, after checking that the
+    /// instance offers it (`IsSupportTLSChoice`, read from its description:
+    /// see [`translate::rule_tls_choice_offered`]). Refused as
+    /// [`Error::Unsupported`] naming `tls.policy` before any write; `None`
+    /// when the spec sets no policy (nothing is read then).
+    async fn tls_choice_for(&self, spec: &ListenerSpec) -> Result<Option<translate::TlsChoice>> {
+        let Some(choice) = spec
+            .tls
+            .as_ref()
+            .and_then(|t| t.policy.as_deref())
+            .and_then(translate::tls_choice)
+        else {
+            return Ok(None);
+        };
+        let described = self.client.describe_instance().await?;
+        let supported = translate::tls_choice_supported(&self.config.instance, &described);
+        let mut r = listener_core::Rejections::new(API);
+        translate::rule_tls_choice_offered(spec, supported, &mut r);
+        r.into_result()?;
+        Ok(Some(choice))
+    }
+
+    /// `SetTlsVersion` on a listener just made, then wait until
+    /// `DescribeHTTPSListeners` reports the choice, so the listener that
+    /// `create` returns plans no change.
+    async fn set_tls(&self, kind: GaapProtocol, record: &Value, choice: &translate::TlsChoice) -> Result<Value> {
+        let Some(id) = field_str(record, "ListenerId") else {
+            return Ok(record.clone());
+        };
+        tracing::info!(listener = id, versions = ?choice.versions, ciphers = choice.ciphers, "setting GAAP TLS versions");
+        self.client
+            .set_tls_version(&translate::set_tls_version_params(id, choice))
+            .await?;
+        let want = choice.policy_name();
+        let aliases = self.config.aliases.clone();
+        let instance = self.config.instance.id().to_string();
+        let applied = move |r: &Value| {
+            record_to_listener(kind, r, &aliases, &instance)
+                .and_then(|l| l.spec.tls.and_then(|t| t.policy))
+                .as_deref()
+                == Some(want.as_str())
+        };
+        status::wait_modified(&self.client, kind, id, &self.config.wait, &applied).await
+    }
+
     /// Find a listener by ID: the remembered kind first, then every kind.
     async fn locate(&self, id: &str) -> Result<Option<(GaapProtocol, Value)>> {
         let mut kinds: Vec<GaapProtocol> = GaapProtocol::ALL.to_vec();
@@ -283,6 +328,7 @@ impl Provider for GaapProvider {
 
     async fn create(&self, spec: &ListenerSpec) -> Result<Vec<Listener>> {
         let plan = CreatePlan::from_spec(&self.profile, spec)?;
+        let tls = self.tls_choice_for(spec).await?;
         let mut out = Vec::with_capacity(plan.ports.len());
         // One call at a time, each waited for: GAAP refuses a write while
         // another listener of the connection is still being created.
@@ -292,6 +338,10 @@ impl Provider for GaapProvider {
                 self.remember(id, plan.protocol);
             }
             for record in status::wait_all_running(&self.client, plan.protocol, &ids, &self.config.wait).await? {
+                let record = match &tls {
+                    Some(choice) => self.set_tls(plan.protocol, &record, choice).await?,
+                    None => record,
+                };
                 out.push(self.listener(plan.protocol, &record)?);
             }
         }
@@ -370,6 +420,9 @@ impl Provider for GaapProvider {
         let Some(plan) = modify_plan(kind, &self.config.instance, current, desired, &self.config.aliases)? else {
             return self.get(&current.id).await;
         };
+        if plan.tls.is_some() {
+            self.tls_choice_for(desired).await?;
+        }
         // Every differing field must be one the modify call changes; a
         // field that is neither changeable nor declared immutable would
         // otherwise be silently left as it is.
@@ -398,7 +451,12 @@ impl Provider for GaapProvider {
             });
         }
         tracing::info!(listener = %current.id, action = plan.action, fields = ?plan.fields, "changing GAAP listener");
-        self.client.modify(&plan).await?;
+        if plan.modifies_attributes() {
+            self.client.modify(&plan).await?;
+        }
+        if let Some(params) = &plan.tls {
+            self.client.set_tls_version(params).await?;
+        }
         let aliases = self.config.aliases.clone();
         let instance = self.config.instance.id().to_string();
         let caps = self.caps.clone();
