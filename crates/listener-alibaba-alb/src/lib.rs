@@ -280,6 +280,13 @@ impl listener_core::Provider for AlbProvider {
     }
 
     async fn create(&self, spec: &ListenerSpec) -> Result<Vec<Listener>> {
+        let rejections = translate::check_create(&self.profile, spec);
+        if !rejections.is_empty() {
+            return Err(Error::Unsupported {
+                vendor: API,
+                rejections,
+            });
+        }
         let opts = self.refuse(spec)?;
         let waiter = self.waiter();
         let quic = self.resolve_quic_listener(spec, &opts).await?;
