@@ -648,6 +648,7 @@ mod tests {
             mutual_tls: true,
             multiple_client_cas: true,
             multiple_server_certificates: true,
+            tls_policy: false,
             http2: true,
             http3: true,
             sni: true,

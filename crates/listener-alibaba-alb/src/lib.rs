@@ -38,6 +38,7 @@ static CAPABILITIES: Capabilities = Capabilities {
     mutual_tls: true,
     multiple_client_cas: false,
     multiple_server_certificates: true,
+    tls_policy: true,
     http2: true,
     // HTTP/3 is a separate QUIC listener plus `quic_upgrade`, not a switch
     // on the HTTPS listener; `tls.http3` is rejected.

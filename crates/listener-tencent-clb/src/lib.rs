@@ -64,6 +64,7 @@ pub fn capabilities() -> Capabilities {
         mutual_tls: true,
         multiple_client_cas: false,
         multiple_server_certificates: true,
+        tls_policy: false,
         http2: false,
         http3: false,
         sni: true,

@@ -44,6 +44,7 @@ pub fn capabilities() -> Capabilities {
         mutual_tls: true,
         multiple_client_cas: true,
         multiple_server_certificates: false,
+        tls_policy: true,
         http2: false,
         http3: true,
         sni: false,
