@@ -806,3 +806,44 @@ async fn wait_idle(client: &tencent_api::TencentClient, task: &str) {
     }
     panic!("task {task} did not finish");
 }
+
+/// `SessionType` on TCP_SSL: CreateListener documents TCP and UDP only and
+/// the emulator answers so; ModifyListener documents TCP_SSL and QUIC too
+/// and takes it. `check` accepts it (the sources disagree).
+#[tokio::test]
+async fn session_type_on_tcp_ssl_is_refused_by_create_and_taken_by_modify() {
+    let emu = start().await;
+    let p = profile(&emu);
+    let client = api_client(&p, RetryPolicy::none());
+    let s = ext(spec(Protocol::TcpSsl, 5443), json!({"session_type": "normal"}));
+    assert!(check(&p, &s).is_empty());
+    let e = client
+        .call(
+            "CreateListener",
+            &translate::create_params(&p, LB, &s, &s.ports.ranges()),
+            false,
+        )
+        .await
+        .expect_err("CreateListener takes SessionType on TCP and UDP only");
+    assert_eq!(e.vendor_code(), Some(INVALID_VALUE));
+    let plain = spec(Protocol::TcpSsl, 5443);
+    let answer = client
+        .call(
+            "CreateListener",
+            &translate::create_params(&p, LB, &plain, &plain.ports.ranges()),
+            false,
+        )
+        .await
+        .expect("created");
+    wait_idle(&client, &answer.request_id).await;
+    let id = answer.body["ListenerIds"][0].as_str().unwrap_or_default().to_string();
+    client
+        .call(
+            "ModifyListener",
+            &json!({"LoadBalancerId": LB, "ListenerId": id, "SessionType": "NORMAL"}),
+            true,
+        )
+        .await
+        .expect("ModifyListener takes SessionType on TCP_SSL");
+    emu.shutdown().await;
+}
