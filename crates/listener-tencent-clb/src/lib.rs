@@ -86,7 +86,8 @@ pub fn check(profile: &ProfileConfig, spec: &ListenerSpec) -> Vec<Rejection> {
 }
 
 /// [`check`] for every spec, plus the rules over all listeners of one load
-/// balancer (quota of 50, shared port spaces).
+/// balancer (shared port spaces; past the default quota of 50 only a
+/// logged warning).
 pub fn check_set(profile: &ProfileConfig, specs: &[ListenerSpec]) -> Vec<(usize, Rejection)> {
     let mut out = listener_core::check::check_each(specs, |s| check(profile, s));
     out.extend(translate::check_set(specs));

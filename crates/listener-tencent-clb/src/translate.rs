@@ -94,7 +94,8 @@ pub struct ClbOptions {
     /// `RescheduleInterval` (TCP, UDP), 0–3600 s.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reschedule_interval: Option<u32>,
-    /// The load balancer is LCU-supported: allows idle timeouts up to 1980 s.
+    /// The load balancer is LCU-supported. Informational: the idle-timeout
+    /// check takes the loosest documented bound (3600 s) whatever it says.
     /// Local knowledge, never sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lcu: Option<bool>,

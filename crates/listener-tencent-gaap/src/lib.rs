@@ -77,7 +77,8 @@ pub fn check(profile: &ProfileConfig, spec: &ListenerSpec) -> Vec<Rejection> {
 }
 
 /// [`check`] for every spec plus the rules across the listeners of one
-/// instance (shared port spaces, HTTP3's UDP port, the quota of 50).
+/// instance (shared port spaces, HTTP3's UDP port; past the default quota
+/// of 50 only a logged warning).
 pub fn check_set(profile: &ProfileConfig, specs: &[ListenerSpec]) -> Vec<(usize, Rejection)> {
     translate::check_set(profile, specs)
 }
