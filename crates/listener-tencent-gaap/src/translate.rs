@@ -297,7 +297,8 @@ pub fn check(profile: &ProfileConfig, spec: &ListenerSpec) -> Vec<Rejection> {
 }
 
 /// [`check`] for every spec, plus the rules that span the listeners of one
-/// instance: shared port spaces and the listener quota.
+/// instance: shared port spaces (the listener quota is only logged, see
+/// [`listener_quota_warnings`]).
 pub fn check_set(profile: &ProfileConfig, specs: &[ListenerSpec]) -> Vec<(usize, Rejection)> {
     let mut out = listener_core::check::check_each(specs, |s| check(profile, s));
     rule_port_spaces(specs, &mut out);
