@@ -23,8 +23,8 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use listener_core::{
-    plan_change, Capabilities, Error, FieldChange, Listener, ListenerSpec, PortRange, Ports, Protocol, Provider,
-    Transport,
+    plan_change, Capabilities, ChangePlan, Error, FieldChange, Listener, ListenerSpec, PortRange, Ports, Protocol,
+    Provider, Transport,
 };
 
 /// What apply will do for one listener.
@@ -217,7 +217,8 @@ fn named_in_file(caps: &Capabilities, file: &[ListenerSpec], live: &ListenerSpec
 
 impl Plan {
     /// Compare the file's listeners with the cloud's, when `desired` is
-    /// the whole file (see [`Plan::build_for_file`]).
+    /// the whole file (see [`Plan::build_for_file`]), classifying each
+    /// change by the capabilities' immutable fields alone.
     pub fn build(caps: &Capabilities, desired: &[ListenerSpec], existing: &[Listener], prune: bool) -> Plan {
         Plan::build_for_file(caps, desired, desired, existing, prune)
     }
@@ -228,6 +229,33 @@ impl Plan {
     /// `file` names it: then it is [`Action::Kept`] either way.
     pub fn build_for_file(
         caps: &Capabilities,
+        desired: &[ListenerSpec],
+        file: &[ListenerSpec],
+        existing: &[Listener],
+        prune: bool,
+    ) -> Plan {
+        let change = |c: &ListenerSpec, d: &ListenerSpec| plan_change(caps, c, d);
+        Plan::build_with(caps, &change, desired, file, existing, prune)
+    }
+
+    /// [`Plan::build_for_file`] classifying each change with the provider's
+    /// own [`Provider::plan_change`], which an adapter overrides where a
+    /// field is immutable in one direction only (CLB's SNI can be switched
+    /// on in place, never off).
+    pub fn build_for(
+        provider: &dyn Provider,
+        desired: &[ListenerSpec],
+        file: &[ListenerSpec],
+        existing: &[Listener],
+        prune: bool,
+    ) -> Plan {
+        let change = |c: &ListenerSpec, d: &ListenerSpec| provider.plan_change(c, d);
+        Plan::build_with(provider.capabilities(), &change, desired, file, existing, prune)
+    }
+
+    fn build_with(
+        caps: &Capabilities,
+        change_of: &dyn Fn(&ListenerSpec, &ListenerSpec) -> ChangePlan,
         desired: &[ListenerSpec],
         file: &[ListenerSpec],
         existing: &[Listener],
@@ -262,7 +290,7 @@ impl Plan {
                 None => creates.push(Action::Create { index, spec }),
                 Some((j, current)) => {
                     used.insert(j);
-                    let change = plan_change(caps, &current.spec, &spec);
+                    let change = change_of(&current.spec, &spec);
                     if change.is_empty() {
                         unchanged.push(Action::Unchanged {
                             index,
@@ -351,13 +379,7 @@ pub async fn plan_for_file(
     prune: bool,
 ) -> Result<Plan, Error> {
     let existing = provider.list().await?;
-    Ok(Plan::build_for_file(
-        provider.capabilities(),
-        desired,
-        file,
-        &existing,
-        prune,
-    ))
+    Ok(Plan::build_for(provider, desired, file, &existing, prune))
 }
 
 /// How apply runs.
@@ -885,7 +907,6 @@ async fn settle_failed_batch<'a>(
             None
         }
     };
-    let caps = provider.capabilities();
     let mut out = Vec::with_capacity(list.len());
     for (i, a) in list.into_iter().enumerate() {
         if i >= announced {
@@ -902,7 +923,7 @@ async fn settle_failed_batch<'a>(
                 let there: Vec<&Listener> = existing.iter().filter(|l| key(&l.spec) == key(spec)).collect();
                 match there.as_slice() {
                     [] => provider.create(spec).await.map_err(Arc::new),
-                    [l] if l.status.is_settled() && plan_change(caps, &l.spec, spec).is_empty() => {
+                    [l] if l.status.is_settled() && provider.plan_change(&l.spec, spec).is_empty() => {
                         Ok(vec![(*l).clone()])
                     }
                     _ => Err(Arc::clone(&error)),
@@ -959,6 +980,7 @@ mod tests {
             mutual_tls: true,
             multiple_client_cas: true,
             multiple_server_certificates: true,
+            tls_policy: false,
             http2: true,
             http3: true,
             sni: true,

@@ -39,6 +39,7 @@ static CAPABILITIES: Capabilities = Capabilities {
     mutual_tls: true,
     multiple_client_cas: false,
     multiple_server_certificates: true,
+    tls_policy: true,
     http2: true,
     // HTTP/3 is a separate QUIC listener plus `quic_upgrade`, not a switch
     // on the HTTPS listener; `tls.http3` is rejected.
@@ -284,6 +285,13 @@ impl listener_core::Provider for AlbProvider {
     }
 
     async fn create(&self, spec: &ListenerSpec) -> Result<Vec<Listener>> {
+        let rejections = translate::check_create(&self.profile, spec);
+        if !rejections.is_empty() {
+            return Err(Error::Unsupported {
+                vendor: API,
+                rejections,
+            });
+        }
         let opts = self.refuse(spec)?;
         let waiter = self.waiter();
         let quic = self.resolve_quic_listener(spec, &opts).await?;

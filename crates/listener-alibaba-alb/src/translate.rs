@@ -28,11 +28,14 @@ use crate::API;
 /// Spec path of this adapter's extension section.
 pub const EXTENSION_PATH: &str = "extensions.alibaba-alb";
 
-/// Highest request or idle timeout every source accepts. The seed says
-/// request 1–180 s and idle 1–60 s; current vendor pages say 1–600 s for
-/// both (and up to 3600 s by quota). Only what every source refuses is
-/// refused here: above 600.
-pub const MAX_TIMEOUT_SECS: u32 = 600;
+/// Highest request or idle timeout any instance can have. The seed says
+/// request 1–180 s and idle 1–60 s; the SDK model says 1–600 s for both,
+/// "up to 3600 s after a quota increase". Whether this instance's quota
+/// was raised cannot be known offline and an adjustable quota is the
+/// vendor's to enforce (as GA's ports per listener are), so only what no
+/// instance takes is refused: above 3600. Between 601 and 3600 the vendor
+/// answers `InvalidParameter` where the quota is the default.
+pub const MAX_TIMEOUT_SECS: u32 = 3600;
 
 /// Default quota of listeners per ALB instance
 /// (`ResourceQuotaExceeded.LoadBalancerListenersNum`).
@@ -285,17 +288,38 @@ fn check_description_length(spec: &ListenerSpec, r: &mut Rejections) {
     }
 }
 
-/// `ListenerDescription` on `CreateListener` takes letters, digits, `-`,
-/// `/`, `.` and `_` only (seed). `UpdateListenerAttribute` also accepts
-/// `,` `;` `@` and Chinese characters, but a description must survive a
-/// re-create, so the create rule applies.
+/// `ListenerDescription` characters every source refuses: anything but
+/// letters, digits, `-`, `/`, `.`, `_` (CreateListener seed) and `,` `;`
+/// `@` and Chinese characters (which `UpdateListenerAttribute` also
+/// documents). A spec may become an in-place update, so `check` takes the
+/// update set; [`check_create`] adds the create rule
+/// ([`check_description_charset_on_create`]) before a create is sent.
 fn check_description_charset(spec: &ListenerSpec, r: &mut Rejections) {
+    if let Some(d) = &spec.description {
+        if let Some(bad) = d.chars().find(|c| !description_char_ok_on_update(*c)) {
+            r.reject(
+                "description",
+                "description_charset",
+                format!(
+                    "ALB descriptions take letters, digits, Chinese characters, `-`, `/`, `.`, `_`, `,`, `;` and `@` only, not {bad:?}"
+                ),
+            );
+        }
+    }
+}
+
+/// `ListenerDescription` on `CreateListener` takes letters, digits, `-`,
+/// `/`, `.` and `_` only (seed; `InvalidParameter`): the stricter set,
+/// applied to creates (and so to the create half of a replacement).
+fn check_description_charset_on_create(spec: &ListenerSpec, r: &mut Rejections) {
     if let Some(d) = &spec.description {
         if let Some(bad) = d.chars().find(|c| !description_char_ok(*c)) {
             r.reject(
                 "description",
                 "description_charset",
-                format!("ALB descriptions take letters, digits, `-`, `/`, `.` and `_` only, not {bad:?}"),
+                format!(
+                    "CreateListener takes letters, digits, `-`, `/`, `.` and `_` only in a description, not {bad:?} (UpdateListenerAttribute takes more: change it in place)"
+                ),
             );
         }
     }
@@ -306,8 +330,28 @@ pub fn description_char_ok(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '-' | '/' | '.' | '_')
 }
 
-/// `RequestTimeout` above 600 s is refused by every source (seed 1–180,
-/// current docs 1–600); see [`MAX_TIMEOUT_SECS`].
+/// Whether `c` may appear in a `ListenerDescription` sent by
+/// `UpdateListenerAttribute`: the create set plus `,` `;` `@` and Chinese
+/// characters.
+pub fn description_char_ok_on_update(c: char) -> bool {
+    description_char_ok(c) || matches!(c, ',' | ';' | '@') || ('\u{4e00}'..='\u{9fff}').contains(&c)
+}
+
+/// [`check`] plus the rules that hold for `CreateListener` only (the
+/// description's stricter character set). What `create` refuses before
+/// sending.
+pub fn check_create(profile: &ProfileConfig, spec: &ListenerSpec) -> Vec<Rejection> {
+    let mut out = check(profile, spec);
+    if !out.iter().any(|r| r.field == "description") {
+        let mut r = Rejections::new(API);
+        check_description_charset_on_create(spec, &mut r);
+        out.extend(r.into_vec());
+    }
+    out
+}
+
+/// `RequestTimeout` above 3600 s is refused by every source (seed 1–180,
+/// SDK model 1–600 raised by quota up to 3600); see [`MAX_TIMEOUT_SECS`].
 fn check_request_timeout(spec: &ListenerSpec, r: &mut Rejections) {
     if let Some(t) = spec.timeouts.as_ref().and_then(|t| t.request_secs) {
         r.reject_if(
@@ -319,8 +363,8 @@ fn check_request_timeout(spec: &ListenerSpec, r: &mut Rejections) {
     }
 }
 
-/// `IdleTimeout` above 600 s is refused by every source (seed 1–60, current
-/// docs 1–600); see [`MAX_TIMEOUT_SECS`].
+/// `IdleTimeout` above 3600 s is refused by every source (seed 1–60, SDK
+/// model 1–600 raised by quota up to 3600); see [`MAX_TIMEOUT_SECS`].
 fn check_idle_timeout(spec: &ListenerSpec, r: &mut Rejections) {
     if let Some(t) = spec.timeouts.as_ref().and_then(|t| t.idle_secs) {
         r.reject_if(
@@ -541,7 +585,11 @@ pub fn header_alias_ok(alias: &str) -> bool {
 }
 
 /// `XForwardedForProcessingMode` applies "only with XForwardedForEnabled"
-/// (factsheet §4): a mode with `x_forwarded_for = false` cannot be set.
+/// (factsheet §4; the SDK model says the mode is ignored without it, which
+/// is not a refusal). Checked and kept, as the adapter's own rule (not a
+/// vendor code): a mode with `x_forwarded_for = false` has no effect and
+/// is not read back (the mode is read only while X-Forwarded-For is on),
+/// so a spec asking for it would plan a change after every apply.
 fn reject_xff_mode_without_xff(spec: &ListenerSpec, r: &mut Rejections) {
     if let Some(h) = headers_of(spec) {
         r.reject_if(
@@ -650,7 +698,9 @@ fn headers_of(spec: &ListenerSpec) -> Option<&ForwardedHeaders> {
 pub fn check_set(profile: &ProfileConfig, specs: &[ListenerSpec]) -> Vec<(usize, Rejection)> {
     let mut out = listener_core::check::check_each(specs, |s| check(profile, s));
     reject_shared_ports(specs, &mut out);
-    reject_listener_quota(specs, &mut out);
+    for (i, message) in listener_quota_warnings(specs) {
+        tracing::warn!(listener = %specs[i].name, "{message}");
+    }
     check_quic_associations(specs, &mut out);
     out
 }
@@ -680,23 +730,22 @@ fn reject_shared_ports(specs: &[ListenerSpec], out: &mut Vec<(usize, Rejection)>
     }
 }
 
-/// At most [`MAX_LISTENERS_PER_INSTANCE`] listeners per instance by default
-/// (`ResourceQuotaExceeded.LoadBalancerListenersNum`).
-fn reject_listener_quota(specs: &[ListenerSpec], out: &mut Vec<(usize, Rejection)>) {
-    for i in MAX_LISTENERS_PER_INSTANCE..specs.len() {
-        out.push((
-            i,
-            Rejection::new(
-                API,
-                "ports",
-                "ResourceQuotaExceeded.LoadBalancerListenersNum",
+/// Listeners past the default quota of [`MAX_LISTENERS_PER_INSTANCE`] per
+/// instance (`ResourceQuotaExceeded.LoadBalancerListenersNum`): index and
+/// message. The quota is adjustable in the quota centre, so [`check_set`]
+/// only logs these and the vendor answers.
+pub fn listener_quota_warnings(specs: &[ListenerSpec]) -> Vec<(usize, String)> {
+    (MAX_LISTENERS_PER_INSTANCE..specs.len())
+        .map(|i| {
+            (
+                i,
                 format!(
                     "an ALB instance holds {MAX_LISTENERS_PER_INSTANCE} listeners by default; this is number {}",
                     i + 1
                 ),
-            ),
-        ));
-    }
+            )
+        })
+        .collect()
 }
 
 /// A QUIC listener serves one HTTPS listener's upgrade
@@ -1425,36 +1474,75 @@ mod tests {
     #[test]
     fn rejects_description_characters() {
         let mut s = http();
-        for bad in ["web listener", "a,b", "名字ab", "a@b"] {
+        for bad in ["web listener", "a#b", "a|b"] {
             s.description = Some(bad.into());
             assert!(check_has(&s, "description", "description_charset"), "{bad}");
         }
         s.description = Some("Web-1/a.b_c".into());
         assert!(check(&profile(), &s).is_empty());
+        assert!(check_create(&profile(), &s).is_empty());
+    }
+
+    /// UpdateListenerAttribute documents `,` `;` `@` and Chinese
+    /// characters too: `check` (a spec may be an in-place update) accepts
+    /// them, `check_create` keeps CreateListener's narrower set.
+    #[test]
+    fn accepts_update_only_description_characters_except_on_create() {
+        let mut s = http();
+        for ok in ["a,b", "名字ab", "a@b;c"] {
+            s.description = Some(ok.into());
+            assert!(check(&profile(), &s).is_empty(), "{ok}");
+            assert!(
+                check_create(&profile(), &s)
+                    .iter()
+                    .any(|r| r.field == "description" && r.rule == "description_charset"),
+                "{ok}"
+            );
+        }
     }
 
     #[test]
-    fn rejects_request_timeout_above_600() {
+    fn rejects_request_timeout_above_3600_only() {
         let mut s = http();
         s.timeouts = Some(Timeouts {
             idle_secs: None,
-            request_secs: Some(601),
+            request_secs: Some(3601),
         });
-        assert!(check_has(&s, "timeouts.request_secs", "request_timeout_range"));
-        s.timeouts.as_mut().unwrap().request_secs = Some(600);
-        assert!(check(&profile(), &s).is_empty());
+        // The neutral model caps timeouts at 3600 too, so `check` reports
+        // the neutral rule and the vendor rule stands behind it.
+        assert!(rejected(&s, "timeouts.request_secs", "request_timeout_range"));
+        assert!(check_has(
+            &s,
+            "timeouts.request_secs",
+            listener_core::check::INVALID_SPEC
+        ));
+        for ok in [600, 601, 3600] {
+            s.timeouts.as_mut().unwrap().request_secs = Some(ok);
+            assert!(
+                check(&profile(), &s).is_empty(),
+                "{ok}: the quota can be raised to 3600"
+            );
+        }
     }
 
     #[test]
-    fn rejects_idle_timeout_above_600() {
+    fn rejects_idle_timeout_above_3600_only() {
         let mut s = http();
         s.timeouts = Some(Timeouts {
-            idle_secs: Some(3600),
+            idle_secs: Some(3601),
             request_secs: None,
         });
-        assert!(check_has(&s, "timeouts.idle_secs", "idle_timeout_range"));
-        s.timeouts.as_mut().unwrap().idle_secs = Some(600);
-        assert!(check(&profile(), &s).is_empty());
+        // The neutral model caps timeouts at 3600 too, so `check` reports
+        // the neutral rule and the vendor rule stands behind it.
+        assert!(rejected(&s, "timeouts.idle_secs", "idle_timeout_range"));
+        assert!(check_has(&s, "timeouts.idle_secs", listener_core::check::INVALID_SPEC));
+        for ok in [600, 601, 3600] {
+            s.timeouts.as_mut().unwrap().idle_secs = Some(ok);
+            assert!(
+                check(&profile(), &s).is_empty(),
+                "{ok}: the quota can be raised to 3600"
+            );
+        }
     }
 
     #[test]
@@ -1784,7 +1872,7 @@ mod tests {
     }
 
     #[test]
-    fn set_rejects_more_than_fifty_listeners() {
+    fn set_warns_past_fifty_listeners_and_does_not_refuse() {
         let specs: Vec<ListenerSpec> = (0..51)
             .map(|i| {
                 let mut s = http();
@@ -1793,12 +1881,8 @@ mod tests {
                 s
             })
             .collect();
-        let r = check_set(&profile(), &specs);
-        let hits: Vec<_> = r
-            .iter()
-            .filter(|(_, r)| r.rule == "ResourceQuotaExceeded.LoadBalancerListenersNum")
-            .map(|(i, _)| *i)
-            .collect();
+        assert!(check_set(&profile(), &specs).is_empty());
+        let hits: Vec<usize> = listener_quota_warnings(&specs).iter().map(|(i, _)| *i).collect();
         assert_eq!(hits, vec![50]);
     }
 

@@ -319,3 +319,31 @@ async fn the_secret_never_shows_in_debug_output() {
     );
     env.stop().await;
 }
+
+/// UpdateListenerAttribute takes `,` `;` `@` and Chinese characters in a
+/// description, CreateListener does not: the in-place change goes through,
+/// a create with the same description is refused before any call.
+#[tokio::test]
+async fn a_description_with_update_only_characters_is_changed_in_place_not_created() {
+    let env = Env::start().await;
+    let p = env.provider();
+    let spec = http(80);
+    let made = one(&p, &spec).await;
+    let mut desired = spec.clone();
+    desired.description = Some("owner@team;web,v2".into());
+    assert!(p.check(&desired).is_empty());
+    let updated = p.update(&made, &desired).await.expect("in-place description change");
+    assert_eq!(updated.spec.description.as_deref(), Some("owner@team;web,v2"));
+    assert_no_drift(&updated, &desired);
+
+    let mut fresh = desired.clone();
+    fresh.ports = Ports::Single(81);
+    match p.create(&fresh).await {
+        Err(Error::Unsupported { rejections, .. }) => assert!(rejections
+            .iter()
+            .any(|r| r.field == "description" && r.rule == "description_charset")),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(env.count(), 1, "nothing was created");
+    env.stop().await;
+}

@@ -40,6 +40,7 @@ pub fn capabilities() -> Capabilities {
         mutual_tls: false,
         multiple_client_cas: false,
         multiple_server_certificates: false,
+        tls_policy: true,
         http2: true,
         http3: true,
         sni: false,

@@ -128,8 +128,6 @@ pub mod rule {
     pub const REQUEST_TIMEOUT: &str = "request_timeout_range";
     /// A layer-7 setting on a TCP or UDP listener.
     pub const LAYER7_ONLY: &str = "layer7_only";
-    /// Proxy Protocol: set on GA endpoint groups, not listeners.
-    pub const PROXY_PROTOCOL: &str = "proxy_protocol_on_endpoint_group";
     /// Turning X-Forwarded-For off on HTTP/HTTPS: GA always adds it.
     pub const X_FORWARDED_FOR_ALWAYS: &str = "x_forwarded_for_always_on";
     /// A forwarded header GA cannot add.
@@ -691,9 +689,12 @@ pub fn reject_request_timeout(spec: &ListenerSpec, r: &mut Rejections) {
 
 /// How the client address reaches the backends.
 ///
-/// - Proxy Protocol is set on GA endpoint groups
-///   (`EnableProxyProtocol`), and the listener-level `ProxyProtocol` of the
-///   seed is deprecated: refused.
+/// - Proxy Protocol: the listener-level `ProxyProtocol` of the seed is
+///   deprecated in favour of the endpoint groups' `EnableProxyProtocol`,
+///   but CreateListener and UpdateListener still accept it and Terraform's
+///   `alicloud_ga_listener` still sends it, so it is accepted (and sent,
+///   and read back) with a deprecation warning in the log
+///   ([`warn_deprecated_proxy_protocol`]); check has no warning channel.
 /// - HTTP/HTTPS listeners always add `X-Forwarded-For` (GA's "preserve
 ///   client IP" for layer 7 is on by default and has no listener switch):
 ///   `mode = "none"` or `x_forwarded_for = false` cannot be expressed.
@@ -719,11 +720,7 @@ pub fn reject_client_ip_settings(spec: &ListenerSpec, opts: &GaOptions, r: &mut 
         return;
     };
     match ci.mode {
-        ClientIpMode::ProxyProtocol => r.reject(
-            "client_ip.mode",
-            rule::PROXY_PROTOCOL,
-            "GA sets Proxy Protocol on endpoint groups, not listeners (the listener's ProxyProtocol is deprecated)",
-        ),
+        ClientIpMode::ProxyProtocol => warn_deprecated_proxy_protocol(spec),
         ClientIpMode::None if l7 => r.reject(
             "client_ip.mode",
             rule::X_FORWARDED_FOR_ALWAYS,
@@ -823,14 +820,45 @@ fn offers_http3(spec: &ListenerSpec) -> bool {
     spec.protocol == Protocol::Https && spec.tls.as_ref().and_then(|t| t.http3) == Some(true)
 }
 
+/// Listeners past GA's default quota of [`MAX_LISTENERS_PER_ACCELERATOR`]
+/// (`QuotaExceeded.Listener`; older pages said 10, the current quota page
+/// says 50, adjustable): index and message, logged by [`check_accelerator`]
+/// instead of refused, as the 30 ports per listener already are.
+pub fn listener_quota_warnings(specs: &[ListenerSpec]) -> Vec<(usize, String)> {
+    (MAX_LISTENERS_PER_ACCELERATOR..specs.len())
+        .map(|j| {
+            (
+                j,
+                format!(
+                    "an accelerator holds {MAX_LISTENERS_PER_ACCELERATOR} listeners by default; this is number {}",
+                    j + 1
+                ),
+            )
+        })
+        .collect()
+}
+
+/// Logs that the listener's `ProxyProtocol` is deprecated (GA moved
+/// client-IP preservation to endpoint groups, `EnableProxyProtocol`). The
+/// vendor still takes it, so it is sent; the warning tells the user where
+/// the setting lives now. `check` has no warning channel, so the log is
+/// where it goes.
+pub fn warn_deprecated_proxy_protocol(spec: &ListenerSpec) {
+    tracing::warn!(
+        listener = %spec.name,
+        "GA's listener-level ProxyProtocol is deprecated (set EnableProxyProtocol on the endpoint group instead); it is still sent"
+    );
+}
+
 /// Rules that span the listeners of one accelerator, as `(index, rejection)`.
 ///
 /// - `PortConflict.Listener`: two listeners on a shared port (see
 ///   [`port_spaces_collide`]).
 /// - `PortRangeIllegal.ExceedGaAbility`: a second listener of more than 300
 ///   ports for the same protocol (TCP, UDP).
-/// - `QuotaExceeded.Listener`: more than 50 listeners (GA's default quota;
-///   older pages said 10, the current quota page says 50).
+/// - `QuotaExceeded.Listener` (more than 50 listeners) is GA's default
+///   quota, adjustable in the quota centre: only logged
+///   ([`listener_quota_warnings`]), the vendor answers.
 /// - `routing_type_mixed`: every listener of an accelerator has the same
 ///   routing type (current CreateListener page, `Type`).
 pub fn check_accelerator(specs: &[ListenerSpec]) -> Vec<(usize, Rejection)> {
@@ -883,16 +911,8 @@ pub fn check_accelerator(specs: &[ListenerSpec]) -> Vec<(usize, Rejection)> {
             );
         }
     }
-    for j in MAX_LISTENERS_PER_ACCELERATOR..specs.len() {
-        push(
-            j,
-            "name".into(),
-            rule::LISTENER_QUOTA,
-            format!(
-                "an accelerator holds at most {MAX_LISTENERS_PER_ACCELERATOR} listeners by default; this is number {}",
-                j + 1
-            ),
-        );
+    for (j, message) in listener_quota_warnings(specs) {
+        tracing::warn!(listener = %specs[j].name, "{message}");
     }
     if let Some(first) = specs.first() {
         let kind = GaOptions::of(first).routing();
@@ -957,6 +977,17 @@ pub fn listener_params(spec: &ListenerSpec, opts: &GaOptions, aliases: &Aliases)
     }
     if spec.session_persistence.is_some() {
         m.insert("ClientAffinity".into(), json!("SOURCE_IP"));
+    }
+    // Deprecated but accepted (see `reject_client_ip_settings`): on for
+    // proxy_protocol, off for an explicit "none" on TCP/UDP.
+    match spec.client_ip.as_ref().map(|c| c.mode) {
+        Some(ClientIpMode::ProxyProtocol) => {
+            m.insert("ProxyProtocol".into(), json!(true));
+        }
+        Some(ClientIpMode::None) if !is_layer7(spec.protocol) => {
+            m.insert("ProxyProtocol".into(), json!(false));
+        }
+        _ => {}
     }
     if let Some(t) = &spec.timeouts {
         if let Some(idle) = t.idle_secs {
@@ -1235,7 +1266,11 @@ pub fn listener_from_answer(v: &Value, aliases: &Aliases) -> Result<GaListener, 
         opts.ga_ap_header = Some(flag("XForwardedForGaApEnabled"));
     } else {
         spec.client_ip = Some(ClientIp {
-            mode: ClientIpMode::None,
+            mode: if boolean(v, "ProxyProtocol") == Some(true) {
+                ClientIpMode::ProxyProtocol
+            } else {
+                ClientIpMode::None
+            },
             headers: None,
         });
     }
@@ -1706,13 +1741,21 @@ mod tests {
     }
 
     #[test]
-    fn rejects_proxy_protocol() {
+    fn accepts_the_deprecated_listener_proxy_protocol_and_sends_it() {
         let mut s = tcp(Ports::Single(80));
         s.client_ip = Some(ClientIp {
             mode: ClientIpMode::ProxyProtocol,
             headers: None,
         });
-        assert_rejects(&s, "client_ip.mode", rule::PROXY_PROTOCOL);
+        assert_clean(&s);
+        let m = listener_params(&s, &GaOptions::of(&s), &Aliases::default());
+        assert_eq!(m.get("ProxyProtocol"), Some(&json!(true)));
+        let mut off = s.clone();
+        off.client_ip.as_mut().unwrap().mode = ClientIpMode::None;
+        let m = listener_params(&off, &GaOptions::of(&off), &Aliases::default());
+        assert_eq!(m.get("ProxyProtocol"), Some(&json!(false)));
+        let v = update_params("lsr-1", &off, &s, &Aliases::default()).expect("a change");
+        assert_eq!(v["ProxyProtocol"], json!(true));
     }
 
     #[test]
@@ -1845,18 +1888,27 @@ mod tests {
     }
 
     #[test]
-    fn rejects_more_than_fifty_listeners() {
+    fn warns_past_fifty_listeners_and_does_not_refuse() {
         let specs: Vec<ListenerSpec> = (0..52u32)
             .map(|i| tcp(Ports::Single(1000 + i)).renamed(&format!("l{i}")))
             .collect();
-        let got = set_rules(&specs);
-        assert_eq!(
-            got,
-            vec![
-                (50, "name".into(), rule::LISTENER_QUOTA),
-                (51, "name".into(), rule::LISTENER_QUOTA)
-            ]
-        );
+        assert_eq!(set_rules(&specs), vec![]);
+        let warned: Vec<usize> = listener_quota_warnings(&specs).iter().map(|(i, _)| *i).collect();
+        assert_eq!(warned, vec![50, 51]);
+    }
+
+    /// Kept after checking (issue 17): GA's listener FAQ says UDP listeners
+    /// may share a port with TCP, HTTP and HTTPS listeners, but the current
+    /// CreateListener rules name the one exception, an HTTPS listener with
+    /// `HttpVersion` http3, whose QUIC side takes the same port on UDP
+    /// (`PortConflict.Listener`). The FAQ does not speak about HTTP/3, so
+    /// it does not contradict the exception.
+    #[test]
+    fn udp_shares_ports_with_https_except_http3() {
+        assert!(!port_spaces_collide(Protocol::Udp, false, Protocol::Https, false));
+        assert!(!port_spaces_collide(Protocol::Udp, false, Protocol::Tcp, false));
+        assert!(port_spaces_collide(Protocol::Udp, false, Protocol::Https, true));
+        assert!(port_spaces_collide(Protocol::Https, true, Protocol::Udp, false));
     }
 
     #[test]

@@ -249,3 +249,25 @@ async fn list_reads_every_page() {
     assert_eq!(ids.len(), 53);
     setup.shutdown().await;
 }
+
+/// The listener's ProxyProtocol is deprecated but still accepted by
+/// CreateListener and UpdateListener: sent, read back, switched in place.
+#[tokio::test]
+async fn deprecated_listener_proxy_protocol_is_sent_read_back_and_changed() {
+    let setup = Setup::start(builder()).await;
+    let mut spec = ListenerSpec::new("pp", Protocol::Tcp, Ports::Single(7000));
+    spec.client_ip = Some(listener_core::ClientIp {
+        mode: listener_core::ClientIpMode::ProxyProtocol,
+        headers: None,
+    });
+    let made = create_one(&setup, &spec).await;
+    let mut off = spec.clone();
+    off.client_ip = Some(listener_core::ClientIp {
+        mode: listener_core::ClientIpMode::None,
+        headers: None,
+    });
+    assert!(!setup.provider.plan_change(&made.spec, &off).is_empty());
+    let updated = setup.provider.update(&made, &off).await.expect("switched off in place");
+    assert!(setup.provider.plan_change(&updated.spec, &off).is_empty());
+    setup.shutdown().await;
+}

@@ -528,13 +528,17 @@ async fn a_second_huge_listener_is_refused_by_check_set_and_by_ga() {
 }
 
 #[tokio::test]
-async fn more_than_fifty_listeners_are_refused_by_check_set_and_by_ga() {
+async fn more_than_fifty_listeners_are_warned_by_check_set_and_refused_by_ga_at_the_default_quota() {
     let profile = common::profile("http://127.0.0.1:1");
     let specs: Vec<ListenerSpec> = (0..51u32).map(|i| tcp(3000 + i).named(&format!("l{i}"))).collect();
     let got = check_set(&profile, &specs);
+    assert!(
+        !got.iter().any(|(_, r)| r.rule == rule::LISTENER_QUOTA),
+        "an adjustable quota is not refused: {got:?}"
+    );
     assert_eq!(
-        got.iter()
-            .filter(|(_, r)| r.rule == rule::LISTENER_QUOTA)
+        listener_alibaba_ga::translate::listener_quota_warnings(&specs)
+            .iter()
             .map(|(i, _)| *i)
             .collect::<Vec<_>>(),
         vec![50]
@@ -633,12 +637,14 @@ async fn settings_ga_lacks_are_ignored_by_ga_so_check_refuses_them() {
         headers: None,
     });
     assert_checked(&profile, &none, "client_ip.mode", rule::X_FORWARDED_FOR_ALWAYS);
+    // The listener's ProxyProtocol is deprecated but accepted (tested in
+    // lifecycle.rs): not a rejection.
     let mut pp = tcp(80);
     pp.client_ip = Some(ClientIp {
         mode: ClientIpMode::ProxyProtocol,
         headers: None,
     });
-    assert_checked(&profile, &pp, "client_ip.mode", rule::PROXY_PROTOCOL);
+    assert!(check(&profile, &pp).is_empty());
 
     // The closest parameters other APIs use, sent raw: GA accepts the call
     // and drops them, so the listener would silently lack the setting.
@@ -650,7 +656,6 @@ async fn settings_ga_lacks_are_ignored_by_ga_so_check_refuses_them() {
             "HttpVersion": "http3",
             "CaEnabled": true,
             "CaCertificates": [{"CertificateId": "450-cn-hangzhou"}],
-            "ProxyProtocol": true,
             "HealthCheckEnabled": true,
             "Scheduler": "wlc",
             "StickySessionTimeout": 60,
@@ -668,7 +673,7 @@ async fn settings_ga_lacks_are_ignored_by_ga_so_check_refuses_them() {
     ] {
         assert!(described.get(absent).is_none(), "{absent} came back");
     }
-    assert_eq!(described["ProxyProtocol"], false);
+    assert_eq!(described["ProxyProtocol"], false, "not sent, off");
     let back = setup.provider.get(&listener_core::ListenerId(id)).await.expect("get");
     let tls = back.spec.tls.expect("tls");
     assert!(tls.client_auth.is_none(), "no mutual TLS on GA");

@@ -33,6 +33,10 @@ pub struct Capabilities {
     pub multiple_client_cas: bool,
     /// Whether more than one server certificate can be attached at creation.
     pub multiple_server_certificates: bool,
+    /// Whether `tls.policy` (TLS versions and ciphers) can be chosen. Where
+    /// the choice depends on the instance (GAAP connections describe it),
+    /// `true`: the adapter refuses at run time where it is missing.
+    pub tls_policy: bool,
     /// Whether HTTP/2 can be switched.
     pub http2: bool,
     /// Whether HTTP/3 can be offered on an HTTPS listener.
@@ -56,7 +60,8 @@ pub struct Capabilities {
     /// Spec paths the vendor accepts but never reports back; drift on them
     /// cannot be detected and is not reported.
     pub write_only_fields: &'static [&'static str],
-    /// Listeners per instance (the vendor's default quota).
+    /// Listeners per instance (the vendor's default quota). Every vendor
+    /// lets it be raised, so going past it is logged, never refused.
     pub max_listeners_per_instance: u32,
     /// Documented calls per second for the listener actions.
     pub rate_limit_per_second: f64,
@@ -98,6 +103,7 @@ impl Capabilities {
         row("several server certificates", &|c| {
             yes(c.multiple_server_certificates).into()
         });
+        row("TLS policy (versions, ciphers)", &|c| yes(c.tls_policy).into());
         row("HTTP/2 switch", &|c| yes(c.http2).into());
         row("HTTP/3", &|c| yes(c.http3).into());
         row("SNI", &|c| yes(c.sni).into());
@@ -124,7 +130,10 @@ impl Capabilities {
                     .join(", ")
             }
         });
-        row("listeners per instance", &|c| c.max_listeners_per_instance.to_string());
+        row(
+            "listeners per instance (default quota; past it a warning, not a refusal)",
+            &|c| c.max_listeners_per_instance.to_string(),
+        );
         row("documented rate (calls/s)", &|c| format!("{}", c.rate_limit_per_second));
 
         let mut out = String::new();
@@ -184,6 +193,7 @@ pub(crate) mod tests {
             mutual_tls: false,
             multiple_client_cas: false,
             multiple_server_certificates: false,
+            tls_policy: false,
             http2: false,
             http3: false,
             sni: false,

@@ -9,8 +9,8 @@ pub mod translate;
 use async_trait::async_trait;
 use listener_core::ownership::{self, Found};
 use listener_core::{
-    refuse_immutable, Capabilities, Error, Listener, ListenerId, ListenerSpec, Owned, PortRange, ProfileConfig,
-    Protocol, Provider, Rejection, Result,
+    Capabilities, ChangePlan, Error, Listener, ListenerId, ListenerSpec, Owned, PortRange, ProfileConfig, Protocol,
+    Provider, Rejection, Result,
 };
 use serde_json::Value;
 use tencent_api::{LoadContext, TencentClient};
@@ -26,10 +26,10 @@ pub use crate::translate::ClbOptions;
 /// The API name of this adapter (profile `api`, extension key, error vendor).
 pub const API: &str = "tencent-clb";
 
-/// Spec paths CLB cannot change after creation. `tls.sni` is listed whole:
-/// the vendor allows 0 → 1 in place but never 1 → 0, and turning SNI on
-/// also moves the certificates to the rules, so like Terraform any change
-/// replaces the listener.
+/// Spec paths CLB cannot change after creation. `tls.sni` is immutable in
+/// one direction only: the vendor never allows 1 → 0, but ModifyListener
+/// switches 0 → 1 in place (`SniSwitch`), which the provider's
+/// `plan_change` ([`translate::plan_change`]) takes out of the replacement.
 pub const IMMUTABLE_FIELDS: &[&str] = &[
     "protocol",
     "ports",
@@ -65,6 +65,7 @@ pub fn capabilities() -> Capabilities {
         mutual_tls: true,
         multiple_client_cas: false,
         multiple_server_certificates: true,
+        tls_policy: false,
         http2: false,
         http3: false,
         sni: true,
@@ -86,7 +87,8 @@ pub fn check(profile: &ProfileConfig, spec: &ListenerSpec) -> Vec<Rejection> {
 }
 
 /// [`check`] for every spec, plus the rules over all listeners of one load
-/// balancer (quota of 50, shared port spaces).
+/// balancer (shared port spaces; past the default quota of 50 only a
+/// logged warning).
 pub fn check_set(profile: &ProfileConfig, specs: &[ListenerSpec]) -> Vec<(usize, Rejection)> {
     let mut out = listener_core::check::check_each(specs, |s| check(profile, s));
     out.extend(translate::check_set(specs));
@@ -439,14 +441,14 @@ impl Provider for ClbProvider {
     }
 
     async fn update(&self, current: &Listener, desired: &ListenerSpec) -> Result<Listener> {
-        let rejections = check(&self.profile, desired);
+        let rejections = translate::check_update(&self.profile, &current.spec, desired);
         if !rejections.is_empty() {
             return Err(Error::Unsupported {
                 vendor: API,
                 rejections,
             });
         }
-        refuse_immutable(&self.caps, current, desired)?;
+        translate::refuse_immutable(&self.caps, current, desired)?;
         let (owned, record) = self.own(&current.id).await?;
         let Some(params) = translate::modify_params(&self.profile, self.lb(), &current.id.0, &current.spec, desired)
         else {
@@ -458,6 +460,11 @@ impl Provider for ClbProvider {
             self.wait(&task, "modify listener").await?;
         }
         self.get(&current.id).await
+    }
+
+    /// `tls.sni` is immutable one way only: see [`translate::plan_change`].
+    fn plan_change(&self, current: &ListenerSpec, desired: &ListenerSpec) -> ChangePlan {
+        translate::plan_change(&self.caps, current, desired)
     }
 
     async fn delete(&self, id: &ListenerId) -> Result<()> {

@@ -12,9 +12,9 @@
 //! every source says is rejected (see the crate README).
 
 use listener_core::{
-    AffinityKey, ClientIpMode, ClientVerify, HealthCheck, HealthCheckKind, HttpHealthCheck, HttpMethod, Listener,
-    ListenerId, ListenerSpec, ListenerStatus, PortRange, Ports, ProfileConfig, Protocol, Rejections, Scheduler,
-    SessionPersistence, Timeouts, Tls,
+    AffinityKey, Capabilities, ChangePlan, ClientIpMode, ClientVerify, HealthCheck, HealthCheckKind, HttpHealthCheck,
+    HttpMethod, Listener, ListenerId, ListenerSpec, ListenerStatus, PortRange, Ports, ProfileConfig, Protocol,
+    Rejections, Scheduler, SessionPersistence, Timeouts, Tls,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
@@ -42,10 +42,12 @@ pub const PORT_CHECK: &str = "InvalidParameter.PortCheckFailed";
 pub const MAX_LISTENERS: u32 = 50;
 /// Longest listener name, in characters.
 pub const MAX_NAME_CHARS: usize = 80;
-/// Idle timeout bounds on shared and dedicated instances.
-pub const IDLE_RANGE: (u32, u32) = (10, 900);
-/// Idle timeout upper bound on LCU-supported instances.
-pub const IDLE_MAX_LCU: u32 = 1980;
+/// Idle timeout bounds the pre-flight check holds to: 10 s, and the
+/// loosest upper bound any source documents. CreateListener documents
+/// 10–900 (shared, dedicated) and 10–1980 (LCU-supported); ModifyListener
+/// adds "up to 3600 s by ticket". Which applies depends on the instance
+/// and its tickets, which `check` cannot see, so the vendor answers.
+pub const IDLE_RANGE: (u32, u32) = (10, 3600);
 
 /// Vendor-only settings, under `extensions.tencent-clb` in a spec.
 ///
@@ -67,7 +69,8 @@ pub struct ClbOptions {
     /// `TargetType` (TCP, UDP): bind nodes or a target group.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target_type: Option<TargetType>,
-    /// `SessionType` (TCP, UDP): `normal` or `quic_cid`.
+    /// `SessionType` (TCP, UDP; ModifyListener also TCP_SSL, QUIC): `normal`
+    /// or `quic_cid`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub session_type: Option<SessionType>,
     /// `KeepaliveEnable` (HTTP, HTTPS; beta): persistent backend connections.
@@ -91,7 +94,8 @@ pub struct ClbOptions {
     /// `RescheduleInterval` (TCP, UDP), 0–3600 s.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reschedule_interval: Option<u32>,
-    /// The load balancer is LCU-supported: allows idle timeouts up to 1980 s.
+    /// The load balancer is LCU-supported. Informational: the idle-timeout
+    /// check takes the loosest documented bound (3600 s) whatever it says.
     /// Local knowledge, never sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lcu: Option<bool>,
@@ -277,8 +281,7 @@ pub fn check(profile: &ProfileConfig, spec: &ListenerSpec) -> Vec<listener_core:
     };
     unsupported_neutral_fields(spec, &mut r);
     name_length(spec, &mut r);
-    port_shape(spec, &mut r);
-    listener_quota_of_one_spec(spec, &mut r);
+    listener_quota_of_one_spec(spec);
     certificate_with_sni(spec, &mut r);
     several_certificates_on_quic(spec, &mut r);
     health_check_on_layer7(spec, &mut r);
@@ -293,11 +296,34 @@ pub fn check(profile: &ProfileConfig, spec: &ListenerSpec) -> Vec<listener_core:
     session_type_rules(spec, &opts, &mut r);
     keepalive_layer7(spec, &opts, &mut r);
     proxy_protocol_protocols(spec, &mut r);
-    idle_timeout_rules(spec, &opts, &mut r);
+    idle_timeout_rules(spec, &mut r);
     lcu_limits(spec, &opts, &mut r);
     layer4_only_options(spec, &opts, &mut r);
     creation_switches(spec, &opts, &mut r);
     r.into_vec()
+}
+
+/// [`check`] for an in-place change of `current` into `desired`.
+/// ModifyListener changes only what it is sent, and [`health_check_param`]
+/// sends no `TimeOut` or `IntervalTime` the spec leaves out, so the one left
+/// out keeps the listener's *current* value: `TimeOut` < `IntervalTime`
+/// (`InvalidParameterValue`) is checked against that, not against the
+/// vendor defaults (2 s and 5 s) that [`check`] assumes for a create.
+pub fn check_update(
+    profile: &ProfileConfig,
+    current: &ListenerSpec,
+    desired: &ListenerSpec,
+) -> Vec<listener_core::Rejection> {
+    let mut effective = desired.clone();
+    if let (Some(hc), Some(cur)) = (effective.health_check.as_mut(), current.health_check.as_ref()) {
+        if hc.timeout_secs.is_none() {
+            hc.timeout_secs = cur.timeout_secs;
+        }
+        if hc.interval_secs.is_none() {
+            hc.interval_secs = cur.interval_secs;
+        }
+    }
+    check(profile, &effective)
 }
 
 /// Neutral fields with no CLB listener parameter. CLB has no listener
@@ -387,31 +413,20 @@ fn name_length(spec: &ListenerSpec, r: &mut Rejections) {
     );
 }
 
-/// `EndPort` / `FullEndPorts`: a port-range listener names its start in
-/// `Ports` and its end in `EndPort` (one range) or `FullEndPorts` (one end
-/// per start). A range cannot be combined with single ports in one call
-/// ("EndPort with several ports", `InvalidParameter.FormatError`).
-fn port_shape(spec: &ListenerSpec, r: &mut Rejections) {
-    let ranges = spec.ports.ranges();
-    let multi = ranges.iter().filter(|x| x.from != x.to).count();
-    r.reject_if(
-        multi > 0 && multi < ranges.len(),
-        "ports",
-        FORMAT,
-        "CLB cannot mix port ranges and single ports in one listener spec (EndPort takes one start port); split them into two listeners",
-    );
-}
-
-/// 50 listeners per load balancer (`LimitExceeded`): a spec that alone
-/// makes more cannot fit. Each single port is one listener, each range one.
-fn listener_quota_of_one_spec(spec: &ListenerSpec, r: &mut Rejections) {
+/// 50 listeners per load balancer (`LimitExceeded`) is CLB's *default*
+/// quota, raised in the quota centre; it is the vendor's to enforce, so a
+/// spec that alone makes more is logged as a warning, not refused. Each
+/// single port is one listener, each range one.
+fn listener_quota_of_one_spec(spec: &ListenerSpec) {
     let n = spec.ports.ranges().len();
-    r.reject_if(
-        n > MAX_LISTENERS as usize,
-        "ports",
-        LIMIT,
-        format!("this spec makes {n} CLB listeners; a load balancer holds at most {MAX_LISTENERS}"),
-    );
+    if n > MAX_LISTENERS as usize {
+        tracing::warn!(
+            listener = %spec.name,
+            listeners = n,
+            default_quota = MAX_LISTENERS,
+            "this spec makes more CLB listeners than the default quota; the load balancer's quota must have been raised"
+        );
+    }
 }
 
 /// `Certificate` / `MultiCertInfo` apply to TCP_SSL and to HTTPS with SNI
@@ -676,23 +691,26 @@ fn scheduler_rules(spec: &ListenerSpec, r: &mut Rejections) {
     );
 }
 
-/// `SessionType`: TCP and UDP only; `QUIC_CID` needs protocol UDP and
-/// scheduler WRR (seed; `InvalidParameterValue`).
+/// `SessionType`: not on HTTP or HTTPS (every source agrees), and
+/// `QUIC_CID` needs protocol UDP and scheduler WRR (seed;
+/// `InvalidParameterValue`). TCP_SSL and QUIC are accepted: CreateListener
+/// documents TCP and UDP, but ModifyListener's SDK model documents
+/// TCP/UDP/TCP_SSL/QUIC; the sources disagree, so the vendor answers.
 fn session_type_rules(spec: &ListenerSpec, opts: &ClbOptions, r: &mut Rejections) {
     let Some(st) = opts.session_type else { return };
     let field = ext("session_type");
     r.reject_if(
-        !is_layer4(spec.protocol),
+        is_http(spec.protocol),
         field.clone(),
         INVALID_VALUE,
-        "SessionType applies to TCP and UDP listeners only",
+        "SessionType applies to TCP, UDP, TCP_SSL and QUIC listeners, not HTTP or HTTPS",
     );
     if st == SessionType::QuicCid {
         r.reject_if(
-            spec.protocol == Protocol::Tcp,
+            matches!(spec.protocol, Protocol::Tcp | Protocol::TcpSsl | Protocol::Quic),
             field.clone(),
             INVALID_VALUE,
-            "QUIC_CID session persistence needs a UDP listener",
+            "QUIC_CID session persistence needs protocol UDP (both CreateListener and ModifyListener say so)",
         );
         r.reject_if(
             spec.scheduler.is_some_and(|s| s != Scheduler::WeightedRoundRobin),
@@ -727,9 +745,11 @@ fn proxy_protocol_protocols(spec: &ListenerSpec, r: &mut Rejections) {
     );
 }
 
-/// `IdleConnectTimeout`: TCP and UDP only, 10–900 s, or 10–1980 s on
-/// LCU-supported instances (`lcu = true`) (seed; `InvalidParameterValue`).
-fn idle_timeout_rules(spec: &ListenerSpec, opts: &ClbOptions, r: &mut Rejections) {
+/// `IdleConnectTimeout`: TCP and UDP only (seed; `InvalidParameterValue`),
+/// and within [`IDLE_RANGE`]. Only values no instance can take are
+/// refused: 900 s (shared) or 1980 s (LCU) are defaults a ticket can raise
+/// to 3600 s (ModifyListener's SDK model), so the vendor answers above them.
+fn idle_timeout_rules(spec: &ListenerSpec, r: &mut Rejections) {
     let Some(idle) = spec.timeouts.as_ref().and_then(|t| t.idle_secs) else {
         return;
     };
@@ -739,23 +759,13 @@ fn idle_timeout_rules(spec: &ListenerSpec, opts: &ClbOptions, r: &mut Rejections
         INVALID_VALUE,
         "CLB takes an idle timeout on TCP and UDP listeners only",
     );
-    let max = if opts.lcu == Some(true) {
-        IDLE_MAX_LCU
-    } else {
-        IDLE_RANGE.1
-    };
     r.reject_if(
-        !(IDLE_RANGE.0..=max).contains(&idle),
+        !(IDLE_RANGE.0..=IDLE_RANGE.1).contains(&idle),
         "timeouts.idle_secs",
         INVALID_VALUE,
         format!(
-            "CLB idle timeouts are {} to {max} seconds{}",
-            IDLE_RANGE.0,
-            if max == IDLE_RANGE.1 {
-                " (up to 1980 on LCU instances: set extensions.tencent-clb.lcu = true)"
-            } else {
-                ""
-            }
+            "CLB idle timeouts are {} to {} seconds at most (above 900, or 1980 on LCU instances, only by ticket)",
+            IDLE_RANGE.0, IDLE_RANGE.1
         ),
     );
 }
@@ -834,11 +844,12 @@ fn creation_switches(spec: &ListenerSpec, opts: &ClbOptions, r: &mut Rejections)
     );
 }
 
-/// Rules over the listeners of one load balancer: 50 listeners in total
-/// (`LimitExceeded`), and one listener per port per transport (HTTP, HTTPS,
-/// TCP and TCP_SSL share the TCP side; UDP and QUIC the UDP side;
-/// `InvalidParameter.PortCheckFailed`).
-pub fn check_set(specs: &[ListenerSpec]) -> Vec<(usize, listener_core::Rejection)> {
+/// Where the listeners of one load balancer go past CLB's default quota of
+/// 50 (`LimitExceeded`): the index of the spec that crosses it, and a
+/// message. The quota is adjustable in the quota centre, so this is a
+/// warning for the log, not a refusal; the vendor answers if the quota of
+/// this load balancer was not raised.
+pub fn listener_quota_warnings(specs: &[ListenerSpec]) -> Vec<(usize, String)> {
     let mut out = Vec::new();
     let mut total: usize = 0;
     for (i, s) in specs.iter().enumerate() {
@@ -847,17 +858,24 @@ pub fn check_set(specs: &[ListenerSpec]) -> Vec<(usize, listener_core::Rejection
         if before <= MAX_LISTENERS as usize && total > MAX_LISTENERS as usize {
             out.push((
                 i,
-                listener_core::Rejection::new(
-                    API,
-                    "ports",
-                    LIMIT,
-                    format!(
-                        "with this spec the load balancer would hold {total} listeners; CLB allows {MAX_LISTENERS}"
-                    ),
+                format!(
+                    "with this spec the load balancer would hold {total} listeners; CLB's default quota is {MAX_LISTENERS}"
                 ),
             ));
         }
     }
+    out
+}
+
+/// Rules over the listeners of one load balancer: one listener per port
+/// per transport (HTTP, HTTPS, TCP and TCP_SSL share the TCP side; UDP and
+/// QUIC the UDP side; `InvalidParameter.PortCheckFailed`). The quota of 50
+/// is only logged ([`listener_quota_warnings`]).
+pub fn check_set(specs: &[ListenerSpec]) -> Vec<(usize, listener_core::Rejection)> {
+    for (i, message) in listener_quota_warnings(specs) {
+        tracing::warn!(listener = %specs[i].name, "{message}");
+    }
+    let mut out = Vec::new();
     for (i, j) in listener_core::validate::port_clashes(specs) {
         let (a, b) = (&specs[i], &specs[j]);
         out.push((
@@ -1216,6 +1234,40 @@ pub fn create_groups(specs: &[ListenerSpec], max_per_call: usize) -> Vec<CreateG
     groups.into_iter().map(|(_, _, g)| g).collect()
 }
 
+/// Whether `desired` turns SNI on for a listener that has it off: the one
+/// direction ModifyListener's `SniSwitch` allows in place ("a listener
+/// without SNI can switch it on; a listener with SNI cannot switch it
+/// off", ModifyListener SDK model; factsheet: `SniSwitch` 0 to 1 only).
+pub fn sni_switched_on(current: &ListenerSpec, desired: &ListenerSpec) -> bool {
+    current.protocol == Protocol::Https && !sni_on(current) && sni_on(desired)
+}
+
+/// [`listener_core::plan_change`] with `tls.sni` immutable in one
+/// direction only. `tls.sni` stays in the declared immutable fields (so
+/// switching SNI off plans a replacement, as every source agrees), and
+/// switching it on is taken out of the replacement list: ModifyListener
+/// sends `SniSwitch = 1` in place.
+pub fn plan_change(caps: &Capabilities, current: &ListenerSpec, desired: &ListenerSpec) -> ChangePlan {
+    let mut plan = listener_core::plan_change(caps, current, desired);
+    if sni_switched_on(current, desired) {
+        plan.immutable.retain(|f| f != "tls.sni");
+    }
+    plan
+}
+
+/// [`listener_core::refuse_immutable`] under [`plan_change`]'s rule, for
+/// `update` to return before anything is sent.
+pub fn refuse_immutable(caps: &Capabilities, current: &Listener, desired: &ListenerSpec) -> listener_core::Result<()> {
+    match plan_change(caps, &current.spec, desired).immutable.into_iter().next() {
+        Some(field) => Err(listener_core::Error::ImmutableField {
+            vendor: caps.api,
+            field,
+            listener_id: current.id.0.clone(),
+        }),
+        None => Ok(()),
+    }
+}
+
 /// ModifyListener parameters turning `current` into `desired`: only the
 /// fields that differ, plus the write-only ones `desired` sets (they cannot
 /// be compared and setting them again is harmless). `None` when there is
@@ -1247,6 +1299,10 @@ pub fn modify_params(
     let mut m = Map::new();
     if touched("name") {
         m.insert("ListenerName".into(), json!(desired.name));
+    }
+    if sni_switched_on(current, desired) {
+        // Only 0 -> 1 reaches here: 1 -> 0 is refused as immutable.
+        m.insert("SniSwitch".into(), json!(1));
     }
     let mut take = |key: &str, changed: bool| {
         if changed {
@@ -1461,7 +1517,8 @@ fn options_from_describe(protocol: Protocol, v: &Value) -> ClbOptions {
             (true, Some("TARGETGROUP")) => Some(TargetType::TargetGroup),
             _ => None,
         },
-        session_type: match (l4, s(v, "SessionType")) {
+        // Read wherever ModifyListener can set it (TCP, UDP, TCP_SSL, QUIC).
+        session_type: match (!is_http(protocol), s(v, "SessionType")) {
             (true, Some("NORMAL")) => Some(SessionType::Normal),
             (true, Some("QUIC_CID")) => Some(SessionType::QuicCid),
             _ => None,

@@ -202,25 +202,33 @@ fn rejects_names_outside_1_to_80_characters() {
 }
 
 #[test]
-fn rejects_ranges_mixed_with_single_ports() {
+fn accepts_ranges_mixed_with_single_ports_and_creates_one_call_per_shape() {
     let mut s = spec(Protocol::Tcp);
     s.ports = Ports::List(vec![
         PortEntry::Port(80),
         PortEntry::Range(PortRange { from: 8000, to: 8100 }),
-    ]);
-    rejects(&s, "ports", FORMAT);
-    s.ports = Ports::List(vec![
-        PortEntry::Range(PortRange { from: 7000, to: 7100 }),
-        PortEntry::Range(PortRange { from: 8000, to: 8100 }),
+        PortEntry::Port(81),
     ]);
     accepts(&s);
+    let groups = create_groups(std::slice::from_ref(&s), MAX_PORTS_PER_CALL);
+    assert_eq!(groups.len(), 2, "single ports and the range go in separate calls");
+    let singles = create_params_named(&profile(), "lb-1", &s, &groups[0].ports);
+    assert_eq!(singles["Ports"], json!([80, 81]));
+    assert!(singles.get("EndPort").is_none() && singles.get("FullEndPorts").is_none());
+    let range = create_params_named(&profile(), "lb-1", &s, &groups[1].ports);
+    assert_eq!(
+        (range["Ports"].clone(), range["EndPort"].clone()),
+        (json!([8000]), json!(8100))
+    );
 }
 
 #[test]
-fn rejects_more_than_50_listeners_in_one_spec() {
+fn more_than_50_listeners_in_one_spec_is_a_warning_not_a_refusal() {
     let mut s = spec(Protocol::Tcp);
     s.ports = Ports::List((1000..1051).map(PortEntry::Port).collect());
-    rejects(&s, "ports", LIMIT);
+    accepts(&s);
+    let warnings = listener_quota_warnings(std::slice::from_ref(&s));
+    assert_eq!(warnings.iter().map(|(i, _)| *i).collect::<Vec<_>>(), vec![0]);
 }
 
 #[test]
@@ -399,6 +407,22 @@ fn rejects_quic_cid_unless_udp_with_wrr() {
     accepts(&u);
     let h = with_ext(spec(Protocol::Http), json!({"session_type": "normal"}));
     rejects(&h, &ext("session_type"), INVALID_VALUE);
+    let ssl = with_ext(spec(Protocol::TcpSsl), json!({"session_type": "quic_cid"}));
+    rejects(&ssl, &ext("session_type"), INVALID_VALUE);
+}
+
+/// ModifyListener documents `SessionType` on TCP/UDP/TCP_SSL/QUIC, the
+/// CreateListener seed on TCP/UDP: sources disagree, so it is accepted.
+#[test]
+fn accepts_session_type_on_tcp_ssl_and_quic() {
+    for p in [Protocol::TcpSsl, Protocol::Quic] {
+        accepts(&with_ext(spec(p), json!({"session_type": "normal"})));
+    }
+    rejects(
+        &with_ext(spec(Protocol::Quic), json!({"session_type": "quic_cid"})),
+        &ext("session_type"),
+        INVALID_VALUE,
+    );
 }
 
 #[test]
@@ -443,12 +467,22 @@ fn rejects_idle_timeouts_off_layer4_or_out_of_range() {
     let mut t = spec(Protocol::Tcp);
     t.timeouts = idle(5);
     rejects(&t, "timeouts.idle_secs", INVALID_VALUE);
-    t.timeouts = idle(1000);
+    t.timeouts = idle(3601);
     rejects(&t, "timeouts.idle_secs", INVALID_VALUE);
-    let mut lcu = with_ext(t.clone(), json!({"lcu": true}));
-    accepts(&lcu);
-    lcu.timeouts = idle(1981);
-    rejects(&lcu, "timeouts.idle_secs", INVALID_VALUE);
+}
+
+/// 900 s (shared) and 1980 s (LCU) are raised to 3600 s by ticket
+/// (ModifyListener SDK model): the vendor answers, `lcu` or not.
+#[test]
+fn accepts_idle_timeouts_up_to_3600_without_lcu() {
+    let mut t = spec(Protocol::Tcp);
+    for i in [901, 1981, 3600] {
+        t.timeouts = Some(Timeouts {
+            idle_secs: Some(i),
+            request_secs: None,
+        });
+        accepts(&t);
+    }
 }
 
 #[test]
@@ -497,19 +531,15 @@ fn rejects_unknown_extension_fields_and_ignores_other_adapters() {
 }
 
 #[test]
-fn check_set_counts_listeners_and_shared_port_spaces() {
+fn check_set_warns_past_the_adjustable_quota_and_refuses_shared_port_spaces() {
     let mut a = spec(Protocol::Tcp);
     a.ports = Ports::List((1000..1030).map(PortEntry::Port).collect());
     let mut b = spec(Protocol::Udp);
     b.ports = Ports::List((1000..1030).map(PortEntry::Port).collect());
-    let out = check_set(&[a.clone(), b]);
-    assert!(out
-        .iter()
-        .any(|(i, r)| *i == 1 && r.field == "ports" && r.rule == LIMIT));
-    assert!(
-        !out.iter().any(|(_, r)| r.rule == PORT_CHECK),
-        "TCP and UDP ports do not clash"
-    );
+    let out = check_set(&[a.clone(), b.clone()]);
+    assert!(out.is_empty(), "the quota of 50 is adjustable: {out:?}");
+    let warned = listener_quota_warnings(&[a.clone(), b]);
+    assert_eq!(warned.iter().map(|(i, _)| *i).collect::<Vec<_>>(), vec![1]);
     let mut c = spec(Protocol::Http);
     c.ports = Ports::Single(1005);
     let out = check_set(&[a, c]);
@@ -761,6 +791,70 @@ fn modify_sends_only_what_changed() {
         v,
         json!({"ListenerName": "renamed", "Scheduler": "LEAST_CONN", "LoadBalancerId": "lb-1", "ListenerId": "lbl-1"})
     );
+}
+
+#[test]
+fn update_compares_probe_timeout_with_the_current_interval_not_the_default() {
+    let p = profile();
+    let mut current = spec(Protocol::Tcp);
+    current.health_check = Some(HealthCheck {
+        interval_secs: Some(20),
+        timeout_secs: Some(2),
+        ..hc()
+    });
+    let mut desired = current.clone();
+    desired.health_check = Some(HealthCheck {
+        timeout_secs: Some(10),
+        ..hc()
+    });
+    assert!(!check(&p, &desired).is_empty(), "a create assumes the 5 s default");
+    assert!(check_update(&p, &current, &desired).is_empty());
+    let mut short = current.clone();
+    short.health_check = Some(HealthCheck {
+        interval_secs: Some(3),
+        timeout_secs: Some(2),
+        ..hc()
+    });
+    let r = check_update(&p, &short, &desired);
+    assert!(
+        r.iter()
+            .any(|r| r.field.starts_with("health_check.") && r.rule == INVALID_SPEC),
+        "{r:?}"
+    );
+}
+
+fn https_sni(sni: bool) -> ListenerSpec {
+    let mut s = spec(Protocol::Https);
+    if let Some(t) = s.tls.as_mut() {
+        t.sni = Some(sni);
+        if sni {
+            t.certificates.clear();
+        }
+    }
+    s
+}
+
+#[test]
+fn switching_sni_on_is_an_in_place_update_and_off_a_replacement() {
+    let caps = crate::capabilities();
+    let (off, on) = (https_sni(false), https_sni(true));
+    let plan = plan_change(&caps, &off, &on);
+    assert!(!plan.is_empty() && !plan.needs_replace(), "{plan:?}");
+    let v = modify_params(&profile(), "lb-1", "lbl-1", &off, &on).expect("changes");
+    assert_eq!(v["SniSwitch"], json!(1));
+    let back = plan_change(&caps, &on, &off);
+    assert_eq!(back.immutable, vec!["tls.sni".to_string()]);
+    let current = Listener {
+        id: ListenerId("lbl-1".into()),
+        instance: "lb-1".into(),
+        status: ListenerStatus::Running,
+        spec: on.clone(),
+    };
+    assert!(matches!(
+        refuse_immutable(&caps, &current, &off),
+        Err(listener_core::Error::ImmutableField { field, .. }) if field == "tls.sni"
+    ));
+    assert!(refuse_immutable(&caps, &Listener { spec: off, ..current }, &on).is_ok());
 }
 
 #[test]

@@ -237,17 +237,11 @@ async fn update_refuses_immutable_fields_before_any_call() {
     spec.tls = tls(&["web"]);
     let made = clb.create(&spec).await.expect("created");
     let before = clb.client().api().stats().calls;
-    for change in ["protocol", "ports", "tls.sni"] {
+    for change in ["protocol", "ports"] {
         let mut desired = spec.clone();
         match change {
             "protocol" => desired.protocol = Protocol::Http,
-            "ports" => desired.ports = Ports::Single(444),
-            _ => {
-                if let Some(t) = desired.tls.as_mut() {
-                    t.sni = Some(true);
-                    t.certificates.clear();
-                }
-            }
+            _ => desired.ports = Ports::Single(444),
         }
         if change == "protocol" {
             desired.tls = None;
@@ -275,5 +269,124 @@ async fn create_refuses_what_check_rejects_without_a_call() {
         other => panic!("{other:?}"),
     }
     assert_eq!(clb.client().api().stats().calls, 0);
+    emu.shutdown().await;
+}
+
+/// ModifyListener's `SniSwitch` turns SNI on in place (0 → 1); only
+/// turning it off again needs a replacement, refused before any call.
+#[tokio::test]
+async fn sni_is_switched_on_in_place_and_never_off() {
+    let emu = start().await;
+    let clb = provider(&emu);
+    let mut spec = ListenerSpec::new("web", Protocol::Https, Ports::Single(443));
+    spec.tls = tls(&["web"]);
+    if let Some(t) = spec.tls.as_mut() {
+        t.sni = Some(false);
+    }
+    let made = clb.create(&spec).await.expect("created");
+    let mut on = spec.clone();
+    if let Some(t) = on.tls.as_mut() {
+        t.sni = Some(true);
+        t.certificates.clear();
+    }
+    let plan = clb.plan_change(&made[0].spec, &on);
+    assert!(!plan.is_empty() && !plan.needs_replace(), "{plan:?}");
+    let updated = clb.update(&made[0], &on).await.expect("switched on in place");
+    assert_eq!(updated.id, made[0].id, "same listener");
+    assert!(
+        clb.plan_change(&updated.spec, &on).is_empty(),
+        "plan after apply shows no change"
+    );
+    let before = clb.client().api().stats().calls;
+    match clb.update(&updated, &spec).await {
+        Err(Error::ImmutableField { field, .. }) => assert_eq!(field, "tls.sni"),
+        other => panic!("{other:?}"),
+    }
+    assert!(clb.plan_change(&updated.spec, &spec).needs_replace());
+    assert_eq!(clb.client().api().stats().calls, before, "nothing was sent");
+    emu.shutdown().await;
+}
+
+/// Single ports and a range in one spec: one CreateListener per shape
+/// (`EndPort` takes one start port), and the read-back plans no change.
+#[tokio::test]
+async fn single_ports_and_a_range_in_one_spec_are_made_by_one_call_per_shape() {
+    let emu = start().await;
+    let clb = provider(&emu);
+    let spec = ListenerSpec::new(
+        "mixed",
+        Protocol::Tcp,
+        Ports::List(vec![
+            PortEntry::Port(81),
+            PortEntry::Range(PortRange { from: 8000, to: 8100 }),
+            PortEntry::Port(82),
+        ]),
+    );
+    let made = clb.create(&spec).await.expect("created");
+    assert_eq!(made.len(), 3);
+    assert_eq!(count(&emu), 3);
+    let plan = cloud_plan(&clb, &spec, &made);
+    assert!(plan, "plan after apply shows no change");
+    emu.shutdown().await;
+}
+
+/// Every per-port spec of `spec` matches one listener made, unchanged.
+fn cloud_plan(clb: &impl Provider, spec: &ListenerSpec, made: &[Listener]) -> bool {
+    spec.ports.ranges().iter().all(|r| {
+        let mut want = spec.clone();
+        want.ports = if r.from == r.to {
+            Ports::Single(r.from)
+        } else {
+            Ports::Range(*r)
+        };
+        made.iter()
+            .any(|l| l.spec.ports == want.ports && clb.plan_change(&l.spec, &want).is_empty())
+    })
+}
+
+/// On update, a probe timeout is compared with the listener's current
+/// interval (ModifyListener keeps what it is not sent), not the default.
+#[tokio::test]
+async fn update_checks_a_new_timeout_against_the_current_interval() {
+    let emu = start().await;
+    let clb = provider(&emu);
+    let mut spec = ListenerSpec::new("tcp", Protocol::Tcp, Ports::Single(9000));
+    spec.health_check = Some(HealthCheck {
+        interval_secs: Some(30),
+        timeout_secs: Some(2),
+        ..hc()
+    });
+    let made = clb.create(&spec).await.expect("created");
+    let mut desired = spec.clone();
+    desired.health_check = Some(HealthCheck {
+        timeout_secs: Some(10),
+        ..hc()
+    });
+    let updated = clb
+        .update(&made[0], &desired)
+        .await
+        .expect("10 s is below the current 30 s");
+    let hc = updated.spec.health_check.expect("health check");
+    assert_eq!((hc.timeout_secs, hc.interval_secs), (Some(10), Some(30)));
+    emu.shutdown().await;
+}
+
+/// ModifyListener documents `SessionType` on TCP_SSL and QUIC too.
+#[tokio::test]
+async fn session_type_is_changed_on_a_tcp_ssl_listener() {
+    let emu = start().await;
+    let clb = provider(&emu);
+    let mut spec = ListenerSpec::new("tls-tcp", Protocol::TcpSsl, Ports::Single(5001));
+    spec.tls = tls(&["web"]);
+    let made = clb.create(&spec).await.expect("created");
+    let mut desired = spec.clone();
+    desired
+        .extensions
+        .0
+        .insert("tencent-clb".into(), serde_json::json!({"session_type": "normal"}));
+    assert!(listener_tencent_clb::check(&common::profile(&emu), &desired).is_empty());
+    clb.update(&made[0], &desired)
+        .await
+        .expect("the vendor takes SessionType on TCP_SSL");
     emu.shutdown().await;
 }

@@ -188,6 +188,28 @@ impl GaapClient {
         self.api.call(plan.action, &params, true).await.map(|_| ())
     }
 
+    /// `SetTlsVersion`: the TLS versions and cipher family of an HTTPS
+    /// listener proven to be on this instance (the proof's ID is the one
+    /// sent). It sets absolute values, so the shared client may retry it.
+    pub async fn set_tls_version(&self, listener: &Owned, params: &Value) -> Result<(), Error> {
+        let mut params = params.clone();
+        if let Some(map) = params.as_object_mut() {
+            map.insert("ListenerId".into(), Value::from(listener.as_str()));
+        }
+        self.api.call("SetTlsVersion", &params, true).await.map(|_| ())
+    }
+
+    /// The instance's own description: `DescribeProxies` for a connection
+    /// (by `ProxyIds`), `DescribeProxyGroupDetails` for a group. Read for
+    /// `IsSupportTLSChoice`.
+    pub async fn describe_instance(&self) -> Result<Value, Error> {
+        let (action, params) = match &self.instance {
+            Instance::Connection(id) => ("DescribeProxies", serde_json::json!({ "ProxyIds": [id] })),
+            Instance::Group(id) => ("DescribeProxyGroupDetails", serde_json::json!({ "GroupId": id })),
+        };
+        Ok(self.api.call(action, &params, true).await?.body)
+    }
+
     /// `DeleteListeners` for one listener proven to be on this instance,
     /// with `Force` 1 so that bound origin servers do not block it.
     /// Deleting by ID is idempotent.

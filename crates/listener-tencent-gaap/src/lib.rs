@@ -45,6 +45,7 @@ pub fn capabilities() -> Capabilities {
         mutual_tls: true,
         multiple_client_cas: true,
         multiple_server_certificates: false,
+        tls_policy: true,
         http2: false,
         http3: true,
         sni: false,
@@ -77,7 +78,8 @@ pub fn check(profile: &ProfileConfig, spec: &ListenerSpec) -> Vec<Rejection> {
 }
 
 /// [`check`] for every spec plus the rules across the listeners of one
-/// instance (shared port spaces, HTTP3's UDP port, the quota of 50).
+/// instance (shared port spaces, HTTP3's UDP port; past the default quota
+/// of 50 only a logged warning).
 pub fn check_set(profile: &ProfileConfig, specs: &[ListenerSpec]) -> Vec<(usize, Rejection)> {
     translate::check_set(profile, specs)
 }
@@ -146,6 +148,55 @@ impl GaapProvider {
                 maybe_applied: false,
             }
         })
+    }
+
+    /// The GAAP TLS choice of `spec`'s policy, after checking that the
+    /// instance offers it (`IsSupportTLSChoice`, read from its description:
+    /// see [`translate::rule_tls_choice_offered`]). Refused as
+    /// [`Error::Unsupported`] naming `tls.policy` before any write; `None`
+    /// when the spec sets no policy (nothing is read then).
+    async fn tls_choice_for(&self, spec: &ListenerSpec) -> Result<Option<translate::TlsChoice>> {
+        let Some(choice) = spec
+            .tls
+            .as_ref()
+            .and_then(|t| t.policy.as_deref())
+            .and_then(translate::tls_choice)
+        else {
+            return Ok(None);
+        };
+        let described = self.client.describe_instance().await?;
+        let supported = translate::tls_choice_supported(&self.config.instance, &described);
+        let mut r = listener_core::Rejections::new(API);
+        translate::rule_tls_choice_offered(spec, supported, &mut r);
+        r.into_result()?;
+        Ok(Some(choice))
+    }
+
+    /// `SetTlsVersion` on a listener just made, then wait until
+    /// `DescribeHTTPSListeners` reports the choice, so the listener that
+    /// `create` returns plans no change.
+    async fn set_tls(&self, kind: GaapProtocol, record: &Value, choice: &translate::TlsChoice) -> Result<Value> {
+        let Some(id) = field_str(record, "ListenerId") else {
+            return Ok(record.clone());
+        };
+        // Just made here, and the record says where: the proof every write
+        // by ID needs.
+        let on = field_str(record, "ProxyId").or_else(|| field_str(record, "GroupId"));
+        let owned = ownership::claim(API, self.config.instance.id(), &ListenerId::from(id), on)?;
+        tracing::info!(listener = id, versions = ?choice.versions, ciphers = choice.ciphers, "setting GAAP TLS versions");
+        self.client
+            .set_tls_version(&owned, &translate::set_tls_version_params(id, choice))
+            .await?;
+        let want = choice.policy_name();
+        let aliases = self.config.aliases.clone();
+        let instance = self.config.instance.id().to_string();
+        let applied = move |r: &Value| {
+            record_to_listener(kind, r, &aliases, &instance)
+                .and_then(|l| l.spec.tls.and_then(|t| t.policy))
+                .as_deref()
+                == Some(want.as_str())
+        };
+        status::wait_modified(&self.client, kind, id, &self.config.wait, &applied).await
     }
 
     /// Prove that `id` is on the bound connection or group, from the
@@ -305,6 +356,7 @@ impl Provider for GaapProvider {
 
     async fn create(&self, spec: &ListenerSpec) -> Result<Vec<Listener>> {
         let plan = CreatePlan::from_spec(&self.profile, spec)?;
+        let tls = self.tls_choice_for(spec).await?;
         let mut out = Vec::with_capacity(plan.ports.len());
         // One call at a time, each waited for: GAAP refuses a write while
         // another listener of the connection is still being created.
@@ -314,6 +366,10 @@ impl Provider for GaapProvider {
                 self.remember(id, plan.protocol);
             }
             for record in status::wait_all_running(&self.client, plan.protocol, &ids, &self.config.wait).await? {
+                let record = match &tls {
+                    Some(choice) => self.set_tls(plan.protocol, &record, choice).await?,
+                    None => record,
+                };
                 out.push(self.listener(plan.protocol, &record)?);
             }
         }
@@ -388,6 +444,9 @@ impl Provider for GaapProvider {
         let Some(plan) = modify_plan(kind, &self.config.instance, current, desired, &self.config.aliases)? else {
             return self.listener(kind, &record);
         };
+        if plan.tls.is_some() {
+            self.tls_choice_for(desired).await?;
+        }
         // Every differing field must be one the modify call changes; a
         // field that is neither changeable nor declared immutable would
         // otherwise be silently left as it is.
@@ -416,7 +475,12 @@ impl Provider for GaapProvider {
             });
         }
         tracing::info!(listener = %current.id, action = plan.action, fields = ?plan.fields, "changing GAAP listener");
-        self.client.modify(&owned, &plan).await?;
+        if plan.modifies_attributes() {
+            self.client.modify(&owned, &plan).await?;
+        }
+        if let Some(params) = &plan.tls {
+            self.client.set_tls_version(&owned, params).await?;
+        }
         let aliases = self.config.aliases.clone();
         let instance = self.config.instance.id().to_string();
         let caps = self.caps.clone();

@@ -260,7 +260,7 @@ pub fn check(profile: &ProfileConfig, spec: &ListenerSpec) -> Vec<Rejection> {
         return r.into_vec();
     };
     rule_single_ports_only(spec, &mut r);
-    rule_listener_quota_one_spec(spec, &mut r);
+    warn_listener_quota_one_spec(spec);
     rule_no_description(spec, &mut r);
     rule_no_session_persistence(spec, &mut r);
     rule_no_timeouts(spec, &mut r);
@@ -275,7 +275,7 @@ pub fn check(profile: &ProfileConfig, spec: &ListenerSpec) -> Vec<Rejection> {
         rule_https_one_server_certificate(spec, &mut r);
         rule_no_sni(spec, &mut r);
         rule_no_http2(spec, &mut r);
-        rule_no_tls_policy(spec, &mut r);
+        rule_tls_policy_is_a_gaap_choice(spec, &mut r);
         rule_client_certificate_required(spec, &mut r);
         let (auth_type, cas) = auth_of(spec);
         rule_auth_type_matches_client_cas(auth_type, cas, &mut r);
@@ -297,11 +297,14 @@ pub fn check(profile: &ProfileConfig, spec: &ListenerSpec) -> Vec<Rejection> {
 }
 
 /// [`check`] for every spec, plus the rules that span the listeners of one
-/// instance: shared port spaces and the listener quota.
+/// instance: shared port spaces (the listener quota is only logged, see
+/// [`listener_quota_warnings`]).
 pub fn check_set(profile: &ProfileConfig, specs: &[ListenerSpec]) -> Vec<(usize, Rejection)> {
     let mut out = listener_core::check::check_each(specs, |s| check(profile, s));
     rule_port_spaces(specs, &mut out);
-    rule_listener_quota_set(specs, &mut out);
+    for (i, message) in listener_quota_warnings(specs) {
+        tracing::warn!(listener = %specs[i].name, "{message}");
+    }
     out.sort_by_key(|(i, _)| *i);
     out
 }
@@ -347,16 +350,20 @@ pub fn rule_single_ports_only(spec: &ListenerSpec, r: &mut Rejections) {
     }
 }
 
-/// At most 50 listeners per connection (factsheet §3, `FailedOperation.LimitNumofListener`):
-/// one spec naming more than 50 ports can never fit.
-pub fn rule_listener_quota_one_spec(spec: &ListenerSpec, r: &mut Rejections) {
+/// 50 listeners per connection (factsheet §3,
+/// `FailedOperation.LimitNumofListener`) is GAAP's default quota, raised
+/// in the quota centre: the vendor's to enforce. A spec that alone names
+/// more ports is logged as a warning, not refused.
+pub fn warn_listener_quota_one_spec(spec: &ListenerSpec) {
     let count = spec.ports.count();
-    r.reject_if(
-        count > MAX_LISTENERS_PER_INSTANCE,
-        "ports",
-        LIMIT_NUM_OF_LISTENER,
-        format!("{count} ports make {count} GAAP listeners; a connection holds at most {MAX_LISTENERS_PER_INSTANCE}"),
-    );
+    if count > MAX_LISTENERS_PER_INSTANCE {
+        tracing::warn!(
+            listener = %spec.name,
+            listeners = count,
+            default_quota = MAX_LISTENERS_PER_INSTANCE,
+            "this spec makes more GAAP listeners than a connection's default quota; it must have been raised"
+        );
+    }
 }
 
 /// GAAP listeners have no description parameter.
@@ -519,14 +526,152 @@ pub fn rule_no_http2(spec: &ListenerSpec, r: &mut Rejections) {
     );
 }
 
-/// `CreateHTTPSListener` takes no TLS policy name.
-pub fn rule_no_tls_policy(spec: &ListenerSpec, r: &mut Rejections) {
+/// The TLS versions `SetTlsVersion` takes in `TLSSupportVersion`, oldest
+/// first (Terraform's `tls_support_versions`; GAAP's TLS document: TLS 1,
+/// 1.1, 1.2 and 1.3, all on by default).
+pub const TLS_VERSIONS: [&str; 4] = ["TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"];
+/// The cipher suite families `SetTlsVersion` takes in `TLSCiphers`
+/// (`GAAP_TLS_CIPHERS_WIDE` is the default).
+pub const TLS_CIPHERS: [&str; 3] = [
+    "GAAP_TLS_CIPHERS_STRICT",
+    "GAAP_TLS_CIPHERS_GENERAL",
+    "GAAP_TLS_CIPHERS_WIDE",
+];
+/// Rule of a TLS policy on a connection or group that does not offer the
+/// choice (`IsSupportTLSChoice` 0 in DescribeProxies /
+/// DescribeProxyGroupDetails): learned at run time, never offline.
+pub const TLS_CHOICE_UNSUPPORTED: &str = "tls_choice_unsupported";
+
+/// GAAP's TLS settings of an HTTPS listener: what `SetTlsVersion` sends
+/// and `DescribeHTTPSListeners` reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsChoice {
+    /// `TLSSupportVersion`, oldest first.
+    pub versions: Vec<&'static str>,
+    /// `TLSCiphers`.
+    pub ciphers: &'static str,
+}
+
+impl TlsChoice {
+    /// The neutral policy name for a GAAP choice: `<oldest version>:<cipher
+    /// family>` (`TLSv1.2:GAAP_TLS_CIPHERS_STRICT`) when the versions run
+    /// from the oldest one up to TLS 1.3, which is every choice a policy can
+    /// make. Any other set (made elsewhere, e.g. in the console) is spelled
+    /// out (`TLSv1,TLSv1.2:…`): no spec asks for it, so `plan` shows it as a
+    /// change, which `SetTlsVersion` repairs.
+    pub fn policy_name(&self) -> String {
+        let suffix = self
+            .versions
+            .first()
+            .and_then(|first| TLS_VERSIONS.iter().position(|v| v == first))
+            .filter(|&i| self.versions[..] == TLS_VERSIONS[i..]);
+        let versions = match suffix {
+            Some(_) => self.versions[0].to_string(),
+            None => self.versions.join(","),
+        };
+        format!("{versions}:{}", self.ciphers)
+    }
+}
+
+/// The GAAP choice a neutral policy name stands for: `<minimum TLS
+/// version>:<cipher family>`, e.g. `TLSv1.2:GAAP_TLS_CIPHERS_STRICT`
+/// (TLS 1.2 and 1.3 with the strict suites). `None` for any other text.
+pub fn tls_choice(policy: &str) -> Option<TlsChoice> {
+    let (min, ciphers) = policy.split_once(':')?;
+    let from = TLS_VERSIONS.iter().position(|v| *v == min)?;
+    let ciphers = TLS_CIPHERS.iter().find(|c| **c == ciphers)?;
+    Some(TlsChoice {
+        versions: TLS_VERSIONS[from..].to_vec(),
+        ciphers,
+    })
+}
+
+/// `SetTlsVersion` (HTTPS listeners): `TLSSupportVersion` from TLSv1 to
+/// TLSv1.3 and `TLSCiphers` one of the three GAAP families (SDK model,
+/// Terraform's `tls_support_versions` / `tls_ciphers`; GAAP answers
+/// `InvalidParameterValue`). The neutral policy names them as
+/// `<minimum version>:<family>` (see [`tls_choice`]).
+pub fn rule_tls_policy_is_a_gaap_choice(spec: &ListenerSpec, r: &mut Rejections) {
+    let Some(policy) = spec.tls.as_ref().and_then(|t| t.policy.as_deref()) else {
+        return;
+    };
     r.reject_if(
-        spec.tls.as_ref().is_some_and(|t| t.policy.is_some()),
+        tls_choice(policy).is_none(),
         "tls.policy",
-        "tls_policy_unsupported",
-        "GAAP HTTPS listeners take no TLS policy name",
+        INVALID_PARAMETER_VALUE,
+        format!(
+            "GAAP TLS policies are `<minimum version>:<cipher family>`, the version one of {} and the family one of {} (e.g. `TLSv1.2:GAAP_TLS_CIPHERS_STRICT`)",
+            TLS_VERSIONS.join(", "),
+            TLS_CIPHERS.join(", ")
+        ),
     );
+}
+
+/// Whether the connection or group lets its HTTPS listeners choose TLS
+/// versions and ciphers: `IsSupportTLSChoice` of the instance's
+/// description (DescribeProxies' `ProxySet`, or DescribeProxyGroupDetails'
+/// `ProxyGroupDetail`). `None` when the answer does not say (GAAP may
+/// return null): then nothing is refused and the vendor answers.
+pub fn tls_choice_supported(instance: &Instance, describe_answer: &Value) -> Option<bool> {
+    let detail = match instance {
+        Instance::Connection(id) => describe_answer
+            .get("ProxySet")
+            .and_then(Value::as_array)?
+            .iter()
+            .find(|p| {
+                field_str(p, "ProxyId") == Some(id.as_str()) || field_str(p, "InstanceId") == Some(id.as_str())
+            })?,
+        Instance::Group(_) => describe_answer.get("ProxyGroupDetail")?,
+    };
+    field_u64(detail, "IsSupportTLSChoice").map(|v| v == 1)
+}
+
+/// A TLS policy on a connection or group whose description says
+/// `IsSupportTLSChoice` 0: `SetTlsVersion` is not offered there (Terraform
+/// refuses the same before calling). Only known at run time, so `create`
+/// and `update` apply this rule before any write, never `check`.
+pub fn rule_tls_choice_offered(spec: &ListenerSpec, supported: Option<bool>, r: &mut Rejections) {
+    r.reject_if(
+        spec.tls.as_ref().is_some_and(|t| t.policy.is_some()) && supported == Some(false),
+        "tls.policy",
+        TLS_CHOICE_UNSUPPORTED,
+        "this GAAP connection does not offer a choice of TLS versions and ciphers (IsSupportTLSChoice is 0)",
+    );
+}
+
+/// The `SetTlsVersion` request for a listener.
+pub fn set_tls_version_params(listener_id: &str, choice: &TlsChoice) -> Value {
+    serde_json::json!({
+        "ListenerId": listener_id,
+        "TLSSupportVersion": choice.versions,
+        "TLSCiphers": choice.ciphers,
+    })
+}
+
+/// The TLS choice a `DescribeHTTPSListeners` record reports, as the neutral
+/// policy name; `None` when the record carries none.
+fn policy_of_record(record: &Value) -> Option<String> {
+    let ciphers = field_str(record, "TLSCiphers")?;
+    let ciphers = TLS_CIPHERS.iter().find(|c| **c == ciphers).copied()?;
+    let versions: Vec<&'static str> = record
+        .get("TLSSupportVersion")
+        .and_then(Value::as_array)?
+        .iter()
+        .filter_map(Value::as_str)
+        .filter_map(|v| TLS_VERSIONS.iter().find(|k| **k == v).copied())
+        .collect();
+    if versions.is_empty() {
+        return None;
+    }
+    let mut sorted = versions;
+    sorted.sort_by_key(|v| TLS_VERSIONS.iter().position(|k| k == v));
+    Some(
+        TlsChoice {
+            versions: sorted,
+            ciphers,
+        }
+        .policy_name(),
+    )
 }
 
 /// `AuthType` is 0 (one-way) or 1 (mutual, the client certificate is
@@ -633,13 +778,21 @@ fn has_port_fields(hc: &HealthCheck) -> bool {
 }
 
 /// `CheckPort`, `ContextType`, `SendContext` and `RecvContext` belong to
-/// UDP `PORT` checks only (factsheet §9 "PORT-only UDP fields with PING"):
-/// GAAP refuses them with `CheckType` `PING`.
+/// UDP `PORT` checks. The sources disagree on what GAAP does with them
+/// under `PING`: factsheet §9 lists them as refused, the SDK model only
+/// says "used only when the check type is PORT". Either way they mean
+/// nothing with PING and are not read back, so a spec asking for them
+/// would plan a change forever: refused under the adapter's own rule name
+/// (not a vendor code, since the vendor's answer is not established), as
+/// every neutral field the vendor cannot express is.
+pub const PORT_FIELDS_NEED_PORT_CHECK: &str = "port_fields_need_port_check";
+
+/// See [`PORT_FIELDS_NEED_PORT_CHECK`].
 pub fn rule_ping_has_no_port_fields(kind: Option<HealthCheckKind>, port_fields: bool, r: &mut Rejections) {
     r.reject_if(
         kind == Some(HealthCheckKind::Ping) && port_fields,
         "health_check.port",
-        CONFLICT_PARAMETERS,
+        PORT_FIELDS_NEED_PORT_CHECK,
         "a probe port and payloads belong to GAAP's PORT check (kind = custom), not to PING",
     );
 }
@@ -735,10 +888,12 @@ pub fn rule_port_spaces(specs: &[ListenerSpec], out: &mut Vec<(usize, Rejection)
     }
 }
 
-/// At most 50 listeners per connection (`FailedOperation.LimitNumofListener`):
-/// every port of every spec is one listener; the spec that goes past the
-/// quota is reported.
-pub fn rule_listener_quota_set(specs: &[ListenerSpec], out: &mut Vec<(usize, Rejection)>) {
+/// Where the listeners of one connection go past GAAP's default quota of
+/// 50 (`FailedOperation.LimitNumofListener`): the index of the spec that
+/// crosses it and a message. Every port of every spec is one listener.
+/// The quota is adjustable, so [`check_set`] only logs these.
+pub fn listener_quota_warnings(specs: &[ListenerSpec]) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
     let mut total: u64 = 0;
     for (i, spec) in specs.iter().enumerate() {
         let before = total;
@@ -746,17 +901,13 @@ pub fn rule_listener_quota_set(specs: &[ListenerSpec], out: &mut Vec<(usize, Rej
         if before <= MAX_LISTENERS_PER_INSTANCE && total > MAX_LISTENERS_PER_INSTANCE {
             out.push((
                 i,
-                Rejection::new(
-                    API,
-                    "ports",
-                    LIMIT_NUM_OF_LISTENER,
-                    format!(
-                        "these listeners make {total} GAAP listeners so far; a connection holds at most {MAX_LISTENERS_PER_INSTANCE}"
-                    ),
+                format!(
+                    "these listeners make {total} GAAP listeners so far; a connection's default quota is {MAX_LISTENERS_PER_INSTANCE}"
                 ),
             ));
         }
     }
+    out
 }
 
 /// `AuthType` and the client CA aliases a spec asks for.
@@ -1122,7 +1273,7 @@ pub fn record_to_listener(
                 certificates: field_str(record, "CertificateId")
                     .map(|id| vec![aliases.certificate_alias_of(id)])
                     .unwrap_or_default(),
-                policy: None,
+                policy: policy_of_record(record),
                 http2: None,
                 http3: Some(field_u64(record, "Http3Supported") == Some(1)),
                 sni: None,
@@ -1208,8 +1359,19 @@ pub struct ModifyPlan {
     /// The request body.
     pub params: Value,
     /// Spec paths the call changes, for checking the plan covers every
-    /// differing field.
+    /// differing field (with `tls.policy` when [`ModifyPlan::tls`] is set).
     pub fields: Vec<String>,
+    /// The `SetTlsVersion` request, when the TLS policy changes: GAAP sets
+    /// TLS versions and ciphers with their own action, after the modify.
+    pub tls: Option<Value>,
+}
+
+impl ModifyPlan {
+    /// Whether the `Modify*ListenerAttribute` call itself has anything to
+    /// change (a plan may carry only a `SetTlsVersion`).
+    pub fn modifies_attributes(&self) -> bool {
+        self.fields.iter().any(|f| f != "tls.policy")
+    }
 }
 
 /// The modify call that turns `current` (read back from GAAP) into
@@ -1234,6 +1396,7 @@ pub fn modify_plan(
     m.insert("ListenerId".into(), Value::from(current.id.0.clone()));
     let name_changed = desired.name != cur.name;
     let mut r = Rejections::new(API);
+    let mut tls: Option<Value> = None;
 
     match protocol {
         GaapProtocol::Http => {
@@ -1281,6 +1444,14 @@ pub fn modify_plan(
             if !fields.is_empty() {
                 rule_https_modify_not_on_group(instance, &mut r);
             }
+            // SetTlsVersion works on groups too (Terraform calls it for
+            // both), so it is left out of the group rule above.
+            let want_policy = desired.tls.as_ref().and_then(|t| t.policy.as_deref());
+            let cur_policy = cur.tls.as_ref().and_then(|t| t.policy.as_deref());
+            if let Some(choice) = want_policy.filter(|p| Some(*p) != cur_policy).and_then(tls_choice) {
+                tls = Some(set_tls_version_params(&current.id.0, &choice));
+                fields.push("tls.policy".into());
+            }
         }
         GaapProtocol::Tcp | GaapProtocol::Udp => {
             instance.insert_into(&mut m);
@@ -1320,6 +1491,7 @@ pub fn modify_plan(
         action: protocol.modify_action(),
         params: Value::Object(m),
         fields,
+        tls,
     }))
 }
 
@@ -1546,11 +1718,12 @@ mod tests {
     }
 
     #[test]
-    fn rejects_more_than_fifty_ports_in_one_spec() {
+    fn more_than_fifty_ports_in_one_spec_are_a_warning_not_a_refusal() {
         let s = tcp(Ports::List((1000..1051).map(PortEntry::Port).collect()));
-        assert_rejects(&s, "ports", LIMIT_NUM_OF_LISTENER);
+        assert_eq!(rejected(&s), vec![]);
+        assert_eq!(listener_quota_warnings(std::slice::from_ref(&s)).len(), 1);
         let ok = tcp(Ports::List((1000..1050).map(PortEntry::Port).collect()));
-        assert_eq!(rejected(&ok), vec![]);
+        assert!(listener_quota_warnings(std::slice::from_ref(&ok)).is_empty());
     }
 
     #[test]
@@ -1679,14 +1852,112 @@ mod tests {
     }
 
     #[test]
-    fn rejects_http2_switch_and_tls_policy() {
+    fn rejects_http2_switch_and_a_tls_policy_gaap_cannot_choose() {
         let mut s = https(443);
         if let Some(t) = s.tls.as_mut() {
             t.http2 = Some(true);
             t.policy = Some("tls-1-2".into());
         }
         assert_rejects(&s, "tls.http2", "http2_unsupported");
-        assert_rejects(&s, "tls.policy", "tls_policy_unsupported");
+        assert_rejects(&s, "tls.policy", INVALID_PARAMETER_VALUE);
+        for bad in [
+            "TLSv1.2:GAAP_TLS_CIPHERS_BOGUS",
+            "TLSv1.4:GAAP_TLS_CIPHERS_STRICT",
+            "GAAP_TLS_CIPHERS_STRICT",
+        ] {
+            s.tls.as_mut().unwrap().policy = Some(bad.into());
+            assert_rejects(&s, "tls.policy", INVALID_PARAMETER_VALUE);
+        }
+    }
+
+    /// SetTlsVersion exists (SDK model, Terraform's `tls_support_versions`
+    /// and `tls_ciphers`): a GAAP choice is accepted offline, whatever the
+    /// connection offers, which only its description tells at run time.
+    #[test]
+    fn accepts_a_tls_policy_naming_a_minimum_version_and_cipher_family() {
+        let mut s = https(443);
+        s.tls.as_mut().unwrap().policy = Some("TLSv1.2:GAAP_TLS_CIPHERS_STRICT".into());
+        assert!(check(&profile(), &s).is_empty(), "{:?}", check(&profile(), &s));
+        let choice = tls_choice("TLSv1.2:GAAP_TLS_CIPHERS_STRICT").expect("choice");
+        assert_eq!(choice.versions, vec!["TLSv1.2", "TLSv1.3"]);
+        assert_eq!(
+            set_tls_version_params("listener-1", &choice),
+            json!({"ListenerId": "listener-1", "TLSSupportVersion": ["TLSv1.2", "TLSv1.3"],
+                   "TLSCiphers": "GAAP_TLS_CIPHERS_STRICT"})
+        );
+        assert_eq!(choice.policy_name(), "TLSv1.2:GAAP_TLS_CIPHERS_STRICT");
+    }
+
+    #[test]
+    fn tls_choice_is_read_back_as_the_same_policy_name() {
+        let record = json!({"ListenerId": "listener-1", "ListenerName": "h", "Port": 443, "ListenerStatus": 0,
+            "CertificateId": "cert-1", "ForwardProtocol": "HTTP", "AuthType": 0,
+            "TLSSupportVersion": ["TLSv1.3", "TLSv1.2"], "TLSCiphers": "GAAP_TLS_CIPHERS_STRICT"});
+        let l = record_to_listener(GaapProtocol::Https, &record, &Aliases::default(), "link-1").expect("record");
+        assert_eq!(
+            l.spec.tls.as_ref().and_then(|t| t.policy.as_deref()),
+            Some("TLSv1.2:GAAP_TLS_CIPHERS_STRICT")
+        );
+        let mut odd = record.clone();
+        odd["TLSSupportVersion"] = json!(["TLSv1", "TLSv1.2"]);
+        let l = record_to_listener(GaapProtocol::Https, &odd, &Aliases::default(), "link-1").expect("record");
+        assert_eq!(
+            l.spec.tls.and_then(|t| t.policy).as_deref(),
+            Some("TLSv1,TLSv1.2:GAAP_TLS_CIPHERS_STRICT"),
+            "a set no policy makes is spelled out, so it plans as a change"
+        );
+    }
+
+    #[test]
+    fn tls_policy_change_is_a_set_tls_version_call_also_on_groups() {
+        let record = json!({"ListenerId": "listener-1", "ListenerName": "h", "Port": 443, "ListenerStatus": 0,
+            "CertificateId": "cert-1", "ForwardProtocol": "HTTP", "AuthType": 0,
+            "TLSSupportVersion": ["TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"], "TLSCiphers": "GAAP_TLS_CIPHERS_WIDE"});
+        let current = record_to_listener(GaapProtocol::Https, &record, &Aliases::default(), "lg-1").expect("record");
+        let mut desired = current.spec.clone();
+        desired.tls.as_mut().unwrap().policy = Some("TLSv1.2:GAAP_TLS_CIPHERS_GENERAL".into());
+        let inst = Instance::Group("lg-1".into());
+        let plan = modify_plan(GaapProtocol::Https, &inst, &current, &desired, &Aliases::default())
+            .expect("not refused on a group")
+            .expect("a change");
+        assert!(!plan.modifies_attributes());
+        assert_eq!(plan.fields, vec!["tls.policy".to_string()]);
+        assert_eq!(
+            plan.tls,
+            Some(
+                json!({"ListenerId": "listener-1", "TLSSupportVersion": ["TLSv1.2", "TLSv1.3"],
+                        "TLSCiphers": "GAAP_TLS_CIPHERS_GENERAL"})
+            )
+        );
+    }
+
+    #[test]
+    fn tls_choice_is_refused_only_where_the_instance_says_it_has_none() {
+        let mut s = https(443);
+        s.tls.as_mut().unwrap().policy = Some("TLSv1.2:GAAP_TLS_CIPHERS_STRICT".into());
+        let link = Instance::Connection("link-1".into());
+        let answer = |v: Value| json!({"TotalCount": 1, "ProxySet": [{"ProxyId": "link-1", "IsSupportTLSChoice": v}]});
+        for (v, supported, refused) in [
+            (json!(1), Some(true), false),
+            (json!(0), Some(false), true),
+            (Value::Null, None, false),
+        ] {
+            let got = tls_choice_supported(&link, &answer(v));
+            assert_eq!(got, supported);
+            let mut r = Rejections::new(API);
+            rule_tls_choice_offered(&s, got, &mut r);
+            let list = r.into_vec();
+            assert_eq!(
+                list.iter()
+                    .any(|x| x.field == "tls.policy" && x.rule == TLS_CHOICE_UNSUPPORTED),
+                refused
+            );
+        }
+        let group = json!({"ProxyGroupDetail": {"GroupId": "lg-1", "IsSupportTLSChoice": 0}});
+        assert_eq!(
+            tls_choice_supported(&Instance::Group("lg-1".into()), &group),
+            Some(false)
+        );
     }
 
     #[test]
@@ -1817,14 +2088,14 @@ mod tests {
     }
 
     #[test]
-    fn rejects_port_fields_with_ping() {
+    fn rejects_port_fields_with_ping_as_meaningless_not_as_a_vendor_code() {
         let mut s = udp(53);
         s.health_check = Some(HealthCheck {
             kind: Some(HealthCheckKind::Ping),
             port: Some(53),
             ..hc()
         });
-        assert_rejects(&s, "health_check.port", CONFLICT_PARAMETERS);
+        assert_rejects(&s, "health_check.port", PORT_FIELDS_NEED_PORT_CHECK);
         s.health_check = Some(HealthCheck {
             kind: Some(HealthCheckKind::Custom),
             port: Some(53),
@@ -1911,16 +2182,14 @@ mod tests {
     }
 
     #[test]
-    fn check_set_rejects_more_than_fifty_listeners() {
+    fn check_set_warns_past_fifty_listeners_and_does_not_refuse() {
         let a = tcp(Ports::List((1000..1030).map(PortEntry::Port).collect()));
         let mut b = udp(0);
         b.ports = Ports::List((2000..2021).map(PortEntry::Port).collect());
-        let got = check_set(&profile(), &[a, b]);
-        assert_eq!(got.len(), 1);
-        assert_eq!(
-            (got[0].0, got[0].1.field.as_str(), got[0].1.rule),
-            (1, "ports", LIMIT_NUM_OF_LISTENER)
-        );
+        let specs = [a, b];
+        assert_eq!(check_set(&profile(), &specs), vec![]);
+        let warned = listener_quota_warnings(&specs);
+        assert_eq!(warned.iter().map(|(i, _)| *i).collect::<Vec<_>>(), vec![1]);
     }
 
     #[test]

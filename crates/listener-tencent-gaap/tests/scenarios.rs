@@ -299,3 +299,77 @@ async fn a_batch_create_waits_for_every_listener_with_one_describe_per_poll() {
     assert_eq!(count(&emulator, LINK), 10);
     emulator.shutdown().await;
 }
+
+fn https_with_policy(name: &str, port: u32, policy: &str) -> ListenerSpec {
+    let mut s = https(name, port);
+    if let Some(t) = s.tls.as_mut() {
+        t.policy = Some(policy.into());
+    }
+    s
+}
+
+/// A TLS policy is set with SetTlsVersion after the create and read back
+/// from DescribeHTTPSListeners, so the plan after apply shows no change;
+/// changing it is one SetTlsVersion call, on a connection and on a group.
+#[tokio::test]
+async fn tls_versions_and_ciphers_are_set_read_back_and_changed() {
+    let emulator = start().await;
+    for instance in [LINK, GROUP] {
+        let gaap = provider_on(&profile_for(&emulator, instance));
+        let spec = https_with_policy("tls12", 443, "TLSv1.2:GAAP_TLS_CIPHERS_STRICT");
+        assert!(gaap.check(&spec).is_empty(), "{:?}", gaap.check(&spec));
+        let made = gaap.create(&spec).await.expect("created");
+        assert_eq!(made.len(), 1);
+        let plan = plan_change(gaap.capabilities(), &made[0].spec, &spec);
+        assert!(plan.is_empty(), "{instance}: {:?}", plan.changes);
+        let listed = gaap.list().await.expect("list");
+        assert!(plan_change(gaap.capabilities(), &listed[0].spec, &spec).is_empty());
+
+        let looser = https_with_policy("tls12", 443, "TLSv1.1:GAAP_TLS_CIPHERS_GENERAL");
+        let changed = gaap.update(&made[0], &looser).await.expect("changed in place");
+        assert_eq!(changed.id, made[0].id);
+        assert!(plan_change(gaap.capabilities(), &changed.spec, &looser).is_empty());
+        gaap.delete(&changed.id).await.expect("deleted");
+    }
+    emulator.shutdown().await;
+}
+
+/// A connection whose description says `IsSupportTLSChoice` 0: `check`
+/// cannot know and accepts; `create` and `update` read the description
+/// and refuse with `tls.policy` before any write.
+#[tokio::test]
+async fn tls_policy_is_refused_before_any_write_on_a_connection_without_the_choice() {
+    let gaap_service = listener_emulator::services::gaap::Gaap::new().without_tls_choice(LINK);
+    let emulator = builder()
+        .with_service(std::sync::Arc::new(gaap_service))
+        .start()
+        .await
+        .expect("emulator");
+    let gaap = provider(&emulator);
+    let spec = https_with_policy("tls12", 443, "TLSv1.2:GAAP_TLS_CIPHERS_STRICT");
+    assert!(gaap.check(&spec).is_empty(), "offline check cannot know");
+    let refused =
+        |e: listener_core::Error| match e {
+            listener_core::Error::Unsupported { rejections, .. } => {
+                assert!(rejections
+                    .iter()
+                    .any(|r| r.field == "tls.policy"
+                        && r.rule == listener_tencent_gaap::translate::TLS_CHOICE_UNSUPPORTED));
+            }
+            other => panic!("{other:?}"),
+        };
+    refused(gaap.create(&spec).await.expect_err("refused"));
+    assert_eq!(count(&emulator, LINK), 0, "nothing was created");
+
+    let plain = https("plain", 443);
+    let made = gaap.create(&plain).await.expect("created without a policy");
+    let writes = |c: &listener_emulator::RequestCounts| -> u64 {
+        c.values()
+            .flat_map(|m| ["SetTlsVersion", "ModifyHTTPSListenerAttribute"].map(|a| m.get(a).map_or(0, |x| x.requests)))
+            .sum()
+    };
+    let before = writes(&emulator.request_counts());
+    refused(gaap.update(&made[0], &spec).await.expect_err("refused"));
+    assert_eq!(writes(&emulator.request_counts()), before, "no write was sent");
+    emulator.shutdown().await;
+}

@@ -126,7 +126,7 @@ impl Listener {
             "SniSwitch": self.sni,
             "Rules": if layer4ish { Value::Null } else { json!([]) },
             "TargetType": if is_l4(&self.protocol) { json!(self.target_type.clone().unwrap_or_else(|| "NODE".into())) } else { Value::Null },
-            "SessionType": if is_l4(&self.protocol) { json!(self.session_type.clone().unwrap_or_else(|| "NORMAL".into())) } else { Value::Null },
+            "SessionType": if layer4ish { json!(self.session_type.clone().unwrap_or_else(|| "NORMAL".into())) } else { Value::Null },
             "KeepaliveEnable": self.keepalive,
             "Toa": false,
             "DeregisterTargetRst": self.deregister_rst,
@@ -788,15 +788,21 @@ fn apply_common(p: &P<'_>, l: &mut Listener) -> R<()> {
     Ok(())
 }
 
-/// Scheduler and SessionType, which depend on each other.
-fn apply_scheduling(p: &P<'_>, l: &mut Listener, allowed: &[&str]) -> R<()> {
+/// Scheduler and SessionType, which depend on each other. `SessionType`
+/// is taken on TCP and UDP by CreateListener (`modify` false) and on
+/// TCP/UDP/TCP_SSL/QUIC by ModifyListener (its SDK model's wording).
+fn apply_scheduling(p: &P<'_>, l: &mut Listener, allowed: &[&str], modify: bool) -> R<()> {
     let proto = l.protocol.clone();
     if let Some(s) = p.one_of("Scheduler", allowed)? {
         only_on(p, "Scheduler", !is_http(&proto), "TCP, UDP, TCP_SSL and QUIC")?;
         l.scheduler = Some(s);
     }
     if let Some(st) = p.one_of("SessionType", &["NORMAL", "QUIC_CID"])? {
-        only_on(p, "SessionType", is_l4(&proto), "TCP and UDP")?;
+        if modify {
+            only_on(p, "SessionType", !is_http(&proto), "TCP, UDP, TCP_SSL and QUIC")?;
+        } else {
+            only_on(p, "SessionType", is_l4(&proto), "TCP and UDP")?;
+        }
         l.session_type = Some(st);
     }
     if l.session_type.as_deref() == Some("QUIC_CID") {
@@ -1030,7 +1036,7 @@ impl Clb {
             template.write_only.insert("SslCloseSwitch".into(), json!(v));
         }
         apply_common(&p, &mut template)?;
-        apply_scheduling(&p, &mut template, &["WRR", "LEAST_CONN"])?;
+        apply_scheduling(&p, &mut template, &["WRR", "LEAST_CONN"], false)?;
         if template.health_check.is_none() && !is_http(&proto) {
             template.health_check = Some(health_check(&proto, &json!({}), None)?);
         }
@@ -1161,7 +1167,7 @@ impl Clb {
             l.certificate = certificate(&l.protocol, l.sni, p.m.get("Certificate"), p.m.get("MultiCertInfo"))?;
         }
         apply_common(&p, &mut l)?;
-        apply_scheduling(&p, &mut l, &["WRR", "LEAST_CONN", "IP_HASH"])?;
+        apply_scheduling(&p, &mut l, &["WRR", "LEAST_CONN", "IP_HASH"], true)?;
         if st.busy(lb) {
             return Err(e(BUSY, format!("a task is running on `{lb}`; try again later")));
         }

@@ -38,9 +38,12 @@
 //! `BackendPorts` and `DescribeListener`'s `CreateTime` are strings
 //! (`ListListeners`' `CreateTime` is a number, as in the vendor's model).
 //!
-//! Parameters GA does not have (`CaEnabled`, a listener `ProxyProtocol`,
-//! health-check settings, ...) are ignored, as GA's gateway ignores
-//! parameters an action does not declare.
+//! Parameters GA does not have (`CaEnabled`, health-check settings, ...)
+//! are ignored, as GA's gateway ignores parameters an action does not
+//! declare. The listener's `ProxyProtocol` is deprecated (endpoint groups
+//! carry client-IP preservation now) but still accepted by CreateListener
+//! and UpdateListener and still sent by Terraform: it is kept and
+//! returned by DescribeListener.
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -143,6 +146,7 @@ struct Config {
     request_timeout: Option<u32>,
     xff: [bool; 5],
     kind: String,
+    proxy_protocol: bool,
 }
 
 impl Config {
@@ -226,7 +230,7 @@ impl Listener {
         m.insert("ClientAffinity".into(), json!(c.client_affinity));
         m.insert("IdleTimeout".into(), json!(c.idle_timeout));
         m.insert("Type".into(), json!(c.kind));
-        m.insert("ProxyProtocol".into(), json!(false));
+        m.insert("ProxyProtocol".into(), json!(c.proxy_protocol));
         m.insert("ServiceManaged".into(), json!(false));
         // GA's quirk: this timestamp travels as a string.
         m.insert("CreateTime".into(), json!(self.created_ms.to_string()));
@@ -681,6 +685,11 @@ fn apply(params: &Value, base: Option<&Config>) -> Result<Config, ApiError> {
         }
     }
 
+    let proxy_protocol = match boolean(params, "ProxyProtocol")? {
+        Some(v) => v,
+        None => base.is_some_and(|b| b.proxy_protocol),
+    };
+
     Ok(Config {
         name,
         description,
@@ -694,6 +703,7 @@ fn apply(params: &Value, base: Option<&Config>) -> Result<Config, ApiError> {
         request_timeout,
         xff,
         kind,
+        proxy_protocol,
     })
 }
 

@@ -23,8 +23,20 @@
 //! `InvalidParameter.ConflictParameters`; a required-when parameter left out
 //! is `MissingParameter`; a describe by an unknown `ListenerId` answers an
 //! empty set.
+//!
+//! TLS versions and ciphers of HTTPS listeners are set with `SetTlsVersion`
+//! (`TLSSupportVersion` from `TLSv1`, `TLSv1.1`, `TLSv1.2`, `TLSv1.3`;
+//! `TLSCiphers` one of `GAAP_TLS_CIPHERS_STRICT`, `_GENERAL`, `_WIDE`; a
+//! new listener has every version and the wide family, GAAP's default).
+//! It changes the listener like a modify (status 4 for `timing.update`).
+//! Only connections and groups whose description says
+//! `IsSupportTLSChoice` 1 take it (`DescribeProxies`,
+//! `DescribeProxyGroupDetails`); every seeded instance does, except those
+//! named in [`Gaap::without_tls_choice`]. GAAP documents no code for the
+//! refusal; the emulator answers `ResourceUnavailable`, from the action's
+//! documented list.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -40,6 +52,16 @@ const MAX_LIMIT: u64 = 100;
 const DEFAULT_LIMIT: u64 = 20;
 /// Longest UDP probe payload.
 const MAX_CONTEXT_LEN: usize = 500;
+/// `TLSSupportVersion` values, oldest first; all are on by default.
+const TLS_VERSIONS: [&str; 4] = ["TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"];
+/// `TLSCiphers` values.
+const TLS_CIPHERS: [&str; 3] = [
+    "GAAP_TLS_CIPHERS_STRICT",
+    "GAAP_TLS_CIPHERS_GENERAL",
+    "GAAP_TLS_CIPHERS_WIDE",
+];
+/// The cipher family of a new HTTPS listener.
+const DEFAULT_TLS_CIPHERS: &str = "GAAP_TLS_CIPHERS_WIDE";
 
 /// The emulated GAAP service.
 pub struct Gaap {
@@ -59,12 +81,24 @@ impl Gaap {
             state: Mutex::new(State::default()),
         }
     }
+
+    /// The same service where the connection or group `id`, once seeded,
+    /// describes itself with `IsSupportTLSChoice` 0 and refuses
+    /// `SetTlsVersion`, as older GAAP connections do.
+    pub fn without_tls_choice(self, id: impl Into<String>) -> Self {
+        if let Ok(mut st) = self.state.lock() {
+            st.no_tls_choice.insert(id.into());
+        }
+        self
+    }
 }
 
 #[derive(Default)]
 struct State {
     /// Instance ID → whether it is a connection group.
     instances: BTreeMap<String, bool>,
+    /// Instances whose `IsSupportTLSChoice` is 0.
+    no_tls_choice: BTreeSet<String>,
     listeners: BTreeMap<String, Rec>,
     /// Creation counter: orders listings and feeds ID generation.
     seq: u64,
@@ -102,6 +136,8 @@ struct HttpsConf {
     auth_type: u8,
     client_cas: Vec<String>,
     http3: bool,
+    tls_versions: Vec<String>,
+    tls_ciphers: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -217,8 +253,8 @@ impl Rec {
                 ),
             );
             m.insert("Http3Supported".into(), json!(u8::from(h.http3)));
-            m.insert("TLSSupportVersion".into(), json!(["TLSv1.2", "TLSv1.3"]));
-            m.insert("TLSCiphers".into(), json!("GAAP_TLS_CIPHERS_GENERAL"));
+            m.insert("TLSSupportVersion".into(), json!(h.tls_versions));
+            m.insert("TLSCiphers".into(), json!(h.tls_ciphers));
         }
         if let Some(l) = &self.config.l4 {
             m.insert("Scheduler".into(), json!(l.scheduler));
@@ -785,6 +821,8 @@ impl Gaap {
                 auth_type,
                 client_cas,
                 http3,
+                tls_versions: TLS_VERSIONS.iter().map(|v| v.to_string()).collect(),
+                tls_ciphers: DEFAULT_TLS_CIPHERS.into(),
             })
         } else {
             None
@@ -1154,6 +1192,137 @@ impl Gaap {
     }
 }
 
+impl Gaap {
+    /// `SetTlsVersion`: `ListenerId` of an HTTPS listener, with
+    /// `TLSSupportVersion` and/or `TLSCiphers` (both optional in the SDK
+    /// model; at least one is needed for the call to mean anything). The
+    /// instance must offer the choice (`IsSupportTLSChoice` 1).
+    fn set_tls_version(&self, st: &mut State, ctx: &mut dyn Context, call: &Call) -> Result<Value, ApiError> {
+        let p = Params::of(call)?;
+        p.only(&["ListenerId", "TLSSupportVersion", "TLSCiphers"])?;
+        let id = p.req_str("ListenerId")?;
+        let versions = p.str_list("TLSSupportVersion")?;
+        let ciphers = p.str("TLSCiphers")?;
+        if versions.is_empty() && ciphers.is_none() {
+            return Err(ApiError::missing_parameter("TLSSupportVersion or TLSCiphers"));
+        }
+        for (i, v) in versions.iter().enumerate() {
+            if !TLS_VERSIONS.contains(&v.as_str()) {
+                return Err(invalid_value(
+                    "TLSSupportVersion",
+                    format!("`{v}` is not one of {}", TLS_VERSIONS.join(", ")),
+                ));
+            }
+            if versions[..i].contains(v) {
+                return Err(invalid_value("TLSSupportVersion", format!("`{v}` is repeated")));
+            }
+        }
+        if let Some(c) = ciphers.as_deref().filter(|c| !TLS_CIPHERS.contains(c)) {
+            return Err(invalid_value(
+                "TLSCiphers",
+                format!("`{c}` is not one of {}", TLS_CIPHERS.join(", ")),
+            ));
+        }
+        let rec = st.listeners.get(&id).ok_or_else(|| listener_not_found(&id))?;
+        if rec.kind != Kind::Https {
+            return Err(invalid_value(
+                "ListenerId",
+                format!(
+                    "`{id}` is a {} listener; TLS versions are set on HTTPS listeners",
+                    rec.kind.word()
+                ),
+            ));
+        }
+        if st.no_tls_choice.contains(&rec.instance) {
+            return Err(ApiError::new(
+                "ResourceUnavailable",
+                format!(
+                    "The connection `{}` does not support choosing TLS versions and ciphers (IsSupportTLSChoice is 0).",
+                    rec.instance
+                ),
+            ));
+        }
+        let instance = rec.instance.clone();
+        st.ensure_idle(&instance)?;
+        let delay = ctx.timing().update;
+        let t = task(ctx, call.now, TaskKind::Modify, delay, None);
+        let rec = st.listeners.get_mut(&id).ok_or_else(|| listener_not_found(&id))?;
+        let backup = rec.config.clone();
+        if let Some(h) = rec.config.https.as_mut() {
+            if !versions.is_empty() {
+                let mut sorted = versions;
+                sorted.sort_by_key(|v| TLS_VERSIONS.iter().position(|k| k == v));
+                h.tls_versions = sorted;
+            }
+            if let Some(c) = ciphers {
+                h.tls_ciphers = c;
+            }
+        }
+        rec.task = Some(Task {
+            backup: Some(backup),
+            ..t
+        });
+        Ok(json!({}))
+    }
+
+    fn tls_choice(st: &State, id: &str) -> u8 {
+        u8::from(!st.no_tls_choice.contains(id))
+    }
+
+    /// `DescribeProxies` by `ProxyIds` (or the older `InstanceIds`): the
+    /// seeded connections asked for (all when neither is given), with the
+    /// fields the adapters read. Unknown IDs are left out.
+    fn describe_proxies(&self, st: &State, call: &Call) -> Result<Value, ApiError> {
+        let p = Params::of(call)?;
+        p.only(&["ProxyIds", "InstanceIds", "Offset", "Limit"])?;
+        let mut wanted = p.str_list("ProxyIds")?;
+        wanted.extend(p.str_list("InstanceIds")?);
+        let offset = p.int("Offset")?.unwrap_or(0) as usize;
+        let limit = p.in_range("Limit", 1, MAX_LIMIT)?.unwrap_or(DEFAULT_LIMIT) as usize;
+        let all: Vec<Value> = st
+            .instances
+            .iter()
+            .filter(|(id, group)| !**group && (wanted.is_empty() || wanted.contains(id)))
+            .map(|(id, _)| {
+                json!({
+                    "ProxyId": id,
+                    "InstanceId": id,
+                    "ProxyName": id,
+                    "Status": "RUNNING",
+                    "Version": "2.0",
+                    "IsSupportTLSChoice": Self::tls_choice(st, id),
+                })
+            })
+            .collect();
+        let total = all.len();
+        let page: Vec<Value> = all.into_iter().skip(offset).take(limit).collect();
+        Ok(json!({ "TotalCount": total, "InstanceSet": page.clone(), "ProxySet": page }))
+    }
+
+    /// `DescribeProxyGroupDetails` by `GroupId`: `ResourceNotFound` for a
+    /// group that was not seeded.
+    fn describe_group(&self, st: &State, call: &Call) -> Result<Value, ApiError> {
+        let p = Params::of(call)?;
+        p.only(&["GroupId"])?;
+        let id = p.req_str("GroupId")?;
+        if st.instances.get(&id) != Some(&true) {
+            return Err(ApiError::new(
+                "ResourceNotFound",
+                format!("The connection group `{id}` does not exist."),
+            ));
+        }
+        Ok(json!({
+            "ProxyGroupDetail": {
+                "GroupId": id,
+                "GroupName": id,
+                "Status": 0,
+                "Version": "2.0",
+                "IsSupportTLSChoice": Self::tls_choice(st, &id),
+            }
+        }))
+    }
+}
+
 impl Service for Gaap {
     fn family(&self) -> Family {
         Family::Tencent
@@ -1194,6 +1363,9 @@ impl Service for Gaap {
             "ModifyTCPListenerAttribute" => self.modify(&mut st, ctx, call, Kind::Tcp),
             "ModifyUDPListenerAttribute" => self.modify(&mut st, ctx, call, Kind::Udp),
             "DeleteListeners" => self.delete(&mut st, ctx, call),
+            "SetTlsVersion" => self.set_tls_version(&mut st, ctx, call),
+            "DescribeProxies" => self.describe_proxies(&st, call),
+            "DescribeProxyGroupDetails" => self.describe_group(&st, call),
             other => Err(ApiError::unknown_action(Family::Tencent, other)),
         }
     }
@@ -1796,5 +1968,103 @@ mod tests {
             .expect("other kind");
         assert_eq!(none["TotalCount"], 0);
         assert_eq!(f.code("DescribeUDPListener", json!({})), "InvalidAction");
+    }
+    #[test]
+    fn set_tls_version_follows_the_vendor_rules_and_is_read_back() {
+        let mut f = Fixture::new();
+        let id = f.call("CreateHTTPSListener", https_params()).expect("https")["ListenerId"]
+            .as_str()
+            .map(String::from)
+            .unwrap_or_default();
+        f.later();
+        let rec = f
+            .call("DescribeHTTPSListeners", json!({"ProxyId": LINK, "ListenerId": id}))
+            .expect("describe");
+        assert_eq!(rec["ListenerSet"][0]["TLSSupportVersion"], json!(TLS_VERSIONS));
+        assert_eq!(rec["ListenerSet"][0]["TLSCiphers"], json!("GAAP_TLS_CIPHERS_WIDE"));
+        assert_eq!(f.code("SetTlsVersion", json!({"ListenerId": id})), "MissingParameter");
+        assert_eq!(
+            f.code(
+                "SetTlsVersion",
+                json!({"ListenerId": id, "TLSSupportVersion": ["SSLv3"]})
+            ),
+            "InvalidParameterValue"
+        );
+        assert_eq!(
+            f.code(
+                "SetTlsVersion",
+                json!({"ListenerId": id, "TLSCiphers": "GAAP_TLS_CIPHERS_NONE"})
+            ),
+            "InvalidParameterValue"
+        );
+        assert_eq!(
+            f.code(
+                "SetTlsVersion",
+                json!({"ListenerId": id, "TLSCiphers": "GAAP_TLS_CIPHERS_STRICT", "ProxyId": LINK})
+            ),
+            "UnknownParameter"
+        );
+        let tcp = f.tcp(&[81]);
+        assert_eq!(
+            f.code(
+                "SetTlsVersion",
+                json!({"ListenerId": tcp[0], "TLSCiphers": "GAAP_TLS_CIPHERS_STRICT"})
+            ),
+            "InvalidParameterValue"
+        );
+        f.call(
+            "SetTlsVersion",
+            json!({"ListenerId": id, "TLSSupportVersion": ["TLSv1.3", "TLSv1.2"], "TLSCiphers": "GAAP_TLS_CIPHERS_STRICT"}),
+        )
+        .expect("set");
+        assert_eq!(
+            f.status("DescribeHTTPSListeners", &id),
+            Some(4),
+            "changing like a modify"
+        );
+        f.later();
+        let rec = f
+            .call("DescribeHTTPSListeners", json!({"ProxyId": LINK, "ListenerId": id}))
+            .expect("describe");
+        assert_eq!(rec["ListenerSet"][0]["ListenerStatus"], json!(0));
+        assert_eq!(
+            rec["ListenerSet"][0]["TLSSupportVersion"],
+            json!(["TLSv1.2", "TLSv1.3"])
+        );
+        assert_eq!(rec["ListenerSet"][0]["TLSCiphers"], json!("GAAP_TLS_CIPHERS_STRICT"));
+    }
+
+    #[test]
+    fn instances_describe_their_tls_choice_and_refuse_set_tls_version_without_it() {
+        let mut f = Fixture::new();
+        f.gaap = Gaap::new().without_tls_choice(LINK);
+        for id in [LINK, GROUP] {
+            f.gaap.seed(InstanceSeed {
+                id: id.into(),
+                ..InstanceSeed::default()
+            });
+        }
+        let proxies = f.call("DescribeProxies", json!({"ProxyIds": [LINK]})).expect("proxies");
+        assert_eq!(proxies["ProxySet"][0]["IsSupportTLSChoice"], json!(0));
+        let group = f
+            .call("DescribeProxyGroupDetails", json!({"GroupId": GROUP}))
+            .expect("group");
+        assert_eq!(group["ProxyGroupDetail"]["IsSupportTLSChoice"], json!(1));
+        assert_eq!(
+            f.code("DescribeProxyGroupDetails", json!({"GroupId": "lg-unknown"})),
+            "ResourceNotFound"
+        );
+        let id = f.call("CreateHTTPSListener", https_params()).expect("https")["ListenerId"]
+            .as_str()
+            .map(String::from)
+            .unwrap_or_default();
+        f.later();
+        assert_eq!(
+            f.code(
+                "SetTlsVersion",
+                json!({"ListenerId": id, "TLSCiphers": "GAAP_TLS_CIPHERS_STRICT"})
+            ),
+            "ResourceUnavailable"
+        );
     }
 }

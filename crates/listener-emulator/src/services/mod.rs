@@ -16,7 +16,7 @@ use crate::service::Service;
 pub mod alb;
 mod clb;
 pub mod ga;
-mod gaap;
+pub mod gaap;
 
 /// Every built-in vendor service, freshly created (empty state).
 ///
