@@ -69,7 +69,6 @@ pub fn capabilities() -> Capabilities {
 /// GA rule of [`translate`].
 pub fn check(profile: &ProfileConfig, spec: &ListenerSpec) -> Vec<Rejection> {
     let mut r = Rejections::preflight(&crate::capabilities(), &profile.aliases, spec);
-    translate::check_profile_region(profile.region.as_deref().filter(|s| !s.trim().is_empty()), &mut r);
     let opts = match spec.extensions.parse::<GaOptions>(API) {
         Ok(o) => o.unwrap_or_default(),
         Err(e) => {

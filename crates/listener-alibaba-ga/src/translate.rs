@@ -79,8 +79,6 @@ pub mod rule {
     pub const INVALID_SPEC: &str = "invalid_spec";
     /// The `extensions.alibaba-ga` section does not parse.
     pub const EXTENSION_OPTIONS: &str = "extension_options";
-    /// GA's API lives in `cn-hangzhou` only.
-    pub const REGION: &str = "region_cn_hangzhou";
     /// Protocol other than tcp, udp, http, https (GA's spelling of the code).
     pub const PROTOCOL_ILLEGAL: &str = "ProtocalIllegal.Listener";
     /// HTTP/HTTPS listeners take exactly one port.
@@ -349,19 +347,6 @@ pub fn check_rules(spec: &ListenerSpec, opts: &GaOptions, r: &mut Rejections) {
     reject_health_check(spec, r);
     reject_scheduler(spec, r);
     reject_custom_routing_on_layer7(spec, opts, r);
-}
-
-/// The profile must not point GA at another region: GA's API is served from
-/// `cn-hangzhou` only (factsheet §3; every GA API page: "仅取值 cn-hangzhou").
-pub fn check_profile_region(region: Option<&str>, r: &mut Rejections) {
-    if let Some(region) = region {
-        r.reject_if(
-            region != REGION,
-            "profile.region",
-            rule::REGION,
-            format!("GA's API is served from `{REGION}` only (whatever the accelerator's coverage); got `{region}`"),
-        );
-    }
 }
 
 /// GA listeners speak tcp, udp, http or https; QUIC and TLS-over-TCP do not
@@ -1357,19 +1342,6 @@ mod tests {
             timeout_secs: None,
         });
         assert_clean(&s);
-    }
-
-    #[test]
-    fn rejects_wrong_region_in_profile() {
-        let mut r = Rejections::new(API);
-        check_profile_region(Some("cn-shanghai"), &mut r);
-        let list = r.into_vec();
-        assert_eq!(list.len(), 1);
-        assert_eq!((list[0].field.as_str(), list[0].rule), ("profile.region", rule::REGION));
-        let mut ok = Rejections::new(API);
-        check_profile_region(Some(REGION), &mut ok);
-        check_profile_region(None, &mut ok);
-        assert!(ok.into_vec().is_empty());
     }
 
     #[test]

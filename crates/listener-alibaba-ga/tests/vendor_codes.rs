@@ -439,11 +439,17 @@ impl Build for ListenerSpec {
 }
 
 #[tokio::test]
-async fn wrong_region_is_refused_by_check_and_by_ga() {
+async fn wrong_region_is_refused_by_the_profile_check_and_by_ga() {
     let setup = Setup::start(builder()).await;
     let mut profile = setup.profile.clone();
     profile.region = Some("cn-shanghai".into());
-    assert_checked(&profile, &tcp(80), "profile.region", rule::REGION);
+    // A profile setting, refused by the offline profile check (as
+    // `profiles.NAME.region` in listenerctl), not blamed on a listener.
+    match listener_alibaba_ga::config::check_profile(&profile) {
+        Err(listener_core::Error::Config { field, .. }) => assert_eq!(field, "region"),
+        other => panic!("expected a region config error, got {other:?}"),
+    }
+    assert!(check(&profile, &tcp(80)).is_empty(), "no listener rejection for a profile setting");
     let raw = setup.raw();
     let token = raw.new_client_token();
     let err = raw
