@@ -24,15 +24,15 @@ use clap::Subcommand;
 use crate::cli::{Global, Source};
 use crate::diag::{Exit, Failure};
 
-mod apply;
-mod capabilities;
-mod completion;
-mod delete;
-mod get;
-mod list;
-mod plan;
-mod schema;
-mod validate;
+pub mod apply;
+pub mod capabilities;
+pub mod completion;
+pub mod delete;
+pub mod get;
+pub mod list;
+pub mod plan;
+pub mod schema;
+pub mod validate;
 
 pub use schema::schema_json;
 
@@ -61,6 +61,8 @@ macro_rules! commands {
         #[derive(Debug, Subcommand)]
         pub enum Command {
             $(
+                // No doc comment here: it would replace the help that
+                // clap takes from the module's `Args` doc comment.
                 #[allow(missing_docs)]
                 $variant($module::Args),
             )*
@@ -92,4 +94,38 @@ commands! {
 /// Run one parsed command line; the `Ok` value is the exit code.
 pub fn run(global: &Global, command: &Command) -> Result<Exit, Failure> {
     command.args().run(global)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use crate::cli::Cli;
+
+    /// The help of a command is its `Args` doc comment: a new command
+    /// whose `Args` lacks one would show a blank line in `--help`.
+    #[test]
+    fn every_command_has_help_text() {
+        let cli = Cli::command();
+        let mut names = Vec::new();
+        for sub in cli.get_subcommands() {
+            names.push(sub.get_name().to_string());
+            let about = sub.get_about().map(ToString::to_string).unwrap_or_default();
+            assert!(!about.trim().is_empty(), "`{}` has no help text", sub.get_name());
+        }
+        assert_eq!(
+            names,
+            [
+                "validate",
+                "plan",
+                "apply",
+                "get",
+                "list",
+                "delete",
+                "capabilities",
+                "schema",
+                "completion"
+            ]
+        );
+    }
 }
