@@ -6,7 +6,9 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, ValueEnum};
+
+pub use crate::commands::Command;
 
 /// Printed under every `--help`: the exit codes are the interface scripts use.
 pub const EXIT_CODES_HELP: &str = "\
@@ -56,20 +58,13 @@ impl Cli {
     /// the commands that read a file, so `--help` of the others does not
     /// offer them.
     pub fn global(&self) -> Global {
-        let (source, emulate) = match &self.command {
-            Command::Validate(source) => (Some(source), false),
-            Command::Plan(PlanArgs { remote, .. })
-            | Command::Apply(ApplyArgs { remote, .. })
-            | Command::Get { remote, .. }
-            | Command::List { remote }
-            | Command::Delete { remote, .. } => (Some(&remote.source), remote.emulate),
-            Command::Capabilities { .. } | Command::Schema | Command::Completion { .. } => (None, false),
-        };
+        let args = self.command.args();
+        let source = args.source();
         Global {
             file: source.and_then(|s| s.file.clone()),
             profile: source.and_then(|s| s.profile.clone()),
             output: self.common.output,
-            emulate,
+            emulate: args.emulate(),
             verbose: self.common.verbose,
         }
     }
@@ -138,113 +133,6 @@ pub enum OutputFormat {
     Json,
 }
 
-/// The subcommands.
-#[derive(Debug, Subcommand)]
-pub enum Command {
-    /// Check the file offline and print the portability report: which
-    /// profiles can take each listener, and why the others cannot.
-    ///
-    /// Sends nothing. Exit 0 when the file is valid, even if some profile
-    /// cannot take some listener (portability is information); exit 2 when
-    /// the file is invalid, or when a profile is selected with --profile or
-    /// LISTENERCTL_PROFILE and that profile cannot take a listener.
-    Validate(Source),
-
-    /// Compare the file with the listeners on the instance and print what
-    /// `apply` would do. Exit 0 when nothing would change, 3 when it would.
-    Plan(PlanArgs),
-
-    /// Carry out the plan: create, update, replace (with --allow-replace)
-    /// and delete (with --prune), then print the listener IDs.
-    Apply(ApplyArgs),
-
-    /// Show one listener of the selected profile's instance.
-    Get {
-        /// The file, the profile and where to send calls.
-        #[command(flatten)]
-        remote: Remote,
-        /// The vendor's listener ID.
-        id: String,
-    },
-
-    /// List the listeners on the selected profile's instance.
-    List {
-        /// The file, the profile and where to send calls.
-        #[command(flatten)]
-        remote: Remote,
-    },
-
-    /// Delete one listener of the selected profile's instance.
-    Delete {
-        /// The file, the profile and where to send calls.
-        #[command(flatten)]
-        remote: Remote,
-        /// The vendor's listener ID.
-        id: String,
-    },
-
-    /// Print what each compiled adapter supports (--markdown: the full
-    /// docs/capabilities.md).
-    Capabilities {
-        /// Print the Markdown document docs/capabilities.md is made from.
-        #[arg(long)]
-        markdown: bool,
-    },
-
-    /// Print the JSON Schema of the listeners file (docs/listeners.schema.json).
-    Schema,
-
-    /// Print a shell completion script, e.g.
-    /// `listenerctl completion bash > /etc/bash_completion.d/listenerctl`.
-    Completion {
-        /// The shell to complete in.
-        #[arg(value_enum)]
-        shell: clap_complete::Shell,
-    },
-}
-
-/// Flags of `plan`.
-#[derive(Debug, Clone, Args)]
-pub struct PlanArgs {
-    /// The file, the profile and where to send calls.
-    #[command(flatten)]
-    pub remote: Remote,
-
-    /// Also plan deleting listeners on the instance that the file does not name.
-    #[arg(long)]
-    pub prune: bool,
-
-    /// Plan for every profile of the file in turn, skipping listeners a
-    /// profile cannot take. Takes precedence over --profile and
-    /// LISTENERCTL_PROFILE.
-    #[arg(long)]
-    pub all_profiles: bool,
-}
-
-/// Flags of `apply`.
-#[derive(Debug, Clone, Args)]
-pub struct ApplyArgs {
-    /// The file, the profile and where to send calls.
-    #[command(flatten)]
-    pub remote: Remote,
-
-    /// Delete listeners on the instance that the file does not name.
-    #[arg(long)]
-    pub prune: bool,
-
-    /// Carry out replacements (delete, then create) when a field the vendor
-    /// cannot change in place differs. Traffic on that port stops meanwhile.
-    #[arg(long)]
-    pub allow_replace: bool,
-
-    /// Apply to every profile of the file in turn, skipping (and reporting)
-    /// listeners a profile cannot take. Every profile is planned, and
-    /// replacements refused, before any profile is changed. Takes
-    /// precedence over --profile and LISTENERCTL_PROFILE.
-    #[arg(long)]
-    pub all_profiles: bool,
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -275,7 +163,7 @@ mod tests {
         assert_eq!(global.file.as_deref(), Some(std::path::Path::new("x.toml")));
         assert!(global.emulate);
         assert_eq!(global.output, OutputFormat::Json);
-        assert!(matches!(cli.command, Command::Plan(PlanArgs { prune: true, .. })));
+        assert!(matches!(&cli.command, Command::Plan(args) if args.prune));
         let cli = Cli::try_parse_from(["listenerctl", "-o", "json", "validate", "-f", "x.toml"]).expect("parses");
         assert_eq!(cli.global().file.as_deref(), Some(std::path::Path::new("x.toml")));
     }

@@ -15,9 +15,12 @@ pub mod emulate;
 pub mod interrupt;
 pub mod load;
 pub mod locate;
+pub mod output;
 pub mod progress;
 pub mod render;
 pub mod report;
+pub mod session;
+pub mod targets;
 
 use clap::{CommandFactory, FromArgMatches};
 

@@ -1,0 +1,209 @@
+//! The profiles a `plan` or `apply` runs against, their plans, and the
+//! plan as text and JSON: what the two commands share.
+//!
+//! Every target is checked offline (profile settings, vendor rules) before
+//! a session is opened, and planned before anything is changed, so a
+//! refusal on any profile stops the command with nothing sent.
+
+use std::sync::Arc;
+
+use cloud_listeners::plan::{self, Action, Plan};
+use cloud_listeners::{ListenerSpec, ProfileConfig, Provider, Rejection};
+use serde::Serialize;
+
+use crate::cli::Global;
+use crate::diag::{Failure, Problem};
+use crate::load::Loaded;
+use crate::render;
+use crate::session::{cloud_failure, Session};
+
+/// One profile a command runs against, with the listeners it will manage.
+pub struct Target {
+    /// The profile's name.
+    pub name: String,
+    /// The profile as written (for display).
+    pub written: ProfileConfig,
+    /// The listeners to manage here, with their index in the file.
+    pub listeners: Vec<(usize, ListenerSpec)>,
+    /// Listeners this profile cannot take (only with `--all-profiles`).
+    pub skipped: Vec<Skipped>,
+}
+
+/// A listener left out on one profile, and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct Skipped {
+    index: usize,
+    name: String,
+    rejections: Vec<Rejection>,
+}
+
+impl Target {
+    fn specs(&self) -> Vec<ListenerSpec> {
+        self.listeners.iter().map(|(_, s)| s.clone()).collect()
+    }
+
+    /// Read the instance and plan this target's listeners. The plan's
+    /// indices are positions in the file. The plan gets the whole file as
+    /// well as the target's listeners, so a listener the file names is
+    /// never pruned on a profile that skips it.
+    pub async fn plan(&self, loaded: &Loaded, provider: &dyn Provider, prune: bool) -> Result<Plan, Failure> {
+        let mut p = plan::plan_for_file(provider, &self.specs(), &loaded.file.listeners, prune)
+            .await
+            .map_err(|e| cloud_failure(&e, loaded, &self.name))?;
+        self.to_file_indices(&mut p);
+        Ok(p)
+    }
+
+    /// The facade numbers planned listeners by their position in the
+    /// `desired` slice it was given (`specs()`); scripts and messages need
+    /// positions in the file. Planning with file positions from the start
+    /// needs the facade to take `(index, spec)` pairs.
+    fn to_file_indices(&self, plan: &mut Plan) {
+        for a in &mut plan.actions {
+            match a {
+                Action::Create { index, .. }
+                | Action::Update { index, .. }
+                | Action::Replace { index, .. }
+                | Action::Unchanged { index, .. } => {
+                    if let Some((file_index, _)) = self.listeners.get(*index) {
+                        *index = *file_index;
+                    }
+                }
+                // Already a position in the file: planning gets the file.
+                Action::Delete { .. } | Action::Unmanaged { .. } | Action::Kept { .. } => {}
+            }
+        }
+    }
+
+    /// `profile tencent-clb (instance lb-1)`, as plan and apply head it.
+    pub fn title(&self) -> String {
+        render::target(&self.name, &self.written.api, &self.written.instance)
+    }
+}
+
+/// The profiles of a `plan`/`apply`, each checked offline. With
+/// `--all-profiles` a listener a profile cannot take is skipped there;
+/// otherwise any rejection stops the command (exit 2).
+pub fn targets(loaded: &Loaded, global: &Global, all_profiles: bool) -> Result<Vec<Target>, Failure> {
+    if all_profiles {
+        if loaded.file.profiles.is_empty() {
+            return Err(loaded
+                .select(None)
+                .err()
+                .unwrap_or_else(|| Failure::invalid("profile", Problem::message("the file has no profiles"))));
+        }
+        let mut out = Vec::new();
+        for name in loaded.file.profiles.keys() {
+            let rejections = loaded.check(name)?;
+            let mut listeners = Vec::new();
+            let mut skipped = Vec::new();
+            for (i, spec) in loaded.file.listeners.iter().enumerate() {
+                let mine: Vec<Rejection> = rejections
+                    .iter()
+                    .filter(|(j, _)| *j == i)
+                    .map(|(_, r)| r.clone())
+                    .collect();
+                if mine.is_empty() {
+                    listeners.push((i, spec.clone()));
+                } else {
+                    skipped.push(Skipped {
+                        index: i,
+                        name: spec.name.clone(),
+                        rejections: mine,
+                    });
+                }
+            }
+            out.push(Target {
+                name: name.clone(),
+                written: loaded.profile(name).clone(),
+                listeners,
+                skipped,
+            });
+        }
+        Ok(out)
+    } else {
+        let (name, _) = loaded.select(global.profile.as_deref())?;
+        loaded.require_accepted(&name)?;
+        Ok(vec![Target {
+            written: loaded.profile(&name).clone(),
+            listeners: loaded.file.listeners.iter().cloned().enumerate().collect(),
+            skipped: Vec::new(),
+            name,
+        }])
+    }
+}
+
+/// The targets' profiles, to seed the emulator with.
+pub fn profiles(targets: &[Target]) -> Vec<(&str, &ProfileConfig)> {
+    targets.iter().map(|t| (t.name.as_str(), &t.written)).collect()
+}
+
+/// Plan every target, each with its provider.
+pub async fn plan_all(
+    loaded: &Loaded,
+    session: &Session,
+    targets: &[Target],
+    prune: bool,
+) -> Result<Vec<(Arc<dyn Provider>, Plan)>, Failure> {
+    let mut out = Vec::new();
+    for t in targets {
+        let provider = session.provider(loaded, &t.name, &t.written)?;
+        let p = t.plan(loaded, provider.as_ref(), prune).await?;
+        out.push((provider, p));
+    }
+    Ok(out)
+}
+
+/// One target's plan as JSON (`plan -o json`, and apply's `plan` event).
+#[derive(Serialize)]
+pub struct PlanDoc<'a> {
+    profile: &'a str,
+    api: &'a str,
+    instance: &'a str,
+    has_changes: bool,
+    summary: plan::Summary,
+    actions: &'a [Action],
+    #[serde(skip_serializing_if = "<[Skipped]>::is_empty")]
+    skipped: &'a [Skipped],
+}
+
+impl<'a> PlanDoc<'a> {
+    /// The document for target `t` and its plan `p`.
+    pub fn new(t: &'a Target, p: &'a Plan) -> PlanDoc<'a> {
+        PlanDoc {
+            profile: &t.name,
+            api: &t.written.api,
+            instance: &t.written.instance,
+            has_changes: p.has_changes(),
+            summary: p.summary(),
+            actions: &p.actions,
+            skipped: &t.skipped,
+        }
+    }
+}
+
+/// One target's plan as text: the listeners it skips and why, then the
+/// actions (or why there are none).
+pub fn plan_text(loaded: &Loaded, t: &Target, p: &Plan, allow_replace: bool) -> String {
+    let mut out = skipped_text(t);
+    if p.actions.is_empty() && !t.skipped.is_empty() {
+        out.push_str("  nothing to do: no listener of the file fits this profile\n");
+    } else {
+        out.push_str(&render::plan(p, &loaded.file.listeners, allow_replace));
+    }
+    out
+}
+
+fn skipped_text(t: &Target) -> String {
+    let mut out = String::new();
+    for s in &t.skipped {
+        out.push_str(&format!("  x skipped    {}: this profile cannot take it\n", s.name));
+        for r in &s.rejections {
+            out.push_str(&format!(
+                "        {}: {} [{}] {}\n",
+                r.vendor, r.field, r.rule, r.reason
+            ));
+        }
+    }
+    out
+}
