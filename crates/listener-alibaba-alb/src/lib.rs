@@ -11,14 +11,14 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use listener_core::ownership::{self, Found};
 use listener_core::{
-    refuse_immutable, Capabilities, Error, Listener, ListenerId, ListenerSpec, Owned, ProfileConfig, Protocol,
-    Rejection, Result,
+    refuse_immutable, Capabilities, Deadline, Error, Listener, ListenerId, ListenerSpec, Owned, ProfileConfig,
+    Protocol, Rejection, Result,
 };
 use serde_json::Value;
 
 use crate::client::{AlbApi, Deletion, CERTIFICATES_PER_CALL};
 use crate::config::AlbConfig;
-use crate::status::{wait_gone, wait_job, wait_running, Waiter};
+use crate::status::{wait_gone, wait_job, wait_running};
 use crate::translate::{get_bool, get_str, get_u32, options, AlbOptions, ReadBackExtras};
 
 pub use alibaba_api::AlibabaClient;
@@ -99,8 +99,8 @@ impl AlbProvider {
         &self.api
     }
 
-    fn waiter(&self) -> Waiter {
-        Waiter::new(&self.config.wait)
+    fn waiter(&self) -> Deadline {
+        Deadline::start(API, &self.config.wait)
     }
 
     fn refuse(&self, spec: &ListenerSpec) -> Result<AlbOptions> {
@@ -156,7 +156,13 @@ impl AlbProvider {
 
     /// Run one write that returns a job, then wait for the job and for the
     /// listener to settle.
-    async fn settle(&self, waiter: &Waiter, job: Option<String>, listener_id: &str, operation: &str) -> Result<Value> {
+    async fn settle(
+        &self,
+        waiter: &Deadline,
+        job: Option<String>,
+        listener_id: &str,
+        operation: &str,
+    ) -> Result<Value> {
         if let Some(job) = job {
             wait_job(&self.api, waiter, &job, operation).await?;
         }
@@ -165,7 +171,7 @@ impl AlbProvider {
 
     async fn change_certificates(
         &self,
-        waiter: &Waiter,
+        waiter: &Deadline,
         listener: &Owned,
         ids: &[String],
         associate: bool,

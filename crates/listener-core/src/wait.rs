@@ -346,4 +346,13 @@ mod tests {
             }
         }
     }
+
+    #[tokio::test]
+    async fn pause_times_out_after_the_limit_and_a_zero_interval_does_not_spin() {
+        match Deadline::start("test", &wait(1, 0)).pause("create listener").await {
+            Err(Error::Timeout { operation, .. }) => assert_eq!(operation, "create listener"),
+            other => panic!("expected a timeout, got {other:?}"),
+        }
+        assert!(Deadline::start("test", &wait(0, 5)).pause("x").await.is_ok());
+    }
 }

@@ -9,12 +9,11 @@ pub mod translate;
 use async_trait::async_trait;
 use listener_core::ownership::{self, Found};
 use listener_core::{
-    refuse_immutable, Capabilities, Error, Listener, ListenerId, ListenerSpec, Owned, PortRange, ProfileConfig,
-    Protocol, Provider, Rejection, Result,
+    refuse_immutable, Capabilities, Deadline, Error, Listener, ListenerId, ListenerSpec, Owned, PortRange,
+    ProfileConfig, Protocol, Provider, Rejection, Result,
 };
 use serde_json::Value;
 use tencent_api::{LoadContext, TencentClient};
-use tokio::time::Instant;
 
 use crate::client::ClbClient;
 use crate::config::ClbConfig;
@@ -137,14 +136,7 @@ impl ClbProvider {
     }
 
     async fn wait(&self, task: &str, operation: &str) -> Result<()> {
-        wait_task(
-            &self.client,
-            task,
-            operation,
-            self.config.wait_timeout,
-            self.config.poll_interval,
-        )
-        .await
+        wait_task(&self.client, task, operation, &self.config.wait).await
     }
 
     /// Prove that `id` is on the bound load balancer. CLB's
@@ -268,7 +260,7 @@ impl ClbProvider {
     async fn reconcile_create(&self, group: &CreateGroup) -> Result<Vec<Listener>> {
         let spec = &group.spec;
         let ranges = group.ranges();
-        let deadline = Instant::now() + self.config.wait_timeout;
+        let deadline = Deadline::start(API, &self.config.wait);
         let mut rounds = 0u32;
         loop {
             rounds += 1;
@@ -312,15 +304,9 @@ impl ClbProvider {
                 }
                 Err(e) => return Err(e),
             }
-            let now = Instant::now();
-            if now >= deadline {
-                return Err(Error::Timeout {
-                    vendor: API,
-                    operation: format!("reconciling the create of `{}` on {}", spec.name, self.lb()),
-                    after: self.config.wait_timeout,
-                });
-            }
-            tokio::time::sleep(self.config.poll_interval.min(deadline - now)).await;
+            deadline
+                .pause(&format!("reconciling the create of `{}` on {}", spec.name, self.lb()))
+                .await?;
         }
     }
 

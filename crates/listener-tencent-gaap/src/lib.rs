@@ -440,12 +440,16 @@ impl Provider for GaapProvider {
         let (owned, (kind, record)) = self.own(id).await?;
         let wait = &self.config.wait;
         if field_u64(&record, "ListenerStatus") != Some(2) {
-            let outcome = status::poll_until(&format!("delete request for listener {id}"), wait, || async {
-                Ok(match self.client.delete(&owned).await? {
-                    DeleteOutcome::Failed => status::Poll::Pending("delete refused for now".into()),
-                    other => status::Poll::Done(other),
-                })
-            })
+            let outcome = listener_core::wait::poll(
+                API,
+                &format!("delete request for listener {id}"),
+                wait,
+                || self.client.delete(&owned),
+                |outcome| match outcome {
+                    DeleteOutcome::Failed => listener_core::Poll::Pending("delete refused for now".into()),
+                    other => listener_core::Poll::Done(other),
+                },
+            )
             .await?;
             if outcome == DeleteOutcome::AlreadyGone {
                 self.forget(id.as_str());
