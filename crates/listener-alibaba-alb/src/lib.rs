@@ -32,20 +32,12 @@ static CAPABILITIES: Capabilities = Capabilities {
     api: API,
     product: "Alibaba Cloud Application Load Balancer (ALB)",
     protocols: &[Protocol::Http, Protocol::Https, Protocol::Quic],
-    multi_port_listener: false,
-    batch_create: false,
-    port_ranges: false,
-    port_limits: (1, 65535),
     mutual_tls: true,
-    multiple_client_cas: false,
     multiple_server_certificates: true,
     http2: true,
     // HTTP/3 is a separate QUIC listener plus `quic_upgrade`, not a switch
     // on the HTTPS listener; `tls.http3` is rejected.
     http3: false,
-    sni: false,
-    session_persistence: false,
-    listener_health_check: false,
     serial_writes: true,
     idempotency_token: true,
     requires_default_target: true,
@@ -55,6 +47,7 @@ static CAPABILITIES: Capabilities = Capabilities {
     max_listeners_per_instance: 50,
     // About 200 writes a minute per API and region.
     rate_limit_per_second: 3.3,
+    ..Capabilities::BASE
 };
 
 /// What ALB listeners support, declared once.

@@ -34,22 +34,15 @@ pub fn capabilities() -> Capabilities {
         protocols: &PROTOCOLS,
         // One GA listener holds several ports and ranges (TCP/UDP).
         multi_port_listener: true,
-        batch_create: false,
         port_ranges: true,
         port_limits: (1, translate::MAX_PORT),
-        mutual_tls: false,
-        multiple_client_cas: false,
-        multiple_server_certificates: false,
         http2: true,
         http3: true,
-        sni: false,
         session_persistence: true,
-        listener_health_check: false,
         // GA changes one listener of an accelerator at a time
         // (`StateError.Accelerator` otherwise).
         serial_writes: true,
         idempotency_token: true,
-        requires_default_target: false,
         // GA changes protocol and ports in place (UpdateListener); only the
         // routing type (and the accelerator, which is not a spec field) is
         // fixed at creation.
@@ -60,6 +53,7 @@ pub fn capabilities() -> Capabilities {
         // GA publishes no per-action rate; the shared client's conservative
         // default is used.
         rate_limit_per_second: alibaba_api::client::DEFAULT_RATE_LIMIT_PER_SECOND,
+        ..Capabilities::BASE
     }
 }
 

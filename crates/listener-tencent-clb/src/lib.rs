@@ -57,25 +57,19 @@ pub fn capabilities() -> Capabilities {
         api: API,
         product: "Tencent Cloud CLB (Cloud Load Balancer)",
         protocols: &Protocol::ALL,
-        multi_port_listener: false,
         batch_create: true,
         port_ranges: true,
-        port_limits: (1, 65535),
         mutual_tls: true,
-        multiple_client_cas: false,
         multiple_server_certificates: true,
-        http2: false,
-        http3: false,
         sni: true,
         session_persistence: true,
         listener_health_check: true,
         serial_writes: true,
-        idempotency_token: false,
-        requires_default_target: false,
         immutable_fields: IMMUTABLE_FIELDS,
         write_only_fields: WRITE_ONLY_FIELDS,
         max_listeners_per_instance: MAX_LISTENERS,
         rate_limit_per_second: 20.0,
+        ..Capabilities::BASE
     }
 }
 

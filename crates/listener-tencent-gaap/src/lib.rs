@@ -38,24 +38,15 @@ pub fn capabilities() -> Capabilities {
         api: API,
         product: "Tencent Cloud GAAP (Global Application Acceleration Platform)",
         protocols: &[Protocol::Tcp, Protocol::Udp, Protocol::Http, Protocol::Https],
-        multi_port_listener: false,
         batch_create: true,
-        port_ranges: false,
-        port_limits: (1, 65535),
         mutual_tls: true,
         multiple_client_cas: true,
-        multiple_server_certificates: false,
-        http2: false,
         http3: true,
-        sni: false,
-        session_persistence: false,
         listener_health_check: true,
         // A write while another listener of the connection has unfinished
         // work is refused with FailedOperation.ListenerHasTask; Terraform
         // serialises GAAP writes for the same reason.
         serial_writes: true,
-        idempotency_token: false,
-        requires_default_target: false,
         immutable_fields: &[
             "protocol",
             "ports",
@@ -67,6 +58,7 @@ pub fn capabilities() -> Capabilities {
         write_only_fields: &["forwarding.default_target"],
         max_listeners_per_instance: 50,
         rate_limit_per_second: 20.0,
+        ..Capabilities::BASE
     }
 }
 
