@@ -195,43 +195,45 @@ mod tests {
         }
     }
 
+    /// Run a wait named `operation` whose n-th read (from 1) answers
+    /// `answer(n)`; the outcome and how many reads were made.
+    async fn run<T>(
+        operation: &str,
+        w: WaitConfig,
+        answer: impl Fn(u32) -> Result<u32, Error>,
+        meaning: impl FnMut(u32) -> Poll<T>,
+    ) -> (Result<T, Error>, u32) {
+        let n = Cell::new(0);
+        let read = || {
+            n.set(n.get() + 1);
+            let a = answer(n.get());
+            async move { a }
+        };
+        let outcome = poll("test", operation, &w, read, meaning).await;
+        (outcome, n.get())
+    }
+
     #[tokio::test]
     async fn returns_the_value_once_done() {
-        let n = Cell::new(0);
-        let got = poll(
-            "test",
-            "t",
-            &wait(1, 5),
-            || async {
-                n.set(n.get() + 1);
-                Ok(n.get())
-            },
-            |k| {
-                if k < 3 {
-                    Poll::Pending("creating".into())
-                } else {
-                    Poll::Done(k)
-                }
-            },
-        )
-        .await
-        .expect("done");
-        assert_eq!(got, 3);
+        let (got, _) = run("t", wait(1, 5), Ok, |k| {
+            if k < 3 {
+                Poll::Pending("creating".into())
+            } else {
+                Poll::Done(k)
+            }
+        })
+        .await;
+        assert_eq!(got.expect("done"), 3);
     }
 
     #[tokio::test]
     async fn times_out_with_the_operation_named() {
-        let err = poll::<(), (), _, _, _>(
-            "test",
-            "create of listener x",
-            &wait(600, 1),
-            || async { Ok(()) },
-            |_| Poll::Pending("creating".into()),
-        )
-        .await
-        .expect_err("timeout");
+        let (err, _) = run::<()>("create of listener x", wait(600, 1), Ok, |_| {
+            Poll::Pending("creating".into())
+        })
+        .await;
         match err {
-            Error::Timeout { operation, after, .. } => {
+            Err(Error::Timeout { operation, after, .. }) => {
                 assert_eq!(operation, "create of listener x");
                 assert_eq!(after, Duration::from_secs(1));
             }
@@ -241,86 +243,49 @@ mod tests {
 
     #[tokio::test]
     async fn a_failed_state_ends_the_wait_with_its_error() {
-        let err = poll::<(), (), _, _, _>(
-            "test",
-            "t",
-            &wait(1, 5),
-            || async { Ok(()) },
-            |_| Poll::Failed(failed("boom")),
-        )
-        .await
-        .expect_err("failed");
-        assert_eq!(err.kind(), "task_failed");
+        let (err, reads) = run::<()>("t", wait(1, 5), Ok, |_| Poll::Failed(failed("boom"))).await;
+        assert_eq!(err.expect_err("failed").kind(), "task_failed");
+        assert_eq!(reads, 1);
     }
 
     #[tokio::test]
     async fn transient_read_errors_are_polled_through() {
-        let n = Cell::new(0);
-        let got = poll(
-            "test",
-            "t",
-            &wait(1, 5),
-            || async {
-                n.set(n.get() + 1);
-                if n.get() < 3 {
-                    Err(Error::Throttled {
-                        vendor: "test",
-                        code: "Throttling".into(),
-                        request_id: "r-1".into(),
-                        retry_after: None,
-                    })
-                } else {
-                    Ok(n.get())
-                }
-            },
-            Poll::Done,
-        )
-        .await
-        .expect("polled through");
-        assert_eq!(got, 3);
+        let throttled_twice = |n| {
+            if n < 3 {
+                Err(Error::Throttled {
+                    vendor: "test",
+                    code: "Throttling".into(),
+                    request_id: "r-1".into(),
+                    retry_after: None,
+                })
+            } else {
+                Ok(n)
+            }
+        };
+        let (got, _) = run("t", wait(1, 5), throttled_twice, Poll::Done).await;
+        assert_eq!(got.expect("polled through"), 3);
     }
 
     #[tokio::test]
     async fn permanent_read_errors_end_the_wait() {
-        let n = Cell::new(0);
-        let err = poll::<(), (), _, _, _>(
-            "test",
-            "t",
-            &wait(1, 5),
-            || async {
-                n.set(n.get() + 1);
-                Err(Error::NotFound {
-                    vendor: "test",
-                    what: "listener l-1".into(),
-                })
-            },
-            Poll::Done,
-        )
-        .await
-        .expect_err("permanent");
-        assert_eq!(err.kind(), "not_found");
-        assert_eq!(n.get(), 1, "a permanent error is not read again");
+        let not_found = |_| {
+            Err(Error::NotFound {
+                vendor: "test",
+                what: "listener l-1".into(),
+            })
+        };
+        let (err, reads) = run("t", wait(1, 5), not_found, Poll::Done).await;
+        assert_eq!(err.expect_err("permanent").kind(), "not_found");
+        assert_eq!(reads, 1, "a permanent error is not read again");
     }
 
     #[tokio::test]
     async fn unseen_work_fails_after_the_grace_not_before() {
-        let n = Cell::new(0u32);
-        let err = poll::<(), (), _, _, _>(
-            "test",
-            "t",
-            &wait(1, 60),
-            || async {
-                n.set(n.get() + 1);
-                Ok(())
-            },
-            |_| Poll::NotSeen(failed("never appeared")),
-        )
-        .await
-        .expect_err("grace over");
-        assert_eq!(err.kind(), "task_failed");
+        let (err, reads) = run::<()>("t", wait(1, 60), Ok, |_| Poll::NotSeen(failed("never appeared"))).await;
+        assert_eq!(err.expect_err("grace over").kind(), "task_failed");
         // Polled every millisecond: far more than the minimum of polls,
         // which shows the time half of the grace held too.
-        assert!(n.get() > UNSEEN_POLLS, "polled {} times", n.get());
+        assert!(reads > UNSEEN_POLLS, "polled {reads} times");
     }
 
     #[tokio::test]
