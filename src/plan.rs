@@ -973,26 +973,20 @@ mod tests {
             api: "test",
             product: "test",
             protocols: &Protocol::ALL,
-            multi_port_listener: false,
-            batch_create: false,
             port_ranges: true,
-            port_limits: (1, 65535),
             mutual_tls: true,
             multiple_client_cas: true,
             multiple_server_certificates: true,
-            tls_policy: false,
             http2: true,
             http3: true,
             sni: true,
             session_persistence: true,
             listener_health_check: true,
             serial_writes: true,
-            idempotency_token: false,
-            requires_default_target: false,
             immutable_fields: &["protocol", "ports"],
-            write_only_fields: &[],
             max_listeners_per_instance: 50,
             rate_limit_per_second: 20.0,
+            ..Capabilities::BASE
         }
     }
 

@@ -40,12 +40,7 @@ impl AlbConfig {
             });
         }
         let wait = profile.wait();
-        if wait.timeout_secs == 0 {
-            return Err(Error::Config {
-                field: "wait.timeout_secs".into(),
-                message: "must be at least 1 second: ALB applies every change asynchronously".into(),
-            });
-        }
+        wait.check()?;
         Ok(AlbConfig {
             instance: instance.to_string(),
             wait,

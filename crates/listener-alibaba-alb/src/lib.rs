@@ -11,14 +11,14 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use listener_core::ownership::{self, Found};
 use listener_core::{
-    refuse_immutable, Capabilities, Error, Listener, ListenerId, ListenerSpec, Owned, ProfileConfig, Protocol,
-    Rejection, Result,
+    refuse_immutable, Capabilities, Deadline, Error, Listener, ListenerId, ListenerSpec, Owned, ProfileConfig,
+    Protocol, Rejection, Result,
 };
 use serde_json::Value;
 
 use crate::client::{AlbApi, Deletion, CERTIFICATES_PER_CALL};
 use crate::config::AlbConfig;
-use crate::status::{wait_gone, wait_job, wait_running, Waiter};
+use crate::status::{wait_gone, wait_job, wait_running};
 use crate::translate::{get_bool, get_str, get_u32, options, AlbOptions, ReadBackExtras};
 
 pub use alibaba_api::AlibabaClient;
@@ -32,21 +32,13 @@ static CAPABILITIES: Capabilities = Capabilities {
     api: API,
     product: "Alibaba Cloud Application Load Balancer (ALB)",
     protocols: &[Protocol::Http, Protocol::Https, Protocol::Quic],
-    multi_port_listener: false,
-    batch_create: false,
-    port_ranges: false,
-    port_limits: (1, 65535),
     mutual_tls: true,
-    multiple_client_cas: false,
     multiple_server_certificates: true,
     tls_policy: true,
     http2: true,
     // HTTP/3 is a separate QUIC listener plus `quic_upgrade`, not a switch
     // on the HTTPS listener; `tls.http3` is rejected.
     http3: false,
-    sni: false,
-    session_persistence: false,
-    listener_health_check: false,
     serial_writes: true,
     idempotency_token: true,
     requires_default_target: true,
@@ -56,6 +48,7 @@ static CAPABILITIES: Capabilities = Capabilities {
     max_listeners_per_instance: 50,
     // About 200 writes a minute per API and region.
     rate_limit_per_second: 3.3,
+    ..Capabilities::BASE
 };
 
 /// What ALB listeners support, declared once.
@@ -100,8 +93,8 @@ impl AlbProvider {
         &self.api
     }
 
-    fn waiter(&self) -> Waiter {
-        Waiter::new(&self.config.wait)
+    fn waiter(&self) -> Deadline {
+        Deadline::start(API, &self.config.wait)
     }
 
     fn refuse(&self, spec: &ListenerSpec) -> Result<AlbOptions> {
@@ -157,7 +150,13 @@ impl AlbProvider {
 
     /// Run one write that returns a job, then wait for the job and for the
     /// listener to settle.
-    async fn settle(&self, waiter: &Waiter, job: Option<String>, listener_id: &str, operation: &str) -> Result<Value> {
+    async fn settle(
+        &self,
+        waiter: &Deadline,
+        job: Option<String>,
+        listener_id: &str,
+        operation: &str,
+    ) -> Result<Value> {
         if let Some(job) = job {
             wait_job(&self.api, waiter, &job, operation).await?;
         }
@@ -166,7 +165,7 @@ impl AlbProvider {
 
     async fn change_certificates(
         &self,
-        waiter: &Waiter,
+        waiter: &Deadline,
         listener: &Owned,
         ids: &[String],
         associate: bool,

@@ -55,12 +55,7 @@ impl GaConfig {
             }
         }
         let wait = profile.wait();
-        if wait.timeout_secs == 0 {
-            return Err(Error::Config {
-                field: "wait.timeout_secs".into(),
-                message: "must be at least one second".into(),
-            });
-        }
+        wait.check()?;
         Ok(GaConfig {
             accelerator_id: accelerator_id.to_string(),
             aliases: profile.aliases.clone(),

@@ -10,7 +10,7 @@ use alibaba_api::AlibabaClient;
 use async_trait::async_trait;
 use listener_core::ownership::{self, Found};
 use listener_core::{
-    plan_change, refuse_immutable, Capabilities, Error, Listener, ListenerId, ListenerSpec, Owned, ProfileConfig,
+    plan_change, refuse_immutable, Capabilities, Error, Listener, ListenerId, ListenerSpec, Owned, Poll, ProfileConfig,
     Protocol, Provider, Rejection, Rejections, Result,
 };
 
@@ -34,23 +34,16 @@ pub fn capabilities() -> Capabilities {
         protocols: &PROTOCOLS,
         // One GA listener holds several ports and ranges (TCP/UDP).
         multi_port_listener: true,
-        batch_create: false,
         port_ranges: true,
         port_limits: (1, translate::MAX_PORT),
-        mutual_tls: false,
-        multiple_client_cas: false,
-        multiple_server_certificates: false,
         tls_policy: true,
         http2: true,
         http3: true,
-        sni: false,
         session_persistence: true,
-        listener_health_check: false,
         // GA changes one listener of an accelerator at a time
         // (`StateError.Accelerator` otherwise).
         serial_writes: true,
         idempotency_token: true,
-        requires_default_target: false,
         // GA changes protocol and ports in place (UpdateListener); only the
         // routing type (and the accelerator, which is not a spec field) is
         // fixed at creation.
@@ -61,6 +54,7 @@ pub fn capabilities() -> Capabilities {
         // GA publishes no per-action rate; the shared client's conservative
         // default is used.
         rate_limit_per_second: alibaba_api::client::DEFAULT_RATE_LIMIT_PER_SECOND,
+        ..Capabilities::BASE
     }
 }
 
@@ -226,8 +220,8 @@ impl Provider for GaProvider {
         let token = self.client.new_token();
         tracing::info!(listener = %spec.name, accelerator = %self.config.accelerator_id, token = %token, "creating GA listener");
         let id = self.client.create_listener(&params, &token, &self.config.wait).await?;
-        let settled = status::wait_active(&self.client, &id, "creation", &self.config.wait).await?;
-        Ok(vec![self.read(&settled.answer)?])
+        let answer = status::wait_active(&self.client, &id, "creation", &self.config.wait).await?;
+        Ok(vec![self.read(&answer)?])
     }
 
     async fn get(&self, id: &ListenerId) -> Result<Listener> {
@@ -265,41 +259,52 @@ impl Provider for GaProvider {
         self.client
             .update_listener(&owned, &params, &token, &self.config.wait)
             .await?;
-        let started = std::time::Instant::now();
-        let limit = std::time::Duration::from_secs(self.config.wait.timeout_secs);
-        let mut untouched = 0u32;
-        loop {
-            let settled = status::wait_active(&self.client, id, "update", &self.config.wait).await?;
-            let listener = self.read(&settled.answer)?;
-            // GA has no failure state: a change it could not make shows only
-            // as a listener that is active but still different. Active and
-            // different without any busy state seen may mean the change has
-            // not started yet, so that is polled for a grace period (not
-            // until the deadline: an update that failed before the first
-            // poll never shows a busy state at all).
-            let left = plan_change(&self.caps, &listener.spec, desired);
-            if left.is_empty() {
-                return Ok(listener);
-            }
-            if !settled.saw_work {
-                untouched += 1;
-            }
-            if settled.saw_work || status::untouched_long_enough(untouched, started) || started.elapsed() >= limit {
+        // GA has no failure state: a change it could not make shows only as
+        // a listener that is active but still different. Active and
+        // different after a busy state was seen is that failure; without
+        // any busy state seen the change may not have started yet, which
+        // the poller waits out for its grace (not until the deadline: an
+        // update that failed before the first poll never shows a busy
+        // state at all).
+        let mut saw_work = false;
+        listener_core::wait::poll(
+            API,
+            &format!("update of listener {id}"),
+            &self.config.wait,
+            || status::describe(&self.client, id),
+            |answer| {
+                let Some(answer) = answer else {
+                    return Poll::Failed(status::disappeared(id, "update"));
+                };
+                if !status::is_active(status::state_of(&answer)) {
+                    saw_work = true;
+                    return Poll::Pending(status::state_of(&answer).to_string());
+                }
+                let listener = match self.read(&answer) {
+                    Ok(listener) => listener,
+                    Err(e) => return Poll::Failed(e),
+                };
+                let left = plan_change(&self.caps, &listener.spec, desired);
+                if left.is_empty() {
+                    return Poll::Done(listener);
+                }
                 let fields: Vec<String> = left.changes.into_iter().map(|c| c.path).collect();
-                return Err(Error::TaskFailed {
+                let failed = Error::TaskFailed {
                     vendor: API,
                     task: id.to_string(),
                     message: format!(
                         "GA finished the update but these fields still differ: {}",
                         fields.join(", ")
                     ),
-                });
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(
-                self.config.wait.poll_interval_ms.max(1),
-            ))
-            .await;
-        }
+                };
+                if saw_work {
+                    Poll::Failed(failed)
+                } else {
+                    Poll::NotSeen(failed)
+                }
+            },
+        )
+        .await
     }
 
     async fn delete(&self, id: &ListenerId) -> Result<()> {

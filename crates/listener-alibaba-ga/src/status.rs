@@ -7,9 +7,7 @@
 //! gone (`NotExist.Listener`), or when our own deadline passes. A create or
 //! update whose listener disappears is reported as a failed task.
 
-use std::time::{Duration, Instant};
-
-use listener_core::{Error, ListenerStatus, WaitConfig};
+use listener_core::{wait, Error, ListenerStatus, Poll, WaitConfig};
 use serde_json::Value;
 
 use crate::client::GaClient;
@@ -31,83 +29,46 @@ pub fn is_active(state: &str) -> bool {
     state.eq_ignore_ascii_case("active")
 }
 
-/// How long a listener may look untouched after GA accepted a write before
-/// the write counts as failed. GA has no failure state: a task that fails
-/// before the first poll leaves the listener exactly as it was, which looks
-/// like a task that has not started. GA shows `updating` or `deleting` as
-/// soon as it accepts a write, so a listener still untouched after a few
-/// polls over a few seconds means the work is over; waiting out the whole
-/// deadline (five minutes by default) would only delay the same answer.
-/// Found by the fault soak (`tests/soak.rs` of the workspace).
-pub const UNTOUCHED_GRACE: Duration = Duration::from_secs(3);
-/// Polls that must have found the listener untouched, however long they took.
-pub const UNTOUCHED_POLLS: u32 = 3;
-
-/// Whether `polls` polls since `since` that all found the listener
-/// untouched mean the write is over (see [`UNTOUCHED_GRACE`]).
-pub fn untouched_long_enough(polls: u32, since: Instant) -> bool {
-    polls >= UNTOUCHED_POLLS && since.elapsed() >= UNTOUCHED_GRACE
+/// DescribeListener with GA's `NotExist.Listener` read as `None`: whether
+/// a missing listener ends a wait well or badly is the wait's call.
+pub async fn describe(client: &GaClient, id: &str) -> Result<Option<Value>, Error> {
+    match client.describe_listener(id).await {
+        Err(Error::NotFound { .. }) => Ok(None),
+        other => other.map(Some),
+    }
 }
 
-fn poll_interval(wait: &WaitConfig) -> Duration {
-    Duration::from_millis(wait.poll_interval_ms.max(1))
+/// `State` of a DescribeListener answer.
+pub fn state_of(answer: &Value) -> &str {
+    answer.get("State").and_then(Value::as_str).unwrap_or("")
 }
 
-fn timeout(operation: String, wait: &WaitConfig) -> Error {
-    Error::Timeout {
+/// The error of a listener that vanished while GA worked on it: GA dropped
+/// the work.
+pub fn disappeared(id: &str, operation: &str) -> Error {
+    Error::TaskFailed {
         vendor: API,
-        operation,
-        after: Duration::from_secs(wait.timeout_secs),
+        task: id.to_string(),
+        message: format!("the listener disappeared during {operation} (GA dropped the work)"),
     }
 }
 
-/// The end of a wait for `active`.
-#[derive(Debug, Clone)]
-pub struct Settled {
-    /// The DescribeListener answer that showed `active`.
-    pub answer: Value,
-    /// Whether any poll saw the listener with work in progress (`init`,
-    /// `updating`, ...). An update whose listener was never seen busy may
-    /// simply not have started yet.
-    pub saw_work: bool,
-}
-
-/// Poll DescribeListener until the listener is `active`.
-///
-/// Transient errors (throttling, busy, lost answers) are polled through; a
-/// listener that vanishes means GA dropped the work (`TaskFailed`).
-pub async fn wait_active(client: &GaClient, id: &str, operation: &str, wait: &WaitConfig) -> Result<Settled, Error> {
-    let started = Instant::now();
-    let limit = Duration::from_secs(wait.timeout_secs);
-    let mut saw_work = false;
-    loop {
-        match client.describe_listener(id).await {
-            Ok(answer) => {
-                let state = answer.get("State").and_then(Value::as_str).unwrap_or("");
-                if is_active(state) {
-                    tracing::info!(listener = id, operation, "listener active");
-                    return Ok(Settled { answer, saw_work });
-                }
-                saw_work = true;
-                tracing::debug!(listener = id, operation, state, "waiting for the listener");
-            }
-            Err(Error::NotFound { .. }) => {
-                return Err(Error::TaskFailed {
-                    vendor: API,
-                    task: id.to_string(),
-                    message: format!("the listener disappeared during {operation} (GA dropped the work)"),
-                })
-            }
-            Err(e) if e.is_retryable() => {
-                tracing::debug!(listener = id, operation, error = %e, "transient error while waiting");
-            }
-            Err(e) => return Err(e),
-        }
-        if started.elapsed() >= limit {
-            return Err(timeout(format!("{operation} of listener {id}"), wait));
-        }
-        tokio::time::sleep(poll_interval(wait)).await;
-    }
+/// Poll DescribeListener until the listener is `active`; that answer is
+/// returned. A listener that vanishes means GA dropped the work
+/// (`TaskFailed`).
+pub async fn wait_active(client: &GaClient, id: &str, operation: &str, wait: &WaitConfig) -> Result<Value, Error> {
+    wait::poll(
+        API,
+        &format!("{operation} of listener {id}"),
+        wait,
+        || describe(client, id),
+        |answer| match answer {
+            None => Poll::Failed(disappeared(id, operation)),
+            Some(answer) if is_active(state_of(&answer)) => Poll::Done(answer),
+            Some(answer) => Poll::Pending(state_of(&answer).to_string()),
+        },
+    )
+    .await
 }
 
 /// Poll DescribeListener until GA answers `NotExist.Listener`.
@@ -115,54 +76,46 @@ pub async fn wait_active(client: &GaClient, id: &str, operation: &str, wait: &Wa
 /// A listener seen `deleting` and then `active` again was kept by GA (the
 /// deletion was abandoned): that is a failed task, not something to wait
 /// out. One that is still `active` before any `deleting` was seen may not
-/// have started; that is waited for within [`UNTOUCHED_GRACE`], after
-/// which the deletion failed before any poll could see it.
+/// have started; that is waited for within the core poller's grace
+/// ([`listener_core::wait::UNSEEN_GRACE`]), after which the deletion failed
+/// before any poll could see it.
 pub async fn wait_gone(client: &GaClient, id: &str, wait: &WaitConfig) -> Result<(), Error> {
-    let started = Instant::now();
-    let limit = Duration::from_secs(wait.timeout_secs);
     let mut saw_deleting = false;
     let mut untouched = 0u32;
-    loop {
-        match client.describe_listener(id).await {
-            Err(Error::NotFound { .. }) => {
+    wait::poll(
+        API,
+        &format!("deletion of listener {id}"),
+        wait,
+        || describe(client, id),
+        |answer| {
+            let Some(answer) = answer else {
                 tracing::info!(listener = id, "listener deleted");
-                return Ok(());
+                return Poll::Done(());
+            };
+            let state = state_of(&answer);
+            if is_active(state) && saw_deleting {
+                return Poll::Failed(Error::TaskFailed {
+                    vendor: API,
+                    task: id.to_string(),
+                    message: "GA abandoned the deletion: the listener is active again".into(),
+                });
             }
-            Ok(answer) => {
-                let state = answer.get("State").and_then(Value::as_str).unwrap_or("");
-                if is_active(state) && saw_deleting {
-                    return Err(Error::TaskFailed {
-                        vendor: API,
-                        task: id.to_string(),
-                        message: "GA abandoned the deletion: the listener is active again".into(),
-                    });
-                }
-                if is_active(state) {
-                    untouched += 1;
-                    if untouched_long_enough(untouched, started) {
-                        return Err(Error::TaskFailed {
-                            vendor: API,
-                            task: id.to_string(),
-                            message: format!(
-                                "GA accepted the deletion but the listener stayed active ({untouched} polls); \
-                                 the deletion did not happen"
-                            ),
-                        });
-                    }
-                }
-                saw_deleting |= state.eq_ignore_ascii_case("deleting");
-                tracing::debug!(listener = id, state, "waiting for the listener to go");
+            if is_active(state) {
+                untouched += 1;
+                return Poll::NotSeen(Error::TaskFailed {
+                    vendor: API,
+                    task: id.to_string(),
+                    message: format!(
+                        "GA accepted the deletion but the listener stayed active ({untouched} polls); \
+                         the deletion did not happen"
+                    ),
+                });
             }
-            Err(e) if e.is_retryable() => {
-                tracing::debug!(listener = id, error = %e, "transient error while waiting");
-            }
-            Err(e) => return Err(e),
-        }
-        if started.elapsed() >= limit {
-            return Err(timeout(format!("deletion of listener {id}"), wait));
-        }
-        tokio::time::sleep(poll_interval(wait)).await;
-    }
+            saw_deleting |= state.eq_ignore_ascii_case("deleting");
+            Poll::Pending(state.to_string())
+        },
+    )
+    .await
 }
 
 #[cfg(test)]

@@ -449,7 +449,10 @@ async fn wrong_region_is_refused_by_the_profile_check_and_by_ga() {
         Err(listener_core::Error::Config { field, .. }) => assert_eq!(field, "region"),
         other => panic!("expected a region config error, got {other:?}"),
     }
-    assert!(check(&profile, &tcp(80)).is_empty(), "no listener rejection for a profile setting");
+    assert!(
+        check(&profile, &tcp(80)).is_empty(),
+        "no listener rejection for a profile setting"
+    );
     let raw = setup.raw();
     let token = raw.new_client_token();
     let err = raw

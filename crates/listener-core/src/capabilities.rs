@@ -67,7 +67,47 @@ pub struct Capabilities {
     pub rate_limit_per_second: f64,
 }
 
+impl Default for Capabilities {
+    /// [`Capabilities::BASE`].
+    fn default() -> Self {
+        Capabilities::BASE
+    }
+}
+
 impl Capabilities {
+    /// The base every declaration spreads from (`..Capabilities::BASE`):
+    /// it claims no optional feature (every flag `false`, no immutable or
+    /// write-only path), so a flag added later is off for every provider
+    /// until its adapter claims it, and no declaration has to change. The
+    /// identity (`api`, `product`), `protocols` and the quota and rate are
+    /// placeholders each adapter sets: zero listeners and one call per
+    /// second are deliberately unusable-looking.
+    pub const BASE: Capabilities = Capabilities {
+        api: "",
+        product: "",
+        protocols: &[],
+        multi_port_listener: false,
+        batch_create: false,
+        port_ranges: false,
+        port_limits: (1, 65535),
+        mutual_tls: false,
+        multiple_client_cas: false,
+        multiple_server_certificates: false,
+        tls_policy: false,
+        http2: false,
+        http3: false,
+        sni: false,
+        session_persistence: false,
+        listener_health_check: false,
+        serial_writes: false,
+        idempotency_token: false,
+        requires_default_target: false,
+        immutable_fields: &[],
+        write_only_fields: &[],
+        max_listeners_per_instance: 0,
+        rate_limit_per_second: 1.0,
+    };
+
     /// Whether a change at `field` (a spec path) touches an immutable path:
     /// the field lies under one, or the change replaces a whole section that
     /// holds one (removing `tls.client_auth` changes `tls.client_auth.verify`).
@@ -185,28 +225,19 @@ pub(crate) mod tests {
         Capabilities {
             api: "sample",
             product: "sample",
-            protocols: &[],
-            multi_port_listener: false,
-            batch_create: false,
-            port_ranges: false,
-            port_limits: (1, 65535),
-            mutual_tls: false,
-            multiple_client_cas: false,
-            multiple_server_certificates: false,
-            tls_policy: false,
-            http2: false,
-            http3: false,
-            sni: false,
-            session_persistence: false,
-            listener_health_check: false,
-            serial_writes: false,
-            idempotency_token: false,
-            requires_default_target: false,
-            immutable_fields: &[],
-            write_only_fields: &[],
             max_listeners_per_instance: 50,
             rate_limit_per_second: 20.0,
+            ..Capabilities::BASE
         }
+    }
+
+    #[test]
+    fn the_base_claims_nothing_optional() {
+        let base = Capabilities::default();
+        assert_eq!(base, Capabilities::BASE);
+        let table = Capabilities::markdown_table(std::slice::from_ref(&base));
+        assert!(!table.contains("| yes"), "the base claims a feature:\n{table}");
+        assert!(base.immutable_fields.is_empty() && base.write_only_fields.is_empty());
     }
 
     #[test]

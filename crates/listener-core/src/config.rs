@@ -87,6 +87,30 @@ fn default_poll_ms() -> u64 {
     1000
 }
 
+impl WaitConfig {
+    /// The one check of the wait settings, made when a profile is read by
+    /// every adapter and by the offline profile check. A zero timeout is
+    /// refused, not clamped: every write of every supported API finishes
+    /// asynchronously, so a wait of zero seconds could only report a
+    /// timeout after the change was already sent. A zero interval is
+    /// refused too: it would poll without pause.
+    pub fn check(&self) -> Result<(), crate::Error> {
+        if self.timeout_secs == 0 {
+            return Err(crate::Error::Config {
+                field: "wait.timeout_secs".into(),
+                message: "must be at least 1 second: every write finishes asynchronously and is waited for".into(),
+            });
+        }
+        if self.poll_interval_ms == 0 {
+            return Err(crate::Error::Config {
+                field: "wait.poll_interval_ms".into(),
+                message: "must be at least 1 millisecond".into(),
+            });
+        }
+        Ok(())
+    }
+}
+
 impl Default for WaitConfig {
     fn default() -> Self {
         WaitConfig {

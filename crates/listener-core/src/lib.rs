@@ -23,6 +23,7 @@ pub mod parse;
 pub mod provider;
 pub mod spec;
 pub mod validate;
+pub mod wait;
 
 #[cfg(test)]
 mod proptests;
@@ -38,3 +39,4 @@ pub use parse::{Format, ParseError, ParseErrorKind};
 pub use provider::{plan_change, refuse_immutable, ChangePlan, Listener, ListenerId, ListenerStatus, Provider};
 pub use spec::*;
 pub use validate::{validate_listeners, Violation};
+pub use wait::{Deadline, Poll};

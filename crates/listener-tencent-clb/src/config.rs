@@ -5,9 +5,7 @@
 //! `<profile>.configure`) is refused here rather than by the vendor later.
 //! Credentials follow Tencent's own chain (see the `tencent-api` crate).
 
-use std::time::Duration;
-
-use listener_core::{Error, ProfileConfig};
+use listener_core::{Error, ProfileConfig, WaitConfig};
 use tencent_api::{ClientConfig, LoadContext, TencentClient};
 
 use crate::API;
@@ -22,10 +20,8 @@ pub const VERSION: &str = "2018-03-17";
 pub struct ClbConfig {
     /// The load balancer (`lb-…`) every call is scoped to.
     pub load_balancer_id: String,
-    /// Give up waiting for a task after this long.
-    pub wait_timeout: Duration,
-    /// Poll `DescribeTaskStatus` this often.
-    pub poll_interval: Duration,
+    /// How long and how often to wait for a task (checked when read).
+    pub wait: WaitConfig,
 }
 
 impl ClbConfig {
@@ -41,10 +37,10 @@ impl ClbConfig {
             });
         }
         let wait = profile.wait();
+        wait.check()?;
         Ok(ClbConfig {
             load_balancer_id: id.to_string(),
-            wait_timeout: Duration::from_secs(wait.timeout_secs.max(1)),
-            poll_interval: Duration::from_millis(wait.poll_interval_ms.max(1)),
+            wait,
         })
     }
 }

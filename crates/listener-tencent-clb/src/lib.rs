@@ -9,12 +9,11 @@ pub mod translate;
 use async_trait::async_trait;
 use listener_core::ownership::{self, Found};
 use listener_core::{
-    Capabilities, ChangePlan, Error, Listener, ListenerId, ListenerSpec, Owned, PortRange, ProfileConfig, Protocol,
-    Provider, Rejection, Result,
+    Capabilities, ChangePlan, Deadline, Error, Listener, ListenerId, ListenerSpec, Owned, PortRange, ProfileConfig,
+    Protocol, Provider, Rejection, Result,
 };
 use serde_json::Value;
 use tencent_api::{LoadContext, TencentClient};
-use tokio::time::Instant;
 
 use crate::client::ClbClient;
 use crate::config::ClbConfig;
@@ -58,26 +57,19 @@ pub fn capabilities() -> Capabilities {
         api: API,
         product: "Tencent Cloud CLB (Cloud Load Balancer)",
         protocols: &Protocol::ALL,
-        multi_port_listener: false,
         batch_create: true,
         port_ranges: true,
-        port_limits: (1, 65535),
         mutual_tls: true,
-        multiple_client_cas: false,
         multiple_server_certificates: true,
-        tls_policy: false,
-        http2: false,
-        http3: false,
         sni: true,
         session_persistence: true,
         listener_health_check: true,
         serial_writes: true,
-        idempotency_token: false,
-        requires_default_target: false,
         immutable_fields: IMMUTABLE_FIELDS,
         write_only_fields: WRITE_ONLY_FIELDS,
         max_listeners_per_instance: MAX_LISTENERS,
         rate_limit_per_second: 20.0,
+        ..Capabilities::BASE
     }
 }
 
@@ -139,14 +131,7 @@ impl ClbProvider {
     }
 
     async fn wait(&self, task: &str, operation: &str) -> Result<()> {
-        wait_task(
-            &self.client,
-            task,
-            operation,
-            self.config.wait_timeout,
-            self.config.poll_interval,
-        )
-        .await
+        wait_task(&self.client, task, operation, &self.config.wait).await
     }
 
     /// Prove that `id` is on the bound load balancer. CLB's
@@ -270,7 +255,7 @@ impl ClbProvider {
     async fn reconcile_create(&self, group: &CreateGroup) -> Result<Vec<Listener>> {
         let spec = &group.spec;
         let ranges = group.ranges();
-        let deadline = Instant::now() + self.config.wait_timeout;
+        let deadline = Deadline::start(API, &self.config.wait);
         let mut rounds = 0u32;
         loop {
             rounds += 1;
@@ -314,15 +299,9 @@ impl ClbProvider {
                 }
                 Err(e) => return Err(e),
             }
-            let now = Instant::now();
-            if now >= deadline {
-                return Err(Error::Timeout {
-                    vendor: API,
-                    operation: format!("reconciling the create of `{}` on {}", spec.name, self.lb()),
-                    after: self.config.wait_timeout,
-                });
-            }
-            tokio::time::sleep(self.config.poll_interval.min(deadline - now)).await;
+            deadline
+                .pause(&format!("reconciling the create of `{}` on {}", spec.name, self.lb()))
+                .await?;
         }
     }
 

@@ -6,11 +6,8 @@
 //! only finished when its task says 0: reporting success on the call alone
 //! is the pitfall Terraform users hit (the task later failed).
 
-use std::time::Duration;
-
-use listener_core::Error;
+use listener_core::{wait, Error, Poll, WaitConfig};
 use serde_json::Value;
-use tokio::time::Instant;
 
 use crate::client::ClbClient;
 use crate::API;
@@ -45,46 +42,30 @@ pub fn task_state(body: &Value) -> TaskState {
     }
 }
 
-/// Poll the task until it ends or `timeout` passes. A failed task is
-/// [`Error::TaskFailed`]; running out of time is [`Error::Timeout`] naming
-/// `operation`.
-pub async fn wait_task(
-    client: &ClbClient,
-    task_id: &str,
-    operation: &str,
-    timeout: Duration,
-    poll: Duration,
-) -> Result<(), Error> {
-    let deadline = Instant::now() + timeout;
-    loop {
-        let answer = client.describe_task_status(task_id).await?;
-        match task_state(&answer) {
-            TaskState::Succeeded => {
-                tracing::debug!(task_id, operation, "task succeeded");
-                return Ok(());
-            }
+/// Poll the task until it ends or the profile's `wait` deadline passes. A
+/// failed task is [`Error::TaskFailed`]; running out of time is
+/// [`Error::Timeout`] naming `operation` and the task.
+pub async fn wait_task(client: &ClbClient, task_id: &str, operation: &str, wait: &WaitConfig) -> Result<(), Error> {
+    let operation = format!("{operation} (task {task_id})");
+    wait::poll(
+        API,
+        &operation,
+        wait,
+        || client.describe_task_status(task_id),
+        |answer| match task_state(&answer) {
+            TaskState::Succeeded => Poll::Done(()),
             TaskState::Failed(message) => {
-                tracing::warn!(task_id, operation, %message, "task failed");
-                return Err(Error::TaskFailed {
+                tracing::warn!(task_id, %message, "task failed");
+                Poll::Failed(Error::TaskFailed {
                     vendor: API,
                     task: task_id.to_string(),
                     message,
-                });
+                })
             }
-            TaskState::Running => {
-                tracing::debug!(task_id, operation, "task running");
-            }
-        }
-        let now = Instant::now();
-        if now >= deadline {
-            return Err(Error::Timeout {
-                vendor: API,
-                operation: format!("{operation} (task {task_id})"),
-                after: timeout,
-            });
-        }
-        tokio::time::sleep(poll.min(deadline - now)).await;
-    }
+            TaskState::Running => Poll::Pending("task running".into()),
+        },
+    )
+    .await
 }
 
 #[cfg(test)]

@@ -101,12 +101,7 @@ impl GaapConfig {
             ),
         })?;
         let wait = profile.wait();
-        if wait.timeout_secs == 0 || wait.poll_interval_ms == 0 {
-            return Err(Error::Config {
-                field: "wait".into(),
-                message: "timeout_secs and poll_interval_ms must be positive".into(),
-            });
-        }
+        wait.check()?;
         Ok(GaapConfig {
             instance,
             aliases: profile.aliases.clone(),

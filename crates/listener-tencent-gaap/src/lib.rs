@@ -38,25 +38,16 @@ pub fn capabilities() -> Capabilities {
         api: API,
         product: "Tencent Cloud GAAP (Global Application Acceleration Platform)",
         protocols: &[Protocol::Tcp, Protocol::Udp, Protocol::Http, Protocol::Https],
-        multi_port_listener: false,
         batch_create: true,
-        port_ranges: false,
-        port_limits: (1, 65535),
         mutual_tls: true,
         multiple_client_cas: true,
-        multiple_server_certificates: false,
         tls_policy: true,
-        http2: false,
         http3: true,
-        sni: false,
-        session_persistence: false,
         listener_health_check: true,
         // A write while another listener of the connection has unfinished
         // work is refused with FailedOperation.ListenerHasTask; Terraform
         // serialises GAAP writes for the same reason.
         serial_writes: true,
-        idempotency_token: false,
-        requires_default_target: false,
         immutable_fields: &[
             "protocol",
             "ports",
@@ -68,6 +59,7 @@ pub fn capabilities() -> Capabilities {
         write_only_fields: &["forwarding.default_target"],
         max_listeners_per_instance: 50,
         rate_limit_per_second: 20.0,
+        ..Capabilities::BASE
     }
 }
 
@@ -504,12 +496,16 @@ impl Provider for GaapProvider {
         let (owned, (kind, record)) = self.own(id).await?;
         let wait = &self.config.wait;
         if field_u64(&record, "ListenerStatus") != Some(2) {
-            let outcome = status::poll_until(&format!("delete request for listener {id}"), wait, || async {
-                Ok(match self.client.delete(&owned).await? {
-                    DeleteOutcome::Failed => status::Poll::Pending("delete refused for now".into()),
-                    other => status::Poll::Done(other),
-                })
-            })
+            let outcome = listener_core::wait::poll(
+                API,
+                &format!("delete request for listener {id}"),
+                wait,
+                || self.client.delete(&owned),
+                |outcome| match outcome {
+                    DeleteOutcome::Failed => listener_core::Poll::Pending("delete refused for now".into()),
+                    other => listener_core::Poll::Done(other),
+                },
+            )
             .await?;
             if outcome == DeleteOutcome::AlreadyGone {
                 self.forget(id.as_str());

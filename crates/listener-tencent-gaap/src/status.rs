@@ -8,73 +8,12 @@
 //! every wait here is a poll of one listener by ID, bounded by the
 //! profile's `wait.timeout_secs`, with progress reported through `tracing`.
 
-use std::future::Future;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
-use std::time::{Duration, Instant};
-
-use listener_core::{Error, WaitConfig};
+use listener_core::{wait, Error, Poll, WaitConfig};
 use serde_json::Value;
 
 use crate::client::GaapClient;
 use crate::translate::{field_str, field_u64, GaapProtocol};
 use crate::API;
-
-/// What one poll found.
-#[derive(Debug)]
-pub enum Poll<T> {
-    /// The wait is over.
-    Done(T),
-    /// Not yet; the status text is logged.
-    Pending(String),
-}
-
-/// Poll `step` every `wait.poll_interval_ms` until it is done, fails, or
-/// `wait.timeout_secs` pass ([`Error::Timeout`] naming `operation`).
-pub async fn poll_until<T, F, Fut>(operation: &str, wait: &WaitConfig, mut step: F) -> Result<T, Error>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<Poll<T>, Error>>,
-{
-    let limit = Duration::from_secs(wait.timeout_secs);
-    let interval = Duration::from_millis(wait.poll_interval_ms.max(1));
-    let started = Instant::now();
-    let mut polls: u64 = 0;
-    loop {
-        polls += 1;
-        match step().await? {
-            Poll::Done(value) => {
-                tracing::info!(
-                    operation,
-                    polls,
-                    elapsed_ms = elapsed_ms(started),
-                    "GAAP listener work finished"
-                );
-                return Ok(value);
-            }
-            Poll::Pending(status) => {
-                tracing::info!(
-                    operation,
-                    status = status.as_str(),
-                    polls,
-                    elapsed_ms = elapsed_ms(started),
-                    "waiting for GAAP listener"
-                );
-            }
-        }
-        if started.elapsed() + interval > limit {
-            return Err(Error::Timeout {
-                vendor: API,
-                operation: operation.to_string(),
-                after: limit,
-            });
-        }
-        tokio::time::sleep(interval).await;
-    }
-}
-
-fn elapsed_ms(since: Instant) -> u64 {
-    u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX)
-}
 
 fn status_word(code: Option<u64>) -> String {
     match code {
@@ -88,41 +27,11 @@ fn status_word(code: Option<u64>) -> String {
     }
 }
 
-/// How long a wait may find no sign of the work it waits for (the new
-/// listener not visible, the modified one running unchanged) before the
-/// work counts as failed: at least [`UNSEEN_POLLS`] polls and at least this
-/// long. GAAP shows a new listener (creating) and a change (status 4) as
-/// soon as it accepts the call, but a task that fails before the first
-/// poll leaves no trace at all: the listener is gone, or back as it was.
-/// Waiting for a sign would wait out the whole deadline (five minutes by
-/// default) for the same answer. Found by the fault soak (`tests/soak.rs`
-/// of the workspace).
-pub const UNSEEN_GRACE: Duration = Duration::from_secs(3);
-/// Polls that must have found no sign of the work, however long they took.
-pub const UNSEEN_POLLS: u32 = 3;
-
-/// Polls of one wait that found no sign of its work, since the wait began.
-struct Unseen {
-    since: Instant,
-    polls: AtomicU32,
-}
-
-impl Unseen {
-    fn new() -> Self {
-        Unseen {
-            since: Instant::now(),
-            polls: AtomicU32::new(0),
-        }
-    }
-
-    /// Count one more poll without a sign; whether the grace is over.
-    fn over(&self) -> bool {
-        let polls = self.polls.fetch_add(1, Ordering::Relaxed) + 1;
-        polls >= UNSEEN_POLLS && self.since.elapsed() >= UNSEEN_GRACE
-    }
-}
-
-/// The error of a create whose listener never appeared.
+/// The error of a create whose listener never appeared. GAAP shows a new
+/// listener (creating) as soon as it accepts the call, but a task that
+/// fails before the first poll leaves no trace; the core poller's grace
+/// ([`listener_core::wait::UNSEEN_GRACE`]) decides when that is the answer.
+/// Found by the fault soak (`tests/soak.rs` of the workspace).
 fn never_appeared(id: &str) -> Error {
     failed(
         id,
@@ -132,33 +41,35 @@ fn never_appeared(id: &str) -> Error {
 
 /// Wait until a new listener runs; its final record is returned. A
 /// listener that was seen and then disappears (or starts being destroyed),
-/// or that is never seen within [`UNSEEN_GRACE`], is a create that failed.
+/// or that is never seen within the poller's grace, is a create that
+/// failed.
 pub async fn wait_running(
     client: &GaapClient,
     protocol: GaapProtocol,
     id: &str,
     wait: &WaitConfig,
 ) -> Result<Value, Error> {
-    let seen = AtomicBool::new(false);
-    let unseen = Unseen::new();
-    let (seen, unseen) = (&seen, &unseen);
-    poll_until(&format!("create of listener {id}"), wait, move || async move {
-        let Some(record) = client.find(protocol, id).await? else {
-            if seen.load(Ordering::Relaxed) {
-                return Err(failed(id, "the listener disappeared while being created"));
+    let mut seen = false;
+    wait::poll(
+        API,
+        &format!("create of listener {id}"),
+        wait,
+        || client.find(protocol, id),
+        |record| {
+            let Some(record) = record else {
+                if seen {
+                    return Poll::Failed(failed(id, "the listener disappeared while being created"));
+                }
+                return Poll::NotSeen(never_appeared(id));
+            };
+            seen = true;
+            match field_u64(&record, "ListenerStatus") {
+                Some(0) => Poll::Done(record),
+                Some(2) => Poll::Failed(failed(id, "the listener is being destroyed instead of starting")),
+                other => Poll::Pending(status_word(other)),
             }
-            if unseen.over() {
-                return Err(never_appeared(id));
-            }
-            return Ok(Poll::Pending("not visible yet".into()));
-        };
-        seen.store(true, Ordering::Relaxed);
-        match field_u64(&record, "ListenerStatus") {
-            Some(0) => Ok(Poll::Done(record)),
-            Some(2) => Err(failed(id, "the listener is being destroyed instead of starting")),
-            other => Ok(Poll::Pending(status_word(other))),
-        }
-    })
+        },
+    )
     .await
 }
 
@@ -168,8 +79,9 @@ pub async fn wait_running(
 /// ten listeners costs one read per poll, which matters when several
 /// instances poll under the same per-action rate limit. The rules of
 /// [`wait_running`] hold for each listener: seen and then gone, being
-/// destroyed, or never seen within [`UNSEEN_GRACE`], is a create that
-/// failed.
+/// destroyed, or never seen within the grace, is a create that failed (a
+/// listener not seen at some poll was not seen at any poll before, so
+/// one grace for the whole call is each listener's grace).
 pub async fn wait_all_running(
     client: &GaapClient,
     protocol: GaapProtocol,
@@ -179,39 +91,40 @@ pub async fn wait_all_running(
     if let [one] = ids {
         return Ok(vec![wait_running(client, protocol, one, wait).await?]);
     }
-    let seen: Vec<AtomicBool> = ids.iter().map(|_| AtomicBool::new(false)).collect();
-    let unseen: Vec<Unseen> = ids.iter().map(|_| Unseen::new()).collect();
-    let (seen, unseen) = (&seen, &unseen);
-    let operation = format!("create of listeners {}", ids.join(", "));
-    poll_until(&operation, wait, move || async move {
-        let records = client.describe_all(protocol, None).await?;
-        let mut done = Vec::with_capacity(ids.len());
-        let mut pending: Option<String> = None;
-        for ((id, seen), unseen) in ids.iter().zip(seen).zip(unseen) {
-            let Some(record) = records.iter().find(|r| field_str(r, "ListenerId") == Some(id.as_str())) else {
-                if seen.load(Ordering::Relaxed) {
-                    return Err(failed(id, "the listener disappeared while being created"));
-                }
-                if unseen.over() {
-                    return Err(never_appeared(id));
-                }
-                pending.get_or_insert_with(|| format!("{id} not visible yet"));
-                continue;
-            };
-            seen.store(true, Ordering::Relaxed);
-            match field_u64(record, "ListenerStatus") {
-                Some(0) => done.push(record.clone()),
-                Some(2) => return Err(failed(id, "the listener is being destroyed instead of starting")),
-                other => {
-                    pending.get_or_insert_with(|| format!("{id} {}", status_word(other)));
+    let mut seen = vec![false; ids.len()];
+    wait::poll(
+        API,
+        &format!("create of listeners {}", ids.join(", ")),
+        wait,
+        || client.describe_all(protocol, None),
+        |records| {
+            let mut done = Vec::with_capacity(ids.len());
+            let mut pending: Option<String> = None;
+            let mut unseen: Option<&str> = None;
+            for (id, seen) in ids.iter().zip(seen.iter_mut()) {
+                let Some(record) = records.iter().find(|r| field_str(r, "ListenerId") == Some(id.as_str())) else {
+                    if *seen {
+                        return Poll::Failed(failed(id, "the listener disappeared while being created"));
+                    }
+                    unseen.get_or_insert(id);
+                    continue;
+                };
+                *seen = true;
+                match field_u64(record, "ListenerStatus") {
+                    Some(0) => done.push(record.clone()),
+                    Some(2) => return Poll::Failed(failed(id, "the listener is being destroyed instead of starting")),
+                    other => {
+                        pending.get_or_insert_with(|| format!("{id} {}", status_word(other)));
+                    }
                 }
             }
-        }
-        Ok(match pending {
-            None => Poll::Done(done),
-            Some(status) => Poll::Pending(status),
-        })
-    })
+            match (unseen, pending) {
+                (Some(id), _) => Poll::NotSeen(never_appeared(id)),
+                (None, Some(status)) => Poll::Pending(status),
+                (None, None) => Poll::Done(done),
+            }
+        },
+    )
     .await
 }
 
@@ -220,7 +133,7 @@ pub async fn wait_all_running(
 /// change missing after the listener was seen changing (3 or 4) is a
 /// modify that failed and was rolled back; status 0 without the change
 /// before any change was seen is GAAP not having started yet, so the poll
-/// goes on, for [`UNSEEN_GRACE`]: after that the modify failed before any
+/// goes on for the poller's grace: after that the modify failed before any
 /// poll could see it.
 pub async fn wait_modified(
     client: &GaapClient,
@@ -229,31 +142,34 @@ pub async fn wait_modified(
     wait: &WaitConfig,
     applied: &(dyn Fn(&Value) -> bool + Sync),
 ) -> Result<Value, Error> {
-    let seen_changing = AtomicBool::new(false);
-    let unseen = Unseen::new();
-    let (seen_changing, unseen) = (&seen_changing, &unseen);
-    poll_until(&format!("change of listener {id}"), wait, move || async move {
-        let Some(record) = client.find(protocol, id).await? else {
-            return Err(Error::NotFound {
-                vendor: API,
-                what: format!("listener {id}, which disappeared while being changed"),
-            });
-        };
-        match field_u64(&record, "ListenerStatus") {
-            Some(0) if applied(&record) => Ok(Poll::Done(record)),
-            Some(0) if seen_changing.load(Ordering::Relaxed) => Err(failed(id, "the change was not applied")),
-            Some(0) if unseen.over() => Err(failed(
-                id,
-                "the listener runs unchanged and was never seen changing; the change was not applied",
-            )),
-            Some(0) => Ok(Poll::Pending("change not visible yet".into())),
-            Some(2) => Err(failed(id, "the listener is being destroyed")),
-            other => {
-                seen_changing.store(true, Ordering::Relaxed);
-                Ok(Poll::Pending(status_word(other)))
+    let mut seen_changing = false;
+    wait::poll(
+        API,
+        &format!("change of listener {id}"),
+        wait,
+        || client.find(protocol, id),
+        |record| {
+            let Some(record) = record else {
+                return Poll::Failed(Error::NotFound {
+                    vendor: API,
+                    what: format!("listener {id}, which disappeared while being changed"),
+                });
+            };
+            match field_u64(&record, "ListenerStatus") {
+                Some(0) if applied(&record) => Poll::Done(record),
+                Some(0) if seen_changing => Poll::Failed(failed(id, "the change was not applied")),
+                Some(0) => Poll::NotSeen(failed(
+                    id,
+                    "the listener runs unchanged and was never seen changing; the change was not applied",
+                )),
+                Some(2) => Poll::Failed(failed(id, "the listener is being destroyed")),
+                other => {
+                    seen_changing = true;
+                    Poll::Pending(status_word(other))
+                }
             }
-        }
-    })
+        },
+    )
     .await
 }
 
@@ -266,29 +182,34 @@ const RUNNING_AFTER_DELETE: u32 = 3;
 /// GAAP's "Not Exist" answer (all three are [`GaapClient::find`]'s `None`).
 /// Back in "running" after "destroying" is a delete that failed.
 pub async fn wait_gone(client: &GaapClient, protocol: GaapProtocol, id: &str, wait: &WaitConfig) -> Result<(), Error> {
-    let seen_destroying = AtomicBool::new(false);
-    let running = AtomicU32::new(0);
-    let (seen_destroying, running) = (&seen_destroying, &running);
-    poll_until(&format!("delete of listener {id}"), wait, move || async move {
-        let Some(record) = client.find(protocol, id).await? else {
-            return Ok(Poll::Done(()));
-        };
-        let status = field_u64(&record, "ListenerStatus");
-        match status {
-            Some(2) => {
-                seen_destroying.store(true, Ordering::Relaxed);
-                running.store(0, Ordering::Relaxed);
-            }
-            Some(0) => {
-                let n = running.fetch_add(1, Ordering::Relaxed) + 1;
-                if seen_destroying.load(Ordering::Relaxed) || n >= RUNNING_AFTER_DELETE {
-                    return Err(failed(id, "the listener is running again; the delete did not happen"));
+    let mut seen_destroying = false;
+    let mut running = 0u32;
+    wait::poll(
+        API,
+        &format!("delete of listener {id}"),
+        wait,
+        || client.find(protocol, id),
+        |record| {
+            let Some(record) = record else {
+                return Poll::Done(());
+            };
+            let status = field_u64(&record, "ListenerStatus");
+            match status {
+                Some(2) => {
+                    seen_destroying = true;
+                    running = 0;
                 }
+                Some(0) => {
+                    running += 1;
+                    if seen_destroying || running >= RUNNING_AFTER_DELETE {
+                        return Poll::Failed(failed(id, "the listener is running again; the delete did not happen"));
+                    }
+                }
+                _ => running = 0,
             }
-            _ => running.store(0, Ordering::Relaxed),
-        }
-        Ok(Poll::Pending(status_word(status)))
-    })
+            Poll::Pending(status_word(status))
+        },
+    )
     .await
 }
 
@@ -297,57 +218,5 @@ fn failed(id: &str, message: &str) -> Error {
         vendor: API,
         task: id.to_string(),
         message: message.to_string(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn wait(ms: u64, secs: u64) -> WaitConfig {
-        WaitConfig {
-            timeout_secs: secs,
-            poll_interval_ms: ms,
-        }
-    }
-
-    #[tokio::test]
-    async fn poll_returns_when_done() {
-        let mut n = 0;
-        let got = poll_until("t", &wait(1, 5), || {
-            n += 1;
-            let k = n;
-            async move {
-                Ok(if k < 3 {
-                    Poll::Pending("creating".into())
-                } else {
-                    Poll::Done(k)
-                })
-            }
-        })
-        .await
-        .expect("done");
-        assert_eq!(got, 3);
-    }
-
-    #[tokio::test]
-    async fn poll_times_out_with_the_operation_named() {
-        let err = poll_until::<(), _, _>("create of listener x", &wait(600, 1), || async {
-            Ok(Poll::Pending("creating".into()))
-        })
-        .await
-        .expect_err("timeout");
-        match err {
-            Error::Timeout { operation, .. } => assert_eq!(operation, "create of listener x"),
-            other => panic!("unexpected {other:?}"),
-        }
-    }
-
-    #[tokio::test]
-    async fn poll_passes_errors_through() {
-        let err = poll_until::<(), _, _>("t", &wait(1, 5), || async { Err(failed("l", "boom")) })
-            .await
-            .expect_err("error");
-        assert_eq!(err.kind(), "task_failed");
     }
 }
