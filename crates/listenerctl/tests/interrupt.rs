@@ -10,185 +10,33 @@
 //! with `kill(1)`.
 #![cfg(unix)]
 
+mod child;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use cloud_listeners::{provider_from_profile, ConfigFile, InlineCredentials, Listener, Secret};
-use listener_emulator::{
-    EmulatorHandle, InstanceSeed, RateLimits, Timing, DEFAULT_ALIBABA_ACCESS_KEY_ID, DEFAULT_ALIBABA_ACCESS_KEY_SECRET,
-    DEFAULT_TENCENT_SECRET_ID, DEFAULT_TENCENT_SECRET_KEY,
-};
+use child::{file, output, own_provider, read, run, spawn, ChildGuard, Emu, FileShape, BOUND};
+use cloud_listeners::Listener;
 
 /// Listeners in the file.
 const LISTENERS: usize = 30;
-/// Bound of every wait in this file.
-const BOUND: Duration = Duration::from_secs(120);
+/// The file of these tests: one call per listener, nothing extra.
+const SHAPE: FileShape<'static> = FileShape {
+    count: LISTENERS,
+    prefix: "int",
+    first_port: 21_000,
+    extra: &|_, _| String::new(),
+};
 
-/// An emulator on its own runtime; shut down when dropped.
-struct Emu {
-    handle: Option<EmulatorHandle>,
-    runtime: tokio::runtime::Runtime,
-}
-
-impl Emu {
-    /// Every asynchronous change takes `delay` to settle.
-    fn start(api: &str, instance: &str, server_groups: &[&str], delay: Duration) -> Self {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("runtime");
-        let builder = listener_emulator::Emulator::builder()
-            .timing(Timing {
-                create: delay,
-                update: delay,
-                delete: delay,
-            })
-            .rate_limits(RateLimits::disabled())
-            .seed(
-                api,
-                InstanceSeed {
-                    id: instance.to_string(),
-                    server_groups: server_groups.iter().map(|g| g.to_string()).collect(),
-                },
-            );
-        let handle = runtime.block_on(builder.start()).expect("emulator starts on 127.0.0.1");
-        Emu {
-            handle: Some(handle),
-            runtime,
-        }
-    }
-
-    fn handle(&self) -> &EmulatorHandle {
-        self.handle.as_ref().expect("running")
-    }
-
-    fn count(&self, api: &str, instance: &str) -> usize {
-        let counts = self.handle().listener_counts();
-        let short = api.split_once('-').map_or(api, |(_, s)| s);
-        counts
-            .get(api)
-            .or_else(|| counts.get(short))
-            .and_then(|m| m.get(instance))
-            .copied()
-            .unwrap_or(0)
-    }
-}
-
-impl Drop for Emu {
-    fn drop(&mut self) {
-        if let Some(h) = self.handle.take() {
-            self.runtime.block_on(h.shutdown());
-        }
-    }
-}
-
-/// A child process killed (and reaped) when the guard goes out of scope.
-struct ChildGuard(Child);
-
-impl ChildGuard {
-    fn wait_bounded(&mut self) -> ExitStatus {
-        let deadline = Instant::now() + BOUND;
-        loop {
-            if let Some(status) = self.0.try_wait().expect("try_wait") {
-                return status;
-            }
-            assert!(Instant::now() < deadline, "listenerctl did not finish within {BOUND:?}");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    /// Send `signal` (`INT`, `TERM`) with kill(1).
-    fn signal(&self, signal: &str) {
-        let status = Command::new("kill")
-            .arg(format!("-{signal}"))
-            .arg(self.0.id().to_string())
-            .status()
-            .expect("kill(1) runs");
-        assert!(status.success(), "kill -{signal} failed");
-    }
-}
-
-impl Drop for ChildGuard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// `listenerctl` with an environment that cannot reach anyone's real
-/// credentials.
-fn listenerctl(home: &Path) -> Command {
-    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("listenerctl"));
-    cmd.env_clear()
-        .env("HOME", home)
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("TENCENTCLOUD_SECRET_ID", DEFAULT_TENCENT_SECRET_ID)
-        .env("TENCENTCLOUD_SECRET_KEY", DEFAULT_TENCENT_SECRET_KEY)
-        .env("ALIBABA_CLOUD_ACCESS_KEY_ID", DEFAULT_ALIBABA_ACCESS_KEY_ID)
-        .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", DEFAULT_ALIBABA_ACCESS_KEY_SECRET)
-        .stdin(Stdio::null());
-    cmd
-}
-
-fn spawn(dir: &Path, label: &str, args: &[&str]) -> ChildGuard {
-    let out = std::fs::File::create(dir.join(format!("{label}.out"))).expect("stdout file");
-    let err = std::fs::File::create(dir.join(format!("{label}.err"))).expect("stderr file");
-    ChildGuard(
-        listenerctl(dir)
-            .args(args)
-            .stdout(out)
-            .stderr(err)
-            .spawn()
-            .expect("listenerctl starts"),
-    )
-}
-
-fn read(dir: &Path, label: &str, ext: &str) -> String {
-    std::fs::read_to_string(dir.join(format!("{label}.{ext}"))).unwrap_or_default()
-}
-
-fn output(dir: &Path, label: &str) -> String {
-    format!(
-        "--- stdout\n{}\n--- stderr\n{}",
-        read(dir, label, "out"),
-        read(dir, label, "err")
-    )
-}
-
-fn run(dir: &Path, label: &str, args: &[&str]) -> (ExitStatus, String) {
-    let mut child = spawn(dir, label, args);
-    let status = child.wait_bounded();
-    drop(child);
-    (status, output(dir, label))
-}
-
-/// One profile on the emulator and [`LISTENERS`] listeners, one port and
-/// one create call each.
-fn file(api: &str, instance: &str, url: &str, server_group: Option<&str>) -> String {
-    let region = match api {
-        "tencent-clb" => "region = \"ap-guangzhou\"\n",
-        "alibaba-alb" | "alibaba-ga" => "region = \"cn-hangzhou\"\n",
-        _ => "",
-    };
-    let targets = server_group.map_or(String::new(), |g| format!("targets = {{ web-servers = \"{g}\" }}\n"));
-    let mut text = format!(
-        "[profiles.p]\napi = \"{api}\"\n{region}instance = \"{instance}\"\nendpoint = \"{url}\"\n\
-         allow_insecure_http = true\nwait = {{ timeout_secs = 60, poll_interval_ms = 20 }}\n{targets}\n"
-    );
-    let protocol = if api == "alibaba-alb" { "http" } else { "tcp" };
-    for j in 0..LISTENERS {
-        text.push_str(&format!(
-            "[[listeners]]\nname = \"int-{j}\"\nprotocol = \"{protocol}\"\nports = {}\n",
-            21_000 + j
-        ));
-        if api == "alibaba-alb" {
-            text.push_str("forwarding = { default_target = \"web-servers\" }\n");
-        }
-        text.push('\n');
-    }
-    text
+/// Send `signal` (`INT`, `TERM`) to the child with kill(1).
+fn signal(child: &ChildGuard, signal: &str) {
+    let status = Command::new("kill")
+        .arg(format!("-{signal}"))
+        .arg(child.0.id().to_string())
+        .status()
+        .expect("kill(1) runs");
+    assert!(status.success(), "kill -{signal} failed");
 }
 
 /// Wait until the emulator holds at least `n` listeners; fails if the
@@ -212,20 +60,7 @@ fn wait_for_listeners(emu: &Emu, api: &str, instance: &str, n: usize, child: &mu
 
 /// What the instance holds, read with the test's own provider.
 fn listed(emu: &Emu, path: &Path, api: &str) -> Vec<Listener> {
-    let loaded = ConfigFile::load(path).expect("file loads");
-    let mut profile = loaded.profiles["p"].clone();
-    let (id, secret) = if api.starts_with("tencent") {
-        (DEFAULT_TENCENT_SECRET_ID, DEFAULT_TENCENT_SECRET_KEY)
-    } else {
-        (DEFAULT_ALIBABA_ACCESS_KEY_ID, DEFAULT_ALIBABA_ACCESS_KEY_SECRET)
-    };
-    profile.inline_credentials = Some(InlineCredentials {
-        key_id: id.into(),
-        secret: Secret::new(secret),
-        token: None,
-    });
-    let provider = provider_from_profile(&profile).expect("provider builds");
-    emu.runtime.block_on(provider.list()).expect("list")
+    emu.runtime.block_on(own_provider(path, api).list()).expect("list")
 }
 
 /// `  done: 7` in the text summary; 0 when the section is absent.
@@ -251,12 +86,12 @@ fn sigint_stops_apply_in_order_and_a_rerun_converges() {
     let scratch = tempfile::tempdir().expect("temp dir");
     let dir = scratch.path();
     let path: PathBuf = dir.join("listeners.toml");
-    std::fs::write(&path, file(api, instance, &emu.handle().url(), None)).expect("write file");
+    std::fs::write(&path, file(api, instance, &emu.handle().url(), None, &SHAPE)).expect("write file");
     let path_arg = path.to_str().expect("utf-8 path");
 
     let mut first = spawn(dir, "first", &["apply", "-f", path_arg, "--profile", "p"]);
     wait_for_listeners(&emu, api, instance, 5, &mut first, dir);
-    first.signal("INT");
+    signal(&first, "INT");
     let status = first.wait_bounded();
     drop(first);
     let out = output(dir, "first");
@@ -307,12 +142,12 @@ fn sigterm_under_json_ends_with_an_interrupted_event() {
     let scratch = tempfile::tempdir().expect("temp dir");
     let dir = scratch.path();
     let path: PathBuf = dir.join("listeners.toml");
-    std::fs::write(&path, file(api, instance, &emu.handle().url(), Some(group))).expect("write file");
+    std::fs::write(&path, file(api, instance, &emu.handle().url(), Some(group), &SHAPE)).expect("write file");
     let path_arg = path.to_str().expect("utf-8 path");
 
     let mut first = spawn(dir, "first", &["apply", "-f", path_arg, "--profile", "p", "-o", "json"]);
     wait_for_listeners(&emu, api, instance, 3, &mut first, dir);
-    first.signal("TERM");
+    signal(&first, "TERM");
     let status = first.wait_bounded();
     drop(first);
     let out = output(dir, "first");
@@ -361,13 +196,13 @@ fn a_second_sigint_exits_at_once() {
     let scratch = tempfile::tempdir().expect("temp dir");
     let dir = scratch.path();
     let path: PathBuf = dir.join("listeners.toml");
-    std::fs::write(&path, file(api, instance, &emu.handle().url(), None)).expect("write file");
+    std::fs::write(&path, file(api, instance, &emu.handle().url(), None, &SHAPE)).expect("write file");
     let path_arg = path.to_str().expect("utf-8 path");
 
     let mut first = spawn(dir, "first", &["apply", "-f", path_arg, "--profile", "p"]);
     // The first create is in flight, and will be for a minute.
     wait_for_listeners(&emu, api, instance, 1, &mut first, dir);
-    first.signal("INT");
+    signal(&first, "INT");
     let deadline = Instant::now() + BOUND;
     while !read(dir, "first", "err").contains("starting no new change") {
         assert!(
@@ -378,7 +213,7 @@ fn a_second_sigint_exits_at_once() {
         assert!(Instant::now() < deadline, "no notice after the first signal");
         std::thread::sleep(Duration::from_millis(10));
     }
-    first.signal("INT");
+    signal(&first, "INT");
     let status = first.wait_bounded();
     drop(first);
     let out = output(dir, "first");
