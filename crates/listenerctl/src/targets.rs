@@ -12,7 +12,7 @@ use cloud_listeners::{ListenerSpec, ProfileConfig, Provider, Rejection};
 use serde::Serialize;
 
 use crate::cli::Global;
-use crate::diag::{Failure, Problem};
+use crate::diag::{Exit, Failure, Problem};
 use crate::load::Loaded;
 use crate::render;
 use crate::session::{cloud_failure, Session};
@@ -131,6 +131,24 @@ pub fn targets(loaded: &Loaded, global: &Global, all_profiles: bool) -> Result<V
             name,
         }])
     }
+}
+
+/// The frame of `plan` and `apply`: load the file, pick and check the
+/// profiles offline, open the session (starting the emulator when asked),
+/// run `body`, and close the session whatever `body` returned.
+pub fn run_with(
+    global: &Global,
+    all_profiles: bool,
+    body: impl AsyncFnOnce(&Loaded, &Session, &[Target]) -> Result<Exit, Failure>,
+) -> Result<Exit, Failure> {
+    crate::session::block_on(async {
+        let loaded = crate::load::load(global.file.as_deref())?;
+        let targets = targets(&loaded, global, all_profiles)?;
+        let session = Session::open(global, &profiles(&targets)).await?;
+        let outcome = body(&loaded, &session, &targets).await;
+        session.close().await;
+        outcome
+    })
 }
 
 /// The targets' profiles, to seed the emulator with.

@@ -17,11 +17,11 @@ use super::Run;
 use crate::cli::{Global, Remote, Source};
 use crate::diag::{listener_field, Exit, Failure, Problem};
 use crate::interrupt;
-use crate::load::{self, Loaded};
+use crate::load::Loaded;
 use crate::output::{json_out, print, print_json_line};
 use crate::progress::{Mode, Progress};
 use crate::render;
-use crate::session::{block_on, cloud_failure, Session};
+use crate::session::{cloud_failure, Session};
 use crate::targets::{self, plan_text, PlanDoc, Target};
 
 /// Carry out the plan: create, update, replace (with --allow-replace)
@@ -59,13 +59,8 @@ impl Run for Args {
     }
 
     fn run(&self, global: &Global) -> Result<Exit, Failure> {
-        block_on(async {
-            let loaded = load::load(global.file.as_deref())?;
-            let targets = targets::targets(&loaded, global, self.all_profiles)?;
-            let session = Session::open(global, &targets::profiles(&targets)).await?;
-            let outcome = apply(global, &loaded, &session, &targets, self).await;
-            session.close().await;
-            outcome
+        targets::run_with(global, self.all_profiles, async |loaded, session, targets| {
+            apply(global, loaded, session, targets, self).await
         })
     }
 }

@@ -6,9 +6,9 @@ use serde_json::json;
 use super::Run;
 use crate::cli::{Global, Remote, Source};
 use crate::diag::{Exit, Failure};
-use crate::load::{self, Loaded};
+use crate::load::Loaded;
 use crate::output::{json_out, print, print_json};
-use crate::session::{block_on, Session};
+use crate::session::Session;
 use crate::targets::{self, plan_text, PlanDoc, Target};
 
 /// Compare the file with the listeners on the instance and print what
@@ -40,13 +40,8 @@ impl Run for Args {
     }
 
     fn run(&self, global: &Global) -> Result<Exit, Failure> {
-        block_on(async {
-            let loaded = load::load(global.file.as_deref())?;
-            let targets = targets::targets(&loaded, global, self.all_profiles)?;
-            let session = Session::open(global, &targets::profiles(&targets)).await?;
-            let outcome = plan(global, &loaded, &session, &targets, self).await;
-            session.close().await;
-            outcome
+        targets::run_with(global, self.all_profiles, async |loaded, session, targets| {
+            plan(global, loaded, session, targets, self).await
         })
     }
 }
