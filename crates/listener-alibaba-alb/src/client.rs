@@ -200,6 +200,29 @@ impl AlbApi {
         Ok(get_str(&body, "JobId").map(str::to_string))
     }
 
+    /// `TagResources` with `ResourceType=listener`: add or overwrite the
+    /// given tags (synchronous, no job). `tags` is the `Tag` list from
+    /// [`tag_params`](crate::translate::tag_params).
+    pub async fn tag_listener(&self, listener: &Owned, tags: &Value, token: ClientToken) -> Result<()> {
+        let listener_id = listener.as_str();
+        let p = json!({ "ResourceType": "listener", "ResourceId": [listener_id], "Tag": tags });
+        self.write("TagResources", &p, token)
+            .await
+            .map_err(|e| not_found_as(e, listener_id))?;
+        Ok(())
+    }
+
+    /// `UntagResources` with `ResourceType=listener`: remove the tags with
+    /// these keys (synchronous, no job).
+    pub async fn untag_listener(&self, listener: &Owned, keys: &[String], token: ClientToken) -> Result<()> {
+        let listener_id = listener.as_str();
+        let p = json!({ "ResourceType": "listener", "ResourceId": [listener_id], "TagKey": keys });
+        self.write("UntagResources", &p, token)
+            .await
+            .map_err(|e| not_found_as(e, listener_id))?;
+        Ok(())
+    }
+
     /// `DeleteListener`; a listener that is already gone (after the
     /// ownership check: a repeat, a lost answer) is not an error.
     pub async fn delete_listener(&self, listener: &Owned, token: ClientToken) -> Result<Deletion> {

@@ -39,6 +39,7 @@ static CAPABILITIES: Capabilities = Capabilities {
     // HTTP/3 is a separate QUIC listener plus `quic_upgrade`, not a switch
     // on the HTTPS listener; `tls.http3` is rejected.
     http3: false,
+    tags: true,
     serial_writes: true,
     idempotency_token: true,
     requires_default_target: true,
@@ -190,6 +191,25 @@ impl AlbProvider {
                 "certificates change started"
             );
             self.settle(waiter, job, listener.as_str(), operation).await?;
+        }
+        Ok(())
+    }
+
+    /// Remove the tags the spec dropped, then add or overwrite the rest.
+    /// Both actions are synchronous (no job): the next read shows them.
+    async fn change_tags(&self, listener: &Owned, plan: &translate::UpdatePlan) -> Result<()> {
+        if !plan.untag.is_empty() {
+            tracing::info!(listener_id = listener.as_str(), keys = ?plan.untag, "removing ALB listener tags");
+            self.api
+                .untag_listener(listener, &plan.untag, self.api.new_token())
+                .await?;
+        }
+        if !plan.tag.is_empty() {
+            let keys: Vec<&String> = plan.tag.keys().collect();
+            tracing::info!(listener_id = listener.as_str(), ?keys, "tagging ALB listener");
+            self.api
+                .tag_listener(listener, &translate::tag_params(&plan.tag), self.api.new_token())
+                .await?;
         }
         Ok(())
     }
@@ -383,6 +403,7 @@ impl listener_core::Provider for AlbProvider {
         if !plan.associate.is_empty() {
             self.change_certificates(&waiter, &owned, &plan.associate, true).await?;
         }
+        self.change_tags(&owned, &plan).await?;
         self.read(&current.id).await
     }
 

@@ -333,6 +333,7 @@ pub fn check_update(
 /// `mode = "headers"` without a `headers` section is accepted on HTTP and
 /// HTTPS); request timeouts and the backend protocol live on rules; a
 /// listener has one client CA (`CertCaId`); QUIC listeners add no headers.
+/// Tags: CLB tags the instance, not a listener.
 /// Nothing could be sent, so the rule is [`UNSUPPORTED`].
 fn unsupported_neutral_fields(spec: &ListenerSpec, r: &mut Rejections) {
     r.reject_if(
@@ -340,6 +341,14 @@ fn unsupported_neutral_fields(spec: &ListenerSpec, r: &mut Rejections) {
         "description",
         UNSUPPORTED,
         "CLB listeners have no description",
+    );
+    // CLB tags the load balancer (`Tags` on CreateLoadBalancer,
+    // ModifyResourceTags on the instance), never one listener.
+    r.reject_if(
+        !spec.tags.is_empty(),
+        "tags",
+        UNSUPPORTED,
+        "CLB listeners carry no tags (CLB tags the load balancer instance); remove `tags`",
     );
     if let Some(tls) = &spec.tls {
         r.reject_if(
