@@ -75,6 +75,7 @@ fn fully_populated() -> ListenerSpec {
             }),
         }),
         tags: [("team".to_string(), "web".to_string())].into_iter().collect(),
+        enabled: Some(true),
         extensions: Extensions::default(),
     }
 }

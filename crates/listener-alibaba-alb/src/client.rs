@@ -212,6 +212,18 @@ impl AlbApi {
         Ok(())
     }
 
+    /// `StartListener` (`run = true`) or `StopListener`: asynchronous, the
+    /// listener goes `Configuring` and then `Running` or `Stopped`.
+    pub async fn switch_listener(&self, listener: &Owned, run: bool, token: ClientToken) -> Result<Option<String>> {
+        let listener_id = listener.as_str();
+        let action = if run { "StartListener" } else { "StopListener" };
+        let body = self
+            .write(action, &json!({ "ListenerId": listener_id }), token)
+            .await
+            .map_err(|e| not_found_as(e, listener_id))?;
+        Ok(get_str(&body, "JobId").map(str::to_string))
+    }
+
     /// `UntagResources` with `ResourceType=listener`: remove the tags with
     /// these keys (synchronous, no job).
     pub async fn untag_listener(&self, listener: &Owned, keys: &[String], token: ClientToken) -> Result<()> {

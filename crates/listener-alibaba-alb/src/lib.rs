@@ -40,6 +40,7 @@ static CAPABILITIES: Capabilities = Capabilities {
     // on the HTTPS listener; `tls.http3` is rejected.
     http3: false,
     tags: true,
+    stop_start: true,
     serial_writes: true,
     idempotency_token: true,
     requires_default_target: true,
@@ -195,6 +196,15 @@ impl AlbProvider {
         Ok(())
     }
 
+    /// StartListener or StopListener, followed to `Running` or `Stopped`.
+    async fn switch(&self, waiter: &Deadline, listener: &Owned, run: bool) -> Result<()> {
+        let operation = if run { "start listener" } else { "stop listener" };
+        tracing::info!(listener_id = listener.as_str(), operation, "switching ALB listener");
+        let job = self.api.switch_listener(listener, run, self.api.new_token()).await?;
+        self.settle(waiter, job, listener.as_str(), operation).await?;
+        Ok(())
+    }
+
     /// Remove the tags the spec dropped, then add or overwrite the rest.
     /// Both actions are synchronous (no job): the next read shows them.
     async fn change_tags(&self, listener: &Owned, plan: &translate::UpdatePlan) -> Result<()> {
@@ -336,6 +346,11 @@ impl listener_core::Provider for AlbProvider {
         if !extra.is_empty() {
             self.change_certificates(&waiter, &owned, &extra, true).await?;
         }
+        // CreateListener has no stopped state: a listener wanted stopped is
+        // stopped right after it runs.
+        if spec.enabled == Some(false) {
+            self.switch(&waiter, &owned, false).await?;
+        }
         tracing::info!(listener_id = %id, "ALB listener running");
         Ok(vec![self.read(&id).await?])
     }
@@ -404,6 +419,9 @@ impl listener_core::Provider for AlbProvider {
             self.change_certificates(&waiter, &owned, &plan.associate, true).await?;
         }
         self.change_tags(&owned, &plan).await?;
+        if let Some(run) = plan.switch {
+            self.switch(&waiter, &owned, run).await?;
+        }
         self.read(&current.id).await
     }
 

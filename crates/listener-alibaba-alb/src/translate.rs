@@ -1082,6 +1082,8 @@ pub struct UpdatePlan {
     pub tag: BTreeMap<String, String>,
     /// Tag keys to remove (UntagResources).
     pub untag: Vec<String>,
+    /// Start (`true`) or stop (`false`) the listener.
+    pub switch: Option<bool>,
 }
 
 impl UpdatePlan {
@@ -1092,6 +1094,7 @@ impl UpdatePlan {
             && self.associate.is_empty()
             && self.tag.is_empty()
             && self.untag.is_empty()
+            && self.switch.is_none()
     }
 }
 
@@ -1175,6 +1178,9 @@ pub fn update_plan(
             .cloned()
             .collect();
     }
+    // StartListener/StopListener, only when the state differs (the vendor
+    // refuses to stop a stopped listener).
+    plan.switch = desired.enabled.filter(|want| current.enabled.unwrap_or(true) != *want);
     plan
 }
 
@@ -1372,6 +1378,8 @@ pub fn spec_from_attribute(profile: &ProfileConfig, attr: &Value, extras: &ReadB
     }
     spec.extensions.insert(API, &opts);
     spec.tags = tags_from(attr);
+    // Start/StopListener leave the listener `Running` or `Stopped`.
+    spec.enabled = Some(get_str(attr, "ListenerStatus") != Some("Stopped"));
     Some(spec)
 }
 
@@ -1983,6 +1991,22 @@ mod tests {
         assert!(plan.params.is_empty());
         desired.tags.clear();
         assert!(update_plan(&profile(), &current, &desired, None).is_empty());
+    }
+
+    #[test]
+    fn enabled_switches_only_when_the_state_differs_and_is_read_from_the_status() {
+        let mut current = http();
+        current.enabled = Some(true);
+        let mut desired = current.clone();
+        assert_eq!(update_plan(&profile(), &current, &desired, None).switch, None);
+        desired.enabled = Some(false);
+        assert_eq!(update_plan(&profile(), &current, &desired, None).switch, Some(false));
+        desired.enabled = None;
+        assert!(update_plan(&profile(), &current, &desired, None).is_empty());
+        let attr = |status: &str| json!({ "ListenerProtocol": "HTTP", "ListenerPort": 80, "ListenerStatus": status });
+        let read = |status: &str| spec_from_attribute(&profile(), &attr(status), &ReadBackExtras::default()).unwrap();
+        assert_eq!(read("Stopped").enabled, Some(false));
+        assert_eq!(read("Running").enabled, Some(true));
     }
 
     #[test]

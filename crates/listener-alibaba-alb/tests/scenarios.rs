@@ -388,3 +388,35 @@ async fn tags_are_created_changed_and_removed_without_drift() {
     }
     env.stop().await;
 }
+
+#[tokio::test]
+async fn a_listener_created_stopped_with_tags_is_then_retagged_and_started_without_drift() {
+    let env = Env::start().await;
+    let p = env.provider();
+    let mut spec = http(80);
+    spec.tags.insert("team".into(), "web".into());
+    spec.enabled = Some(false);
+    let made = one(&p, &spec).await;
+    assert_eq!(made.status, ListenerStatus::Stopped);
+    assert_eq!(made.spec.enabled, Some(false));
+    assert_no_drift(&made, &spec);
+
+    let mut desired = spec.clone();
+    desired.enabled = Some(true);
+    desired.tags.insert("team".into(), "api".into());
+    assert!(!p.plan_change(&made.spec, &desired).is_empty());
+    let updated = p.update(&made, &desired).await.expect("started and retagged in place");
+    assert_eq!(updated.id, made.id);
+    assert_eq!(updated.status, ListenerStatus::Running);
+    assert_eq!(updated.spec.tags, desired.tags);
+    assert_no_drift(&updated, &desired);
+    assert_no_drift(&p.get(&made.id).await.expect("get"), &desired);
+
+    // Stopping again is an in-place update too.
+    let mut stop = desired.clone();
+    stop.enabled = Some(false);
+    let stopped = p.update(&updated, &stop).await.expect("stopped in place");
+    assert_eq!(stopped.status, ListenerStatus::Stopped);
+    assert_no_drift(&stopped, &stop);
+    env.stop().await;
+}

@@ -139,6 +139,8 @@ pub mod rule {
     pub const CUSTOM_ROUTING_LAYER4: &str = "custom_routing_layer4";
     /// Tags: GA's TagResources takes no listener resource type.
     pub const TAGS: &str = "tags_unsupported";
+    /// `enabled`: GA has no action that stops or starts a listener.
+    pub const STOP_START: &str = "stop_start_unsupported";
     /// Listeners of one accelerator with different routing types.
     pub const ROUTING_TYPE_MIXED: &str = "routing_type_mixed";
 }
@@ -350,6 +352,19 @@ pub fn check_rules(spec: &ListenerSpec, opts: &GaOptions, r: &mut Rejections) {
     reject_scheduler(spec, r);
     reject_custom_routing_on_layer7(spec, opts, r);
     reject_tags(spec, r);
+    reject_enabled(spec, r);
+}
+
+/// GA's listener actions are Create, Update, Delete, Describe and List
+/// (API reference, Listener); none stops or starts a listener, so
+/// `enabled` cannot be honoured, and `true` could never be read back.
+pub fn reject_enabled(spec: &ListenerSpec, r: &mut Rejections) {
+    r.reject_if(
+        spec.enabled.is_some(),
+        "enabled",
+        rule::STOP_START,
+        "GA cannot stop or start a listener; leave `enabled` out",
+    );
 }
 
 /// GA's `TagResources` takes `ResourceType` `accelerator`,
@@ -1352,6 +1367,15 @@ mod tests {
         let mut s = ListenerSpec::new("dns", Protocol::Udp, Ports::Single(53));
         s.tags.insert("team".into(), "web".into());
         assert_rejects(&s, "tags", rule::TAGS);
+    }
+
+    #[test]
+    fn rejects_enabled_which_ga_cannot_switch() {
+        for on in [false, true] {
+            let mut s = ListenerSpec::new("dns", Protocol::Udp, Ports::Single(53));
+            s.enabled = Some(on);
+            assert_rejects(&s, "enabled", rule::STOP_START);
+        }
     }
 
     #[test]

@@ -49,6 +49,8 @@ pub struct Capabilities {
     pub listener_health_check: bool,
     /// Whether a listener carries tags (`tags`).
     pub tags: bool,
+    /// Whether a listener can be stopped and started again (`enabled`).
+    pub stop_start: bool,
     /// Whether the vendor accepts only one write (create, update, delete)
     /// at a time per instance, answering "busy" otherwise. Apply then
     /// serialises writes per instance and overlaps work across instances.
@@ -102,6 +104,7 @@ impl Capabilities {
         session_persistence: false,
         listener_health_check: false,
         tags: false,
+        stop_start: false,
         serial_writes: false,
         idempotency_token: false,
         requires_default_target: false,
@@ -153,6 +156,7 @@ impl Capabilities {
         row("session persistence", &|c| yes(c.session_persistence).into());
         row("health check on the listener", &|c| yes(c.listener_health_check).into());
         row("tags on the listener", &|c| yes(c.tags).into());
+        row("stop and start (`enabled`)", &|c| yes(c.stop_start).into());
         row("one write at a time per instance", &|c| yes(c.serial_writes).into());
         row("idempotency token", &|c| yes(c.idempotency_token).into());
         row("default target required", &|c| yes(c.requires_default_target).into());

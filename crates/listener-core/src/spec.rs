@@ -116,6 +116,12 @@ pub struct ListenerSpec {
     #[cfg_attr(test, proptest(value = "BTreeMap::new()"))]
     pub tags: BTreeMap<String, String>,
 
+    /// Whether the listener serves traffic: `false` stops it (it keeps its
+    /// settings and can be started again), `true` runs it. Absent means
+    /// "leave it as it is". Vendors that cannot stop a listener refuse it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+
     /// Vendor-only settings, keyed by adapter API name (`tencent-clb`, ...).
     /// Each adapter parses its own section into a typed struct during
     /// `check`, so a typo there is reported like any other field error.
@@ -754,6 +760,7 @@ impl ListenerSpec {
             timeouts: None,
             client_ip: None,
             tags: BTreeMap::new(),
+            enabled: None,
             extensions: Extensions::default(),
         }
     }

@@ -196,6 +196,8 @@ enum Work {
     Update(Box<Config>),
     Associate(Vec<String>),
     Dissociate(Vec<String>),
+    /// StartListener (`true`) or StopListener.
+    Switch(bool),
     Delete,
 }
 
@@ -217,12 +219,15 @@ struct Listener {
     config: Config,
     /// Tags (TagResources/UntagResources act at once, no job).
     tags: BTreeMap<String, String>,
+    /// Stopped by StopListener (until StartListener).
+    stopped: bool,
     pending: Option<Pending>,
 }
 
 impl Listener {
     fn status(&self) -> &'static str {
         match self.pending.as_ref().map(|p| &p.work) {
+            None if self.stopped => "Stopped",
             None => "Running",
             Some(Work::Create) => "Provisioning",
             Some(Work::Delete) => "Deleting",
@@ -813,6 +818,10 @@ impl State {
                     l.config.additional.retain(|a| !ids.contains(a));
                     false
                 }
+                (Work::Switch(run), false) => {
+                    l.stopped = !run;
+                    false
+                }
                 (_, true) => false,
             };
             if remove {
@@ -1057,6 +1066,7 @@ impl State {
                 seq,
                 config,
                 tags,
+                stopped: false,
                 pending: Some(Pending {
                     work: Work::Create,
                     until,
@@ -1160,6 +1170,35 @@ impl State {
         let job = self.start_job(&id, api, "Update", until, fail);
         if let Some(l) = self.listeners.get_mut(&id) {
             l.pending = Some(Pending { work, until, fail });
+        }
+        Ok(json!({ "JobId": job }))
+    }
+
+    /// `StartListener` (`run`) or `StopListener`: asynchronous like every
+    /// listener write (`Configuring`, then `Running` or `Stopped`). A
+    /// listener already in the asked state is `IncorrectStatus.Listener`.
+    fn switch(&mut self, ctx: &mut dyn Context, call: &Call, run: bool) -> Result<Value, ApiError> {
+        let id = required(&call.params, "ListenerId")?.to_string();
+        let l = self.writable(&id)?;
+        if l.stopped != run {
+            return Err(ApiError::new(
+                "IncorrectStatus.Listener",
+                format!("The status of Listener [{id}] is incorrect: {}.", l.status()),
+            ));
+        }
+        if is_dry_run(call)? {
+            return Err(dry_run_passed());
+        }
+        let fail = ctx.fail_task();
+        let until = later(call.now, ctx.timing().update);
+        let api = if run { "StartListener" } else { "StopListener" };
+        let job = self.start_job(&id, api, "Update", until, fail);
+        if let Some(l) = self.listeners.get_mut(&id) {
+            l.pending = Some(Pending {
+                work: Work::Switch(run),
+                until,
+                fail,
+            });
         }
         Ok(json!({ "JobId": job }))
     }
@@ -1393,6 +1432,8 @@ impl Service for Alb {
             "DeleteListener" => st.idempotent(call, |s| s.delete(ctx, call)),
             "AssociateAdditionalCertificatesWithListener" => st.idempotent(call, |s| s.certificates(ctx, call, true)),
             "DissociateAdditionalCertificatesFromListener" => st.idempotent(call, |s| s.certificates(ctx, call, false)),
+            "StartListener" => st.idempotent(call, |s| s.switch(ctx, call, true)),
+            "StopListener" => st.idempotent(call, |s| s.switch(ctx, call, false)),
             "TagResources" => st.idempotent(call, |s| s.tag(call)),
             "UntagResources" => st.idempotent(call, |s| s.untag(call)),
             "GetListenerAttribute" => st.get(call),
@@ -1611,6 +1652,31 @@ mod tests {
             ("TagKey.1", "x".to_string()),
         ];
         assert_eq!(code(send(&s, &mut c, "UntagResources", &lb, t0)), "InvalidParameter");
+    }
+
+    #[test]
+    fn stop_and_start_pass_through_configuring_and_refuse_the_same_state() {
+        let s = svc();
+        let mut c = ctx();
+        let t0 = Instant::now();
+        let id = created(&s, &mut c, &base("HTTP", "80"), t0);
+        let t1 = t0 + Duration::from_millis(100) + PAST;
+        let on = vec![("ListenerId", id.clone())];
+        assert_eq!(
+            code(send(&s, &mut c, "StartListener", &on, t1)),
+            "IncorrectStatus.Listener"
+        );
+        send(&s, &mut c, "StopListener", &on, t1).unwrap();
+        assert_eq!(attr(&s, &id, t1)["ListenerStatus"], "Configuring");
+        let t2 = t1 + Duration::from_millis(100) + PAST;
+        assert_eq!(attr(&s, &id, t2)["ListenerStatus"], "Stopped");
+        assert_eq!(
+            code(send(&s, &mut c, "StopListener", &on, t2)),
+            "IncorrectStatus.Listener"
+        );
+        send(&s, &mut c, "StartListener", &on, t2).unwrap();
+        let t3 = t2 + Duration::from_millis(100) + PAST;
+        assert_eq!(attr(&s, &id, t3)["ListenerStatus"], "Running");
     }
 
     #[test]
