@@ -383,7 +383,7 @@ async fn tags_are_created_changed_and_removed_without_drift() {
     match p.update(&updated, &bad).await {
         Err(Error::Unsupported { rejections, .. }) => assert!(rejections
             .iter()
-            .any(|r| r.field == "tags.acs:owner" && r.rule == "InvalidParameter.Tag")),
+            .any(|r| r.field == "tags.acs:owner" && r.rule == "tag_format")),
         other => panic!("{other:?}"),
     }
     env.stop().await;
