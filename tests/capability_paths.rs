@@ -74,6 +74,8 @@ fn fully_populated() -> ListenerSpec {
                 client_source_port: Some(true),
             }),
         }),
+        tags: [("team".to_string(), "web".to_string())].into_iter().collect(),
+        enabled: Some(true),
         extensions: Extensions::default(),
     }
 }

@@ -200,6 +200,41 @@ impl AlbApi {
         Ok(get_str(&body, "JobId").map(str::to_string))
     }
 
+    /// `TagResources` with `ResourceType=listener`: add or overwrite the
+    /// given tags (synchronous, no job). `tags` is the `Tag` list from
+    /// [`tag_params`](crate::translate::tag_params).
+    pub async fn tag_listener(&self, listener: &Owned, tags: &Value, token: ClientToken) -> Result<()> {
+        let listener_id = listener.as_str();
+        let p = json!({ "ResourceType": "listener", "ResourceId": [listener_id], "Tag": tags });
+        self.write("TagResources", &p, token)
+            .await
+            .map_err(|e| not_found_as(e, listener_id))?;
+        Ok(())
+    }
+
+    /// `StartListener` (`run = true`) or `StopListener`: asynchronous, the
+    /// listener goes `Configuring` and then `Running` or `Stopped`.
+    pub async fn switch_listener(&self, listener: &Owned, run: bool, token: ClientToken) -> Result<Option<String>> {
+        let listener_id = listener.as_str();
+        let action = if run { "StartListener" } else { "StopListener" };
+        let body = self
+            .write(action, &json!({ "ListenerId": listener_id }), token)
+            .await
+            .map_err(|e| not_found_as(e, listener_id))?;
+        Ok(get_str(&body, "JobId").map(str::to_string))
+    }
+
+    /// `UntagResources` with `ResourceType=listener`: remove the tags with
+    /// these keys (synchronous, no job).
+    pub async fn untag_listener(&self, listener: &Owned, keys: &[String], token: ClientToken) -> Result<()> {
+        let listener_id = listener.as_str();
+        let p = json!({ "ResourceType": "listener", "ResourceId": [listener_id], "TagKey": keys });
+        self.write("UntagResources", &p, token)
+            .await
+            .map_err(|e| not_found_as(e, listener_id))?;
+        Ok(())
+    }
+
     /// `DeleteListener`; a listener that is already gone (after the
     /// ownership check: a repeat, a lost answer) is not an error.
     pub async fn delete_listener(&self, listener: &Owned, token: ClientToken) -> Result<Deletion> {

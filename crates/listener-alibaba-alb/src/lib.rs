@@ -39,6 +39,8 @@ static CAPABILITIES: Capabilities = Capabilities {
     // HTTP/3 is a separate QUIC listener plus `quic_upgrade`, not a switch
     // on the HTTPS listener; `tls.http3` is rejected.
     http3: false,
+    tags: true,
+    stop_start: true,
     serial_writes: true,
     idempotency_token: true,
     requires_default_target: true,
@@ -194,6 +196,34 @@ impl AlbProvider {
         Ok(())
     }
 
+    /// StartListener or StopListener, followed to `Running` or `Stopped`.
+    async fn switch(&self, waiter: &Deadline, listener: &Owned, run: bool) -> Result<()> {
+        let operation = if run { "start listener" } else { "stop listener" };
+        tracing::info!(listener_id = listener.as_str(), operation, "switching ALB listener");
+        let job = self.api.switch_listener(listener, run, self.api.new_token()).await?;
+        self.settle(waiter, job, listener.as_str(), operation).await?;
+        Ok(())
+    }
+
+    /// Remove the tags the spec dropped, then add or overwrite the rest.
+    /// Both actions are synchronous (no job): the next read shows them.
+    async fn change_tags(&self, listener: &Owned, plan: &translate::UpdatePlan) -> Result<()> {
+        if !plan.untag.is_empty() {
+            tracing::info!(listener_id = listener.as_str(), keys = ?plan.untag, "removing ALB listener tags");
+            self.api
+                .untag_listener(listener, &plan.untag, self.api.new_token())
+                .await?;
+        }
+        if !plan.tag.is_empty() {
+            let keys: Vec<&String> = plan.tag.keys().collect();
+            tracing::info!(listener_id = listener.as_str(), ?keys, "tagging ALB listener");
+            self.api
+                .tag_listener(listener, &translate::tag_params(&plan.tag), self.api.new_token())
+                .await?;
+        }
+        Ok(())
+    }
+
     /// A `Listener` from a `GetListenerAttribute` answer, with the
     /// additional certificates and the QUIC listener's port looked up.
     /// `ports` maps listener IDs to ports already known (from a list).
@@ -316,6 +346,11 @@ impl listener_core::Provider for AlbProvider {
         if !extra.is_empty() {
             self.change_certificates(&waiter, &owned, &extra, true).await?;
         }
+        // CreateListener has no stopped state: a listener wanted stopped is
+        // stopped right after it runs.
+        if spec.enabled == Some(false) {
+            self.switch(&waiter, &owned, false).await?;
+        }
         tracing::info!(listener_id = %id, "ALB listener running");
         Ok(vec![self.read(&id).await?])
     }
@@ -382,6 +417,10 @@ impl listener_core::Provider for AlbProvider {
         }
         if !plan.associate.is_empty() {
             self.change_certificates(&waiter, &owned, &plan.associate, true).await?;
+        }
+        self.change_tags(&owned, &plan).await?;
+        if let Some(run) = plan.switch {
+            self.switch(&waiter, &owned, run).await?;
         }
         self.read(&current.id).await
     }

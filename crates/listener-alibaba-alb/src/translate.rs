@@ -46,6 +46,14 @@ pub const DESCRIPTION_LEN: (usize, usize) = (2, 256);
 
 /// Longest custom header name for the client-certificate headers (seed).
 pub const MAX_HEADER_ALIAS_LEN: usize = 40;
+/// Tags per listener (TagResources: "up to 20 tags").
+pub const MAX_TAGS: usize = 20;
+/// Longest tag key and value (`Tag.N.Key`/`Tag.N.Value`: at most 128
+/// characters).
+pub const MAX_TAG_LEN: usize = 128;
+/// Prefixes reserved for the vendor's own tags; a key (and a value) must
+/// not start with them.
+pub const RESERVED_TAG_PREFIXES: [&str; 2] = ["aliyun", "acs:"];
 
 // ---------------------------------------------------------------------------
 // Extension options
@@ -226,7 +234,63 @@ pub(crate) fn vendor_rejections(spec: &ListenerSpec, opts: &AlbOptions) -> Vec<R
     reject_listener_health_check(spec, &mut r);
     reject_scheduler(spec, &mut r);
     reject_session_persistence(spec, &mut r);
+    check_tag_count(spec, &mut r);
+    check_tags(spec, &mut r);
     r.into_vec()
+}
+
+/// At most 20 tags on one listener (TagResources: "up to 20 tags"; the
+/// exact error code is not documented, the emulator answers
+/// `QuotaExceeded.TagsNum`). Counting the listener's existing tags
+/// is not needed: the spec's set is the whole set.
+fn check_tag_count(spec: &ListenerSpec, r: &mut Rejections) {
+    r.reject_if(
+        spec.tags.len() > MAX_TAGS,
+        "tags",
+        "tag_count",
+        format!(
+            "an ALB listener carries at most {MAX_TAGS} tags, this spec has {}",
+            spec.tags.len()
+        ),
+    );
+}
+
+/// `Tag.N.Key` is 1–128 characters and `Tag.N.Value` at most 128; neither
+/// may start with `aliyun` or `acs:` nor contain `http://` or `https://`
+/// (CreateListener and TagResources `Tag` rules, factsheet §4; the vendor
+/// answers `InvalidParameter`). Each broken tag is reported at
+/// `tags.<key>`.
+fn check_tags(spec: &ListenerSpec, r: &mut Rejections) {
+    for (key, value) in &spec.tags {
+        if let Some(why) = tag_text_problem(key, 1).or_else(|| tag_text_problem(value, 0)) {
+            r.reject(format!("tags.{key}"), "tag_format", why);
+        }
+    }
+}
+
+/// Why a tag key (`min` 1) or value (`min` 0) breaks ALB's rule, if it does.
+pub fn tag_text_problem(text: &str, min: usize) -> Option<String> {
+    let n = text.chars().count();
+    if n < min || n > MAX_TAG_LEN {
+        return Some(format!(
+            "ALB tag keys are 1 to {MAX_TAG_LEN} characters and values at most {MAX_TAG_LEN}; `{text}` has {n}"
+        ));
+    }
+    if let Some(p) = RESERVED_TAG_PREFIXES.iter().find(|p| text.starts_with(**p)) {
+        return Some(format!(
+            "ALB tags must not start with `{p}` (reserved for the vendor's own tags)"
+        ));
+    }
+    if text.contains("http://") || text.contains("https://") {
+        return Some("ALB tags must not contain `http://` or `https://`".to_string());
+    }
+    None
+}
+
+/// The `Tag` list (`Tag.N.Key`, `Tag.N.Value` once flattened) of a tag set,
+/// for CreateListener and TagResources.
+pub fn tag_params(tags: &BTreeMap<String, String>) -> Value {
+    Value::Array(tags.iter().map(|(k, v)| json!({ "Key": k, "Value": v })).collect())
 }
 
 /// ALB is layer 7: `ListenerProtocol` takes `HTTP`, `HTTPS` or `QUIC` only
@@ -847,6 +911,9 @@ pub fn create_params(profile: &ProfileConfig, spec: &ListenerSpec, quic_listener
         p.insert("ListenerPort".into(), json!(port));
     }
     p.extend(settings_params(profile, spec, &opts, quic_listener_id));
+    if !spec.tags.is_empty() {
+        p.insert("Tag".into(), tag_params(&spec.tags));
+    }
     Value::Object(p)
 }
 
@@ -1012,12 +1079,23 @@ pub struct UpdatePlan {
     pub dissociate: Vec<String>,
     /// Additional certificate IDs to add.
     pub associate: Vec<String>,
+    /// Tags to add or overwrite (TagResources).
+    pub tag: BTreeMap<String, String>,
+    /// Tag keys to remove (UntagResources).
+    pub untag: Vec<String>,
+    /// Start (`true`) or stop (`false`) the listener.
+    pub switch: Option<bool>,
 }
 
 impl UpdatePlan {
     /// Whether nothing needs sending.
     pub fn is_empty(&self) -> bool {
-        self.params.is_empty() && self.dissociate.is_empty() && self.associate.is_empty()
+        self.params.is_empty()
+            && self.dissociate.is_empty()
+            && self.associate.is_empty()
+            && self.tag.is_empty()
+            && self.untag.is_empty()
+            && self.switch.is_none()
     }
 }
 
@@ -1085,6 +1163,25 @@ pub fn update_plan(
             .cloned()
             .collect();
     }
+    // A tag set in the spec is the listener's whole set; none means leave
+    // the tags alone.
+    if !desired.tags.is_empty() {
+        plan.tag = desired
+            .tags
+            .iter()
+            .filter(|(k, v)| current.tags.get(*k) != Some(*v))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        plan.untag = current
+            .tags
+            .keys()
+            .filter(|k| !desired.tags.contains_key(*k))
+            .cloned()
+            .collect();
+    }
+    // StartListener/StopListener, only when the state differs (the vendor
+    // refuses to stop a stopped listener).
+    plan.switch = desired.enabled.filter(|want| current.enabled.unwrap_or(true) != *want);
     plan
 }
 
@@ -1281,7 +1378,29 @@ pub fn spec_from_attribute(profile: &ProfileConfig, attr: &Value, extras: &ReadB
         });
     }
     spec.extensions.insert(API, &opts);
+    spec.tags = tags_from(attr);
+    // Start/StopListener leave the listener `Running` or `Stopped`.
+    spec.enabled = Some(get_str(attr, "ListenerStatus") != Some("Stopped"));
     Some(spec)
+}
+
+/// The user's tags from the `Tags` list of `GetListenerAttribute`; the
+/// vendor's own (`aliyun…`, `acs:…` keys) are not the user's to manage and
+/// are left out, so they never show as drift.
+fn tags_from(attr: &Value) -> BTreeMap<String, String> {
+    attr.get("Tags")
+        .and_then(Value::as_array)
+        .map(|list| {
+            list.iter()
+                .filter_map(|t| {
+                    let k = get_str(t, "Key")?;
+                    let v = t.get("Value").and_then(Value::as_str).unwrap_or("");
+                    Some((k.to_string(), v.to_string()))
+                })
+                .filter(|(k, _)| !RESERVED_TAG_PREFIXES.iter().any(|p| k.starts_with(p)))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// `client_ip` from `XForwardedForConfig`: `headers` when ALB adds any of
@@ -1808,6 +1927,87 @@ mod tests {
             custom: None,
         });
         assert!(check_has(&s, "health_check", "health_check_on_server_group"));
+    }
+
+    #[test]
+    fn rejects_more_than_twenty_tags() {
+        let mut s = http();
+        for i in 0..=MAX_TAGS {
+            s.tags.insert(format!("k{i}"), "v".into());
+        }
+        assert!(rejected(&s, "tags", "tag_count"));
+        s.tags.remove("k0");
+        assert!(!rejected(&s, "tags", "tag_count"));
+    }
+
+    #[test]
+    fn rejects_reserved_long_or_url_tags() {
+        let mut s = http();
+        s.tags.insert("team".into(), "web".into());
+        s.tags.insert("empty-value".into(), String::new());
+        assert!(vendor(&s).is_empty(), "{:?}", vendor(&s));
+        s.tags.insert("aliyun-x".into(), "v".into());
+        s.tags.insert("acs:x".into(), "v".into());
+        s.tags.insert("k".repeat(MAX_TAG_LEN + 1), "v".into());
+        s.tags.insert("site".into(), "https://example.com".into());
+        s.tags.insert(String::new(), "v".into());
+        for key in ["aliyun-x", "acs:x", "site", ""] {
+            assert!(rejected(&s, &format!("tags.{key}"), "tag_format"), "{key}");
+        }
+        assert!(rejected(
+            &s,
+            &format!("tags.{}", "k".repeat(MAX_TAG_LEN + 1)),
+            "tag_format"
+        ));
+        assert!(!rejected(&s, "tags.team", "tag_format"));
+    }
+
+    #[test]
+    fn tags_go_on_create_and_come_back_without_the_vendors_own() {
+        let mut s = http();
+        s.tags.insert("team".into(), "web".into());
+        let p = create_params(&profile(), &s, None);
+        assert_eq!(p["Tag"], json!([{ "Key": "team", "Value": "web" }]));
+        let attr = json!({
+            "ListenerProtocol": "HTTP", "ListenerPort": 80,
+            "Tags": [{ "Key": "team", "Value": "web" }, { "Key": "acs:rm:rgId", "Value": "rg-1" }]
+        });
+        let back = spec_from_attribute(&profile(), &attr, &ReadBackExtras::default()).unwrap();
+        assert_eq!(back.tags, s.tags);
+    }
+
+    #[test]
+    fn tag_changes_add_overwrite_and_remove_only_with_tags_in_the_spec() {
+        let mut current = http();
+        current.tags.insert("team".into(), "web".into());
+        current.tags.insert("old".into(), "x".into());
+        let mut desired = current.clone();
+        desired.tags.remove("old");
+        desired.tags.insert("team".into(), "api".into());
+        desired.tags.insert("cost".into(), "ops".into());
+        let plan = update_plan(&profile(), &current, &desired, None);
+        assert_eq!(plan.untag, vec!["old".to_string()]);
+        assert_eq!(plan.tag.len(), 2);
+        assert_eq!(plan.tag["team"], "api");
+        assert!(plan.params.is_empty());
+        desired.tags.clear();
+        assert!(update_plan(&profile(), &current, &desired, None).is_empty());
+    }
+
+    #[test]
+    fn enabled_switches_only_when_the_state_differs_and_is_read_from_the_status() {
+        let mut current = http();
+        current.enabled = Some(true);
+        let mut desired = current.clone();
+        assert_eq!(update_plan(&profile(), &current, &desired, None).switch, None);
+        desired.enabled = Some(false);
+        assert_eq!(update_plan(&profile(), &current, &desired, None).switch, Some(false));
+        desired.enabled = None;
+        assert!(update_plan(&profile(), &current, &desired, None).is_empty());
+        let attr = |status: &str| json!({ "ListenerProtocol": "HTTP", "ListenerPort": 80, "ListenerStatus": status });
+        let read = |status: &str| spec_from_attribute(&profile(), &attr(status), &ReadBackExtras::default()).unwrap();
+        assert_eq!(read("Stopped").enabled, Some(false));
+        assert_eq!(read("Running").enabled, Some(true));
     }
 
     #[test]

@@ -140,6 +140,30 @@ async fn description_length() {
 }
 
 #[tokio::test]
+async fn tag_with_a_reserved_prefix() {
+    let mut s = http(80);
+    s.tags.insert("acs:owner".into(), "web".into());
+    let raw = with(
+        raw_params("HTTP", 80),
+        "Tag",
+        json!([{ "Key": "acs:owner", "Value": "web" }]),
+    );
+    rule(s, "tags.acs:owner", "tag_format", raw, "InvalidParameter", "vendor").await;
+}
+
+#[tokio::test]
+async fn more_than_twenty_tags() {
+    let mut s = http(80);
+    let mut tags = Vec::new();
+    for i in 0..21 {
+        s.tags.insert(format!("k{i}"), "v".into());
+        tags.push(json!({ "Key": format!("k{i}"), "Value": "v" }));
+    }
+    let raw = with(raw_params("HTTP", 80), "Tag", Value::Array(tags));
+    rule(s, "tags", "tag_count", raw, "QuotaExceeded.TagsNum", "vendor").await;
+}
+
+#[tokio::test]
 async fn description_characters() {
     let mut s = http(80);
     s.description = Some("web listener".into());

@@ -347,3 +347,76 @@ async fn a_description_with_update_only_characters_is_changed_in_place_not_creat
     assert_eq!(env.count(), 1, "nothing was created");
     env.stop().await;
 }
+
+#[tokio::test]
+async fn tags_are_created_changed_and_removed_without_drift() {
+    let env = Env::start().await;
+    let p = env.provider();
+    let mut spec = http(80);
+    spec.tags.insert("team".into(), "web".into());
+    spec.tags.insert("old".into(), "x".into());
+    let made = one(&p, &spec).await;
+    assert_eq!(made.spec.tags, spec.tags);
+    assert_no_drift(&made, &spec);
+
+    let mut desired = spec.clone();
+    desired.tags.remove("old");
+    desired.tags.insert("team".into(), "api".into());
+    desired.tags.insert("cost".into(), "ops".into());
+    let changes = p.plan_change(&made.spec, &desired);
+    assert!(!changes.is_empty());
+    let updated = p.update(&made, &desired).await.expect("tags changed in place");
+    assert_eq!(updated.id, made.id);
+    assert_eq!(updated.spec.tags, desired.tags);
+    assert_no_drift(&updated, &desired);
+    assert_eq!(p.get(&made.id).await.expect("get").spec.tags, desired.tags);
+
+    // A spec without tags leaves the listener's tags alone.
+    let plain = http(80);
+    assert_no_drift(&updated, &plain);
+    let kept = p.update(&updated, &plain).await.expect("no-op update");
+    assert_eq!(kept.spec.tags, desired.tags);
+
+    // A reserved key is refused before any call.
+    let mut bad = desired.clone();
+    bad.tags.insert("acs:owner".into(), "x".into());
+    match p.update(&updated, &bad).await {
+        Err(Error::Unsupported { rejections, .. }) => assert!(rejections
+            .iter()
+            .any(|r| r.field == "tags.acs:owner" && r.rule == "tag_format")),
+        other => panic!("{other:?}"),
+    }
+    env.stop().await;
+}
+
+#[tokio::test]
+async fn a_listener_created_stopped_with_tags_is_then_retagged_and_started_without_drift() {
+    let env = Env::start().await;
+    let p = env.provider();
+    let mut spec = http(80);
+    spec.tags.insert("team".into(), "web".into());
+    spec.enabled = Some(false);
+    let made = one(&p, &spec).await;
+    assert_eq!(made.status, ListenerStatus::Stopped);
+    assert_eq!(made.spec.enabled, Some(false));
+    assert_no_drift(&made, &spec);
+
+    let mut desired = spec.clone();
+    desired.enabled = Some(true);
+    desired.tags.insert("team".into(), "api".into());
+    assert!(!p.plan_change(&made.spec, &desired).is_empty());
+    let updated = p.update(&made, &desired).await.expect("started and retagged in place");
+    assert_eq!(updated.id, made.id);
+    assert_eq!(updated.status, ListenerStatus::Running);
+    assert_eq!(updated.spec.tags, desired.tags);
+    assert_no_drift(&updated, &desired);
+    assert_no_drift(&p.get(&made.id).await.expect("get"), &desired);
+
+    // Stopping again is an in-place update too.
+    let mut stop = desired.clone();
+    stop.enabled = Some(false);
+    let stopped = p.update(&updated, &stop).await.expect("stopped in place");
+    assert_eq!(stopped.status, ListenerStatus::Stopped);
+    assert_no_drift(&stopped, &stop);
+    env.stop().await;
+}

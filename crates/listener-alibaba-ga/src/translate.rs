@@ -137,6 +137,10 @@ pub mod rule {
     /// Backend protocol: set on GA endpoint groups.
     /// Custom routing with HTTP or HTTPS.
     pub const CUSTOM_ROUTING_LAYER4: &str = "custom_routing_layer4";
+    /// Tags: GA's TagResources takes no listener resource type.
+    pub const TAGS: &str = "tags_unsupported";
+    /// `enabled`: GA has no action that stops or starts a listener.
+    pub const STOP_START: &str = "stop_start_unsupported";
     /// Listeners of one accelerator with different routing types.
     pub const ROUTING_TYPE_MIXED: &str = "routing_type_mixed";
 }
@@ -347,6 +351,33 @@ pub fn check_rules(spec: &ListenerSpec, opts: &GaOptions, r: &mut Rejections) {
     reject_health_check(spec, r);
     reject_scheduler(spec, r);
     reject_custom_routing_on_layer7(spec, opts, r);
+    reject_tags(spec, r);
+    reject_enabled(spec, r);
+}
+
+/// GA's listener actions are Create, Update, Delete, Describe and List
+/// (API reference, Listener); none stops or starts a listener, so
+/// `enabled` cannot be honoured, and `true` could never be read back.
+pub fn reject_enabled(spec: &ListenerSpec, r: &mut Rejections) {
+    r.reject_if(
+        spec.enabled.is_some(),
+        "enabled",
+        rule::STOP_START,
+        "GA cannot stop or start a listener; leave `enabled` out",
+    );
+}
+
+/// GA's `TagResources` takes `ResourceType` `accelerator`,
+/// `basicaccelerator`, `bandwidthpackage` or `acl` (API reference,
+/// TagResources), and neither CreateListener nor UpdateListener takes a
+/// `Tag` parameter: a GA listener carries no tags.
+pub fn reject_tags(spec: &ListenerSpec, r: &mut Rejections) {
+    r.reject_if(
+        !spec.tags.is_empty(),
+        "tags",
+        rule::TAGS,
+        "GA listeners carry no tags (TagResources tags accelerators, bandwidth plans and ACLs); remove `tags`",
+    );
 }
 
 /// GA listeners speak tcp, udp, http or https; QUIC and TLS-over-TCP do not
@@ -1329,6 +1360,22 @@ mod tests {
     fn assert_clean(spec: &ListenerSpec) {
         let all = rejected(spec);
         assert!(all.is_empty(), "expected no rejection, got {all:?}");
+    }
+
+    #[test]
+    fn rejects_tags_which_ga_listeners_cannot_carry() {
+        let mut s = ListenerSpec::new("dns", Protocol::Udp, Ports::Single(53));
+        s.tags.insert("team".into(), "web".into());
+        assert_rejects(&s, "tags", rule::TAGS);
+    }
+
+    #[test]
+    fn rejects_enabled_which_ga_cannot_switch() {
+        for on in [false, true] {
+            let mut s = ListenerSpec::new("dns", Protocol::Udp, Ports::Single(53));
+            s.enabled = Some(on);
+            assert_rejects(&s, "enabled", rule::STOP_START);
+        }
     }
 
     #[test]

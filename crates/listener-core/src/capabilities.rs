@@ -47,6 +47,10 @@ pub struct Capabilities {
     pub session_persistence: bool,
     /// Whether listener health checks exist (else they live elsewhere).
     pub listener_health_check: bool,
+    /// Whether a listener carries tags (`tags`).
+    pub tags: bool,
+    /// Whether a listener can be stopped and started again (`enabled`).
+    pub stop_start: bool,
     /// Whether the vendor accepts only one write (create, update, delete)
     /// at a time per instance, answering "busy" otherwise. Apply then
     /// serialises writes per instance and overlaps work across instances.
@@ -99,6 +103,8 @@ impl Capabilities {
         sni: false,
         session_persistence: false,
         listener_health_check: false,
+        tags: false,
+        stop_start: false,
         serial_writes: false,
         idempotency_token: false,
         requires_default_target: false,
@@ -149,6 +155,8 @@ impl Capabilities {
         row("SNI", &|c| yes(c.sni).into());
         row("session persistence", &|c| yes(c.session_persistence).into());
         row("health check on the listener", &|c| yes(c.listener_health_check).into());
+        row("tags on the listener", &|c| yes(c.tags).into());
+        row("stop and start (`enabled`)", &|c| yes(c.stop_start).into());
         row("one write at a time per instance", &|c| yes(c.serial_writes).into());
         row("idempotency token", &|c| yes(c.idempotency_token).into());
         row("default target required", &|c| yes(c.requires_default_target).into());

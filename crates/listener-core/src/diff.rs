@@ -60,10 +60,15 @@ pub fn diff_specs(current: &ListenerSpec, desired: &ListenerSpec) -> Vec<FieldCh
     out
 }
 
+/// Paths compared as a whole even though they are maps: a tag set present
+/// in the desired spec is the listener's whole set, so a key the cloud has
+/// and the file lacks is a change too.
+const WHOLE_MAPS: [&str; 1] = ["tags"];
+
 fn walk(path: &str, cur: &Value, want: &Value, out: &mut Vec<FieldChange>) {
     match want {
         Value::Null => {}
-        Value::Object(map) => {
+        Value::Object(map) if !WHOLE_MAPS.contains(&path) => {
             for (k, v) in map {
                 let child = if path.is_empty() {
                     k.clone()
@@ -139,6 +144,21 @@ mod tests {
         let mut want = plain.clone();
         want.scheduler = None;
         assert!(diff_specs(&plain, &want).is_empty());
+    }
+
+    #[test]
+    fn a_tag_set_is_compared_whole_and_absence_leaves_tags_alone() {
+        let mut current = ListenerSpec::new("a", Protocol::Http, Ports::Single(80));
+        current.tags.insert("team".into(), "web".into());
+        current.tags.insert("cost".into(), "ops".into());
+        let mut desired = current.clone();
+        desired.tags.remove("cost");
+        let changes = diff_specs(&current, &desired);
+        assert_eq!(changes.len(), 1);
+        assert_eq!(changes[0].path, "tags");
+        assert_eq!(changes[0].to, serde_json::json!({"team": "web"}));
+        desired.tags.clear();
+        assert!(diff_specs(&current, &desired).is_empty());
     }
 
     #[test]

@@ -108,6 +108,20 @@ pub struct ListenerSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_ip: Option<ClientIp>,
 
+    /// Tags on the listener (key to value), for ownership and cost
+    /// reports. Absent or empty means "leave the listener's tags alone";
+    /// present, it is the listener's whole set: a key missing here is
+    /// removed. Vendors whose listeners carry no tags refuse it.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[cfg_attr(test, proptest(value = "BTreeMap::new()"))]
+    pub tags: BTreeMap<String, String>,
+
+    /// Whether the listener serves traffic: `false` stops it (it keeps its
+    /// settings and can be started again), `true` runs it. Absent means
+    /// "leave it as it is". Vendors that cannot stop a listener refuse it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+
     /// Vendor-only settings, keyed by adapter API name (`tencent-clb`, ...).
     /// Each adapter parses its own section into a typed struct during
     /// `check`, so a typo there is reported like any other field error.
@@ -745,6 +759,8 @@ impl ListenerSpec {
             session_persistence: None,
             timeouts: None,
             client_ip: None,
+            tags: BTreeMap::new(),
+            enabled: None,
             extensions: Extensions::default(),
         }
     }

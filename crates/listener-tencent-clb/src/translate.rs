@@ -333,6 +333,8 @@ pub fn check_update(
 /// `mode = "headers"` without a `headers` section is accepted on HTTP and
 /// HTTPS); request timeouts and the backend protocol live on rules; a
 /// listener has one client CA (`CertCaId`); QUIC listeners add no headers.
+/// Tags: CLB tags the instance, not a listener. `enabled`: no CLB action
+/// stops or starts a listener.
 /// Nothing could be sent, so the rule is [`UNSUPPORTED`].
 fn unsupported_neutral_fields(spec: &ListenerSpec, r: &mut Rejections) {
     r.reject_if(
@@ -340,6 +342,22 @@ fn unsupported_neutral_fields(spec: &ListenerSpec, r: &mut Rejections) {
         "description",
         UNSUPPORTED,
         "CLB listeners have no description",
+    );
+    // CLB tags the load balancer (`Tags` on CreateLoadBalancer,
+    // ModifyResourceTags on the instance), never one listener.
+    r.reject_if(
+        !spec.tags.is_empty(),
+        "tags",
+        UNSUPPORTED,
+        "CLB listeners carry no tags (CLB tags the load balancer instance); remove `tags`",
+    );
+    // No CLB action stops or starts a listener; `true` could never be read
+    // back either.
+    r.reject_if(
+        spec.enabled.is_some(),
+        "enabled",
+        UNSUPPORTED,
+        "CLB cannot stop or start a listener; leave `enabled` out",
     );
     if let Some(tls) = &spec.tls {
         r.reject_if(

@@ -128,6 +128,22 @@ fn neutral_violations_are_reported_as_invalid_spec() {
 }
 
 #[test]
+fn rejects_tags_which_clb_keeps_on_the_instance() {
+    let mut s = spec(Protocol::Tcp);
+    s.tags.insert("team".into(), "web".into());
+    rejects(&s, "tags", UNSUPPORTED);
+}
+
+#[test]
+fn rejects_enabled_which_clb_cannot_switch() {
+    for on in [false, true] {
+        let mut s = spec(Protocol::Tcp);
+        s.enabled = Some(on);
+        rejects(&s, "enabled", UNSUPPORTED);
+    }
+}
+
+#[test]
 fn rejects_neutral_fields_clb_cannot_express() {
     let mut s = spec(Protocol::Https);
     s.description = Some("d".into());

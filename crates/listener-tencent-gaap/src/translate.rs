@@ -262,6 +262,8 @@ pub fn check(profile: &ProfileConfig, spec: &ListenerSpec) -> Vec<Rejection> {
     rule_single_ports_only(spec, &mut r);
     warn_listener_quota_one_spec(spec);
     rule_no_description(spec, &mut r);
+    rule_no_tags(spec, &mut r);
+    rule_no_stop_start(spec, &mut r);
     rule_no_session_persistence(spec, &mut r);
     rule_no_timeouts(spec, &mut r);
     rule_client_ip_tcp_only(spec, protocol, &mut r);
@@ -373,6 +375,29 @@ pub fn rule_no_description(spec: &ListenerSpec, r: &mut Rejections) {
         "description",
         "description_unsupported",
         "GAAP listeners have no description; remove it or put the text in the name",
+    );
+}
+
+/// GAAP tags proxies and proxy groups (`TagSet` on `CreateProxy`), never a
+/// listener: no Create*Listeners or Modify*Listener action takes tags.
+pub fn rule_no_tags(spec: &ListenerSpec, r: &mut Rejections) {
+    r.reject_if(
+        !spec.tags.is_empty(),
+        "tags",
+        "tags_unsupported",
+        "GAAP listeners carry no tags (GAAP tags the proxy, not its listeners); remove `tags`",
+    );
+}
+
+/// GAAP has no action that stops or starts one listener (only whole
+/// proxies close and open: CloseProxies/OpenProxies), so `enabled` cannot
+/// be honoured; `true` is refused too, since it could never be read back.
+pub fn rule_no_stop_start(spec: &ListenerSpec, r: &mut Rejections) {
+    r.reject_if(
+        spec.enabled.is_some(),
+        "enabled",
+        "stop_start_unsupported",
+        "GAAP cannot stop or start one listener (only a whole proxy); leave `enabled` out",
     );
 }
 
@@ -1731,6 +1756,22 @@ mod tests {
         let mut s = udp(53);
         s.description = Some("x".into());
         assert_rejects(&s, "description", "description_unsupported");
+    }
+
+    #[test]
+    fn rejects_tags() {
+        let mut s = udp(53);
+        s.tags.insert("team".into(), "web".into());
+        assert_rejects(&s, "tags", "tags_unsupported");
+    }
+
+    #[test]
+    fn rejects_enabled() {
+        for on in [false, true] {
+            let mut s = udp(53);
+            s.enabled = Some(on);
+            assert_rejects(&s, "enabled", "stop_start_unsupported");
+        }
     }
 
     #[test]

@@ -196,6 +196,8 @@ enum Work {
     Update(Box<Config>),
     Associate(Vec<String>),
     Dissociate(Vec<String>),
+    /// StartListener (`true`) or StopListener.
+    Switch(bool),
     Delete,
 }
 
@@ -215,12 +217,17 @@ struct Listener {
     /// Creation order, for stable listings.
     seq: u64,
     config: Config,
+    /// Tags (TagResources/UntagResources act at once, no job).
+    tags: BTreeMap<String, String>,
+    /// Stopped by StopListener (until StartListener).
+    stopped: bool,
     pending: Option<Pending>,
 }
 
 impl Listener {
     fn status(&self) -> &'static str {
         match self.pending.as_ref().map(|p| &p.work) {
+            None if self.stopped => "Stopped",
             None => "Running",
             Some(Work::Create) => "Provisioning",
             Some(Work::Delete) => "Deleting",
@@ -266,7 +273,8 @@ impl Listener {
         }
         a.insert("DefaultActions".into(), default_actions(&c.server_groups));
         a.insert("XForwardedForConfig".into(), Value::Object(c.xff.clone()));
-        a.insert("Tags".into(), json!([]));
+        let tags: Vec<Value> = self.tags.iter().map(|(k, v)| json!({ "Key": k, "Value": v })).collect();
+        a.insert("Tags".into(), Value::Array(tags));
         Value::Object(a)
     }
 }
@@ -450,6 +458,48 @@ fn certificate_ids(params: &Value, key: &str) -> Result<Vec<String>, ApiError> {
                 .ok_or_else(|| ApiError::missing_parameter(&format!("{key}.N.CertificateId")))
         })
         .collect()
+}
+
+/// Tags per resource (TagResources: "up to 20 tags").
+const MAX_TAGS: usize = 20;
+/// Longest tag key or value.
+const MAX_TAG_LEN: usize = 128;
+
+/// Whether a tag key (`key`) or value breaks the `Tag.N.Key`/`Tag.N.Value`
+/// rules: key 1–128 characters, value at most 128, neither starting with
+/// `aliyun` or `acs:` nor holding `http://` or `https://`.
+fn tag_text_error(text: &str, key: bool) -> Option<ApiError> {
+    let n = text.chars().count();
+    let what = if key { "Tag.N.Key" } else { "Tag.N.Value" };
+    let bad = (key && n == 0)
+        || n > MAX_TAG_LEN
+        || text.starts_with("aliyun")
+        || text.starts_with("acs:")
+        || text.contains("http://")
+        || text.contains("https://");
+    bad.then(|| invalid(format!("The parameter {what} `{text}` is invalid.")))
+}
+
+/// The `Tag.N.Key`/`Tag.N.Value` list of a call, checked.
+fn tags_of(params: &Value) -> Result<Vec<(String, String)>, ApiError> {
+    let mut out = Vec::new();
+    for t in list(params, "Tag")? {
+        let key = text(t, "Key").unwrap_or("");
+        let value = text(t, "Value").unwrap_or("");
+        if let Some(e) = tag_text_error(key, true).or_else(|| tag_text_error(value, false)) {
+            return Err(e);
+        }
+        out.push((key.to_string(), value.to_string()));
+    }
+    Ok(out)
+}
+
+/// A tag set past the per-resource quota.
+fn too_many_tags(n: usize) -> ApiError {
+    ApiError::new(
+        "QuotaExceeded.TagsNum",
+        format!("The quota of TagsNum is exceeded, usage {n}/{MAX_TAGS}."),
+    )
 }
 
 fn is_dry_run(call: &Call) -> Result<bool, ApiError> {
@@ -768,6 +818,10 @@ impl State {
                     l.config.additional.retain(|a| !ids.contains(a));
                     false
                 }
+                (Work::Switch(run), false) => {
+                    l.stopped = !run;
+                    false
+                }
                 (_, true) => false,
             };
             if remove {
@@ -961,6 +1015,10 @@ impl State {
             .filter(|n| (1..=65535).contains(n))
             .ok_or_else(|| invalid("The parameter ListenerPort must be one port from 1 to 65535."))?;
         let config = apply_settings(proto, p, &Config::defaults(proto), true)?;
+        let tags: BTreeMap<String, String> = tags_of(p)?.into_iter().collect();
+        if tags.len() > MAX_TAGS {
+            return Err(too_many_tags(tags.len()));
+        }
 
         if !self.instances.contains_key(&lb) {
             return Err(not_found("LoadBalancer", &lb));
@@ -1007,6 +1065,8 @@ impl State {
                 port,
                 seq,
                 config,
+                tags,
+                stopped: false,
                 pending: Some(Pending {
                     work: Work::Create,
                     until,
@@ -1112,6 +1172,116 @@ impl State {
             l.pending = Some(Pending { work, until, fail });
         }
         Ok(json!({ "JobId": job }))
+    }
+
+    /// `StartListener` (`run`) or `StopListener`: asynchronous like every
+    /// listener write (`Configuring`, then `Running` or `Stopped`). A
+    /// listener already in the asked state is `IncorrectStatus.Listener`.
+    fn switch(&mut self, ctx: &mut dyn Context, call: &Call, run: bool) -> Result<Value, ApiError> {
+        let id = required(&call.params, "ListenerId")?.to_string();
+        let l = self.writable(&id)?;
+        if l.stopped != run {
+            return Err(ApiError::new(
+                "IncorrectStatus.Listener",
+                format!("The status of Listener [{id}] is incorrect: {}.", l.status()),
+            ));
+        }
+        if is_dry_run(call)? {
+            return Err(dry_run_passed());
+        }
+        let fail = ctx.fail_task();
+        let until = later(call.now, ctx.timing().update);
+        let api = if run { "StartListener" } else { "StopListener" };
+        let job = self.start_job(&id, api, "Update", until, fail);
+        if let Some(l) = self.listeners.get_mut(&id) {
+            l.pending = Some(Pending {
+                work: Work::Switch(run),
+                until,
+                fail,
+            });
+        }
+        Ok(json!({ "JobId": job }))
+    }
+
+    /// The listeners `TagResources`/`UntagResources` name: `ResourceType`
+    /// must be `listener` (other types belong to other resources, which
+    /// this service does not hold) and every `ResourceId.N` must exist.
+    fn tag_targets(&self, p: &Value) -> Result<Vec<String>, ApiError> {
+        match required(p, "ResourceType")? {
+            "listener" => {}
+            other => {
+                return Err(invalid(format!(
+                    "The parameter ResourceType `{other}` is not supported here."
+                )))
+            }
+        }
+        let ids: Vec<String> = list(p, "ResourceId")?
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect();
+        if ids.is_empty() {
+            return Err(ApiError::missing_parameter("ResourceId.1"));
+        }
+        for id in &ids {
+            self.listener(id)?;
+        }
+        Ok(ids)
+    }
+
+    /// `TagResources`: add or overwrite tags on listeners, at once.
+    fn tag(&mut self, call: &Call) -> Result<Value, ApiError> {
+        let p = &call.params;
+        let ids = self.tag_targets(p)?;
+        let tags = tags_of(p)?;
+        if tags.is_empty() {
+            return Err(ApiError::missing_parameter("Tag.1.Key"));
+        }
+        for id in &ids {
+            let mut after = self.listener(id)?.tags.clone();
+            after.extend(tags.iter().cloned());
+            if after.len() > MAX_TAGS {
+                return Err(too_many_tags(after.len()));
+            }
+        }
+        if is_dry_run(call)? {
+            return Err(dry_run_passed());
+        }
+        for id in &ids {
+            if let Some(l) = self.listeners.get_mut(id) {
+                l.tags.extend(tags.iter().cloned());
+            }
+        }
+        Ok(json!({}))
+    }
+
+    /// `UntagResources`: remove the tags `TagKey.N` names (or every tag
+    /// with `All=true`); a key the listener lacks is no error.
+    fn untag(&mut self, call: &Call) -> Result<Value, ApiError> {
+        let p = &call.params;
+        let ids = self.tag_targets(p)?;
+        let all = boolean(p, "All")?.unwrap_or(false);
+        let keys: Vec<String> = list(p, "TagKey")?
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect();
+        if keys.is_empty() && !all {
+            return Err(ApiError::missing_parameter("TagKey.1"));
+        }
+        if is_dry_run(call)? {
+            return Err(dry_run_passed());
+        }
+        for id in &ids {
+            if let Some(l) = self.listeners.get_mut(id) {
+                if all {
+                    l.tags.clear();
+                } else {
+                    l.tags.retain(|k, _| !keys.contains(k));
+                }
+            }
+        }
+        Ok(json!({}))
     }
 
     fn get(&self, call: &Call) -> Result<Value, ApiError> {
@@ -1262,6 +1432,10 @@ impl Service for Alb {
             "DeleteListener" => st.idempotent(call, |s| s.delete(ctx, call)),
             "AssociateAdditionalCertificatesWithListener" => st.idempotent(call, |s| s.certificates(ctx, call, true)),
             "DissociateAdditionalCertificatesFromListener" => st.idempotent(call, |s| s.certificates(ctx, call, false)),
+            "StartListener" => st.idempotent(call, |s| s.switch(ctx, call, true)),
+            "StopListener" => st.idempotent(call, |s| s.switch(ctx, call, false)),
+            "TagResources" => st.idempotent(call, |s| s.tag(call)),
+            "UntagResources" => st.idempotent(call, |s| s.untag(call)),
             "GetListenerAttribute" => st.get(call),
             "ListListeners" => st.list(call),
             "ListAsynJobs" => st.list_jobs(call),
@@ -1412,6 +1586,97 @@ mod tests {
         );
         assert_eq!(s.listener_counts()[LB], 1);
         assert_eq!(s.listener_counts()["alb-other"], 0);
+    }
+
+    #[test]
+    fn tags_follow_create_tag_and_untag_under_the_vendor_rules() {
+        let s = svc();
+        let mut c = ctx();
+        let t0 = Instant::now();
+        let pairs = with(with(base("HTTP", "80"), "Tag.1.Key", "team"), "Tag.1.Value", "web");
+        let id = created(&s, &mut c, &pairs, t0);
+        let tags = |now| attr(&s, &id, now)["Tags"].clone();
+        assert_eq!(tags(t0), json!([{ "Key": "team", "Value": "web" }]));
+        let on = |extra: &[(&'static str, &str)]| {
+            let mut v: Vec<(&'static str, String)> =
+                vec![("ResourceType", "listener".to_string()), ("ResourceId.1", id.clone())];
+            v.extend(extra.iter().map(|(k, x)| (*k, x.to_string())));
+            v
+        };
+        send(
+            &s,
+            &mut c,
+            "TagResources",
+            &on(&[("Tag.1.Key", "cost"), ("Tag.1.Value", "ops")]),
+            t0,
+        )
+        .unwrap();
+        send(&s, &mut c, "UntagResources", &on(&[("TagKey.1", "team")]), t0).unwrap();
+        assert_eq!(tags(t0), json!([{ "Key": "cost", "Value": "ops" }]));
+        for bad in ["aliyun-x", "acs:x", ""] {
+            let r = send(
+                &s,
+                &mut c,
+                "TagResources",
+                &on(&[("Tag.1.Key", bad), ("Tag.1.Value", "v")]),
+                t0,
+            );
+            assert_eq!(code(r), "InvalidParameter", "{bad}");
+        }
+        let url = send(
+            &s,
+            &mut c,
+            "TagResources",
+            &on(&[("Tag.1.Key", "k"), ("Tag.1.Value", "http://x")]),
+            t0,
+        );
+        assert_eq!(code(url), "InvalidParameter");
+        // One tag is on already; twenty more make twenty-one.
+        let mut many: Vec<(String, String)> = on(&[]).into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+        many.extend((1..=20).map(|i| (format!("Tag.{i}.Key"), format!("k{i}"))));
+        let borrowed: Vec<(&str, &str)> = many.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let r = s.handle(&mut c, &call("TagResources", &borrowed, t0));
+        assert_eq!(code(r), "QuotaExceeded.TagsNum");
+        let other = vec![
+            ("ResourceType", "listener".to_string()),
+            ("ResourceId.1", "lsn-none".to_string()),
+            ("TagKey.1", "x".to_string()),
+        ];
+        assert_eq!(
+            code(send(&s, &mut c, "UntagResources", &other, t0)),
+            "ResourceNotFound.Listener"
+        );
+        let lb = vec![
+            ("ResourceType", "loadbalancer".to_string()),
+            ("ResourceId.1", id.clone()),
+            ("TagKey.1", "x".to_string()),
+        ];
+        assert_eq!(code(send(&s, &mut c, "UntagResources", &lb, t0)), "InvalidParameter");
+    }
+
+    #[test]
+    fn stop_and_start_pass_through_configuring_and_refuse_the_same_state() {
+        let s = svc();
+        let mut c = ctx();
+        let t0 = Instant::now();
+        let id = created(&s, &mut c, &base("HTTP", "80"), t0);
+        let t1 = t0 + Duration::from_millis(100) + PAST;
+        let on = vec![("ListenerId", id.clone())];
+        assert_eq!(
+            code(send(&s, &mut c, "StartListener", &on, t1)),
+            "IncorrectStatus.Listener"
+        );
+        send(&s, &mut c, "StopListener", &on, t1).unwrap();
+        assert_eq!(attr(&s, &id, t1)["ListenerStatus"], "Configuring");
+        let t2 = t1 + Duration::from_millis(100) + PAST;
+        assert_eq!(attr(&s, &id, t2)["ListenerStatus"], "Stopped");
+        assert_eq!(
+            code(send(&s, &mut c, "StopListener", &on, t2)),
+            "IncorrectStatus.Listener"
+        );
+        send(&s, &mut c, "StartListener", &on, t2).unwrap();
+        let t3 = t2 + Duration::from_millis(100) + PAST;
+        assert_eq!(attr(&s, &id, t3)["ListenerStatus"], "Running");
     }
 
     #[test]
