@@ -49,7 +49,7 @@ pub fn capabilities() -> Capabilities {
         // fixed at creation.
         immutable_fields: &["extensions.alibaba-ga.routing_type"],
         // Endpoint groups carry GA's backends; the listener never reports one.
-        write_only_fields: &["forwarding.default_target", "forwarding.backend_protocol"],
+        write_only_fields: &["forwarding.default_target", "forwarding.backend_protocol", "enabled"],
         max_listeners_per_instance: translate::MAX_LISTENERS_PER_ACCELERATOR as u32,
         // GA publishes no per-action rate; the shared client's conservative
         // default is used.

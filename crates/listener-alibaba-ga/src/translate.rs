@@ -357,13 +357,15 @@ pub fn check_rules(spec: &ListenerSpec, opts: &GaOptions, r: &mut Rejections) {
 
 /// GA's listener actions are Create, Update, Delete, Describe and List
 /// (API reference, Listener); none stops or starts a listener, so
-/// `enabled` cannot be honoured, and `true` could never be read back.
+/// `enabled = false` cannot be honoured. `true` is what every GA listener
+/// is: accepted, and write-only (never compared), so a portable file may
+/// state it.
 pub fn reject_enabled(spec: &ListenerSpec, r: &mut Rejections) {
     r.reject_if(
-        spec.enabled.is_some(),
+        spec.enabled == Some(false),
         "enabled",
         rule::STOP_START,
-        "GA cannot stop or start a listener; leave `enabled` out",
+        "GA cannot stop or start a listener; set `enabled = false` only where listeners can be stopped",
     );
 }
 
@@ -1370,12 +1372,15 @@ mod tests {
     }
 
     #[test]
-    fn rejects_enabled_which_ga_cannot_switch() {
-        for on in [false, true] {
-            let mut s = ListenerSpec::new("dns", Protocol::Udp, Ports::Single(53));
-            s.enabled = Some(on);
-            assert_rejects(&s, "enabled", rule::STOP_START);
-        }
+    fn rejects_enabled_false_which_ga_cannot_switch_and_accepts_true() {
+        let mut s = ListenerSpec::new("dns", Protocol::Udp, Ports::Single(53));
+        s.enabled = Some(false);
+        assert_rejects(&s, "enabled", rule::STOP_START);
+        s.enabled = Some(true);
+        assert!(
+            rejected(&s).iter().all(|(f, _)| f != "enabled"),
+            "true is what GA listeners are"
+        );
     }
 
     #[test]

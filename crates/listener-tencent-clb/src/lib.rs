@@ -40,6 +40,8 @@ pub const IMMUTABLE_FIELDS: &[&str] = &[
 /// Spec paths CLB accepts but DescribeListeners never returns.
 pub const WRITE_ONLY_FIELDS: &[&str] = &[
     "client_ip",
+    // Every CLB listener runs; `enabled = true` is accepted, never compared.
+    "enabled",
     "forwarding.default_target",
     "forwarding.backend_protocol",
     "extensions.tencent-clb.snat",

@@ -351,13 +351,14 @@ fn unsupported_neutral_fields(spec: &ListenerSpec, r: &mut Rejections) {
         UNSUPPORTED,
         "CLB listeners carry no tags (CLB tags the load balancer instance); remove `tags`",
     );
-    // No CLB action stops or starts a listener; `true` could never be read
-    // back either.
+    // No CLB action stops or starts a listener, so `false` cannot be
+    // honoured. `true` is what every CLB listener is: accepted, and
+    // write-only (never compared), so a portable file may state it.
     r.reject_if(
-        spec.enabled.is_some(),
+        spec.enabled == Some(false),
         "enabled",
         UNSUPPORTED,
-        "CLB cannot stop or start a listener; leave `enabled` out",
+        "CLB cannot stop or start a listener; set `enabled = false` only where listeners can be stopped",
     );
     if let Some(tls) = &spec.tls {
         r.reject_if(

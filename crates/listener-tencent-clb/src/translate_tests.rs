@@ -135,12 +135,12 @@ fn rejects_tags_which_clb_keeps_on_the_instance() {
 }
 
 #[test]
-fn rejects_enabled_which_clb_cannot_switch() {
-    for on in [false, true] {
-        let mut s = spec(Protocol::Tcp);
-        s.enabled = Some(on);
-        rejects(&s, "enabled", UNSUPPORTED);
-    }
+fn rejects_enabled_false_which_clb_cannot_switch_and_accepts_true() {
+    let mut s = spec(Protocol::Tcp);
+    s.enabled = Some(false);
+    rejects(&s, "enabled", UNSUPPORTED);
+    s.enabled = Some(true);
+    accepts(&s);
 }
 
 #[test]

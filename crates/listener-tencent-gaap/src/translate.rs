@@ -390,14 +390,16 @@ pub fn rule_no_tags(spec: &ListenerSpec, r: &mut Rejections) {
 }
 
 /// GAAP has no action that stops or starts one listener (only whole
-/// proxies close and open: CloseProxies/OpenProxies), so `enabled` cannot
-/// be honoured; `true` is refused too, since it could never be read back.
+/// proxies close and open: CloseProxies/OpenProxies), so `enabled = false`
+/// cannot be honoured. `true` is what every GAAP listener is, so it is
+/// accepted and declared write-only (never compared): refusing it would
+/// block a portable file that states it.
 pub fn rule_no_stop_start(spec: &ListenerSpec, r: &mut Rejections) {
     r.reject_if(
-        spec.enabled.is_some(),
+        spec.enabled == Some(false),
         "enabled",
         "stop_start_unsupported",
-        "GAAP cannot stop or start one listener (only a whole proxy); leave `enabled` out",
+        "GAAP cannot stop or start one listener (only a whole proxy); set `enabled = false` only where listeners can be stopped",
     );
 }
 
@@ -1766,12 +1768,12 @@ mod tests {
     }
 
     #[test]
-    fn rejects_enabled() {
-        for on in [false, true] {
-            let mut s = udp(53);
-            s.enabled = Some(on);
-            assert_rejects(&s, "enabled", "stop_start_unsupported");
-        }
+    fn rejects_enabled_false_and_accepts_true() {
+        let mut s = udp(53);
+        s.enabled = Some(false);
+        assert_rejects(&s, "enabled", "stop_start_unsupported");
+        s.enabled = Some(true);
+        assert!(rejected(&s).iter().all(|(f, _)| f != "enabled"));
     }
 
     #[test]
