@@ -7,8 +7,7 @@
 
 use std::time::Duration;
 
-use listener_core::retry::{self, Bounds, Decision};
-use listener_core::Error;
+use listener_core::retry::{self, Bounds};
 
 /// Bounds on retrying one call: attempts and total time.
 ///
@@ -50,25 +49,6 @@ impl RetryPolicy {
         }
     }
 
-    /// The wait before the next attempt, or `None` to give up: after
-    /// `attempt` attempts have failed with `error`, `elapsed` after the
-    /// first began. `repeat_is_safe` says whether the call is idempotent or
-    /// carries a `ClientToken`. Pure (no budget, no logging): the client
-    /// goes through [`retry::next_delay`].
-    pub fn next_delay(
-        &self,
-        error: &Error,
-        attempt: u32,
-        elapsed: Duration,
-        repeat_is_safe: bool,
-        fraction: f64,
-    ) -> Option<Duration> {
-        match self.bounds().decide(error, attempt, elapsed, repeat_is_safe, fraction) {
-            Decision::Retry(wait) => Some(wait),
-            Decision::GiveUp(_) | Decision::NotRetryable => None,
-        }
-    }
-
     /// These bounds in the shared policy's terms.
     pub fn bounds(&self) -> Bounds {
         Bounds {
@@ -98,15 +78,6 @@ impl Default for RetryPolicy {
 mod tests {
     use super::*;
 
-    fn busy() -> Error {
-        Error::Busy {
-            vendor: "v",
-            code: "SystemBusy".into(),
-            message: "m".into(),
-            request_id: "r".into(),
-        }
-    }
-
     #[test]
     fn backoff_doubles_up_to_the_cap_and_jitter_scales_it() {
         let p = RetryPolicy {
@@ -124,31 +95,5 @@ mod tests {
         assert_eq!(p.delay(3, None, 0.0), Duration::ZERO);
         // The vendor's wait wins over the backoff, even above the cap.
         assert_eq!(p.delay(1, Some(Duration::from_secs(3)), 0.1), Duration::from_secs(3));
-    }
-
-    #[test]
-    fn attempts_and_total_time_are_bounded() {
-        let p = RetryPolicy {
-            max_attempts: 3,
-            base_delay: Duration::from_millis(100),
-            max_delay: Duration::from_millis(100),
-            max_elapsed: Duration::from_secs(1),
-        };
-        assert!(p.next_delay(&busy(), 1, Duration::ZERO, false, 1.0).is_some());
-        assert!(p.next_delay(&busy(), 2, Duration::ZERO, false, 1.0).is_some());
-        assert!(p.next_delay(&busy(), 3, Duration::ZERO, false, 1.0).is_none());
-        assert!(p
-            .next_delay(&busy(), 1, Duration::from_millis(950), false, 1.0)
-            .is_none());
-        let throttled = Error::Throttled {
-            vendor: "v",
-            code: "Throttling".into(),
-            request_id: "r".into(),
-            retry_after: Some(Duration::from_secs(2)),
-        };
-        assert!(p.next_delay(&throttled, 1, Duration::ZERO, false, 0.0).is_none());
-        assert!(RetryPolicy::none()
-            .next_delay(&busy(), 1, Duration::ZERO, true, 0.0)
-            .is_none());
     }
 }
