@@ -29,6 +29,7 @@ use crate::params::flatten;
 use crate::retry::RetryPolicy;
 use crate::sign::{payload_hash, sign, SignInput};
 use crate::token::{ClientToken, RandomTokens, TokenSource};
+use listener_core::retry::{self, RetryBudget};
 
 /// Calls per second per action for a product that documents no rate (GA),
 /// when the profile sets none: conservative, so the account's other users
@@ -716,22 +717,15 @@ impl AlibabaClient {
             if let Error::Throttled { .. } = error {
                 inner.counters.throttled.fetch_add(1, Ordering::Relaxed);
             }
-            let fraction: f64 = rand::rng().random();
-            match inner
-                .retry
-                .next_delay(&error, attempt, started.elapsed(), repeat_is_safe, fraction)
-            {
+            match retry::next_delay(
+                &inner.retry.bounds(),
+                RetryBudget::global(),
+                &error,
+                attempt,
+                started.elapsed(),
+                repeat_is_safe,
+            ) {
                 Some(delay) => {
-                    // Info, not warn: throttling and busy instances are
-                    // routine, and the retry usually succeeds.
-                    tracing::info!(
-                        attempt,
-                        kind = error.kind(),
-                        code = error.vendor_code().unwrap_or(""),
-                        delay_ms = delay.as_millis() as u64,
-                        error = %error,
-                        "retrying"
-                    );
                     inner.counters.retries.fetch_add(1, Ordering::Relaxed);
                     tokio::time::sleep(delay).await;
                     last_delay = delay;
@@ -741,7 +735,8 @@ impl AlibabaClient {
                     tracing::Span::current().record("attempts", attempt);
                     // Debug only: the error goes back to the caller, who
                     // decides whether it matters (a delete waits for
-                    // NotFound, for one).
+                    // NotFound, for one); a retryable error given up on
+                    // was logged at warn by the shared policy.
                     tracing::debug!(
                         attempt,
                         kind = error.kind(),

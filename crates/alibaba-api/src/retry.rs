@@ -1,14 +1,13 @@
-//! When and how long to wait before sending a failed call again.
+//! The Alibaba client's retry bounds.
 //!
-//! Two questions, kept apart: *may* this error be retried at all
-//! ([`may_retry`], which depends on whether a repeat is safe), and *how
-//! long* to wait ([`RetryPolicy::delay`]: the vendor's `x-acs-retry-after`
-//! when given, else exponential backoff with full jitter so that many
-//! clients that failed together do not come back together).
+//! The policy itself (which errors may be repeated, backoff with jitter,
+//! the vendor's `x-acs-retry-after`, the process-wide retry budget, log
+//! levels) is [`listener_core::retry`], shared with the Tencent client;
+//! this module holds Alibaba's default bounds in its own terms.
 
 use std::time::Duration;
 
-use listener_core::Error;
+use listener_core::retry::{self, Bounds};
 
 /// Bounds on retrying one call: attempts and total time.
 ///
@@ -44,42 +43,20 @@ impl RetryPolicy {
     /// `[0, min(max_delay, base_delay * 2^(retry-1))]`. A vendor
     /// `retry_after` is honoured as given instead.
     pub fn delay(&self, retry: u32, retry_after: Option<Duration>, fraction: f64) -> Duration {
-        if let Some(wait) = retry_after {
-            return wait;
+        match retry_after {
+            Some(wait) => wait,
+            None => retry::ceiling(self.base_delay, self.max_delay, retry).mul_f64(fraction.clamp(0.0, 1.0)),
         }
-        let shift = retry.saturating_sub(1).min(31);
-        let ceiling = self
-            .base_delay
-            .checked_mul(1u32 << shift)
-            .unwrap_or(self.max_delay)
-            .min(self.max_delay);
-        ceiling.mul_f64(fraction.clamp(0.0, 1.0))
     }
 
-    /// The wait before the next attempt, or `None` to give up: after
-    /// `attempt` attempts have failed with `error`, `elapsed` after the
-    /// first began. `repeat_is_safe` says whether the call is idempotent or
-    /// carries a `ClientToken`.
-    pub fn next_delay(
-        &self,
-        error: &Error,
-        attempt: u32,
-        elapsed: Duration,
-        repeat_is_safe: bool,
-        fraction: f64,
-    ) -> Option<Duration> {
-        if attempt >= self.max_attempts || !may_retry(error, repeat_is_safe) {
-            return None;
+    /// These bounds in the shared policy's terms.
+    pub fn bounds(&self) -> Bounds {
+        Bounds {
+            max_attempts: self.max_attempts,
+            initial: self.base_delay,
+            max: self.max_delay,
+            max_elapsed: self.max_elapsed,
         }
-        let retry_after = match error {
-            Error::Throttled { retry_after, .. } => *retry_after,
-            _ => None,
-        };
-        let wait = self.delay(attempt, retry_after, fraction);
-        if elapsed.saturating_add(wait) > self.max_elapsed {
-            return None;
-        }
-        Some(wait)
     }
 }
 
@@ -97,56 +74,9 @@ impl Default for RetryPolicy {
     }
 }
 
-/// Whether an error may be retried at all.
-///
-/// Throttling and busy answers mean nothing was done, so they are always
-/// retried, as are connections that were never made. A lost answer or a
-/// server fault may hide a change that did happen: repeating it is only
-/// safe for reads (`idempotent`) or writes carrying a `ClientToken`, which
-/// makes the vendor return the first result instead of acting twice.
-pub fn may_retry(error: &Error, repeat_is_safe: bool) -> bool {
-    match error {
-        Error::Throttled { .. } | Error::Busy { .. } => true,
-        Error::Transport { maybe_applied, .. } => !maybe_applied || repeat_is_safe,
-        _ => false,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn transport(maybe_applied: bool) -> Error {
-        Error::Transport {
-            vendor: "v",
-            message: "m".into(),
-            maybe_applied,
-        }
-    }
-
-    fn busy() -> Error {
-        Error::Busy {
-            vendor: "v",
-            code: "SystemBusy".into(),
-            message: "m".into(),
-            request_id: "r".into(),
-        }
-    }
-
-    #[test]
-    fn lost_answers_are_retried_only_when_a_repeat_is_safe() {
-        assert!(may_retry(&transport(false), false));
-        assert!(!may_retry(&transport(true), false));
-        assert!(may_retry(&transport(true), true));
-        assert!(may_retry(&busy(), false));
-        let conflict = Error::Conflict {
-            vendor: "v",
-            code: "PortConflict.Listener".into(),
-            message: "m".into(),
-            request_id: "r".into(),
-        };
-        assert!(!may_retry(&conflict, true));
-    }
 
     #[test]
     fn backoff_doubles_up_to_the_cap_and_jitter_scales_it() {
@@ -165,31 +95,5 @@ mod tests {
         assert_eq!(p.delay(3, None, 0.0), Duration::ZERO);
         // The vendor's wait wins over the backoff, even above the cap.
         assert_eq!(p.delay(1, Some(Duration::from_secs(3)), 0.1), Duration::from_secs(3));
-    }
-
-    #[test]
-    fn attempts_and_total_time_are_bounded() {
-        let p = RetryPolicy {
-            max_attempts: 3,
-            base_delay: Duration::from_millis(100),
-            max_delay: Duration::from_millis(100),
-            max_elapsed: Duration::from_secs(1),
-        };
-        assert!(p.next_delay(&busy(), 1, Duration::ZERO, false, 1.0).is_some());
-        assert!(p.next_delay(&busy(), 2, Duration::ZERO, false, 1.0).is_some());
-        assert!(p.next_delay(&busy(), 3, Duration::ZERO, false, 1.0).is_none());
-        assert!(p
-            .next_delay(&busy(), 1, Duration::from_millis(950), false, 1.0)
-            .is_none());
-        let throttled = Error::Throttled {
-            vendor: "v",
-            code: "Throttling".into(),
-            request_id: "r".into(),
-            retry_after: Some(Duration::from_secs(2)),
-        };
-        assert!(p.next_delay(&throttled, 1, Duration::ZERO, false, 0.0).is_none());
-        assert!(RetryPolicy::none()
-            .next_delay(&busy(), 1, Duration::ZERO, true, 0.0)
-            .is_none());
     }
 }

@@ -6,12 +6,15 @@
 //! answers are shaped, and that a write must keep its `ClientToken` for as
 //! long as it is being retried. Busy answers (`StateError.Accelerator`: GA
 //! changes one listener of an accelerator at a time) can last longer than
-//! the client's own retry budget, so writes are re-sent here, with the same
-//! token, until the profile's wait deadline.
+//! the client's own retry bounds, so writes are re-sent here, with the same
+//! token, until the profile's wait deadline; each re-send follows the shared
+//! policy ([`listener_core::retry`]: predicate, `retry_after`, the
+//! process-wide retry budget, logging).
 
 use std::time::{Duration, Instant};
 
 use alibaba_api::{AlibabaClient, CallOptions, ClientToken};
+use listener_core::retry::{self, RetryBudget};
 use listener_core::{Error, Owned, WaitConfig};
 use serde_json::{json, Value};
 
@@ -70,15 +73,30 @@ impl GaClient {
         let started = Instant::now();
         let limit = Duration::from_secs(wait.timeout_secs);
         let pause = Duration::from_millis(wait.poll_interval_ms.max(1));
+        let mut attempt = 1u32;
         loop {
-            match self.api.call(action, params, CallOptions::write(token.clone())).await {
+            let e = match self.api.call(action, params, CallOptions::write(token.clone())).await {
                 Ok(response) => return Ok(response.body),
-                Err(e) if e.is_retryable() && started.elapsed() + pause < limit => {
-                    tracing::info!(action, token = %token, error = %e, "write not done yet; sending it again with the same token");
-                    tokio::time::sleep(pause).await;
-                }
-                Err(e) => return Err(e),
+                Err(e) => e,
+            };
+            // The token makes every repeat safe, so the shared predicate is
+            // asked with `repeat_is_safe`; the wait is the profile's poll
+            // interval, or the vendor's `retry_after` when it gave one.
+            if !retry::may_retry(&e, true) {
+                return Err(e);
             }
+            let wait = retry::delay(&e, pause, pause, 1, 1.0);
+            if started.elapsed() + wait >= limit {
+                retry::log_give_up(attempt, &e, "wait deadline");
+                return Err(e);
+            }
+            if !RetryBudget::global().try_take() {
+                retry::log_give_up(attempt, &e, "retry budget");
+                return Err(e);
+            }
+            tracing::info!(action, token = %token, error = %e, "write not done yet; sending it again with the same token");
+            tokio::time::sleep(wait).await;
+            attempt += 1;
         }
     }
 

@@ -21,6 +21,7 @@ pub mod error;
 pub mod ownership;
 pub mod parse;
 pub mod provider;
+pub mod retry;
 pub mod spec;
 pub mod validate;
 pub mod wait;

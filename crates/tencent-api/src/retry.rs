@@ -1,24 +1,19 @@
-//! When a failed call is made again, and how long to wait first.
+//! How persistent the Tencent client is with retryable failures.
 //!
-//! The rule in one sentence: repeat only what the vendor certainly did not
-//! act on, unless the caller says repeating is harmless. Throttled and busy
-//! answers mean the vendor refused before doing anything; a connection that
-//! never opened carried nothing. A request that was written but whose answer
-//! was lost may have been applied, and no listener action here takes a
-//! `ClientToken`, so a blind repeat of a create can fail with a port
-//! conflict or act twice: the adapter reconciles it by reading back instead,
-//! and only calls marked idempotent (reads, deletes by ID) are repeated.
-//!
-//! Waits use exponential backoff with full jitter (a uniform draw between
-//! zero and the exponential ceiling), which spreads clients that failed
-//! together. Both the number of attempts and the total time are bounded.
+//! The policy itself (which errors may be repeated, backoff with jitter,
+//! the vendor's `retry_after`, the process-wide retry budget, log levels)
+//! is [`listener_core::retry`], shared with the Alibaba client; this module
+//! holds Tencent's default bounds and the loop around one call. No listener
+//! action here takes a `ClientToken`, so only calls marked idempotent
+//! (reads, deletes by ID) are repeated after a lost answer; the adapter
+//! reconciles a create by reading back instead.
 
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use listener_core::retry::{self, Bounds, RetryBudget};
 use listener_core::Error;
-use rand::Rng;
 
 /// How persistent the client is with retryable failures.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,39 +58,28 @@ impl RetryPolicy {
     /// The upper bound of the wait before retry number `retry` (1-based):
     /// `initial_backoff * 2^(retry-1)`, capped at `max_backoff`.
     pub fn ceiling(&self, retry: u32) -> Duration {
-        let factor = 1u32.checked_shl(retry.saturating_sub(1)).unwrap_or(u32::MAX);
-        self.initial_backoff
-            .checked_mul(factor)
-            .unwrap_or(self.max_backoff)
-            .min(self.max_backoff)
+        retry::ceiling(self.initial_backoff, self.max_backoff, retry)
     }
 
     /// A full-jitter wait before retry number `retry`: uniform in
     /// `[0, ceiling(retry)]`.
     pub fn jittered_delay(&self, retry: u32) -> Duration {
-        let ceiling = self.ceiling(retry);
-        let nanos = u64::try_from(ceiling.as_nanos()).unwrap_or(u64::MAX);
-        if nanos == 0 {
-            return Duration::ZERO;
+        self.ceiling(retry).mul_f64(retry::jitter())
+    }
+
+    /// These bounds in the shared policy's terms.
+    pub fn bounds(&self) -> Bounds {
+        Bounds {
+            max_attempts: self.max_attempts,
+            initial: self.initial_backoff,
+            max: self.max_backoff,
+            max_elapsed: self.max_elapsed,
         }
-        Duration::from_nanos(rand::rng().random_range(0..=nanos))
     }
 }
 
-/// Whether a failed call may be made again.
-///
-/// `idempotent` is the caller's promise that repeating the call cannot
-/// change anything a first success would not have (reads, deletes by ID,
-/// modifies that set absolute values).
-pub fn should_retry(error: &Error, idempotent: bool) -> bool {
-    match error {
-        Error::Throttled { .. } | Error::Busy { .. } => true,
-        Error::Transport { maybe_applied, .. } => !*maybe_applied || idempotent,
-        _ => false,
-    }
-}
-
-/// Run `op` under `policy`. `op` gets the attempt number (1-based);
+/// Run `op` under `policy` and the shared policy ([`retry::next_delay`]),
+/// `idempotent` meaning a repeat is safe. `op` gets the attempt number (1-based);
 /// `retries` is incremented once per retry made.
 pub async fn run<T, F, Fut>(policy: &RetryPolicy, idempotent: bool, retries: &AtomicU64, mut op: F) -> Result<T, Error>
 where
@@ -109,21 +93,16 @@ where
             Ok(value) => return Ok(value),
             Err(error) => error,
         };
-        if attempt >= policy.max_attempts || !should_retry(&error, idempotent) {
-            return Err(error);
-        }
-        let delay = policy.jittered_delay(attempt);
-        if started.elapsed().saturating_add(delay) > policy.max_elapsed {
-            tracing::debug!(attempt, kind = error.kind(), "retry budget spent");
-            return Err(error);
-        }
-        tracing::warn!(
+        let Some(delay) = retry::next_delay(
+            &policy.bounds(),
+            RetryBudget::global(),
+            &error,
             attempt,
-            kind = error.kind(),
-            code = error.vendor_code().unwrap_or(""),
-            delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
-            "retrying"
-        );
+            started.elapsed(),
+            idempotent,
+        ) else {
+            return Err(error);
+        };
         retries.fetch_add(1, Ordering::Relaxed);
         tokio::time::sleep(delay).await;
         attempt += 1;
@@ -140,51 +119,6 @@ mod tests {
             message: "m".into(),
             maybe_applied,
         }
-    }
-
-    #[test]
-    fn retries_what_the_vendor_did_not_act_on() {
-        let throttled = Error::Throttled {
-            vendor: "t",
-            code: "RequestLimitExceeded".into(),
-            request_id: "r".into(),
-            retry_after: None,
-        };
-        let busy = Error::Busy {
-            vendor: "t",
-            code: "FailedOperation.ResourceInOperating".into(),
-            message: "m".into(),
-            request_id: "r".into(),
-        };
-        for idempotent in [false, true] {
-            assert!(should_retry(&throttled, idempotent));
-            assert!(should_retry(&busy, idempotent));
-            assert!(should_retry(&transport(false), idempotent));
-        }
-    }
-
-    #[test]
-    fn repeats_a_maybe_applied_request_only_when_idempotent() {
-        assert!(!should_retry(&transport(true), false));
-        assert!(should_retry(&transport(true), true));
-    }
-
-    #[test]
-    fn never_retries_refusals() {
-        let conflict = Error::Conflict {
-            vendor: "t",
-            code: "InvalidParameter.PortCheckFailed".into(),
-            message: "m".into(),
-            request_id: "r".into(),
-        };
-        let auth = Error::Authentication {
-            vendor: "t",
-            code: "AuthFailure.SignatureFailure".into(),
-            message: "m".into(),
-            request_id: "r".into(),
-        };
-        assert!(!should_retry(&conflict, true));
-        assert!(!should_retry(&auth, true));
     }
 
     #[test]
