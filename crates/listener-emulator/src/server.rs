@@ -355,6 +355,20 @@ impl EmulatorHandle {
         self.shared.listener_counts()
     }
 
+    /// Listeners on one instance, `api` given as the API name
+    /// (`tencent-gaap`) or the service's short name (`gaap`); 0 when the
+    /// emulator knows neither.
+    pub fn listener_count(&self, api: &str, instance: &str) -> usize {
+        let counts = self.listener_counts();
+        let short = api.split_once('-').map_or(api, |(_, s)| s);
+        counts
+            .get(api)
+            .or_else(|| counts.get(short))
+            .and_then(|m| m.get(instance))
+            .copied()
+            .unwrap_or(0)
+    }
+
     /// Run-time control of the faults (rules, random faults, counters).
     pub fn faults(&self) -> &FaultControl {
         &self.shared.faults

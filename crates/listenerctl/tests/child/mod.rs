@@ -61,14 +61,7 @@ impl Emu {
 
     /// Listeners the emulator holds on `instance`.
     pub fn count(&self, api: &str, instance: &str) -> usize {
-        let counts = self.handle().listener_counts();
-        let short = api.split_once('-').map_or(api, |(_, s)| s);
-        counts
-            .get(api)
-            .or_else(|| counts.get(short))
-            .and_then(|m| m.get(instance))
-            .copied()
-            .unwrap_or(0)
+        self.handle().listener_count(api, instance)
     }
 }
 
