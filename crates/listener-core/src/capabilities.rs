@@ -69,6 +69,12 @@ pub struct Capabilities {
     pub max_listeners_per_instance: u32,
     /// Documented calls per second for the listener actions.
     pub rate_limit_per_second: f64,
+    /// Whether the provider manages backend pools
+    /// ([`crate::Provider::pools`] returns the implementation).
+    pub pools: bool,
+    /// Whether the provider manages rules (routes) on listeners
+    /// ([`crate::Provider::rules`] returns the implementation).
+    pub rules: bool,
 }
 
 impl Default for Capabilities {
@@ -112,6 +118,8 @@ impl Capabilities {
         write_only_fields: &[],
         max_listeners_per_instance: 0,
         rate_limit_per_second: 1.0,
+        pools: false,
+        rules: false,
     };
 
     /// Whether a change at `field` (a spec path) touches an immutable path:
@@ -246,6 +254,7 @@ pub(crate) mod tests {
         let table = Capabilities::markdown_table(std::slice::from_ref(&base));
         assert!(!table.contains("| yes"), "the base claims a feature:\n{table}");
         assert!(base.immutable_fields.is_empty() && base.write_only_fields.is_empty());
+        assert!(!base.pools && !base.rules, "the base claims a resource kind");
     }
 
     #[test]
