@@ -219,8 +219,10 @@ pub struct Work<'g, T> {
     pub item: &'g T,
     /// The live resource's ID (updates, deletes, replacements).
     pub id: Option<&'g str>,
-    /// The IDs of the node's parents, in the order of [`Node::parents`]
-    /// (creates and updates; empty for deletes).
+    /// The IDs of the node's parents, in the order of [`Node::parents`]:
+    /// for creates and updates, as found or just made; for deletes, the
+    /// live IDs read when planning (a rule is deleted on its listener), an
+    /// empty string for a parent that had none.
     pub parent_ids: Vec<String>,
 }
 
@@ -348,7 +350,11 @@ where
                 op: n.op,
                 item: &n.item,
                 id: n.id.as_deref(),
-                parent_ids: Vec::new(),
+                parent_ids: n
+                    .parents
+                    .iter()
+                    .map(|p| graph.node(*p).id.clone().unwrap_or_default())
+                    .collect(),
             });
         }
         if work.is_empty() {
