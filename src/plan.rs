@@ -15,6 +15,12 @@
 //! manage only part of a file pass the whole file to
 //! [`Plan::build_for_file`] / [`plan_for_file`] so this holds by
 //! construction.
+//!
+//! Apply is the resource-graph engine ([`graph`]) on a graph of one kind:
+//! node `i` is `plan.actions[i]`, and the listener executor below makes the
+//! calls (batching, concurrency, read-back, cancel, events). Pools and
+//! rules join the same graph as kinds of their own, ordered around the
+//! listener, rather than through a second engine.
 
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
