@@ -592,11 +592,14 @@ impl Failure {
     }
 }
 
+/// A planned action and the graph node that names it.
+type NodeAction<'a> = (NodeId, &'a Action);
+
 /// One unit of work for the listener executor; each action with its node.
 enum Job<'a> {
     Delete(NodeId, &'a Action),
     Update(NodeId, &'a Action),
-    Create(Vec<(NodeId, &'a Action)>),
+    Create(Vec<NodeAction<'a>>),
 }
 
 /// A planned action with what names it in the graph, for the create
@@ -611,7 +614,7 @@ impl Planned for &Action {
     }
 }
 
-impl Planned for (NodeId, &Action) {
+impl Planned for NodeAction<'_> {
     fn action(&self) -> &Action {
         self.1
     }
@@ -678,7 +681,7 @@ impl<'g> Executor<&'g Action> for ListenerExecutor<'_> {
             // Updates first, then the creates (one batch job when batching),
             // each list in plan order: the order apply always queued them.
             let mut jobs: Vec<Job> = Vec::new();
-            let mut creates: Vec<(NodeId, &Action)> = Vec::new();
+            let mut creates: Vec<NodeAction> = Vec::new();
             for w in &work {
                 match w.verb {
                     Verb::Delete => jobs.push(Job::Delete(w.node, w.item)),
@@ -931,11 +934,11 @@ async fn run_job<'a>(
 /// batch should have made is settled by [`settle_failed_batch`].
 async fn run_creates<'a>(
     provider: &Arc<dyn Provider>,
-    list: Vec<(NodeId, &'a Action)>,
+    list: Vec<NodeAction<'a>>,
     cancel: &Cancel,
     on_event: &(dyn Fn(Event) + Send + Sync),
 ) -> Ran<'a> {
-    let chunks: Vec<Vec<(NodeId, &'a Action)>> = if provider.capabilities().batch_create {
+    let chunks: Vec<Vec<NodeAction<'a>>> = if provider.capabilities().batch_create {
         batch_groups(list)
     } else {
         batch_groups(list).into_iter().flatten().map(|a| vec![a]).collect()
@@ -943,7 +946,7 @@ async fn run_creates<'a>(
     let mut out: Ran<'a> = Vec::new();
     let mut chunks = chunks.into_iter();
     while let Some(chunk) = chunks.next() {
-        let (run, skip): (Vec<(NodeId, &'a Action)>, Vec<(NodeId, &'a Action)>) =
+        let (run, skip): (Vec<NodeAction<'a>>, Vec<NodeAction<'a>>) =
             chunk.into_iter().partition(|(_, a)| may_start(cancel, "create", a));
         out.extend(skip.into_iter().map(|(node, a)| (node, a, None)));
         if run.is_empty() {
@@ -996,7 +999,7 @@ async fn run_creates<'a>(
 /// cancelled.
 async fn settle_failed_batch<'a>(
     provider: &Arc<dyn Provider>,
-    list: Vec<(NodeId, &'a Action)>,
+    list: Vec<NodeAction<'a>>,
     announced: usize,
     error: Arc<Error>,
     cancel: &Cancel,

@@ -367,7 +367,7 @@ impl RuleProvider for Cloud {
 #[derive(Debug, Clone, PartialEq)]
 enum Item {
     Pool(PoolSpec),
-    Listener(ListenerSpec),
+    Listener(Box<ListenerSpec>),
     Rule(RouteSpec),
 }
 
@@ -404,11 +404,11 @@ fn desired(file: &File) -> Vec<Desired<Item>> {
             kind: &LISTENER,
             key: listener_key(*port),
             parents: vec![pool_index(pool)],
-            item: Item::Listener(ListenerSpec::new(
+            item: Item::Listener(Box::new(ListenerSpec::new(
                 format!("web-{port}"),
                 Protocol::Http,
                 Ports::Single(*port),
-            )),
+            ))),
         });
         for r in routes {
             out.push(Desired {
@@ -458,7 +458,7 @@ async fn live(provider: &dyn Provider) -> Vec<Live<Item>> {
             key: listener_key(port),
             parent: None,
             id: l.id.0,
-            item: Item::Listener(l.spec),
+            item: Item::Listener(Box::new(l.spec)),
         });
     }
     out
