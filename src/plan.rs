@@ -670,13 +670,13 @@ impl<'g> Executor<&'g Action> for ListenerExecutor<'_> {
         work: Vec<Work<'a, &'g Action>>,
     ) -> BoxFuture<'a, Vec<GraphRan<Vec<Listener>>>> {
         Box::pin(async move {
-            let verbs: Vec<(NodeId, Verb)> = work.iter().map(|w| (w.node, w.verb)).collect();
-            let verb_of = |node: NodeId| {
-                verbs
-                    .iter()
-                    .find(|(n, _)| *n == node)
-                    .map(|(_, v)| *v)
-                    .unwrap_or(Verb::Create)
+            // The engine hands over one phase at a time: all deletes, or
+            // updates and creates.
+            let deleting = work.first().is_some_and(|w| w.verb == Verb::Delete);
+            let verb_of = |action: &Action| match action {
+                _ if deleting => Verb::Delete,
+                Action::Update { .. } => Verb::Update,
+                _ => Verb::Create,
             };
             // Updates first, then the creates (one batch job when batching),
             // each list in plan order: the order apply always queued them.
@@ -697,9 +697,9 @@ impl<'g> Executor<&'g Action> for ListenerExecutor<'_> {
             run_jobs(self.provider, jobs, self.width, &self.options.cancel, self.on_event)
                 .await
                 .into_iter()
-                .map(|(node, _, outcome)| GraphRan {
+                .map(|(node, action, outcome)| GraphRan {
                     node,
-                    verb: verb_of(node),
+                    verb: verb_of(action),
                     outcome,
                 })
                 .collect()
