@@ -102,7 +102,13 @@ pub fn export(profile_name: &str, profile: &ProfileConfig, listeners: &[Listener
         let maps = &mut out_profile.aliases;
         if let Some(tls) = spec.tls.as_mut() {
             for c in tls.certificates.iter_mut() {
-                *c = alias_for(&mut maps.certificates, c, "cert", AliasKind::Certificate, &mut generated);
+                *c = alias_for(
+                    &mut maps.certificates,
+                    c,
+                    "cert",
+                    AliasKind::Certificate,
+                    &mut generated,
+                );
             }
             if let Some(ca) = tls.client_auth.as_mut() {
                 for c in ca.ca_certificates.iter_mut() {
@@ -233,7 +239,13 @@ fn unique_names(listeners: &[&Listener], specs: &mut [ListenerSpec]) -> Vec<Rena
         if keep {
             continue;
         }
-        let ports = spec.ports.ranges().iter().map(ToString::to_string).collect::<Vec<_>>().join("_");
+        let ports = spec
+            .ports
+            .ranges()
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("_");
         let (base, reason) = if spec.name.trim().is_empty() {
             (
                 format!("{}-{ports}", spec.protocol.as_str()),

@@ -204,8 +204,18 @@ pub fn report(file: &ConfigFile, from: &str, to: &str) -> Result<MigrationReport
             }
             refused.push(refusal(r));
         }
-        let lost = losses(spec, &source_caps, &target_caps);
-        let identity = |f: &Finding| f.field == "protocol" || listener_core::capabilities::path_within(&f.field, "ports");
+        // A field the target refuses is reported once, as refused.
+        let lost: Vec<Finding> = losses(spec, &source_caps, &target_caps)
+            .into_iter()
+            .filter(|l| {
+                !refused.iter().any(|r: &Finding| {
+                    listener_core::capabilities::path_within(&l.field, &r.field)
+                        || listener_core::capabilities::path_within(&r.field, &l.field)
+                })
+            })
+            .collect();
+        let identity =
+            |f: &Finding| f.field == "protocol" || listener_core::capabilities::path_within(&f.field, "ports");
         let verdict = if refused.iter().any(identity) {
             Verdict::CannotMove
         } else if !refused.is_empty() {
@@ -219,7 +229,13 @@ pub fn report(file: &ConfigFile, from: &str, to: &str) -> Result<MigrationReport
             index,
             name: spec.name.clone(),
             protocol: spec.protocol.as_str().to_string(),
-            ports: spec.ports.ranges().iter().map(ToString::to_string).collect::<Vec<_>>().join(","),
+            ports: spec
+                .ports
+                .ranges()
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(","),
             verdict,
             refused,
             lost,
@@ -314,9 +330,10 @@ fn add_alias(
 /// What the target would take but not keep: every setting of the
 /// source's own extension section (the target's adapter never reads
 /// another API's section), and every field the target declares
-/// write-only that the source reads back. A switch that is off (`false`)
-/// loses nothing, and `enabled = true` is what every listener of every
-/// supported API is, so neither is listed.
+/// write-only that the source reads back. A value that is off (`false`,
+/// `"none"`, zero, or negative: vendors write "unlimited" as `-1`) loses
+/// nothing, and `enabled = true` is what every listener of every supported
+/// API is, so neither is listed.
 fn losses(spec: &ListenerSpec, source: &Capabilities, target: &Capabilities) -> Vec<Finding> {
     let bare = ListenerSpec::new(spec.name.clone(), spec.protocol, spec.ports.clone());
     let own = format!("extensions.{}", source.api);
@@ -325,6 +342,8 @@ fn losses(spec: &ListenerSpec, source: &Capabilities, target: &Capabilities) -> 
         let path = change.path;
         let value = change.to;
         let off = matches!(&value, Value::Bool(false) | Value::Null)
+            || value.as_str() == Some("none")
+            || value.as_f64().is_some_and(|n| n <= 0.0)
             || value.as_array().is_some_and(Vec::is_empty)
             || value.as_object().is_some_and(serde_json::Map::is_empty);
         if listener_core::capabilities::path_within(&path, "extensions") {
