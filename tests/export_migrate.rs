@@ -262,6 +262,8 @@ async fn export_round_trip_plans_nothing(api: &str) {
         "{api}: an unmapped ID got an alias"
     );
 
+    settings_survive(api, &exported);
+
     for format in [Format::Toml, Format::Yaml] {
         let file = load_back(&exported, format, &emu.url());
         let profile = &file.profiles["source"];
@@ -283,6 +285,85 @@ async fn export_round_trip_plans_nothing(api: &str) {
     }
     assert_eq!(emu.listener_counts(), before, "{api}: export changed nothing");
     emu.shutdown().await;
+}
+
+/// The value at JSON `pointer` of the exported listener called `name`.
+fn at(exported: &Exported, name: &str, pointer: &str) -> Value {
+    let spec = exported
+        .file
+        .listeners
+        .iter()
+        .find(|s| s.name == name)
+        .unwrap_or_else(|| panic!("no listener {name} in the export"));
+    serde_json::to_value(spec)
+        .expect("spec as JSON")
+        .pointer(pointer)
+        .cloned()
+        .unwrap_or(Value::Null)
+}
+
+/// An empty plan proves only that what was read back matches itself; the
+/// settings the raw calls made must also be in the file, or a setting the
+/// read side drops would pass unnoticed.
+fn settings_survive(api: &str, e: &Exported) {
+    let expected: Vec<(&str, &str, Value)> = match api {
+        "tencent-gaap" => vec![
+            ("app-tcp", "/scheduler", json!("weighted_round_robin")),
+            ("app-tcp", "/client_ip/mode", json!("proxy_protocol")),
+            ("app-tcp", "/health_check/interval_secs", json!(10)),
+            ("app-tcp", "/extensions/tencent-gaap/failover_switch", json!(true)),
+            ("dns", "/extensions/tencent-gaap/real_server_type", json!("DOMAIN")),
+            ("dns", "/health_check/custom/expect", json!("pong")),
+            ("web-mtls", "/forwarding/backend_protocol", json!("https")),
+            ("web-mtls", "/tls/certificates", json!(["web-cert"])),
+            (
+                "web-mtls",
+                "/tls/client_auth/ca_certificates",
+                json!(["partners-ca", "ca-gaap-only-7"]),
+            ),
+        ],
+        "tencent-clb" => vec![
+            ("db", "/session_persistence/timeout_secs", json!(300)),
+            ("db", "/scheduler", json!("weighted_round_robin")),
+            ("db", "/health_check/unhealthy_threshold", json!(3)),
+            ("range", "/ports", json!({"from": 8000, "to": 8010})),
+            ("web-mtls", "/tls/certificates", json!(["web-cert"])),
+            ("web-mtls", "/tls/client_auth/ca_certificates", json!(["ca-clb-only-3"])),
+            ("tls-tcp", "/tls/certificates", json!(["cert-clb-only-1"])),
+            ("dns", "/protocol", json!("udp")),
+        ],
+        "alibaba-alb" => vec![
+            ("http-80", "/description", json!("web-http")),
+            ("http-80", "/timeouts", json!({"idle_secs": 30, "request_secs": 90})),
+            ("http-80", "/extensions/alibaba-alb/gzip", json!(true)),
+            ("http-80", "/extensions/alibaba-alb/slb_id_header", json!(true)),
+            ("http-80", "/forwarding/default_target", json!("web-servers")),
+            (
+                "https-443",
+                "/forwarding/default_target",
+                json!("target-sgp-extra000001"),
+            ),
+            ("https-443", "/tls/http2", json!(true)),
+            ("https-443", "/tls/policy", json!("tls_cipher_policy_1_2")),
+            ("https-443", "/tls/client_auth/ca_certificates", json!(["partners-ca"])),
+            ("quic-443", "/tls/certificates", json!(["cert-9876543"])),
+        ],
+        "alibaba-ga" => vec![
+            ("app-tcp", "/ports", json!([{"from": 7000, "to": 7010}, 7443])),
+            ("app-tcp", "/session_persistence/by", json!("source_ip")),
+            ("app-tcp", "/client_ip/mode", json!("proxy_protocol")),
+            ("app-tcp", "/timeouts/idle_secs", json!(120)),
+            ("web-http", "/timeouts/request_secs", json!(30)),
+            ("web-http", "/client_ip/headers/x_real_ip", json!(true)),
+            ("web-http", "/extensions/alibaba-ga/ga_id_header", json!(true)),
+            ("web-https", "/tls/http2", json!(true)),
+            ("web-https", "/tls/certificates", json!(["cert-ga-only-2-cn-hangzhou"])),
+        ],
+        other => panic!("no expectations for {other}"),
+    };
+    for (name, pointer, want) in expected {
+        assert_eq!(at(e, name, pointer), want, "{api}: {name}{pointer}");
+    }
 }
 
 #[tokio::test]
