@@ -81,9 +81,25 @@ pub fn render_text(r: &MigrationReport) -> String {
         for f in &l.refused {
             let _ = writeln!(out, "    refused  {} [{}] {}", f.field, f.rule, f.reason);
         }
-        for f in &l.lost {
-            let value = f.value.as_ref().map(|v| format!(" = {v}")).unwrap_or_default();
-            let _ = writeln!(out, "    lost     {}{value} [{}] {}", f.field, f.rule, f.reason);
+        let value = |f: &migrate::Finding| f.value.as_ref().map(|v| format!(" = {v}")).unwrap_or_default();
+        // Settings only the source's API has share one reason: one line.
+        let prefix = format!("extensions.{}.", r.from.api);
+        let vendor_only: Vec<String> = l
+            .lost
+            .iter()
+            .filter(|f| f.rule == "vendor_only")
+            .map(|f| format!("{}{}", f.field.strip_prefix(&prefix).unwrap_or(&f.field), value(f)))
+            .collect();
+        if !vendor_only.is_empty() {
+            let _ = writeln!(
+                out,
+                "    lost     [vendor_only] settings only {} has: {}",
+                r.from.api,
+                vendor_only.join(", ")
+            );
+        }
+        for f in l.lost.iter().filter(|f| f.rule != "vendor_only") {
+            let _ = writeln!(out, "    lost     {}{} [{}] {}", f.field, value(f), f.rule, f.reason);
         }
     }
     if !r.profile_additions.is_empty() {
