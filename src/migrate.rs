@@ -335,7 +335,8 @@ fn add_alias(
 /// nothing, and `enabled = true` is what every listener of every supported
 /// API is, so neither is listed.
 fn losses(spec: &ListenerSpec, source: &Capabilities, target: &Capabilities) -> Vec<Finding> {
-    let bare = ListenerSpec::new(spec.name.clone(), spec.protocol, spec.ports.clone());
+    // Blank name: a target that keeps no names (ALB) loses it too.
+    let bare = ListenerSpec::new(String::new(), spec.protocol, spec.ports.clone());
     let own = format!("extensions.{}", source.api);
     let mut out = Vec::new();
     for change in diff_specs(&bare, spec) {
