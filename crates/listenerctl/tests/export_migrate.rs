@@ -171,8 +171,21 @@ fn migrate_reports_what_cannot_move_with_field_and_rule() {
     assert!(human.stdout.contains("Add to profile `alb`"), "{}", human.stdout);
 
     // An unknown profile names the flag; nothing is reported.
-    let bad = s.run(&["migrate", "-f", path(&both), "--from", "clb", "--to", "nope"]);
+    let bad = s.run(&[
+        "migrate",
+        "-f",
+        path(&both),
+        "--from",
+        "clb",
+        "--to",
+        "nope",
+        "-o",
+        "json",
+    ]);
     bad.expect_code(2);
+    let problem = &bad.json_error()["error"]["problems"][0];
+    assert_eq!(problem["field"], "--to", "{problem}");
+    assert_eq!(problem["rule"], "profile_unknown", "{problem}");
     assert_eq!(emu.count("tencent-clb", CLB), 3);
     assert_eq!(emu.count("alibaba-alb", ALB), 0, "migrate sends nothing");
 }

@@ -8,7 +8,7 @@ use cloud_listeners::migrate::{self, MigrationReport, Verdict};
 
 use super::Run;
 use crate::cli::Global;
-use crate::diag::{Exit, Failure};
+use crate::diag::{Exit, Failure, Problem};
 use crate::load;
 use crate::output::{json_out, print, print_json};
 
@@ -38,12 +38,22 @@ pub struct Args {
 impl Run for Args {
     fn run(&self, global: &Global) -> Result<Exit, Failure> {
         let loaded = load::load(self.file.as_deref())?;
-        for name in [&self.from, &self.to] {
-            loaded.select(Some(name))?;
+        for (flag, name) in [("--from", &self.from), ("--to", &self.to)] {
+            if let Err(v) = loaded.file.profile(name) {
+                return Err(Failure::invalid(
+                    "profile",
+                    Problem {
+                        file: Some(loaded.path.clone()),
+                        field: Some(flag.into()),
+                        rule: Some(v.rule),
+                        ..Problem::message(v.message)
+                    },
+                ));
+            }
         }
         loaded.check_profile(&self.to)?;
         let report = migrate::report(&loaded.file, &self.from, &self.to)
-            .map_err(|e| Failure::from_error(&e, Some(&loaded.path), Some(&loaded.locator), Some(&self.to)))?;
+            .map_err(|e| Failure::from_error(&e, Some(&loaded.path), Some(&loaded.locator), None))?;
         if json_out(global) {
             print_json(&report);
         } else {
