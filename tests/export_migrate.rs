@@ -589,3 +589,69 @@ fn check_pair(from: &str, to: &str, r: &MigrationReport) {
         other => panic!("no expectations for {other:?}"),
     }
 }
+
+/// CLB lets listeners go without a name or share one; a file cannot. The
+/// export names them (`<protocol>-<ports>`, or the name with its ports),
+/// says so, and the only thing a plan then wants is that rename.
+#[tokio::test]
+async fn blank_and_shared_names_are_renamed_and_the_plan_wants_only_the_rename() {
+    let emu = start().await;
+    let profile = common::profile("tencent-clb", &emu.url());
+    let c = tencent(&profile, "clb", "2018-03-17", "tencent-clb");
+    for params in [
+        json!({"Protocol": "TCP", "Ports": [7001]}),
+        json!({"Protocol": "TCP", "Ports": [7002], "ListenerNames": ["app"]}),
+        json!({"Protocol": "UDP", "Ports": [7003], "ListenerNames": ["app"]}),
+    ] {
+        let mut params = params;
+        params["LoadBalancerId"] = json!(profile.instance);
+        params["Region"] = json!("ap-guangzhou");
+        c.call("CreateListener", &params, false)
+            .await
+            .expect("CLB CreateListener");
+    }
+    let provider = provider_from_profile(&profile).expect("provider");
+    for _ in 0..1000 {
+        if provider.list().await.expect("list").len() == 3 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let exported = export::export_instance("source", &profile).await.expect("export");
+    let mut renamed: Vec<(String, String)> = exported
+        .renamed
+        .iter()
+        .map(|r| (r.from.clone(), r.to.clone()))
+        .collect();
+    renamed.sort();
+    assert_eq!(
+        renamed,
+        [
+            ("".to_string(), "tcp-7001".to_string()),
+            ("app".to_string(), "app-7003".to_string())
+        ]
+    );
+    let file = load_back(&exported, Format::Toml, &emu.url());
+    let live = provider.list().await.expect("list");
+    let plan = Plan::build_for(provider.as_ref(), &file.listeners, &file.listeners, &live, true);
+    let mut updates: Vec<(String, Vec<String>)> = plan
+        .actions
+        .iter()
+        .filter(|a| a.is_change())
+        .map(|a| match a {
+            cloud_listeners::plan::Action::Update { desired, changes, .. } => {
+                (desired.name.clone(), changes.iter().map(|c| c.path.clone()).collect())
+            }
+            other => panic!("only renames are planned, not {other:?}"),
+        })
+        .collect();
+    updates.sort();
+    assert_eq!(
+        updates,
+        [
+            ("app-7003".to_string(), vec!["name".to_string()]),
+            ("tcp-7001".to_string(), vec!["name".to_string()])
+        ]
+    );
+    emu.shutdown().await;
+}
