@@ -28,6 +28,8 @@ use std::sync::Arc;
 pub use listener_core;
 pub use listener_core::*;
 
+pub mod export;
+pub mod migrate;
 pub mod plan;
 
 /// The API names this build knows about, compiled in or not.

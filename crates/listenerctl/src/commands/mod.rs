@@ -28,8 +28,10 @@ pub mod apply;
 pub mod capabilities;
 pub mod completion;
 pub mod delete;
+pub mod export;
 pub mod get;
 pub mod list;
+pub mod migrate;
 pub mod plan;
 pub mod schema;
 pub mod validate;
@@ -86,6 +88,8 @@ commands! {
     Get => get,
     List => list,
     Delete => delete,
+    Export => export,
+    Migrate => migrate,
     Capabilities => capabilities,
     Schema => schema,
     Completion => completion,
@@ -122,6 +126,8 @@ mod tests {
                 "get",
                 "list",
                 "delete",
+                "export",
+                "migrate",
                 "capabilities",
                 "schema",
                 "completion"
