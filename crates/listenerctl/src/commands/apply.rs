@@ -365,11 +365,11 @@ fn actions_failed(t: &Target, n: usize, several: bool) -> Failure {
     }
 }
 
-/// The `failed` event of a profile (several profiles, `--output json`).
+/// The `profile_failed` event of a profile (several profiles, `--output json`).
 fn failed_event(t: &Target, stage: &str, f: &Failure) -> serde_json::Value {
     let mut doc = targets::failed_doc(t, stage, f);
     if let Some(map) = doc.as_object_mut() {
-        map.insert("event".into(), "failed".into());
+        map.insert("event".into(), "profile_failed".into());
     }
     doc
 }
