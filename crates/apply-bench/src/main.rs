@@ -244,7 +244,11 @@ async fn bench(args: &Args) -> ExitCode {
 /// The multi-profile mode: build the profiles, run them together, print
 /// each profile's own bound and the run's time over the slowest of them.
 async fn multi_bench(args: &Args, apis: &[&'static str]) -> ExitCode {
-    let repeated = APIS.iter().copied().find(|a| *a == args.repeat_api).unwrap_or("alibaba-ga");
+    let repeated = APIS
+        .iter()
+        .copied()
+        .find(|a| *a == args.repeat_api)
+        .unwrap_or("alibaba-ga");
     let mut apis = apis.to_vec();
     if !apis.contains(&repeated) {
         apis.push(repeated);
@@ -281,7 +285,10 @@ async fn multi_bench(args: &Args, apis: &[&'static str]) -> ExitCode {
         args.create_delay_ms,
         settings.poll_interval_ms
     );
-    println!("  {:<8} {:<13} {:<16} {:>9} {:>9}", "profile", "api", "instance", "listeners", "bound s");
+    println!(
+        "  {:<8} {:<13} {:<16} {:>9} {:>9}",
+        "profile", "api", "instance", "listeners", "bound s"
+    );
     for (p, b) in profiles.iter().zip(&bounds) {
         println!(
             "  {:<8} {:<13} {:<16} {:>9} {:>9.3}",
@@ -325,7 +332,10 @@ async fn multi_bench(args: &Args, apis: &[&'static str]) -> ExitCode {
     }
     println!();
     if problems.is_empty() {
-        println!("PASS: {} profiles together took {ratio:.2} times the slowest one's bound", profiles.len());
+        println!(
+            "PASS: {} profiles together took {ratio:.2} times the slowest one's bound",
+            profiles.len()
+        );
         ExitCode::SUCCESS
     } else {
         for p in &problems {

@@ -106,7 +106,11 @@ pub struct MultiOutcome {
 }
 
 /// Plan every profile at once, then apply every profile at once.
-pub async fn run(profiles: &[ProfileWork], settings: &Settings, options: &ApplyOptions) -> Result<MultiOutcome, String> {
+pub async fn run(
+    profiles: &[ProfileWork],
+    settings: &Settings,
+    options: &ApplyOptions,
+) -> Result<MultiOutcome, String> {
     let works = by_api(profiles);
     let emulator = run::start_emulator(&works, settings).await?;
     let url = emulator.url();
@@ -119,7 +123,9 @@ pub async fn run(profiles: &[ProfileWork], settings: &Settings, options: &ApplyO
             Err(e) => return Err(format!("{}: the provider did not build: {e}", p.name)),
         }
     }
-    let failure = |p: &ProfileWork, name: &str, e: &Error| (p.name.clone(), name.to_string(), e.kind().to_string(), e.to_string());
+    let failure = |p: &ProfileWork, name: &str, e: &Error| {
+        (p.name.clone(), name.to_string(), e.kind().to_string(), e.to_string())
+    };
     let started = Instant::now();
     let planned = futures::future::join_all(
         providers

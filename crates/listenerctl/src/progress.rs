@@ -212,21 +212,20 @@ impl Progress {
 /// An event in words, without the profile's prefix.
 fn body(event: &Event) -> String {
     match event {
-            Event::Started { verb, name, ports } => format!("{} {name} ({}) ...", present(verb), port_words(ports)),
-            Event::Finished { verb, name, ids, .. } if ids.is_empty() => format!("{} {name}", past(verb)),
-            Event::Finished { verb, name, ids, .. } => format!("{} {name}: {}", past(verb), ids.join(", ")),
-            Event::Failed {
-                verb,
-                name,
-                kind,
-                message,
-                ..
-            } => format!("failed to {verb} {name} ({kind}): {message}"),
+        Event::Started { verb, name, ports } => format!("{} {name} ({}) ...", present(verb), port_words(ports)),
+        Event::Finished { verb, name, ids, .. } if ids.is_empty() => format!("{} {name}", past(verb)),
+        Event::Finished { verb, name, ids, .. } => format!("{} {name}: {}", past(verb), ids.join(", ")),
+        Event::Failed {
+            verb,
+            name,
+            kind,
+            message,
+            ..
+        } => format!("failed to {verb} {name} ({kind}): {message}"),
     }
 }
 
 impl Progress {
-
     /// Handle one event from the engine.
     pub fn event(&self, event: Event) {
         self.record(&event);

@@ -278,10 +278,19 @@ fn sigint_stops_every_profile_applied_at_once() {
             "{profile}: every step is accounted for: {}",
             stop[0]
         );
-        assert_eq!(emu.count(api, instance), n("done") + n("finished_after_interrupt"), "{profile}");
+        assert_eq!(
+            emu.count(api, instance),
+            n("done") + n("finished_after_interrupt"),
+            "{profile}"
+        );
     }
     for l in listed(&emu, &path, api) {
-        assert!(l.status.is_settled(), "{} is {:?} after the interrupt\n{out}", l.id, l.status);
+        assert!(
+            l.status.is_settled(),
+            "{} is {:?} after the interrupt\n{out}",
+            l.id,
+            l.status
+        );
     }
 
     let (status, out) = run(dir, "second", &["apply", "-f", path_arg, "--all-profiles"]);

@@ -111,7 +111,9 @@ fn all_profiles_apply_together_and_a_second_plan_is_empty() {
     let all = apply.json_lines();
     // Every event of the apply names its profile, progress included.
     for e in all.iter().filter(|e| e["event"] != "done") {
-        let p = e["profile"].as_str().unwrap_or_else(|| panic!("event without a profile: {e}"));
+        let p = e["profile"]
+            .as_str()
+            .unwrap_or_else(|| panic!("event without a profile: {e}"));
         assert!(FIVE.iter().any(|(n, _, _)| *n == p), "{e}");
     }
     for (name, api, instance) in FIVE {
@@ -184,7 +186,15 @@ fn repeated_profile_flags_apply_to_those_profiles_only() {
     let s = Scratch::new();
     let file = s.write("many.toml", &format!("{}{LISTENERS}", profiles(&emu, "")));
     let apply = s.run(&[
-        "apply", "-f", path(&file), "--profile", "clb-1", "--profile", "clb-2", "-o", "json",
+        "apply",
+        "-f",
+        path(&file),
+        "--profile",
+        "clb-1",
+        "--profile",
+        "clb-2",
+        "-o",
+        "json",
     ]);
     apply.expect_code(0);
     let all = apply.json_lines();
@@ -216,7 +226,13 @@ fn repeated_profile_flags_apply_to_those_profiles_only() {
 fn a_profile_on_a_missing_instance_does_not_stop_the_others() {
     let emu = emulator();
     let s = Scratch::new();
-    let ghost = profile("ghost", "tencent-clb", "lb-ghost0001", &emu.url(), "targets = { web-servers = \"lbtg-web\" }\ncertificates = { web-cert = \"cert-clb-web\" }");
+    let ghost = profile(
+        "ghost",
+        "tencent-clb",
+        "lb-ghost0001",
+        &emu.url(),
+        "targets = { web-servers = \"lbtg-web\" }\ncertificates = { web-cert = \"cert-clb-web\" }",
+    );
     let file = s.write("many.toml", &format!("{}{LISTENERS}", profiles(&emu, &ghost)));
 
     let apply = s.run(&["apply", "-f", path(&file), "--all-profiles", "-o", "json"]);
@@ -293,7 +309,10 @@ fn a_profile_whose_creates_fail_does_not_stop_the_others() {
     }
     assert_eq!(names(&events(&all, "done")[0]["failed_profiles"]), ["ga"]);
     // The adapter logs the failed batch (a warning) before the error document.
-    let doc = apply.stderr.find("\n{").map_or(apply.stderr.as_str(), |at| &apply.stderr[at + 1..]);
+    let doc = apply
+        .stderr
+        .find("\n{")
+        .map_or(apply.stderr.as_str(), |at| &apply.stderr[at + 1..]);
     let err: Value = serde_json::from_str(doc).unwrap_or_else(|e| panic!("no JSON error ({e}): {}", apply.stderr));
     assert_eq!(err["error"]["kind"], "profiles_failed");
 
@@ -301,5 +320,9 @@ fn a_profile_whose_creates_fail_does_not_stop_the_others() {
     let text = s.run(&["apply", "-f", path(&file), "--all-profiles"]);
     text.expect_code(1);
     assert!(text.stdout.contains("1 failed (ga)"), "{}", text.stdout);
-    assert!(text.stderr.contains("1 of 5 profiles failed: ga (apply_failed)"), "{}", text.stderr);
+    assert!(
+        text.stderr.contains("1 of 5 profiles failed: ga (apply_failed)"),
+        "{}",
+        text.stderr
+    );
 }

@@ -26,10 +26,10 @@ use crate::interrupt;
 use crate::load::Loaded;
 use crate::output::{json_out, print, print_json_line};
 use crate::progress::{Mode, Progress};
-use indicatif::MultiProgress;
 use crate::render;
 use crate::session::{cloud_failure, Session};
 use crate::targets::{self, plan_text, PlanDoc, Sections, Target};
+use indicatif::MultiProgress;
 
 /// Carry out the plan: create, update, replace (with --allow-replace)
 /// and delete (with --prune), then print the listener IDs.
@@ -219,7 +219,11 @@ async fn apply(
             format!(
                 "; {} failed ({})",
                 failed.len(),
-                failed.iter().map(|(t, _)| t.name.as_str()).collect::<Vec<_>>().join(", ")
+                failed
+                    .iter()
+                    .map(|(t, _)| t.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )
         };
         print(&format!(
@@ -251,7 +255,9 @@ const RERUN: &str =
 /// Apply one profile's plan, showing progress, and print its section (at
 /// once with one profile; whole, when it ends, with several).
 async fn apply_one(cx: &Cx<'_>, t: &Target, provider: &Arc<dyn Provider>, p: &Plan) -> Ended {
-    let Cx { loaded, json, several, .. } = *cx;
+    let Cx {
+        loaded, json, several, ..
+    } = *cx;
     let watch = cx.watch;
     let mut text = String::new();
     if json {
@@ -263,9 +269,16 @@ async fn apply_one(cx: &Cx<'_>, t: &Target, provider: &Arc<dyn Provider>, p: &Pl
             text.clear();
         }
     }
-    let mut progress = Progress::new(cx.mode, if several { format!("[{}] ", t.name) } else { String::new() })
-        .watching(watch.cancel())
-        .for_profile(&t.name);
+    let mut progress = Progress::new(
+        cx.mode,
+        if several {
+            format!("[{}] ", t.name)
+        } else {
+            String::new()
+        },
+    )
+    .watching(watch.cancel())
+    .for_profile(&t.name);
     if several {
         progress = progress.in_bars(cx.bars.clone());
         if !json {

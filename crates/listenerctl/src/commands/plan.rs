@@ -69,7 +69,9 @@ async fn plan(
             // Text sections appear as each profile's plan is ready.
             if several && !json {
                 match &r {
-                    Ok((_, p)) => sections.print(&format!("Plan for {}:\n{}", t.title(), plan_text(loaded, t, p, false))),
+                    Ok((_, p)) => {
+                        sections.print(&format!("Plan for {}:\n{}", t.title(), plan_text(loaded, t, p, false)))
+                    }
                     Err(f) => sections.print(&targets::failed_text("Plan for", t, f)),
                 }
             }
