@@ -278,27 +278,15 @@ async fn multi_bench(args: &Args, apis: &[&'static str]) -> ExitCode {
     };
     let bounds = multi::bounds(&profiles, &settings.rate_limits, settings.create_delay);
     println!(
-        "apply-bench (multi-profile): {} profiles applied together ({} of {repeated}, one of each other API),          {} listeners each; create delay {} ms; poll every {} ms; vendor rate limits on; one provider per          profile, built from its profile as listenerctl does",
+        "apply-bench (multi-profile): {} profiles applied together ({} of {repeated}, one of each other API), \
+         {} listeners each; create delay {} ms; poll every {} ms; vendor rate limits on; one provider per \
+         profile, built from its profile as listenerctl does",
         profiles.len(),
         k,
         args.profile_listeners,
         args.create_delay_ms,
         settings.poll_interval_ms
     );
-    println!(
-        "  {:<8} {:<13} {:<16} {:>9} {:>9}",
-        "profile", "api", "instance", "listeners", "bound s"
-    );
-    for (p, b) in profiles.iter().zip(&bounds) {
-        println!(
-            "  {:<8} {:<13} {:<16} {:>9} {:>9.3}",
-            p.name,
-            p.api,
-            p.work.id,
-            p.work.listeners,
-            b.seconds()
-        );
-    }
     let slowest = bounds.iter().map(Bound::seconds).fold(0.0_f64, f64::max);
     let sum: f64 = bounds.iter().map(Bound::seconds).sum();
     eprintln!("apply-bench: running {} profiles together ...", profiles.len());
@@ -309,12 +297,29 @@ async fn multi_bench(args: &Args, apis: &[&'static str]) -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    println!(
+        "  {:<8} {:<13} {:<16} {:>9} {:>9} {:>9} {:>7}",
+        "profile", "api", "instance", "listeners", "bound s", "own s", "ratio"
+    );
+    for ((p, b), own) in profiles.iter().zip(&bounds).zip(&outcome.per_profile) {
+        println!(
+            "  {:<8} {:<13} {:<16} {:>9} {:>9.3} {:>9.3} {:>7.2}",
+            p.name,
+            p.api,
+            p.work.id,
+            p.work.listeners,
+            b.seconds(),
+            own.as_secs_f64(),
+            own.as_secs_f64() / b.seconds().max(f64::EPSILON)
+        );
+    }
     let wall = outcome.wall.as_secs_f64();
     let ratio = wall / slowest.max(f64::EPSILON);
     let expected: usize = profiles.iter().map(|p| p.work.listeners).sum();
     println!();
     println!(
-        "  wall {wall:.3} s; slowest profile's bound {slowest:.3} s (sum of the bounds {sum:.3} s);          time/bound {ratio:.2}; {} listeners; {} calls ({:.2} per listener); {} throttled by the server",
+        "  wall {wall:.3} s; slowest profile's bound {slowest:.3} s (sum of the bounds {sum:.3} s); \
+         time/bound {ratio:.2}; {} listeners; {} calls ({:.2} per listener); {} throttled by the server",
         outcome.listeners,
         outcome.calls,
         outcome.calls as f64 / expected.max(1) as f64,

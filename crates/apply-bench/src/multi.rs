@@ -101,6 +101,9 @@ pub struct MultiOutcome {
     pub calls: u64,
     /// Requests the emulator's rate limits refused (retried by the client).
     pub throttled_by_server: u64,
+    /// Each profile's own time, from the first plan to its apply ending
+    /// (zero for a profile that could not be planned), in profile order.
+    pub per_profile: Vec<Duration>,
     /// Failures that reached the user: `(profile, listener, kind, message)`.
     pub failures: Vec<(String, String, String, String)>,
 }
@@ -141,11 +144,21 @@ pub async fn run(
         }
     }
     let applied = futures::future::join_all(ready.iter().map(|(p, provider, plan)| async move {
-        (*p, plan::apply(Arc::clone(provider), plan, options, &|_| {}).await)
+        let r = plan::apply(Arc::clone(provider), plan, options, &|_| {}).await;
+        (*p, started.elapsed(), r)
     }))
     .await;
     outcome.wall = started.elapsed();
-    for (p, r) in applied {
+    outcome.per_profile = profiles
+        .iter()
+        .map(|p| {
+            applied
+                .iter()
+                .find(|(q, _, _)| q.name == p.name)
+                .map_or(Duration::ZERO, |(_, t, _)| *t)
+        })
+        .collect();
+    for (p, _, r) in applied {
         match r {
             Ok(report) => outcome.failures.extend(
                 report
