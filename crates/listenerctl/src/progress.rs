@@ -207,25 +207,7 @@ impl Progress {
     pub fn line(&self, event: &Event) -> String {
         format!("{}{}", self.prefix, body(event))
     }
-}
 
-/// An event in words, without the profile's prefix.
-fn body(event: &Event) -> String {
-    match event {
-        Event::Started { verb, name, ports } => format!("{} {name} ({}) ...", present(verb), port_words(ports)),
-        Event::Finished { verb, name, ids, .. } if ids.is_empty() => format!("{} {name}", past(verb)),
-        Event::Finished { verb, name, ids, .. } => format!("{} {name}: {}", past(verb), ids.join(", ")),
-        Event::Failed {
-            verb,
-            name,
-            kind,
-            message,
-            ..
-        } => format!("failed to {verb} {name} ({kind}): {message}"),
-    }
-}
-
-impl Progress {
     /// Handle one event from the engine.
     pub fn event(&self, event: Event) {
         self.record(&event);
@@ -281,6 +263,22 @@ impl Progress {
     }
 }
 
+/// An event in words, without the profile's prefix.
+fn body(event: &Event) -> String {
+    match event {
+        Event::Started { verb, name, ports } => format!("{} {name} ({}) ...", present(verb), port_words(ports)),
+        Event::Finished { verb, name, ids, .. } if ids.is_empty() => format!("{} {name}", past(verb)),
+        Event::Finished { verb, name, ids, .. } => format!("{} {name}: {}", past(verb), ids.join(", ")),
+        Event::Failed {
+            verb,
+            name,
+            kind,
+            message,
+            ..
+        } => format!("failed to {verb} {name} ({kind}): {message}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -301,6 +299,27 @@ mod tests {
             ids: vec!["listener-1".into()],
         };
         assert_eq!(p.line(&done), "[gaap] created web: listener-1");
+    }
+
+    /// With several profiles at once, a profile's lines wait for its
+    /// section instead of going to stdout between another's.
+    #[test]
+    fn a_buffered_sink_keeps_its_lines_for_the_section() {
+        let p = Progress::new(Mode::Plain, "[clb] ").buffered();
+        p.event(Event::Started {
+            verb: "create",
+            name: "web".into(),
+            ports: "80".into(),
+        });
+        p.event(Event::Finished {
+            verb: "create",
+            name: "web".into(),
+            ports: "80".into(),
+            ids: vec!["lbl-1".into()],
+        });
+        assert_eq!(p.take_lines(), "  creating web (port 80) ...\n  created web: lbl-1\n");
+        assert_eq!(p.take_lines(), "", "taken once");
+        assert_eq!(p.tally().finished.len(), 1);
     }
 
     #[test]

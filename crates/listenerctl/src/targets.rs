@@ -3,7 +3,10 @@
 //!
 //! Every target is checked offline (profile settings, vendor rules) before
 //! a session is opened, and planned before anything is changed, so a
-//! refusal on any profile stops the command with nothing sent.
+//! refusal on any profile stops the command with nothing sent. From the
+//! session on, several targets are worked on at the same time ([`each`]),
+//! and one that fails is reported ([`profiles_failed`]) without stopping
+//! the others.
 
 use std::sync::Arc;
 
