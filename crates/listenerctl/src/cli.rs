@@ -193,6 +193,17 @@ mod tests {
         assert_eq!(cli.global().file.as_deref(), Some(std::path::Path::new("x.toml")));
     }
 
+    /// `plan`/`apply` take `--profile` more than once; a name given twice
+    /// counts once, in the order first given.
+    #[test]
+    fn repeated_profiles_are_kept_once_in_order() {
+        let cli =
+            Cli::try_parse_from(["listenerctl", "apply", "-p", "b", "--profile", "a", "-p", "b"]).expect("parses");
+        let global = cli.global();
+        assert_eq!(global.profiles, ["b", "a"]);
+        assert_eq!(global.profile.as_deref(), Some("b"));
+    }
+
     /// `schema`, `capabilities` and `completion` read no file and call no
     /// cloud, so the flags that mean either are not theirs.
     #[test]
