@@ -3,7 +3,10 @@
 //!
 //! Every target is checked offline (profile settings, vendor rules) before
 //! a session is opened, and planned before anything is changed, so a
-//! refusal on any profile stops the command with nothing sent.
+//! refusal on any profile stops the command with nothing sent. From the
+//! session on, several targets are worked on at the same time ([`each`]),
+//! and one that fails is reported ([`profiles_failed`]) without stopping
+//! the others.
 
 use std::sync::Arc;
 
@@ -121,6 +124,20 @@ pub fn targets(loaded: &Loaded, global: &Global, all_profiles: bool) -> Result<V
             });
         }
         Ok(out)
+    } else if global.profiles.len() > 1 {
+        // Several --profile: each must take every listener, as one does.
+        let mut out = Vec::new();
+        for requested in &global.profiles {
+            let (name, _) = loaded.select(Some(requested))?;
+            loaded.require_accepted(&name)?;
+            out.push(Target {
+                written: loaded.profile(&name).clone(),
+                listeners: loaded.file.listeners.iter().cloned().enumerate().collect(),
+                skipped: Vec::new(),
+                name,
+            });
+        }
+        Ok(out)
     } else {
         let (name, _) = loaded.select(global.profile.as_deref())?;
         loaded.require_accepted(&name)?;
@@ -156,20 +173,104 @@ pub fn profiles(targets: &[Target]) -> Vec<(&str, &ProfileConfig)> {
     targets.iter().map(|t| (t.name.as_str(), &t.written)).collect()
 }
 
-/// Plan every target, each with its provider.
-pub async fn plan_all(
+/// Plan one target with its provider.
+pub async fn plan_one(
     loaded: &Loaded,
     session: &Session,
-    targets: &[Target],
+    t: &Target,
     prune: bool,
-) -> Result<Vec<(Arc<dyn Provider>, Plan)>, Failure> {
-    let mut out = Vec::new();
-    for t in targets {
-        let provider = session.provider(loaded, &t.name, &t.written)?;
-        let p = t.plan(loaded, provider.as_ref(), prune).await?;
-        out.push((provider, p));
+) -> Result<(Arc<dyn Provider>, Plan), Failure> {
+    let provider = session.provider(loaded, &t.name, &t.written)?;
+    let p = t.plan(loaded, provider.as_ref(), prune).await?;
+    Ok((provider, p))
+}
+
+/// Run `work` on every target at the same time and return the results in
+/// target order. Instances are independent and the vendors' rate limits
+/// are per account and action (the API clients share one limiter per
+/// account, endpoint and rate in the process), so several profiles take
+/// about as long as the slowest one, not the sum. All run on this task:
+/// the work is waiting on the network, not computing.
+pub async fn each<'t, T, F, Fut>(targets: &'t [Target], work: F) -> Vec<T>
+where
+    F: Fn(&'t Target) -> Fut,
+    Fut: std::future::Future<Output = T>,
+{
+    futures::future::join_all(targets.iter().map(work)).await
+}
+
+/// Sections printed one after another, as profiles finish, separated by a
+/// blank line. Each is printed with one write, so two profiles' lines are
+/// never interleaved.
+#[derive(Debug, Default)]
+pub struct Sections {
+    printed: std::sync::atomic::AtomicUsize,
+}
+
+impl Sections {
+    /// Print `text` as the next section.
+    pub fn print(&self, text: &str) {
+        let n = self.printed.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        if n > 0 {
+            crate::output::print(&format!("\n{text}"));
+        } else {
+            crate::output::print(text);
+        }
     }
-    Ok(out)
+}
+
+/// A profile that failed, as JSON (in `plan`'s `failed` list and in
+/// `apply`'s `failed` event): the profile, and the error document that a
+/// one-profile run would have written to stderr.
+pub fn failed_doc(t: &Target, stage: &str, f: &Failure) -> serde_json::Value {
+    serde_json::json!({
+        "profile": t.name,
+        "api": t.written.api,
+        "instance": t.written.instance,
+        "stage": stage,
+        "error": {
+            "kind": f.kind,
+            "exit_code": f.exit.code(),
+            "problems": f.problems,
+        },
+    })
+}
+
+/// A failed profile's section in text: its title and its problems.
+pub fn failed_text(heading: &str, t: &Target, f: &Failure) -> String {
+    let mut out = format!("{heading} {}: failed ({})\n", t.title(), f.kind);
+    for p in &f.problems {
+        out.push_str(&format!("  error: {p}\n"));
+    }
+    out
+}
+
+/// The failure that ends a run on several profiles when some failed: its
+/// exit code is the failures' own when they agree (1 for the cloud, 2 for a
+/// refused request), else 1; its first problem names the failed profiles,
+/// the rest are theirs. The others' work stands and was printed already.
+pub fn profiles_failed(failed: &[(&Target, Failure)], total: usize, done: &str) -> Failure {
+    let exit = match failed.first() {
+        Some((_, f)) if failed.iter().all(|(_, g)| g.exit == f.exit) => f.exit,
+        _ => Exit::Error,
+    };
+    let names: Vec<String> = failed.iter().map(|(t, f)| format!("{} ({})", t.name, f.kind)).collect();
+    let mut problems = vec![Problem {
+        field: Some("profiles".into()),
+        ..Problem::message(format!(
+            "{} of {total} profiles failed: {}; the other profiles were {done} (see above)",
+            failed.len(),
+            names.join(", ")
+        ))
+    }];
+    for (_, f) in failed {
+        problems.extend(f.problems.iter().cloned());
+    }
+    Failure {
+        exit,
+        kind: "profiles_failed".into(),
+        problems,
+    }
 }
 
 /// One target's plan as JSON (`plan -o json`, and apply's `plan` event).
