@@ -139,6 +139,9 @@ pub mod rule {
     pub const CUSTOM_ROUTING_LAYER4: &str = "custom_routing_layer4";
     /// Tags: GA's TagResources takes no listener resource type.
     pub const TAGS: &str = "tags_unsupported";
+    /// Source-address access control: GA's ACLs are not managed by this
+    /// adapter yet.
+    pub const ACCESS: &str = "access_not_managed";
     /// `enabled`: GA has no action that stops or starts a listener.
     pub const STOP_START: &str = "stop_start_unsupported";
     /// Listeners of one accelerator with different routing types.
@@ -352,6 +355,7 @@ pub fn check_rules(spec: &ListenerSpec, opts: &GaOptions, r: &mut Rejections) {
     reject_scheduler(spec, r);
     reject_custom_routing_on_layer7(spec, opts, r);
     reject_tags(spec, r);
+    reject_access(spec, r);
     reject_enabled(spec, r);
 }
 
@@ -379,6 +383,19 @@ pub fn reject_tags(spec: &ListenerSpec, r: &mut Rejections) {
         "tags",
         rule::TAGS,
         "GA listeners carry no tags (TagResources tags accelerators, bandwidth plans and ACLs); remove `tags`",
+    );
+}
+
+/// GA does control source addresses per listener (CreateAcl,
+/// AddEntriesToAcl, AssociateAclsWithListener with `AclType` white/black),
+/// but this adapter does not create and own GA ACLs yet, so `access` is
+/// refused before any call instead of being silently dropped.
+pub fn reject_access(spec: &ListenerSpec, r: &mut Rejections) {
+    r.reject_if(
+        spec.access.is_some(),
+        "access",
+        rule::ACCESS,
+        "this adapter does not yet manage GA access control lists; remove `access` (GA's own ACLs can be attached outside this tool)",
     );
 }
 
@@ -1362,6 +1379,16 @@ mod tests {
     fn assert_clean(spec: &ListenerSpec) {
         let all = rejected(spec);
         assert!(all.is_empty(), "expected no rejection, got {all:?}");
+    }
+
+    #[test]
+    fn rejects_access_until_ga_acls_are_managed() {
+        let mut s = ListenerSpec::new("dns", Protocol::Udp, Ports::Single(53));
+        s.access = Some(listener_core::Access {
+            mode: listener_core::AccessMode::Allow,
+            cidrs: vec!["10.0.0.0/8".into()],
+        });
+        assert_rejects(&s, "access", rule::ACCESS);
     }
 
     #[test]
