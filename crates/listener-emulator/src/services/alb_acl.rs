@@ -160,13 +160,16 @@ pub(super) fn attribute_parts(l: &Listener) -> (Value, Value) {
     if let (Some(k), false) = (kind, relations_empty(&acl)) {
         acl["AclType"] = json!(k);
     }
+    let mut tracing = json!({ "TracingEnabled": c.log.tracing });
+    if let Some(n) = c.log.sample {
+        tracing["TracingSample"] = json!(n);
+    }
+    if let Some(k) = &c.log.kind {
+        tracing["TracingType"] = json!(k);
+    }
     let log = json!({
         "AccessLogRecordCustomizedHeadersEnabled": c.log.headers,
-        "AccessLogTracingConfig": {
-            "TracingEnabled": c.log.tracing,
-            "TracingSample": c.log.sample.unwrap_or(0),
-            "TracingType": c.log.kind.clone().unwrap_or_default(),
-        },
+        "AccessLogTracingConfig": tracing,
     });
     (acl, log)
 }
@@ -487,9 +490,11 @@ impl State {
             if kind.as_deref().is_some_and(|k| k != "Zipkin") {
                 return Err(invalid("TracingType must be Zipkin."));
             }
+            // Sample and type are kept as sent; they only act while
+            // tracing is on.
             next.log.tracing = enabled;
-            next.log.sample = if enabled { sample.or(next.log.sample) } else { None };
-            next.log.kind = if enabled { kind.or(next.log.kind) } else { None };
+            next.log.sample = sample.or(next.log.sample);
+            next.log.kind = kind.or(next.log.kind);
         }
         if (next.log.headers || next.log.tracing) && !self.access_log.contains(&lb) {
             return Err(ApiError::new(
