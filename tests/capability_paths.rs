@@ -7,9 +7,10 @@
 //! added here too or this test does not compile.
 
 use cloud_listeners::{
-    all_capabilities, Access, AccessMode, AffinityKey, BackendProtocol, ClientAuth, ClientIp, ClientIpMode, ClientVerify,
-    CustomHealthCheck, Extensions, ForwardedForMode, ForwardedHeaders, Forwarding, HealthCheck, HealthCheckKind,
-    HttpHealthCheck, HttpMethod, ListenerSpec, Ports, Protocol, Scheduler, SessionPersistence, Timeouts, Tls,
+    all_capabilities, Access, AccessMode, AffinityKey, BackendProtocol, ClientAuth, ClientIp, ClientIpMode,
+    ClientVerify, CustomHealthCheck, Extensions, ForwardedForMode, ForwardedHeaders, Forwarding, HealthCheck,
+    HealthCheckKind, HttpHealthCheck, HttpMethod, ListenerSpec, Ports, Protocol, Scheduler, SessionPersistence,
+    Timeouts, Tls,
 };
 use serde_json::Value;
 

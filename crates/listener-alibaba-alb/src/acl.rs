@@ -258,7 +258,12 @@ async fn associate(
             json!({ "ListenerId": listener.as_str(), "AclIds": [acl.id()] }),
         ),
     };
-    tracing::info!(listener_id = listener.as_str(), acl_id = acl.id(), action, "changing ALB listener ACLs");
+    tracing::info!(
+        listener_id = listener.as_str(),
+        acl_id = acl.id(),
+        action,
+        "changing ALB listener ACLs"
+    );
     acl_write(api, waiter, action, &params).await?;
     wait_running(api, waiter, listener.as_str(), action).await?;
     Ok(())
@@ -320,11 +325,23 @@ pub(crate) async fn apply(api: &AlbApi, waiter: &Deadline, listener: &Owned, wan
     // Add before removing: an allow list never passes through a moment
     // with fewer sources than both the old and the new one allow.
     for batch in acl_entry_batches(&add) {
-        acl_write(api, waiter, "AddEntriesToAcl", &json!({ "AclId": acl.id(), "AclEntries": batch })).await?;
+        acl_write(
+            api,
+            waiter,
+            "AddEntriesToAcl",
+            &json!({ "AclId": acl.id(), "AclEntries": batch }),
+        )
+        .await?;
         wait_acl(api, waiter, acl.id(), false, "add ACL entries").await?;
     }
     for batch in remove.chunks(ACL_ENTRIES_PER_CALL) {
-        acl_write(api, waiter, "RemoveEntriesFromAcl", &json!({ "AclId": acl.id(), "Entries": batch })).await?;
+        acl_write(
+            api,
+            waiter,
+            "RemoveEntriesFromAcl",
+            &json!({ "AclId": acl.id(), "Entries": batch }),
+        )
+        .await?;
         wait_acl(api, waiter, acl.id(), false, "remove ACL entries").await?;
     }
     if !on {

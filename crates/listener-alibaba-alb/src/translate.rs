@@ -17,8 +17,8 @@ use std::net::IpAddr;
 
 use listener_core::capabilities::path_within;
 use listener_core::{
-    AccessMode, ClientAuth, ClientIp, ClientIpMode, ClientVerify, ForwardedForMode, ForwardedHeaders, Forwarding, ListenerSpec,
-    ListenerStatus, Ports, ProfileConfig, Protocol, Rejection, Rejections, Timeouts, Tls,
+    AccessMode, ClientAuth, ClientIp, ClientIpMode, ClientVerify, ForwardedForMode, ForwardedHeaders, Forwarding,
+    ListenerSpec, ListenerStatus, Ports, ProfileConfig, Protocol, Rejection, Rejections, Timeouts, Tls,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
@@ -1543,7 +1543,10 @@ fn check_tracing_type(opts: &AlbOptions, r: &mut Rejections) {
 
 /// The `UpdateListenerLogConfig` parameters that move `have` to `want`
 /// (fields `want` leaves unset are not sent); `None` when nothing differs.
-pub fn log_config_params(want: Option<&AccessLogOptions>, have: Option<&AccessLogOptions>) -> Option<Map<String, Value>> {
+pub fn log_config_params(
+    want: Option<&AccessLogOptions>,
+    have: Option<&AccessLogOptions>,
+) -> Option<Map<String, Value>> {
     let want = want?;
     let have = have.cloned().unwrap_or_default();
     let mut p = Map::new();
@@ -2459,7 +2462,10 @@ mod access_tests {
 
     fn vendor(s: &ListenerSpec) -> Vec<(String, &'static str)> {
         let opts = options(s).expect("extension parses");
-        vendor_rejections(s, &opts).into_iter().map(|r| (r.field, r.rule)).collect()
+        vendor_rejections(s, &opts)
+            .into_iter()
+            .map(|r| (r.field, r.rule))
+            .collect()
     }
 
     #[test]
@@ -2514,7 +2520,10 @@ mod access_tests {
         let s = http_with(json!({"access_log": {"tracing": {"enabled": true, "type": "Jaeger"}}}));
         assert_eq!(
             vendor(&s),
-            vec![("extensions.alibaba-alb.access_log.tracing.type".to_string(), "tracing_type")]
+            vec![(
+                "extensions.alibaba-alb.access_log.tracing.type".to_string(),
+                "tracing_type"
+            )]
         );
     }
 

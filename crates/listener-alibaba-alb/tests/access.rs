@@ -38,7 +38,9 @@ async fn raw(env: &Env, action: &str, params: Value) -> Result<Value, Error> {
 
 /// ACLs whose name is `name`.
 async fn acls_named(env: &Env, name: &str) -> Vec<Value> {
-    let body = raw(env, "ListAcls", json!({ "AclNames": [name] })).await.expect("ListAcls");
+    let body = raw(env, "ListAcls", json!({ "AclNames": [name] }))
+        .await
+        .expect("ListAcls");
     body["Acls"].as_array().cloned().unwrap_or_default()
 }
 
@@ -79,7 +81,10 @@ async fn an_allow_list_is_created_changed_turned_into_a_deny_list_and_removed_wi
     spec.access = access(AccessMode::Allow, &["10.0.0.0/8", "2001:db8::/32"]);
 
     let made = one(&p, &spec).await;
-    assert_eq!(made.spec.access, access(AccessMode::Allow, &["10.0.0.0/8", "2001:db8::/32"]));
+    assert_eq!(
+        made.spec.access,
+        access(AccessMode::Allow, &["10.0.0.0/8", "2001:db8::/32"])
+    );
     assert_no_drift(&made, &spec);
     let name = format!("listenerctl-{}", made.id);
     let acls = acls_named(&env, &name).await;
@@ -143,12 +148,18 @@ async fn a_listener_using_an_acl_that_is_not_ours_is_refused_and_the_acl_left_al
     let env = Env::start().await;
     let p = env.provider();
     let made = one(&p, &http(82)).await;
-    let foreign = raw(&env, "CreateAcl", json!({ "AclName": "team-acl" })).await.expect("CreateAcl");
+    let foreign = raw(&env, "CreateAcl", json!({ "AclName": "team-acl" }))
+        .await
+        .expect("CreateAcl");
     let foreign = foreign["AclId"].as_str().unwrap().to_string();
     settle().await;
-    raw(&env, "AddEntriesToAcl", json!({ "AclId": foreign, "AclEntries": [{ "Entry": "198.51.100.0/24" }] }))
-        .await
-        .expect("AddEntriesToAcl");
+    raw(
+        &env,
+        "AddEntriesToAcl",
+        json!({ "AclId": foreign, "AclEntries": [{ "Entry": "198.51.100.0/24" }] }),
+    )
+    .await
+    .expect("AddEntriesToAcl");
     settle().await;
     raw(
         &env,
@@ -279,12 +290,16 @@ async fn log_settings_without_the_instance_access_log_get_the_vendor_answer() {
 async fn an_out_of_range_tracing_sample_is_refused_before_any_call() {
     let env = Env::start().await;
     let p = env.provider();
-    let spec = ext(http(87), json!({"access_log": {"tracing": {"enabled": true, "sample": 0}}}));
+    let spec = ext(
+        http(87),
+        json!({"access_log": {"tracing": {"enabled": true, "sample": 0}}}),
+    );
     match p.create(&spec).await {
         Err(Error::Unsupported { rejections, .. }) => {
             assert!(rejections
                 .iter()
-                .any(|r| r.field == "extensions.alibaba-alb.access_log.tracing.sample" && r.rule == "tracing_sample_range"));
+                .any(|r| r.field == "extensions.alibaba-alb.access_log.tracing.sample"
+                    && r.rule == "tracing_sample_range"));
         }
         other => panic!("expected Unsupported, got {other:?}"),
     }

@@ -161,7 +161,9 @@ impl Capabilities {
         row("health check on the listener", &|c| yes(c.listener_health_check).into());
         row("tags on the listener", &|c| yes(c.tags).into());
         row("stop and start (`enabled`)", &|c| yes(c.stop_start).into());
-        row("source-address access control (`access`)", &|c| yes(c.access_control).into());
+        row("source-address access control (`access`)", &|c| {
+            yes(c.access_control).into()
+        });
         row("one write at a time per instance", &|c| yes(c.serial_writes).into());
         row("idempotency token", &|c| yes(c.idempotency_token).into());
         row("default target required", &|c| yes(c.requires_default_target).into());

@@ -81,7 +81,10 @@ fn walk(path: &str, cur: &Value, want: &Value, out: &mut Vec<FieldChange>) {
             }
         }
         _ => {
-            if cur != want && !(path == "ports" && same_ports(cur, want)) && !(SETS.contains(&path) && same_set(cur, want)) {
+            if cur != want
+                && !(path == "ports" && same_ports(cur, want))
+                && !(SETS.contains(&path) && same_set(cur, want))
+            {
                 out.push(FieldChange {
                     path: path.to_string(),
                     from: cur.clone(),

@@ -653,6 +653,7 @@ pub struct Access {
     /// Source networks in canonical CIDR form (`10.0.0.0/8`,
     /// `2001:db8::/32`; a single address is `/32` or `/128`), each once.
     /// Compared as a set: order does not matter.
+    #[schemars(length(min = 1))]
     pub cidrs: Vec<String>,
 }
 
@@ -709,7 +710,9 @@ pub fn canonical_cidr(text: &str) -> std::result::Result<String, String> {
         }
     };
     if network != ip {
-        return Err(format!("`{text}` has address bits set past the prefix; the network is `{network}/{len}`"));
+        return Err(format!(
+            "`{text}` has address bits set past the prefix; the network is `{network}/{len}`"
+        ));
     }
     Ok(format!("{network}/{len}"))
 }

@@ -509,7 +509,10 @@ fn check_access(access: &crate::spec::Access, push: &mut impl FnMut(&str, &str, 
         push(
             "access.cidrs",
             "access_empty",
-            format!("`mode = \"{}\"` needs at least one CIDR; remove `access` for no control", access.mode),
+            format!(
+                "`mode = \"{}\"` needs at least one CIDR; remove `access` for no control",
+                access.mode
+            ),
         );
     }
     let mut seen = BTreeSet::new();
@@ -672,16 +675,29 @@ ports = 81
 access = { mode = "deny", cidrs = ["10.0.0.0/8", "10.0.0.0/8", "10.1.2.3/8", "300.0.0.0/8", "::/129"] }
 "#;
         let v = violations(toml, Format::Toml);
-        assert!(v.contains(&("listeners[1].access.cidrs[1]".into(), "cidr_repeated".into())), "{v:?}");
-        assert!(v.contains(&("listeners[1].access.cidrs[2]".into(), "cidr_format".into())), "{v:?}");
-        assert!(v.contains(&("listeners[1].access.cidrs[3]".into(), "cidr_format".into())), "{v:?}");
-        assert!(v.contains(&("listeners[1].access.cidrs[4]".into(), "cidr_format".into())), "{v:?}");
+        assert!(
+            v.contains(&("listeners[1].access.cidrs[1]".into(), "cidr_repeated".into())),
+            "{v:?}"
+        );
+        assert!(
+            v.contains(&("listeners[1].access.cidrs[2]".into(), "cidr_format".into())),
+            "{v:?}"
+        );
+        assert!(
+            v.contains(&("listeners[1].access.cidrs[3]".into(), "cidr_format".into())),
+            "{v:?}"
+        );
+        assert!(
+            v.contains(&("listeners[1].access.cidrs[4]".into(), "cidr_format".into())),
+            "{v:?}"
+        );
         assert_eq!(v.len(), 4, "{v:?}");
     }
 
     #[test]
     fn an_empty_list_and_an_unknown_mode_are_refused() {
-        let empty = "[[listeners]]\nname = \"a\"\nprotocol = \"http\"\nports = 80\naccess = { mode = \"allow\", cidrs = [] }\n";
+        let empty =
+            "[[listeners]]\nname = \"a\"\nprotocol = \"http\"\nports = 80\naccess = { mode = \"allow\", cidrs = [] }\n";
         assert_eq!(
             violations(empty, Format::Toml),
             vec![("listeners[0].access.cidrs".to_string(), "access_empty".to_string())]

@@ -126,11 +126,17 @@ fn acl_name_ok(name: &str) -> bool {
     let n = name.chars().count();
     (2..=128).contains(&n)
         && name.starts_with(|c: char| c.is_ascii_alphabetic())
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
 }
 
 fn strings(p: &Value, key: &str) -> Result<Vec<String>, ApiError> {
-    Ok(list(p, key)?.iter().filter_map(Value::as_str).map(str::to_string).collect())
+    Ok(list(p, key)?
+        .iter()
+        .filter_map(Value::as_str)
+        .map(str::to_string)
+        .collect())
 }
 
 /// `GetListenerAttribute`'s `AclConfig` and `LogConfig` of a listener,
@@ -155,7 +161,11 @@ pub(super) fn attribute_parts(l: &Listener) -> (Value, Value) {
             relations.push(json!({ "AclId": id, "Status": "Associating" }));
         }
     }
-    let kind = c.acls.kind.clone().or_else(|| pending.and_then(|n| n.acls.kind.clone()));
+    let kind = c
+        .acls
+        .kind
+        .clone()
+        .or_else(|| pending.and_then(|n| n.acls.kind.clone()));
     let mut acl = json!({ "AclRelations": relations });
     if let (Some(k), false) = (kind, relations_empty(&acl)) {
         acl["AclType"] = json!(k);
@@ -317,7 +327,9 @@ impl State {
             )));
         }
         if let Some((bad, _)) = asked.iter().find(|(e, _)| !address_or_cidr_ok(e)) {
-            return Err(invalid(format!("The ACL entry `{bad}` is not an IP address or CIDR block.")));
+            return Err(invalid(format!(
+                "The ACL entry `{bad}` is not an IP address or CIDR block."
+            )));
         }
         let a = self.writable_acl(&id)?;
         for (e, _) in &asked {
@@ -408,7 +420,11 @@ impl State {
         let kind = if associate {
             match required(p, "AclType")? {
                 k @ ("White" | "Black") => Some(k.to_string()),
-                other => return Err(invalid(format!("The parameter AclType must be White or Black, not `{other}`."))),
+                other => {
+                    return Err(invalid(format!(
+                        "The parameter AclType must be White or Black, not `{other}`."
+                    )))
+                }
             }
         } else {
             None
@@ -479,9 +495,8 @@ impl State {
             next.log.headers = h;
         }
         if let Some(t) = p.get("AccessLogTracingConfig") {
-            let enabled = boolean(t, "TracingEnabled")?.ok_or_else(|| {
-                ApiError::missing_parameter("AccessLogTracingConfig.TracingEnabled")
-            })?;
+            let enabled = boolean(t, "TracingEnabled")?
+                .ok_or_else(|| ApiError::missing_parameter("AccessLogTracingConfig.TracingEnabled"))?;
             let sample = integer(t, "TracingSample")?;
             let kind = text(t, "TracingType").map(str::to_string);
             if sample.is_some_and(|s| !(1..=10_000).contains(&s)) {
@@ -532,7 +547,14 @@ impl State {
         Ok(json!({ "JobId": self.new_job_id() }))
     }
 
-    fn start_update(&mut self, ctx: &mut dyn Context, call: &Call, id: &str, api: &'static str, next: Config) -> String {
+    fn start_update(
+        &mut self,
+        ctx: &mut dyn Context,
+        call: &Call,
+        id: &str,
+        api: &'static str,
+        next: Config,
+    ) -> String {
         let fail = ctx.fail_task();
         let until = later(call.now, ctx.timing().update);
         let job = self.start_job(id, api, "Update", until, fail);
@@ -656,7 +678,10 @@ mod tests {
                 ("ListenerProtocol", "HTTP"),
                 ("ListenerPort", "80"),
                 ("DefaultActions.1.Type", "ForwardGroup"),
-                ("DefaultActions.1.ForwardGroupConfig.ServerGroupTuples.1.ServerGroupId", "sgp-test"),
+                (
+                    "DefaultActions.1.ForwardGroupConfig.ServerGroupTuples.1.ServerGroupId",
+                    "sgp-test",
+                ),
             ],
             now,
         )
@@ -693,16 +718,25 @@ mod tests {
         let entries = send(&s, "ListAclEntries", &[("AclId", id.as_str())], t2).unwrap();
         assert_eq!(entries["AclEntries"][0]["Entry"], "10.0.0.0/8");
         assert_eq!(entries["AclEntries"][0]["Status"], "Available");
-        assert_eq!(code(send(&s, "AddEntriesToAcl", &add, t2)), "ResourceAlreadyExist.AclEntry");
+        assert_eq!(
+            code(send(&s, "AddEntriesToAcl", &add, t2)),
+            "ResourceAlreadyExist.AclEntry"
+        );
         let remove = [("AclId", id.as_str()), ("Entries.1", "192.168.0.0/16")];
-        assert_eq!(code(send(&s, "RemoveEntriesFromAcl", &remove, t2)), "ResourceNotFound.AclEntry");
+        assert_eq!(
+            code(send(&s, "RemoveEntriesFromAcl", &remove, t2)),
+            "ResourceNotFound.AclEntry"
+        );
     }
 
     #[test]
     fn acl_parameters_answer_the_vendor_codes() {
         let s = svc();
         let t0 = Instant::now();
-        assert_eq!(code(send(&s, "CreateAcl", &[("AclName", "1bad")], t0)), "InvalidParameter");
+        assert_eq!(
+            code(send(&s, "CreateAcl", &[("AclName", "1bad")], t0)),
+            "InvalidParameter"
+        );
         assert_eq!(code(send(&s, "CreateAcl", &[], t0)), "MissingParameter");
         let id = acl(&s, "ok", t0);
         let t1 = t0 + DELAY + PAST;
@@ -710,10 +744,17 @@ mod tests {
         assert_eq!(code(send(&s, "AddEntriesToAcl", &bad, t1)), "InvalidParameter");
         let keys: Vec<String> = (1..=21).map(|i| format!("AclEntries.{i}.Entry")).collect();
         let values: Vec<String> = (1..=21).map(|i| format!("10.0.{i}.0/24")).collect();
-        let mut many: Vec<(&str, &str)> = keys.iter().map(String::as_str).zip(values.iter().map(String::as_str)).collect();
+        let mut many: Vec<(&str, &str)> = keys
+            .iter()
+            .map(String::as_str)
+            .zip(values.iter().map(String::as_str))
+            .collect();
         many.push(("AclId", id.as_str()));
         assert_eq!(code(send(&s, "AddEntriesToAcl", &many, t1)), "InvalidParameter");
-        assert_eq!(code(send(&s, "DeleteAcl", &[("AclId", "acl-missing")], t1)), "ResourceNotFound.Acl");
+        assert_eq!(
+            code(send(&s, "DeleteAcl", &[("AclId", "acl-missing")], t1)),
+            "ResourceNotFound.Acl"
+        );
     }
 
     #[test]
@@ -725,14 +766,20 @@ mod tests {
         for chunk in 0..50 {
             let keys: Vec<String> = (1..=20).map(|i| format!("AclEntries.{i}.Entry")).collect();
             let values: Vec<String> = (0..20).map(|i| format!("10.{chunk}.{i}.0/24")).collect();
-            let mut pairs: Vec<(&str, &str)> =
-                keys.iter().map(String::as_str).zip(values.iter().map(String::as_str)).collect();
+            let mut pairs: Vec<(&str, &str)> = keys
+                .iter()
+                .map(String::as_str)
+                .zip(values.iter().map(String::as_str))
+                .collect();
             pairs.push(("AclId", id.as_str()));
             send(&s, "AddEntriesToAcl", &pairs, now).expect("within the quota");
             now += DELAY + PAST;
         }
         let one_more = [("AclId", id.as_str()), ("AclEntries.1.Entry", "172.16.0.0/12")];
-        assert_eq!(code(send(&s, "AddEntriesToAcl", &one_more, now)), "QuotaExceeded.AclEntriesNum");
+        assert_eq!(
+            code(send(&s, "AddEntriesToAcl", &one_more, now)),
+            "QuotaExceeded.AclEntriesNum"
+        );
     }
 
     #[test]
@@ -755,7 +802,10 @@ mod tests {
         let attr = send(&s, "GetListenerAttribute", &[("ListenerId", l.as_str())], t1).unwrap();
         assert_eq!(attr["ListenerStatus"], "Configuring");
         assert_eq!(attr["AclConfig"]["AclRelations"][0]["Status"], "Associating");
-        assert_eq!(code(send(&s, "DeleteAcl", &[("AclId", ids[0].as_str())], t1)), "ResourceInUse.Acl");
+        assert_eq!(
+            code(send(&s, "DeleteAcl", &[("AclId", ids[0].as_str())], t1)),
+            "ResourceInUse.Acl"
+        );
         let t2 = t1 + DELAY + PAST;
         let attr = send(&s, "GetListenerAttribute", &[("ListenerId", l.as_str())], t2).unwrap();
         assert_eq!(attr["AclConfig"]["AclType"], "White");
@@ -795,7 +845,10 @@ mod tests {
             ("AccessLogTracingConfig.TracingSample", "100"),
             ("AccessLogTracingConfig.TracingType", "Zipkin"),
         ];
-        assert_eq!(code(send(&s, "UpdateListenerLogConfig", &on, t1)), "OperationDenied.AccessLogDisabled");
+        assert_eq!(
+            code(send(&s, "UpdateListenerLogConfig", &on, t1)),
+            "OperationDenied.AccessLogDisabled"
+        );
         let enable = [("LoadBalancerId", LB), ("LogProject", "p"), ("LogStore", "s")];
         send(&s, "EnableLoadBalancerAccessLog", &enable, t1).unwrap();
         let mut bad = on;
