@@ -177,8 +177,8 @@ fn capabilities_prints_the_generated_matrix() {
     assert_eq!(apis.len(), 4, "every adapter is compiled into listenerctl");
 }
 
-/// An access list: ALB takes it; GAAP (per-proxy security policy), CLB
-/// (instance security groups) and GA (not managed yet) refuse it at `access`.
+/// An access list: ALB and GA take it; GAAP (per-proxy security policy) and
+/// CLB (instance security groups) refuse it at `access`.
 #[test]
 fn validate_reports_which_profiles_take_an_access_list() {
     let s = Scratch::new();
@@ -199,9 +199,9 @@ fn validate_reports_which_profiles_take_an_access_list() {
     run.expect_code(0);
     let doc = run.json();
     let admin = &doc["listeners"][0];
-    assert_eq!(admin["accepted_by"], serde_json::json!(["alb"]));
+    assert_eq!(admin["accepted_by"], serde_json::json!(["alb", "ga"]));
     let refused = admin["rejected_by"].as_array().expect("rejections");
-    assert_eq!(refused.len(), 3, "{admin}");
+    assert_eq!(refused.len(), 2, "{admin}");
     for p in refused {
         let rejections = p["rejections"].as_array().expect("list");
         assert!(

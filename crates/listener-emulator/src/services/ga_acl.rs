@@ -40,9 +40,18 @@ pub const ACLS_PER_LISTENER: usize = 3;
 #[derive(Debug, Clone)]
 enum AclPhase {
     Available,
-    Provisioning { until: Instant, fail: bool },
-    Configuring { until: Instant, previous: Option<Vec<(String, String)>> },
-    Deleting { until: Instant, fail: bool },
+    Provisioning {
+        until: Instant,
+        fail: bool,
+    },
+    Configuring {
+        until: Instant,
+        previous: Option<Vec<(String, String)>>,
+    },
+    Deleting {
+        until: Instant,
+        fail: bool,
+    },
 }
 
 /// One ACL.
@@ -240,7 +249,9 @@ impl Ga {
             return Err(invalid(format!("At most {ENTRIES_PER_CALL} entries per call.")));
         }
         if let Some((bad, _)) = entries.iter().find(|(e, _)| !entry_ok(e, &version)) {
-            return Err(invalid(format!("The entry `{bad}` is not an {version} address or CIDR block.")));
+            return Err(invalid(format!(
+                "The entry `{bad}` is not an {version} address or CIDR block."
+            )));
         }
         if entries.len() > ENTRIES_PER_ACL {
             return Err(ApiError::new("QuotaExceeded.AclEntry", "Too many entries for one ACL."));
@@ -252,7 +263,10 @@ impl Ga {
             .flatten()
             .filter_map(|t| {
                 let k = t.get("Key").and_then(Value::as_str)?;
-                Some((k.to_string(), t.get("Value").and_then(Value::as_str).unwrap_or("").to_string()))
+                Some((
+                    k.to_string(),
+                    t.get("Value").and_then(Value::as_str).unwrap_or("").to_string(),
+                ))
             })
             .collect();
         let fail = ctx.fail_task();
@@ -293,7 +307,10 @@ impl Ga {
         self.with_token(call, |state| {
             let a = state.writable_acl(&id)?;
             if let Some((bad, _)) = asked.iter().find(|(e, _)| !entry_ok(e, &a.version)) {
-                return Err(invalid(format!("The entry `{bad}` is not an {} address or CIDR block.", a.version)));
+                return Err(invalid(format!(
+                    "The entry `{bad}` is not an {} address or CIDR block.",
+                    a.version
+                )));
             }
             let mut next = a.entries.clone();
             for (e, d) in &asked {
@@ -301,7 +318,10 @@ impl Ga {
                 match (add, present) {
                     (true, true) => return Err(ApiError::new("Exist.AclEntry", format!("The entry {e} exists."))),
                     (false, false) => {
-                        return Err(ApiError::new("NotExist.AclEntry", format!("The entry {e} does not exist.")))
+                        return Err(ApiError::new(
+                            "NotExist.AclEntry",
+                            format!("The entry {e} does not exist."),
+                        ))
                     }
                     (true, false) => next.push((e.clone(), d.clone())),
                     (false, true) => next.retain(|(have, _)| have != e),
@@ -341,7 +361,12 @@ impl Ga {
 
     /// `AssociateAclsWithListener` / `DissociateAclsFromListener`: the
     /// listener is `updating` for the update delay.
-    pub(super) fn acl_association(&self, ctx: &mut dyn Context, call: &Call, associate: bool) -> Result<Value, ApiError> {
+    pub(super) fn acl_association(
+        &self,
+        ctx: &mut dyn Context,
+        call: &Call,
+        associate: bool,
+    ) -> Result<Value, ApiError> {
         let p = &call.params;
         let listener = required(p, "ListenerId")?.to_string();
         let ids = ids_of(p, "AclIds");
@@ -368,7 +393,10 @@ impl Ga {
         self.with_token(call, |state| {
             let l = state.listeners.get(&listener).ok_or_else(super::not_exist_listener)?;
             if !matches!(l.phase, Phase::Active) {
-                return Err(ApiError::new("NotActive.Listener", "The state of the listener is not active."));
+                return Err(ApiError::new(
+                    "NotActive.Listener",
+                    "The state of the listener is not active.",
+                ));
             }
             let mut next = l.config.clone();
             for id in &ids {
@@ -379,15 +407,24 @@ impl Ga {
                         return Err(busy(id, a.status()));
                     }
                     if on {
-                        return Err(ApiError::new("Exist.AclRelation", format!("{id} is already associated.")));
+                        return Err(ApiError::new(
+                            "Exist.AclRelation",
+                            format!("{id} is already associated."),
+                        ));
                     }
                 } else if !on {
-                    return Err(ApiError::new("NotExist.AclRelation", format!("{id} is not associated.")));
+                    return Err(ApiError::new(
+                        "NotExist.AclRelation",
+                        format!("{id} is not associated."),
+                    ));
                 }
             }
             if associate {
                 if !next.acls.ids.is_empty() && next.acls.kind != kind {
-                    return Err(ApiError::new("Conflict.AclType", "A listener uses white or black lists, not both."));
+                    return Err(ApiError::new(
+                        "Conflict.AclType",
+                        "A listener uses white or black lists, not both.",
+                    ));
                 }
                 if next.acls.ids.len() + ids.len() > ACLS_PER_LISTENER {
                     return Err(ApiError::new(
@@ -515,7 +552,12 @@ mod tests {
         let l = send(
             &ga,
             "CreateListener",
-            &[("AcceleratorId", ACC), ("Protocol", "tcp"), ("PortRanges.1.FromPort", "80"), ("PortRanges.1.ToPort", "80")],
+            &[
+                ("AcceleratorId", ACC),
+                ("Protocol", "tcp"),
+                ("PortRanges.1.FromPort", "80"),
+                ("PortRanges.1.ToPort", "80"),
+            ],
             t0,
         )
         .unwrap()["ListenerId"]
@@ -524,15 +566,27 @@ mod tests {
             .to_string();
         let mixed = [("AddressIPVersion", "IPv4"), ("AclEntries.1.Entry", "2001:db8::/32")];
         assert_eq!(code(send(&ga, "CreateAcl", &mixed, t0)), "InvalidParameter");
-        let acl = send(&ga, "CreateAcl", &[("AddressIPVersion", "IPv4"), ("AclEntries.1.Entry", "10.0.0.0/8")], t0)
-            .unwrap()["AclId"]
+        let acl = send(
+            &ga,
+            "CreateAcl",
+            &[("AddressIPVersion", "IPv4"), ("AclEntries.1.Entry", "10.0.0.0/8")],
+            t0,
+        )
+        .unwrap()["AclId"]
             .as_str()
             .unwrap()
             .to_string();
         let get = |now| send(&ga, "GetAcl", &[("AclId", acl.as_str())], now).unwrap();
         assert_eq!(get(t0)["AclStatus"], "Provisioning");
-        let assoc = [("ListenerId", l.as_str()), ("AclIds.1", acl.as_str()), ("AclType", "White")];
-        assert_eq!(code(send(&ga, "AssociateAclsWithListener", &assoc, t0)), "NotActive.Listener");
+        let assoc = [
+            ("ListenerId", l.as_str()),
+            ("AclIds.1", acl.as_str()),
+            ("AclType", "White"),
+        ];
+        assert_eq!(
+            code(send(&ga, "AssociateAclsWithListener", &assoc, t0)),
+            "NotActive.Listener"
+        );
         let t1 = t0 + DELAY * 2;
         assert_eq!(get(t1)["AclStatus"], "Available");
         send(&ga, "AssociateAclsWithListener", &assoc, t1).unwrap();
@@ -540,18 +594,41 @@ mod tests {
         assert_eq!(d["State"], "updating");
         assert_eq!(d["AclType"], "White");
         assert_eq!(d["RelatedAcls"][0]["AclId"], acl.as_str());
-        assert_eq!(code(send(&ga, "DeleteAcl", &[("AclId", acl.as_str())], t1)), "ResourceInUse.Acl");
+        assert_eq!(
+            code(send(&ga, "DeleteAcl", &[("AclId", acl.as_str())], t1)),
+            "ResourceInUse.Acl"
+        );
         let t2 = t1 + DELAY * 2;
         let many: Vec<String> = (0..20).map(|i| format!("10.1.{i}.0/24")).collect();
         let keys: Vec<String> = (1..=20).map(|i| format!("AclEntries.{i}.Entry")).collect();
-        let mut pairs: Vec<(&str, &str)> = keys.iter().map(String::as_str).zip(many.iter().map(String::as_str)).collect();
+        let mut pairs: Vec<(&str, &str)> = keys
+            .iter()
+            .map(String::as_str)
+            .zip(many.iter().map(String::as_str))
+            .collect();
         pairs.push(("AclId", acl.as_str()));
         assert_eq!(code(send(&ga, "AddEntriesToAcl", &pairs, t2)), "QuotaExceeded.AclEntry");
-        let black = [("ListenerId", l.as_str()), ("AclIds.1", acl.as_str()), ("AclType", "Black")];
-        assert_eq!(code(send(&ga, "AssociateAclsWithListener", &black, t2)), "Exist.AclRelation");
-        send(&ga, "DissociateAclsFromListener", &[("ListenerId", l.as_str()), ("AclIds.1", acl.as_str())], t2).unwrap();
+        let black = [
+            ("ListenerId", l.as_str()),
+            ("AclIds.1", acl.as_str()),
+            ("AclType", "Black"),
+        ];
+        assert_eq!(
+            code(send(&ga, "AssociateAclsWithListener", &black, t2)),
+            "Exist.AclRelation"
+        );
+        send(
+            &ga,
+            "DissociateAclsFromListener",
+            &[("ListenerId", l.as_str()), ("AclIds.1", acl.as_str())],
+            t2,
+        )
+        .unwrap();
         let t3 = t2 + DELAY * 2;
         send(&ga, "DeleteAcl", &[("AclId", acl.as_str())], t3).unwrap();
-        assert_eq!(code(send(&ga, "GetAcl", &[("AclId", acl.as_str())], t3 + DELAY * 2)), "NotExist.Acl");
+        assert_eq!(
+            code(send(&ga, "GetAcl", &[("AclId", acl.as_str())], t3 + DELAY * 2)),
+            "NotExist.Acl"
+        );
     }
 }
