@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
+mod acl;
 pub mod client;
 pub mod config;
 pub mod status;
@@ -41,6 +42,8 @@ static CAPABILITIES: Capabilities = Capabilities {
     http3: false,
     tags: true,
     stop_start: true,
+    // One ACL per listener, made and owned by the adapter (see `acl`).
+    access_control: true,
     serial_writes: true,
     idempotency_token: true,
     requires_default_target: true,
@@ -257,8 +260,9 @@ impl AlbProvider {
                 },
             };
         }
-        let spec = translate::spec_from_attribute(&self.profile, attr, &extras)
+        let mut spec = translate::spec_from_attribute(&self.profile, attr, &extras)
             .ok_or_else(|| client::unexpected("the listener's protocol or port is not one ALB documents"))?;
+        spec.access = acl::read_access(&self.api, attr).await?;
         Ok(Listener {
             id: ListenerId(id),
             instance: get_str(attr, "LoadBalancerId")
@@ -348,6 +352,12 @@ impl listener_core::Provider for AlbProvider {
         }
         // CreateListener has no stopped state: a listener wanted stopped is
         // stopped right after it runs.
+        if let Some(p) = translate::log_config_params(opts.access_log.as_ref(), None) {
+            acl::update_log_config(&self.api, &waiter, &owned, &p).await?;
+        }
+        if spec.access.is_some() {
+            acl::apply(&self.api, &waiter, &owned, spec.access.as_ref()).await?;
+        }
         if spec.enabled == Some(false) {
             self.switch(&waiter, &owned, false).await?;
         }
@@ -399,7 +409,10 @@ impl listener_core::Provider for AlbProvider {
         let id = owned.as_str();
         let quic = self.resolve_quic_listener(desired, &opts).await?;
         let plan = translate::update_plan(&self.profile, &current.spec, desired, quic.as_deref());
-        if plan.is_empty() {
+        let have_opts = translate::options(&current.spec).unwrap_or_default();
+        let log = translate::log_config_params(opts.access_log.as_ref(), have_opts.access_log.as_ref());
+        let access_changes = !same_access(current.spec.access.as_ref(), desired.access.as_ref());
+        if plan.is_empty() && log.is_none() && !access_changes {
             return self.read(&current.id).await;
         }
         if !plan.dissociate.is_empty() {
@@ -419,6 +432,12 @@ impl listener_core::Provider for AlbProvider {
             self.change_certificates(&waiter, &owned, &plan.associate, true).await?;
         }
         self.change_tags(&owned, &plan).await?;
+        if let Some(p) = &log {
+            acl::update_log_config(&self.api, &waiter, &owned, p).await?;
+        }
+        if access_changes {
+            acl::apply(&self.api, &waiter, &owned, desired.access.as_ref()).await?;
+        }
         if let Some(run) = plan.switch {
             self.switch(&waiter, &owned, run).await?;
         }
@@ -428,16 +447,29 @@ impl listener_core::Provider for AlbProvider {
     async fn delete(&self, id: &ListenerId) -> Result<()> {
         let waiter = self.waiter();
         let (owned, _) = self.own(id).await?;
+        // Found before the listener goes (the proof needs it), deleted
+        // after: a deleted listener releases its ACLs.
+        let acls = acl::owned(&self.api, &owned).await?;
         let token = self.api.new_token();
         tracing::info!(listener_id = %id, client_token = %token, "deleting ALB listener");
-        match self.api.delete_listener(&owned, token).await? {
-            Deletion::AlreadyGone => Ok(()),
-            Deletion::Started(job) => {
-                if let Some(job) = job {
-                    wait_job(&self.api, &waiter, &job, "delete listener").await?;
-                }
-                wait_gone(&self.api, &waiter, id.as_str(), "delete listener").await
+        if let Deletion::Started(job) = self.api.delete_listener(&owned, token).await? {
+            if let Some(job) = job {
+                wait_job(&self.api, &waiter, &job, "delete listener").await?;
             }
+            wait_gone(&self.api, &waiter, id.as_str(), "delete listener").await?;
         }
+        acl::delete_owned(&self.api, &waiter, &acls).await
+    }
+}
+
+/// Whether two access sections mean the same (CIDRs as a set).
+fn same_access(a: Option<&listener_core::Access>, b: Option<&listener_core::Access>) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(a), Some(b)) => {
+            let set = |x: &listener_core::Access| x.cidrs.iter().cloned().collect::<std::collections::BTreeSet<_>>();
+            a.mode == b.mode && set(a) == set(b)
+        }
+        _ => false,
     }
 }

@@ -382,6 +382,47 @@ pub fn reject_tags(spec: &ListenerSpec, r: &mut Rejections) {
     );
 }
 
+/// Entries one `CreateAcl` / `AddEntriesToAcl` / `RemoveEntriesFromAcl`
+/// call carries ("up to 50 entries at a time", CreateAclRequest).
+pub const ACL_ENTRIES_PER_CALL: usize = 50;
+/// Entries one GA ACL holds by default (GetAcl: "at most 20"); an
+/// adjustable quota, so past it [`crate::check_set`] warns and the vendor
+/// answers.
+pub const ACL_ENTRIES_PER_ACL: usize = 20;
+
+/// `AclType` of `AssociateAclsWithListener`: `White` forwards only the
+/// listed sources, `Black` none of them (AssociateAclsWithListener). The
+/// neutral modes mean exactly that.
+pub fn acl_type(mode: listener_core::AccessMode) -> &'static str {
+    match mode {
+        listener_core::AccessMode::Allow => "White",
+        listener_core::AccessMode::Deny => "Black",
+    }
+}
+
+/// `AddressIPVersion` of a canonical CIDR: a GA ACL holds entries of one IP
+/// version (CreateAcl: `AddressIPVersion` IPv4 or IPv6, required), so a
+/// list with both needs one ACL per version.
+pub fn ip_version_of(cidr: &str) -> &'static str {
+    if cidr.contains(':') {
+        "IPv6"
+    } else {
+        "IPv4"
+    }
+}
+
+/// A warning when one IP version of an access list passes the default
+/// entries quota of a GA ACL ([`ACL_ENTRIES_PER_ACL`]).
+pub fn acl_entries_warning(spec: &ListenerSpec) -> Option<String> {
+    let cidrs = &spec.access.as_ref()?.cidrs;
+    ["IPv4", "IPv6"].into_iter().find_map(|v| {
+        let n = cidrs.iter().filter(|c| ip_version_of(c) == v).count();
+        (n > ACL_ENTRIES_PER_ACL).then(|| {
+            format!("a GA ACL holds {ACL_ENTRIES_PER_ACL} entries by default (an adjustable quota); this list has {n} {v} entries")
+        })
+    })
+}
+
 /// GA listeners speak tcp, udp, http or https; QUIC and TLS-over-TCP do not
 /// exist on GA (seed CreateListener, `Protocol`; code
 /// `ProtocalIllegal.Listener`, GA's spelling).
@@ -1362,6 +1403,24 @@ mod tests {
     fn assert_clean(spec: &ListenerSpec) {
         let all = rejected(spec);
         assert!(all.is_empty(), "expected no rejection, got {all:?}");
+    }
+
+    #[test]
+    fn access_lists_split_by_ip_version_and_warn_past_the_default_quota() {
+        assert_eq!(acl_type(listener_core::AccessMode::Allow), "White");
+        assert_eq!(acl_type(listener_core::AccessMode::Deny), "Black");
+        assert_eq!(ip_version_of("10.0.0.0/8"), "IPv4");
+        assert_eq!(ip_version_of("2001:db8::/32"), "IPv6");
+        let mut s = ListenerSpec::new("dns", Protocol::Udp, Ports::Single(53));
+        s.access = Some(listener_core::Access {
+            mode: listener_core::AccessMode::Allow,
+            cidrs: (0..21).map(|i| format!("10.0.{i}.0/24")).collect(),
+        });
+        assert!(acl_entries_warning(&s).is_some());
+        assert_clean(&s);
+        s.access.as_mut().unwrap().cidrs.truncate(20);
+        s.access.as_mut().unwrap().cidrs.push("2001:db8::/32".into());
+        assert!(acl_entries_warning(&s).is_none());
     }
 
     #[test]

@@ -51,6 +51,9 @@ pub struct Capabilities {
     pub tags: bool,
     /// Whether a listener can be stopped and started again (`enabled`).
     pub stop_start: bool,
+    /// Whether a listener takes source-address access control (`access`),
+    /// with the listener's own meaning (not an instance-wide firewall).
+    pub access_control: bool,
     /// Whether the vendor accepts only one write (create, update, delete)
     /// at a time per instance, answering "busy" otherwise. Apply then
     /// serialises writes per instance and overlaps work across instances.
@@ -111,6 +114,7 @@ impl Capabilities {
         listener_health_check: false,
         tags: false,
         stop_start: false,
+        access_control: false,
         serial_writes: false,
         idempotency_token: false,
         requires_default_target: false,
@@ -165,6 +169,9 @@ impl Capabilities {
         row("health check on the listener", &|c| yes(c.listener_health_check).into());
         row("tags on the listener", &|c| yes(c.tags).into());
         row("stop and start (`enabled`)", &|c| yes(c.stop_start).into());
+        row("source-address access control (`access`)", &|c| {
+            yes(c.access_control).into()
+        });
         row("one write at a time per instance", &|c| yes(c.serial_writes).into());
         row("idempotency token", &|c| yes(c.idempotency_token).into());
         row("default target required", &|c| yes(c.requires_default_target).into());

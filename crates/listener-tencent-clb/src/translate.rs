@@ -351,6 +351,16 @@ fn unsupported_neutral_fields(spec: &ListenerSpec, r: &mut Rejections) {
         UNSUPPORTED,
         "CLB listeners carry no tags (CLB tags the load balancer instance); remove `tags`",
     );
+    // CLB filters client addresses with the security groups bound to the
+    // load balancer (SetLoadBalancerSecurityGroups,
+    // ModifyLoadBalancerAttributes `LoadBalancerPassToTarget`): an
+    // instance-wide control, and no listener action takes a source list.
+    r.reject_if(
+        spec.access.is_some(),
+        "access",
+        UNSUPPORTED,
+        "CLB has no per-listener source-address control (access control is on the load balancer's security groups); remove `access`",
+    );
     // No CLB action stops or starts a listener, so `false` cannot be
     // honoured. `true` is what every CLB listener is: accepted, and
     // write-only (never compared), so a portable file may state it.

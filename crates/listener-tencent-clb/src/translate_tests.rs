@@ -128,6 +128,16 @@ fn neutral_violations_are_reported_as_invalid_spec() {
 }
 
 #[test]
+fn rejects_access_which_clb_keeps_on_security_groups() {
+    let mut s = spec(Protocol::Tcp);
+    s.access = Some(listener_core::Access {
+        mode: listener_core::AccessMode::Deny,
+        cidrs: vec!["10.0.0.0/8".into()],
+    });
+    rejects(&s, "access", UNSUPPORTED);
+}
+
+#[test]
 fn rejects_tags_which_clb_keeps_on_the_instance() {
     let mut s = spec(Protocol::Tcp);
     s.tags.insert("team".into(), "web".into());

@@ -263,6 +263,7 @@ pub fn check(profile: &ProfileConfig, spec: &ListenerSpec) -> Vec<Rejection> {
     warn_listener_quota_one_spec(spec);
     rule_no_description(spec, &mut r);
     rule_no_tags(spec, &mut r);
+    rule_no_access(spec, &mut r);
     rule_no_stop_start(spec, &mut r);
     rule_no_session_persistence(spec, &mut r);
     rule_no_timeouts(spec, &mut r);
@@ -386,6 +387,26 @@ pub fn rule_no_tags(spec: &ListenerSpec, r: &mut Rejections) {
         "tags",
         "tags_unsupported",
         "GAAP listeners carry no tags (GAAP tags the proxy, not its listeners); remove `tags`",
+    );
+}
+
+/// GAAP's source-address control is the proxy's security policy
+/// (`CreateSecurityPolicyDetail` with `ProxyId` and one `DefaultAction`
+/// ACCEPT/DROP for the whole proxy; `CreateSecurityRules` adds rules with
+/// `SourceCidr`, `Action`, `DestPortRange`, `Protocol`). One policy per
+/// proxy, one default action for every listener of it, and rules shared with
+/// whoever else manages the proxy: a listener's own allow list ("only these
+/// sources, on this listener") would need a DROP rule for the listener's
+/// ports ordered after its ACCEPT rules, and the policy's other rules and
+/// default action, which this tool does not own, could still change what
+/// reaches the listener. The per-listener meaning cannot be kept, so
+/// `access` is refused here rather than approximated.
+pub fn rule_no_access(spec: &ListenerSpec, r: &mut Rejections) {
+    r.reject_if(
+        spec.access.is_some(),
+        "access",
+        "access_unsupported",
+        "GAAP controls source addresses per proxy (one security policy with one default action for all its listeners), not per listener; remove `access` and manage the proxy's security policy",
     );
 }
 
@@ -1758,6 +1779,16 @@ mod tests {
         let mut s = udp(53);
         s.description = Some("x".into());
         assert_rejects(&s, "description", "description_unsupported");
+    }
+
+    #[test]
+    fn rejects_access_which_gaap_keeps_per_proxy() {
+        let mut s = udp(53);
+        s.access = Some(listener_core::Access {
+            mode: listener_core::AccessMode::Allow,
+            cidrs: vec!["10.0.0.0/8".into()],
+        });
+        assert_rejects(&s, "access", "access_unsupported");
     }
 
     #[test]

@@ -176,3 +176,40 @@ fn capabilities_prints_the_generated_matrix() {
     assert_eq!(apis, cloud_listeners::compiled_apis());
     assert_eq!(apis.len(), 4, "every adapter is compiled into listenerctl");
 }
+
+/// An access list: ALB and GA take it; GAAP (per-proxy security policy) and
+/// CLB (instance security groups) refuse it at `access`.
+#[test]
+fn validate_reports_which_profiles_take_an_access_list() {
+    let s = Scratch::new();
+    let wire = Tripwire::new();
+    let url = wire.url();
+    let targets = "targets = { admin-servers = \"sgp-adm0000001\" }";
+    let text = format!(
+        "{}{}{}{}\n[[listeners]]\nname = \"admin\"\nprotocol = \"http\"\nports = 8080\n\
+         forwarding = {{ default_target = \"admin-servers\" }}\n\
+         access = {{ mode = \"allow\", cidrs = [\"10.0.0.0/8\", \"2001:db8::/32\"] }}\n",
+        profile("alb", "alibaba-alb", "alb-adm0000001", &url, targets),
+        profile("clb", "tencent-clb", "lb-adm00001", &url, targets),
+        profile("ga", "alibaba-ga", "ga-adm0000001", &url, targets),
+        profile("gaap", "tencent-gaap", "link-adm00001", &url, targets),
+    );
+    let file = s.write("access.toml", &text);
+    let run = s.run(&["validate", "-f", file.to_str().expect("utf-8"), "-o", "json"]);
+    run.expect_code(0);
+    let doc = run.json();
+    let admin = &doc["listeners"][0];
+    assert_eq!(admin["accepted_by"], serde_json::json!(["alb", "ga"]));
+    let refused = admin["rejected_by"].as_array().expect("rejections");
+    assert_eq!(refused.len(), 2, "{admin}");
+    for p in refused {
+        let rejections = p["rejections"].as_array().expect("list");
+        assert!(
+            rejections
+                .iter()
+                .any(|r| r["field"] == "access" && r["reason"].as_str().is_some_and(|x| !x.is_empty())),
+            "{p}"
+        );
+    }
+    wire.assert_untouched();
+}

@@ -35,6 +35,12 @@
 //! parameters answers the first result again (same `ListenerId`, same
 //! `JobId`) without acting; with other parameters it is refused.
 //!
+//! Access control lists (`CreateAcl`, `AddEntriesToAcl`,
+//! `RemoveEntriesFromAcl`, `DeleteAcl`, `ListAcls`, `ListAclEntries`,
+//! `AssociateAclsWithListener`, `DissociateAclsFromListener`) and listener
+//! log settings (`UpdateListenerLogConfig`, with the instance switch
+//! `EnableLoadBalancerAccessLog`) live in `alb_acl.rs`, with their rules.
+//!
 //! Parameters ALB does not declare for an action are ignored, as its
 //! gateway does, except port, protocol and instance on an update: those
 //! are refused so a client that tries to change them learns it cannot.
@@ -47,6 +53,9 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use serde_json::{json, Map, Value};
 
 use crate::idempotency::ClientTokens;
+
+#[path = "alb_acl.rs"]
+mod acl;
 use crate::service::{ApiError, Call, Context, Family, InstanceSeed, Service};
 
 /// The ALB API version this service answers.
@@ -157,6 +166,10 @@ struct Config {
     quic_upgrade: bool,
     quic_listener: Option<String>,
     server_groups: Vec<String>,
+    /// ACLs in use (`AssociateAclsWithListener`).
+    acls: acl::AclUse,
+    /// Access-log settings (`UpdateListenerLogConfig`).
+    log: acl::LogSettings,
 }
 
 impl Config {
@@ -185,6 +198,8 @@ impl Config {
             quic_upgrade: false,
             quic_listener: None,
             server_groups: Vec::new(),
+            acls: acl::AclUse::default(),
+            log: acl::LogSettings::default(),
         }
     }
 }
@@ -275,6 +290,9 @@ impl Listener {
         a.insert("XForwardedForConfig".into(), Value::Object(c.xff.clone()));
         let tags: Vec<Value> = self.tags.iter().map(|(k, v)| json!({ "Key": k, "Value": v })).collect();
         a.insert("Tags".into(), Value::Array(tags));
+        let (acl_config, log_config) = acl::attribute_parts(self);
+        a.insert("AclConfig".into(), acl_config);
+        a.insert("LogConfig".into(), log_config);
         Value::Object(a)
     }
 }
@@ -282,7 +300,7 @@ impl Listener {
 /// Fields of `GetListenerAttribute` that `ListListeners` does not answer:
 /// its response model (`ListListenersResponseBodyListeners` in the official
 /// SDKs) has none of them, and typed SDKs reject fields they do not know.
-const LIST_OMITS: &[&str] = &["Certificates", "CaCertificates", "CaEnabled"];
+const LIST_OMITS: &[&str] = &["Certificates", "CaCertificates", "CaEnabled", "AclConfig"];
 
 fn default_actions(groups: &[String]) -> Value {
     let tuples: Vec<Value> = groups.iter().map(|g| json!({ "ServerGroupId": g })).collect();
@@ -313,7 +331,7 @@ impl Job {
         let mut j = json!({
             "Id": self.id,
             "ResourceId": self.resource,
-            "ResourceType": "listener",
+            "ResourceType": if self.resource.starts_with("acl-") { "acl" } else { "listener" },
             "ApiName": self.api,
             "OperateType": self.operate,
             "Status": status,
@@ -333,6 +351,10 @@ struct State {
     /// Instance → its server groups.
     instances: BTreeMap<String, BTreeSet<String>>,
     listeners: BTreeMap<String, Listener>,
+    /// Access control lists of the account and region.
+    acls: BTreeMap<String, acl::Acl>,
+    /// Instances whose access log is on (EnableLoadBalancerAccessLog).
+    access_log: BTreeSet<String>,
     jobs: BTreeMap<String, Job>,
     tokens: ClientTokens,
     /// `(action, ClientToken)` of every write that reached the service.
@@ -794,6 +816,7 @@ fn with_next(mut body: Value, start: usize, size: usize, total: usize) -> Value 
 impl State {
     /// Finish every piece of asynchronous work whose time has come.
     fn settle(&mut self, now: Instant) {
+        self.settle_acls(now);
         let due: Vec<String> = self
             .listeners
             .values()
@@ -1440,6 +1463,17 @@ impl Service for Alb {
             "ListListeners" => st.list(call),
             "ListAsynJobs" => st.list_jobs(call),
             "ListListenerCertificates" => st.list_certificates(call),
+            "CreateAcl" => st.idempotent(call, |s| s.create_acl(ctx, call)),
+            "AddEntriesToAcl" => st.idempotent(call, |s| s.change_entries(ctx, call, true)),
+            "RemoveEntriesFromAcl" => st.idempotent(call, |s| s.change_entries(ctx, call, false)),
+            "DeleteAcl" => st.idempotent(call, |s| s.delete_acl(ctx, call)),
+            "AssociateAclsWithListener" => st.idempotent(call, |s| s.acl_association(ctx, call, true)),
+            "DissociateAclsFromListener" => st.idempotent(call, |s| s.acl_association(ctx, call, false)),
+            "UpdateListenerLogConfig" => st.idempotent(call, |s| s.update_log_config(ctx, call)),
+            "EnableLoadBalancerAccessLog" => st.idempotent(call, |s| s.instance_access_log(call, true)),
+            "DisableLoadBalancerAccessLog" => st.idempotent(call, |s| s.instance_access_log(call, false)),
+            "ListAcls" => st.list_acls(call),
+            "ListAclEntries" => st.list_acl_entries(call),
             other => Err(ApiError::unknown_action(Family::Alibaba, other)),
         }
     }
