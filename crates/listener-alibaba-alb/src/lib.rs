@@ -22,7 +22,7 @@ use crate::status::{wait_gone, wait_job, wait_running};
 use crate::translate::{get_bool, get_str, get_u32, options, AlbOptions, ReadBackExtras};
 
 pub use alibaba_api::AlibabaClient;
-pub use translate::{check, check_set};
+pub use translate::{check, check_set, check_set_with_warnings, check_with_warnings};
 
 /// The adapter's API name, as written in profiles (`api = "alibaba-alb"`)
 /// and as the key of its extension section.
