@@ -173,7 +173,9 @@ pub fn capabilities_markdown() -> String {
          Generated from each adapter's declared `Capabilities` by \
          `cargo run -p listenerctl -- capabilities --markdown`; a test fails when this file is stale. \
          The matrix summarises; the authoritative rules, with the vendor's error codes, are in \
-         each adapter's `translate.rs` and in [rejections.md](rejections.md).\n\n",
+         each adapter's `translate.rs` and in [rejections.md](rejections.md). \
+         Every argument of the Terraform listener resources, and where it goes in a listeners \
+         file, is in [terraform.md](terraform.md).\n\n",
     );
     out.push_str(&Capabilities::markdown_table(&all_capabilities()));
     out
