@@ -210,15 +210,13 @@ impl AlbProvider {
     async fn change_tags(&self, listener: &Owned, plan: &translate::UpdatePlan) -> Result<()> {
         if !plan.untag.is_empty() {
             tracing::info!(listener_id = listener.as_str(), keys = ?plan.untag, "removing ALB listener tags");
-            self.api
-                .untag_listener(listener, &plan.untag, self.api.new_token())
-                .await?;
+            self.api.untag_listener(listener, &plan.untag).await?;
         }
         if !plan.tag.is_empty() {
             let keys: Vec<&String> = plan.tag.keys().collect();
             tracing::info!(listener_id = listener.as_str(), ?keys, "tagging ALB listener");
             self.api
-                .tag_listener(listener, &translate::tag_params(&plan.tag), self.api.new_token())
+                .tag_listener(listener, &translate::tag_params(&plan.tag))
                 .await?;
         }
         Ok(())

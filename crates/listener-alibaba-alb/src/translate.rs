@@ -1106,7 +1106,7 @@ pub struct UpdatePlan {
     pub associate: Vec<String>,
     /// Tags to add or overwrite (TagResources).
     pub tag: BTreeMap<String, String>,
-    /// Tag keys to remove (UntagResources).
+    /// Tag keys to remove (UnTagResources).
     pub untag: Vec<String>,
     /// Start (`true`) or stop (`false`) the listener.
     pub switch: Option<bool>,
