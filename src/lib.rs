@@ -115,7 +115,7 @@ pub fn check(profile: &ProfileConfig, spec: &ListenerSpec) -> Result<Vec<Rejecti
     check_with_warnings(profile, spec).map(|c| c.rejections)
 }
 
-/// [`check`] with the vendor's warnings beside the rejections: what the
+/// [`check()`] with the vendor's warnings beside the rejections: what the
 /// vendor takes but the user should know (a deprecated parameter that is
 /// still sent, a spec that alone passes a default quota). Warnings never
 /// make a spec unfit.
