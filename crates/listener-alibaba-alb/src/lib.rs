@@ -23,7 +23,7 @@ use crate::status::{wait_gone, wait_job, wait_running};
 use crate::translate::{get_bool, get_str, get_u32, options, AlbOptions, ReadBackExtras};
 
 pub use alibaba_api::AlibabaClient;
-pub use translate::{check, check_set};
+pub use translate::{check, check_set, check_set_with_warnings, check_with_warnings};
 
 /// The adapter's API name, as written in profiles (`api = "alibaba-alb"`)
 /// and as the key of its extension section.
@@ -213,15 +213,13 @@ impl AlbProvider {
     async fn change_tags(&self, listener: &Owned, plan: &translate::UpdatePlan) -> Result<()> {
         if !plan.untag.is_empty() {
             tracing::info!(listener_id = listener.as_str(), keys = ?plan.untag, "removing ALB listener tags");
-            self.api
-                .untag_listener(listener, &plan.untag, self.api.new_token())
-                .await?;
+            self.api.untag_listener(listener, &plan.untag).await?;
         }
         if !plan.tag.is_empty() {
             let keys: Vec<&String> = plan.tag.keys().collect();
             tracing::info!(listener_id = listener.as_str(), ?keys, "tagging ALB listener");
             self.api
-                .tag_listener(listener, &translate::tag_params(&plan.tag), self.api.new_token())
+                .tag_listener(listener, &translate::tag_params(&plan.tag))
                 .await?;
         }
         Ok(())

@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use listener_core::capabilities::path_within;
+use listener_core::{Checked, CheckedSet, Warning};
 use listener_core::{
     AccessMode, ClientAuth, ClientIp, ClientIpMode, ClientVerify, ForwardedForMode, ForwardedHeaders, Forwarding,
     ListenerSpec, ListenerStatus, Ports, ProfileConfig, Protocol, Rejection, Rejections, Timeouts, Tls,
@@ -796,15 +797,31 @@ fn headers_of(spec: &ListenerSpec) -> Option<&ForwardedHeaders> {
 pub fn check_set(profile: &ProfileConfig, specs: &[ListenerSpec]) -> Vec<(usize, Rejection)> {
     let mut out = listener_core::check::check_each(specs, |s| check(profile, s));
     reject_shared_ports(specs, &mut out);
-    for (i, message) in listener_quota_warnings(specs) {
-        tracing::warn!(listener = %specs[i].name, "{message}");
-    }
     for spec in specs {
         if let Some(message) = acl_entries_warning(spec) {
             tracing::warn!(listener = %spec.name, "{message}");
         }
     }
     check_quic_associations(specs, &mut out);
+    out
+}
+
+/// [`check`] with its warnings (ALB has none for one listener alone).
+pub fn check_with_warnings(profile: &ProfileConfig, spec: &ListenerSpec) -> Checked {
+    Checked {
+        rejections: check(profile, spec),
+        warnings: Vec::new(),
+    }
+}
+
+/// [`check_set`] with the warnings past the instance's default listener
+/// quota ([`listener_quota_warnings`]).
+pub fn check_set_with_warnings(profile: &ProfileConfig, specs: &[ListenerSpec]) -> CheckedSet {
+    let mut out = CheckedSet {
+        rejections: check_set(profile, specs),
+        warnings: Vec::new(),
+    };
+    out.warn_all(specs, listener_quota_warnings(specs));
     out
 }
 
@@ -834,22 +851,30 @@ fn reject_shared_ports(specs: &[ListenerSpec], out: &mut Vec<(usize, Rejection)>
 }
 
 /// Listeners past the default quota of [`MAX_LISTENERS_PER_INSTANCE`] per
-/// instance (`ResourceQuotaExceeded.LoadBalancerListenersNum`): index and
-/// message. The quota is adjustable in the quota centre, so [`check_set`]
-/// only logs these and the vendor answers.
-pub fn listener_quota_warnings(specs: &[ListenerSpec]) -> Vec<(usize, String)> {
+/// instance (`ResourceQuotaExceeded.LoadBalancerListenersNum`): a warning on
+/// each, with its index. The quota is adjustable in the quota centre, so
+/// it is never a refusal: the vendor answers.
+pub fn listener_quota_warnings(specs: &[ListenerSpec]) -> Vec<(usize, Warning)> {
     (MAX_LISTENERS_PER_INSTANCE..specs.len())
         .map(|i| {
             (
                 i,
-                format!(
-                    "an ALB instance holds {MAX_LISTENERS_PER_INSTANCE} listeners by default; this is number {}",
-                    i + 1
+                Warning::new(
+                    API,
+                    "listeners",
+                    LISTENER_QUOTA,
+                    format!(
+                        "an ALB instance holds {MAX_LISTENERS_PER_INSTANCE} listeners by default; this is number {}, so the instance's quota must have been raised",
+                        i + 1
+                    ),
                 ),
             )
         })
         .collect()
 }
+
+/// ALB's answer past the listener quota, the rule of its warning.
+pub const LISTENER_QUOTA: &str = "ResourceQuotaExceeded.LoadBalancerListenersNum";
 
 /// A QUIC listener serves one HTTPS listener's upgrade
 /// (`ResourceAlreadyAssociated.Listener`), and a QUIC listener named by port
@@ -1120,7 +1145,7 @@ pub struct UpdatePlan {
     pub associate: Vec<String>,
     /// Tags to add or overwrite (TagResources).
     pub tag: BTreeMap<String, String>,
-    /// Tag keys to remove (UntagResources).
+    /// Tag keys to remove (UnTagResources).
     pub untag: Vec<String>,
     /// Start (`true`) or stop (`false`) the listener.
     pub switch: Option<bool>,
@@ -2281,8 +2306,14 @@ mod tests {
             })
             .collect();
         assert!(check_set(&profile(), &specs).is_empty());
-        let hits: Vec<usize> = listener_quota_warnings(&specs).iter().map(|(i, _)| *i).collect();
-        assert_eq!(hits, vec![50]);
+        let set = check_set_with_warnings(&profile(), &specs);
+        let hits: Vec<(usize, &str, &str)> = set
+            .warnings
+            .iter()
+            .map(|(i, w)| (*i, w.field.as_str(), w.rule))
+            .collect();
+        assert_eq!(hits, vec![(50, "listeners", LISTENER_QUOTA)]);
+        assert!(set.rejections.is_empty());
     }
 
     #[test]

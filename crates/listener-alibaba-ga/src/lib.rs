@@ -11,8 +11,8 @@ use alibaba_api::AlibabaClient;
 use async_trait::async_trait;
 use listener_core::ownership::{self, Found};
 use listener_core::{
-    plan_change, refuse_immutable, Capabilities, Error, Listener, ListenerId, ListenerSpec, Owned, Poll, ProfileConfig,
-    Protocol, Provider, Rejection, Rejections, Result,
+    plan_change, refuse_immutable, Capabilities, Checked, CheckedSet, Error, Listener, ListenerId, ListenerSpec, Owned,
+    Poll, ProfileConfig, Protocol, Provider, Rejection, Rejections, Result,
 };
 
 use crate::client::GaClient;
@@ -66,6 +66,12 @@ pub fn capabilities() -> Capabilities {
 /// rules, certificate aliases, the `extensions.alibaba-ga` section, and each
 /// GA rule of [`translate`].
 pub fn check(profile: &ProfileConfig, spec: &ListenerSpec) -> Vec<Rejection> {
+    check_with_warnings(profile, spec).rejections
+}
+
+/// [`check`] with the warnings beside the rejections (the deprecated
+/// listener-level `ProxyProtocol`).
+pub fn check_with_warnings(profile: &ProfileConfig, spec: &ListenerSpec) -> Checked {
     let mut r = Rejections::preflight(&crate::capabilities(), &profile.aliases, spec);
     let opts = match spec.extensions.parse::<GaOptions>(API) {
         Ok(o) => o.unwrap_or_default(),
@@ -75,15 +81,22 @@ pub fn check(profile: &ProfileConfig, spec: &ListenerSpec) -> Vec<Rejection> {
         }
     };
     translate::check_rules(spec, &opts, &mut r);
-    r.into_vec()
+    r.into_checked()
 }
 
 /// [`check`] for each listener, plus the rules across one accelerator's
-/// listeners (shared port spaces, huge-port listeners, the listener quota,
-/// one routing type), each paired with the index of the listener concerned.
+/// listeners (shared port spaces, huge-port listeners, one routing type),
+/// each paired with the index of the listener concerned.
 pub fn check_set(profile: &ProfileConfig, specs: &[ListenerSpec]) -> Vec<(usize, Rejection)> {
-    let mut out = listener_core::check::check_each(specs, |s| check(profile, s));
-    out.extend(translate::check_accelerator(specs));
+    check_set_with_warnings(profile, specs).rejections
+}
+
+/// [`check_set`] with the warnings: each listener's own, and those past
+/// the accelerator's default listener quota.
+pub fn check_set_with_warnings(profile: &ProfileConfig, specs: &[ListenerSpec]) -> CheckedSet {
+    let mut out = CheckedSet::each(specs, |s| check_with_warnings(profile, s));
+    out.rejections.extend(translate::check_accelerator(specs));
+    out.warn_all(specs, translate::listener_quota_warnings(specs));
     for spec in specs {
         if let Some(message) = translate::acl_entries_warning(spec) {
             tracing::warn!(listener = %spec.name, "{message}");

@@ -32,7 +32,7 @@ mod proptests;
 
 pub use aliases::Aliases;
 pub use capabilities::Capabilities;
-pub use check::{Rejection, Rejections};
+pub use check::{Checked, CheckedSet, Rejection, Rejections, Warning};
 pub use config::{ConfigFile, InlineCredentials, LoadError, ProfileConfig, Secret, WaitConfig};
 pub use diff::FieldChange;
 pub use error::{Error, Result};

@@ -11,7 +11,7 @@
 use std::sync::Arc;
 
 use cloud_listeners::plan::{self, Action, Plan};
-use cloud_listeners::{ListenerSpec, ProfileConfig, Provider, Rejection};
+use cloud_listeners::{ListenerSpec, ProfileConfig, Provider, Rejection, Warning};
 use serde::Serialize;
 
 use crate::cli::Global;
@@ -30,6 +30,34 @@ pub struct Target {
     pub listeners: Vec<(usize, ListenerSpec)>,
     /// Listeners this profile cannot take (only with `--all-profiles`).
     pub skipped: Vec<Skipped>,
+    /// What the offline check warns about on this profile (a default quota
+    /// passed, a deprecated parameter): shown, never a refusal.
+    pub warnings: Vec<Warned>,
+}
+
+/// One warning of the offline check on one profile, with the listener it
+/// concerns.
+#[derive(Debug, Clone, Serialize)]
+pub struct Warned {
+    index: usize,
+    name: String,
+    warning: Warning,
+}
+
+fn warned(loaded: &Loaded, warnings: Vec<(usize, Warning)>) -> Vec<Warned> {
+    warnings
+        .into_iter()
+        .map(|(index, warning)| Warned {
+            index,
+            name: loaded
+                .file
+                .listeners
+                .get(index)
+                .map(|s| s.name.clone())
+                .unwrap_or_default(),
+            warning,
+        })
+        .collect()
 }
 
 /// A listener left out on one profile, and why.
@@ -97,7 +125,8 @@ pub fn targets(loaded: &Loaded, global: &Global, all_profiles: bool) -> Result<V
         }
         let mut out = Vec::new();
         for name in loaded.file.profiles.keys() {
-            let rejections = loaded.check(name)?;
+            let checked = loaded.check(name)?;
+            let rejections = checked.rejections;
             let mut listeners = Vec::new();
             let mut skipped = Vec::new();
             for (i, spec) in loaded.file.listeners.iter().enumerate() {
@@ -121,6 +150,7 @@ pub fn targets(loaded: &Loaded, global: &Global, all_profiles: bool) -> Result<V
                 written: loaded.profile(name).clone(),
                 listeners,
                 skipped,
+                warnings: warned(loaded, checked.warnings),
             });
         }
         Ok(out)
@@ -140,11 +170,12 @@ pub fn targets(loaded: &Loaded, global: &Global, all_profiles: bool) -> Result<V
         Ok(out)
     } else {
         let (name, _) = loaded.select(global.profile.as_deref())?;
-        loaded.require_accepted(&name)?;
+        let warnings = loaded.require_accepted(&name)?;
         Ok(vec![Target {
             written: loaded.profile(&name).clone(),
             listeners: loaded.file.listeners.iter().cloned().enumerate().collect(),
             skipped: Vec::new(),
+            warnings: warned(loaded, warnings),
             name,
         }])
     }
@@ -284,6 +315,10 @@ pub struct PlanDoc<'a> {
     actions: &'a [Action],
     #[serde(skip_serializing_if = "<[Skipped]>::is_empty")]
     skipped: &'a [Skipped],
+    /// `[{index, name, warning: {vendor, field, rule, message}}]`, absent
+    /// when there is none.
+    #[serde(skip_serializing_if = "<[Warned]>::is_empty")]
+    warnings: &'a [Warned],
 }
 
 impl<'a> PlanDoc<'a> {
@@ -297,6 +332,7 @@ impl<'a> PlanDoc<'a> {
             summary: p.summary(),
             actions: &p.actions,
             skipped: &t.skipped,
+            warnings: &t.warnings,
         }
     }
 }
@@ -305,10 +341,23 @@ impl<'a> PlanDoc<'a> {
 /// actions (or why there are none).
 pub fn plan_text(loaded: &Loaded, t: &Target, p: &Plan, allow_replace: bool) -> String {
     let mut out = skipped_text(t);
+    out.push_str(&warnings_text(t));
     if p.actions.is_empty() && !t.skipped.is_empty() {
         out.push_str("  nothing to do: no listener of the file fits this profile\n");
     } else {
         out.push_str(&render::plan(p, &loaded.file.listeners, allow_replace));
+    }
+    out
+}
+
+fn warnings_text(t: &Target) -> String {
+    let mut out = String::new();
+    for w in &t.warnings {
+        let v = &w.warning;
+        out.push_str(&format!(
+            "  ! warning    {}: {}: {} [{}] {}\n",
+            w.name, v.vendor, v.field, v.rule, v.message
+        ));
     }
     out
 }

@@ -213,3 +213,84 @@ fn validate_reports_which_profiles_take_an_access_list() {
     }
     wire.assert_untouched();
 }
+
+/// A GA TCP listener with the deprecated listener-level Proxy Protocol
+/// (taken, with a warning), and a CLB listener of 51 ports (one past the
+/// default quota, adjustable: a warning too).
+fn warned_file(endpoint: &str) -> String {
+    format!(
+        "{}{}\n[[listeners]]\nname = \"game\"\nprotocol = \"tcp\"\nports = 7000\n\
+         client_ip = {{ mode = \"proxy_protocol\" }}\n\n\
+         [[listeners]]\nname = \"many\"\nprotocol = \"udp\"\nports = {{ from = 9000, to = 9050 }}\n",
+        profile("ga", "alibaba-ga", "ga-api0000001", endpoint, ""),
+        profile("clb", "tencent-clb", "lb-api000001", endpoint, ""),
+    )
+}
+
+#[test]
+fn validate_shows_warnings_beside_the_report_without_failing() {
+    let s = Scratch::new();
+    let wire = Tripwire::new();
+    let file = s.write("warned.toml", &warned_file(&wire.url()));
+    let path = file.to_str().expect("utf-8");
+    let run = s.run(&["validate", "-f", path, "--profile", "ga"]);
+    run.expect_code(0);
+    assert!(run.stdout.contains("warning on:   ga (alibaba-ga)"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("alibaba-ga: client_ip.mode [proxy_protocol_deprecated]"),
+        "{}",
+        run.stdout
+    );
+
+    let run = s.run(&["validate", "-f", path, "-o", "json"]);
+    run.expect_code(0);
+    let doc = run.json();
+    let game = &doc["listeners"][0];
+    assert_eq!(game["accepted_by"], serde_json::json!(["ga"]), "{game}");
+    let ga = &game["warnings"][0];
+    assert_eq!(ga["profile"], "ga");
+    let w = &ga["warnings"][0];
+    assert_eq!(
+        (&w["vendor"], &w["field"], &w["rule"]),
+        (
+            &serde_json::json!("alibaba-ga"),
+            &serde_json::json!("client_ip.mode"),
+            &serde_json::json!("proxy_protocol_deprecated")
+        )
+    );
+    // A range is one CLB listener: 9000-9050 is one, so no quota warning;
+    // GA holds the range in one listener too.
+    assert!(doc["listeners"][1].get("warnings").is_none(), "{}", doc["listeners"][1]);
+    wire.assert_untouched();
+}
+
+#[test]
+fn plan_shows_the_listener_quota_warning_and_still_plans() {
+    let emu = Emu::start(&[("tencent-clb", "lb-api000001", &[])]);
+    let s = Scratch::new();
+    let text = format!(
+        "{}\n[[listeners]]\nname = \"many\"\nprotocol = \"udp\"\nports = [{}]\n",
+        profile("clb", "tencent-clb", "lb-api000001", &emu.url(), ""),
+        (9000..9051).map(|p| p.to_string()).collect::<Vec<_>>().join(", ")
+    );
+    let file = s.write("many.toml", &text);
+    let path = file.to_str().expect("utf-8");
+    let run = s.run(&["plan", "-f", path]);
+    run.expect_code(3);
+    assert!(
+        run.stdout
+            .contains("! warning    many: tencent-clb: listeners [LimitExceeded]"),
+        "{}",
+        run.stdout
+    );
+    let run = s.run(&["plan", "-f", path, "-o", "json"]);
+    run.expect_code(3);
+    let doc = run.json();
+    let warnings = doc["warnings"].as_array().expect("warnings in the plan document");
+    assert_eq!(warnings.len(), 1, "the quota is said once, over the set: {warnings:?}");
+    assert_eq!(warnings[0]["index"], 0);
+    assert_eq!(warnings[0]["warning"]["field"], "listeners");
+    assert_eq!(warnings[0]["warning"]["rule"], "LimitExceeded");
+    assert_eq!(doc["summary"]["create"], 51, "one CLB listener per port, all planned");
+}

@@ -232,7 +232,7 @@ struct Listener {
     /// Creation order, for stable listings.
     seq: u64,
     config: Config,
-    /// Tags (TagResources/UntagResources act at once, no job).
+    /// Tags (TagResources/UnTagResources act at once, no job).
     tags: BTreeMap<String, String>,
     /// Stopped by StopListener (until StartListener).
     stopped: bool,
@@ -395,7 +395,9 @@ impl Alb {
     }
 
     /// The `ClientToken` of every `action` call that reached the service,
-    /// in order (throttled or dropped attempts never reach it).
+    /// in order (throttled or dropped attempts never reach it). The tag
+    /// actions, which take no token, are recorded on every call, with an
+    /// empty string when none was sent.
     pub fn client_tokens(&self, action: &str) -> Vec<String> {
         self.lock()
             .seen_tokens
@@ -1226,7 +1228,7 @@ impl State {
         Ok(json!({ "JobId": job }))
     }
 
-    /// The listeners `TagResources`/`UntagResources` name: `ResourceType`
+    /// The listeners `TagResources`/`UnTagResources` name: `ResourceType`
     /// must be `listener` (other types belong to other resources, which
     /// this service does not hold) and every `ResourceId.N` must exist.
     fn tag_targets(&self, p: &Value) -> Result<Vec<String>, ApiError> {
@@ -1278,7 +1280,8 @@ impl State {
         Ok(json!({}))
     }
 
-    /// `UntagResources`: remove the tags `TagKey.N` names (or every tag
+    /// `UnTagResources` (the SDK's and Terraform's spelling, capital T):
+    /// remove the tags `TagKey.N` names (or every tag
     /// with `All=true`); a key the listener lacks is no error.
     fn untag(&mut self, call: &Call) -> Result<Value, ApiError> {
         let p = &call.params;
@@ -1457,8 +1460,18 @@ impl Service for Alb {
             "DissociateAdditionalCertificatesFromListener" => st.idempotent(call, |s| s.certificates(ctx, call, false)),
             "StartListener" => st.idempotent(call, |s| s.switch(ctx, call, true)),
             "StopListener" => st.idempotent(call, |s| s.switch(ctx, call, false)),
-            "TagResources" => st.idempotent(call, |s| s.tag(call)),
-            "UntagResources" => st.idempotent(call, |s| s.untag(call)),
+            // No `ClientToken` in either action's model (SDK 1.3.3): the
+            // end state is the same however often they are sent, so no
+            // token rules apply.
+            "TagResources" | "UnTagResources" => {
+                let token = call.flat.get("ClientToken").cloned().unwrap_or_default();
+                st.seen_tokens.push((call.action.clone(), token));
+                if call.action == "TagResources" {
+                    st.tag(call)
+                } else {
+                    st.untag(call)
+                }
+            }
             "GetListenerAttribute" => st.get(call),
             "ListListeners" => st.list(call),
             "ListAsynJobs" => st.list_jobs(call),
@@ -1645,7 +1658,7 @@ mod tests {
             t0,
         )
         .unwrap();
-        send(&s, &mut c, "UntagResources", &on(&[("TagKey.1", "team")]), t0).unwrap();
+        send(&s, &mut c, "UnTagResources", &on(&[("TagKey.1", "team")]), t0).unwrap();
         assert_eq!(tags(t0), json!([{ "Key": "cost", "Value": "ops" }]));
         for bad in ["aliyun-x", "acs:x", ""] {
             let r = send(
@@ -1677,7 +1690,7 @@ mod tests {
             ("TagKey.1", "x".to_string()),
         ];
         assert_eq!(
-            code(send(&s, &mut c, "UntagResources", &other, t0)),
+            code(send(&s, &mut c, "UnTagResources", &other, t0)),
             "ResourceNotFound.Listener"
         );
         let lb = vec![
@@ -1685,7 +1698,14 @@ mod tests {
             ("ResourceId.1", id.clone()),
             ("TagKey.1", "x".to_string()),
         ];
-        assert_eq!(code(send(&s, &mut c, "UntagResources", &lb, t0)), "InvalidParameter");
+        assert_eq!(code(send(&s, &mut c, "UnTagResources", &lb, t0)), "InvalidParameter");
+        // The action is spelt UnTagResources (SDK 1.3.3, Terraform); the
+        // lower-case t names no ALB action.
+        let on_one = on(&[("TagKey.1", "cost")]);
+        assert_eq!(
+            code(send(&s, &mut c, "UntagResources", &on_one, t0)),
+            "InvalidAction.NotFound"
+        );
     }
 
     #[test]
