@@ -159,11 +159,12 @@ pub fn targets(loaded: &Loaded, global: &Global, all_profiles: bool) -> Result<V
         let mut out = Vec::new();
         for requested in &global.profiles {
             let (name, _) = loaded.select(Some(requested))?;
-            loaded.require_accepted(&name)?;
+            let warnings = loaded.require_accepted(&name)?;
             out.push(Target {
                 written: loaded.profile(&name).clone(),
                 listeners: loaded.file.listeners.iter().cloned().enumerate().collect(),
                 skipped: Vec::new(),
+                warnings: warned(loaded, warnings),
                 name,
             });
         }
