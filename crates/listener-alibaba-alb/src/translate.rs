@@ -16,11 +16,11 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use listener_core::capabilities::path_within;
-use listener_core::{Checked, CheckedSet, Warning};
 use listener_core::{
     AccessMode, ClientAuth, ClientIp, ClientIpMode, ClientVerify, ForwardedForMode, ForwardedHeaders, Forwarding,
     ListenerSpec, ListenerStatus, Ports, ProfileConfig, Protocol, Rejection, Rejections, Timeouts, Tls,
 };
+use listener_core::{Checked, CheckedSet, Warning};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
