@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use listener_core::ownership::{self, Found};
 use listener_core::{
     plan_change, refuse_immutable, Capabilities, Error, Listener, ListenerId, ListenerSpec, Owned, Poll, ProfileConfig,
-    Protocol, Provider, Rejection, Rejections, Result,
+    Protocol, Provider, Rejection, Rejections, Result, WaitOp,
 };
 
 use crate::client::GaClient;
@@ -219,8 +219,11 @@ impl Provider for GaProvider {
         // One token for the whole logical create, reused on every attempt.
         let token = self.client.new_token();
         tracing::info!(listener = %spec.name, accelerator = %self.config.accelerator_id, token = %token, "creating GA listener");
-        let id = self.client.create_listener(&params, &token, &self.config.wait).await?;
-        let answer = status::wait_active(&self.client, &id, "creation", &self.config.wait).await?;
+        let deadline = self.config.wait.start(API, WaitOp::Create);
+        let id = self.client.create_listener(&params, &token, &deadline).await?;
+        // One read per poll, which ends the wait and is the read-back: the
+        // answer GA gives for an active listener is all of it.
+        let answer = status::wait_active(&self.client, &id, "creation", &deadline).await?;
         Ok(vec![self.read(&answer)?])
     }
 
@@ -256,9 +259,8 @@ impl Provider for GaProvider {
         };
         let token = self.client.new_token();
         tracing::info!(listener = id, token = %token, "updating GA listener");
-        self.client
-            .update_listener(&owned, &params, &token, &self.config.wait)
-            .await?;
+        let deadline = self.config.wait.start(API, WaitOp::Update);
+        self.client.update_listener(&owned, &params, &token, &deadline).await?;
         // GA has no failure state: a change it could not make shows only as
         // a listener that is active but still different. Active and
         // different after a busy state was seen is that failure; without
@@ -267,10 +269,9 @@ impl Provider for GaProvider {
         // update that failed before the first poll never shows a busy
         // state at all).
         let mut saw_work = false;
-        listener_core::wait::poll(
-            API,
+        deadline.poll(
+            "listener",
             &format!("update of listener {id}"),
-            &self.config.wait,
             || status::describe(&self.client, id),
             |answer| {
                 let Some(answer) = answer else {
@@ -311,7 +312,8 @@ impl Provider for GaProvider {
         let (owned, _) = self.own(id).await?;
         let token = self.client.new_token();
         tracing::info!(listener = %id, token = %token, "deleting GA listener");
-        match self.client.delete_listener(&owned, &token, &self.config.wait).await {
+        let deadline = self.config.wait.start(API, WaitOp::Delete);
+        match self.client.delete_listener(&owned, &token, &deadline).await {
             Ok(()) => {}
             Err(Error::NotFound { .. }) => {
                 tracing::info!(listener = %id, "listener already gone");
@@ -319,7 +321,7 @@ impl Provider for GaProvider {
             }
             Err(e) => return Err(e),
         }
-        status::wait_gone(&self.client, id.as_str(), &self.config.wait).await
+        status::wait_gone(&self.client, id.as_str(), &deadline).await
     }
 }
 

@@ -7,7 +7,7 @@
 //! gone (`NotExist.Listener`), or when our own deadline passes. A create or
 //! update whose listener disappears is reported as a failed task.
 
-use listener_core::{wait, Error, ListenerStatus, Poll, WaitConfig};
+use listener_core::{Deadline, Error, ListenerStatus, Poll};
 use serde_json::Value;
 
 use crate::client::GaClient;
@@ -56,11 +56,10 @@ pub fn disappeared(id: &str, operation: &str) -> Error {
 /// Poll DescribeListener until the listener is `active`; that answer is
 /// returned. A listener that vanishes means GA dropped the work
 /// (`TaskFailed`).
-pub async fn wait_active(client: &GaClient, id: &str, operation: &str, wait: &WaitConfig) -> Result<Value, Error> {
-    wait::poll(
-        API,
+pub async fn wait_active(client: &GaClient, id: &str, operation: &str, deadline: &Deadline) -> Result<Value, Error> {
+    deadline.poll(
+        "listener",
         &format!("{operation} of listener {id}"),
-        wait,
         || describe(client, id),
         |answer| match answer {
             None => Poll::Failed(disappeared(id, operation)),
@@ -79,13 +78,12 @@ pub async fn wait_active(client: &GaClient, id: &str, operation: &str, wait: &Wa
 /// have started; that is waited for within the core poller's grace
 /// ([`listener_core::wait::UNSEEN_GRACE`]), after which the deletion failed
 /// before any poll could see it.
-pub async fn wait_gone(client: &GaClient, id: &str, wait: &WaitConfig) -> Result<(), Error> {
+pub async fn wait_gone(client: &GaClient, id: &str, deadline: &Deadline) -> Result<(), Error> {
     let mut saw_deleting = false;
     let mut untouched = 0u32;
-    wait::poll(
-        API,
+    deadline.poll(
+        "listener",
         &format!("deletion of listener {id}"),
-        wait,
         || describe(client, id),
         |answer| {
             let Some(answer) = answer else {

@@ -209,6 +209,11 @@ impl Deadline {
         self.op
     }
 
+    /// The shortest pause between polls (`wait.poll_interval_ms`).
+    pub fn interval(&self) -> Duration {
+        self.interval
+    }
+
     /// The timeout error for `operation`.
     pub fn timeout(&self, operation: &str) -> Error {
         Error::Timeout {

@@ -6,9 +6,9 @@
 //! servers adjusting, 4 configuration changing). GAAP's own
 //! `DescribeTaskStatus` is for connection operations, not listeners. So
 //! every wait here is a poll of one listener by ID, bounded by the
-//! profile's `wait.timeout_secs`, with progress reported through `tracing`.
+//! profile's wait limit for the kind of write, with progress reported through `tracing`.
 
-use listener_core::{wait, Error, Poll, WaitConfig};
+use listener_core::{Deadline, Error, Poll};
 use serde_json::Value;
 
 use crate::client::GaapClient;
@@ -47,13 +47,12 @@ pub async fn wait_running(
     client: &GaapClient,
     protocol: GaapProtocol,
     id: &str,
-    wait: &WaitConfig,
+    deadline: &Deadline,
 ) -> Result<Value, Error> {
     let mut seen = false;
-    wait::poll(
-        API,
+    deadline.poll(
+        "listener",
         &format!("create of listener {id}"),
-        wait,
         || client.find(protocol, id),
         |record| {
             let Some(record) = record else {
@@ -86,16 +85,15 @@ pub async fn wait_all_running(
     client: &GaapClient,
     protocol: GaapProtocol,
     ids: &[String],
-    wait: &WaitConfig,
+    deadline: &Deadline,
 ) -> Result<Vec<Value>, Error> {
     if let [one] = ids {
-        return Ok(vec![wait_running(client, protocol, one, wait).await?]);
+        return Ok(vec![wait_running(client, protocol, one, deadline).await?]);
     }
     let mut seen = vec![false; ids.len()];
-    wait::poll(
-        API,
+    deadline.poll(
+        "listeners",
         &format!("create of listeners {}", ids.join(", ")),
-        wait,
         || client.describe_all(protocol, None),
         |records| {
             let mut done = Vec::with_capacity(ids.len());
@@ -139,14 +137,13 @@ pub async fn wait_modified(
     client: &GaapClient,
     protocol: GaapProtocol,
     id: &str,
-    wait: &WaitConfig,
+    deadline: &Deadline,
     applied: &(dyn Fn(&Value) -> bool + Sync),
 ) -> Result<Value, Error> {
     let mut seen_changing = false;
-    wait::poll(
-        API,
+    deadline.poll(
+        "listener",
         &format!("change of listener {id}"),
-        wait,
         || client.find(protocol, id),
         |record| {
             let Some(record) = record else {
@@ -181,13 +178,12 @@ const RUNNING_AFTER_DELETE: u32 = 3;
 /// Wait until a deleted listener is gone: no record, `ResourceNotFound`, or
 /// GAAP's "Not Exist" answer (all three are [`GaapClient::find`]'s `None`).
 /// Back in "running" after "destroying" is a delete that failed.
-pub async fn wait_gone(client: &GaapClient, protocol: GaapProtocol, id: &str, wait: &WaitConfig) -> Result<(), Error> {
+pub async fn wait_gone(client: &GaapClient, protocol: GaapProtocol, id: &str, deadline: &Deadline) -> Result<(), Error> {
     let mut seen_destroying = false;
     let mut running = 0u32;
-    wait::poll(
-        API,
+    deadline.poll(
+        "listener",
         &format!("delete of listener {id}"),
-        wait,
         || client.find(protocol, id),
         |record| {
             let Some(record) = record else {
