@@ -76,8 +76,8 @@ pub struct InlineCredentials {
 /// update and delete). The limit of an operation is its own setting
 /// (`create_secs`, `update_secs`, `delete_secs`) when given, else
 /// `timeout_secs` when given (one limit for every operation, as before the
-/// per-operation settings existed), else the adapter's documented default
-/// for that operation ([`WaitDefaults`]).
+/// per-operation settings existed), else the API's documented default
+/// for that operation (each adapter declares its `WaitDefaults`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WaitConfig {
@@ -88,7 +88,7 @@ pub struct WaitConfig {
     pub timeout_secs: Option<u64>,
     /// The shortest pause between two polls, in milliseconds (later polls
     /// of a long wait are spaced further apart).
-    #[serde(default = "default_poll_ms", skip_serializing_if = "is_default_poll_ms")]
+    #[serde(default = "default_poll_ms")]
     #[schemars(range(min = 1))]
     pub poll_interval_ms: u64,
     /// Give up waiting for a create after this many seconds.
@@ -186,10 +186,6 @@ pub const FALLBACK_WAIT_SECS: u64 = 300;
 
 fn default_poll_ms() -> u64 {
     1000
-}
-
-fn is_default_poll_ms(ms: &u64) -> bool {
-    *ms == default_poll_ms()
 }
 
 impl Default for WaitConfig {
