@@ -119,7 +119,10 @@ pub fn profile(api: &str, work: &crate::workload::InstanceWork, url: &str, setti
         secret: Secret::new(secret),
         token: None,
     });
-    p.wait = Some(WaitConfig::uniform(settings.wait_timeout_secs, settings.poll_interval_ms));
+    p.wait = Some(WaitConfig::uniform(
+        settings.wait_timeout_secs,
+        settings.poll_interval_ms,
+    ));
     // The vendors' documented per-action rates: Tencent 20/s; ALB reads
     // 20/s (its writes keep their own budget of 200 a minute, from
     // `alibaba_api::client::documented_limits`); GA 20/s (assumed).

@@ -141,7 +141,10 @@ mod tests {
             ..Default::default()
         });
         let config = AlbConfig::from_profile(&p).expect("valid");
-        assert_eq!(config.wait.limit(WaitOp::Update), (Duration::from_secs(42), "wait.update_secs"));
+        assert_eq!(
+            config.wait.limit(WaitOp::Update),
+            (Duration::from_secs(42), "wait.update_secs")
+        );
         assert_eq!(config.wait.limit(WaitOp::Create).0, Duration::from_secs(300));
     }
 }

@@ -48,7 +48,13 @@ fn job_failed(job_id: &str, job: Job) -> Error {
 /// `Error::TaskFailed` with the vendor's error code and message. A job not
 /// listed yet is pending: ALB registers jobs asynchronously too. `step`
 /// names the wait for the poller's memory of durations.
-pub async fn wait_job(api: &AlbApi, deadline: &Deadline, step: &'static str, job_id: &str, operation: &str) -> Result<()> {
+pub async fn wait_job(
+    api: &AlbApi,
+    deadline: &Deadline,
+    step: &'static str,
+    job_id: &str,
+    operation: &str,
+) -> Result<()> {
     deadline
         .poll(
             step,

@@ -128,7 +128,12 @@ impl GaClient {
     /// DeleteListener of a listener proven to be on the bound accelerator.
     /// It takes the accelerator and no `RegionId`, unlike every other
     /// listener action.
-    pub async fn delete_listener(&self, listener: &Owned, token: &ClientToken, deadline: &Deadline) -> Result<(), Error> {
+    pub async fn delete_listener(
+        &self,
+        listener: &Owned,
+        token: &ClientToken,
+        deadline: &Deadline,
+    ) -> Result<(), Error> {
         let params = json!({ "AcceleratorId": listener.instance(), "ListenerId": listener.as_str() });
         self.write("DeleteListener", &params, token, deadline).await.map(|_| ())
     }

@@ -269,43 +269,44 @@ impl Provider for GaProvider {
         // update that failed before the first poll never shows a busy
         // state at all).
         let mut saw_work = false;
-        deadline.poll(
-            "listener",
-            &format!("update of listener {id}"),
-            || status::describe(&self.client, id),
-            |answer| {
-                let Some(answer) = answer else {
-                    return Poll::Failed(status::disappeared(id, "update"));
-                };
-                if !status::is_active(status::state_of(&answer)) {
-                    saw_work = true;
-                    return Poll::Pending(status::state_of(&answer).to_string());
-                }
-                let listener = match self.read(&answer) {
-                    Ok(listener) => listener,
-                    Err(e) => return Poll::Failed(e),
-                };
-                let left = plan_change(&self.caps, &listener.spec, desired);
-                if left.is_empty() {
-                    return Poll::Done(listener);
-                }
-                let fields: Vec<String> = left.changes.into_iter().map(|c| c.path).collect();
-                let failed = Error::TaskFailed {
-                    vendor: API,
-                    task: id.to_string(),
-                    message: format!(
-                        "GA finished the update but these fields still differ: {}",
-                        fields.join(", ")
-                    ),
-                };
-                if saw_work {
-                    Poll::Failed(failed)
-                } else {
-                    Poll::NotSeen(failed)
-                }
-            },
-        )
-        .await
+        deadline
+            .poll(
+                "listener",
+                &format!("update of listener {id}"),
+                || status::describe(&self.client, id),
+                |answer| {
+                    let Some(answer) = answer else {
+                        return Poll::Failed(status::disappeared(id, "update"));
+                    };
+                    if !status::is_active(status::state_of(&answer)) {
+                        saw_work = true;
+                        return Poll::Pending(status::state_of(&answer).to_string());
+                    }
+                    let listener = match self.read(&answer) {
+                        Ok(listener) => listener,
+                        Err(e) => return Poll::Failed(e),
+                    };
+                    let left = plan_change(&self.caps, &listener.spec, desired);
+                    if left.is_empty() {
+                        return Poll::Done(listener);
+                    }
+                    let fields: Vec<String> = left.changes.into_iter().map(|c| c.path).collect();
+                    let failed = Error::TaskFailed {
+                        vendor: API,
+                        task: id.to_string(),
+                        message: format!(
+                            "GA finished the update but these fields still differ: {}",
+                            fields.join(", ")
+                        ),
+                    };
+                    if saw_work {
+                        Poll::Failed(failed)
+                    } else {
+                        Poll::NotSeen(failed)
+                    }
+                },
+            )
+            .await
     }
 
     async fn delete(&self, id: &ListenerId) -> Result<()> {

@@ -57,17 +57,18 @@ pub fn disappeared(id: &str, operation: &str) -> Error {
 /// returned. A listener that vanishes means GA dropped the work
 /// (`TaskFailed`).
 pub async fn wait_active(client: &GaClient, id: &str, operation: &str, deadline: &Deadline) -> Result<Value, Error> {
-    deadline.poll(
-        "listener",
-        &format!("{operation} of listener {id}"),
-        || describe(client, id),
-        |answer| match answer {
-            None => Poll::Failed(disappeared(id, operation)),
-            Some(answer) if is_active(state_of(&answer)) => Poll::Done(answer),
-            Some(answer) => Poll::Pending(state_of(&answer).to_string()),
-        },
-    )
-    .await
+    deadline
+        .poll(
+            "listener",
+            &format!("{operation} of listener {id}"),
+            || describe(client, id),
+            |answer| match answer {
+                None => Poll::Failed(disappeared(id, operation)),
+                Some(answer) if is_active(state_of(&answer)) => Poll::Done(answer),
+                Some(answer) => Poll::Pending(state_of(&answer).to_string()),
+            },
+        )
+        .await
 }
 
 /// Poll DescribeListener until GA answers `NotExist.Listener`.
@@ -81,39 +82,40 @@ pub async fn wait_active(client: &GaClient, id: &str, operation: &str, deadline:
 pub async fn wait_gone(client: &GaClient, id: &str, deadline: &Deadline) -> Result<(), Error> {
     let mut saw_deleting = false;
     let mut untouched = 0u32;
-    deadline.poll(
-        "listener",
-        &format!("deletion of listener {id}"),
-        || describe(client, id),
-        |answer| {
-            let Some(answer) = answer else {
-                tracing::info!(listener = id, "listener deleted");
-                return Poll::Done(());
-            };
-            let state = state_of(&answer);
-            if is_active(state) && saw_deleting {
-                return Poll::Failed(Error::TaskFailed {
-                    vendor: API,
-                    task: id.to_string(),
-                    message: "GA abandoned the deletion: the listener is active again".into(),
-                });
-            }
-            if is_active(state) {
-                untouched += 1;
-                return Poll::NotSeen(Error::TaskFailed {
-                    vendor: API,
-                    task: id.to_string(),
-                    message: format!(
-                        "GA accepted the deletion but the listener stayed active ({untouched} polls); \
+    deadline
+        .poll(
+            "listener",
+            &format!("deletion of listener {id}"),
+            || describe(client, id),
+            |answer| {
+                let Some(answer) = answer else {
+                    tracing::info!(listener = id, "listener deleted");
+                    return Poll::Done(());
+                };
+                let state = state_of(&answer);
+                if is_active(state) && saw_deleting {
+                    return Poll::Failed(Error::TaskFailed {
+                        vendor: API,
+                        task: id.to_string(),
+                        message: "GA abandoned the deletion: the listener is active again".into(),
+                    });
+                }
+                if is_active(state) {
+                    untouched += 1;
+                    return Poll::NotSeen(Error::TaskFailed {
+                        vendor: API,
+                        task: id.to_string(),
+                        message: format!(
+                            "GA accepted the deletion but the listener stayed active ({untouched} polls); \
                          the deletion did not happen"
-                    ),
-                });
-            }
-            saw_deleting |= state.eq_ignore_ascii_case("deleting");
-            Poll::Pending(state.to_string())
-        },
-    )
-    .await
+                        ),
+                    });
+                }
+                saw_deleting |= state.eq_ignore_ascii_case("deleting");
+                Poll::Pending(state.to_string())
+            },
+        )
+        .await
 }
 
 #[cfg(test)]

@@ -251,8 +251,7 @@ impl WaitConfig {
             if secs == Some(0) {
                 return Err(crate::Error::Config {
                     field: field.into(),
-                    message: "must be at least 1 second: every write finishes asynchronously and is waited for"
-                        .into(),
+                    message: "must be at least 1 second: every write finishes asynchronously and is waited for".into(),
                 });
             }
         }

@@ -291,7 +291,13 @@ impl Deadline {
                         if let Some(learned) = &self.learned {
                             learned.record(key, at);
                         }
-                        tracing::debug!(vendor = self.vendor, operation, polls, took_ms = at.as_millis() as u64, "wait over");
+                        tracing::debug!(
+                            vendor = self.vendor,
+                            operation,
+                            polls,
+                            took_ms = at.as_millis() as u64,
+                            "wait over"
+                        );
                         return Ok(value);
                     }
                     Poll::Failed(e) => {
@@ -450,9 +456,12 @@ mod tests {
     async fn a_shared_deadline_that_has_passed_times_out_the_next_wait() {
         let d = Deadline::start("test", &wait(1, 0), WaitOp::Update);
         let err = d
-            .poll::<(), (), _, _, _>("listener", "second wait", || async { Ok(()) }, |_| {
-                Poll::Pending("x".into())
-            })
+            .poll::<(), (), _, _, _>(
+                "listener",
+                "second wait",
+                || async { Ok(()) },
+                |_| Poll::Pending("x".into()),
+            )
             .await
             .expect_err("timeout");
         assert_eq!(err.kind(), "timeout");
@@ -506,16 +515,31 @@ mod tests {
     #[test]
     fn each_operation_takes_its_own_setting_then_the_shared_one_then_the_default() {
         let none = WaitConfig::default();
-        assert_eq!(none.limit(WaitOp::Create, &DEFAULTS), (Duration::from_secs(900), "wait.create_secs"));
-        assert_eq!(none.limit(WaitOp::Update, &DEFAULTS), (Duration::from_secs(180), "wait.update_secs"));
-        assert_eq!(none.limit(WaitOp::Delete, &DEFAULTS), (Duration::from_secs(600), "wait.delete_secs"));
+        assert_eq!(
+            none.limit(WaitOp::Create, &DEFAULTS),
+            (Duration::from_secs(900), "wait.create_secs")
+        );
+        assert_eq!(
+            none.limit(WaitOp::Update, &DEFAULTS),
+            (Duration::from_secs(180), "wait.update_secs")
+        );
+        assert_eq!(
+            none.limit(WaitOp::Delete, &DEFAULTS),
+            (Duration::from_secs(600), "wait.delete_secs")
+        );
         let shared = WaitConfig {
             timeout_secs: Some(60),
             delete_secs: Some(20),
             ..WaitConfig::default()
         };
-        assert_eq!(shared.limit(WaitOp::Create, &DEFAULTS), (Duration::from_secs(60), "wait.timeout_secs"));
-        assert_eq!(shared.limit(WaitOp::Delete, &DEFAULTS), (Duration::from_secs(20), "wait.delete_secs"));
+        assert_eq!(
+            shared.limit(WaitOp::Create, &DEFAULTS),
+            (Duration::from_secs(60), "wait.timeout_secs")
+        );
+        assert_eq!(
+            shared.limit(WaitOp::Delete, &DEFAULTS),
+            (Duration::from_secs(20), "wait.delete_secs")
+        );
     }
 
     /// A read that answers "pending" until `done_after` has passed since

@@ -154,7 +154,11 @@ mod tests {
         use listener_core::WaitOp;
         let c = ClbConfig::from_profile(&ProfileConfig::new(API, "lb-1")).expect("valid");
         for op in WaitOp::ALL {
-            assert_eq!(c.wait.limit(op), (std::time::Duration::from_secs(12 * 60), op.setting()), "{op}");
+            assert_eq!(
+                c.wait.limit(op),
+                (std::time::Duration::from_secs(12 * 60), op.setting()),
+                "{op}"
+            );
         }
     }
 }

@@ -9,8 +9,8 @@ pub mod translate;
 use async_trait::async_trait;
 use listener_core::ownership::{self, Found};
 use listener_core::{
-    Capabilities, ChangePlan, Error, Listener, ListenerId, ListenerSpec, Owned, PortRange, ProfileConfig,
-    Protocol, Provider, Rejection, Result, WaitOp,
+    Capabilities, ChangePlan, Error, Listener, ListenerId, ListenerSpec, Owned, PortRange, ProfileConfig, Protocol,
+    Provider, Rejection, Result, WaitOp,
 };
 use serde_json::Value;
 use tencent_api::{LoadContext, TencentClient};

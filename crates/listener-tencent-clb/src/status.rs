@@ -47,24 +47,25 @@ pub fn task_state(body: &Value) -> TaskState {
 /// [`Error::Timeout`] naming `operation` and the task.
 pub async fn wait_task(client: &ClbClient, task_id: &str, operation: &str, deadline: &Deadline) -> Result<(), Error> {
     let operation = format!("{operation} (task {task_id})");
-    deadline.poll(
-        "task",
-        &operation,
-        || client.describe_task_status(task_id),
-        |answer| match task_state(&answer) {
-            TaskState::Succeeded => Poll::Done(()),
-            TaskState::Failed(message) => {
-                tracing::warn!(task_id, %message, "task failed");
-                Poll::Failed(Error::TaskFailed {
-                    vendor: API,
-                    task: task_id.to_string(),
-                    message,
-                })
-            }
-            TaskState::Running => Poll::Pending("task running".into()),
-        },
-    )
-    .await
+    deadline
+        .poll(
+            "task",
+            &operation,
+            || client.describe_task_status(task_id),
+            |answer| match task_state(&answer) {
+                TaskState::Succeeded => Poll::Done(()),
+                TaskState::Failed(message) => {
+                    tracing::warn!(task_id, %message, "task failed");
+                    Poll::Failed(Error::TaskFailed {
+                        vendor: API,
+                        task: task_id.to_string(),
+                        message,
+                    })
+                }
+                TaskState::Running => Poll::Pending("task running".into()),
+            },
+        )
+        .await
 }
 
 #[cfg(test)]

@@ -190,7 +190,11 @@ mod tests {
         use listener_core::WaitOp;
         let c = GaapConfig::from_profile(&ProfileConfig::new(crate::API, "link-1")).expect("valid");
         for op in WaitOp::ALL {
-            assert_eq!(c.wait.limit(op), (std::time::Duration::from_secs(5 * 60), op.setting()), "{op}");
+            assert_eq!(
+                c.wait.limit(op),
+                (std::time::Duration::from_secs(5 * 60), op.setting()),
+                "{op}"
+            );
         }
     }
 }

@@ -12,8 +12,8 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use listener_core::ownership::{self, Found};
 use listener_core::{
-    plan_change, refuse_immutable, Capabilities, Error, Listener, ListenerId, ListenerSpec, Owned, PortEntry, Ports,
-    ProfileConfig, Protocol, Provider, Rejection, Result, WaitOp, Deadline,
+    plan_change, refuse_immutable, Capabilities, Deadline, Error, Listener, ListenerId, ListenerSpec, Owned, PortEntry,
+    Ports, ProfileConfig, Protocol, Provider, Rejection, Result, WaitOp,
 };
 use serde_json::Value;
 use tencent_api::TencentClient;
