@@ -14,6 +14,11 @@
 #   bench/apply.sh --max-concurrency 1 --no-batch     # the naive mode as the main run
 # See docs/performance.md for the model of the bound and a recorded run.
 #
+# Then the multi-profile mode (unless SKIP_MULTI=1): one profile per API
+# and three GA profiles (instances of one account), 50 listeners each,
+# applied together as `listenerctl apply --all-profiles` does; it prints
+# time over the slowest profile's own bound (target below 1.2).
+#
 # Afterwards it runs the full fault soak (1,000 listeners over the four
 # APIs with every fault kind injected at random), unless SKIP_SOAK=1.
 set -euo pipefail
@@ -30,6 +35,12 @@ bin="${CARGO_TARGET_DIR:-target}/release/apply-bench"
 
 status=0
 timeout --kill-after=10 "$((limit + 30))" "$bin" --naive-too --timeout-secs "$limit" "$@" || status=$?
+
+if [ "${SKIP_MULTI:-0}" != 1 ]; then
+  echo
+  echo "== multi-profile: every API's profile and 3 GA profiles applied together"
+  timeout --kill-after=10 "$((limit + 30))" "$bin" --multi-profile --timeout-secs "$limit" || status=$?
+fi
 
 if [ "${SKIP_SOAK:-0}" != 1 ]; then
   echo

@@ -562,6 +562,8 @@ def run_alb(d, port_base):
         raw = d.call("DissociateAdditionalCertificatesFromListener",
                      {"ListenerId": lid, "Certificates": [{"CertificateId": "cert-extra01"}]})
         alb_wait_job(d, raw)
+    if "HTTP" in ids:
+        alb_tags_and_switch(d, ids["HTTP"])
     d.negative("CreateListener", {"LoadBalancerId": ALB_LB, "DefaultActions": forward, **creates["HTTP"]},
                "ResourceAlreadyExist.Listener", "duplicate port")
     d.negative("CreateListener", {**creates["HTTP"], "LoadBalancerId": "alb-nothere1", "DefaultActions": forward},
@@ -570,6 +572,41 @@ def run_alb(d, port_base):
         raw = d.call("DeleteListener", {"ListenerId": lid, "ClientToken": str(uuid.uuid4())},
                      label=f"{d.name} DeleteListener {proto}")
         alb_wait_job(d, raw)
+
+
+def alb_tags_and_switch(d, lid):
+    """Tags (TagResources / UnTagResources, no ClientToken in their models)
+    and stop/start (StopListener / StartListener, with one) on one
+    listener, each read back; then what ALB refuses of them."""
+    tag = {"ResourceType": "listener", "ResourceId": [lid]}
+    d.call("TagResources", {**tag, "Tag": [{"Key": "team", "Value": "web ops"}, {"Key": "cost", "Value": "cc-1"}]})
+    d.call("UnTagResources", {**tag, "TagKey": ["cost"]})
+    raw = d.call("GetListenerAttribute", {"ListenerId": lid}, label=f"{d.name} GetListenerAttribute (tags)")
+    if raw is not None:
+        got = {t.get("Key"): t.get("Value") for t in raw.get("Tags") or []}
+        if got != {"team": "web ops"}:
+            fail(f"{d.name} tags read back", f"{got}, sent team=web ops and removed cost")
+    for action, status in (("StopListener", "Stopped"), ("StartListener", "Running")):
+        raw = d.call(action, {"ListenerId": lid, "ClientToken": str(uuid.uuid4())})
+        alb_wait_job(d, raw)
+        for _ in range(100):
+            r = d.call("GetListenerAttribute", {"ListenerId": lid}, label=f"{d.name} GetListenerAttribute (poll)")
+            if r is None or r.get("ListenerStatus") != "Configuring":
+                break
+            time.sleep(0.05)
+        if r is not None and r.get("ListenerStatus") != status:
+            fail(f"{d.name} {action}", f"listener is {r.get('ListenerStatus')}, expected {status}")
+    d.negative("StartListener", {"ListenerId": lid, "ClientToken": str(uuid.uuid4())},
+               "IncorrectStatus.Listener", "start a running listener")
+    d.negative("StopListener", {"ListenerId": "lsn-nothere00001", "ClientToken": str(uuid.uuid4())},
+               "ResourceNotFound.Listener", "stop an unknown listener")
+    d.negative("TagResources", {**tag, "Tag": [{"Key": "acs:owner", "Value": "x"}]},
+               "InvalidParameter", "tag key with the reserved acs: prefix")
+    d.negative("TagResources", {"ResourceType": "listener", "ResourceId": ["lsn-nothere00001"],
+                                "Tag": [{"Key": "team", "Value": "web"}]},
+               "ResourceNotFound.Listener", "tag an unknown listener")
+    d.negative("UnTagResources", {"ResourceType": "listener", "ResourceId": ["lsn-nothere00001"], "TagKey": ["team"]},
+               "ResourceNotFound.Listener", "untag an unknown listener")
 
 
 def ga_wait(d, lid, sent=None):

@@ -28,6 +28,8 @@ use std::sync::Arc;
 pub use listener_core;
 pub use listener_core::*;
 
+pub mod export;
+pub mod migrate;
 pub mod plan;
 
 /// The API names this build knows about, compiled in or not.
@@ -110,16 +112,25 @@ pub fn check_profile(profile: &ProfileConfig) -> Result<()> {
 
 /// Every reason the profile's cloud cannot take `spec`, without credentials
 /// or network: neutral validation, alias resolution and the vendor's rules.
+/// The warnings are in [`check_with_warnings`].
 pub fn check(profile: &ProfileConfig, spec: &ListenerSpec) -> Result<Vec<Rejection>> {
+    check_with_warnings(profile, spec).map(|c| c.rejections)
+}
+
+/// [`check()`] with the vendor's warnings beside the rejections: what the
+/// vendor takes but the user should know (a deprecated parameter that is
+/// still sent, a spec that alone passes a default quota). Warnings never
+/// make a spec unfit.
+pub fn check_with_warnings(profile: &ProfileConfig, spec: &ListenerSpec) -> Result<Checked> {
     match profile.api.as_str() {
         #[cfg(feature = "tencent-gaap")]
-        "tencent-gaap" => Ok(listener_tencent_gaap::check(profile, spec)),
+        "tencent-gaap" => Ok(listener_tencent_gaap::check_with_warnings(profile, spec)),
         #[cfg(feature = "tencent-clb")]
-        "tencent-clb" => Ok(listener_tencent_clb::check(profile, spec)),
+        "tencent-clb" => Ok(listener_tencent_clb::check_with_warnings(profile, spec)),
         #[cfg(feature = "alibaba-alb")]
-        "alibaba-alb" => Ok(listener_alibaba_alb::check(profile, spec)),
+        "alibaba-alb" => Ok(listener_alibaba_alb::check_with_warnings(profile, spec)),
         #[cfg(feature = "alibaba-ga")]
-        "alibaba-ga" => Ok(listener_alibaba_ga::check(profile, spec)),
+        "alibaba-ga" => Ok(listener_alibaba_ga::check_with_warnings(profile, spec)),
         other => {
             let _ = spec;
             Err(unknown_api(other))
@@ -127,18 +138,28 @@ pub fn check(profile: &ProfileConfig, spec: &ListenerSpec) -> Result<Vec<Rejecti
     }
 }
 
-/// Rules over all listeners of one instance (shared port spaces, quotas),
+/// Rules over all listeners of one instance (shared port spaces),
 /// as `(listener index, rejection)`, plus every single-listener rejection.
+/// The warnings (default quotas passed, deprecations) are in
+/// [`check_set_with_warnings`].
 pub fn check_set(profile: &ProfileConfig, specs: &[ListenerSpec]) -> Result<Vec<(usize, Rejection)>> {
+    check_set_with_warnings(profile, specs).map(|c| c.rejections)
+}
+
+/// [`check_set`] with the vendor's warnings, each paired with the index of
+/// the listener it concerns: every listener's own, and those over the
+/// whole instance (more listeners than the default quota, which is
+/// adjustable and so the vendor's to enforce).
+pub fn check_set_with_warnings(profile: &ProfileConfig, specs: &[ListenerSpec]) -> Result<CheckedSet> {
     match profile.api.as_str() {
         #[cfg(feature = "tencent-gaap")]
-        "tencent-gaap" => Ok(listener_tencent_gaap::check_set(profile, specs)),
+        "tencent-gaap" => Ok(listener_tencent_gaap::check_set_with_warnings(profile, specs)),
         #[cfg(feature = "tencent-clb")]
-        "tencent-clb" => Ok(listener_tencent_clb::check_set(profile, specs)),
+        "tencent-clb" => Ok(listener_tencent_clb::check_set_with_warnings(profile, specs)),
         #[cfg(feature = "alibaba-alb")]
-        "alibaba-alb" => Ok(listener_alibaba_alb::check_set(profile, specs)),
+        "alibaba-alb" => Ok(listener_alibaba_alb::check_set_with_warnings(profile, specs)),
         #[cfg(feature = "alibaba-ga")]
-        "alibaba-ga" => Ok(listener_alibaba_ga::check_set(profile, specs)),
+        "alibaba-ga" => Ok(listener_alibaba_ga::check_set_with_warnings(profile, specs)),
         other => {
             let _ = specs;
             Err(unknown_api(other))
@@ -154,7 +175,9 @@ pub fn capabilities_markdown() -> String {
          Generated from each adapter's declared `Capabilities` by \
          `cargo run -p listenerctl -- capabilities --markdown`; a test fails when this file is stale. \
          The matrix summarises; the authoritative rules, with the vendor's error codes, are in \
-         each adapter's `translate.rs` and in [rejections.md](rejections.md).\n\n",
+         each adapter's `translate.rs` and in [rejections.md](rejections.md). \
+         Every argument of the Terraform listener resources, and where it goes in a listeners \
+         file, is in [terraform.md](terraform.md).\n\n",
     );
     out.push_str(&Capabilities::markdown_table(&all_capabilities()));
     out

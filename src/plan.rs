@@ -15,17 +15,28 @@
 //! manage only part of a file pass the whole file to
 //! [`Plan::build_for_file`] / [`plan_for_file`] so this holds by
 //! construction.
+//!
+//! Apply is the resource-graph engine ([`graph`]) on a graph of one kind:
+//! node `i` is `plan.actions[i]`, and the listener executor below makes the
+//! calls (batching, concurrency, read-back, cancel, events). Pools and
+//! rules join the same graph as kinds of their own, ordered around the
+//! listener, rather than through a second engine.
 
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
+use futures::future::BoxFuture;
 use serde::Serialize;
 
 use listener_core::{
     plan_change, Capabilities, ChangePlan, Error, FieldChange, Listener, ListenerSpec, PortRange, Ports, Protocol,
     Provider, Transport,
 };
+
+pub mod graph;
+
+use graph::{Executor, Graph, Kind, Node, NodeId, Op, Ran as GraphRan, Verb, Work};
 
 /// What apply will do for one listener.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -215,6 +226,21 @@ fn named_in_file(caps: &Capabilities, file: &[ListenerSpec], live: &ListenerSpec
         .map(|i| (i, MatchedBy::Name))
 }
 
+/// What becomes of a live listener that no listener managed by this plan
+/// matches: kept when a listener of `file` names it, deleted with `prune`,
+/// left unmanaged otherwise. The one place the prune decision is made.
+fn prune_decision(caps: &Capabilities, file: &[ListenerSpec], live: &Listener, prune: bool) -> Action {
+    match named_in_file(caps, file, &live.spec) {
+        Some((index, matched_by)) => Action::Kept {
+            index,
+            current: live.clone(),
+            matched_by,
+        },
+        None if prune => Action::Delete { current: live.clone() },
+        None => Action::Unmanaged { current: live.clone() },
+    }
+}
+
 impl Plan {
     /// Compare the file's listeners with the cloud's, when `desired` is
     /// the whole file (see [`Plan::build_for_file`]), classifying each
@@ -320,15 +346,7 @@ impl Plan {
             .iter()
             .enumerate()
             .filter(|(j, _)| !used.contains(j))
-            .map(|(_, l)| match named_in_file(caps, file, &l.spec) {
-                Some((index, matched_by)) => Action::Kept {
-                    index,
-                    current: l.clone(),
-                    matched_by,
-                },
-                None if prune => Action::Delete { current: l.clone() },
-                None => Action::Unmanaged { current: l.clone() },
-            })
+            .map(|(_, l)| prune_decision(caps, file, l, prune))
             .collect();
         actions.extend(replace_or_update);
         actions.extend(creates);
@@ -546,6 +564,11 @@ pub struct ApplyReport {
     /// Steps not started because [`ApplyOptions::cancel`] was set; empty
     /// when apply ran to the end.
     pub not_started: Vec<Step>,
+    /// Steps not attempted because a resource they depend on failed (see
+    /// [`graph::Skipped`]); always empty for a plan of listeners alone,
+    /// which depend on nothing, and then left out of the JSON.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<Step>,
 }
 
 /// One action that failed during apply.
@@ -569,11 +592,119 @@ impl Failure {
     }
 }
 
-/// One unit of work for the executor.
+/// A planned action and the graph node that names it.
+type NodeAction<'a> = (NodeId, &'a Action);
+
+/// One unit of work for the listener executor; each action with its node.
 enum Job<'a> {
-    Delete(&'a Action),
-    Update(&'a Action),
-    Create(Vec<&'a Action>),
+    Delete(NodeId, &'a Action),
+    Update(NodeId, &'a Action),
+    Create(Vec<NodeAction<'a>>),
+}
+
+/// A planned action with what names it in the graph, for the create
+/// batching that works on both.
+trait Planned {
+    fn action(&self) -> &Action;
+}
+
+impl Planned for &Action {
+    fn action(&self) -> &Action {
+        self
+    }
+}
+
+impl Planned for NodeAction<'_> {
+    fn action(&self) -> &Action {
+        self.1
+    }
+}
+
+/// A listener plan as a graph of one kind: node `i` is `plan.actions[i]`,
+/// so the engine's node IDs name actions without comparing addresses.
+fn listener_graph(plan: &Plan) -> Graph<&Action> {
+    let mut graph = Graph::default();
+    for action in &plan.actions {
+        let (op, id) = match action {
+            Action::Create { .. } => (Op::Create, None),
+            Action::Update { current, .. } => (Op::Update, Some(current.id.0.clone())),
+            Action::Replace { current, .. } => (Op::Replace, Some(current.id.0.clone())),
+            Action::Delete { current } => (Op::Delete, Some(current.id.0.clone())),
+            Action::Unchanged { current, .. } | Action::Unmanaged { current } | Action::Kept { current, .. } => {
+                (Op::Keep, Some(current.id.0.clone()))
+            }
+        };
+        let spec = action.spec();
+        graph.add(Node {
+            kind: &graph::LISTENER,
+            key: format!("{:?} {}", spec.protocol.transport(), spec.ports),
+            parents: Vec::new(),
+            op,
+            id,
+            item: action,
+        });
+    }
+    graph
+}
+
+/// The listener kind's executor: the calls, concurrency, create batching,
+/// read-back after a failed batch, cancel checks and events of apply,
+/// handed one phase's listener steps at a time by the graph engine.
+struct ListenerExecutor<'p> {
+    provider: &'p Arc<dyn Provider>,
+    width: usize,
+    options: &'p ApplyOptions,
+    on_event: &'p (dyn Fn(Event) + Send + Sync),
+}
+
+impl<'g> Executor<&'g Action> for ListenerExecutor<'_> {
+    type Made = Vec<Listener>;
+
+    fn made_id(&self, made: &Vec<Listener>) -> Option<String> {
+        made.first().map(|l| l.id.0.clone())
+    }
+
+    fn run<'a>(
+        &'a self,
+        _kind: &'static Kind,
+        work: Vec<Work<'a, &'g Action>>,
+    ) -> BoxFuture<'a, Vec<GraphRan<Vec<Listener>>>> {
+        Box::pin(async move {
+            // The engine hands over one phase at a time: all deletes, or
+            // updates and creates.
+            let deleting = work.first().is_some_and(|w| w.verb == Verb::Delete);
+            let verb_of = |action: &Action| match action {
+                _ if deleting => Verb::Delete,
+                Action::Update { .. } => Verb::Update,
+                _ => Verb::Create,
+            };
+            // Updates first, then the creates (one batch job when batching),
+            // each list in plan order: the order apply always queued them.
+            let mut jobs: Vec<Job> = Vec::new();
+            let mut creates: Vec<NodeAction> = Vec::new();
+            for w in &work {
+                match w.verb {
+                    Verb::Delete => jobs.push(Job::Delete(w.node, w.item)),
+                    Verb::Update => jobs.push(Job::Update(w.node, w.item)),
+                    Verb::Create => creates.push((w.node, *w.item)),
+                }
+            }
+            if self.options.batch && creates.len() > 1 {
+                jobs.push(Job::Create(creates));
+            } else {
+                jobs.extend(creates.into_iter().map(|c| Job::Create(vec![c])));
+            }
+            run_jobs(self.provider, jobs, self.width, &self.options.cancel, self.on_event)
+                .await
+                .into_iter()
+                .map(|(node, action, outcome)| GraphRan {
+                    node,
+                    verb: verb_of(action),
+                    outcome,
+                })
+                .collect()
+        })
+    }
 }
 
 /// Carry out a plan. Refuses before any change when the plan replaces and
@@ -585,6 +716,9 @@ enum Job<'a> {
 /// Once [`ApplyOptions::cancel`] is set no further step starts (a batch of
 /// creates is checked call by call), steps in flight end normally, and the
 /// report lists the rest in `not_started`.
+///
+/// The order comes from the resource graph engine ([`graph::apply_graph`]),
+/// on a graph of one kind; the listener kind's executor makes the calls.
 pub async fn apply(
     provider: Arc<dyn Provider>,
     plan: &Plan,
@@ -612,71 +746,43 @@ pub async fn apply(
         }
     }
 
-    // Phase 1: free ports.
-    let deletes: Vec<Job> = plan
-        .actions
-        .iter()
-        .filter(|a| matches!(a, Action::Delete { .. } | Action::Replace { .. }))
-        .map(Job::Delete)
-        .collect();
-    // The replacements whose delete succeeded, by identity: a multi-port
-    // spec expands into several replacements sharing one file index, and
-    // only those whose port was freed may be created again.
-    let mut replaced_ok: Vec<&Action> = Vec::new();
-    for (action, outcome) in run_jobs(&provider, deletes, width, &options.cancel, on_event).await {
-        match (action, outcome) {
-            (a @ Action::Replace { .. }, Some(Ok(_))) => replaced_ok.push(a),
-            (Action::Delete { .. }, Some(Ok(_))) => report.done += 1,
-            (a, Some(Err(e))) => report.failed.push(Failure::new(&a.spec().name, &e)),
-            (a, None) => {
-                report.not_started.push(Step::of("delete", a));
-                if matches!(a, Action::Replace { .. }) {
-                    report.not_started.push(Step::of("create", a));
+    let executor = ListenerExecutor {
+        provider: &provider,
+        width,
+        options,
+        on_event,
+    };
+    let ran = graph::apply_graph(&listener_graph(plan), &executor).await?;
+    // Deletes come first in `ran`, then updates and creates; a replacement
+    // whose delete did not succeed has no create step.
+    for GraphRan { node, verb, outcome } in ran.ran {
+        let action = &plan.actions[node.0];
+        match (verb, outcome) {
+            (Verb::Delete, Some(Ok(_))) => {
+                // The delete half of a replacement counts once, as its create.
+                if matches!(action, Action::Delete { .. }) {
+                    report.done += 1;
                 }
             }
-            _ => {}
-        }
-    }
-
-    // Phase 2: updates and creates (including the create half of replacements
-    // whose delete succeeded).
-    let mut jobs: Vec<Job> = plan
-        .actions
-        .iter()
-        .filter(|a| matches!(a, Action::Update { .. }))
-        .map(Job::Update)
-        .collect();
-    let creates: Vec<&Action> = plan
-        .actions
-        .iter()
-        .filter(|a| match a {
-            Action::Create { .. } => true,
-            Action::Replace { .. } => replaced_ok.iter().any(|r| std::ptr::eq(*r, *a)),
-            _ => false,
-        })
-        .collect();
-    if options.batch && creates.len() > 1 {
-        jobs.push(Job::Create(creates));
-    } else {
-        jobs.extend(creates.into_iter().map(|a| Job::Create(vec![a])));
-    }
-    for (action, outcome) in run_jobs(&provider, jobs, width, &options.cancel, on_event).await {
-        match outcome {
-            Some(Ok(made)) => {
+            (_, Some(Ok(made))) => {
                 report.done += 1;
                 let index = action_index(action);
                 report.listeners.extend(made.into_iter().map(|l| (index, l)));
             }
-            Some(Err(e)) => report.failed.push(Failure::new(&action.spec().name, &e)),
-            None => {
-                let verb = if matches!(action, Action::Update { .. }) {
-                    "update"
-                } else {
-                    "create"
-                };
-                report.not_started.push(Step::of(verb, action));
+            (_, Some(Err(e))) => report.failed.push(Failure::new(&action.spec().name, &e)),
+            (Verb::Delete, None) => {
+                report.not_started.push(Step::of("delete", action));
+                if matches!(action, Action::Replace { .. }) {
+                    report.not_started.push(Step::of("create", action));
+                }
             }
+            (verb, None) => report.not_started.push(Step::of(verb.as_str(), action)),
         }
+    }
+    // Listeners have no parents, so nothing is skipped on a listener plan;
+    // kept for graphs that grow other kinds.
+    for s in ran.skipped {
+        report.skipped.push(Step::of(s.verb.as_str(), &plan.actions[s.node.0]));
     }
     report
         .listeners
@@ -694,16 +800,16 @@ pub async fn apply(
 /// QUIC ones first: an HTTPS listener may upgrade to a QUIC listener of
 /// the same file (HTTP/3), which must then exist already; adapters that
 /// create one listener per call get the same order, one call per create.
-fn batch_groups(creates: Vec<&Action>) -> Vec<Vec<&Action>> {
+fn batch_groups<P: Planned>(creates: Vec<P>) -> Vec<Vec<P>> {
     fn shared(spec: &ListenerSpec) -> ListenerSpec {
         let mut s = spec.clone();
         s.name = String::new();
         s.ports = Ports::Single(0);
         s
     }
-    let mut groups: Vec<(ListenerSpec, Vec<&Action>)> = Vec::new();
+    let mut groups: Vec<(ListenerSpec, Vec<P>)> = Vec::new();
     for a in creates {
-        let key = shared(a.spec());
+        let key = shared(a.action().spec());
         match groups.iter_mut().find(|(k, _)| *k == key) {
             Some((_, g)) => g.push(a),
             None => groups.push((key, vec![a])),
@@ -740,7 +846,7 @@ type Outcome = Result<Vec<Listener>, Arc<Error>>;
 
 /// The outcome of one action that ran; `None` beside an action means it
 /// was not started because apply was cancelled.
-type Ran<'a> = Vec<(&'a Action, Option<Outcome>)>;
+type Ran<'a> = Vec<(NodeId, &'a Action, Option<Outcome>)>;
 
 /// Whether an action may start: any before a cancel; after it only the
 /// create half of a replacement, whose delete has already freed the port
@@ -785,13 +891,13 @@ async fn run_job<'a>(
     cancel: &Cancel,
     on_event: &(dyn Fn(Event) + Send + Sync),
 ) -> Ran<'a> {
-    let (verb, action) = match job {
+    let (verb, node, action) = match job {
         Job::Create(list) => return run_creates(provider, list, cancel, on_event).await,
-        Job::Delete(a) => ("delete", a),
-        Job::Update(a) => ("update", a),
+        Job::Delete(node, a) => ("delete", node, a),
+        Job::Update(node, a) => ("update", node, a),
     };
     if !may_start(cancel, verb, action) {
-        return vec![(action, None)];
+        return vec![(node, action, None)];
     }
     started(on_event, verb, action);
     let outcome: Outcome = match action {
@@ -815,7 +921,7 @@ async fn run_job<'a>(
         _ => Ok(Vec::new()),
     };
     ended(on_event, verb, action, &outcome);
-    vec![(action, Some(outcome))]
+    vec![(node, action, Some(outcome))]
 }
 
 /// Creates, in as few calls as the adapter can make of them: batches of
@@ -828,11 +934,11 @@ async fn run_job<'a>(
 /// batch should have made is settled by [`settle_failed_batch`].
 async fn run_creates<'a>(
     provider: &Arc<dyn Provider>,
-    list: Vec<&'a Action>,
+    list: Vec<NodeAction<'a>>,
     cancel: &Cancel,
     on_event: &(dyn Fn(Event) + Send + Sync),
 ) -> Ran<'a> {
-    let chunks: Vec<Vec<&'a Action>> = if provider.capabilities().batch_create {
+    let chunks: Vec<Vec<NodeAction<'a>>> = if provider.capabilities().batch_create {
         batch_groups(list)
     } else {
         batch_groups(list).into_iter().flatten().map(|a| vec![a]).collect()
@@ -840,33 +946,33 @@ async fn run_creates<'a>(
     let mut out: Ran<'a> = Vec::new();
     let mut chunks = chunks.into_iter();
     while let Some(chunk) = chunks.next() {
-        let (run, skip): (Vec<&'a Action>, Vec<&'a Action>) =
-            chunk.into_iter().partition(|a| may_start(cancel, "create", a));
-        out.extend(skip.into_iter().map(|a| (a, None)));
+        let (run, skip): (Vec<NodeAction<'a>>, Vec<NodeAction<'a>>) =
+            chunk.into_iter().partition(|(_, a)| may_start(cancel, "create", a));
+        out.extend(skip.into_iter().map(|(node, a)| (node, a, None)));
         if run.is_empty() {
             continue;
         }
-        for a in &run {
+        for (_, a) in &run {
             started(on_event, "create", a);
         }
         let result = match run.as_slice() {
-            [one] => provider.create(one.spec()).await,
+            [(_, one)] => provider.create(one.spec()).await,
             many => {
-                let specs: Vec<ListenerSpec> = many.iter().map(|a| a.spec().clone()).collect();
+                let specs: Vec<ListenerSpec> = many.iter().map(|(_, a)| a.spec().clone()).collect();
                 provider.create_batch(&specs).await
             }
         };
         match result {
             Ok(made) => {
                 let single = run.len() == 1;
-                for a in run {
+                for (node, a) in run {
                     let outcome: Outcome = Ok(if single {
                         made.clone()
                     } else {
                         made.iter().filter(|l| belongs(a.spec(), &l.spec)).cloned().collect()
                     });
                     ended(on_event, "create", a, &outcome);
-                    out.push((a, Some(outcome)));
+                    out.push((node, a, Some(outcome)));
                 }
             }
             Err(e) => {
@@ -893,7 +999,7 @@ async fn run_creates<'a>(
 /// cancelled.
 async fn settle_failed_batch<'a>(
     provider: &Arc<dyn Provider>,
-    list: Vec<&'a Action>,
+    list: Vec<NodeAction<'a>>,
     announced: usize,
     error: Arc<Error>,
     cancel: &Cancel,
@@ -908,10 +1014,10 @@ async fn settle_failed_batch<'a>(
         }
     };
     let mut out = Vec::with_capacity(list.len());
-    for (i, a) in list.into_iter().enumerate() {
+    for (i, (node, a)) in list.into_iter().enumerate() {
         if i >= announced {
             if !may_start(cancel, "create", a) {
-                out.push((a, None));
+                out.push((node, a, None));
                 continue;
             }
             started(on_event, "create", a);
@@ -931,7 +1037,7 @@ async fn settle_failed_batch<'a>(
             }
         };
         ended(on_event, "create", a, &outcome);
-        out.push((a, Some(outcome)));
+        out.push((node, a, Some(outcome)));
     }
     out
 }
@@ -940,19 +1046,24 @@ async fn settle_failed_batch<'a>(
 /// action not started because `cancel` was set. The flag is read when a
 /// job is about to start (`buffer_unordered` starts a job only when a slot
 /// frees), so a cancel stops every job still queued.
-async fn run_jobs<'a>(
-    provider: &Arc<dyn Provider>,
+///
+/// The jobs' futures are made (not started: a future does nothing until
+/// polled) before the stream, as boxed values: the listener executor's
+/// future must be `Send`, and rustc cannot prove that for a stream that
+/// maps borrowed jobs through a closure ("FnOnce is not general enough").
+async fn run_jobs<'a: 'r, 'r>(
+    provider: &'r Arc<dyn Provider>,
     jobs: Vec<Job<'a>>,
     width: usize,
-    cancel: &Cancel,
-    on_event: &(dyn Fn(Event) + Send + Sync),
+    cancel: &'r Cancel,
+    on_event: &'r (dyn Fn(Event) + Send + Sync),
 ) -> Ran<'a> {
     use futures::stream::{self, StreamExt};
-    let done: Vec<Ran<'a>> = stream::iter(jobs)
-        .map(|job| run_job(provider, job, cancel, on_event))
-        .buffer_unordered(width)
-        .collect()
-        .await;
+    let futures: Vec<BoxFuture<'r, Ran<'a>>> = jobs
+        .into_iter()
+        .map(|job| -> BoxFuture<'r, Ran<'a>> { Box::pin(run_job(provider, job, cancel, on_event)) })
+        .collect();
+    let done: Vec<Ran<'a>> = stream::iter(futures).buffer_unordered(width).collect().await;
     done.into_iter().flatten().collect()
 }
 

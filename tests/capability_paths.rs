@@ -7,9 +7,10 @@
 //! added here too or this test does not compile.
 
 use cloud_listeners::{
-    all_capabilities, AffinityKey, BackendProtocol, ClientAuth, ClientIp, ClientIpMode, ClientVerify,
-    CustomHealthCheck, Extensions, ForwardedForMode, ForwardedHeaders, Forwarding, HealthCheck, HealthCheckKind,
-    HttpHealthCheck, HttpMethod, ListenerSpec, Ports, Protocol, Scheduler, SessionPersistence, Timeouts, Tls,
+    all_capabilities, Access, AccessMode, AffinityKey, BackendProtocol, ClientAuth, ClientIp, ClientIpMode,
+    ClientVerify, CustomHealthCheck, Extensions, ForwardedForMode, ForwardedHeaders, Forwarding, HealthCheck,
+    HealthCheckKind, HttpHealthCheck, HttpMethod, ListenerSpec, Ports, Protocol, Scheduler, SessionPersistence,
+    Timeouts, Tls,
 };
 use serde_json::Value;
 
@@ -76,6 +77,10 @@ fn fully_populated() -> ListenerSpec {
         }),
         tags: [("team".to_string(), "web".to_string())].into_iter().collect(),
         enabled: Some(true),
+        access: Some(Access {
+            mode: AccessMode::Allow,
+            cidrs: vec!["10.0.0.0/8".into()],
+        }),
         extensions: Extensions::default(),
     }
 }

@@ -18,7 +18,8 @@
 mod common;
 
 use cloud_listeners::{
-    BackendProtocol, ClientAuth, ClientVerify, Error, Forwarding, ListenerSpec, Ports, Protocol, Provider, Tls,
+    Access, AccessMode, BackendProtocol, ClientAuth, ClientVerify, Error, Forwarding, ListenerSpec, Ports, Protocol,
+    Provider, Tls,
 };
 
 /// A plain listener every provider can take: TCP where supported, else HTTP
@@ -316,6 +317,52 @@ async fn removing_session_persistence_switches_it_off(p: &dyn Provider) {
     );
 }
 
+/// Source-address access control: a provider that claims it creates a
+/// listener with an allow list, reads it back, turns it into a deny list
+/// in place and removes it; one that does not refuses `access` in `check`,
+/// before any call.
+async fn access_lists_follow_capabilities(p: &dyn Provider) {
+    let caps = p.capabilities().clone();
+    let mut spec = basic_spec(p, 7300);
+    spec.access = Some(Access {
+        mode: AccessMode::Allow,
+        cidrs: vec!["10.0.0.0/8".into(), "2001:db8::/32".into()],
+    });
+    if !caps.access_control {
+        let refused = p.check(&spec);
+        assert!(
+            refused.iter().any(|r| r.field == "access"),
+            "{}: access not claimed but not refused: {refused:?}",
+            caps.api
+        );
+        return;
+    }
+    let made = p
+        .create(&spec)
+        .await
+        .unwrap_or_else(|e| panic!("{}: create: {e}", caps.api))
+        .remove(0);
+    assert_eq!(made.spec.access, spec.access, "{}", caps.api);
+    assert!(p.plan_change(&made.spec, &spec).is_empty(), "{}", caps.api);
+    let mut desired = spec.clone();
+    desired.access.as_mut().expect("set").mode = AccessMode::Deny;
+    let denied = p
+        .update(&made, &desired)
+        .await
+        .unwrap_or_else(|e| panic!("{}: to deny: {e}", caps.api));
+    assert_eq!(denied.spec.access, desired.access, "{}", caps.api);
+    desired.access = None;
+    let open = p
+        .update(&denied, &desired)
+        .await
+        .unwrap_or_else(|e| panic!("{}: remove: {e}", caps.api));
+    assert_eq!(open.spec.access, None, "{}", caps.api);
+    assert!(p.plan_change(&open.spec, &desired).is_empty(), "{}", caps.api);
+    p.delete(&made.id)
+        .await
+        .unwrap_or_else(|e| panic!("{}: delete: {e}", caps.api));
+}
+
 /// One test per behaviour for the provider of `$api`, in a module named
 /// after it, compiled only with that provider's cargo feature. `online`
 /// behaviours get a fresh emulator of their own; `offline` ones get a
@@ -358,6 +405,7 @@ macro_rules! conformance {
                     unknown_listener_is_not_found,
                     removing_client_auth_switches_mutual_tls_off,
                     removing_session_persistence_switches_it_off,
+                    access_lists_follow_capabilities,
                 ],
                 offline: [unknown_alias_is_refused_before_any_call],
             );

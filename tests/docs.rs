@@ -1,7 +1,8 @@
 //! Documentation stays in step with the code: a test fails when
 //! `docs/capabilities.md` differs from what the compiled adapters declare
 //! (regenerate with `UPDATE_DOCS=1 cargo test --test docs`), and when a
-//! TOML or YAML snippet in `README.md` or `docs/` is one the tool refuses.
+//! TOML or YAML snippet in `README.md` or `docs/` is one the tool refuses,
+//! and when `docs/terraform.md` names a field that does not exist.
 
 use std::path::Path;
 
@@ -71,6 +72,182 @@ fn every_toml_and_yaml_snippet_in_the_docs_is_accepted() {
         "only {checked} snippets found; is the fence parser broken?"
     );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// `docs/terraform.md` maps each Terraform argument to a field of the
+/// listeners file. Every field it names on a "yes" row exists: neutral
+/// fields as a path of `ListenerSpec` in the committed JSON Schema, profile
+/// fields in `ProfileConfig`, and `extensions.<api>.<key>` as a key that
+/// the adapter's options accept (a probe with the key set to null must not
+/// be refused at the section, while an unknown key is). Rows that are not
+/// "yes" name no field, and the summary's counts match the rows.
+#[test]
+fn terraform_table_names_only_fields_that_exist() {
+    use std::collections::BTreeMap;
+
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(root.join("docs/terraform.md")).expect("docs/terraform.md");
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join("docs/listeners.schema.json")).expect("schema"))
+            .expect("schema is JSON");
+    let mut failures = Vec::new();
+    let mut fields_checked = 0;
+    // resource -> [rows, yes, in progress, not modelled]
+    let mut counted: BTreeMap<String, [usize; 4]> = BTreeMap::new();
+    let mut summary: BTreeMap<String, [usize; 4]> = BTreeMap::new();
+    let mut section: Option<(String, String)> = None; // (resource, api)
+    let mut in_summary = false;
+    for (n, line) in text.lines().enumerate() {
+        let at = format!("docs/terraform.md:{}", n + 1);
+        if let Some(heading) = line.strip_prefix("## ") {
+            in_summary = heading.starts_with("What is left out");
+            section = ticked(heading).first().cloned().zip(
+                heading
+                    .split("(api `")
+                    .nth(1)
+                    .and_then(|rest| rest.split('`').next())
+                    .map(str::to_string),
+            );
+            continue;
+        }
+        if !line.starts_with("| `") {
+            continue;
+        }
+        let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+        if in_summary {
+            let resource = ticked(cells[1]).first().cloned().unwrap_or_default();
+            let number = |c: &str| c.split_whitespace().next().and_then(|x| x.parse::<usize>().ok());
+            match (number(cells[2]), number(cells[3]), number(cells[4]), number(cells[5])) {
+                (Some(a), Some(b), Some(c), Some(d)) => {
+                    summary.insert(resource, [a, b, c, d]);
+                }
+                _ => failures.push(format!("{at}: summary row without four counts")),
+            }
+            continue;
+        }
+        let Some((resource, api)) = &section else {
+            continue;
+        };
+        let count = counted.entry(resource.clone()).or_default();
+        count[0] += 1;
+        let (status, field) = (cells[2], cells[3]);
+        match status {
+            "yes" => count[1] += 1,
+            "in progress" => count[2] += 1,
+            "not modelled" => count[3] += 1,
+            "no" => {}
+            other => failures.push(format!("{at}: unknown status `{other}`")),
+        }
+        if status != "yes" {
+            if field != "—" {
+                failures.push(format!("{at}: a `{status}` row names no field"));
+            }
+            continue;
+        }
+        let names = ticked(field);
+        if names.is_empty() {
+            failures.push(format!("{at}: a `yes` row names its field"));
+        }
+        for name in names {
+            fields_checked += 1;
+            if let Err(e) = field_exists(&schema, api, &name) {
+                failures.push(format!("{at}: `{name}`: {e}"));
+            }
+        }
+    }
+    assert!(
+        fields_checked > 100,
+        "only {fields_checked} fields found; is the table parser broken?"
+    );
+    assert_eq!(counted.len(), 5, "five resources: {counted:?}");
+    for (resource, rows) in &counted {
+        match summary.get(resource) {
+            Some(s) if s == rows => {}
+            other => failures.push(format!("summary of {resource}: {other:?}, the rows count {rows:?}")),
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The `backticked` words of a Markdown cell.
+fn ticked(cell: &str) -> Vec<String> {
+    cell.split('`').skip(1).step_by(2).map(str::to_string).collect()
+}
+
+/// Whether `name` is a field of the listeners file for `api`.
+fn field_exists(schema: &serde_json::Value, api: &str, name: &str) -> Result<(), String> {
+    if let Some(rest) = name.strip_prefix("extensions.") {
+        let (ext_api, key) = rest.split_once('.').ok_or("an extension field names its key")?;
+        if ext_api != api {
+            return Err(format!("extension of `{ext_api}` in the `{api}` table"));
+        }
+        return extension_key_exists(api, key);
+    }
+    if let Some(rest) = name.strip_prefix("profiles.NAME.") {
+        return schema_path(schema, "ProfileConfig", rest);
+    }
+    schema_path(schema, "ListenerSpec", name)
+}
+
+/// Follow `path` (dot-separated property names) from `$defs.<def>`.
+fn schema_path(schema: &serde_json::Value, def: &str, path: &str) -> Result<(), String> {
+    let defs = &schema["$defs"];
+    let mut nodes = vec![&defs[def]];
+    for segment in path.split('.') {
+        let mut next = Vec::new();
+        while let Some(node) = nodes.pop() {
+            if let Some(target) = node.get("$ref").and_then(|r| r.as_str()) {
+                let target = target.trim_start_matches("#/$defs/");
+                nodes.push(&defs[target]);
+                continue;
+            }
+            for key in ["anyOf", "oneOf", "allOf"] {
+                if let Some(list) = node.get(key).and_then(|l| l.as_array()) {
+                    nodes.extend(list.iter());
+                }
+            }
+            if let Some(found) = node.get("properties").and_then(|p| p.get(segment)) {
+                next.push(found);
+            }
+        }
+        if next.is_empty() {
+            return Err(format!("`{segment}` is not in the JSON Schema at this place"));
+        }
+        nodes = next;
+    }
+    Ok(())
+}
+
+/// An extension key exists when the adapter does not refuse the section
+/// with that key set to null (every option is optional), while it does
+/// refuse a key it does not know (so the probe is known to work).
+fn extension_key_exists(api: &str, key: &str) -> Result<(), String> {
+    let head = key.split('.').next().unwrap_or(key);
+    let refused_at_section = |k: &str| -> Result<bool, String> {
+        let doc = serde_json::json!({
+            "name": "probe", "protocol": "tcp", "ports": 80,
+            "extensions": { api: { k: null } },
+        });
+        let spec: cloud_listeners::ListenerSpec = serde_json::from_value(doc).map_err(|e| e.to_string())?;
+        let (instance, region) = match api {
+            "tencent-gaap" => ("link-doc00001", None),
+            "tencent-clb" => ("lb-doc00001", Some("ap-guangzhou")),
+            "alibaba-alb" => ("alb-doc0000001", Some("cn-hangzhou")),
+            _ => ("ga-doc0000001", None),
+        };
+        let mut profile = cloud_listeners::ProfileConfig::new(api, instance);
+        profile.region = region.map(str::to_string);
+        let rejections = cloud_listeners::check(&profile, &spec).map_err(|e| e.to_string())?;
+        let section = format!("extensions.{api}");
+        Ok(rejections.iter().any(|r| r.field == section))
+    };
+    if !refused_at_section("no_such_option")? {
+        return Err(format!("the `{api}` probe does not refuse an unknown key"));
+    }
+    if refused_at_section(head)? {
+        return Err(format!("`{api}` does not know the option `{head}`"));
+    }
+    Ok(())
 }
 
 #[test]

@@ -9,6 +9,7 @@
 //! and nonce are fresh on every attempt; a lost answer is retried only when
 //! that is safe.
 
+use std::collections::HashMap;
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -235,16 +236,66 @@ struct Inner {
     retry: RetryPolicy,
     token_source: Arc<dyn TokenSource>,
     http: reqwest::Client,
+    /// Shared with every client of the same account, product, region,
+    /// endpoint and limits in this process (see [`shared_limits`]).
+    limits: Arc<Limits>,
+    counters: Counters,
+}
+
+/// The client-side limits of one account on one product, region and
+/// endpoint: the per-action rate, and the actions with their own budget.
+struct Limits {
     limiter: DefaultKeyedRateLimiter<String>,
     action_limiters: Vec<(&'static str, DefaultDirectRateLimiter)>,
-    counters: Counters,
+}
+
+/// The limits for `config` at `base_url`, shared by every client of the
+/// process with the same account, product, region, endpoint and limits.
+/// Alibaba counts its limits per account, API and region, so two profiles
+/// of one account (two ALB instances applied at once by `apply
+/// --all-profiles`) must share one budget, or together they send twice
+/// the documented rate and meet `Throttling`. Clients with a different
+/// rate override keep their own: the user asked for that rate.
+fn shared_limits(config: &ClientConfig, base_url: &str) -> Result<Arc<Limits>, Error> {
+    static SHARED: std::sync::OnceLock<std::sync::Mutex<HashMap<String, std::sync::Weak<Limits>>>> =
+        std::sync::OnceLock::new();
+    let key = format!(
+        "{}\n{}\n{}\n{}\n{}\n{:?}",
+        config.product,
+        config.region,
+        base_url,
+        config.credentials.access_key_id,
+        config.rate_limit_per_second,
+        config.action_limits
+    );
+    let mut map = SHARED
+        .get_or_init(|| std::sync::Mutex::new(HashMap::new()))
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if let Some(live) = map.get(&key).and_then(std::sync::Weak::upgrade) {
+        return Ok(live);
+    }
+    let limits = Arc::new(Limits {
+        limiter: rate_limiter(config.rate_limit_per_second)?,
+        action_limiters: config
+            .action_limits
+            .iter()
+            .map(|l| action_limiter(l).map(|limiter| (l.action, limiter)))
+            .collect::<Result<Vec<_>, _>>()?,
+    });
+    // Entries of clients all dropped go, so the map stays small.
+    map.retain(|_, w| w.strong_count() > 0);
+    map.insert(key, Arc::downgrade(&limits));
+    Ok(limits)
 }
 
 /// A client for one Alibaba RPC product in one region.
 ///
 /// Cheap to clone: clones share the connection pool, the rate limiter and
 /// the counters, so an adapter can hand copies to concurrent tasks without
-/// multiplying its request rate.
+/// multiplying its request rate. The rate limiter is also shared with every
+/// other client of the same account, product, region, endpoint and limits
+/// in the process, as the vendor counts calls.
 #[derive(Clone)]
 pub struct AlibabaClient {
     inner: Arc<Inner>,
@@ -491,12 +542,7 @@ impl AlibabaClient {
             .clone()
             .unwrap_or_else(|| default_endpoint(config.product, &config.region));
         let (base_url, host) = parse_endpoint(&endpoint, config.allow_insecure_http)?;
-        let limiter = rate_limiter(config.rate_limit_per_second)?;
-        let action_limiters = config
-            .action_limits
-            .iter()
-            .map(|l| action_limiter(l).map(|limiter| (l.action, limiter)))
-            .collect::<Result<Vec<_>, _>>()?;
+        let limits = shared_limits(&config, &base_url)?;
         if config.retry.max_attempts == 0 {
             return Err(Error::Config {
                 field: "retry.max_attempts".to_string(),
@@ -529,8 +575,7 @@ impl AlibabaClient {
                 retry: config.retry,
                 token_source: config.token_source,
                 http,
-                limiter,
-                action_limiters,
+                limits,
                 counters: Counters::default(),
             }),
         })
@@ -751,7 +796,7 @@ impl AlibabaClient {
     }
 
     async fn wait_for_rate_limit(&self, action: &str) {
-        if let Some((_, own)) = self.inner.action_limiters.iter().find(|(a, _)| *a == action) {
+        if let Some((_, own)) = self.inner.limits.action_limiters.iter().find(|(a, _)| *a == action) {
             while let Err(not_until) = own.check() {
                 let wait = not_until.wait_time_from(own.clock().now());
                 tracing::trace!(
@@ -762,7 +807,7 @@ impl AlibabaClient {
             }
             return;
         }
-        let limiter = &self.inner.limiter;
+        let limiter = &self.inner.limits.limiter;
         let key = action.to_string();
         // Each wait ends when a cell frees up; the loop only repeats if a
         // clone took that cell first.
@@ -999,6 +1044,33 @@ mod tests {
 
     fn creds() -> Credentials {
         Credentials::new("id", Secret::new("secret"), None, "test").expect("valid")
+    }
+
+    /// Two profiles of one account on one product and region (two ALB
+    /// instances) share one budget, as Alibaba counts it; another account,
+    /// region or rate override has its own.
+    #[test]
+    fn clients_of_one_account_share_their_limits() {
+        let client = |key_id: &str, region: &str, rate: Option<f64>| {
+            let creds = Credentials::new(key_id, Secret::new("secret"), None, "test").expect("valid");
+            let mut config = ClientConfig::new("alibaba-alb", "alb", "2020-06-16", region, creds);
+            config.endpoint = Some("http://127.0.0.1:9/".into());
+            config.allow_insecure_http = true;
+            if let Some(r) = rate {
+                config.rate_limit_per_second = r;
+            }
+            AlibabaClient::new(config).expect("client")
+        };
+        let a = client("LTAI-share-a", "cn-hangzhou", None);
+        let b = client("LTAI-share-a", "cn-hangzhou", None);
+        assert!(Arc::ptr_eq(&a.inner.limits, &b.inner.limits));
+        for other in [
+            client("LTAI-share-b", "cn-hangzhou", None),
+            client("LTAI-share-a", "cn-beijing", None),
+            client("LTAI-share-a", "cn-hangzhou", Some(5.0)),
+        ] {
+            assert!(!Arc::ptr_eq(&a.inner.limits, &other.inner.limits));
+        }
     }
 
     #[test]

@@ -12,10 +12,15 @@
 //! 1.2 or more, a throttling error reached the user, or an apply failed;
 //! 2 on bad arguments; 3 when the whole run exceeds `--timeout-secs`.
 //!
+//! With `--multi-profile` it runs the multi-profile mode instead
+//! ([`multi`]): P profiles applied together, time over the slowest
+//! profile's own bound.
+//!
 //! Everything runs on 127.0.0.1; the emulator is stopped after each mode.
 //! See `docs/performance.md`.
 
 mod bound;
+mod multi;
 mod run;
 mod workload;
 
@@ -70,6 +75,20 @@ struct Args {
     /// Also run the naive mode (one call per listener, one at a time).
     #[arg(long = "naive-too")]
     naive_too: bool,
+    /// The multi-profile mode instead: one profile per API (see
+    /// --provider), and --repeat profiles of --repeat-api (instances of one
+    /// account), applied together; the bound is the slowest profile's own.
+    #[arg(long = "multi-profile")]
+    multi_profile: bool,
+    /// Vendor listeners per profile in the multi-profile mode.
+    #[arg(long = "profile-listeners", default_value_t = 50)]
+    profile_listeners: usize,
+    /// The API with several profiles in the multi-profile mode.
+    #[arg(long = "repeat-api", default_value = "alibaba-ga", value_parser = clap::builder::PossibleValuesParser::new(APIS))]
+    repeat_api: String,
+    /// Profiles of --repeat-api in the multi-profile mode.
+    #[arg(long = "repeat", default_value_t = 3)]
+    repeat: usize,
     /// Give up (exit 3) when the whole run takes longer.
     #[arg(long = "timeout-secs", default_value_t = 1800)]
     timeout_secs: u64,
@@ -111,6 +130,9 @@ async fn bench(args: &Args) -> ExitCode {
             .filter(|a| args.providers.iter().any(|p| p == a))
             .collect()
     };
+    if args.multi_profile {
+        return multi_bench(args, &apis).await;
+    }
     let mut works: Vec<Workload> = Vec::new();
     for api in &apis {
         match workload::build(api, args.listeners, args.instances) {
@@ -212,6 +234,115 @@ async fn bench(args: &Args) -> ExitCode {
     println!();
     if problems.is_empty() {
         println!("PASS: every optimized ratio is below {TARGET_RATIO}; no throttling error reached the user");
+        ExitCode::SUCCESS
+    } else {
+        for p in &problems {
+            println!("FAIL: {p}");
+        }
+        ExitCode::from(1)
+    }
+}
+
+/// The multi-profile mode: build the profiles, run them together, print
+/// each profile's own bound and the run's time over the slowest of them.
+async fn multi_bench(args: &Args, apis: &[&'static str]) -> ExitCode {
+    let repeated = APIS
+        .iter()
+        .copied()
+        .find(|a| *a == args.repeat_api)
+        .unwrap_or("alibaba-ga");
+    let mut apis = apis.to_vec();
+    if !apis.contains(&repeated) {
+        apis.push(repeated);
+    }
+    let profiles = match multi::profiles(&apis, repeated, args.repeat, args.profile_listeners) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("apply-bench: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    // Instances of one API poll at once, sharing one read rate.
+    let k = profiles.iter().filter(|p| p.api == repeated).count().max(1);
+    let settings = Settings {
+        create_delay: Duration::from_millis(args.create_delay_ms),
+        poll_interval_ms: args
+            .poll_interval_ms
+            .unwrap_or_else(|| default_poll_ms(args.create_delay_ms, k))
+            .max(1),
+        wait_timeout_secs: 300,
+        rate_limits: RateLimits::default(),
+    };
+    let options = ApplyOptions {
+        max_concurrency: args.max_concurrency.max(1),
+        batch: !args.no_batch,
+        ..ApplyOptions::default()
+    };
+    let bounds = multi::bounds(&profiles, &settings.rate_limits, settings.create_delay);
+    println!(
+        "apply-bench (multi-profile): {} profiles applied together ({} of {repeated}, one of each other API), \
+         {} listeners each; create delay {} ms; poll every {} ms; vendor rate limits on; one provider per \
+         profile, built from its profile as listenerctl does",
+        profiles.len(),
+        k,
+        args.profile_listeners,
+        args.create_delay_ms,
+        settings.poll_interval_ms
+    );
+    let slowest = bounds.iter().map(Bound::seconds).fold(0.0_f64, f64::max);
+    let sum: f64 = bounds.iter().map(Bound::seconds).sum();
+    eprintln!("apply-bench: running {} profiles together ...", profiles.len());
+    let outcome = match multi::run(&profiles, &settings, &options).await {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("apply-bench: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    println!(
+        "  {:<8} {:<13} {:<16} {:>9} {:>9} {:>9} {:>7}",
+        "profile", "api", "instance", "listeners", "bound s", "own s", "ratio"
+    );
+    for ((p, b), own) in profiles.iter().zip(&bounds).zip(&outcome.per_profile) {
+        println!(
+            "  {:<8} {:<13} {:<16} {:>9} {:>9.3} {:>9.3} {:>7.2}",
+            p.name,
+            p.api,
+            p.work.id,
+            p.work.listeners,
+            b.seconds(),
+            own.as_secs_f64(),
+            own.as_secs_f64() / b.seconds().max(f64::EPSILON)
+        );
+    }
+    let wall = outcome.wall.as_secs_f64();
+    let ratio = wall / slowest.max(f64::EPSILON);
+    let expected: usize = profiles.iter().map(|p| p.work.listeners).sum();
+    println!();
+    println!(
+        "  wall {wall:.3} s; slowest profile's bound {slowest:.3} s (sum of the bounds {sum:.3} s); \
+         time/bound {ratio:.2}; {} listeners; {} calls ({:.2} per listener); {} throttled by the server",
+        outcome.listeners,
+        outcome.calls,
+        outcome.calls as f64 / expected.max(1) as f64,
+        outcome.throttled_by_server
+    );
+    let mut problems = Vec::new();
+    if ratio >= TARGET_RATIO {
+        problems.push(format!("time/bound {ratio:.2} is not below {TARGET_RATIO}"));
+    }
+    if outcome.listeners != expected {
+        problems.push(format!("{} listeners made, {expected} expected", outcome.listeners));
+    }
+    for (profile, name, kind, message) in outcome.failures.iter().take(5) {
+        problems.push(format!("{profile}: `{name}` failed ({kind}): {message}"));
+    }
+    println!();
+    if problems.is_empty() {
+        println!(
+            "PASS: {} profiles together took {ratio:.2} times the slowest one's bound",
+            profiles.len()
+        );
         ExitCode::SUCCESS
     } else {
         for p in &problems {

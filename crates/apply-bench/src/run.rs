@@ -201,7 +201,7 @@ fn provider_for(api: &str, profile: &ProfileConfig, client: &Client) -> Result<A
 
 /// Start an emulator with the vendors' rate limits, the chosen delays and
 /// every instance of `works` seeded, on 127.0.0.1 and a port the OS picks.
-async fn start_emulator(works: &[Workload], settings: &Settings) -> Result<EmulatorHandle, String> {
+pub async fn start_emulator(works: &[Workload], settings: &Settings) -> Result<EmulatorHandle, String> {
     let d = settings.create_delay;
     let mut b = Emulator::builder()
         .rate_limits(settings.rate_limits.clone())

@@ -200,13 +200,26 @@ impl AlbApi {
         Ok(get_str(&body, "JobId").map(str::to_string))
     }
 
+    /// A tag write: `TagResources` and `UnTagResources` take no
+    /// `ClientToken` (SDK model 1.3.3 lists `ResourceId`, `ResourceType`,
+    /// `Tag`, `TagKey`, `All` only; Terraform sends none), and need none:
+    /// setting or removing the same tags twice ends in the same state, so
+    /// the call is marked idempotent and a lost answer is simply repeated.
+    async fn tag_write(&self, action: &str, params: &Value) -> Result<Value> {
+        let opts = CallOptions {
+            idempotent: true,
+            ..CallOptions::default()
+        };
+        Ok(self.client.call(action, params, opts).await?.body)
+    }
+
     /// `TagResources` with `ResourceType=listener`: add or overwrite the
     /// given tags (synchronous, no job). `tags` is the `Tag` list from
     /// [`tag_params`](crate::translate::tag_params).
-    pub async fn tag_listener(&self, listener: &Owned, tags: &Value, token: ClientToken) -> Result<()> {
+    pub async fn tag_listener(&self, listener: &Owned, tags: &Value) -> Result<()> {
         let listener_id = listener.as_str();
         let p = json!({ "ResourceType": "listener", "ResourceId": [listener_id], "Tag": tags });
-        self.write("TagResources", &p, token)
+        self.tag_write("TagResources", &p)
             .await
             .map_err(|e| not_found_as(e, listener_id))?;
         Ok(())
@@ -224,12 +237,13 @@ impl AlbApi {
         Ok(get_str(&body, "JobId").map(str::to_string))
     }
 
-    /// `UntagResources` with `ResourceType=listener`: remove the tags with
-    /// these keys (synchronous, no job).
-    pub async fn untag_listener(&self, listener: &Owned, keys: &[String], token: ClientToken) -> Result<()> {
+    /// `UnTagResources` (so spelt: SDK and Terraform) with
+    /// `ResourceType=listener`: remove the tags with these keys
+    /// (synchronous, no job).
+    pub async fn untag_listener(&self, listener: &Owned, keys: &[String]) -> Result<()> {
         let listener_id = listener.as_str();
         let p = json!({ "ResourceType": "listener", "ResourceId": [listener_id], "TagKey": keys });
-        self.write("UntagResources", &p, token)
+        self.tag_write("UnTagResources", &p)
             .await
             .map_err(|e| not_found_as(e, listener_id))?;
         Ok(())

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
+mod acl;
 pub mod client;
 pub mod config;
 pub mod status;
@@ -22,7 +23,7 @@ use crate::status::{wait_created, wait_gone, wait_job, wait_running};
 use crate::translate::{get_bool, get_str, get_u32, options, AlbOptions, ReadBackExtras};
 
 pub use alibaba_api::AlibabaClient;
-pub use translate::{check, check_set};
+pub use translate::{check, check_set, check_set_with_warnings, check_with_warnings};
 
 /// The adapter's API name, as written in profiles (`api = "alibaba-alb"`)
 /// and as the key of its extension section.
@@ -41,6 +42,8 @@ static CAPABILITIES: Capabilities = Capabilities {
     http3: false,
     tags: true,
     stop_start: true,
+    // One ACL per listener, made and owned by the adapter (see `acl`).
+    access_control: true,
     serial_writes: true,
     idempotency_token: true,
     requires_default_target: true,
@@ -225,15 +228,13 @@ impl AlbProvider {
     async fn change_tags(&self, listener: &Owned, plan: &translate::UpdatePlan) -> Result<()> {
         if !plan.untag.is_empty() {
             tracing::info!(listener_id = listener.as_str(), keys = ?plan.untag, "removing ALB listener tags");
-            self.api
-                .untag_listener(listener, &plan.untag, self.api.new_token())
-                .await?;
+            self.api.untag_listener(listener, &plan.untag).await?;
         }
         if !plan.tag.is_empty() {
             let keys: Vec<&String> = plan.tag.keys().collect();
             tracing::info!(listener_id = listener.as_str(), ?keys, "tagging ALB listener");
             self.api
-                .tag_listener(listener, &translate::tag_params(&plan.tag), self.api.new_token())
+                .tag_listener(listener, &translate::tag_params(&plan.tag))
                 .await?;
         }
         Ok(())
@@ -272,8 +273,9 @@ impl AlbProvider {
                 },
             };
         }
-        let spec = translate::spec_from_attribute(&self.profile, attr, &extras)
+        let mut spec = translate::spec_from_attribute(&self.profile, attr, &extras)
             .ok_or_else(|| client::unexpected("the listener's protocol or port is not one ALB documents"))?;
+        spec.access = acl::read_access(&self.api, attr).await?;
         Ok(Listener {
             id: ListenerId(id),
             instance: get_str(attr, "LoadBalancerId")
@@ -367,7 +369,8 @@ impl listener_core::Provider for AlbProvider {
         )?;
         let extra = translate::additional_certificate_ids(&self.profile, spec);
         let stop = spec.enabled == Some(false);
-        if extra.is_empty() && !stop {
+        let log = translate::log_config_params(opts.access_log.as_ref(), None);
+        if extra.is_empty() && !stop && log.is_none() && spec.access.is_none() {
             tracing::info!(listener_id = %id, "ALB listener running");
             return Ok(vec![self.listener_from(&attr, None).await?]);
         }
@@ -376,6 +379,12 @@ impl listener_core::Provider for AlbProvider {
         }
         // CreateListener has no stopped state: a listener wanted stopped is
         // stopped right after it runs.
+        if let Some(p) = &log {
+            acl::update_log_config(&self.api, &waiter, &owned, p).await?;
+        }
+        if spec.access.is_some() {
+            acl::apply(&self.api, &waiter, &owned, spec.access.as_ref()).await?;
+        }
         if stop {
             self.switch(&waiter, &owned, false).await?;
         }
@@ -427,7 +436,10 @@ impl listener_core::Provider for AlbProvider {
         let id = owned.as_str();
         let quic = self.resolve_quic_listener(desired, &opts).await?;
         let plan = translate::update_plan(&self.profile, &current.spec, desired, quic.as_deref());
-        if plan.is_empty() {
+        let have_opts = translate::options(&current.spec).unwrap_or_default();
+        let log = translate::log_config_params(opts.access_log.as_ref(), have_opts.access_log.as_ref());
+        let access_changes = !same_access(current.spec.access.as_ref(), desired.access.as_ref());
+        if plan.is_empty() && log.is_none() && !access_changes {
             return self.listener_from(&attr, None).await;
         }
         if !plan.dissociate.is_empty() {
@@ -447,6 +459,12 @@ impl listener_core::Provider for AlbProvider {
             self.change_certificates(&waiter, &owned, &plan.associate, true).await?;
         }
         self.change_tags(&owned, &plan).await?;
+        if let Some(p) = &log {
+            acl::update_log_config(&self.api, &waiter, &owned, p).await?;
+        }
+        if access_changes {
+            acl::apply(&self.api, &waiter, &owned, desired.access.as_ref()).await?;
+        }
         if let Some(run) = plan.switch {
             self.switch(&waiter, &owned, run).await?;
         }
@@ -456,14 +474,30 @@ impl listener_core::Provider for AlbProvider {
     async fn delete(&self, id: &ListenerId) -> Result<()> {
         let waiter = self.waiter(WaitOp::Delete);
         let (owned, _) = self.own(id).await?;
+        // Found before the listener goes (the proof needs it), deleted
+        // after: a deleted listener releases its ACLs.
+        let acls = acl::owned(&self.api, &owned).await?;
         let token = self.api.new_token();
         tracing::info!(listener_id = %id, client_token = %token, "deleting ALB listener");
         match self.api.delete_listener(&owned, token).await? {
-            Deletion::AlreadyGone => Ok(()),
+            Deletion::AlreadyGone => {}
             // The job is the one read per poll; without a job, the
             // listener's absence.
-            Deletion::Started(Some(job)) => wait_job(&self.api, &waiter, "delete", &job, "delete listener").await,
-            Deletion::Started(None) => wait_gone(&self.api, &waiter, id.as_str(), "delete listener").await,
+            Deletion::Started(Some(job)) => wait_job(&self.api, &waiter, "delete", &job, "delete listener").await?,
+            Deletion::Started(None) => wait_gone(&self.api, &waiter, id.as_str(), "delete listener").await?,
         }
+        acl::delete_owned(&self.api, &waiter, &acls).await
+    }
+}
+
+/// Whether two access sections mean the same (CIDRs as a set).
+fn same_access(a: Option<&listener_core::Access>, b: Option<&listener_core::Access>) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(a), Some(b)) => {
+            let set = |x: &listener_core::Access| x.cidrs.iter().cloned().collect::<std::collections::BTreeSet<_>>();
+            a.mode == b.mode && set(a) == set(b)
+        }
+        _ => false,
     }
 }

@@ -16,9 +16,10 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use listener_core::capabilities::path_within;
+use listener_core::{Checked, CheckedSet, Warning};
 use listener_core::{
-    ClientAuth, ClientIp, ClientIpMode, ClientVerify, ForwardedForMode, ForwardedHeaders, Forwarding, ListenerSpec,
-    ListenerStatus, Ports, ProfileConfig, Protocol, Rejection, Rejections, Timeouts, Tls,
+    AccessMode, ClientAuth, ClientIp, ClientIpMode, ClientVerify, ForwardedForMode, ForwardedHeaders, Forwarding,
+    ListenerSpec, ListenerStatus, Ports, ProfileConfig, Protocol, Rejection, Rejections, Timeouts, Tls,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
@@ -86,6 +87,38 @@ pub struct AlbOptions {
     /// backends in headers (HTTPS listeners only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_cert_headers: Option<ClientCertHeaders>,
+    /// `LogConfig` (UpdateListenerLogConfig): what the instance's access log
+    /// records for this listener. The instance's access log must be on
+    /// (EnableLoadBalancerAccessLog) for either setting to be switched on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_log: Option<AccessLogOptions>,
+}
+
+/// A listener's access-log settings (`LogConfig`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccessLogOptions {
+    /// `AccessLogRecordCustomizedHeadersEnabled`: record custom request
+    /// headers in the access log.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record_customized_headers: Option<bool>,
+    /// `AccessLogTracingConfig`: Xtrace (Zipkin) tracing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tracing: Option<AccessLogTracing>,
+}
+
+/// `AccessLogTracingConfig`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccessLogTracing {
+    /// `TracingEnabled`.
+    pub enabled: bool,
+    /// `TracingSample`: sampling rate, 1 to 10000 (used when enabled).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sample: Option<u32>,
+    /// `TracingType`: the tracing system; ALB documents `Zipkin` only.
+    #[serde(default, skip_serializing_if = "Option::is_none", rename = "type")]
+    pub kind: Option<String>,
 }
 
 /// The QUIC listener an HTTPS listener upgrades clients to.
@@ -236,6 +269,8 @@ pub(crate) fn vendor_rejections(spec: &ListenerSpec, opts: &AlbOptions) -> Vec<R
     reject_session_persistence(spec, &mut r);
     check_tag_count(spec, &mut r);
     check_tags(spec, &mut r);
+    check_tracing_sample(opts, &mut r);
+    check_tracing_type(opts, &mut r);
     r.into_vec()
 }
 
@@ -762,10 +797,31 @@ fn headers_of(spec: &ListenerSpec) -> Option<&ForwardedHeaders> {
 pub fn check_set(profile: &ProfileConfig, specs: &[ListenerSpec]) -> Vec<(usize, Rejection)> {
     let mut out = listener_core::check::check_each(specs, |s| check(profile, s));
     reject_shared_ports(specs, &mut out);
-    for (i, message) in listener_quota_warnings(specs) {
-        tracing::warn!(listener = %specs[i].name, "{message}");
+    for spec in specs {
+        if let Some(message) = acl_entries_warning(spec) {
+            tracing::warn!(listener = %spec.name, "{message}");
+        }
     }
     check_quic_associations(specs, &mut out);
+    out
+}
+
+/// [`check`] with its warnings (ALB has none for one listener alone).
+pub fn check_with_warnings(profile: &ProfileConfig, spec: &ListenerSpec) -> Checked {
+    Checked {
+        rejections: check(profile, spec),
+        warnings: Vec::new(),
+    }
+}
+
+/// [`check_set`] with the warnings past the instance's default listener
+/// quota ([`listener_quota_warnings`]).
+pub fn check_set_with_warnings(profile: &ProfileConfig, specs: &[ListenerSpec]) -> CheckedSet {
+    let mut out = CheckedSet {
+        rejections: check_set(profile, specs),
+        warnings: Vec::new(),
+    };
+    out.warn_all(specs, listener_quota_warnings(specs));
     out
 }
 
@@ -795,22 +851,30 @@ fn reject_shared_ports(specs: &[ListenerSpec], out: &mut Vec<(usize, Rejection)>
 }
 
 /// Listeners past the default quota of [`MAX_LISTENERS_PER_INSTANCE`] per
-/// instance (`ResourceQuotaExceeded.LoadBalancerListenersNum`): index and
-/// message. The quota is adjustable in the quota centre, so [`check_set`]
-/// only logs these and the vendor answers.
-pub fn listener_quota_warnings(specs: &[ListenerSpec]) -> Vec<(usize, String)> {
+/// instance (`ResourceQuotaExceeded.LoadBalancerListenersNum`): a warning on
+/// each, with its index. The quota is adjustable in the quota centre, so
+/// it is never a refusal: the vendor answers.
+pub fn listener_quota_warnings(specs: &[ListenerSpec]) -> Vec<(usize, Warning)> {
     (MAX_LISTENERS_PER_INSTANCE..specs.len())
         .map(|i| {
             (
                 i,
-                format!(
-                    "an ALB instance holds {MAX_LISTENERS_PER_INSTANCE} listeners by default; this is number {}",
-                    i + 1
+                Warning::new(
+                    API,
+                    "listeners",
+                    LISTENER_QUOTA,
+                    format!(
+                        "an ALB instance holds {MAX_LISTENERS_PER_INSTANCE} listeners by default; this is number {}, so the instance's quota must have been raised",
+                        i + 1
+                    ),
                 ),
             )
         })
         .collect()
 }
+
+/// ALB's answer past the listener quota, the rule of its warning.
+pub const LISTENER_QUOTA: &str = "ResourceQuotaExceeded.LoadBalancerListenersNum";
 
 /// A QUIC listener serves one HTTPS listener's upgrade
 /// (`ResourceAlreadyAssociated.Listener`), and a QUIC listener named by port
@@ -1081,7 +1145,7 @@ pub struct UpdatePlan {
     pub associate: Vec<String>,
     /// Tags to add or overwrite (TagResources).
     pub tag: BTreeMap<String, String>,
-    /// Tag keys to remove (UntagResources).
+    /// Tag keys to remove (UnTagResources).
     pub untag: Vec<String>,
     /// Start (`true`) or stop (`false`) the listener.
     pub switch: Option<bool>,
@@ -1377,6 +1441,7 @@ pub fn spec_from_attribute(profile: &ProfileConfig, attr: &Value, extras: &ReadB
             },
         });
     }
+    opts.access_log = access_log_from(attr);
     spec.extensions.insert(API, &opts);
     spec.tags = tags_from(attr);
     // Start/StopListener leave the listener `Running` or `Stopped`.
@@ -1401,6 +1466,165 @@ fn tags_from(attr: &Value) -> BTreeMap<String, String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+// ---------------------------------------------------------------------------
+// Access control (ACLs) and access-log settings
+// ---------------------------------------------------------------------------
+
+/// Entries one `AddEntriesToAcl` call takes ("at most 20 entries in each
+/// call", AddEntriesToAclRequest); `RemoveEntriesFromAcl` takes the same.
+pub const ACL_ENTRIES_PER_CALL: usize = 20;
+/// Entries one ACL holds by default (AddEntriesToAcl: "each ACL can contain
+/// 1,000"; one translation of the page says 500, so the looser bound is
+/// taken). An adjustable quota: past it [`check_set`] warns and the vendor
+/// answers.
+pub const ACL_ENTRIES_PER_ACL: usize = 1000;
+/// `TracingSample`'s range (UpdateListenerLogConfig,
+/// `AccessLogTracingConfig.TracingSample`: "1 to 10000").
+pub const TRACING_SAMPLE: (u32, u32) = (1, 10_000);
+/// The one `TracingType` ALB documents.
+pub const TRACING_TYPE: &str = "Zipkin";
+
+/// `AclType` of `AssociateAclsWithListener`: `White` serves only the
+/// listed sources, `Black` refuses them (AssociateAclsWithListenerRequest).
+/// The neutral modes say exactly that, so the mapping is one to one.
+pub fn acl_type(mode: AccessMode) -> &'static str {
+    match mode {
+        AccessMode::Allow => "White",
+        AccessMode::Deny => "Black",
+    }
+}
+
+/// The neutral mode of an `AclType` read back.
+pub fn access_mode_from(acl_type: &str) -> Option<AccessMode> {
+    match acl_type {
+        t if t.eq_ignore_ascii_case("White") => Some(AccessMode::Allow),
+        t if t.eq_ignore_ascii_case("Black") => Some(AccessMode::Deny),
+        _ => None,
+    }
+}
+
+/// `AclEntries` lists for `AddEntriesToAcl`, [`ACL_ENTRIES_PER_CALL`] per
+/// call, each entry described so a reader of the console knows who put it
+/// there.
+pub fn acl_entry_batches(cidrs: &[String]) -> Vec<Value> {
+    cidrs
+        .chunks(ACL_ENTRIES_PER_CALL)
+        .map(|chunk| {
+            Value::Array(
+                chunk
+                    .iter()
+                    .map(|c| json!({ "Entry": c, "Description": "managed-by-listenerctl" }))
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+/// A warning when a listener's access list passes the default entries
+/// quota of one ACL ([`ACL_ENTRIES_PER_ACL`]): adjustable, so not refused.
+pub fn acl_entries_warning(spec: &ListenerSpec) -> Option<String> {
+    let n = spec.access.as_ref()?.cidrs.len();
+    (n > ACL_ENTRIES_PER_ACL).then(|| {
+        format!("an ALB ACL holds {ACL_ENTRIES_PER_ACL} entries by default (an adjustable quota); this list has {n}")
+    })
+}
+
+/// `TracingSample` is 1 to 10000 (UpdateListenerLogConfig; the vendor
+/// answers `InvalidParameter`).
+fn check_tracing_sample(opts: &AlbOptions, r: &mut Rejections) {
+    let sample = opts
+        .access_log
+        .as_ref()
+        .and_then(|a| a.tracing.as_ref())
+        .and_then(|t| t.sample);
+    let (lo, hi) = TRACING_SAMPLE;
+    if let Some(n) = sample.filter(|n| !(lo..=hi).contains(n)) {
+        r.reject(
+            format!("{EXTENSION_PATH}.access_log.tracing.sample"),
+            "tracing_sample_range",
+            format!("ALB's tracing sample rate is {lo} to {hi}, not {n}"),
+        );
+    }
+}
+
+/// `TracingType` takes `Zipkin` only (UpdateListenerLogConfig: "Set the
+/// value to Zipkin"; the vendor answers `InvalidParameter`).
+fn check_tracing_type(opts: &AlbOptions, r: &mut Rejections) {
+    let kind = opts
+        .access_log
+        .as_ref()
+        .and_then(|a| a.tracing.as_ref())
+        .and_then(|t| t.kind.as_deref());
+    if let Some(k) = kind.filter(|k| *k != TRACING_TYPE) {
+        r.reject(
+            format!("{EXTENSION_PATH}.access_log.tracing.type"),
+            "tracing_type",
+            format!("ALB traces with `{TRACING_TYPE}` only, not `{k}`"),
+        );
+    }
+}
+
+/// The `UpdateListenerLogConfig` parameters that move `have` to `want`
+/// (fields `want` leaves unset are not sent); `None` when nothing differs.
+pub fn log_config_params(
+    want: Option<&AccessLogOptions>,
+    have: Option<&AccessLogOptions>,
+) -> Option<Map<String, Value>> {
+    let want = want?;
+    let have = have.cloned().unwrap_or_default();
+    let mut p = Map::new();
+    if let Some(h) = want.record_customized_headers {
+        if have.record_customized_headers.unwrap_or(false) != h {
+            p.insert("AccessLogRecordCustomizedHeadersEnabled".into(), json!(h));
+        }
+    }
+    if let Some(t) = &want.tracing {
+        let had = have.tracing.clone();
+        let differs = match &had {
+            None => t.enabled || t.sample.is_some() || t.kind.is_some(),
+            Some(h) => {
+                h.enabled != t.enabled
+                    || (t.sample.is_some() && h.sample != t.sample)
+                    || (t.kind.is_some() && h.kind != t.kind)
+            }
+        };
+        if differs {
+            let mut tc = Map::new();
+            tc.insert("TracingEnabled".into(), json!(t.enabled));
+            if let Some(n) = t.sample {
+                tc.insert("TracingSample".into(), json!(n));
+            }
+            if t.enabled || t.kind.is_some() {
+                tc.insert(
+                    "TracingType".into(),
+                    json!(t.kind.clone().unwrap_or_else(|| TRACING_TYPE.to_string())),
+                );
+            }
+            p.insert("AccessLogTracingConfig".into(), Value::Object(tc));
+        }
+    }
+    (!p.is_empty()).then_some(p)
+}
+
+/// The access-log settings of a `GetListenerAttribute` answer
+/// (`LogConfig`); `None` when the answer has none.
+pub fn access_log_from(attr: &Value) -> Option<AccessLogOptions> {
+    let log = attr.get("LogConfig")?;
+    let tracing = log.get("AccessLogTracingConfig").map(|t| AccessLogTracing {
+        enabled: get_bool(t, "TracingEnabled").unwrap_or(false),
+        sample: get_u32(t, "TracingSample").filter(|n| *n > 0),
+        kind: get_str(t, "TracingType").map(str::to_string),
+    });
+    Some(AccessLogOptions {
+        record_customized_headers: Some(get_bool(log, "AccessLogRecordCustomizedHeadersEnabled").unwrap_or(false)),
+        tracing: tracing.or(Some(AccessLogTracing {
+            enabled: false,
+            sample: None,
+            kind: None,
+        })),
+    })
 }
 
 /// `client_ip` from `XForwardedForConfig`: `headers` when ALB adds any of
@@ -2082,8 +2306,14 @@ mod tests {
             })
             .collect();
         assert!(check_set(&profile(), &specs).is_empty());
-        let hits: Vec<usize> = listener_quota_warnings(&specs).iter().map(|(i, _)| *i).collect();
-        assert_eq!(hits, vec![50]);
+        let set = check_set_with_warnings(&profile(), &specs);
+        let hits: Vec<(usize, &str, &str)> = set
+            .warnings
+            .iter()
+            .map(|(i, w)| (*i, w.field.as_str(), w.rule))
+            .collect();
+        assert_eq!(hits, vec![(50, "listeners", LISTENER_QUOTA)]);
+        assert!(set.rejections.is_empty());
     }
 
     #[test]
@@ -2243,5 +2473,107 @@ mod tests {
         );
         assert_eq!(plan.associate, vec!["cert-ecc".to_string()]);
         assert!(plan.dissociate.is_empty());
+    }
+}
+
+#[cfg(test)]
+mod access_tests {
+    use super::*;
+    use listener_core::Access;
+
+    fn http_with(ext: Value) -> ListenerSpec {
+        let mut s = ListenerSpec::new("web", Protocol::Http, Ports::Single(80));
+        s.forwarding = Some(Forwarding {
+            backend_protocol: None,
+            default_target: Some("app".into()),
+        });
+        s.extensions.0.insert(API.into(), ext);
+        s
+    }
+
+    fn vendor(s: &ListenerSpec) -> Vec<(String, &'static str)> {
+        let opts = options(s).expect("extension parses");
+        vendor_rejections(s, &opts)
+            .into_iter()
+            .map(|r| (r.field, r.rule))
+            .collect()
+    }
+
+    #[test]
+    fn allow_is_a_white_list_and_deny_a_black_list() {
+        assert_eq!(acl_type(AccessMode::Allow), "White");
+        assert_eq!(acl_type(AccessMode::Deny), "Black");
+        assert_eq!(access_mode_from("White"), Some(AccessMode::Allow));
+        assert_eq!(access_mode_from("black"), Some(AccessMode::Deny));
+        assert_eq!(access_mode_from("Grey"), None);
+    }
+
+    #[test]
+    fn entries_are_sent_twenty_per_call() {
+        let cidrs: Vec<String> = (0..41).map(|i| format!("10.0.{i}.0/24")).collect();
+        let batches = acl_entry_batches(&cidrs);
+        let sizes: Vec<usize> = batches.iter().map(|b| b.as_array().unwrap().len()).collect();
+        assert_eq!(sizes, vec![20, 20, 1]);
+        assert_eq!(batches[2][0]["Entry"], "10.0.40.0/24");
+    }
+
+    #[test]
+    fn more_entries_than_the_default_quota_warn_and_are_not_refused() {
+        let mut s = http_with(json!({}));
+        s.access = Some(Access {
+            mode: AccessMode::Allow,
+            cidrs: (0..1001).map(|i| format!("10.{}.{}.0/24", i / 256, i % 256)).collect(),
+        });
+        assert!(acl_entries_warning(&s).is_some());
+        assert!(vendor(&s).is_empty());
+        s.access.as_mut().unwrap().cidrs.truncate(ACL_ENTRIES_PER_ACL);
+        assert!(acl_entries_warning(&s).is_none());
+    }
+
+    #[test]
+    fn rejects_tracing_sample_outside_1_to_10000() {
+        for n in [0, 10_001] {
+            let s = http_with(json!({"access_log": {"tracing": {"enabled": true, "sample": n}}}));
+            assert_eq!(
+                vendor(&s),
+                vec![(
+                    "extensions.alibaba-alb.access_log.tracing.sample".to_string(),
+                    "tracing_sample_range"
+                )]
+            );
+        }
+        let s = http_with(json!({"access_log": {"tracing": {"enabled": true, "sample": 10000}}}));
+        assert!(vendor(&s).is_empty());
+    }
+
+    #[test]
+    fn rejects_tracing_types_other_than_zipkin() {
+        let s = http_with(json!({"access_log": {"tracing": {"enabled": true, "type": "Jaeger"}}}));
+        assert_eq!(
+            vendor(&s),
+            vec![(
+                "extensions.alibaba-alb.access_log.tracing.type".to_string(),
+                "tracing_type"
+            )]
+        );
+    }
+
+    #[test]
+    fn log_parameters_carry_only_what_changed() {
+        let want: AccessLogOptions = serde_json::from_value(json!({
+            "record_customized_headers": true,
+            "tracing": {"enabled": true, "sample": 50}
+        }))
+        .unwrap();
+        let p = log_config_params(Some(&want), None).expect("a change");
+        assert_eq!(p["AccessLogRecordCustomizedHeadersEnabled"], true);
+        assert_eq!(p["AccessLogTracingConfig"]["TracingSample"], 50);
+        assert_eq!(p["AccessLogTracingConfig"]["TracingType"], TRACING_TYPE);
+        let read_back = access_log_from(&json!({"LogConfig": {
+            "AccessLogRecordCustomizedHeadersEnabled": true,
+            "AccessLogTracingConfig": {"TracingEnabled": true, "TracingSample": 50, "TracingType": "Zipkin"}
+        }}));
+        assert_eq!(log_config_params(Some(&want), read_back.as_ref()), None);
+        assert_eq!(log_config_params(None, read_back.as_ref()), None);
     }
 }

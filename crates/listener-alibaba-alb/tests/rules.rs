@@ -568,12 +568,13 @@ async fn more_than_fifty_listeners_are_warned_and_left_to_the_vendor() {
     let specs: Vec<ListenerSpec> = (0..51).map(|i| http(8000 + i)).collect();
     let r = check_set(&profile("http://127.0.0.1:1"), &specs);
     assert!(r.is_empty(), "an adjustable quota is not refused: {r:?}");
+    let warned = listener_alibaba_alb::check_set_with_warnings(&profile("http://127.0.0.1:1"), &specs).warnings;
     assert_eq!(
-        listener_alibaba_alb::translate::listener_quota_warnings(&specs)
+        warned
             .iter()
-            .map(|(i, _)| *i)
+            .map(|(i, w)| (*i, w.field.as_str(), w.rule))
             .collect::<Vec<_>>(),
-        vec![50]
+        vec![(50, "listeners", listener_alibaba_alb::translate::LISTENER_QUOTA)]
     );
 
     let env = Env::start_timed(Vec::new(), Alb::new(), std::time::Duration::ZERO).await;

@@ -370,6 +370,10 @@ async fn tags_are_created_changed_and_removed_without_drift() {
     assert_eq!(updated.spec.tags, desired.tags);
     assert_no_drift(&updated, &desired);
     assert_eq!(p.get(&made.id).await.expect("get").spec.tags, desired.tags);
+    // The vendor's actions are TagResources and UnTagResources, and
+    // neither takes a ClientToken (SDK model, Terraform): none is sent.
+    assert_eq!(env.alb.client_tokens("TagResources"), vec![String::new()]);
+    assert_eq!(env.alb.client_tokens("UnTagResources"), vec![String::new()]);
 
     // A spec without tags leaves the listener's tags alone.
     let plain = http(80);

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
+mod acl;
 pub mod client;
 pub mod config;
 pub mod status;
@@ -10,8 +11,8 @@ use alibaba_api::AlibabaClient;
 use async_trait::async_trait;
 use listener_core::ownership::{self, Found};
 use listener_core::{
-    plan_change, refuse_immutable, Capabilities, Error, Listener, ListenerId, ListenerSpec, Owned, Poll, ProfileConfig,
-    Protocol, Provider, Rejection, Rejections, Result, WaitOp,
+    plan_change, refuse_immutable, Capabilities, Checked, CheckedSet, Error, Listener, ListenerId, ListenerSpec, Owned,
+    Poll, ProfileConfig, Protocol, Provider, Rejection, Rejections, Result, WaitOp,
 };
 
 use crate::client::GaClient;
@@ -40,6 +41,9 @@ pub fn capabilities() -> Capabilities {
         http2: true,
         http3: true,
         session_persistence: true,
+        // One ACL per listener and IP version, made and owned by the
+        // adapter (see `acl`).
+        access_control: true,
         // GA changes one listener of an accelerator at a time
         // (`StateError.Accelerator` otherwise).
         serial_writes: true,
@@ -62,6 +66,12 @@ pub fn capabilities() -> Capabilities {
 /// rules, certificate aliases, the `extensions.alibaba-ga` section, and each
 /// GA rule of [`translate`].
 pub fn check(profile: &ProfileConfig, spec: &ListenerSpec) -> Vec<Rejection> {
+    check_with_warnings(profile, spec).rejections
+}
+
+/// [`check`] with the warnings beside the rejections (the deprecated
+/// listener-level `ProxyProtocol`).
+pub fn check_with_warnings(profile: &ProfileConfig, spec: &ListenerSpec) -> Checked {
     let mut r = Rejections::preflight(&crate::capabilities(), &profile.aliases, spec);
     let opts = match spec.extensions.parse::<GaOptions>(API) {
         Ok(o) => o.unwrap_or_default(),
@@ -71,15 +81,27 @@ pub fn check(profile: &ProfileConfig, spec: &ListenerSpec) -> Vec<Rejection> {
         }
     };
     translate::check_rules(spec, &opts, &mut r);
-    r.into_vec()
+    r.into_checked()
 }
 
 /// [`check`] for each listener, plus the rules across one accelerator's
-/// listeners (shared port spaces, huge-port listeners, the listener quota,
-/// one routing type), each paired with the index of the listener concerned.
+/// listeners (shared port spaces, huge-port listeners, one routing type),
+/// each paired with the index of the listener concerned.
 pub fn check_set(profile: &ProfileConfig, specs: &[ListenerSpec]) -> Vec<(usize, Rejection)> {
-    let mut out = listener_core::check::check_each(specs, |s| check(profile, s));
-    out.extend(translate::check_accelerator(specs));
+    check_set_with_warnings(profile, specs).rejections
+}
+
+/// [`check_set`] with the warnings: each listener's own, and those past
+/// the accelerator's default listener quota.
+pub fn check_set_with_warnings(profile: &ProfileConfig, specs: &[ListenerSpec]) -> CheckedSet {
+    let mut out = CheckedSet::each(specs, |s| check_with_warnings(profile, s));
+    out.rejections.extend(translate::check_accelerator(specs));
+    out.warn_all(specs, translate::listener_quota_warnings(specs));
+    for spec in specs {
+        if let Some(message) = translate::acl_entries_warning(spec) {
+            tracing::warn!(listener = %spec.name, "{message}");
+        }
+    }
     out
 }
 
@@ -173,6 +195,14 @@ impl GaProvider {
         .await
     }
 
+    /// [`GaProvider::read`] plus the listener's access control, which
+    /// takes one `GetAcl` per ACL the listener uses.
+    async fn read_with_access(&self, answer: &serde_json::Value) -> Result<Listener> {
+        let mut listener = self.read(answer)?;
+        listener.spec.access = acl::read_access(&self.client, answer).await?;
+        Ok(listener)
+    }
+
     fn refuse(&self, spec: &ListenerSpec) -> Result<()> {
         let rejections = check(&self.profile, spec);
         if rejections.is_empty() {
@@ -224,17 +254,37 @@ impl Provider for GaProvider {
         // One read per poll, which ends the wait and is the read-back: the
         // answer GA gives for an active listener is all of it.
         let answer = status::wait_active(&self.client, &id, "creation", &deadline).await?;
-        Ok(vec![self.read(&answer)?])
+        if spec.access.is_none() {
+            return Ok(vec![self.read(&answer)?]);
+        }
+        // Made on the bound accelerator; the answer says so, and that is
+        // the proof the ACL writes need.
+        let id = ListenerId(id);
+        let owned = ownership::claim(
+            API,
+            &self.config.accelerator_id,
+            &id,
+            answer
+                .get("AcceleratorId")
+                .and_then(serde_json::Value::as_str)
+                .or(Some("")),
+        )?;
+        acl::apply(&self.client, &owned, spec.access.as_ref(), &deadline).await?;
+        Ok(vec![self.get(&id).await?])
     }
 
     async fn get(&self, id: &ListenerId) -> Result<Listener> {
         let (_, answer) = self.own(id).await?;
-        self.read(&answer)
+        self.read_with_access(&answer).await
     }
 
     async fn list(&self) -> Result<Vec<Listener>> {
         let items = self.client.list_listeners(&self.config.accelerator_id).await?;
-        items.iter().map(|item| self.read(item)).collect()
+        let mut out = Vec::with_capacity(items.len());
+        for item in &items {
+            out.push(self.read_with_access(item).await?);
+        }
+        Ok(out)
     }
 
     async fn update(&self, current: &Listener, desired: &ListenerSpec) -> Result<Listener> {
@@ -253,9 +303,21 @@ impl Provider for GaProvider {
             });
         }
         let id = owned.as_str();
+        let want_access = desired.access.clone();
+        let access_changes = !same_access(current.spec.access.as_ref(), want_access.as_ref());
+        // The listener itself is compared without `access`: ACLs are
+        // separate resources, changed below.
+        let mut desired_listener = desired.clone();
+        desired_listener.access = None;
+        let desired = &desired_listener;
         let Some(params) = translate::update_params(id, &current.spec, desired, &self.config.aliases) else {
+            if access_changes {
+                let deadline = self.config.wait.start(API, WaitOp::Update);
+                acl::apply(&self.client, &owned, want_access.as_ref(), &deadline).await?;
+                return self.get(&current.id).await;
+            }
             tracing::info!(listener = id, "nothing GA can change differs");
-            return self.read(&answer);
+            return self.read_with_access(&answer).await;
         };
         let token = self.client.new_token();
         tracing::info!(listener = id, token = %token, "updating GA listener");
@@ -269,7 +331,7 @@ impl Provider for GaProvider {
         // update that failed before the first poll never shows a busy
         // state at all).
         let mut saw_work = false;
-        deadline
+        let updated = deadline
             .poll(
                 "listener",
                 &format!("update of listener {id}"),
@@ -306,23 +368,41 @@ impl Provider for GaProvider {
                     }
                 },
             )
-            .await
+            .await?;
+        if access_changes {
+            acl::apply(&self.client, &owned, want_access.as_ref(), &deadline).await?;
+        } else if current.spec.access.is_none() {
+            return Ok(updated);
+        }
+        self.get(&current.id).await
     }
 
     async fn delete(&self, id: &ListenerId) -> Result<()> {
         let (owned, _) = self.own(id).await?;
+        // Found while the listener can still be proven, deleted after it is
+        // gone (a deleted listener releases its ACLs).
+        let acls = acl::owned(&self.client, &owned).await?;
         let token = self.client.new_token();
         tracing::info!(listener = %id, token = %token, "deleting GA listener");
         let deadline = self.config.wait.start(API, WaitOp::Delete);
         match self.client.delete_listener(&owned, &token, &deadline).await {
-            Ok(()) => {}
-            Err(Error::NotFound { .. }) => {
-                tracing::info!(listener = %id, "listener already gone");
-                return Ok(());
-            }
+            Ok(()) => status::wait_gone(&self.client, id.as_str(), &deadline).await?,
+            Err(Error::NotFound { .. }) => tracing::info!(listener = %id, "listener already gone"),
             Err(e) => return Err(e),
         }
-        status::wait_gone(&self.client, id.as_str(), &deadline).await
+        acl::delete_owned(&self.client, &acls, &deadline).await
+    }
+}
+
+/// Whether two access sections mean the same (CIDRs as a set).
+fn same_access(a: Option<&listener_core::Access>, b: Option<&listener_core::Access>) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(a), Some(b)) => {
+            let set = |x: &listener_core::Access| x.cidrs.iter().cloned().collect::<std::collections::BTreeSet<_>>();
+            a.mode == b.mode && set(a) == set(b)
+        }
+        _ => false,
     }
 }
 

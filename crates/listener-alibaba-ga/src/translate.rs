@@ -23,7 +23,7 @@ use std::ops::RangeInclusive;
 
 use listener_core::{
     Aliases, ClientIp, ClientIpMode, Error, ForwardedHeaders, ListenerSpec, PortEntry, PortRange, Ports, Protocol,
-    Rejection, Rejections, SessionPersistence, Timeouts, Tls,
+    Rejection, Rejections, SessionPersistence, Timeouts, Tls, Warning,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
@@ -97,6 +97,9 @@ pub mod rule {
     pub const PORT_CONFLICT: &str = "PortConflict.Listener";
     /// More listeners than the accelerator's quota.
     pub const LISTENER_QUOTA: &str = "QuotaExceeded.Listener";
+    /// The listener-level `ProxyProtocol` is deprecated but still taken: a
+    /// warning, not a refusal.
+    pub const PROXY_PROTOCOL_DEPRECATED: &str = "proxy_protocol_deprecated";
     /// Name longer than 128 characters.
     pub const NAME_LENGTH: &str = "name_length";
     /// Name not starting with a letter or Chinese character, or with a
@@ -380,6 +383,47 @@ pub fn reject_tags(spec: &ListenerSpec, r: &mut Rejections) {
         rule::TAGS,
         "GA listeners carry no tags (TagResources tags accelerators, bandwidth plans and ACLs); remove `tags`",
     );
+}
+
+/// Entries one `CreateAcl` / `AddEntriesToAcl` / `RemoveEntriesFromAcl`
+/// call carries ("up to 50 entries at a time", CreateAclRequest).
+pub const ACL_ENTRIES_PER_CALL: usize = 50;
+/// Entries one GA ACL holds by default (GetAcl: "at most 20"); an
+/// adjustable quota, so past it [`crate::check_set`] warns and the vendor
+/// answers.
+pub const ACL_ENTRIES_PER_ACL: usize = 20;
+
+/// `AclType` of `AssociateAclsWithListener`: `White` forwards only the
+/// listed sources, `Black` none of them (AssociateAclsWithListener). The
+/// neutral modes mean exactly that.
+pub fn acl_type(mode: listener_core::AccessMode) -> &'static str {
+    match mode {
+        listener_core::AccessMode::Allow => "White",
+        listener_core::AccessMode::Deny => "Black",
+    }
+}
+
+/// `AddressIPVersion` of a canonical CIDR: a GA ACL holds entries of one IP
+/// version (CreateAcl: `AddressIPVersion` IPv4 or IPv6, required), so a
+/// list with both needs one ACL per version.
+pub fn ip_version_of(cidr: &str) -> &'static str {
+    if cidr.contains(':') {
+        "IPv6"
+    } else {
+        "IPv4"
+    }
+}
+
+/// A warning when one IP version of an access list passes the default
+/// entries quota of a GA ACL ([`ACL_ENTRIES_PER_ACL`]).
+pub fn acl_entries_warning(spec: &ListenerSpec) -> Option<String> {
+    let cidrs = &spec.access.as_ref()?.cidrs;
+    ["IPv4", "IPv6"].into_iter().find_map(|v| {
+        let n = cidrs.iter().filter(|c| ip_version_of(c) == v).count();
+        (n > ACL_ENTRIES_PER_ACL).then(|| {
+            format!("a GA ACL holds {ACL_ENTRIES_PER_ACL} entries by default (an adjustable quota); this list has {n} {v} entries")
+        })
+    })
 }
 
 /// GA listeners speak tcp, udp, http or https; QUIC and TLS-over-TCP do not
@@ -711,8 +755,8 @@ pub fn reject_request_timeout(spec: &ListenerSpec, r: &mut Rejections) {
 ///   deprecated in favour of the endpoint groups' `EnableProxyProtocol`,
 ///   but CreateListener and UpdateListener still accept it and Terraform's
 ///   `alicloud_ga_listener` still sends it, so it is accepted (and sent,
-///   and read back) with a deprecation warning in the log
-///   ([`warn_deprecated_proxy_protocol`]); check has no warning channel.
+///   and read back) with a deprecation warning
+///   ([`warn_deprecated_proxy_protocol`]).
 /// - HTTP/HTTPS listeners always add `X-Forwarded-For` (GA's "preserve
 ///   client IP" for layer 7 is on by default and has no listener switch):
 ///   `mode = "none"` or `x_forwarded_for = false` cannot be expressed.
@@ -738,7 +782,7 @@ pub fn reject_client_ip_settings(spec: &ListenerSpec, opts: &GaOptions, r: &mut 
         return;
     };
     match ci.mode {
-        ClientIpMode::ProxyProtocol => warn_deprecated_proxy_protocol(spec),
+        ClientIpMode::ProxyProtocol => warn_deprecated_proxy_protocol(spec, r),
         ClientIpMode::None if l7 => r.reject(
             "client_ip.mode",
             rule::X_FORWARDED_FOR_ALWAYS,
@@ -840,31 +884,38 @@ fn offers_http3(spec: &ListenerSpec) -> bool {
 
 /// Listeners past GA's default quota of [`MAX_LISTENERS_PER_ACCELERATOR`]
 /// (`QuotaExceeded.Listener`; older pages said 10, the current quota page
-/// says 50, adjustable): index and message, logged by [`check_accelerator`]
-/// instead of refused, as the 30 ports per listener already are.
-pub fn listener_quota_warnings(specs: &[ListenerSpec]) -> Vec<(usize, String)> {
+/// says 50, adjustable): a warning on each, with its index, never a
+/// refusal (as the 30 ports per listener already are); returned by
+/// [`crate::check_set_with_warnings`].
+pub fn listener_quota_warnings(specs: &[ListenerSpec]) -> Vec<(usize, Warning)> {
     (MAX_LISTENERS_PER_ACCELERATOR..specs.len())
         .map(|j| {
             (
                 j,
-                format!(
-                    "an accelerator holds {MAX_LISTENERS_PER_ACCELERATOR} listeners by default; this is number {}",
-                    j + 1
+                Warning::new(
+                    API,
+                    "listeners",
+                    rule::LISTENER_QUOTA,
+                    format!(
+                        "an accelerator holds {MAX_LISTENERS_PER_ACCELERATOR} listeners by default; this is number {}, so the accelerator's quota must have been raised",
+                        j + 1
+                    ),
                 ),
             )
         })
         .collect()
 }
 
-/// Logs that the listener's `ProxyProtocol` is deprecated (GA moved
+/// Warns that the listener's `ProxyProtocol` is deprecated (GA moved
 /// client-IP preservation to endpoint groups, `EnableProxyProtocol`). The
 /// vendor still takes it, so it is sent; the warning tells the user where
-/// the setting lives now. `check` has no warning channel, so the log is
-/// where it goes.
-pub fn warn_deprecated_proxy_protocol(spec: &ListenerSpec) {
-    tracing::warn!(
-        listener = %spec.name,
-        "GA's listener-level ProxyProtocol is deprecated (set EnableProxyProtocol on the endpoint group instead); it is still sent"
+/// the setting lives now.
+pub fn warn_deprecated_proxy_protocol(spec: &ListenerSpec, r: &mut Rejections) {
+    r.warn(
+        &spec.name,
+        "client_ip.mode",
+        rule::PROXY_PROTOCOL_DEPRECATED,
+        "GA's listener-level ProxyProtocol is deprecated (set EnableProxyProtocol on the endpoint group instead); it is still sent",
     );
 }
 
@@ -875,7 +926,7 @@ pub fn warn_deprecated_proxy_protocol(spec: &ListenerSpec) {
 /// - `PortRangeIllegal.ExceedGaAbility`: a second listener of more than 300
 ///   ports for the same protocol (TCP, UDP).
 /// - `QuotaExceeded.Listener` (more than 50 listeners) is GA's default
-///   quota, adjustable in the quota centre: only logged
+///   quota, adjustable in the quota centre: a warning
 ///   ([`listener_quota_warnings`]), the vendor answers.
 /// - `routing_type_mixed`: every listener of an accelerator has the same
 ///   routing type (current CreateListener page, `Type`).
@@ -928,9 +979,6 @@ pub fn check_accelerator(specs: &[ListenerSpec]) -> Vec<(usize, Rejection)> {
                 ),
             );
         }
-    }
-    for (j, message) in listener_quota_warnings(specs) {
-        tracing::warn!(listener = %specs[j].name, "{message}");
     }
     if let Some(first) = specs.first() {
         let kind = GaOptions::of(first).routing();
@@ -1365,6 +1413,24 @@ mod tests {
     }
 
     #[test]
+    fn access_lists_split_by_ip_version_and_warn_past_the_default_quota() {
+        assert_eq!(acl_type(listener_core::AccessMode::Allow), "White");
+        assert_eq!(acl_type(listener_core::AccessMode::Deny), "Black");
+        assert_eq!(ip_version_of("10.0.0.0/8"), "IPv4");
+        assert_eq!(ip_version_of("2001:db8::/32"), "IPv6");
+        let mut s = ListenerSpec::new("dns", Protocol::Udp, Ports::Single(53));
+        s.access = Some(listener_core::Access {
+            mode: listener_core::AccessMode::Allow,
+            cidrs: (0..21).map(|i| format!("10.0.{i}.0/24")).collect(),
+        });
+        assert!(acl_entries_warning(&s).is_some());
+        assert_clean(&s);
+        s.access.as_mut().unwrap().cidrs.truncate(20);
+        s.access.as_mut().unwrap().cidrs.push("2001:db8::/32".into());
+        assert!(acl_entries_warning(&s).is_none());
+    }
+
+    #[test]
     fn rejects_tags_which_ga_listeners_cannot_carry() {
         let mut s = ListenerSpec::new("dns", Protocol::Udp, Ports::Single(53));
         s.tags.insert("team".into(), "web".into());
@@ -1783,6 +1849,29 @@ mod tests {
     }
 
     #[test]
+    fn deprecated_listener_proxy_protocol_is_a_warning_on_client_ip_mode() {
+        let mut s = tcp(Ports::Single(80));
+        s.client_ip = Some(ClientIp {
+            mode: ClientIpMode::ProxyProtocol,
+            headers: None,
+        });
+        let mut r = Rejections::new(API);
+        check_rules(&s, &GaOptions::of(&s), &mut r);
+        let got: Vec<_> = r
+            .warnings()
+            .iter()
+            .map(|w| (w.field.as_str(), w.rule, w.vendor))
+            .collect();
+        assert_eq!(got, vec![("client_ip.mode", rule::PROXY_PROTOCOL_DEPRECATED, API)]);
+        assert!(r.into_result().is_ok(), "a deprecation is not a refusal");
+        let mut off = s.clone();
+        off.client_ip.as_mut().unwrap().mode = ClientIpMode::None;
+        let mut r = Rejections::new(API);
+        check_rules(&off, &GaOptions::of(&off), &mut r);
+        assert!(r.warnings().is_empty());
+    }
+
+    #[test]
     fn rejects_health_check_and_scheduler_but_accepts_backend_protocol() {
         let mut s = ListenerSpec::new("h", Protocol::Http, Ports::Single(80));
         s.health_check = Some(HealthCheck {
@@ -1917,8 +2006,15 @@ mod tests {
             .map(|i| tcp(Ports::Single(1000 + i)).renamed(&format!("l{i}")))
             .collect();
         assert_eq!(set_rules(&specs), vec![]);
-        let warned: Vec<usize> = listener_quota_warnings(&specs).iter().map(|(i, _)| *i).collect();
-        assert_eq!(warned, vec![50, 51]);
+        let warnings = listener_quota_warnings(&specs);
+        let warned: Vec<(usize, &str, &str)> = warnings.iter().map(|(i, w)| (*i, w.field.as_str(), w.rule)).collect();
+        assert_eq!(
+            warned,
+            vec![
+                (50, "listeners", rule::LISTENER_QUOTA),
+                (51, "listeners", rule::LISTENER_QUOTA)
+            ]
+        );
     }
 
     /// Kept after checking (issue 17): GA's listener FAQ says UDP listeners

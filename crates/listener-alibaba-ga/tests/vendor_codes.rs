@@ -545,12 +545,13 @@ async fn more_than_fifty_listeners_are_warned_by_check_set_and_refused_by_ga_at_
         !got.iter().any(|(_, r)| r.rule == rule::LISTENER_QUOTA),
         "an adjustable quota is not refused: {got:?}"
     );
+    let warned = listener_alibaba_ga::check_set_with_warnings(&profile, &specs).warnings;
     assert_eq!(
-        listener_alibaba_ga::translate::listener_quota_warnings(&specs)
+        warned
             .iter()
-            .map(|(i, _)| *i)
+            .map(|(i, w)| (*i, w.field.as_str(), w.rule))
             .collect::<Vec<_>>(),
-        vec![50]
+        vec![(50, "listeners", rule::LISTENER_QUOTA)]
     );
     let setup = Setup::start(builder()).await;
     assert_eq!(

@@ -51,6 +51,9 @@ pub struct Capabilities {
     pub tags: bool,
     /// Whether a listener can be stopped and started again (`enabled`).
     pub stop_start: bool,
+    /// Whether a listener takes source-address access control (`access`),
+    /// with the listener's own meaning (not an instance-wide firewall).
+    pub access_control: bool,
     /// Whether the vendor accepts only one write (create, update, delete)
     /// at a time per instance, answering "busy" otherwise. Apply then
     /// serialises writes per instance and overlaps work across instances.
@@ -69,6 +72,12 @@ pub struct Capabilities {
     pub max_listeners_per_instance: u32,
     /// Documented calls per second for the listener actions.
     pub rate_limit_per_second: f64,
+    /// Whether the provider manages backend pools
+    /// ([`crate::Provider::pools`] returns the implementation).
+    pub pools: bool,
+    /// Whether the provider manages rules (routes) on listeners
+    /// ([`crate::Provider::rules`] returns the implementation).
+    pub rules: bool,
 }
 
 impl Default for Capabilities {
@@ -105,6 +114,7 @@ impl Capabilities {
         listener_health_check: false,
         tags: false,
         stop_start: false,
+        access_control: false,
         serial_writes: false,
         idempotency_token: false,
         requires_default_target: false,
@@ -112,6 +122,8 @@ impl Capabilities {
         write_only_fields: &[],
         max_listeners_per_instance: 0,
         rate_limit_per_second: 1.0,
+        pools: false,
+        rules: false,
     };
 
     /// Whether a change at `field` (a spec path) touches an immutable path:
@@ -157,6 +169,9 @@ impl Capabilities {
         row("health check on the listener", &|c| yes(c.listener_health_check).into());
         row("tags on the listener", &|c| yes(c.tags).into());
         row("stop and start (`enabled`)", &|c| yes(c.stop_start).into());
+        row("source-address access control (`access`)", &|c| {
+            yes(c.access_control).into()
+        });
         row("one write at a time per instance", &|c| yes(c.serial_writes).into());
         row("idempotency token", &|c| yes(c.idempotency_token).into());
         row("default target required", &|c| yes(c.requires_default_target).into());
@@ -246,6 +261,7 @@ pub(crate) mod tests {
         let table = Capabilities::markdown_table(std::slice::from_ref(&base));
         assert!(!table.contains("| yes"), "the base claims a feature:\n{table}");
         assert!(base.immutable_fields.is_empty() && base.write_only_fields.is_empty());
+        assert!(!base.pools && !base.rules, "the base claims a resource kind");
     }
 
     #[test]

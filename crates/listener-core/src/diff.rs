@@ -24,9 +24,10 @@ pub struct FieldChange {
 }
 
 /// Sections whose absence from the desired spec means the feature is off
-/// (mutual TLS, session persistence), as opposed to "vendor default".
-/// Each is compared only when its parent is present in the desired spec.
-pub const ABSENCE_MEANS_OFF: [&str; 2] = ["tls.client_auth", "session_persistence"];
+/// (mutual TLS, session persistence, source-address access control), as
+/// opposed to "vendor default". Each is compared only when its parent is
+/// present in the desired spec.
+pub const ABSENCE_MEANS_OFF: [&str; 3] = ["tls.client_auth", "session_persistence", "access"];
 
 /// Fields set in `desired` whose value differs in `current`, plus the
 /// [`ABSENCE_MEANS_OFF`] sections that `current` has and `desired` lacks.
@@ -80,7 +81,10 @@ fn walk(path: &str, cur: &Value, want: &Value, out: &mut Vec<FieldChange>) {
             }
         }
         _ => {
-            if cur != want && !(path == "ports" && same_ports(cur, want)) {
+            if cur != want
+                && !(path == "ports" && same_ports(cur, want))
+                && !(SETS.contains(&path) && same_set(cur, want))
+            {
                 out.push(FieldChange {
                     path: path.to_string(),
                     from: cur.clone(),
@@ -89,6 +93,21 @@ fn walk(path: &str, cur: &Value, want: &Value, out: &mut Vec<FieldChange>) {
             }
         }
     }
+}
+
+/// Lists whose order means nothing: the cloud may answer them in another
+/// order than the file's.
+const SETS: [&str; 1] = ["access.cidrs"];
+
+fn same_set(a: &Value, b: &Value) -> bool {
+    let sorted = |v: &Value| {
+        v.as_array().map(|items| {
+            let mut s: Vec<String> = items.iter().map(Value::to_string).collect();
+            s.sort();
+            s
+        })
+    };
+    matches!((sorted(a), sorted(b)), (Some(x), Some(y)) if x == y)
 }
 
 /// `443`, `[443]` and `{from=443,to=443}` name the same port.
@@ -144,6 +163,28 @@ mod tests {
         let mut want = plain.clone();
         want.scheduler = None;
         assert!(diff_specs(&plain, &want).is_empty());
+    }
+
+    #[test]
+    fn access_cidrs_compare_as_a_set_and_removing_access_is_a_change() {
+        use crate::spec::{Access, AccessMode};
+        let mut current = ListenerSpec::new("a", Protocol::Http, Ports::Single(80));
+        current.access = Some(Access {
+            mode: AccessMode::Allow,
+            cidrs: vec!["10.0.0.0/8".into(), "192.168.0.0/16".into()],
+        });
+        let mut desired = current.clone();
+        desired.access.as_mut().unwrap().cidrs.reverse();
+        assert!(diff_specs(&current, &desired).is_empty());
+        desired.access.as_mut().unwrap().mode = AccessMode::Deny;
+        let changes = diff_specs(&current, &desired);
+        assert_eq!(changes.len(), 1);
+        assert_eq!(changes[0].path, "access.mode");
+        desired.access = None;
+        let changes = diff_specs(&current, &desired);
+        assert_eq!(changes.len(), 1);
+        assert_eq!(changes[0].path, "access");
+        assert_eq!(changes[0].to, Value::Null);
     }
 
     #[test]

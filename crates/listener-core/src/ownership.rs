@@ -24,6 +24,7 @@ use std::future::Future;
 
 use crate::error::{Error, Result};
 use crate::provider::ListenerId;
+use crate::resources::ResourceId;
 
 /// A listener ID the vendor reports on the bound instance: the only way
 /// to name a listener to a by-ID write.
@@ -114,6 +115,84 @@ fn not_found(vendor: &'static str, bound: &str, id: &ListenerId) -> Error {
     }
 }
 
+/// A pool or rule ID the vendor reports under its owner: the bound
+/// instance (a pool) or an owned listener (a rule). The proof the
+/// adapters' by-ID writes of those kinds take, as listener writes take
+/// [`Owned`]; made only by [`claim_part`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnedPart {
+    id: ResourceId,
+    owner: String,
+}
+
+impl OwnedPart {
+    /// The pool's or rule's ID.
+    pub fn id(&self) -> &ResourceId {
+        &self.id
+    }
+
+    /// The ID as text, for request parameters.
+    pub fn as_str(&self) -> &str {
+        self.id.as_str()
+    }
+
+    /// What owns it: the bound instance, or the owned listener's ID.
+    pub fn owner(&self) -> &str {
+        &self.owner
+    }
+}
+
+/// Where a pool or rule must be for a write: on the bound instance (a pool
+/// the adapter made there), or under a listener already proven
+/// [`Owned`] (a rule). A rule's owner can only come from a proof, so a rule
+/// write cannot skip the listener's check.
+#[derive(Debug, Clone, Copy)]
+pub enum PartOf<'a> {
+    /// The provider's bound instance.
+    Instance(&'a str),
+    /// A listener proven to be on the bound instance.
+    Listener(&'a Owned),
+}
+
+/// [`claim`] for a pool or rule: `reported` is `None` when the vendor does
+/// not know `id`, otherwise the owner its answer names (instance ID for a
+/// pool, listener ID for a rule). Unknown is [`Error::NotFound`]; reported
+/// under another owner is [`Error::NotOwned`] (its `listener_id` then names
+/// the pool or rule, its `instance` the expected owner).
+pub fn claim_part(
+    vendor: &'static str,
+    owner: PartOf<'_>,
+    id: &ResourceId,
+    reported: Option<&str>,
+) -> Result<OwnedPart> {
+    let expected = match owner {
+        PartOf::Instance(i) => i,
+        PartOf::Listener(l) => l.as_str(),
+    };
+    if id.as_str().trim().is_empty() {
+        return Err(Error::Config {
+            field: "id".into(),
+            message: "an ID is required; refusing to send a write without one".into(),
+        });
+    }
+    match reported {
+        None => Err(Error::NotFound {
+            vendor,
+            what: format!("{id} under {expected}"),
+        }),
+        Some(on) if on == expected && !expected.is_empty() => Ok(OwnedPart {
+            id: id.clone(),
+            owner: expected.to_string(),
+        }),
+        Some(on) => Err(Error::NotOwned {
+            vendor,
+            listener_id: id.0.clone(),
+            instance: expected.to_string(),
+            owner: (!on.trim().is_empty()).then(|| on.to_string()),
+        }),
+    }
+}
+
 /// An empty or blank ID names nothing; some batch actions even read a
 /// missing ID list as "all listeners", so it is refused before any call.
 fn check_id(id: &ListenerId) -> Result<()> {
@@ -194,6 +273,27 @@ mod tests {
         assert!(!matches!(e, Error::NotFound { .. }));
         assert_eq!(e.kind(), "not_owned");
         assert!(!e.is_retryable());
+    }
+
+    #[test]
+    fn a_rule_is_owned_only_under_its_proven_listener() {
+        let listener = claim(V, "i-1", &"l-1".into(), Some("i-1")).expect("owned");
+        let rule = claim_part(V, PartOf::Listener(&listener), &"r-1".into(), Some("l-1")).expect("owned");
+        assert_eq!((rule.as_str(), rule.owner()), ("r-1", "l-1"));
+        match claim_part(V, PartOf::Listener(&listener), &"r-9".into(), Some("l-2")) {
+            Err(Error::NotOwned { listener_id, owner, .. }) => {
+                assert_eq!((listener_id.as_str(), owner.as_deref()), ("r-9", Some("l-2")));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            claim_part(V, PartOf::Instance("i-1"), &"p-1".into(), None),
+            Err(Error::NotFound { .. })
+        ));
+        assert!(matches!(
+            claim_part(V, PartOf::Instance("i-1"), &" ".into(), Some("i-1")),
+            Err(Error::Config { ref field, .. }) if field == "id"
+        ));
     }
 
     #[test]

@@ -249,6 +249,10 @@ fn too_deep(text: &str, format: Format) -> Option<usize> {
                 i = k;
             }
         }
+        // A compact `- ` item can run to the end of the text.
+        if i >= b.len() {
+            break;
+        }
         line_start = false;
         let c = b[i];
         match c {
@@ -749,6 +753,11 @@ fn from_json<T: DeserializeOwned>(text: &str) -> Result<T, ParseError> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_yaml_item_indicator_at_the_end_of_the_text_does_not_panic() {
+        assert_eq!(super::too_deep("a:\n  - ", super::Format::Yaml), None);
+    }
+
     use super::*;
 
     #[test]

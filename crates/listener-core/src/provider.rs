@@ -19,6 +19,7 @@ use crate::capabilities::Capabilities;
 use crate::check::Rejection;
 use crate::diff::{diff_specs, FieldChange};
 use crate::error::{Error, Result};
+use crate::resources::{PoolProvider, RuleProvider};
 use crate::spec::ListenerSpec;
 
 /// A vendor listener ID (`listener-…`, `lbl-…`, `lsn-…`, `lsr-…`).
@@ -179,6 +180,21 @@ pub trait Provider: Send + Sync + fmt::Debug {
     /// the vendor never reports back are skipped.
     fn plan_change(&self, current: &ListenerSpec, desired: &ListenerSpec) -> ChangePlan {
         plan_change(self.capabilities(), current, desired)
+    }
+
+    /// The backend pools of the instance, when the capabilities claim
+    /// `pools`. A sibling trait rather than more methods here, so that an
+    /// adapter gains a kind by implementing one trait and flipping one
+    /// flag, and a caller never meets a method that exists but cannot work
+    /// (see [`crate::resources`]).
+    fn pools(&self) -> Option<&dyn PoolProvider> {
+        None
+    }
+
+    /// The rules (routes) on the instance's listeners, when the
+    /// capabilities claim `rules` (see [`crate::resources`]).
+    fn rules(&self) -> Option<&dyn RuleProvider> {
+        None
     }
 }
 

@@ -122,6 +122,14 @@ pub struct ListenerSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
 
+    /// Which client addresses the listener serves: only those listed
+    /// (`mode = "allow"`) or all but those (`mode = "deny"`). Absent means
+    /// no source-address control: a control the tool made earlier is
+    /// removed. Vendors with no per-listener control refuse it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, proptest(value = "None"))]
+    pub access: Option<Access>,
+
     /// Vendor-only settings, keyed by adapter API name (`tencent-clb`, ...).
     /// Each adapter parses its own section into a typed struct during
     /// `check`, so a typo there is reported like any other field error.
@@ -632,6 +640,83 @@ pub struct Timeouts {
     pub request_secs: Option<u32>,
 }
 
+/// Source-address access control on a listener.
+///
+/// Both modes need at least one CIDR: the vendors read an empty allow list
+/// as "allow everyone" (ALB's `AssociateAclsWithListener`), which is not
+/// what an empty allow list says, so the neutral rules refuse it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Access {
+    /// Whether the CIDRs are the only sources served or the ones refused.
+    pub mode: AccessMode,
+    /// Source networks in canonical CIDR form (`10.0.0.0/8`,
+    /// `2001:db8::/32`; a single address is `/32` or `/128`), each once.
+    /// Compared as a set: order does not matter.
+    #[schemars(length(min = 1))]
+    pub cidrs: Vec<String>,
+}
+
+/// What an [`Access`] list means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AccessMode {
+    /// Serve only clients whose address is in one of the CIDRs.
+    Allow,
+    /// Serve every client except those whose address is in one of the CIDRs.
+    Deny,
+}
+
+impl fmt::Display for AccessMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            AccessMode::Allow => "allow",
+            AccessMode::Deny => "deny",
+        })
+    }
+}
+
+/// The canonical text of a CIDR (`10.0.0.0/8`, `2001:db8::/32`), or why
+/// `text` is not one: an address and a prefix length within the family's
+/// width, with no bits set past the prefix. Adapters compare read-back
+/// entries in this form, so `10.0.0.1` from a vendor becomes `10.0.0.1/32`.
+pub fn canonical_cidr(text: &str) -> std::result::Result<String, String> {
+    let (addr, len) = match text.split_once('/') {
+        Some((a, l)) => (a, Some(l)),
+        None => (text, None),
+    };
+    let ip: std::net::IpAddr = addr
+        .parse()
+        .map_err(|_| format!("`{text}` is not an IPv4 or IPv6 address with a prefix length"))?;
+    let width: u8 = if ip.is_ipv4() { 32 } else { 128 };
+    let len: u8 = match len {
+        None => width,
+        Some(l) => l
+            .parse()
+            .ok()
+            .filter(|n| *n <= width && !l.starts_with('+'))
+            .ok_or_else(|| format!("`{text}`: the prefix length must be 0 to {width}"))?,
+    };
+    let network = match ip {
+        std::net::IpAddr::V4(v4) => {
+            let bits = u32::from(v4);
+            let mask = if len == 0 { 0 } else { u32::MAX << (32 - len) };
+            std::net::IpAddr::V4((bits & mask).into())
+        }
+        std::net::IpAddr::V6(v6) => {
+            let bits = u128::from(v6);
+            let mask = if len == 0 { 0 } else { u128::MAX << (128 - len) };
+            std::net::IpAddr::V6((bits & mask).into())
+        }
+    };
+    if network != ip {
+        return Err(format!(
+            "`{text}` has address bits set past the prefix; the network is `{network}/{len}`"
+        ));
+    }
+    Ok(format!("{network}/{len}"))
+}
+
 /// How the client's address reaches the backend.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[cfg_attr(test, derive(Arbitrary))]
@@ -761,6 +846,7 @@ impl ListenerSpec {
             client_ip: None,
             tags: BTreeMap::new(),
             enabled: None,
+            access: None,
             extensions: Extensions::default(),
         }
     }

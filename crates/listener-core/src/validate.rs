@@ -495,6 +495,39 @@ fn cross_field(spec: &ListenerSpec, out: &mut Vec<Violation>) {
             );
         }
     }
+
+    if let Some(access) = &spec.access {
+        check_access(access, &mut push);
+    }
+}
+
+/// Source-address access control: at least one CIDR (an empty allow list
+/// reads as "allow everyone" on the vendors), each in canonical form (so
+/// what the cloud reads back compares equal) and each once.
+fn check_access(access: &crate::spec::Access, push: &mut impl FnMut(&str, &str, String)) {
+    if access.cidrs.is_empty() {
+        push(
+            "access.cidrs",
+            "access_empty",
+            format!(
+                "`mode = \"{}\"` needs at least one CIDR; remove `access` for no control",
+                access.mode
+            ),
+        );
+    }
+    let mut seen = BTreeSet::new();
+    for (i, cidr) in access.cidrs.iter().enumerate() {
+        let path = format!("access.cidrs[{i}]");
+        match crate::spec::canonical_cidr(cidr) {
+            Err(why) => push(&path, "cidr_format", why),
+            Ok(canon) if canon != *cidr => push(&path, "cidr_format", format!("write `{cidr}` as `{canon}`")),
+            Ok(canon) => {
+                if !seen.insert(canon) {
+                    push(&path, "cidr_repeated", format!("`{cidr}` is listed twice"));
+                }
+            }
+        }
+    }
 }
 
 fn check_aliases(list: &[String], path: &str, push: &mut impl FnMut(&str, &str, String)) {
@@ -586,5 +619,101 @@ mod tests {
             ),
         ];
         assert_eq!(first_claims(claims), vec![(0, 1)]);
+    }
+}
+
+#[cfg(test)]
+mod access_tests {
+    use std::path::Path;
+
+    use crate::config::{ConfigFile, LoadError};
+    use crate::parse::Format;
+    use crate::spec::{canonical_cidr, Access, AccessMode, AccessMode::*};
+
+    fn violations(text: &str, format: Format) -> Vec<(String, String)> {
+        match ConfigFile::from_text(text, format, Path::new("t")) {
+            Ok(_) => Vec::new(),
+            Err(LoadError::Invalid { violations, .. }) => {
+                violations.into_iter().map(|v| (v.path, v.rule.to_string())).collect()
+            }
+            Err(e) => panic!("unexpected load error: {e}"),
+        }
+    }
+
+    #[test]
+    fn toml_and_yaml_access_sections_parse_to_the_same_spec() {
+        let toml = r#"
+[[listeners]]
+name = "web"
+protocol = "http"
+ports = 80
+access = { mode = "allow", cidrs = ["10.0.0.0/8", "2001:db8::/32"] }
+"#;
+        let yaml = "listeners:\n  - name: web\n    protocol: http\n    ports: 80\n    access:\n      mode: allow\n      cidrs: [\"10.0.0.0/8\", \"2001:db8::/32\"]\n";
+        let a = ConfigFile::from_text(toml, Format::Toml, Path::new("t.toml")).expect("toml");
+        let b = ConfigFile::from_text(yaml, Format::Yaml, Path::new("t.yaml")).expect("yaml");
+        let want = Access {
+            mode: AccessMode::Allow,
+            cidrs: vec!["10.0.0.0/8".into(), "2001:db8::/32".into()],
+        };
+        assert_eq!(a.listeners[0].access.as_ref(), Some(&want));
+        assert_eq!(b.listeners[0].access.as_ref(), Some(&want));
+    }
+
+    #[test]
+    fn bad_cidrs_are_named_by_their_document_path() {
+        let toml = r#"
+[[listeners]]
+name = "a"
+protocol = "http"
+ports = 80
+
+[[listeners]]
+name = "b"
+protocol = "tcp"
+ports = 81
+access = { mode = "deny", cidrs = ["10.0.0.0/8", "10.0.0.0/8", "10.1.2.3/8", "300.0.0.0/8", "::/129"] }
+"#;
+        let v = violations(toml, Format::Toml);
+        assert!(
+            v.contains(&("listeners[1].access.cidrs[1]".into(), "cidr_repeated".into())),
+            "{v:?}"
+        );
+        assert!(
+            v.contains(&("listeners[1].access.cidrs[2]".into(), "cidr_format".into())),
+            "{v:?}"
+        );
+        assert!(
+            v.contains(&("listeners[1].access.cidrs[3]".into(), "cidr_format".into())),
+            "{v:?}"
+        );
+        assert!(
+            v.contains(&("listeners[1].access.cidrs[4]".into(), "cidr_format".into())),
+            "{v:?}"
+        );
+        assert_eq!(v.len(), 4, "{v:?}");
+    }
+
+    #[test]
+    fn an_empty_list_and_an_unknown_mode_are_refused() {
+        let empty =
+            "[[listeners]]\nname = \"a\"\nprotocol = \"http\"\nports = 80\naccess = { mode = \"allow\", cidrs = [] }\n";
+        assert_eq!(
+            violations(empty, Format::Toml),
+            vec![("listeners[0].access.cidrs".to_string(), "access_empty".to_string())]
+        );
+        let unknown = "[[listeners]]\nname = \"a\"\nprotocol = \"http\"\nports = 80\naccess = { mode = \"maybe\", cidrs = [\"10.0.0.0/8\"] }\n";
+        assert!(ConfigFile::from_text(unknown, Format::Toml, Path::new("t")).is_err());
+    }
+
+    #[test]
+    fn canonical_cidr_writes_single_addresses_with_their_full_prefix() {
+        assert_eq!(canonical_cidr("10.0.0.1").as_deref(), Ok("10.0.0.1/32"));
+        assert_eq!(canonical_cidr("2001:DB8::/32").as_deref(), Ok("2001:db8::/32"));
+        assert_eq!(canonical_cidr("0.0.0.0/0").as_deref(), Ok("0.0.0.0/0"));
+        assert!(canonical_cidr("10.0.0.1/24").is_err());
+        assert!(canonical_cidr("10.0.0.0/+8").is_err());
+        assert!(canonical_cidr("example.com/8").is_err());
+        let _ = (Allow, Deny);
     }
 }

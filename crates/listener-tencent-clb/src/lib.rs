@@ -80,12 +80,26 @@ pub fn check(profile: &ProfileConfig, spec: &ListenerSpec) -> Vec<Rejection> {
     translate::check(profile, spec)
 }
 
+/// [`check`] with its warnings.
+pub fn check_with_warnings(profile: &ProfileConfig, spec: &ListenerSpec) -> listener_core::Checked {
+    translate::check_with_warnings(profile, spec)
+}
+
 /// [`check`] for every spec, plus the rules over all listeners of one load
 /// balancer (shared port spaces; past the default quota of 50 only a
-/// logged warning).
+/// warning, see [`check_set_with_warnings`]).
 pub fn check_set(profile: &ProfileConfig, specs: &[ListenerSpec]) -> Vec<(usize, Rejection)> {
-    let mut out = listener_core::check::check_each(specs, |s| check(profile, s));
-    out.extend(translate::check_set(specs));
+    check_set_with_warnings(profile, specs).rejections
+}
+
+/// [`check_set`] with the warnings: each spec's own, and the listener
+/// quota counted over the whole load balancer (which replaces the per-spec
+/// count, so the quota is said once).
+pub fn check_set_with_warnings(profile: &ProfileConfig, specs: &[ListenerSpec]) -> listener_core::CheckedSet {
+    let mut out = listener_core::CheckedSet::each(specs, |s| check_with_warnings(profile, s));
+    out.warnings.retain(|(_, w)| w.rule != translate::LIMIT);
+    out.rejections.extend(translate::check_set(specs));
+    out.warn_all(specs, translate::listener_quota_warnings(specs));
     out
 }
 

@@ -271,6 +271,12 @@ pub fn options(spec: &ListenerSpec) -> Result<ClbOptions, String> {
 
 /// Every reason CLB refuses `spec`, without any network call.
 pub fn check(profile: &ProfileConfig, spec: &ListenerSpec) -> Vec<listener_core::Rejection> {
+    check_with_warnings(profile, spec).rejections
+}
+
+/// [`check`] with its warnings (a spec that alone passes the listener
+/// quota).
+pub fn check_with_warnings(profile: &ProfileConfig, spec: &ListenerSpec) -> listener_core::Checked {
     let mut r = Rejections::preflight(&crate::capabilities(), &profile.aliases, spec);
     let opts = match options(spec) {
         Ok(o) => o,
@@ -281,7 +287,7 @@ pub fn check(profile: &ProfileConfig, spec: &ListenerSpec) -> Vec<listener_core:
     };
     unsupported_neutral_fields(spec, &mut r);
     name_length(spec, &mut r);
-    listener_quota_of_one_spec(spec);
+    listener_quota_of_one_spec(spec, &mut r);
     certificate_with_sni(spec, &mut r);
     several_certificates_on_quic(spec, &mut r);
     health_check_on_layer7(spec, &mut r);
@@ -300,7 +306,7 @@ pub fn check(profile: &ProfileConfig, spec: &ListenerSpec) -> Vec<listener_core:
     lcu_limits(spec, &opts, &mut r);
     layer4_only_options(spec, &opts, &mut r);
     creation_switches(spec, &opts, &mut r);
-    r.into_vec()
+    r.into_checked()
 }
 
 /// [`check`] for an in-place change of `current` into `desired`.
@@ -350,6 +356,16 @@ fn unsupported_neutral_fields(spec: &ListenerSpec, r: &mut Rejections) {
         "tags",
         UNSUPPORTED,
         "CLB listeners carry no tags (CLB tags the load balancer instance); remove `tags`",
+    );
+    // CLB filters client addresses with the security groups bound to the
+    // load balancer (SetLoadBalancerSecurityGroups,
+    // ModifyLoadBalancerAttributes `LoadBalancerPassToTarget`): an
+    // instance-wide control, and no listener action takes a source list.
+    r.reject_if(
+        spec.access.is_some(),
+        "access",
+        UNSUPPORTED,
+        "CLB has no per-listener source-address control (access control is on the load balancer's security groups); remove `access`",
     );
     // No CLB action stops or starts a listener, so `false` cannot be
     // honoured. `true` is what every CLB listener is: accepted, and
@@ -434,16 +450,16 @@ fn name_length(spec: &ListenerSpec, r: &mut Rejections) {
 
 /// 50 listeners per load balancer (`LimitExceeded`) is CLB's *default*
 /// quota, raised in the quota centre; it is the vendor's to enforce, so a
-/// spec that alone makes more is logged as a warning, not refused. Each
+/// spec that alone makes more is a warning on `ports`, not a refusal. Each
 /// single port is one listener, each range one.
-fn listener_quota_of_one_spec(spec: &ListenerSpec) {
+fn listener_quota_of_one_spec(spec: &ListenerSpec, r: &mut Rejections) {
     let n = spec.ports.ranges().len();
     if n > MAX_LISTENERS as usize {
-        tracing::warn!(
-            listener = %spec.name,
-            listeners = n,
-            default_quota = MAX_LISTENERS,
-            "this spec makes more CLB listeners than the default quota; the load balancer's quota must have been raised"
+        r.warn(
+            &spec.name,
+            "ports",
+            LIMIT,
+            format!("this spec makes {n} CLB listeners, more than the default quota of {MAX_LISTENERS}; the load balancer's quota must have been raised"),
         );
     }
 }
@@ -864,11 +880,11 @@ fn creation_switches(spec: &ListenerSpec, opts: &ClbOptions, r: &mut Rejections)
 }
 
 /// Where the listeners of one load balancer go past CLB's default quota of
-/// 50 (`LimitExceeded`): the index of the spec that crosses it, and a
-/// message. The quota is adjustable in the quota centre, so this is a
-/// warning for the log, not a refusal; the vendor answers if the quota of
-/// this load balancer was not raised.
-pub fn listener_quota_warnings(specs: &[ListenerSpec]) -> Vec<(usize, String)> {
+/// 50 (`LimitExceeded`): a warning on the spec that crosses it, with its
+/// index. The quota is adjustable in the quota centre, so this is a
+/// warning, not a refusal; the vendor answers if the quota of this load
+/// balancer was not raised.
+pub fn listener_quota_warnings(specs: &[ListenerSpec]) -> Vec<(usize, listener_core::Warning)> {
     let mut out = Vec::new();
     let mut total: usize = 0;
     for (i, s) in specs.iter().enumerate() {
@@ -877,8 +893,13 @@ pub fn listener_quota_warnings(specs: &[ListenerSpec]) -> Vec<(usize, String)> {
         if before <= MAX_LISTENERS as usize && total > MAX_LISTENERS as usize {
             out.push((
                 i,
-                format!(
-                    "with this spec the load balancer would hold {total} listeners; CLB's default quota is {MAX_LISTENERS}"
+                listener_core::Warning::new(
+                    API,
+                    "listeners",
+                    LIMIT,
+                    format!(
+                        "with this spec the load balancer would hold {total} listeners; CLB's default quota is {MAX_LISTENERS}, so it must have been raised"
+                    ),
                 ),
             ));
         }
@@ -889,11 +910,8 @@ pub fn listener_quota_warnings(specs: &[ListenerSpec]) -> Vec<(usize, String)> {
 /// Rules over the listeners of one load balancer: one listener per port
 /// per transport (HTTP, HTTPS, TCP and TCP_SSL share the TCP side; UDP and
 /// QUIC the UDP side; `InvalidParameter.PortCheckFailed`). The quota of 50
-/// is only logged ([`listener_quota_warnings`]).
+/// is only a warning ([`listener_quota_warnings`]).
 pub fn check_set(specs: &[ListenerSpec]) -> Vec<(usize, listener_core::Rejection)> {
-    for (i, message) in listener_quota_warnings(specs) {
-        tracing::warn!(listener = %specs[i].name, "{message}");
-    }
     let mut out = Vec::new();
     for (i, j) in listener_core::validate::port_clashes(specs) {
         let (a, b) = (&specs[i], &specs[j]);

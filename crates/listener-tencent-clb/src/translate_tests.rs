@@ -128,6 +128,16 @@ fn neutral_violations_are_reported_as_invalid_spec() {
 }
 
 #[test]
+fn rejects_access_which_clb_keeps_on_security_groups() {
+    let mut s = spec(Protocol::Tcp);
+    s.access = Some(listener_core::Access {
+        mode: listener_core::AccessMode::Deny,
+        cidrs: vec!["10.0.0.0/8".into()],
+    });
+    rejects(&s, "access", UNSUPPORTED);
+}
+
+#[test]
 fn rejects_tags_which_clb_keeps_on_the_instance() {
     let mut s = spec(Protocol::Tcp);
     s.tags.insert("team".into(), "web".into());
@@ -245,6 +255,9 @@ fn more_than_50_listeners_in_one_spec_is_a_warning_not_a_refusal() {
     accepts(&s);
     let warnings = listener_quota_warnings(std::slice::from_ref(&s));
     assert_eq!(warnings.iter().map(|(i, _)| *i).collect::<Vec<_>>(), vec![0]);
+    let alone = check_with_warnings(&profile(), &s).warnings;
+    let got: Vec<_> = alone.iter().map(|w| (w.field.as_str(), w.rule)).collect();
+    assert_eq!(got, vec![("ports", LIMIT)]);
 }
 
 #[test]
@@ -555,7 +568,8 @@ fn check_set_warns_past_the_adjustable_quota_and_refuses_shared_port_spaces() {
     let out = check_set(&[a.clone(), b.clone()]);
     assert!(out.is_empty(), "the quota of 50 is adjustable: {out:?}");
     let warned = listener_quota_warnings(&[a.clone(), b]);
-    assert_eq!(warned.iter().map(|(i, _)| *i).collect::<Vec<_>>(), vec![1]);
+    let got: Vec<_> = warned.iter().map(|(i, w)| (*i, w.field.as_str(), w.rule)).collect();
+    assert_eq!(got, vec![(1, "listeners", LIMIT)]);
     let mut c = spec(Protocol::Http);
     c.ports = Ports::Single(1005);
     let out = check_set(&[a, c]);

@@ -702,12 +702,13 @@ async fn set_rules_are_refused_by_check_set_and_raw() {
     let specs = [a, many.clone(), one_more.clone()];
     let found = check_set(&p, &specs);
     assert!(!found.iter().any(|(_, r)| r.rule == LIMIT), "{found:?}");
+    let warned = listener_tencent_clb::check_set_with_warnings(&p, &specs).warnings;
     assert_eq!(
-        translate::listener_quota_warnings(&specs)
+        warned
             .iter()
-            .map(|(i, _)| *i)
+            .map(|(i, w)| (*i, w.field.as_str(), w.rule))
             .collect::<Vec<_>>(),
-        vec![2]
+        vec![(2, "listeners", LIMIT)]
     );
     let answer = client
         .call(

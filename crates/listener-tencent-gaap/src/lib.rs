@@ -69,11 +69,21 @@ pub fn check(profile: &ProfileConfig, spec: &ListenerSpec) -> Vec<Rejection> {
     translate::check(profile, spec)
 }
 
+/// [`check`] with its warnings.
+pub fn check_with_warnings(profile: &ProfileConfig, spec: &ListenerSpec) -> listener_core::Checked {
+    translate::check_with_warnings(profile, spec)
+}
+
 /// [`check`] for every spec plus the rules across the listeners of one
 /// instance (shared port spaces, HTTP3's UDP port; past the default quota
-/// of 50 only a logged warning).
+/// of 50 only a warning, see [`check_set_with_warnings`]).
 pub fn check_set(profile: &ProfileConfig, specs: &[ListenerSpec]) -> Vec<(usize, Rejection)> {
     translate::check_set(profile, specs)
+}
+
+/// [`check_set`] with the warnings.
+pub fn check_set_with_warnings(profile: &ProfileConfig, specs: &[ListenerSpec]) -> listener_core::CheckedSet {
+    translate::check_set_with_warnings(profile, specs)
 }
 
 /// GAAP listeners on one connection or connection group.

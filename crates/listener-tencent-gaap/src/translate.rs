@@ -25,6 +25,7 @@ use listener_core::{
     HealthCheck, HealthCheckKind, Listener, ListenerId, ListenerSpec, ListenerStatus, Ports, ProfileConfig, Protocol,
     Rejection, Rejections, Scheduler, Tls,
 };
+use listener_core::{Checked, CheckedSet, Warning};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -247,6 +248,12 @@ fn backend_word(p: BackendProtocol) -> &'static str {
 /// Every reason GAAP cannot take `spec` on `profile`'s instance, found
 /// without any call: the neutral rules, alias resolution, then GAAP's.
 pub fn check(profile: &ProfileConfig, spec: &ListenerSpec) -> Vec<Rejection> {
+    check_with_warnings(profile, spec).rejections
+}
+
+/// [`check`] with its warnings (a spec that alone passes the listener
+/// quota).
+pub fn check_with_warnings(profile: &ProfileConfig, spec: &ListenerSpec) -> Checked {
     let mut r = Rejections::preflight(&crate::capabilities(), &profile.aliases, spec);
     rule_instance_is_connection_or_group(&profile.instance, &mut r);
     let options = match GaapOptions::of(spec) {
@@ -257,12 +264,13 @@ pub fn check(profile: &ProfileConfig, spec: &ListenerSpec) -> Vec<Rejection> {
         }
     };
     let Some(protocol) = rule_protocol_offered(spec, &mut r) else {
-        return r.into_vec();
+        return r.into_checked();
     };
     rule_single_ports_only(spec, &mut r);
-    warn_listener_quota_one_spec(spec);
+    warn_listener_quota_one_spec(spec, &mut r);
     rule_no_description(spec, &mut r);
     rule_no_tags(spec, &mut r);
+    rule_no_access(spec, &mut r);
     rule_no_stop_start(spec, &mut r);
     rule_no_session_persistence(spec, &mut r);
     rule_no_timeouts(spec, &mut r);
@@ -295,19 +303,25 @@ pub fn check(profile: &ProfileConfig, spec: &ListenerSpec) -> Vec<Rejection> {
         }
         rule_failover_not_with_domain(&options, &mut r);
     }
-    r.into_vec()
+    r.into_checked()
 }
 
 /// [`check`] for every spec, plus the rules that span the listeners of one
-/// instance: shared port spaces (the listener quota is only logged, see
-/// [`listener_quota_warnings`]).
+/// instance: shared port spaces (the listener quota is only a warning, see
+/// [`check_set_with_warnings`]).
 pub fn check_set(profile: &ProfileConfig, specs: &[ListenerSpec]) -> Vec<(usize, Rejection)> {
-    let mut out = listener_core::check::check_each(specs, |s| check(profile, s));
-    rule_port_spaces(specs, &mut out);
-    for (i, message) in listener_quota_warnings(specs) {
-        tracing::warn!(listener = %specs[i].name, "{message}");
-    }
-    out.sort_by_key(|(i, _)| *i);
+    check_set_with_warnings(profile, specs).rejections
+}
+
+/// [`check_set`] with the warnings: each spec's own, and the listener
+/// quota counted over the whole connection ([`listener_quota_warnings`],
+/// which replaces the per-spec count, so the quota is said once).
+pub fn check_set_with_warnings(profile: &ProfileConfig, specs: &[ListenerSpec]) -> CheckedSet {
+    let mut out = CheckedSet::each(specs, |s| check_with_warnings(profile, s));
+    out.warnings.retain(|(_, w)| w.rule != LIMIT_NUM_OF_LISTENER);
+    rule_port_spaces(specs, &mut out.rejections);
+    out.rejections.sort_by_key(|(i, _)| *i);
+    out.warn_all(specs, listener_quota_warnings(specs));
     out
 }
 
@@ -355,15 +369,15 @@ pub fn rule_single_ports_only(spec: &ListenerSpec, r: &mut Rejections) {
 /// 50 listeners per connection (factsheet §3,
 /// `FailedOperation.LimitNumofListener`) is GAAP's default quota, raised
 /// in the quota centre: the vendor's to enforce. A spec that alone names
-/// more ports is logged as a warning, not refused.
-pub fn warn_listener_quota_one_spec(spec: &ListenerSpec) {
+/// more ports is a warning on `ports`, not a refusal.
+pub fn warn_listener_quota_one_spec(spec: &ListenerSpec, r: &mut Rejections) {
     let count = spec.ports.count();
     if count > MAX_LISTENERS_PER_INSTANCE {
-        tracing::warn!(
-            listener = %spec.name,
-            listeners = count,
-            default_quota = MAX_LISTENERS_PER_INSTANCE,
-            "this spec makes more GAAP listeners than a connection's default quota; it must have been raised"
+        r.warn(
+            &spec.name,
+            "ports",
+            LIMIT_NUM_OF_LISTENER,
+            format!("this spec makes {count} GAAP listeners, more than a connection's default quota of {MAX_LISTENERS_PER_INSTANCE}; it must have been raised"),
         );
     }
 }
@@ -386,6 +400,26 @@ pub fn rule_no_tags(spec: &ListenerSpec, r: &mut Rejections) {
         "tags",
         "tags_unsupported",
         "GAAP listeners carry no tags (GAAP tags the proxy, not its listeners); remove `tags`",
+    );
+}
+
+/// GAAP's source-address control is the proxy's security policy
+/// (`CreateSecurityPolicyDetail` with `ProxyId` and one `DefaultAction`
+/// ACCEPT/DROP for the whole proxy; `CreateSecurityRules` adds rules with
+/// `SourceCidr`, `Action`, `DestPortRange`, `Protocol`). One policy per
+/// proxy, one default action for every listener of it, and rules shared with
+/// whoever else manages the proxy: a listener's own allow list ("only these
+/// sources, on this listener") would need a DROP rule for the listener's
+/// ports ordered after its ACCEPT rules, and the policy's other rules and
+/// default action, which this tool does not own, could still change what
+/// reaches the listener. The per-listener meaning cannot be kept, so
+/// `access` is refused here rather than approximated.
+pub fn rule_no_access(spec: &ListenerSpec, r: &mut Rejections) {
+    r.reject_if(
+        spec.access.is_some(),
+        "access",
+        "access_unsupported",
+        "GAAP controls source addresses per proxy (one security policy with one default action for all its listeners), not per listener; remove `access` and manage the proxy's security policy",
     );
 }
 
@@ -917,9 +951,9 @@ pub fn rule_port_spaces(specs: &[ListenerSpec], out: &mut Vec<(usize, Rejection)
 
 /// Where the listeners of one connection go past GAAP's default quota of
 /// 50 (`FailedOperation.LimitNumofListener`): the index of the spec that
-/// crosses it and a message. Every port of every spec is one listener.
-/// The quota is adjustable, so [`check_set`] only logs these.
-pub fn listener_quota_warnings(specs: &[ListenerSpec]) -> Vec<(usize, String)> {
+/// crosses it, as a warning. Every port of every spec is one listener.
+/// The quota is adjustable, so these are never refusals.
+pub fn listener_quota_warnings(specs: &[ListenerSpec]) -> Vec<(usize, Warning)> {
     let mut out = Vec::new();
     let mut total: u64 = 0;
     for (i, spec) in specs.iter().enumerate() {
@@ -928,8 +962,13 @@ pub fn listener_quota_warnings(specs: &[ListenerSpec]) -> Vec<(usize, String)> {
         if before <= MAX_LISTENERS_PER_INSTANCE && total > MAX_LISTENERS_PER_INSTANCE {
             out.push((
                 i,
-                format!(
-                    "these listeners make {total} GAAP listeners so far; a connection's default quota is {MAX_LISTENERS_PER_INSTANCE}"
+                Warning::new(
+                    API,
+                    "listeners",
+                    LIMIT_NUM_OF_LISTENER,
+                    format!(
+                        "these listeners make {total} GAAP listeners so far; a connection's default quota is {MAX_LISTENERS_PER_INSTANCE}, so it must have been raised"
+                    ),
                 ),
             ));
         }
@@ -1749,8 +1788,12 @@ mod tests {
         let s = tcp(Ports::List((1000..1051).map(PortEntry::Port).collect()));
         assert_eq!(rejected(&s), vec![]);
         assert_eq!(listener_quota_warnings(std::slice::from_ref(&s)).len(), 1);
+        let alone = check_with_warnings(&profile(), &s).warnings;
+        let got: Vec<_> = alone.iter().map(|w| (w.field.as_str(), w.rule)).collect();
+        assert_eq!(got, vec![("ports", LIMIT_NUM_OF_LISTENER)]);
         let ok = tcp(Ports::List((1000..1050).map(PortEntry::Port).collect()));
         assert!(listener_quota_warnings(std::slice::from_ref(&ok)).is_empty());
+        assert!(check_with_warnings(&profile(), &ok).warnings.is_empty());
     }
 
     #[test]
@@ -1758,6 +1801,16 @@ mod tests {
         let mut s = udp(53);
         s.description = Some("x".into());
         assert_rejects(&s, "description", "description_unsupported");
+    }
+
+    #[test]
+    fn rejects_access_which_gaap_keeps_per_proxy() {
+        let mut s = udp(53);
+        s.access = Some(listener_core::Access {
+            mode: listener_core::AccessMode::Allow,
+            cidrs: vec!["10.0.0.0/8".into()],
+        });
+        assert_rejects(&s, "access", "access_unsupported");
     }
 
     #[test]
@@ -2231,8 +2284,9 @@ mod tests {
         b.ports = Ports::List((2000..2021).map(PortEntry::Port).collect());
         let specs = [a, b];
         assert_eq!(check_set(&profile(), &specs), vec![]);
-        let warned = listener_quota_warnings(&specs);
-        assert_eq!(warned.iter().map(|(i, _)| *i).collect::<Vec<_>>(), vec![1]);
+        let warned = check_set_with_warnings(&profile(), &specs).warnings;
+        let got: Vec<_> = warned.iter().map(|(i, w)| (*i, w.field.as_str(), w.rule)).collect();
+        assert_eq!(got, vec![(1, "listeners", LIMIT_NUM_OF_LISTENER)]);
     }
 
     #[test]

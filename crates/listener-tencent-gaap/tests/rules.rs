@@ -907,7 +907,9 @@ async fn more_than_fifty_listeners_per_connection_are_warned_and_left_to_the_ven
     let specs = [ListenerSpec::new("fifty", Protocol::Tcp, ports(&fifty)), udp(53)];
     let got = check_set(&p, &specs);
     assert!(got.is_empty(), "an adjustable quota is warned, not refused: {got:?}");
-    assert_eq!(translate::listener_quota_warnings(&specs).len(), 1);
+    let warned = listener_tencent_gaap::check_set_with_warnings(&p, &specs).warnings;
+    let got: Vec<_> = warned.iter().map(|(i, w)| (*i, w.field.as_str(), w.rule)).collect();
+    assert_eq!(got, vec![(1, "listeners", translate::LIMIT_NUM_OF_LISTENER)]);
     let made = provider(&emulator).create(&specs[0]).await.expect("fifty listeners");
     assert_eq!(made.len(), 50);
     assert_raw(

@@ -23,11 +23,18 @@ Exit codes:
      starts nothing new and waits up to 30 s for the calls in flight, then lists
      what was done and what was not; a second one exits at once. Rerunning
      `apply` converges.
+  With several profiles (`--all-profiles`, or `--profile` given more than once)
+  every profile is worked on at the same time and a profile that fails does not
+  stop the others: the exit code is then that profile's (1 for the cloud, 2 for
+  a refused request; 1 when profiles failed in different ways), ahead of 3, and
+  the profiles that failed are named on stderr (and in `--output json`).
+  130/143 come before everything else.
 
 Profile selection: --profile, else LISTENERCTL_PROFILE, else the file's
-default_profile, else the file's only profile. `plan --all-profiles` and
-`apply --all-profiles` run against every profile in turn, skipping (and
-reporting) the listeners a profile cannot take.
+default_profile, else the file's only profile. `plan` and `apply` take
+--profile more than once, or --all-profiles for every profile of the file,
+skipping (and reporting) with --all-profiles the listeners a profile cannot
+take.
 
 Credentials come from the vendors' environment variables and CLI files
 (TENCENTCLOUD_SECRET_ID/TENCENTCLOUD_SECRET_KEY, ALIBABA_CLOUD_ACCESS_KEY_ID/
@@ -62,7 +69,8 @@ impl Cli {
         let source = args.source();
         Global {
             file: source.and_then(|s| s.file.clone()),
-            profile: source.and_then(|s| s.profile.clone()),
+            profile: source.and_then(|s| s.profile.first().cloned()),
+            profiles: source.map(|s| distinct(&s.profile)).unwrap_or_default(),
             output: self.common.output,
             emulate: args.emulate(),
             verbose: self.common.verbose,
@@ -90,8 +98,21 @@ pub struct Source {
     pub file: Option<PathBuf>,
 
     /// The provider profile to use (overrides the file's default_profile).
-    #[arg(short = 'p', long, env = "LISTENERCTL_PROFILE", value_name = "NAME")]
-    pub profile: Option<String>,
+    /// `plan` and `apply` take it more than once and work on those
+    /// profiles at the same time.
+    #[arg(short = 'p', long, env = "LISTENERCTL_PROFILE", value_name = "NAME", action = clap::ArgAction::Append)]
+    pub profile: Vec<String>,
+}
+
+/// The names in `names`, each once, in the order first given.
+fn distinct(names: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for n in names {
+        if !out.contains(n) {
+            out.push(n.clone());
+        }
+    }
+    out
 }
 
 /// The file, the profile and where to send calls, for the commands that
@@ -114,8 +135,12 @@ pub struct Remote {
 pub struct Global {
     /// The listeners file (`-f`, else `LISTENERCTL_FILE`).
     pub file: Option<PathBuf>,
-    /// The profile (`--profile`, else `LISTENERCTL_PROFILE`).
+    /// The profile (`--profile`, else `LISTENERCTL_PROFILE`); the first
+    /// one when several were given.
     pub profile: Option<String>,
+    /// Every `--profile` given, each once, in order (`plan` and `apply`
+    /// run on all of them at once; the other commands refuse more than one).
+    pub profiles: Vec<String>,
     /// Output format.
     pub output: OutputFormat,
     /// Whether to run against the in-process emulator.
@@ -166,6 +191,17 @@ mod tests {
         assert!(matches!(&cli.command, Command::Plan(args) if args.prune));
         let cli = Cli::try_parse_from(["listenerctl", "-o", "json", "validate", "-f", "x.toml"]).expect("parses");
         assert_eq!(cli.global().file.as_deref(), Some(std::path::Path::new("x.toml")));
+    }
+
+    /// `plan`/`apply` take `--profile` more than once; a name given twice
+    /// counts once, in the order first given.
+    #[test]
+    fn repeated_profiles_are_kept_once_in_order() {
+        let cli =
+            Cli::try_parse_from(["listenerctl", "apply", "-p", "b", "--profile", "a", "-p", "b"]).expect("parses");
+        let global = cli.global();
+        assert_eq!(global.profiles, ["b", "a"]);
+        assert_eq!(global.profile.as_deref(), Some("b"));
     }
 
     /// `schema`, `capabilities` and `completion` read no file and call no

@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use cloud_listeners::{ConfigFile, Format, LoadError, ProfileConfig, Rejection};
+use cloud_listeners::{CheckedSet, ConfigFile, Format, LoadError, ProfileConfig, Warning};
 
 use crate::diag::{Exit, Failure, Problem};
 use crate::locate::Locator;
@@ -169,20 +169,21 @@ impl Loaded {
             .map_err(|e| Failure::from_error(&e, Some(&self.path), Some(&self.locator), Some(name)))
     }
 
-    /// The vendor rejections of every listener on profile `name`, offline,
-    /// after [`Loaded::check_profile`]. An API the build does not know is
-    /// the file's fault (exit 2).
-    pub fn check(&self, name: &str) -> Result<Vec<(usize, Rejection)>, Failure> {
+    /// The vendor rejections and warnings of every listener on profile
+    /// `name`, offline, after [`Loaded::check_profile`]. An API the build
+    /// does not know is the file's fault (exit 2).
+    pub fn check(&self, name: &str) -> Result<CheckedSet, Failure> {
         self.check_profile(name)?;
-        cloud_listeners::check_set(self.profile(name), &self.file.listeners)
+        cloud_listeners::check_set_with_warnings(self.profile(name), &self.file.listeners)
             .map_err(|e| Failure::from_error(&e, Some(&self.path), Some(&self.locator), Some(name)))
     }
 
-    /// [`Loaded::check`], refusing (exit 2) when any listener is rejected.
-    pub fn require_accepted(&self, name: &str) -> Result<(), Failure> {
-        let rejections = self.check(name)?;
+    /// [`Loaded::check`], refusing (exit 2) when any listener is rejected;
+    /// otherwise the warnings, which never refuse.
+    pub fn require_accepted(&self, name: &str) -> Result<Vec<(usize, Warning)>, Failure> {
+        let CheckedSet { rejections, warnings } = self.check(name)?;
         if rejections.is_empty() {
-            Ok(())
+            Ok(warnings)
         } else {
             Err(Failure::from_rejections(
                 &self.path,

@@ -55,6 +55,12 @@ pub struct Progress {
     /// Set when the apply is interrupted; steps ending after it are the ones
     /// that were in flight at the interrupt.
     cancel: Option<Cancel>,
+    /// The profile, put into every JSON event.
+    profile: Option<String>,
+    /// When several profiles are applied at once, their text lines are
+    /// kept here and printed with the profile's section when it ends, so
+    /// two profiles' lines never interleave. Spinners stay live.
+    buffer: Option<Mutex<String>>,
 }
 
 /// What an apply has started and ended, as its events told it. Kept by the
@@ -117,6 +123,50 @@ impl Progress {
             spinners: Mutex::new(Vec::new()),
             tally: Mutex::new(Tally::default()),
             cancel: None,
+            profile: None,
+            buffer: None,
+        }
+    }
+
+    /// The same sink, naming `profile` in every JSON event.
+    pub fn for_profile(mut self, profile: impl Into<String>) -> Self {
+        self.profile = Some(profile.into());
+        self
+    }
+
+    /// The same sink drawing its spinners in `bars`, shared with the other
+    /// profiles applied at once: one live multi-line display.
+    pub fn in_bars(mut self, bars: MultiProgress) -> Self {
+        self.bars = bars;
+        self
+    }
+
+    /// The same sink keeping its text lines (finished and failed steps;
+    /// with plain output, started ones too) for [`Progress::take_lines`]
+    /// instead of printing them.
+    pub fn buffered(mut self) -> Self {
+        self.buffer = Some(Mutex::new(String::new()));
+        self
+    }
+
+    /// The lines kept by a [`Progress::buffered`] sink so far.
+    pub fn take_lines(&self) -> String {
+        self.buffer
+            .as_ref()
+            .map(|b| std::mem::take(&mut *b.lock().unwrap_or_else(|e| e.into_inner())))
+            .unwrap_or_default()
+    }
+
+    /// Keep `line` when buffered; `false` when it should be printed.
+    fn keep(&self, line: &str) -> bool {
+        match &self.buffer {
+            Some(b) => {
+                let mut b = b.lock().unwrap_or_else(|e| e.into_inner());
+                b.push_str(line);
+                b.push('\n');
+                true
+            }
+            None => false,
         }
     }
 
@@ -155,19 +205,7 @@ impl Progress {
 
     /// The text line for an event (also used in tests).
     pub fn line(&self, event: &Event) -> String {
-        let body = match event {
-            Event::Started { verb, name, ports } => format!("{} {name} ({}) ...", present(verb), port_words(ports)),
-            Event::Finished { verb, name, ids, .. } if ids.is_empty() => format!("{} {name}", past(verb)),
-            Event::Finished { verb, name, ids, .. } => format!("{} {name}: {}", past(verb), ids.join(", ")),
-            Event::Failed {
-                verb,
-                name,
-                kind,
-                message,
-                ..
-            } => format!("failed to {verb} {name} ({kind}): {message}"),
-        };
-        format!("{}{body}", self.prefix)
+        format!("{}{}", self.prefix, body(event))
     }
 
     /// Handle one event from the engine.
@@ -175,13 +213,20 @@ impl Progress {
         self.record(&event);
         match self.mode {
             Mode::Json => {
+                let mut value = serde_json::to_value(&event).unwrap_or_default();
+                if let (Some(profile), Some(map)) = (&self.profile, value.as_object_mut()) {
+                    map.insert("profile".into(), profile.clone().into());
+                }
                 let mut out = std::io::stdout().lock();
-                let _ = serde_json::to_writer(&mut out, &event);
+                let _ = serde_json::to_writer(&mut out, &value);
                 let _ = writeln!(out);
+                let _ = out.flush();
             }
             Mode::Plain => {
-                let mut out = std::io::stdout().lock();
-                let _ = writeln!(out, "  {}", self.line(&event));
+                if !self.keep(&format!("  {}", body(&event))) {
+                    let mut out = std::io::stdout().lock();
+                    let _ = writeln!(out, "  {}", self.line(&event));
+                }
             }
             Mode::Spinner => {
                 let mut spinners = self.spinners.lock().unwrap_or_else(|e| e.into_inner());
@@ -204,6 +249,9 @@ impl Progress {
                             pb.finish_and_clear();
                             self.bars.remove(&pb);
                         }
+                        if self.keep(&format!("  {}", body(&event))) {
+                            return;
+                        }
                         // Above the spinners still running, if any.
                         if spinners.is_empty() || self.bars.println(&text).is_err() {
                             eprintln!("{text}");
@@ -212,6 +260,22 @@ impl Progress {
                 }
             }
         }
+    }
+}
+
+/// An event in words, without the profile's prefix.
+fn body(event: &Event) -> String {
+    match event {
+        Event::Started { verb, name, ports } => format!("{} {name} ({}) ...", present(verb), port_words(ports)),
+        Event::Finished { verb, name, ids, .. } if ids.is_empty() => format!("{} {name}", past(verb)),
+        Event::Finished { verb, name, ids, .. } => format!("{} {name}: {}", past(verb), ids.join(", ")),
+        Event::Failed {
+            verb,
+            name,
+            kind,
+            message,
+            ..
+        } => format!("failed to {verb} {name} ({kind}): {message}"),
     }
 }
 
@@ -235,6 +299,27 @@ mod tests {
             ids: vec!["listener-1".into()],
         };
         assert_eq!(p.line(&done), "[gaap] created web: listener-1");
+    }
+
+    /// With several profiles at once, a profile's lines wait for its
+    /// section instead of going to stdout between another's.
+    #[test]
+    fn a_buffered_sink_keeps_its_lines_for_the_section() {
+        let p = Progress::new(Mode::Plain, "[clb] ").buffered();
+        p.event(Event::Started {
+            verb: "create",
+            name: "web".into(),
+            ports: "80".into(),
+        });
+        p.event(Event::Finished {
+            verb: "create",
+            name: "web".into(),
+            ports: "80".into(),
+            ids: vec!["lbl-1".into()],
+        });
+        assert_eq!(p.take_lines(), "  creating web (port 80) ...\n  created web: lbl-1\n");
+        assert_eq!(p.take_lines(), "", "taken once");
+        assert_eq!(p.tally().finished.len(), 1);
     }
 
     #[test]

@@ -8,7 +8,7 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use cloud_listeners::Rejection;
+use cloud_listeners::{Rejection, Warning};
 use serde::Serialize;
 
 use crate::diag::Failure;
@@ -54,6 +54,22 @@ pub struct ListenerPortability {
     pub accepted_by: Vec<String>,
     /// Profiles that cannot, with every reason.
     pub rejected_by: Vec<ProfileRejections>,
+    /// Profiles that take it (or not) with something to know: a default
+    /// quota passed, a deprecated parameter. Never a refusal. Absent from
+    /// the JSON when there is none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<ProfileWarnings>,
+}
+
+/// What one profile warns about one listener.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProfileWarnings {
+    /// The profile's name.
+    pub profile: String,
+    /// Its API.
+    pub api: String,
+    /// Each warning: vendor, field, rule and message.
+    pub warnings: Vec<Warning>,
 }
 
 /// Why one profile cannot take one listener.
@@ -84,6 +100,7 @@ impl Portability {
                 protocol_ports: protocol_ports(s),
                 accepted_by: Vec::new(),
                 rejected_by: Vec::new(),
+                warnings: Vec::new(),
             })
             .collect();
         let mut profiles = Vec::new();
@@ -94,8 +111,8 @@ impl Portability {
                 api: profile.api.clone(),
                 instance: profile.instance.clone(),
             });
-            let rejections = match loaded.check(name) {
-                Ok(r) => r,
+            let (rejections, warnings) = match loaded.check(name) {
+                Ok(c) => (c.rejections, c.warnings),
                 Err(f) => {
                     match &mut refused {
                         Some(all) => all.problems.extend(f.problems),
@@ -111,6 +128,21 @@ impl Portability {
             for (i, r) in rejections {
                 if let Some(slot) = by_listener.get_mut(i) {
                     slot.push(r);
+                }
+            }
+            let mut warned: Vec<Vec<Warning>> = vec![Vec::new(); listeners.len()];
+            for (i, w) in warnings {
+                if let Some(slot) = warned.get_mut(i) {
+                    slot.push(w);
+                }
+            }
+            for (l, mine) in listeners.iter_mut().zip(warned) {
+                if !mine.is_empty() {
+                    l.warnings.push(ProfileWarnings {
+                        profile: name.clone(),
+                        api: profile.api.clone(),
+                        warnings: mine,
+                    });
                 }
             }
             for (l, mine) in listeners.iter_mut().zip(by_listener) {
@@ -159,6 +191,17 @@ impl Portability {
         }
     }
 
+    /// A listener's warnings, one line per profile and warning, before the
+    /// verdict: they do not change where it fits.
+    fn render_warnings(&self, out: &mut String, l: &ListenerPortability) {
+        for p in &l.warnings {
+            let _ = writeln!(out, "    warning on:   {}", self.label(&p.profile));
+            for w in &p.warnings {
+                let _ = writeln!(out, "      {}: {} [{}] {}", w.vendor, w.field, w.rule, w.message);
+            }
+        }
+    }
+
     /// The report for a person.
     pub fn render_text(&self) -> String {
         let mut out = String::new();
@@ -186,6 +229,7 @@ impl Portability {
         out.push_str("\nPortability:\n");
         for l in &self.listeners {
             let _ = writeln!(out, "\n  {}  ({})", l.name, l.protocol_ports);
+            self.render_warnings(&mut out, l);
             if l.rejected_by.is_empty() {
                 let _ = writeln!(out, "    fits every profile");
                 continue;

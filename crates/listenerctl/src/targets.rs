@@ -3,12 +3,15 @@
 //!
 //! Every target is checked offline (profile settings, vendor rules) before
 //! a session is opened, and planned before anything is changed, so a
-//! refusal on any profile stops the command with nothing sent.
+//! refusal on any profile stops the command with nothing sent. From the
+//! session on, several targets are worked on at the same time ([`each`]),
+//! and one that fails is reported ([`profiles_failed`]) without stopping
+//! the others.
 
 use std::sync::Arc;
 
 use cloud_listeners::plan::{self, Action, Plan};
-use cloud_listeners::{ListenerSpec, ProfileConfig, Provider, Rejection};
+use cloud_listeners::{ListenerSpec, ProfileConfig, Provider, Rejection, Warning};
 use serde::Serialize;
 
 use crate::cli::Global;
@@ -27,6 +30,34 @@ pub struct Target {
     pub listeners: Vec<(usize, ListenerSpec)>,
     /// Listeners this profile cannot take (only with `--all-profiles`).
     pub skipped: Vec<Skipped>,
+    /// What the offline check warns about on this profile (a default quota
+    /// passed, a deprecated parameter): shown, never a refusal.
+    pub warnings: Vec<Warned>,
+}
+
+/// One warning of the offline check on one profile, with the listener it
+/// concerns.
+#[derive(Debug, Clone, Serialize)]
+pub struct Warned {
+    index: usize,
+    name: String,
+    warning: Warning,
+}
+
+fn warned(loaded: &Loaded, warnings: Vec<(usize, Warning)>) -> Vec<Warned> {
+    warnings
+        .into_iter()
+        .map(|(index, warning)| Warned {
+            index,
+            name: loaded
+                .file
+                .listeners
+                .get(index)
+                .map(|s| s.name.clone())
+                .unwrap_or_default(),
+            warning,
+        })
+        .collect()
 }
 
 /// A listener left out on one profile, and why.
@@ -94,7 +125,8 @@ pub fn targets(loaded: &Loaded, global: &Global, all_profiles: bool) -> Result<V
         }
         let mut out = Vec::new();
         for name in loaded.file.profiles.keys() {
-            let rejections = loaded.check(name)?;
+            let checked = loaded.check(name)?;
+            let rejections = checked.rejections;
             let mut listeners = Vec::new();
             let mut skipped = Vec::new();
             for (i, spec) in loaded.file.listeners.iter().enumerate() {
@@ -118,16 +150,33 @@ pub fn targets(loaded: &Loaded, global: &Global, all_profiles: bool) -> Result<V
                 written: loaded.profile(name).clone(),
                 listeners,
                 skipped,
+                warnings: warned(loaded, checked.warnings),
+            });
+        }
+        Ok(out)
+    } else if global.profiles.len() > 1 {
+        // Several --profile: each must take every listener, as one does.
+        let mut out = Vec::new();
+        for requested in &global.profiles {
+            let (name, _) = loaded.select(Some(requested))?;
+            let warnings = loaded.require_accepted(&name)?;
+            out.push(Target {
+                written: loaded.profile(&name).clone(),
+                listeners: loaded.file.listeners.iter().cloned().enumerate().collect(),
+                skipped: Vec::new(),
+                warnings: warned(loaded, warnings),
+                name,
             });
         }
         Ok(out)
     } else {
         let (name, _) = loaded.select(global.profile.as_deref())?;
-        loaded.require_accepted(&name)?;
+        let warnings = loaded.require_accepted(&name)?;
         Ok(vec![Target {
             written: loaded.profile(&name).clone(),
             listeners: loaded.file.listeners.iter().cloned().enumerate().collect(),
             skipped: Vec::new(),
+            warnings: warned(loaded, warnings),
             name,
         }])
     }
@@ -156,20 +205,104 @@ pub fn profiles(targets: &[Target]) -> Vec<(&str, &ProfileConfig)> {
     targets.iter().map(|t| (t.name.as_str(), &t.written)).collect()
 }
 
-/// Plan every target, each with its provider.
-pub async fn plan_all(
+/// Plan one target with its provider.
+pub async fn plan_one(
     loaded: &Loaded,
     session: &Session,
-    targets: &[Target],
+    t: &Target,
     prune: bool,
-) -> Result<Vec<(Arc<dyn Provider>, Plan)>, Failure> {
-    let mut out = Vec::new();
-    for t in targets {
-        let provider = session.provider(loaded, &t.name, &t.written)?;
-        let p = t.plan(loaded, provider.as_ref(), prune).await?;
-        out.push((provider, p));
+) -> Result<(Arc<dyn Provider>, Plan), Failure> {
+    let provider = session.provider(loaded, &t.name, &t.written)?;
+    let p = t.plan(loaded, provider.as_ref(), prune).await?;
+    Ok((provider, p))
+}
+
+/// Run `work` on every target at the same time and return the results in
+/// target order. Instances are independent and the vendors' rate limits
+/// are per account and action (the API clients share one limiter per
+/// account, endpoint and rate in the process), so several profiles take
+/// about as long as the slowest one, not the sum. All run on this task:
+/// the work is waiting on the network, not computing.
+pub async fn each<'t, T, F, Fut>(targets: &'t [Target], work: F) -> Vec<T>
+where
+    F: Fn(&'t Target) -> Fut,
+    Fut: std::future::Future<Output = T>,
+{
+    futures::future::join_all(targets.iter().map(work)).await
+}
+
+/// Sections printed one after another, as profiles finish, separated by a
+/// blank line. Each is printed with one write, so two profiles' lines are
+/// never interleaved.
+#[derive(Debug, Default)]
+pub struct Sections {
+    printed: std::sync::atomic::AtomicUsize,
+}
+
+impl Sections {
+    /// Print `text` as the next section.
+    pub fn print(&self, text: &str) {
+        let n = self.printed.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        if n > 0 {
+            crate::output::print(&format!("\n{text}"));
+        } else {
+            crate::output::print(text);
+        }
     }
-    Ok(out)
+}
+
+/// A profile that failed, as JSON (in `plan`'s `failed` list and in
+/// `apply`'s `failed` event): the profile, and the error document that a
+/// one-profile run would have written to stderr.
+pub fn failed_doc(t: &Target, stage: &str, f: &Failure) -> serde_json::Value {
+    serde_json::json!({
+        "profile": t.name,
+        "api": t.written.api,
+        "instance": t.written.instance,
+        "stage": stage,
+        "error": {
+            "kind": f.kind,
+            "exit_code": f.exit.code(),
+            "problems": f.problems,
+        },
+    })
+}
+
+/// A failed profile's section in text: its title and its problems.
+pub fn failed_text(heading: &str, t: &Target, f: &Failure) -> String {
+    let mut out = format!("{heading} {}: failed ({})\n", t.title(), f.kind);
+    for p in &f.problems {
+        out.push_str(&format!("  error: {p}\n"));
+    }
+    out
+}
+
+/// The failure that ends a run on several profiles when some failed: its
+/// exit code is the failures' own when they agree (1 for the cloud, 2 for a
+/// refused request), else 1; its first problem names the failed profiles,
+/// the rest are theirs. The others' work stands and was printed already.
+pub fn profiles_failed(failed: &[(&Target, Failure)], total: usize, done: &str) -> Failure {
+    let exit = match failed.first() {
+        Some((_, f)) if failed.iter().all(|(_, g)| g.exit == f.exit) => f.exit,
+        _ => Exit::Error,
+    };
+    let names: Vec<String> = failed.iter().map(|(t, f)| format!("{} ({})", t.name, f.kind)).collect();
+    let mut problems = vec![Problem {
+        field: Some("profiles".into()),
+        ..Problem::message(format!(
+            "{} of {total} profiles failed: {}; the other profiles were {done} (see above)",
+            failed.len(),
+            names.join(", ")
+        ))
+    }];
+    for (_, f) in failed {
+        problems.extend(f.problems.iter().cloned());
+    }
+    Failure {
+        exit,
+        kind: "profiles_failed".into(),
+        problems,
+    }
 }
 
 /// One target's plan as JSON (`plan -o json`, and apply's `plan` event).
@@ -183,6 +316,10 @@ pub struct PlanDoc<'a> {
     actions: &'a [Action],
     #[serde(skip_serializing_if = "<[Skipped]>::is_empty")]
     skipped: &'a [Skipped],
+    /// `[{index, name, warning: {vendor, field, rule, message}}]`, absent
+    /// when there is none.
+    #[serde(skip_serializing_if = "<[Warned]>::is_empty")]
+    warnings: &'a [Warned],
 }
 
 impl<'a> PlanDoc<'a> {
@@ -196,6 +333,7 @@ impl<'a> PlanDoc<'a> {
             summary: p.summary(),
             actions: &p.actions,
             skipped: &t.skipped,
+            warnings: &t.warnings,
         }
     }
 }
@@ -204,10 +342,23 @@ impl<'a> PlanDoc<'a> {
 /// actions (or why there are none).
 pub fn plan_text(loaded: &Loaded, t: &Target, p: &Plan, allow_replace: bool) -> String {
     let mut out = skipped_text(t);
+    out.push_str(&warnings_text(t));
     if p.actions.is_empty() && !t.skipped.is_empty() {
         out.push_str("  nothing to do: no listener of the file fits this profile\n");
     } else {
         out.push_str(&render::plan(p, &loaded.file.listeners, allow_replace));
+    }
+    out
+}
+
+fn warnings_text(t: &Target) -> String {
+    let mut out = String::new();
+    for w in &t.warnings {
+        let v = &w.warning;
+        out.push_str(&format!(
+            "  ! warning    {}: {}: {} [{}] {}\n",
+            w.name, v.vendor, v.field, v.rule, v.message
+        ));
     }
     out
 }

@@ -395,3 +395,44 @@ fn emulate_flag_plans_one_profile_in_process() {
     run.expect_code(3);
     assert!(run.stdout.contains("+ create"), "{}", run.stdout);
 }
+
+/// An ALB listener with an access list (YAML): applied, planned again with
+/// no change, its list changed in place, then removed.
+#[test]
+fn an_access_list_applies_converges_and_changes_in_place() {
+    const ALB: &str = "alb-acc0000001";
+    let emu = Emu::start(&[("alibaba-alb", ALB, &["sgp-acc0000001"])]);
+    let s = Scratch::new();
+    let head = format!(
+        "default_profile: alb\nprofiles:\n  alb:\n    api: alibaba-alb\n    region: cn-hangzhou\n    instance: {ALB}\n    \
+         endpoint: \"{}\"\n    allow_insecure_http: true\n    wait: {{ timeout_secs: 60, poll_interval_ms: 20 }}\n    \
+         targets: {{ admin-servers: sgp-acc0000001 }}\n",
+        emu.url()
+    );
+    let listener = |access: &str| {
+        format!(
+            "{head}listeners:\n  - name: admin\n    protocol: http\n    ports: 8080\n    \
+             forwarding: {{ default_target: admin-servers }}\n{access}"
+        )
+    };
+    let allow = "    access:\n      mode: allow\n      cidrs: [\"10.0.0.0/8\", \"2001:db8::/32\"]\n";
+    let file = s.write("admin.yaml", &listener(allow));
+    s.run(&["apply", "-f", path(&file)]).expect_code(0);
+    let plan = s.run(&["plan", "-f", path(&file), "-o", "json"]);
+    plan.expect_code(0);
+    assert_eq!(plan.json()["has_changes"], false);
+
+    let deny = "    access:\n      mode: deny\n      cidrs: [\"2001:db8::/32\", \"192.0.2.0/24\"]\n";
+    let file = s.write("admin.yaml", &listener(deny));
+    let plan = s.run(&["plan", "-f", path(&file)]);
+    plan.expect_code(3);
+    assert!(plan.stdout.contains("access"), "{}", plan.stdout);
+    s.run(&["apply", "-f", path(&file)]).expect_code(0);
+    s.run(&["plan", "-f", path(&file)]).expect_code(0);
+
+    let file = s.write("admin.yaml", &listener(""));
+    s.run(&["plan", "-f", path(&file)]).expect_code(3);
+    s.run(&["apply", "-f", path(&file)]).expect_code(0);
+    s.run(&["plan", "-f", path(&file)]).expect_code(0);
+    assert_eq!(emu.count("alibaba-alb", ALB), 1);
+}

@@ -229,3 +229,74 @@ fn a_second_sigint_exits_at_once() {
     assert_eq!(left.len(), 1, "{left:?}");
     assert!(!left[0].status.is_settled(), "{left:?}");
 }
+
+/// Two profiles applied at once (two GA instances): one SIGINT stops
+/// both in order. Each gets its own `interrupted` event accounting for
+/// every step, neither holds a half-made listener, and a rerun of both
+/// converges.
+#[test]
+fn sigint_stops_every_profile_applied_at_once() {
+    let api = "alibaba-ga";
+    let (one, two) = ("ga-intr00000011", "ga-intr00000012");
+    let emu = Emu::start_many(api, &[one, two], &[], Duration::from_millis(150));
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let dir = scratch.path();
+    let path: PathBuf = dir.join("listeners.toml");
+    let url = emu.handle().url();
+    // Profile `p` on the first instance (from `file`), `q` on the second.
+    let q = format!(
+        "[profiles.q]\napi = \"{api}\"\nregion = \"cn-hangzhou\"\ninstance = \"{two}\"\nendpoint = \"{url}\"\n\
+         allow_insecure_http = true\nwait = {{ timeout_secs = 60, poll_interval_ms = 20 }}\n\n"
+    );
+    std::fs::write(&path, format!("{q}{}", file(api, one, &url, None, &SHAPE))).expect("write file");
+    let path_arg = path.to_str().expect("utf-8 path");
+
+    let mut first = spawn(dir, "first", &["apply", "-f", path_arg, "--all-profiles", "-o", "json"]);
+    wait_for_listeners(&emu, api, one, 3, &mut first, dir);
+    wait_for_listeners(&emu, api, two, 3, &mut first, dir);
+    signal(&first, "INT");
+    let status = first.wait_bounded();
+    drop(first);
+    let out = output(dir, "first");
+    assert_eq!(status.code(), Some(130), "{out}");
+    let events: Vec<serde_json::Value> = read(dir, "first", "out")
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not a JSON line ({e}): {l}\n{out}")))
+        .collect();
+    for (profile, instance) in [("p", one), ("q", two)] {
+        let stop: Vec<&serde_json::Value> = events
+            .iter()
+            .filter(|e| e["event"] == "interrupted" && e["profile"] == profile)
+            .collect();
+        assert_eq!(stop.len(), 1, "{profile}: {out}");
+        let n = |k: &str| stop[0][k].as_array().map_or(0, Vec::len);
+        assert_eq!(n("abandoned"), 0, "{profile}: {}", stop[0]);
+        assert!(n("not_started") > 0, "{profile}: {}", stop[0]);
+        assert_eq!(
+            n("done") + n("finished_after_interrupt") + n("not_started"),
+            LISTENERS,
+            "{profile}: every step is accounted for: {}",
+            stop[0]
+        );
+        assert_eq!(
+            emu.count(api, instance),
+            n("done") + n("finished_after_interrupt"),
+            "{profile}"
+        );
+    }
+    for l in listed(&emu, &path, api) {
+        assert!(
+            l.status.is_settled(),
+            "{} is {:?} after the interrupt\n{out}",
+            l.id,
+            l.status
+        );
+    }
+
+    let (status, out) = run(dir, "second", &["apply", "-f", path_arg, "--all-profiles"]);
+    assert!(status.success(), "the rerun failed ({status})\n{out}");
+    assert_eq!(emu.count(api, one), LISTENERS);
+    assert_eq!(emu.count(api, two), LISTENERS);
+    let (status, out) = run(dir, "plan", &["plan", "-f", path_arg, "--all-profiles"]);
+    assert_eq!(status.code(), Some(0), "plan after the rerun\n{out}");
+}

@@ -176,3 +176,121 @@ fn capabilities_prints_the_generated_matrix() {
     assert_eq!(apis, cloud_listeners::compiled_apis());
     assert_eq!(apis.len(), 4, "every adapter is compiled into listenerctl");
 }
+
+/// An access list: ALB and GA take it; GAAP (per-proxy security policy) and
+/// CLB (instance security groups) refuse it at `access`.
+#[test]
+fn validate_reports_which_profiles_take_an_access_list() {
+    let s = Scratch::new();
+    let wire = Tripwire::new();
+    let url = wire.url();
+    let targets = "targets = { admin-servers = \"sgp-adm0000001\" }";
+    let text = format!(
+        "{}{}{}{}\n[[listeners]]\nname = \"admin\"\nprotocol = \"http\"\nports = 8080\n\
+         forwarding = {{ default_target = \"admin-servers\" }}\n\
+         access = {{ mode = \"allow\", cidrs = [\"10.0.0.0/8\", \"2001:db8::/32\"] }}\n",
+        profile("alb", "alibaba-alb", "alb-adm0000001", &url, targets),
+        profile("clb", "tencent-clb", "lb-adm00001", &url, targets),
+        profile("ga", "alibaba-ga", "ga-adm0000001", &url, targets),
+        profile("gaap", "tencent-gaap", "link-adm00001", &url, targets),
+    );
+    let file = s.write("access.toml", &text);
+    let run = s.run(&["validate", "-f", file.to_str().expect("utf-8"), "-o", "json"]);
+    run.expect_code(0);
+    let doc = run.json();
+    let admin = &doc["listeners"][0];
+    assert_eq!(admin["accepted_by"], serde_json::json!(["alb", "ga"]));
+    let refused = admin["rejected_by"].as_array().expect("rejections");
+    assert_eq!(refused.len(), 2, "{admin}");
+    for p in refused {
+        let rejections = p["rejections"].as_array().expect("list");
+        assert!(
+            rejections
+                .iter()
+                .any(|r| r["field"] == "access" && r["reason"].as_str().is_some_and(|x| !x.is_empty())),
+            "{p}"
+        );
+    }
+    wire.assert_untouched();
+}
+
+/// A GA TCP listener with the deprecated listener-level Proxy Protocol
+/// (taken, with a warning), and a CLB listener of 51 ports (one past the
+/// default quota, adjustable: a warning too).
+fn warned_file(endpoint: &str) -> String {
+    format!(
+        "{}{}\n[[listeners]]\nname = \"game\"\nprotocol = \"tcp\"\nports = 7000\n\
+         client_ip = {{ mode = \"proxy_protocol\" }}\n\n\
+         [[listeners]]\nname = \"many\"\nprotocol = \"udp\"\nports = {{ from = 9000, to = 9050 }}\n",
+        profile("ga", "alibaba-ga", "ga-api0000001", endpoint, ""),
+        profile("clb", "tencent-clb", "lb-api000001", endpoint, ""),
+    )
+}
+
+#[test]
+fn validate_shows_warnings_beside_the_report_without_failing() {
+    let s = Scratch::new();
+    let wire = Tripwire::new();
+    let file = s.write("warned.toml", &warned_file(&wire.url()));
+    let path = file.to_str().expect("utf-8");
+    let run = s.run(&["validate", "-f", path, "--profile", "ga"]);
+    run.expect_code(0);
+    assert!(run.stdout.contains("warning on:   ga (alibaba-ga)"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("alibaba-ga: client_ip.mode [proxy_protocol_deprecated]"),
+        "{}",
+        run.stdout
+    );
+
+    let run = s.run(&["validate", "-f", path, "-o", "json"]);
+    run.expect_code(0);
+    let doc = run.json();
+    let game = &doc["listeners"][0];
+    assert_eq!(game["accepted_by"], serde_json::json!(["ga"]), "{game}");
+    let ga = &game["warnings"][0];
+    assert_eq!(ga["profile"], "ga");
+    let w = &ga["warnings"][0];
+    assert_eq!(
+        (&w["vendor"], &w["field"], &w["rule"]),
+        (
+            &serde_json::json!("alibaba-ga"),
+            &serde_json::json!("client_ip.mode"),
+            &serde_json::json!("proxy_protocol_deprecated")
+        )
+    );
+    // A range is one CLB listener: 9000-9050 is one, so no quota warning;
+    // GA holds the range in one listener too.
+    assert!(doc["listeners"][1].get("warnings").is_none(), "{}", doc["listeners"][1]);
+    wire.assert_untouched();
+}
+
+#[test]
+fn plan_shows_the_listener_quota_warning_and_still_plans() {
+    let emu = Emu::start(&[("tencent-clb", "lb-api000001", &[])]);
+    let s = Scratch::new();
+    let text = format!(
+        "{}\n[[listeners]]\nname = \"many\"\nprotocol = \"udp\"\nports = [{}]\n",
+        profile("clb", "tencent-clb", "lb-api000001", &emu.url(), ""),
+        (9000..9051).map(|p| p.to_string()).collect::<Vec<_>>().join(", ")
+    );
+    let file = s.write("many.toml", &text);
+    let path = file.to_str().expect("utf-8");
+    let run = s.run(&["plan", "-f", path]);
+    run.expect_code(3);
+    assert!(
+        run.stdout
+            .contains("! warning    many: tencent-clb: listeners [LimitExceeded]"),
+        "{}",
+        run.stdout
+    );
+    let run = s.run(&["plan", "-f", path, "-o", "json"]);
+    run.expect_code(3);
+    let doc = run.json();
+    let warnings = doc["warnings"].as_array().expect("warnings in the plan document");
+    assert_eq!(warnings.len(), 1, "the quota is said once, over the set: {warnings:?}");
+    assert_eq!(warnings[0]["index"], 0);
+    assert_eq!(warnings[0]["warning"]["field"], "listeners");
+    assert_eq!(warnings[0]["warning"]["rule"], "LimitExceeded");
+    assert_eq!(doc["summary"]["create"], 51, "one CLB listener per port, all planned");
+}

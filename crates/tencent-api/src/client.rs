@@ -152,7 +152,9 @@ pub struct ClientStats {
 }
 
 /// A Tencent Cloud API 3.0 client for one service. Cheap to clone; clones
-/// share the connection pool, the rate limiter and the counters.
+/// share the connection pool, the rate limiter and the counters. The rate
+/// limiter is shared with every other client of the same account, service,
+/// region, endpoint and rate in the process, as the vendor counts calls.
 #[derive(Clone)]
 pub struct TencentClient {
     inner: Arc<Inner>,
@@ -164,7 +166,9 @@ struct Inner {
     /// Headers that are the same on every request, checked once.
     fixed_headers: HeaderMap,
     http: reqwest::Client,
-    limiter: WindowLimiter,
+    /// Shared with every client of the same account, service, region,
+    /// endpoint and rate in this process (see [`crate::rate::shared`]).
+    limiter: Arc<WindowLimiter>,
     calls: AtomicU64,
     attempts: AtomicU64,
     retries: AtomicU64,
@@ -214,7 +218,16 @@ impl TencentClient {
     /// cannot be sent as headers.
     pub fn new(config: ClientConfig) -> Result<Self, Error> {
         let endpoint = config.endpoint.resolve(config.service, config.allow_insecure_http)?;
-        let limiter = WindowLimiter::new(config.rate_limit_per_second)?;
+        let limiter = crate::rate::shared(
+            &format!(
+                "{}\n{}\n{}\n{}",
+                config.service,
+                config.region.as_deref().unwrap_or_default(),
+                endpoint.url,
+                config.credentials.secret_id
+            ),
+            config.rate_limit_per_second,
+        )?;
         if config.retry.max_attempts == 0 {
             return Err(config_error("retry.max_attempts", "must be at least 1"));
         }

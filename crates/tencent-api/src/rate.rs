@@ -15,7 +15,7 @@
 //! fractional rates above one round down (3.5 per second is 3 per second).
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
 use listener_core::Error;
@@ -99,6 +99,30 @@ impl WindowLimiter {
     }
 }
 
+/// The limiter of one account on one service, region and endpoint, at one
+/// rate, shared by every client of the process that has them all in
+/// common. Tencent counts its limits per account and action, so two
+/// profiles of one account (two GAAP connections, say, applied at once by
+/// `apply --all-profiles`) must share one budget, or together they send
+/// twice the documented rate and meet `RequestLimitExceeded`. Clients with
+/// a different rate override keep their own: the user asked for that rate.
+pub(crate) fn shared(key: &str, rate: f64) -> Result<Arc<WindowLimiter>, Error> {
+    static SHARED: OnceLock<Mutex<HashMap<String, Weak<WindowLimiter>>>> = OnceLock::new();
+    let key = format!("{key}\n{rate}");
+    let mut map = SHARED
+        .get_or_init(|| Mutex::new(HashMap::new()))
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if let Some(live) = map.get(&key).and_then(Weak::upgrade) {
+        return Ok(live);
+    }
+    let limiter = Arc::new(WindowLimiter::new(rate)?);
+    // Entries of clients all dropped go, so the map stays small.
+    map.retain(|_, w| w.strong_count() > 0);
+    map.insert(key, Arc::downgrade(&limiter));
+    Ok(limiter)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -160,5 +184,16 @@ mod tests {
         assert_eq!((limiter.calls, limiter.window), (1, Duration::from_secs(2)));
         let limiter = WindowLimiter::new(3.5).expect("valid");
         assert_eq!((limiter.calls, limiter.window), (3, Duration::from_secs(1)));
+    }
+
+    #[test]
+    fn clients_of_one_account_share_a_limiter_and_others_do_not() {
+        let a = shared("gaap\n\nhttp://127.0.0.1:1/\nAKID-shared-test", 20.0).expect("limiter");
+        let b = shared("gaap\n\nhttp://127.0.0.1:1/\nAKID-shared-test", 20.0).expect("limiter");
+        assert!(Arc::ptr_eq(&a, &b));
+        let other_account = shared("gaap\n\nhttp://127.0.0.1:1/\nAKID-other-test", 20.0).expect("limiter");
+        assert!(!Arc::ptr_eq(&a, &other_account));
+        let other_rate = shared("gaap\n\nhttp://127.0.0.1:1/\nAKID-shared-test", 5.0).expect("limiter");
+        assert!(!Arc::ptr_eq(&a, &other_rate));
     }
 }

@@ -35,6 +35,12 @@
 //! parameters answers the first result again (same `ListenerId`, same
 //! `JobId`) without acting; with other parameters it is refused.
 //!
+//! Access control lists (`CreateAcl`, `AddEntriesToAcl`,
+//! `RemoveEntriesFromAcl`, `DeleteAcl`, `ListAcls`, `ListAclEntries`,
+//! `AssociateAclsWithListener`, `DissociateAclsFromListener`) and listener
+//! log settings (`UpdateListenerLogConfig`, with the instance switch
+//! `EnableLoadBalancerAccessLog`) live in `alb_acl.rs`, with their rules.
+//!
 //! Parameters ALB does not declare for an action are ignored, as its
 //! gateway does, except port, protocol and instance on an update: those
 //! are refused so a client that tries to change them learns it cannot.
@@ -47,6 +53,9 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use serde_json::{json, Map, Value};
 
 use crate::idempotency::ClientTokens;
+
+#[path = "alb_acl.rs"]
+mod acl;
 use crate::service::{ApiError, Call, Context, Family, InstanceSeed, Service};
 
 /// The ALB API version this service answers.
@@ -157,6 +166,10 @@ struct Config {
     quic_upgrade: bool,
     quic_listener: Option<String>,
     server_groups: Vec<String>,
+    /// ACLs in use (`AssociateAclsWithListener`).
+    acls: acl::AclUse,
+    /// Access-log settings (`UpdateListenerLogConfig`).
+    log: acl::LogSettings,
 }
 
 impl Config {
@@ -185,6 +198,8 @@ impl Config {
             quic_upgrade: false,
             quic_listener: None,
             server_groups: Vec::new(),
+            acls: acl::AclUse::default(),
+            log: acl::LogSettings::default(),
         }
     }
 }
@@ -217,7 +232,7 @@ struct Listener {
     /// Creation order, for stable listings.
     seq: u64,
     config: Config,
-    /// Tags (TagResources/UntagResources act at once, no job).
+    /// Tags (TagResources/UnTagResources act at once, no job).
     tags: BTreeMap<String, String>,
     /// Stopped by StopListener (until StartListener).
     stopped: bool,
@@ -275,6 +290,9 @@ impl Listener {
         a.insert("XForwardedForConfig".into(), Value::Object(c.xff.clone()));
         let tags: Vec<Value> = self.tags.iter().map(|(k, v)| json!({ "Key": k, "Value": v })).collect();
         a.insert("Tags".into(), Value::Array(tags));
+        let (acl_config, log_config) = acl::attribute_parts(self);
+        a.insert("AclConfig".into(), acl_config);
+        a.insert("LogConfig".into(), log_config);
         Value::Object(a)
     }
 }
@@ -282,7 +300,7 @@ impl Listener {
 /// Fields of `GetListenerAttribute` that `ListListeners` does not answer:
 /// its response model (`ListListenersResponseBodyListeners` in the official
 /// SDKs) has none of them, and typed SDKs reject fields they do not know.
-const LIST_OMITS: &[&str] = &["Certificates", "CaCertificates", "CaEnabled"];
+const LIST_OMITS: &[&str] = &["Certificates", "CaCertificates", "CaEnabled", "AclConfig"];
 
 fn default_actions(groups: &[String]) -> Value {
     let tuples: Vec<Value> = groups.iter().map(|g| json!({ "ServerGroupId": g })).collect();
@@ -313,7 +331,7 @@ impl Job {
         let mut j = json!({
             "Id": self.id,
             "ResourceId": self.resource,
-            "ResourceType": "listener",
+            "ResourceType": if self.resource.starts_with("acl-") { "acl" } else { "listener" },
             "ApiName": self.api,
             "OperateType": self.operate,
             "Status": status,
@@ -333,6 +351,10 @@ struct State {
     /// Instance → its server groups.
     instances: BTreeMap<String, BTreeSet<String>>,
     listeners: BTreeMap<String, Listener>,
+    /// Access control lists of the account and region.
+    acls: BTreeMap<String, acl::Acl>,
+    /// Instances whose access log is on (EnableLoadBalancerAccessLog).
+    access_log: BTreeSet<String>,
     jobs: BTreeMap<String, Job>,
     tokens: ClientTokens,
     /// `(action, ClientToken)` of every write that reached the service.
@@ -373,7 +395,9 @@ impl Alb {
     }
 
     /// The `ClientToken` of every `action` call that reached the service,
-    /// in order (throttled or dropped attempts never reach it).
+    /// in order (throttled or dropped attempts never reach it). The tag
+    /// actions, which take no token, are recorded on every call, with an
+    /// empty string when none was sent.
     pub fn client_tokens(&self, action: &str) -> Vec<String> {
         self.lock()
             .seen_tokens
@@ -794,6 +818,7 @@ fn with_next(mut body: Value, start: usize, size: usize, total: usize) -> Value 
 impl State {
     /// Finish every piece of asynchronous work whose time has come.
     fn settle(&mut self, now: Instant) {
+        self.settle_acls(now);
         let due: Vec<String> = self
             .listeners
             .values()
@@ -1203,7 +1228,7 @@ impl State {
         Ok(json!({ "JobId": job }))
     }
 
-    /// The listeners `TagResources`/`UntagResources` name: `ResourceType`
+    /// The listeners `TagResources`/`UnTagResources` name: `ResourceType`
     /// must be `listener` (other types belong to other resources, which
     /// this service does not hold) and every `ResourceId.N` must exist.
     fn tag_targets(&self, p: &Value) -> Result<Vec<String>, ApiError> {
@@ -1255,7 +1280,8 @@ impl State {
         Ok(json!({}))
     }
 
-    /// `UntagResources`: remove the tags `TagKey.N` names (or every tag
+    /// `UnTagResources` (the SDK's and Terraform's spelling, capital T):
+    /// remove the tags `TagKey.N` names (or every tag
     /// with `All=true`); a key the listener lacks is no error.
     fn untag(&mut self, call: &Call) -> Result<Value, ApiError> {
         let p = &call.params;
@@ -1434,12 +1460,33 @@ impl Service for Alb {
             "DissociateAdditionalCertificatesFromListener" => st.idempotent(call, |s| s.certificates(ctx, call, false)),
             "StartListener" => st.idempotent(call, |s| s.switch(ctx, call, true)),
             "StopListener" => st.idempotent(call, |s| s.switch(ctx, call, false)),
-            "TagResources" => st.idempotent(call, |s| s.tag(call)),
-            "UntagResources" => st.idempotent(call, |s| s.untag(call)),
+            // No `ClientToken` in either action's model (SDK 1.3.3): the
+            // end state is the same however often they are sent, so no
+            // token rules apply.
+            "TagResources" | "UnTagResources" => {
+                let token = call.flat.get("ClientToken").cloned().unwrap_or_default();
+                st.seen_tokens.push((call.action.clone(), token));
+                if call.action == "TagResources" {
+                    st.tag(call)
+                } else {
+                    st.untag(call)
+                }
+            }
             "GetListenerAttribute" => st.get(call),
             "ListListeners" => st.list(call),
             "ListAsynJobs" => st.list_jobs(call),
             "ListListenerCertificates" => st.list_certificates(call),
+            "CreateAcl" => st.idempotent(call, |s| s.create_acl(ctx, call)),
+            "AddEntriesToAcl" => st.idempotent(call, |s| s.change_entries(ctx, call, true)),
+            "RemoveEntriesFromAcl" => st.idempotent(call, |s| s.change_entries(ctx, call, false)),
+            "DeleteAcl" => st.idempotent(call, |s| s.delete_acl(ctx, call)),
+            "AssociateAclsWithListener" => st.idempotent(call, |s| s.acl_association(ctx, call, true)),
+            "DissociateAclsFromListener" => st.idempotent(call, |s| s.acl_association(ctx, call, false)),
+            "UpdateListenerLogConfig" => st.idempotent(call, |s| s.update_log_config(ctx, call)),
+            "EnableLoadBalancerAccessLog" => st.idempotent(call, |s| s.instance_access_log(call, true)),
+            "DisableLoadBalancerAccessLog" => st.idempotent(call, |s| s.instance_access_log(call, false)),
+            "ListAcls" => st.list_acls(call),
+            "ListAclEntries" => st.list_acl_entries(call),
             other => Err(ApiError::unknown_action(Family::Alibaba, other)),
         }
     }
@@ -1611,7 +1658,7 @@ mod tests {
             t0,
         )
         .unwrap();
-        send(&s, &mut c, "UntagResources", &on(&[("TagKey.1", "team")]), t0).unwrap();
+        send(&s, &mut c, "UnTagResources", &on(&[("TagKey.1", "team")]), t0).unwrap();
         assert_eq!(tags(t0), json!([{ "Key": "cost", "Value": "ops" }]));
         for bad in ["aliyun-x", "acs:x", ""] {
             let r = send(
@@ -1643,7 +1690,7 @@ mod tests {
             ("TagKey.1", "x".to_string()),
         ];
         assert_eq!(
-            code(send(&s, &mut c, "UntagResources", &other, t0)),
+            code(send(&s, &mut c, "UnTagResources", &other, t0)),
             "ResourceNotFound.Listener"
         );
         let lb = vec![
@@ -1651,7 +1698,14 @@ mod tests {
             ("ResourceId.1", id.clone()),
             ("TagKey.1", "x".to_string()),
         ];
-        assert_eq!(code(send(&s, &mut c, "UntagResources", &lb, t0)), "InvalidParameter");
+        assert_eq!(code(send(&s, &mut c, "UnTagResources", &lb, t0)), "InvalidParameter");
+        // The action is spelt UnTagResources (SDK 1.3.3, Terraform); the
+        // lower-case t names no ALB action.
+        let on_one = on(&[("TagKey.1", "cost")]);
+        assert_eq!(
+            code(send(&s, &mut c, "UntagResources", &on_one, t0)),
+            "InvalidAction.NotFound"
+        );
     }
 
     #[test]

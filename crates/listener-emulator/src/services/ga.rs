@@ -38,6 +38,10 @@
 //! `BackendPorts` and `DescribeListener`'s `CreateTime` are strings
 //! (`ListListeners`' `CreateTime` is a number, as in the vendor's model).
 //!
+//! Access control lists (CreateAcl, AddEntriesToAcl, RemoveEntriesFromAcl,
+//! DeleteAcl, AssociateAclsWithListener, DissociateAclsFromListener,
+//! GetAcl, ListAcls) live in `ga_acl.rs`, with their rules.
+//!
 //! Parameters GA does not have (`CaEnabled`, health-check settings, ...)
 //! are ignored, as GA's gateway ignores parameters an action does not
 //! declare. The listener's `ProxyProtocol` is deprecated (endpoint groups
@@ -52,6 +56,9 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use serde_json::{json, Map, Value};
 
 use crate::idempotency::ClientTokens;
+
+#[path = "ga_acl.rs"]
+mod acl;
 use crate::service::{ApiError, Call, Context, Family, InstanceSeed, Service};
 
 /// GA's only API region.
@@ -147,6 +154,8 @@ struct Config {
     xff: [bool; 5],
     kind: String,
     proxy_protocol: bool,
+    /// ACLs in use (AssociateAclsWithListener), in `ga_acl.rs`.
+    acls: acl::AclUse,
 }
 
 impl Config {
@@ -232,6 +241,11 @@ impl Listener {
         m.insert("Type".into(), json!(c.kind));
         m.insert("ProxyProtocol".into(), json!(c.proxy_protocol));
         m.insert("ServiceManaged".into(), json!(false));
+        let (related, acl_type) = acl::describe_parts(self);
+        m.insert("RelatedAcls".into(), related);
+        if let Some(t) = acl_type {
+            m.insert("AclType".into(), json!(t));
+        }
         // GA's quirk: this timestamp travels as a string.
         m.insert("CreateTime".into(), json!(self.created_ms.to_string()));
         if c.protocol.layer7() {
@@ -276,6 +290,8 @@ impl Listener {
 struct State {
     accelerators: BTreeMap<String, ()>,
     listeners: BTreeMap<String, Listener>,
+    /// Access control lists of the account (`ga_acl.rs`).
+    acls: BTreeMap<String, acl::Acl>,
     tokens: ClientTokens,
     next: u64,
 }
@@ -704,6 +720,7 @@ fn apply(params: &Value, base: Option<&Config>) -> Result<Config, ApiError> {
         xff,
         kind,
         proxy_protocol,
+        acls: base.map(|b| b.acls.clone()).unwrap_or_default(),
     })
 }
 
@@ -992,6 +1009,14 @@ impl Service for Ga {
             "ListListeners" => self.list(call),
             "UpdateListener" => self.update(ctx, call),
             "DeleteListener" => self.delete(ctx, call),
+            "CreateAcl" => self.create_acl(ctx, call),
+            "AddEntriesToAcl" => self.change_acl_entries(ctx, call, true),
+            "RemoveEntriesFromAcl" => self.change_acl_entries(ctx, call, false),
+            "DeleteAcl" => self.delete_acl(ctx, call),
+            "AssociateAclsWithListener" => self.acl_association(ctx, call, true),
+            "DissociateAclsFromListener" => self.acl_association(ctx, call, false),
+            "GetAcl" => self.get_acl(call),
+            "ListAcls" => self.list_acls(call),
             other => Err(ApiError::unknown_action(Family::Alibaba, other)),
         }
     }

@@ -1,7 +1,13 @@
 //! `listenerctl apply`: carry out the plan on every target profile.
 //!
 //! Every target is planned, and replacements refused, before any profile
-//! is changed. From planning on, Ctrl-C and SIGTERM stop apply in order
+//! is changed. Then every profile is applied at the same time (instances
+//! are independent; the vendors limit calls per account and action, which
+//! the API clients' shared limiters respect), so several profiles take
+//! about as long as the slowest. A profile that fails does not stop the
+//! others; each profile's text is printed whole when it ends (spinners stay
+//! live on a terminal), and every JSON event names its profile. From
+//! planning on, Ctrl-C and SIGTERM stop every profile in order
 //! ([`crate::interrupt`]); progress is shown as it happens
 //! ([`crate::progress`]).
 
@@ -22,7 +28,8 @@ use crate::output::{json_out, print, print_json_line};
 use crate::progress::{Mode, Progress};
 use crate::render;
 use crate::session::{cloud_failure, Session};
-use crate::targets::{self, plan_text, PlanDoc, Target};
+use crate::targets::{self, plan_text, PlanDoc, Sections, Target};
+use indicatif::MultiProgress;
 
 /// Carry out the plan: create, update, replace (with --allow-replace)
 /// and delete (with --prune), then print the listener IDs.
@@ -41,10 +48,11 @@ pub struct Args {
     #[arg(long)]
     pub allow_replace: bool,
 
-    /// Apply to every profile of the file in turn, skipping (and reporting)
-    /// listeners a profile cannot take. Every profile is planned, and
-    /// replacements refused, before any profile is changed. Takes
-    /// precedence over --profile and LISTENERCTL_PROFILE.
+    /// Apply to every profile of the file, all at once, skipping (and
+    /// reporting) listeners a profile cannot take. Every profile is
+    /// planned, and replacements refused, before any profile is changed; a
+    /// profile that then fails does not stop the others. Takes precedence
+    /// over --profile and LISTENERCTL_PROFILE.
     #[arg(long)]
     pub all_profiles: bool,
 }
@@ -58,11 +66,44 @@ impl Run for Args {
         self.remote.emulate
     }
 
+    fn many_profiles(&self) -> bool {
+        true
+    }
+
     fn run(&self, global: &Global) -> Result<Exit, Failure> {
         targets::run_with(global, self.all_profiles, async |loaded, session, targets| {
             apply(global, loaded, session, targets, self).await
         })
     }
+}
+
+/// What one `apply` shares between the profiles it works on at once.
+struct Cx<'a> {
+    loaded: &'a Loaded,
+    session: &'a Session,
+    args: &'a Args,
+    watch: &'a interrupt::Watch,
+    json: bool,
+    /// More than one profile: sections are printed whole as each profile
+    /// ends, and JSON ends with a `done` event.
+    several: bool,
+    mode: Mode,
+    /// The one live display of every profile's spinners.
+    bars: MultiProgress,
+    sections: Sections,
+}
+
+/// How one profile's apply ended.
+#[derive(Default)]
+struct Ended {
+    /// The plan's counts, when apply ran to its report.
+    summary: Option<plan::Summary>,
+    /// Listeners skipped on this profile (`--all-profiles`).
+    skipped: usize,
+    /// Why the profile failed, if it did.
+    failure: Option<Failure>,
+    /// Whether a signal stopped it.
+    interrupted: bool,
 }
 
 async fn apply(
@@ -75,15 +116,27 @@ async fn apply(
     let json = json_out(global);
     // From here on Ctrl-C and SIGTERM stop apply in order (see `interrupt`).
     let watch = interrupt::Watch::start(json)?;
-    let plans = tokio::select! {
-        plans = targets::plan_all(loaded, session, targets, args.prune) => plans?,
+    let several = targets.len() > 1;
+    // Every profile is planned, all at once, before any is changed.
+    let planned = tokio::select! {
+        planned = targets::each(targets, |t| targets::plan_one(loaded, session, t, args.prune)) => planned,
         () = watch.signalled() => {
             return Err(interrupted(&watch, json, None, &interrupt::Summary::default(), targets));
         }
     };
+    let mut failed: Vec<(&Target, Failure)> = Vec::new();
+    let mut ready: Vec<(&Target, Arc<dyn Provider>, Plan)> = Vec::new();
+    for (t, r) in targets.iter().zip(planned) {
+        match r {
+            Ok((provider, p)) => ready.push((t, provider, p)),
+            // One profile: its failure is the command's, as it always was.
+            Err(f) if !several => return Err(f),
+            Err(f) => failed.push((t, f)),
+        }
+    }
     // Refused for every profile before any profile is changed.
     if !args.allow_replace {
-        let problems = replacements(loaded, targets, &plans);
+        let problems = replacements(loaded, &ready);
         if !problems.is_empty() {
             return Err(Failure {
                 exit: Exit::Invalid,
@@ -92,74 +145,90 @@ async fn apply(
             });
         }
     }
-    let several = targets.len() > 1;
-    let mut exit = Exit::Ok;
+    let cx = Cx {
+        loaded,
+        session,
+        args,
+        watch: &watch,
+        json,
+        several,
+        mode: Mode::detect(json),
+        bars: MultiProgress::new(),
+        sections: Sections::default(),
+    };
+    // A profile that could not be planned is reported; the others go on.
+    for (t, f) in &failed {
+        if json {
+            print_json_line(&failed_event(t, "plan", f));
+        } else {
+            cx.sections.print(&targets::failed_text("Applying to", t, f));
+        }
+    }
+    if watch.signal().is_some() {
+        // Planned, but nothing started on any profile.
+        return Err(interrupted(&watch, json, None, &interrupt::Summary::default(), targets));
+    }
+    let ends = futures::future::join_all(ready.iter().map(|(t, provider, p)| apply_one(&cx, t, provider, p))).await;
+
+    if let Some(signal) = watch.signal() {
+        if several && !json {
+            print(RERUN);
+        }
+        return Err(interrupt::failure(signal));
+    }
     let mut totals = plan::Summary::default();
     let mut skipped_total = 0;
-    for (i, (t, (provider, p))) in targets.iter().zip(&plans).enumerate() {
-        if watch.signal().is_some() {
-            // Between two profiles: the rest are not started.
-            return Err(interrupted(
-                &watch,
-                json,
-                None,
-                &interrupt::Summary::default(),
-                &targets[i..],
-            ));
-        }
-        if json {
-            print_json_line(&json!({ "event": "plan", "plan": PlanDoc::new(t, p) }));
-        } else {
-            if i > 0 {
-                print("\n");
-            }
-            print(&format!("Applying to {}:\n", t.title()));
-            print(&plan_text(loaded, t, p, true));
-        }
-        let mode = Mode::detect(json);
-        let progress = Progress::new(mode, "").watching(watch.cancel());
-        let options = ApplyOptions {
-            allow_replace: args.allow_replace,
-            cancel: watch.cancel(),
-            ..ApplyOptions::default()
-        };
-        let on_event = |e: Event| progress.event(e);
-        // After a signal, steps in flight get a bounded time to end; past
-        // it apply is dropped and the summary comes from the events alone.
-        let report = tokio::select! {
-            report = plan::apply(Arc::clone(provider), p, &options, &on_event) => {
-                Some(report.map_err(|e| cloud_failure(&e, loaded, &t.name))?)
-            }
-            () = watch.deadline() => None,
-        };
-        if let Some(report) = &report {
-            let s = p.summary();
+    for ((t, _, _), end) in ready.iter().zip(ends) {
+        if let Some(s) = end.summary {
             totals.create += s.create;
             totals.update += s.update;
             totals.replace += s.replace;
             totals.delete += s.delete;
             totals.unchanged += s.unchanged;
-            skipped_total += t.skipped.len();
-            let converged = converged(loaded, session, t, provider.as_ref(), report, &watch, args.prune).await?;
-            if !report.failed.is_empty() {
-                exit = Exit::Error;
-            }
-            if json {
-                print_json_line(&applied_doc(t, report, converged));
-            } else {
-                print(&applied_text(loaded, report, converged));
-            }
+            skipped_total += end.skipped;
         }
-        if watch.signal().is_some() {
-            progress.clear();
-            let summary = interrupt::Summary::build(plan::steps(p), &progress.tally());
-            return Err(interrupted(&watch, json, Some(t), &summary, &targets[i + 1..]));
+        if let Some(f) = end.failure {
+            failed.push((t, f));
         }
     }
-    if !json && several {
+    // In target order, whatever order they failed in.
+    failed.sort_by_key(|(t, _)| targets.iter().position(|u| u.name == t.name));
+    if !several {
+        return match failed.pop() {
+            Some((_, f)) => Err(f),
+            None => Ok(Exit::Ok),
+        };
+    }
+    if json {
+        let names: Vec<&str> = failed.iter().map(|(t, _)| t.name.as_str()).collect();
+        let exit = if failed.is_empty() {
+            Exit::Ok
+        } else {
+            targets::profiles_failed(&failed, targets.len(), "applied").exit
+        };
+        print_json_line(&json!({
+            "event": "done",
+            "profiles": targets.iter().map(|t| &t.name).collect::<Vec<_>>(),
+            "failed_profiles": names,
+            "exit_code": exit.code(),
+        }));
+    } else {
+        let failed_words = if failed.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; {} failed ({})",
+                failed.len(),
+                failed
+                    .iter()
+                    .map(|(t, _)| t.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
         print(&format!(
-            "\nApplied the file to {} profiles: {} created, {} updated, {} replaced, {} deleted, {} unchanged{}.\n",
-            targets.len(),
+            "\nApplied the file to {} profiles: {} created, {} updated, {} replaced, {} deleted, {} unchanged{}{failed_words}.\n",
+            targets.len() - failed.len(),
             totals.create,
             totals.update,
             totals.replace,
@@ -172,32 +241,163 @@ async fn apply(
             }
         ));
     }
-    if exit == Exit::Error {
-        return Err(Failure {
-            exit: Exit::Error,
-            kind: "apply_failed".into(),
-            problems: vec![Problem::message(
-                "some actions failed (listed above); run apply again to retry what is left",
-            )],
-        });
+    if failed.is_empty() {
+        Ok(Exit::Ok)
+    } else {
+        Err(targets::profiles_failed(&failed, targets.len(), "applied"))
     }
-    Ok(exit)
+}
+
+/// The last words of an interrupted apply.
+const RERUN: &str =
+    "  Run `listenerctl apply` again: it re-reads the cloud and makes only what is missing, so it converges.\n";
+
+/// Apply one profile's plan, showing progress, and print its section (at
+/// once with one profile; whole, when it ends, with several).
+async fn apply_one(cx: &Cx<'_>, t: &Target, provider: &Arc<dyn Provider>, p: &Plan) -> Ended {
+    let Cx {
+        loaded, json, several, ..
+    } = *cx;
+    let watch = cx.watch;
+    let mut text = String::new();
+    if json {
+        print_json_line(&json!({ "event": "plan", "profile": t.name, "plan": PlanDoc::new(t, p) }));
+    } else {
+        text = format!("Applying to {}:\n{}", t.title(), plan_text(loaded, t, p, true));
+        if !several {
+            print(&text);
+            text.clear();
+        }
+    }
+    let mut progress = Progress::new(
+        cx.mode,
+        if several {
+            format!("[{}] ", t.name)
+        } else {
+            String::new()
+        },
+    )
+    .watching(watch.cancel())
+    .for_profile(&t.name);
+    if several {
+        progress = progress.in_bars(cx.bars.clone());
+        if !json {
+            progress = progress.buffered();
+        }
+    }
+    let options = ApplyOptions {
+        allow_replace: cx.args.allow_replace,
+        cancel: watch.cancel(),
+        ..ApplyOptions::default()
+    };
+    let on_event = |e: Event| progress.event(e);
+    // After a signal, steps in flight get a bounded time to end; past it
+    // apply is dropped and the summary comes from the events alone.
+    let report = tokio::select! {
+        report = plan::apply(Arc::clone(provider), p, &options, &on_event) => Some(report),
+        () = watch.deadline() => None,
+    };
+    let mut end = Ended::default();
+    match report {
+        Some(Ok(report)) => {
+            end.summary = Some(p.summary());
+            end.skipped = t.skipped.len();
+            text.push_str(&progress.take_lines());
+            let converged = match converged(cx, t, provider.as_ref(), &report).await {
+                Ok(c) => c,
+                Err(f) => {
+                    end.failure = Some(f);
+                    None
+                }
+            };
+            if json {
+                print_json_line(&applied_doc(t, &report, converged));
+            } else {
+                text.push_str(&applied_text(loaded, &report, converged));
+            }
+            if end.failure.is_none() && !report.failed.is_empty() {
+                end.failure = Some(actions_failed(t, report.failed.len(), several));
+            }
+        }
+        Some(Err(e)) => {
+            text.push_str(&progress.take_lines());
+            end.failure = Some(cloud_failure(&e, loaded, &t.name));
+        }
+        None => text.push_str(&progress.take_lines()),
+    }
+    if let Some(f) = &end.failure {
+        if several && json {
+            print_json_line(&failed_event(t, "apply", f));
+        } else if several {
+            for p in &f.problems {
+                text.push_str(&format!("  error: {p}\n"));
+            }
+        }
+    }
+    if watch.signal().is_some() {
+        end.interrupted = true;
+        progress.clear();
+        let summary = interrupt::Summary::build(plan::steps(p), &progress.tally());
+        if several {
+            if json {
+                interrupted(watch, json, Some(t), &summary, &[]);
+            } else {
+                text.push_str(&summary.render_text(watch.signal().unwrap_or(interrupt::Signal::Interrupt)));
+            }
+        } else {
+            print(&text);
+            text.clear();
+            interrupted(watch, json, Some(t), &summary, &[]);
+        }
+    }
+    if !text.is_empty() {
+        if several {
+            // Printed between two redraws, so the spinners do not cut it.
+            cx.bars.suspend(|| cx.sections.print(&text));
+        } else {
+            print(&text);
+        }
+    }
+    end
+}
+
+/// Why a profile failed when some of its actions did.
+fn actions_failed(t: &Target, n: usize, several: bool) -> Failure {
+    let message = if several {
+        format!(
+            "profile `{}`: {n} actions failed (listed above); run apply again to retry what is left",
+            t.name
+        )
+    } else {
+        "some actions failed (listed above); run apply again to retry what is left".to_string()
+    };
+    Failure {
+        exit: Exit::Error,
+        kind: "apply_failed".into(),
+        problems: vec![Problem::message(message)],
+    }
+}
+
+/// The `profile_failed` event of a profile (several profiles, `--output json`).
+fn failed_event(t: &Target, stage: &str, f: &Failure) -> serde_json::Value {
+    let mut doc = targets::failed_doc(t, stage, f);
+    if let Some(map) = doc.as_object_mut() {
+        map.insert("event".into(), "profile_failed".into());
+    }
+    doc
 }
 
 /// With the emulator the state is gone after this command, so show here
 /// that a second run would find nothing to do: plan again after a clean,
 /// uninterrupted apply that did something. `None` when not checked.
 async fn converged(
-    loaded: &Loaded,
-    session: &Session,
+    cx: &Cx<'_>,
     t: &Target,
     provider: &dyn Provider,
     report: &ApplyReport,
-    watch: &interrupt::Watch,
-    prune: bool,
 ) -> Result<Option<bool>, Failure> {
-    if session.emulated() && report.failed.is_empty() && report.done > 0 && watch.signal().is_none() {
-        let again = t.plan(loaded, provider, prune).await?;
+    if cx.session.emulated() && report.failed.is_empty() && report.done > 0 && cx.watch.signal().is_none() {
+        let again = t.plan(cx.loaded, provider, cx.args.prune).await?;
         Ok(Some(!again.has_changes()))
     } else {
         Ok(None)
@@ -205,9 +405,9 @@ async fn converged(
 }
 
 /// Every replacement the plans hold, as problems pointing at the file.
-fn replacements(loaded: &Loaded, targets: &[Target], plans: &[(Arc<dyn Provider>, Plan)]) -> Vec<Problem> {
+fn replacements(loaded: &Loaded, plans: &[(&Target, Arc<dyn Provider>, Plan)]) -> Vec<Problem> {
     let mut out = Vec::new();
-    for (t, (_, p)) in targets.iter().zip(plans) {
+    for (t, _, p) in plans {
         for a in p.replacements() {
             if let Action::Replace {
                 index, current, fields, ..
@@ -277,9 +477,7 @@ fn interrupted(
         if !rest.is_empty() {
             text.push_str(&format!("  Profiles not started: {}.\n", rest.join(", ")));
         }
-        text.push_str(
-            "  Run `listenerctl apply` again: it re-reads the cloud and makes only what is missing, so it converges.\n",
-        );
+        text.push_str(RERUN);
         print(&text);
     }
     interrupt::failure(signal)

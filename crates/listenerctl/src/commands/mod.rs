@@ -22,14 +22,16 @@
 use clap::Subcommand;
 
 use crate::cli::{Global, Source};
-use crate::diag::{Exit, Failure};
+use crate::diag::{Exit, Failure, Problem};
 
 pub mod apply;
 pub mod capabilities;
 pub mod completion;
 pub mod delete;
+pub mod export;
 pub mod get;
 pub mod list;
+pub mod migrate;
 pub mod plan;
 pub mod schema;
 pub mod validate;
@@ -46,6 +48,12 @@ pub trait Run {
 
     /// Whether `--emulate` was given (commands that talk to a cloud).
     fn emulate(&self) -> bool {
+        false
+    }
+
+    /// Whether the command takes `--profile` more than once (`plan` and
+    /// `apply`, which work on several profiles at once).
+    fn many_profiles(&self) -> bool {
         false
     }
 
@@ -86,6 +94,8 @@ commands! {
     Get => get,
     List => list,
     Delete => delete,
+    Export => export,
+    Migrate => migrate,
     Capabilities => capabilities,
     Schema => schema,
     Completion => completion,
@@ -93,7 +103,23 @@ commands! {
 
 /// Run one parsed command line; the `Ok` value is the exit code.
 pub fn run(global: &Global, command: &Command) -> Result<Exit, Failure> {
-    command.args().run(global)
+    let args = command.args();
+    if global.profiles.len() > 1 && !args.many_profiles() {
+        // Refused before the file is read: a usage error, like clap's.
+        return Err(Failure::invalid(
+            "usage",
+            Problem {
+                field: Some("--profile".into()),
+                ..Problem::message(format!(
+                    "this command works on one profile; --profile was given {} times ({}). Only `plan` and \
+                     `apply` take several",
+                    global.profiles.len(),
+                    global.profiles.join(", ")
+                ))
+            },
+        ));
+    }
+    args.run(global)
 }
 
 #[cfg(test)]
@@ -122,6 +148,8 @@ mod tests {
                 "get",
                 "list",
                 "delete",
+                "export",
+                "migrate",
                 "capabilities",
                 "schema",
                 "completion"

@@ -28,25 +28,33 @@ pub struct Emu {
 impl Emu {
     /// One instance of `api`; every asynchronous change takes `delay`.
     pub fn start(api: &str, instance: &str, server_groups: &[&str], delay: Duration) -> Self {
+        Emu::start_many(api, &[instance], server_groups, delay)
+    }
+
+    /// Several instances of `api` (each with `server_groups`); every
+    /// asynchronous change takes `delay`.
+    pub fn start_many(api: &str, instances: &[&str], server_groups: &[&str], delay: Duration) -> Self {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()
             .expect("runtime");
-        let builder = listener_emulator::Emulator::builder()
+        let mut builder = listener_emulator::Emulator::builder()
             .timing(Timing {
                 create: delay,
                 update: delay,
                 delete: delay,
             })
-            .rate_limits(RateLimits::disabled())
-            .seed(
+            .rate_limits(RateLimits::disabled());
+        for instance in instances {
+            builder = builder.seed(
                 api,
                 InstanceSeed {
                     id: instance.to_string(),
                     server_groups: server_groups.iter().map(|g| g.to_string()).collect(),
                 },
             );
+        }
         let handle = runtime.block_on(builder.start()).expect("emulator starts on 127.0.0.1");
         Emu {
             handle: Some(handle),

@@ -1,0 +1,245 @@
+//! Pools (backends) and rules (routes): the resource kinds beside the
+//! listener, and the optional traits a provider exposes for them.
+//!
+//! [`Provider`](crate::Provider) stays the listener trait. The kinds that
+//! hang off a listener come as *sibling* traits, [`PoolProvider`] and
+//! [`RuleProvider`], which a provider hands out through
+//! [`Provider::pools`](crate::Provider::pools) and
+//! [`Provider::rules`](crate::Provider::rules) when its
+//! [`Capabilities`](crate::Capabilities) claim them (`pools`, `rules`).
+//! Why siblings and not more methods on `Provider`:
+//!
+//! - **No adapter changes until it claims the kind.** The accessors default
+//!   to `None` and the flags default to `false` through
+//!   `Capabilities::BASE`, so the four adapters compile and behave as
+//!   before; an adapter that learns rules implements one trait and flips
+//!   one flag.
+//! - **Capability and code cannot disagree silently.** A caller asks
+//!   `provider.rules()`; it gets the implementation or `None`, never a
+//!   method that exists but answers "unsupported" at run time.
+//!   `exposes_what_it_claims` checks the flag against the accessor.
+//! - **The shape follows the plan engine** (`cloud_listeners::plan::graph`):
+//!   every kind is listed, created in batches, updated and deleted, and the
+//!   IDs of the resources it depends on (its *parents*: the listener a rule
+//!   sits on, the pool it forwards to) are passed in, as the engine learns
+//!   them from what it read or just created. Creates take slices because
+//!   the vendors batch them (ALB `CreateRules`, CLB `CreateRule` with
+//!   several rules, GA `CreateForwardingRules`).
+//!
+//! **Ownership.** The trait methods take IDs, as `Provider::update` and
+//! `delete` do, and every by-ID write proves ownership before anything is
+//! sent, through [`crate::ownership`]: a rule by proving its listener
+//! ([`ownership::prove`](crate::ownership::prove)) and then that the
+//! vendor reports the rule under it
+//! ([`ownership::claim_part`](crate::ownership::claim_part)); a pool by the
+//! instance (or ownership mark) the vendor reports for it. The adapters'
+//! client functions for these writes take the proofs, never bare IDs, so a
+//! new kind cannot skip the check any more than a listener write can.
+//!
+//! **Waiting and retry** stay in the core as for listeners: adapters hand
+//! their "read the state" to [`crate::wait`] and their calls go through the
+//! one [`crate::retry`] policy.
+//!
+//! The spec types below are the minimal neutral shape the traits need: a
+//! pool is named endpoints, a rule is a host and path that forward to a
+//! pool. They are `#[non_exhaustive]` because the routes-and-backends work
+//! grows them (health checks, certificates per host, validation, schema).
+
+use std::fmt;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use crate::check::Rejection;
+use crate::error::Result;
+use crate::provider::ListenerId;
+use crate::spec::ListenerSpec;
+
+/// The vendor's ID of a pool or a rule (`sgp-…`, `rule-…`, `loc-…`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ResourceId(pub String);
+
+impl ResourceId {
+    /// The ID as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ResourceId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<&str> for ResourceId {
+    fn from(s: &str) -> Self {
+        ResourceId(s.to_string())
+    }
+}
+
+/// One backend endpoint: an IP address or a domain name, a port, a weight.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Endpoint {
+    /// IP address or domain name.
+    pub address: String,
+    /// The port traffic goes to.
+    pub port: u32,
+    /// Relative share of the traffic.
+    pub weight: u32,
+}
+
+impl Endpoint {
+    /// An endpoint of weight 100 (every vendor's default).
+    pub fn new(address: impl Into<String>, port: u32) -> Self {
+        Endpoint {
+            address: address.into(),
+            port,
+            weight: 100,
+        }
+    }
+}
+
+/// A named pool of endpoints, as the file describes it. Its name is its
+/// identity key in the plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct PoolSpec {
+    /// The pool's name in the file; rules name their backend by it.
+    pub name: String,
+    /// Its endpoints.
+    pub endpoints: Vec<Endpoint>,
+}
+
+impl PoolSpec {
+    /// A pool with the given endpoints.
+    pub fn new(name: impl Into<String>, endpoints: Vec<Endpoint>) -> Self {
+        PoolSpec {
+            name: name.into(),
+            endpoints,
+        }
+    }
+}
+
+/// A pool as the cloud reports it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Pool {
+    /// The vendor's ID.
+    pub id: ResourceId,
+    /// The pool read back, with the name the file gave it (adapters name or
+    /// tag the vendor objects they own so it can be read back).
+    pub spec: PoolSpec,
+}
+
+/// A route on an HTTP/HTTPS listener: requests for `host` and under `path`
+/// go to the pool named `backend`. Host and path together are its identity
+/// key on its listener.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct RouteSpec {
+    /// Host to match; `None` matches any host.
+    pub host: Option<String>,
+    /// Path prefix to match.
+    pub path: String,
+    /// The name of the pool the route forwards to.
+    pub backend: String,
+}
+
+impl RouteSpec {
+    /// A route forwarding `host` + `path` to the pool `backend`.
+    pub fn new(host: Option<&str>, path: impl Into<String>, backend: impl Into<String>) -> Self {
+        RouteSpec {
+            host: host.map(str::to_string),
+            path: path.into(),
+            backend: backend.into(),
+        }
+    }
+}
+
+/// A rule as the cloud reports it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Rule {
+    /// The vendor's ID.
+    pub id: ResourceId,
+    /// The listener it sits on (its parent).
+    pub listener: ListenerId,
+    /// The pool it forwards to, by vendor ID.
+    pub backend: ResourceId,
+    /// The route read back; `backend` holds the pool's name where the
+    /// adapter can map the ID back, the ID otherwise.
+    pub spec: RouteSpec,
+}
+
+/// A rule to create, with the ID of the pool it forwards to (a parent ID,
+/// known only once the plan engine has found or created the pool).
+#[derive(Debug, Clone, Copy)]
+pub struct NewRule<'a> {
+    /// The route.
+    pub spec: &'a RouteSpec,
+    /// The pool's vendor ID.
+    pub backend: &'a ResourceId,
+}
+
+/// Backend pools of one instance, for providers whose capabilities claim
+/// `pools`. Only pools the adapter made (named or tagged as its own) are
+/// listed and written; a pool mapped in the profile to an existing vendor
+/// pool is referred to by ID and never changed.
+#[async_trait]
+pub trait PoolProvider: Send + Sync + fmt::Debug {
+    /// Every reason the vendor cannot take `pool`, without a call.
+    fn check_pool(&self, pool: &PoolSpec) -> Vec<Rejection>;
+
+    /// The pools this provider owns on the instance.
+    async fn list_pools(&self) -> Result<Vec<Pool>>;
+
+    /// Create pools, in as few calls as the API allows, and wait until
+    /// they can be used. Returns every pool made.
+    async fn create_pools(&self, pools: &[PoolSpec]) -> Result<Vec<Pool>>;
+
+    /// Change a pool in place (endpoints, weights).
+    async fn update_pool(&self, current: &Pool, desired: &PoolSpec) -> Result<Pool>;
+
+    /// Delete an owned pool; `NotFound` once gone, `NotOwned` for a pool
+    /// the provider did not make, as for listeners.
+    async fn delete_pool(&self, id: &ResourceId) -> Result<()>;
+}
+
+/// Rules (routes) on the listeners of one instance, for providers whose
+/// capabilities claim `rules`. Every call names the parent listener by ID;
+/// the adapter proves it owned before a write (see the module docs).
+#[async_trait]
+pub trait RuleProvider: Send + Sync + fmt::Debug {
+    /// Every reason the vendor cannot take `rules` on `listener` (a rule
+    /// the vendor would match differently than the neutral semantics is
+    /// refused here), each with the index of the rule; no call.
+    fn check_rules(&self, listener: &ListenerSpec, rules: &[RouteSpec]) -> Vec<(usize, Rejection)>;
+
+    /// The rules on one listener of the instance.
+    async fn list_rules(&self, listener: &ListenerId) -> Result<Vec<Rule>>;
+
+    /// Create rules on a listener, in as few calls as the API allows.
+    /// Returns every rule made.
+    async fn create_rules(&self, listener: &ListenerId, rules: &[NewRule<'_>]) -> Result<Vec<Rule>>;
+
+    /// Change a rule in place (its match or its backend).
+    async fn update_rule(&self, current: &Rule, desired: &RouteSpec, backend: &ResourceId) -> Result<Rule>;
+
+    /// Delete rules of one listener (vendors delete several in one call).
+    async fn delete_rules(&self, listener: &ListenerId, rules: &[ResourceId]) -> Result<()>;
+}
+
+/// Whether a provider's capability flags and its sibling accessors agree:
+/// a claimed kind has an implementation, and an implementation is claimed.
+/// Errors name the flag that disagrees. For conformance tests.
+pub fn exposes_what_it_claims(provider: &dyn crate::Provider) -> std::result::Result<(), &'static str> {
+    let caps = provider.capabilities();
+    if caps.pools != provider.pools().is_some() {
+        return Err("pools");
+    }
+    if caps.rules != provider.rules().is_some() {
+        return Err("rules");
+    }
+    Ok(())
+}
