@@ -260,10 +260,7 @@ async fn start_emulator(layout: &[(&'static str, String, usize)], seed: u64) -> 
 fn target(api: &'static str, instance: &str, n: usize, url: &str, batch: bool) -> Target {
     let mut profile = common::profile(api, url);
     profile.instance = instance.to_string();
-    profile.wait = Some(WaitConfig {
-        timeout_secs: 60,
-        poll_interval_ms: 10,
-    });
+    profile.wait = Some(WaitConfig::uniform(60, 10));
     let specs: Vec<ListenerSpec> = (0..n).map(|j| spec(api, j)).collect();
     let refused = check_set(&profile, &specs).expect("compiled API");
     assert!(

@@ -76,10 +76,7 @@ pub fn aim(profile: &mut ProfileConfig, url: &str) {
         secret: Secret::new(secret),
         token: None,
     });
-    profile.wait = Some(WaitConfig {
-        timeout_secs: 30,
-        poll_interval_ms: 5,
-    });
+    profile.wait = Some(WaitConfig::uniform(30, 5));
     profile.rate_limit_per_second = Some(500.0);
 }
 

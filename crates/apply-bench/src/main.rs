@@ -3,7 +3,9 @@
 //! Applies N listeners per API, spread over K instances, against the
 //! in-process emulator with the vendors' rate limits and asynchronous
 //! delays on, and prints per API: listeners, create calls, all calls, wall
-//! time, the lower bound (see [`bound`]), the ratio time/bound, throttling
+//! time, the lower bound (see [`bound`]), the ratio time/bound, the calls
+//! per listener created (every call the emulator saw for the API, plans and
+//! polls included, over the listeners made), throttling
 //! seen by the user and absorbed by retries, for the optimized mode and,
 //! with `--naive-too`, for the naive one (one call per listener, one at a
 //! time, instances one after another). Exits 1 when an optimized ratio is
@@ -394,7 +396,7 @@ fn print_api(w: &Workload, b: &Bound, results: &[(&'static str, BTreeMap<&'stati
         b.serial_seconds, b.busiest.0, b.busiest.1
     );
     println!(
-        "  {:<10} {:>9} {:>7} {:>7} {:>9} {:>9} {:>7} {:>14} {:>15} {:>8} {:>7}",
+        "  {:<10} {:>9} {:>7} {:>7} {:>9} {:>9} {:>7} {:>10} {:>14} {:>15} {:>8} {:>7}",
         "mode",
         "listeners",
         "writes",
@@ -402,6 +404,7 @@ fn print_api(w: &Workload, b: &Bound, results: &[(&'static str, BTreeMap<&'stati
         "wall s",
         "bound s",
         "ratio",
+        "calls/lsn",
         "throttled-user",
         "throttled-retry",
         "retries",
@@ -411,7 +414,7 @@ fn print_api(w: &Workload, b: &Bound, results: &[(&'static str, BTreeMap<&'stati
         let Some(o) = r.get(w.api) else { continue };
         let wall = o.wall.as_secs_f64();
         println!(
-            "  {:<10} {:>9} {:>7} {:>7} {:>9.3} {:>9.3} {:>7.2} {:>14} {:>15} {:>8} {:>7}",
+            "  {:<10} {:>9} {:>7} {:>7} {:>9.3} {:>9.3} {:>7.2} {:>10.2} {:>14} {:>15} {:>8} {:>7}",
             mode,
             o.listeners,
             o.writes,
@@ -419,6 +422,7 @@ fn print_api(w: &Workload, b: &Bound, results: &[(&'static str, BTreeMap<&'stati
             wall,
             b.seconds(),
             wall / b.seconds().max(f64::EPSILON),
+            o.calls_per_listener(),
             o.user_throttled(),
             o.throttled_by_server,
             o.retries,

@@ -67,6 +67,13 @@ impl Outcome {
     pub fn user_throttled(&self) -> usize {
         self.failures.iter().filter(|(_, kind, _)| kind == "throttled").count()
     }
+
+    /// Every call the API saw (plans, creates, polls, read-backs) per
+    /// listener made: calls are the account's scarce budget, shared with
+    /// every other tool using it.
+    pub fn calls_per_listener(&self) -> f64 {
+        self.calls as f64 / self.listeners.max(1) as f64
+    }
 }
 
 /// The shared API client of one API: one per account, as the vendors
@@ -112,10 +119,10 @@ pub fn profile(api: &str, work: &crate::workload::InstanceWork, url: &str, setti
         secret: Secret::new(secret),
         token: None,
     });
-    p.wait = Some(WaitConfig {
-        timeout_secs: settings.wait_timeout_secs,
-        poll_interval_ms: settings.poll_interval_ms,
-    });
+    p.wait = Some(WaitConfig::uniform(
+        settings.wait_timeout_secs,
+        settings.poll_interval_ms,
+    ));
     // The vendors' documented per-action rates: Tencent 20/s; ALB reads
     // 20/s (its writes keep their own budget of 200 a minute, from
     // `alibaba_api::client::documented_limits`); GA 20/s (assumed).

@@ -218,6 +218,7 @@ async fn wait_acl(api: &AlbApi, waiter: &Deadline, id: &str, gone: bool, operati
     let ids = [id.to_string()];
     waiter
         .poll(
+            "acl",
             operation,
             || list_acls(api.client(), "AclIds", &ids),
             |found| match (found.first(), gone) {
@@ -234,7 +235,7 @@ async fn wait_acl(api: &AlbApi, waiter: &Deadline, id: &str, gone: bool, operati
 async fn acl_write(api: &AlbApi, waiter: &Deadline, action: &str, params: &Value) -> Result<Value> {
     let body = write(api, action, params).await?;
     if let Some(job) = get_str(&body, "JobId") {
-        wait_job(api, waiter, job, action).await?;
+        wait_job(api, waiter, "acl", job, action).await?;
     }
     Ok(body)
 }
@@ -265,7 +266,7 @@ async fn associate(
         "changing ALB listener ACLs"
     );
     acl_write(api, waiter, action, &params).await?;
-    wait_running(api, waiter, listener.as_str(), action).await?;
+    wait_running(api, waiter, "acl", listener.as_str(), action).await?;
     Ok(())
 }
 
@@ -417,6 +418,6 @@ pub(crate) async fn update_log_config(
     p.insert("ListenerId".into(), json!(listener.as_str()));
     tracing::info!(listener_id = listener.as_str(), "updating ALB listener log settings");
     acl_write(api, waiter, "UpdateListenerLogConfig", &Value::Object(p)).await?;
-    wait_running(api, waiter, listener.as_str(), "update listener log settings").await?;
+    wait_running(api, waiter, "log", listener.as_str(), "update listener log settings").await?;
     Ok(())
 }

@@ -9,7 +9,7 @@
 //! built.
 
 use alibaba_api::AlibabaClient;
-use listener_core::{Error, ProfileConfig, Result, WaitConfig};
+use listener_core::{Error, ProfileConfig, Result, WaitDefaults, Waits};
 
 use crate::client::{PRODUCT, VERSION};
 use crate::API;
@@ -19,9 +19,15 @@ use crate::API;
 pub struct AlbConfig {
     /// The ALB instance (`LoadBalancerId`, `alb-…`) the provider is bound to.
     pub instance: String,
-    /// How long and how often to wait for jobs.
-    pub wait: WaitConfig,
+    /// How long and how often to wait for jobs, and what waits learned.
+    pub wait: Waits,
 }
+
+/// ALB's wait limits when the profile sets none: five minutes for every
+/// kind of write, as Terraform's ALB listener resource allows (its
+/// `timeouts` default to 5 min create, update and delete; factsheet
+/// `alibaba.md` §6, "Terraform timings").
+pub const WAIT_DEFAULTS: WaitDefaults = WaitDefaults::all(300);
 
 impl AlbConfig {
     /// Check a profile meant for this adapter.
@@ -43,7 +49,7 @@ impl AlbConfig {
         wait.check()?;
         Ok(AlbConfig {
             instance: instance.to_string(),
-            wait,
+            wait: Waits::new(wait, WAIT_DEFAULTS),
         })
     }
 }
@@ -98,13 +104,20 @@ mod tests {
             (ProfileConfig::new(API, "  "), "instance"),
             (
                 ProfileConfig {
-                    wait: Some(WaitConfig {
-                        timeout_secs: 0,
-                        poll_interval_ms: 10,
-                    }),
+                    wait: Some(listener_core::WaitConfig::uniform(0, 10)),
                     ..ProfileConfig::new(API, "alb-1")
                 },
                 "wait.timeout_secs",
+            ),
+            (
+                ProfileConfig {
+                    wait: Some(listener_core::WaitConfig {
+                        create_secs: Some(0),
+                        ..Default::default()
+                    }),
+                    ..ProfileConfig::new(API, "alb-1")
+                },
+                "wait.create_secs",
             ),
         ] {
             match AlbConfig::from_profile(&p) {
@@ -112,5 +125,26 @@ mod tests {
                 other => panic!("{field}: {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn waits_default_to_terraforms_five_minutes_and_follow_the_profile() {
+        use listener_core::WaitOp;
+        use std::time::Duration;
+        let config = AlbConfig::from_profile(&ProfileConfig::new(API, "alb-1")).expect("valid");
+        for op in WaitOp::ALL {
+            assert_eq!(config.wait.limit(op).0, Duration::from_secs(300), "{op}");
+        }
+        let mut p = ProfileConfig::new(API, "alb-1");
+        p.wait = Some(listener_core::WaitConfig {
+            update_secs: Some(42),
+            ..Default::default()
+        });
+        let config = AlbConfig::from_profile(&p).expect("valid");
+        assert_eq!(
+            config.wait.limit(WaitOp::Update),
+            (Duration::from_secs(42), "wait.update_secs")
+        );
+        assert_eq!(config.wait.limit(WaitOp::Create).0, Duration::from_secs(300));
     }
 }

@@ -13,13 +13,13 @@ use async_trait::async_trait;
 use listener_core::ownership::{self, Found};
 use listener_core::{
     refuse_immutable, Capabilities, Deadline, Error, Listener, ListenerId, ListenerSpec, Owned, ProfileConfig,
-    Protocol, Rejection, Result,
+    Protocol, Rejection, Result, WaitOp,
 };
 use serde_json::Value;
 
 use crate::client::{AlbApi, Deletion, CERTIFICATES_PER_CALL};
 use crate::config::AlbConfig;
-use crate::status::{wait_gone, wait_job, wait_running};
+use crate::status::{wait_created, wait_gone, wait_job, wait_running};
 use crate::translate::{get_bool, get_str, get_u32, options, AlbOptions, ReadBackExtras};
 
 pub use alibaba_api::AlibabaClient;
@@ -98,8 +98,9 @@ impl AlbProvider {
         &self.api
     }
 
-    fn waiter(&self) -> Deadline {
-        Deadline::start(API, &self.config.wait)
+    /// The deadline of one logical write of kind `op`.
+    fn waiter(&self, op: WaitOp) -> Deadline {
+        self.config.wait.start(API, op)
     }
 
     fn refuse(&self, spec: &ListenerSpec) -> Result<AlbOptions> {
@@ -153,19 +154,33 @@ impl AlbProvider {
             })
     }
 
-    /// Run one write that returns a job, then wait for the job and for the
-    /// listener to settle.
+    /// Wait for one write to a listener: its job when it gave one (only
+    /// the job tells a failed change from a done one, both leave the
+    /// listener `Running`), else the listener's status. One read per poll;
+    /// the caller reads the listener back once at the end of the whole
+    /// operation. `step` keys the poller's memory of durations.
     async fn settle(
         &self,
         waiter: &Deadline,
+        step: &'static str,
         job: Option<String>,
         listener_id: &str,
         operation: &str,
-    ) -> Result<Value> {
-        if let Some(job) = job {
-            wait_job(&self.api, waiter, &job, operation).await?;
+    ) -> Result<()> {
+        match job {
+            Some(job) => wait_job(&self.api, waiter, step, &job, operation).await,
+            None => wait_running(&self.api, waiter, step, listener_id, operation)
+                .await
+                .map(drop),
         }
-        wait_running(&self.api, waiter, listener_id, operation).await
+    }
+
+    /// The listener's state after a write, from one `GetListenerAttribute`
+    /// (ownership was proven before the write; the vendor cannot move a
+    /// listener to another instance).
+    async fn read_owned(&self, listener: &Owned) -> Result<Listener> {
+        let attr = self.api.get_listener(listener.as_str()).await?;
+        self.listener_from(&attr, None).await
     }
 
     async fn change_certificates(
@@ -194,7 +209,8 @@ impl AlbProvider {
                 operation,
                 "certificates change started"
             );
-            self.settle(waiter, job, listener.as_str(), operation).await?;
+            self.settle(waiter, "certificates", job, listener.as_str(), operation)
+                .await?;
         }
         Ok(())
     }
@@ -204,8 +220,7 @@ impl AlbProvider {
         let operation = if run { "start listener" } else { "stop listener" };
         tracing::info!(listener_id = listener.as_str(), operation, "switching ALB listener");
         let job = self.api.switch_listener(listener, run, self.api.new_token()).await?;
-        self.settle(waiter, job, listener.as_str(), operation).await?;
-        Ok(())
+        self.settle(waiter, "switch", job, listener.as_str(), operation).await
     }
 
     /// Remove the tags the spec dropped, then add or overwrite the rest.
@@ -324,7 +339,7 @@ impl listener_core::Provider for AlbProvider {
             });
         }
         let opts = self.refuse(spec)?;
-        let waiter = self.waiter();
+        let waiter = self.waiter(WaitOp::Create);
         let quic = self.resolve_quic_listener(spec, &opts).await?;
         let params = translate::create_params(&self.profile, spec, quic.as_deref());
         // One token for this logical create: the client repeats it on every
@@ -333,9 +348,17 @@ impl listener_core::Provider for AlbProvider {
         tracing::info!(instance = %self.config.instance, protocol = %spec.protocol, ports = %spec.ports, client_token = %token, "creating ALB listener");
         let created = self.api.create_listener(&params, token).await?;
         let id = ListenerId(created.listener_id);
-        let attr = self
-            .settle(&waiter, created.job_id, id.as_str(), "create listener")
-            .await?;
+        // One read per poll: the listener's attribute, which ends the wait,
+        // proves the instance and is the read-back (the job is read only if
+        // the listener is missing, for the reason of a failed create).
+        let attr = wait_created(
+            &self.api,
+            &waiter,
+            id.as_str(),
+            created.job_id.as_deref(),
+            "create listener",
+        )
+        .await?;
         // Made with this instance's LoadBalancerId; the settled answer says
         // so, and that is the proof the certificate writes below need.
         let owned = ownership::claim(
@@ -345,22 +368,28 @@ impl listener_core::Provider for AlbProvider {
             get_str(&attr, "LoadBalancerId").or(Some("")),
         )?;
         let extra = translate::additional_certificate_ids(&self.profile, spec);
+        let stop = spec.enabled == Some(false);
+        let log = translate::log_config_params(opts.access_log.as_ref(), None);
+        if extra.is_empty() && !stop && log.is_none() && spec.access.is_none() {
+            tracing::info!(listener_id = %id, "ALB listener running");
+            return Ok(vec![self.listener_from(&attr, None).await?]);
+        }
         if !extra.is_empty() {
             self.change_certificates(&waiter, &owned, &extra, true).await?;
         }
         // CreateListener has no stopped state: a listener wanted stopped is
         // stopped right after it runs.
-        if let Some(p) = translate::log_config_params(opts.access_log.as_ref(), None) {
-            acl::update_log_config(&self.api, &waiter, &owned, &p).await?;
+        if let Some(p) = &log {
+            acl::update_log_config(&self.api, &waiter, &owned, p).await?;
         }
         if spec.access.is_some() {
             acl::apply(&self.api, &waiter, &owned, spec.access.as_ref()).await?;
         }
-        if spec.enabled == Some(false) {
+        if stop {
             self.switch(&waiter, &owned, false).await?;
         }
-        tracing::info!(listener_id = %id, "ALB listener running");
-        Ok(vec![self.read(&id).await?])
+        tracing::info!(listener_id = %id, "ALB listener settled");
+        Ok(vec![self.read_owned(&owned).await?])
     }
 
     /// QUIC listeners first: an HTTPS listener that upgrades to a QUIC
@@ -402,8 +431,8 @@ impl listener_core::Provider for AlbProvider {
     async fn update(&self, current: &Listener, desired: &ListenerSpec) -> Result<Listener> {
         refuse_immutable(&CAPABILITIES, current, desired)?;
         let opts = self.refuse(desired)?;
-        let waiter = self.waiter();
-        let (owned, _) = self.own(&current.id).await?;
+        let waiter = self.waiter(WaitOp::Update);
+        let (owned, attr) = self.own(&current.id).await?;
         let id = owned.as_str();
         let quic = self.resolve_quic_listener(desired, &opts).await?;
         let plan = translate::update_plan(&self.profile, &current.spec, desired, quic.as_deref());
@@ -411,7 +440,7 @@ impl listener_core::Provider for AlbProvider {
         let log = translate::log_config_params(opts.access_log.as_ref(), have_opts.access_log.as_ref());
         let access_changes = !same_access(current.spec.access.as_ref(), desired.access.as_ref());
         if plan.is_empty() && log.is_none() && !access_changes {
-            return self.read(&current.id).await;
+            return self.listener_from(&attr, None).await;
         }
         if !plan.dissociate.is_empty() {
             self.change_certificates(&waiter, &owned, &plan.dissociate, false)
@@ -424,7 +453,7 @@ impl listener_core::Provider for AlbProvider {
                 .api
                 .update_listener(&owned, &plan.params, self.api.new_token())
                 .await?;
-            self.settle(&waiter, job, id, "update listener").await?;
+            self.settle(&waiter, "update", job, id, "update listener").await?;
         }
         if !plan.associate.is_empty() {
             self.change_certificates(&waiter, &owned, &plan.associate, true).await?;
@@ -439,22 +468,23 @@ impl listener_core::Provider for AlbProvider {
         if let Some(run) = plan.switch {
             self.switch(&waiter, &owned, run).await?;
         }
-        self.read(&current.id).await
+        self.read_owned(&owned).await
     }
 
     async fn delete(&self, id: &ListenerId) -> Result<()> {
-        let waiter = self.waiter();
+        let waiter = self.waiter(WaitOp::Delete);
         let (owned, _) = self.own(id).await?;
         // Found before the listener goes (the proof needs it), deleted
         // after: a deleted listener releases its ACLs.
         let acls = acl::owned(&self.api, &owned).await?;
         let token = self.api.new_token();
         tracing::info!(listener_id = %id, client_token = %token, "deleting ALB listener");
-        if let Deletion::Started(job) = self.api.delete_listener(&owned, token).await? {
-            if let Some(job) = job {
-                wait_job(&self.api, &waiter, &job, "delete listener").await?;
-            }
-            wait_gone(&self.api, &waiter, id.as_str(), "delete listener").await?;
+        match self.api.delete_listener(&owned, token).await? {
+            Deletion::AlreadyGone => {}
+            // The job is the one read per poll; without a job, the
+            // listener's absence.
+            Deletion::Started(Some(job)) => wait_job(&self.api, &waiter, "delete", &job, "delete listener").await?,
+            Deletion::Started(None) => wait_gone(&self.api, &waiter, id.as_str(), "delete listener").await?,
         }
         acl::delete_owned(&self.api, &waiter, &acls).await
     }

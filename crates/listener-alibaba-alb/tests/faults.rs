@@ -140,26 +140,40 @@ async fn a_busy_instance_is_waited_out_by_the_client() {
 }
 
 #[tokio::test]
-async fn wait_gives_up_at_the_profile_timeout() {
+async fn create_wait_gives_up_at_the_profiles_create_limit() {
     let env = Env::start_timed(Vec::new(), Alb::new(), Duration::from_secs(30)).await;
     let mut profile = env.profile.clone();
+    // A shared limit far away, a create limit of its own that is short:
+    // the create's own setting decides.
     profile.wait = Some(listener_core::WaitConfig {
-        timeout_secs: 1,
-        poll_interval_ms: 50,
+        create_secs: Some(1),
+        ..listener_core::WaitConfig::uniform(600, 50)
     });
     let p = listener_alibaba_alb::AlbProvider::from_profile(&profile).expect("provider");
     match p.create(&http(80)).await {
-        Err(Error::Timeout {
-            vendor,
-            operation,
-            after,
-        }) => {
+        Err(e @ Error::Timeout { .. }) => {
+            assert_eq!(e.kind(), "timeout");
+            let Error::Timeout {
+                vendor,
+                op,
+                operation,
+                after,
+                setting,
+            } = e
+            else {
+                unreachable!()
+            };
             assert_eq!(vendor, "alibaba-alb");
+            assert_eq!(op, listener_core::WaitOp::Create);
             assert_eq!(operation, "create listener");
             assert_eq!(after, Duration::from_secs(1));
+            assert_eq!(setting, "wait.create_secs");
         }
         other => panic!("expected a timeout, got {other:?}"),
     }
+    // The vendor accepted the create: it is still under way there, as the
+    // error says.
+    assert_eq!(env.count(), 1);
     env.stop().await;
 }
 

@@ -24,7 +24,8 @@ use std::collections::BTreeSet;
 
 use alibaba_api::CallOptions;
 use listener_core::ownership::claim;
-use listener_core::{canonical_cidr, Access, AccessMode, Error, ListenerId, Owned, Poll, Result, WaitConfig};
+use listener_core::{canonical_cidr, Access, AccessMode, Error, ListenerId, Owned, Poll, Result};
+use listener_core::wait::Deadline;
 use serde_json::{json, Value};
 
 use crate::client::GaClient;
@@ -87,7 +88,7 @@ async fn read(client: &GaClient, action: &str, params: Value) -> Result<Value> {
 }
 
 /// One logical write under one token, re-sent while GA is busy.
-async fn write(client: &GaClient, action: &str, params: Value, wait: &WaitConfig) -> Result<Value> {
+async fn write(client: &GaClient, action: &str, params: Value, wait: &Deadline) -> Result<Value> {
     let mut p = params;
     p["RegionId"] = json!(REGION);
     let token = client.new_token();
@@ -204,11 +205,10 @@ async fn ours(client: &GaClient, listener: &Owned, strict: bool) -> Result<Vec<O
 }
 
 /// Follow ACL `id` to `Available`, or until it is gone with `gone`.
-async fn wait_acl(client: &GaClient, id: &str, gone: bool, wait: &WaitConfig) -> Result<()> {
-    listener_core::wait::poll(
-        API,
+async fn wait_acl(client: &GaClient, id: &str, gone: bool, wait: &Deadline) -> Result<()> {
+    wait.poll(
+        "acl",
         &format!("ACL {id}"),
-        wait,
         || async {
             match read(client, "GetAcl", json!({ "AclId": id })).await {
                 Ok(v) => Ok(Some(v)),
@@ -231,7 +231,7 @@ async fn associate(
     listener: &Owned,
     acls: &[&OwnedAcl],
     kind: Option<&str>,
-    wait: &WaitConfig,
+    wait: &Deadline,
 ) -> Result<()> {
     if acls.is_empty() {
         return Ok(());
@@ -253,7 +253,7 @@ async fn associate(
     Ok(())
 }
 
-async fn delete_acl(client: &GaClient, acl: &OwnedAcl, wait: &WaitConfig) -> Result<()> {
+async fn delete_acl(client: &GaClient, acl: &OwnedAcl, wait: &Deadline) -> Result<()> {
     tracing::info!(acl_id = acl.id(), "deleting GA ACL");
     match write(client, "DeleteAcl", json!({ "AclId": acl.id() }), wait).await {
         Ok(_) => wait_acl(client, acl.id(), true, wait).await,
@@ -267,7 +267,7 @@ async fn change_entries(
     acl: &OwnedAcl,
     list: &[String],
     add: bool,
-    wait: &WaitConfig,
+    wait: &Deadline,
 ) -> Result<()> {
     let action = if add { "AddEntriesToAcl" } else { "RemoveEntriesFromAcl" };
     for chunk in list.chunks(ACL_ENTRIES_PER_CALL) {
@@ -295,7 +295,7 @@ async fn change_entries(
 
 /// Make the listener's access control what `want` says (see the module
 /// documentation). ACLs that are not ours are never written to.
-pub(crate) async fn apply(client: &GaClient, listener: &Owned, want: Option<&Access>, wait: &WaitConfig) -> Result<()> {
+pub(crate) async fn apply(client: &GaClient, listener: &Owned, want: Option<&Access>, wait: &Deadline) -> Result<()> {
     let answer = client.describe_listener(listener.as_str()).await?;
     let (kind, in_use) = acl_config(&answer);
     let mine = ours(client, listener, true).await?;
@@ -378,7 +378,7 @@ async fn create(
     listener: &Owned,
     version: &str,
     cidrs: &[String],
-    wait: &WaitConfig,
+    wait: &Deadline,
 ) -> Result<OwnedAcl> {
     let (first, rest) = cidrs.split_at(cidrs.len().min(ACL_ENTRIES_PER_CALL));
     let entries: Vec<Value> = first
@@ -421,7 +421,7 @@ pub(crate) async fn owned(client: &GaClient, listener: &Owned) -> Result<Vec<Own
 }
 
 /// Delete the ACLs [`owned`] found.
-pub(crate) async fn delete_owned(client: &GaClient, acls: &[OwnedAcl], wait: &WaitConfig) -> Result<()> {
+pub(crate) async fn delete_owned(client: &GaClient, acls: &[OwnedAcl], wait: &Deadline) -> Result<()> {
     for acl in acls {
         delete_acl(client, acl, wait).await?;
     }

@@ -11,11 +11,9 @@
 //! policy ([`listener_core::retry`]: predicate, `retry_after`, the
 //! process-wide retry budget, logging).
 
-use std::time::{Duration, Instant};
-
 use alibaba_api::{AlibabaClient, CallOptions, ClientToken};
 use listener_core::retry::{self, RetryBudget};
-use listener_core::{Error, Owned, WaitConfig};
+use listener_core::{Deadline, Error, Owned};
 use serde_json::{json, Value};
 
 use crate::translate::REGION;
@@ -59,7 +57,8 @@ impl GaClient {
     }
 
     /// Send a write with its token, re-sending the same token while GA is
-    /// busy, throttling, or the answer is lost, until `wait`'s deadline.
+    /// busy, throttling, or the answer is lost, until the operation's
+    /// deadline (the one its wait then goes on under).
     ///
     /// Safe because of the token: GA returns the first result for a repeat
     /// with the same token and parameters instead of acting again.
@@ -68,11 +67,9 @@ impl GaClient {
         action: &str,
         params: &Value,
         token: &ClientToken,
-        wait: &WaitConfig,
+        deadline: &Deadline,
     ) -> Result<Value, Error> {
-        let started = Instant::now();
-        let limit = Duration::from_secs(wait.timeout_secs);
-        let pause = Duration::from_millis(wait.poll_interval_ms.max(1));
+        let pause = deadline.interval();
         let mut attempt = 1u32;
         loop {
             let e = match self.api.call(action, params, CallOptions::write(token.clone())).await {
@@ -86,7 +83,7 @@ impl GaClient {
                 return Err(e);
             }
             let wait = retry::delay(&e, pause, pause, 1, 1.0);
-            if started.elapsed() + wait >= limit {
+            if deadline.left(action).map_or(true, |left| wait >= left) {
                 retry::log_give_up(attempt, &e, "wait deadline");
                 return Err(e);
             }
@@ -105,9 +102,9 @@ impl GaClient {
         &self,
         params: &Value,
         token: &ClientToken,
-        wait: &WaitConfig,
+        deadline: &Deadline,
     ) -> Result<String, Error> {
-        let body = self.write("CreateListener", params, token, wait).await?;
+        let body = self.write("CreateListener", params, token, deadline).await?;
         answer_field(&body, "ListenerId", "CreateListener")
     }
 
@@ -119,21 +116,26 @@ impl GaClient {
         listener: &Owned,
         params: &Value,
         token: &ClientToken,
-        wait: &WaitConfig,
+        deadline: &Deadline,
     ) -> Result<(), Error> {
         let mut params = params.clone();
         if let Some(map) = params.as_object_mut() {
             map.insert("ListenerId".into(), json!(listener.as_str()));
         }
-        self.write("UpdateListener", &params, token, wait).await.map(|_| ())
+        self.write("UpdateListener", &params, token, deadline).await.map(|_| ())
     }
 
     /// DeleteListener of a listener proven to be on the bound accelerator.
     /// It takes the accelerator and no `RegionId`, unlike every other
     /// listener action.
-    pub async fn delete_listener(&self, listener: &Owned, token: &ClientToken, wait: &WaitConfig) -> Result<(), Error> {
+    pub async fn delete_listener(
+        &self,
+        listener: &Owned,
+        token: &ClientToken,
+        deadline: &Deadline,
+    ) -> Result<(), Error> {
         let params = json!({ "AcceleratorId": listener.instance(), "ListenerId": listener.as_str() });
-        self.write("DeleteListener", &params, token, wait).await.map(|_| ())
+        self.write("DeleteListener", &params, token, deadline).await.map(|_| ())
     }
 
     /// DescribeListener: the listener's full configuration and `State`.

@@ -8,7 +8,7 @@
 //! client follows the vendor's chain (environment, CLI config file, shared
 //! credentials file) or the profile's inline credentials.
 
-use listener_core::{Aliases, Error, ProfileConfig, WaitConfig};
+use listener_core::{Aliases, Error, ProfileConfig, WaitDefaults, Waits};
 
 use crate::translate::REGION;
 use crate::API;
@@ -26,9 +26,19 @@ pub struct GaConfig {
     pub accelerator_id: String,
     /// Certificate aliases (and targets, accepted but not sent).
     pub aliases: Aliases,
-    /// How long and how often to follow asynchronous work.
-    pub wait: WaitConfig,
+    /// How long and how often to wait, and what waits learned.
+    pub wait: Waits,
 }
+
+/// GA's wait limits when the profile sets none: 15 minutes for a create,
+/// 3 for an update, 10 for a delete, as Terraform's GA listener resource
+/// allows (GA listener creates can take many minutes; factsheet
+/// `alibaba.md` §6, "Terraform timings").
+pub const WAIT_DEFAULTS: WaitDefaults = WaitDefaults {
+    create_secs: 15 * 60,
+    update_secs: 3 * 60,
+    delete_secs: 10 * 60,
+};
 
 impl GaConfig {
     /// Read and check the profile's GA settings; sends nothing.
@@ -59,7 +69,7 @@ impl GaConfig {
         Ok(GaConfig {
             accelerator_id: accelerator_id.to_string(),
             aliases: profile.aliases.clone(),
-            wait,
+            wait: Waits::new(wait, WAIT_DEFAULTS),
         })
     }
 }
@@ -126,5 +136,25 @@ mod tests {
             field(GaConfig::from_profile(&ProfileConfig::new("alibaba-alb", "ga-1"))),
             "api"
         );
+    }
+
+    #[test]
+    fn waits_default_to_terraforms_ga_timeouts_per_operation() {
+        use listener_core::WaitOp;
+        use std::time::Duration;
+        let c = GaConfig::from_profile(&ProfileConfig::new(API, "ga-1")).expect("valid");
+        let limit = |op| c.wait.limit(op).0;
+        assert_eq!(limit(WaitOp::Create), Duration::from_secs(15 * 60));
+        assert_eq!(limit(WaitOp::Update), Duration::from_secs(3 * 60));
+        assert_eq!(limit(WaitOp::Delete), Duration::from_secs(10 * 60));
+        let mut p = ProfileConfig::new(API, "ga-1");
+        p.wait = Some(listener_core::WaitConfig {
+            delete_secs: Some(0),
+            ..Default::default()
+        });
+        match GaConfig::from_profile(&p) {
+            Err(Error::Config { field, .. }) => assert_eq!(field, "wait.delete_secs"),
+            other => panic!("expected a config error, got {other:?}"),
+        }
     }
 }

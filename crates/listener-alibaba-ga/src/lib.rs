@@ -12,7 +12,7 @@ use async_trait::async_trait;
 use listener_core::ownership::{self, Found};
 use listener_core::{
     plan_change, refuse_immutable, Capabilities, Checked, CheckedSet, Error, Listener, ListenerId, ListenerSpec, Owned,
-    Poll, ProfileConfig, Protocol, Provider, Rejection, Rejections, Result,
+    Poll, ProfileConfig, Protocol, Provider, Rejection, Rejections, Result, WaitOp,
 };
 
 use crate::client::GaClient;
@@ -249,8 +249,11 @@ impl Provider for GaProvider {
         // One token for the whole logical create, reused on every attempt.
         let token = self.client.new_token();
         tracing::info!(listener = %spec.name, accelerator = %self.config.accelerator_id, token = %token, "creating GA listener");
-        let id = self.client.create_listener(&params, &token, &self.config.wait).await?;
-        let answer = status::wait_active(&self.client, &id, "creation", &self.config.wait).await?;
+        let deadline = self.config.wait.start(API, WaitOp::Create);
+        let id = self.client.create_listener(&params, &token, &deadline).await?;
+        // One read per poll, which ends the wait and is the read-back: the
+        // answer GA gives for an active listener is all of it.
+        let answer = status::wait_active(&self.client, &id, "creation", &deadline).await?;
         if spec.access.is_none() {
             return Ok(vec![self.read(&answer)?]);
         }
@@ -266,7 +269,7 @@ impl Provider for GaProvider {
                 .and_then(serde_json::Value::as_str)
                 .or(Some("")),
         )?;
-        acl::apply(&self.client, &owned, spec.access.as_ref(), &self.config.wait).await?;
+        acl::apply(&self.client, &owned, spec.access.as_ref(), &deadline).await?;
         Ok(vec![self.get(&id).await?])
     }
 
@@ -309,7 +312,8 @@ impl Provider for GaProvider {
         let desired = &desired_listener;
         let Some(params) = translate::update_params(id, &current.spec, desired, &self.config.aliases) else {
             if access_changes {
-                acl::apply(&self.client, &owned, want_access.as_ref(), &self.config.wait).await?;
+                let deadline = self.config.wait.start(API, WaitOp::Update);
+                acl::apply(&self.client, &owned, want_access.as_ref(), &deadline).await?;
                 return self.get(&current.id).await;
             }
             tracing::info!(listener = id, "nothing GA can change differs");
@@ -317,9 +321,8 @@ impl Provider for GaProvider {
         };
         let token = self.client.new_token();
         tracing::info!(listener = id, token = %token, "updating GA listener");
-        self.client
-            .update_listener(&owned, &params, &token, &self.config.wait)
-            .await?;
+        let deadline = self.config.wait.start(API, WaitOp::Update);
+        self.client.update_listener(&owned, &params, &token, &deadline).await?;
         // GA has no failure state: a change it could not make shows only as
         // a listener that is active but still different. Active and
         // different after a busy state was seen is that failure; without
@@ -328,46 +331,46 @@ impl Provider for GaProvider {
         // update that failed before the first poll never shows a busy
         // state at all).
         let mut saw_work = false;
-        let updated = listener_core::wait::poll(
-            API,
-            &format!("update of listener {id}"),
-            &self.config.wait,
-            || status::describe(&self.client, id),
-            |answer| {
-                let Some(answer) = answer else {
-                    return Poll::Failed(status::disappeared(id, "update"));
-                };
-                if !status::is_active(status::state_of(&answer)) {
-                    saw_work = true;
-                    return Poll::Pending(status::state_of(&answer).to_string());
-                }
-                let listener = match self.read(&answer) {
-                    Ok(listener) => listener,
-                    Err(e) => return Poll::Failed(e),
-                };
-                let left = plan_change(&self.caps, &listener.spec, desired);
-                if left.is_empty() {
-                    return Poll::Done(listener);
-                }
-                let fields: Vec<String> = left.changes.into_iter().map(|c| c.path).collect();
-                let failed = Error::TaskFailed {
-                    vendor: API,
-                    task: id.to_string(),
-                    message: format!(
-                        "GA finished the update but these fields still differ: {}",
-                        fields.join(", ")
-                    ),
-                };
-                if saw_work {
-                    Poll::Failed(failed)
-                } else {
-                    Poll::NotSeen(failed)
-                }
-            },
-        )
-        .await?;
+        let updated = deadline
+            .poll(
+                "listener",
+                &format!("update of listener {id}"),
+                || status::describe(&self.client, id),
+                |answer| {
+                    let Some(answer) = answer else {
+                        return Poll::Failed(status::disappeared(id, "update"));
+                    };
+                    if !status::is_active(status::state_of(&answer)) {
+                        saw_work = true;
+                        return Poll::Pending(status::state_of(&answer).to_string());
+                    }
+                    let listener = match self.read(&answer) {
+                        Ok(listener) => listener,
+                        Err(e) => return Poll::Failed(e),
+                    };
+                    let left = plan_change(&self.caps, &listener.spec, desired);
+                    if left.is_empty() {
+                        return Poll::Done(listener);
+                    }
+                    let fields: Vec<String> = left.changes.into_iter().map(|c| c.path).collect();
+                    let failed = Error::TaskFailed {
+                        vendor: API,
+                        task: id.to_string(),
+                        message: format!(
+                            "GA finished the update but these fields still differ: {}",
+                            fields.join(", ")
+                        ),
+                    };
+                    if saw_work {
+                        Poll::Failed(failed)
+                    } else {
+                        Poll::NotSeen(failed)
+                    }
+                },
+            )
+            .await?;
         if access_changes {
-            acl::apply(&self.client, &owned, want_access.as_ref(), &self.config.wait).await?;
+            acl::apply(&self.client, &owned, want_access.as_ref(), &deadline).await?;
         } else if current.spec.access.is_none() {
             return Ok(updated);
         }
@@ -381,12 +384,13 @@ impl Provider for GaProvider {
         let acls = acl::owned(&self.client, &owned).await?;
         let token = self.client.new_token();
         tracing::info!(listener = %id, token = %token, "deleting GA listener");
-        match self.client.delete_listener(&owned, &token, &self.config.wait).await {
-            Ok(()) => status::wait_gone(&self.client, id.as_str(), &self.config.wait).await?,
+        let deadline = self.config.wait.start(API, WaitOp::Delete);
+        match self.client.delete_listener(&owned, &token, &deadline).await {
+            Ok(()) => status::wait_gone(&self.client, id.as_str(), &deadline).await?,
             Err(Error::NotFound { .. }) => tracing::info!(listener = %id, "listener already gone"),
             Err(e) => return Err(e),
         }
-        acl::delete_owned(&self.client, &acls, &self.config.wait).await
+        acl::delete_owned(&self.client, &acls, &deadline).await
     }
 }
 

@@ -7,7 +7,7 @@
 //! gone (`NotExist.Listener`), or when our own deadline passes. A create or
 //! update whose listener disappears is reported as a failed task.
 
-use listener_core::{wait, Error, ListenerStatus, Poll, WaitConfig};
+use listener_core::{Deadline, Error, ListenerStatus, Poll};
 use serde_json::Value;
 
 use crate::client::GaClient;
@@ -56,19 +56,19 @@ pub fn disappeared(id: &str, operation: &str) -> Error {
 /// Poll DescribeListener until the listener is `active`; that answer is
 /// returned. A listener that vanishes means GA dropped the work
 /// (`TaskFailed`).
-pub async fn wait_active(client: &GaClient, id: &str, operation: &str, wait: &WaitConfig) -> Result<Value, Error> {
-    wait::poll(
-        API,
-        &format!("{operation} of listener {id}"),
-        wait,
-        || describe(client, id),
-        |answer| match answer {
-            None => Poll::Failed(disappeared(id, operation)),
-            Some(answer) if is_active(state_of(&answer)) => Poll::Done(answer),
-            Some(answer) => Poll::Pending(state_of(&answer).to_string()),
-        },
-    )
-    .await
+pub async fn wait_active(client: &GaClient, id: &str, operation: &str, deadline: &Deadline) -> Result<Value, Error> {
+    deadline
+        .poll(
+            "listener",
+            &format!("{operation} of listener {id}"),
+            || describe(client, id),
+            |answer| match answer {
+                None => Poll::Failed(disappeared(id, operation)),
+                Some(answer) if is_active(state_of(&answer)) => Poll::Done(answer),
+                Some(answer) => Poll::Pending(state_of(&answer).to_string()),
+            },
+        )
+        .await
 }
 
 /// Poll DescribeListener until GA answers `NotExist.Listener`.
@@ -79,43 +79,43 @@ pub async fn wait_active(client: &GaClient, id: &str, operation: &str, wait: &Wa
 /// have started; that is waited for within the core poller's grace
 /// ([`listener_core::wait::UNSEEN_GRACE`]), after which the deletion failed
 /// before any poll could see it.
-pub async fn wait_gone(client: &GaClient, id: &str, wait: &WaitConfig) -> Result<(), Error> {
+pub async fn wait_gone(client: &GaClient, id: &str, deadline: &Deadline) -> Result<(), Error> {
     let mut saw_deleting = false;
     let mut untouched = 0u32;
-    wait::poll(
-        API,
-        &format!("deletion of listener {id}"),
-        wait,
-        || describe(client, id),
-        |answer| {
-            let Some(answer) = answer else {
-                tracing::info!(listener = id, "listener deleted");
-                return Poll::Done(());
-            };
-            let state = state_of(&answer);
-            if is_active(state) && saw_deleting {
-                return Poll::Failed(Error::TaskFailed {
-                    vendor: API,
-                    task: id.to_string(),
-                    message: "GA abandoned the deletion: the listener is active again".into(),
-                });
-            }
-            if is_active(state) {
-                untouched += 1;
-                return Poll::NotSeen(Error::TaskFailed {
-                    vendor: API,
-                    task: id.to_string(),
-                    message: format!(
-                        "GA accepted the deletion but the listener stayed active ({untouched} polls); \
+    deadline
+        .poll(
+            "listener",
+            &format!("deletion of listener {id}"),
+            || describe(client, id),
+            |answer| {
+                let Some(answer) = answer else {
+                    tracing::info!(listener = id, "listener deleted");
+                    return Poll::Done(());
+                };
+                let state = state_of(&answer);
+                if is_active(state) && saw_deleting {
+                    return Poll::Failed(Error::TaskFailed {
+                        vendor: API,
+                        task: id.to_string(),
+                        message: "GA abandoned the deletion: the listener is active again".into(),
+                    });
+                }
+                if is_active(state) {
+                    untouched += 1;
+                    return Poll::NotSeen(Error::TaskFailed {
+                        vendor: API,
+                        task: id.to_string(),
+                        message: format!(
+                            "GA accepted the deletion but the listener stayed active ({untouched} polls); \
                          the deletion did not happen"
-                    ),
-                });
-            }
-            saw_deleting |= state.eq_ignore_ascii_case("deleting");
-            Poll::Pending(state.to_string())
-        },
-    )
-    .await
+                        ),
+                    });
+                }
+                saw_deleting |= state.eq_ignore_ascii_case("deleting");
+                Poll::Pending(state.to_string())
+            },
+        )
+        .await
 }
 
 #[cfg(test)]

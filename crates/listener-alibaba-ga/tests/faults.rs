@@ -194,10 +194,7 @@ async fn failed_delete_task_is_reported() {
 /// minute) running out, with no timing assertion on the normal path.
 fn patient_provider(setup: &Setup) -> listener_alibaba_ga::GaProvider {
     let mut profile = setup.profile.clone();
-    profile.wait = Some(WaitConfig {
-        timeout_secs: 600,
-        poll_interval_ms: 5,
-    });
+    profile.wait = Some(WaitConfig::uniform(600, 5));
     listener_alibaba_ga::GaProvider::from_profile(&profile).expect("provider")
 }
 
@@ -264,13 +261,27 @@ async fn a_task_longer_than_the_wait_times_out() {
         .await
         .expect("emulator");
     let mut profile = common::profile(&emu.url());
+    // GA's own create default is 15 minutes; the profile's create limit
+    // of one second decides, the shared one is not set.
     profile.wait = Some(WaitConfig {
-        timeout_secs: 1,
+        create_secs: Some(1),
         poll_interval_ms: 50,
+        ..WaitConfig::default()
     });
     let provider = listener_alibaba_ga::GaProvider::from_profile(&profile).expect("provider");
     match provider.create(&tcp("slow", 7070)).await {
-        Err(Error::Timeout { operation, .. }) => assert!(operation.contains("creation"), "{operation}"),
+        Err(Error::Timeout {
+            op,
+            operation,
+            after,
+            setting,
+            ..
+        }) => {
+            assert!(operation.contains("creation"), "{operation}");
+            assert_eq!(op, listener_core::WaitOp::Create);
+            assert_eq!(after, Duration::from_secs(1));
+            assert_eq!(setting, "wait.create_secs");
+        }
         other => panic!("expected Timeout, got {other:?}"),
     }
     // The listener exists (still init); a later run would find it by port.

@@ -69,37 +69,191 @@ pub struct InlineCredentials {
 }
 
 /// How long and how often to wait for asynchronous work.
+///
+/// Each kind of write has its own limit because the vendors' own do: a
+/// GA listener create can take many minutes while its update takes a few
+/// (Terraform's GA provider allows 15, 3 and 10 minutes for create,
+/// update and delete). The limit of an operation is its own setting
+/// (`create_secs`, `update_secs`, `delete_secs`) when given, else
+/// `timeout_secs` when given (one limit for every operation, as before the
+/// per-operation settings existed), else the API's documented default
+/// for that operation (each adapter declares its `WaitDefaults`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WaitConfig {
-    /// Give up after this many seconds.
-    #[serde(default = "default_wait_timeout")]
-    pub timeout_secs: u64,
-    /// Poll this often, in milliseconds.
+    /// One limit, in seconds, for every operation that has no limit of its
+    /// own below; unset means the API's defaults.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub timeout_secs: Option<u64>,
+    /// The shortest pause between two polls, in milliseconds (later polls
+    /// of a long wait are spaced further apart).
     #[serde(default = "default_poll_ms")]
+    #[schemars(range(min = 1))]
     pub poll_interval_ms: u64,
+    /// Give up waiting for a create after this many seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub create_secs: Option<u64>,
+    /// Give up waiting for an update after this many seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub update_secs: Option<u64>,
+    /// Give up waiting for a delete after this many seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub delete_secs: Option<u64>,
 }
 
-fn default_wait_timeout() -> u64 {
-    300
+/// The kind of write a wait follows; each has its own time limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WaitOp {
+    /// A listener (or a part of it) being made.
+    Create,
+    /// A change of an existing listener.
+    Update,
+    /// A listener being removed.
+    Delete,
 }
+
+impl WaitOp {
+    /// Every kind, in the order settings are listed.
+    pub const ALL: [WaitOp; 3] = [WaitOp::Create, WaitOp::Update, WaitOp::Delete];
+
+    /// The profile setting that sets this kind's limit, as a user writes
+    /// it (`wait.create_secs`): timeout errors and validation name it.
+    pub fn setting(self) -> &'static str {
+        match self {
+            WaitOp::Create => "wait.create_secs",
+            WaitOp::Update => "wait.update_secs",
+            WaitOp::Delete => "wait.delete_secs",
+        }
+    }
+
+    /// `create`, `update` or `delete`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WaitOp::Create => "create",
+            WaitOp::Update => "update",
+            WaitOp::Delete => "delete",
+        }
+    }
+}
+
+impl fmt::Display for WaitOp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An API's default wait limits, in seconds, declared by its adapter with
+/// the vendor source it follows (the core names no vendor).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WaitDefaults {
+    /// Limit of a create.
+    pub create_secs: u64,
+    /// Limit of an update.
+    pub update_secs: u64,
+    /// Limit of a delete.
+    pub delete_secs: u64,
+}
+
+impl WaitDefaults {
+    /// The same limit for every operation.
+    pub const fn all(secs: u64) -> Self {
+        WaitDefaults {
+            create_secs: secs,
+            update_secs: secs,
+            delete_secs: secs,
+        }
+    }
+
+    /// The default of `op`.
+    pub fn secs(&self, op: WaitOp) -> u64 {
+        match op {
+            WaitOp::Create => self.create_secs,
+            WaitOp::Update => self.update_secs,
+            WaitOp::Delete => self.delete_secs,
+        }
+    }
+}
+
+/// The limit of a wait whose adapter gave no defaults (tests, callers of
+/// the poller outside an adapter): five minutes, the longest write timeout
+/// the Tencent and ALB Terraform providers use.
+pub const FALLBACK_WAIT_SECS: u64 = 300;
+
 fn default_poll_ms() -> u64 {
     1000
 }
 
+impl Default for WaitConfig {
+    /// No limit set (the API's defaults apply), polled at most every second.
+    fn default() -> Self {
+        WaitConfig {
+            timeout_secs: None,
+            poll_interval_ms: default_poll_ms(),
+            create_secs: None,
+            update_secs: None,
+            delete_secs: None,
+        }
+    }
+}
+
 impl WaitConfig {
+    /// A wait of `timeout_secs` for every operation, polled at most every
+    /// `poll_interval_ms`: what tests and emulated profiles use.
+    pub fn uniform(timeout_secs: u64, poll_interval_ms: u64) -> Self {
+        WaitConfig {
+            timeout_secs: Some(timeout_secs),
+            poll_interval_ms,
+            ..WaitConfig::default()
+        }
+    }
+
+    /// The setting for `op` alone, if the user wrote one.
+    pub fn op_secs(&self, op: WaitOp) -> Option<u64> {
+        match op {
+            WaitOp::Create => self.create_secs,
+            WaitOp::Update => self.update_secs,
+            WaitOp::Delete => self.delete_secs,
+        }
+    }
+
+    /// The limit of `op` under `defaults`: its own setting, else
+    /// `timeout_secs`, else the default; with the setting that decided it
+    /// (named in timeout errors, so the user knows what to raise).
+    pub fn limit(&self, op: WaitOp, defaults: &WaitDefaults) -> (std::time::Duration, &'static str) {
+        let (secs, setting) = match (self.op_secs(op), self.timeout_secs) {
+            (Some(s), _) => (s, op.setting()),
+            (None, Some(s)) => (s, "wait.timeout_secs"),
+            (None, None) => (defaults.secs(op), op.setting()),
+        };
+        (std::time::Duration::from_secs(secs), setting)
+    }
+
     /// The one check of the wait settings, made when a profile is read by
-    /// every adapter and by the offline profile check. A zero timeout is
-    /// refused, not clamped: every write of every supported API finishes
-    /// asynchronously, so a wait of zero seconds could only report a
-    /// timeout after the change was already sent. A zero interval is
-    /// refused too: it would poll without pause.
+    /// every adapter and by the offline profile check; the error names the
+    /// field (`wait.create_secs`; listenerctl puts the profile's path in
+    /// front). A zero limit is refused, not clamped: every write of every
+    /// supported API finishes asynchronously, so a wait of zero seconds
+    /// could only report a timeout after the change was already sent. A
+    /// zero interval is refused too: it would poll without pause.
     pub fn check(&self) -> Result<(), crate::Error> {
-        if self.timeout_secs == 0 {
-            return Err(crate::Error::Config {
-                field: "wait.timeout_secs".into(),
-                message: "must be at least 1 second: every write finishes asynchronously and is waited for".into(),
-            });
+        let limits = [
+            ("wait.timeout_secs", self.timeout_secs),
+            (WaitOp::Create.setting(), self.create_secs),
+            (WaitOp::Update.setting(), self.update_secs),
+            (WaitOp::Delete.setting(), self.delete_secs),
+        ];
+        for (field, secs) in limits {
+            if secs == Some(0) {
+                return Err(crate::Error::Config {
+                    field: field.into(),
+                    message: "must be at least 1 second: every write finishes asynchronously and is waited for".into(),
+                });
+            }
         }
         if self.poll_interval_ms == 0 {
             return Err(crate::Error::Config {
@@ -108,15 +262,6 @@ impl WaitConfig {
             });
         }
         Ok(())
-    }
-}
-
-impl Default for WaitConfig {
-    fn default() -> Self {
-        WaitConfig {
-            timeout_secs: default_wait_timeout(),
-            poll_interval_ms: default_poll_ms(),
-        }
     }
 }
 

@@ -181,14 +181,27 @@ pub enum Error {
     },
 
     /// Waiting for an asynchronous operation took longer than allowed.
-    #[error("{vendor}: {operation} did not finish within {after:?}")]
+    ///
+    /// The vendor accepted the write; only our wait ended. The work may
+    /// still finish (or fail) on the vendor's side, so the message says how
+    /// to look before anything is sent again.
+    #[error(
+        "{vendor}: the {op} ({operation}) did not finish within {after:?}; the vendor accepted it and may \
+         still complete it: check with `listenerctl get` or run `listenerctl plan` again before retrying \
+         (raise `{setting}` to wait longer)"
+    )]
     Timeout {
         /// The adapter's API name.
         vendor: &'static str,
+        /// The kind of write waited for; its limit is its own setting.
+        op: crate::config::WaitOp,
         /// What was being waited for.
         operation: String,
         /// The configured limit.
         after: Duration,
+        /// The profile setting that set the limit (`wait.create_secs`, or
+        /// `wait.timeout_secs` when that one applied).
+        setting: &'static str,
     },
 }
 

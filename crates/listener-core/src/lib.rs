@@ -33,7 +33,7 @@ mod proptests;
 pub use aliases::Aliases;
 pub use capabilities::Capabilities;
 pub use check::{Checked, CheckedSet, Rejection, Rejections, Warning};
-pub use config::{ConfigFile, InlineCredentials, LoadError, ProfileConfig, Secret, WaitConfig};
+pub use config::{ConfigFile, InlineCredentials, LoadError, ProfileConfig, Secret, WaitConfig, WaitDefaults, WaitOp};
 pub use diff::FieldChange;
 pub use error::{Error, Result};
 pub use ownership::{Owned, OwnedPart};
@@ -42,4 +42,4 @@ pub use provider::{plan_change, refuse_immutable, ChangePlan, Listener, Listener
 pub use resources::{Endpoint, NewRule, Pool, PoolProvider, PoolSpec, ResourceId, RouteSpec, Rule, RuleProvider};
 pub use spec::*;
 pub use validate::{validate_listeners, Violation};
-pub use wait::{Deadline, Poll};
+pub use wait::{Deadline, Poll, Waits};

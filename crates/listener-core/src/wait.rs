@@ -3,13 +3,19 @@
 //! All four APIs answer a write at once and do the work afterwards, so every
 //! adapter waits: for a task, a job, or a listener's status. What differs
 //! between the vendors is only how to read the state and what it means; the
-//! deadline, the interval, the grace for work that never shows, and what to
-//! do about a failed read are the same everywhere and live here, once.
+//! deadline, the schedule of polls, the grace for work that never shows, and
+//! what to do about a failed read are the same everywhere and live here,
+//! once.
 //!
-//! An adapter supplies two things to [`Deadline::poll`]:
+//! An adapter holds one [`Waits`] (its profile's settings resolved against
+//! the API's documented defaults) and starts a [`Deadline`] per logical
+//! write with [`Waits::start`], naming the kind of write ([`WaitOp`]): a
+//! create, an update and a delete each have their own limit. To
+//! [`Deadline::poll`] it supplies two things:
 //! - *read the state*: an async closure making one call (a task status, a
-//!   describe). It normalises "absent" into its own value (an `Option`),
-//!   so a `NotFound` that means "done" or "failed" is the adapter's choice;
+//!   describe, a listing of the instance). It normalises "absent" into its
+//!   own value (an `Option`), so a `NotFound` that means "done" or "failed"
+//!   is the adapter's choice;
 //! - *what the state means*: a closure turning that value into a [`Poll`].
 //!
 //! **Read errors.** An error [`Error::is_retryable`] calls transient
@@ -21,16 +27,33 @@
 //! not found, a vendor error) is returned at once: looking again cannot
 //! change it. This is the same for all four adapters.
 //!
-//! **Deadline.** A wait that has not ended by `wait.timeout_secs` is
-//! [`Error::Timeout`] naming the operation; the last poll is made at the
-//! deadline (the sleep before it is cut short), so a short timeout still
-//! gets its final look. The interval is fixed (no backoff): the vendors'
-//! rate limits are per action and the clients already pace calls.
+//! **Schedule.** Polls are calls, and calls are the scarce resource: the
+//! account's rate budget is shared with every other tool and person using
+//! it. So a wait does not poll at a fixed interval:
+//! - it *remembers* how long the same step took before on this provider
+//!   (the shortest of the last [`REMEMBERED`] waits that ended well) and
+//!   makes its first poll then: a run of similar writes on one instance
+//!   (the vendors take one at a time) costs one poll each once the first
+//!   has been timed;
+//! - without a memory, or when the work is not over at the remembered
+//!   time, it polls after `wait.poll_interval_ms` and then *backs off*:
+//!   each pause doubles the time waited since the first poll, up to
+//!   [`MAX_GAP`] (Terraform's vendor providers do the same kind of thing:
+//!   a first poll after a few seconds, then every few seconds). A wait of
+//!   `d` costs about `log2(d / interval)` polls instead of `d / interval`,
+//!   and notices the end at most about as late again as it had waited.
+//!
+//! **Deadline.** A wait that has not ended by the operation's limit is
+//! [`Error::Timeout`] naming the operation, its kind and the setting that
+//! set the limit; the last poll is made at the deadline (the sleep before
+//! it is cut short), so a short limit still gets its final look.
 
+use std::collections::{BTreeMap, VecDeque};
 use std::future::Future;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::config::WaitConfig;
+use crate::config::{WaitConfig, WaitDefaults, WaitOp, FALLBACK_WAIT_SECS};
 use crate::error::Error;
 
 /// What one poll found.
@@ -54,78 +77,227 @@ pub enum Poll<T> {
 /// long. The vendors show accepted work at once (a new listener creating,
 /// a change or delete as a busy status), but a task that fails before the
 /// first poll leaves no trace: the listener is missing, or as it was.
-/// Waiting for a sign would wait out the whole deadline (five minutes by
+/// Waiting for a sign would wait out the whole deadline (minutes by
 /// default) for the same answer. Found by the fault soak (`tests/soak.rs`
 /// of the workspace). A deadline shorter than the grace still ends the
 /// wait as [`Error::Timeout`].
 pub const UNSEEN_GRACE: Duration = Duration::from_secs(3);
 /// Polls that must have found no sign of the work, however long they took.
 pub const UNSEEN_POLLS: u32 = 3;
+/// The longest pause between two polls of a backing-off wait (or the poll
+/// interval, if that is longer): a GA create of fifteen minutes is then
+/// looked at every 15 s near its end, noticed at most 15 s late.
+pub const MAX_GAP: Duration = Duration::from_secs(15);
+/// How many past durations of a step are remembered; the shortest is the
+/// next first poll, so one slow outlier does not delay the next waits.
+pub const REMEMBERED: usize = 5;
 
-/// One deadline and poll interval for a logical operation; several waits
-/// may share it (a job, then the listener's status), so the whole
-/// operation never waits longer than the profile allows.
+/// What one provider's waits learned: for each kind of write and step,
+/// how long recent waits took until their work was seen done.
+#[derive(Debug, Default)]
+struct Learned {
+    took: Mutex<BTreeMap<(WaitOp, &'static str), VecDeque<Duration>>>,
+}
+
+impl Learned {
+    fn estimate(&self, key: (WaitOp, &'static str)) -> Option<Duration> {
+        let took = self.took.lock().unwrap_or_else(|e| e.into_inner());
+        took.get(&key).and_then(|d| d.iter().min().copied())
+    }
+
+    fn record(&self, key: (WaitOp, &'static str), took: Duration) {
+        let mut all = self.took.lock().unwrap_or_else(|e| e.into_inner());
+        let recent = all.entry(key).or_default();
+        if recent.len() == REMEMBERED {
+            recent.pop_front();
+        }
+        recent.push_back(took);
+    }
+}
+
+/// One provider's wait settings, resolved against its API's defaults,
+/// and the memory of how long its waits took (see the module's
+/// *Schedule*). Clones share the memory.
+#[derive(Debug, Clone)]
+pub struct Waits {
+    config: WaitConfig,
+    defaults: WaitDefaults,
+    learned: Arc<Learned>,
+}
+
+impl PartialEq for Waits {
+    /// Equal settings; what was learned is not configuration.
+    fn eq(&self, other: &Self) -> bool {
+        self.config == other.config && self.defaults == other.defaults
+    }
+}
+
+impl Waits {
+    /// The settings of a profile (checked by [`WaitConfig::check`] first)
+    /// under the API's `defaults`.
+    pub fn new(config: WaitConfig, defaults: WaitDefaults) -> Self {
+        Waits {
+            config,
+            defaults,
+            learned: Arc::default(),
+        }
+    }
+
+    /// The settings as written.
+    pub fn config(&self) -> &WaitConfig {
+        &self.config
+    }
+
+    /// The API's defaults these settings fall back on.
+    pub fn defaults(&self) -> &WaitDefaults {
+        &self.defaults
+    }
+
+    /// The limit of `op` and the setting that decided it.
+    pub fn limit(&self, op: WaitOp) -> (Duration, &'static str) {
+        self.config.limit(op, &self.defaults)
+    }
+
+    /// The shortest pause between polls (a zero read as 1 ms, so that a
+    /// setting that got past [`WaitConfig::check`] never spins).
+    pub fn interval(&self) -> Duration {
+        Duration::from_millis(self.config.poll_interval_ms.max(1))
+    }
+
+    /// A deadline for one logical write of kind `op`, starting now.
+    pub fn start(&self, vendor: &'static str, op: WaitOp) -> Deadline {
+        let (limit, setting) = self.limit(op);
+        Deadline {
+            vendor,
+            op,
+            setting,
+            started: Instant::now(),
+            limit,
+            interval: self.interval(),
+            learned: Some(self.learned.clone()),
+        }
+    }
+}
+
+/// One deadline for a logical operation; several waits may share it (a
+/// job, then the listener's status; a listener, then its certificates), so
+/// the whole operation never waits longer than the profile allows.
 #[derive(Debug, Clone)]
 pub struct Deadline {
     vendor: &'static str,
+    op: WaitOp,
+    setting: &'static str,
     started: Instant,
     limit: Duration,
     interval: Duration,
+    learned: Option<Arc<Learned>>,
 }
 
 impl Deadline {
-    /// A deadline starting now, `wait.timeout_secs` away, polling every
-    /// `wait.poll_interval_ms`. The settings are checked once, when the
-    /// profile is read ([`WaitConfig::check`]); a zero interval that got
-    /// here anyway is read as 1 ms so that it never spins.
-    pub fn start(vendor: &'static str, wait: &WaitConfig) -> Self {
-        Deadline {
-            vendor,
-            started: Instant::now(),
-            limit: Duration::from_secs(wait.timeout_secs),
-            interval: Duration::from_millis(wait.poll_interval_ms.max(1)),
-        }
+    /// A deadline of `op` starting now under `wait` alone, with no API
+    /// defaults (five minutes unless set) and nothing remembered between
+    /// waits: for callers outside an adapter. Adapters use
+    /// [`Waits::start`].
+    pub fn start(vendor: &'static str, wait: &WaitConfig, op: WaitOp) -> Self {
+        let mut d = Waits::new(wait.clone(), WaitDefaults::all(FALLBACK_WAIT_SECS)).start(vendor, op);
+        d.learned = None;
+        d
+    }
+
+    /// The kind of write this deadline is for.
+    pub fn op(&self) -> WaitOp {
+        self.op
+    }
+
+    /// The shortest pause between polls (`wait.poll_interval_ms`).
+    pub fn interval(&self) -> Duration {
+        self.interval
     }
 
     /// The timeout error for `operation`.
     pub fn timeout(&self, operation: &str) -> Error {
         Error::Timeout {
             vendor: self.vendor,
+            op: self.op,
             operation: operation.to_string(),
             after: self.limit,
+            setting: self.setting,
         }
     }
 
-    /// Sleep one interval, cut short at the deadline, or fail with
-    /// [`Error::Timeout`] once the deadline has passed.
-    pub async fn pause(&self, operation: &str) -> Result<(), Error> {
+    /// The time left, or [`Error::Timeout`] once the deadline has passed.
+    pub fn left(&self, operation: &str) -> Result<Duration, Error> {
         let elapsed = self.started.elapsed();
         if elapsed >= self.limit {
             return Err(self.timeout(operation));
         }
-        tokio::time::sleep(self.interval.min(self.limit - elapsed)).await;
+        Ok(self.limit - elapsed)
+    }
+
+    /// Sleep the shortest poll interval, cut short at the deadline, or
+    /// fail with [`Error::Timeout`] once the deadline has passed (for
+    /// loops of their own, such as repeating a write the vendor refused as
+    /// busy).
+    pub async fn pause(&self, operation: &str) -> Result<(), Error> {
+        let left = self.left(operation)?;
+        tokio::time::sleep(self.interval.min(left)).await;
+        Ok(())
+    }
+
+    /// Sleep until `at`, cut short at the deadline; an error once the
+    /// deadline has passed.
+    async fn sleep_until(&self, at: Instant, operation: &str) -> Result<(), Error> {
+        let left = self.left(operation)?;
+        let want = at.saturating_duration_since(Instant::now());
+        tokio::time::sleep(want.min(left)).await;
         Ok(())
     }
 
     /// Poll until `meaning(read())` is done or failed, under this
-    /// deadline; `operation` names the wait in logs and in the timeout.
-    /// Read errors follow the module's policy: transient ones are polled
-    /// through, others end the wait.
-    pub async fn poll<S, T, R, Fut, M>(&self, operation: &str, mut read: R, mut meaning: M) -> Result<T, Error>
+    /// deadline, on the module's schedule. `step` names what is waited for
+    /// within the kind of write (`"listener"`, `"certificates"`): the
+    /// memory of durations is kept per kind and step. `operation` names the
+    /// wait in logs and in the timeout. Read errors follow the module's
+    /// policy: transient ones are polled through, others end the wait.
+    pub async fn poll<S, T, R, Fut, M>(
+        &self,
+        step: &'static str,
+        operation: &str,
+        mut read: R,
+        mut meaning: M,
+    ) -> Result<T, Error>
     where
         R: FnMut() -> Fut,
         Fut: Future<Output = Result<S, Error>>,
         M: FnMut(S) -> Poll<T>,
     {
+        let key = (self.op, step);
         let since = Instant::now();
+        let estimate = self.learned.as_ref().and_then(|l| l.estimate(key));
+        // Offsets from `since`: the remembered duration, then backing off
+        // from it (or from the start): +interval, +2 intervals, +4, ...
+        let base = estimate.unwrap_or(Duration::ZERO);
+        let max_gap = MAX_GAP.max(self.interval);
+        let mut next = estimate.unwrap_or(self.interval);
         let mut polls: u32 = 0;
         let mut unseen: u32 = 0;
         loop {
+            self.sleep_until(since + next, operation).await?;
             polls = polls.saturating_add(1);
+            let at = since.elapsed();
             match read().await {
                 Ok(state) => match meaning(state) {
                     Poll::Done(value) => {
-                        tracing::debug!(vendor = self.vendor, operation, polls, "wait over");
+                        if let Some(learned) = &self.learned {
+                            learned.record(key, at);
+                        }
+                        tracing::debug!(
+                            vendor = self.vendor,
+                            operation,
+                            polls,
+                            took_ms = at.as_millis() as u64,
+                            "wait over"
+                        );
                         return Ok(value);
                     }
                     Poll::Failed(e) => {
@@ -154,25 +326,10 @@ impl Deadline {
                 }
                 Err(e) => return Err(e),
             }
-            self.pause(operation).await?;
+            let gap = next.saturating_sub(base).max(self.interval).min(max_gap);
+            next += gap;
         }
     }
-}
-
-/// [`Deadline::poll`] under a deadline of its own, starting now.
-pub async fn poll<S, T, R, Fut, M>(
-    vendor: &'static str,
-    operation: &str,
-    wait: &WaitConfig,
-    read: R,
-    meaning: M,
-) -> Result<T, Error>
-where
-    R: FnMut() -> Fut,
-    Fut: Future<Output = Result<S, Error>>,
-    M: FnMut(S) -> Poll<T>,
-{
-    Deadline::start(vendor, wait).poll(operation, read, meaning).await
 }
 
 #[cfg(test)]
@@ -181,10 +338,7 @@ mod tests {
     use std::cell::Cell;
 
     fn wait(ms: u64, secs: u64) -> WaitConfig {
-        WaitConfig {
-            timeout_secs: secs,
-            poll_interval_ms: ms,
-        }
+        WaitConfig::uniform(secs, ms)
     }
 
     fn failed(message: &str) -> Error {
@@ -209,7 +363,9 @@ mod tests {
             let a = answer(n.get());
             async move { a }
         };
-        let outcome = poll("test", operation, &w, read, meaning).await;
+        let outcome = Deadline::start("test", &w, WaitOp::Create)
+            .poll("listener", operation, read, meaning)
+            .await;
         (outcome, n.get())
     }
 
@@ -233,9 +389,17 @@ mod tests {
         })
         .await;
         match err {
-            Err(Error::Timeout { operation, after, .. }) => {
+            Err(Error::Timeout {
+                operation,
+                after,
+                op,
+                setting,
+                ..
+            }) => {
                 assert_eq!(operation, "create of listener x");
                 assert_eq!(after, Duration::from_secs(1));
+                assert_eq!(op, WaitOp::Create);
+                assert_eq!(setting, "wait.timeout_secs");
             }
             other => panic!("unexpected {other:?}"),
         }
@@ -290,20 +454,35 @@ mod tests {
 
     #[tokio::test]
     async fn a_shared_deadline_that_has_passed_times_out_the_next_wait() {
-        let d = Deadline::start("test", &wait(1, 0));
+        let d = Deadline::start("test", &wait(1, 0), WaitOp::Update);
         let err = d
-            .poll::<(), (), _, _, _>("second wait", || async { Ok(()) }, |_| Poll::Pending("x".into()))
+            .poll::<(), (), _, _, _>(
+                "listener",
+                "second wait",
+                || async { Ok(()) },
+                |_| Poll::Pending("x".into()),
+            )
             .await
             .expect_err("timeout");
         assert_eq!(err.kind(), "timeout");
     }
 
     #[test]
-    fn wait_settings_refuse_zero_timeout_and_zero_interval_by_field() {
+    fn wait_settings_refuse_zero_limits_and_zero_interval_by_field() {
         assert!(wait(1000, 300).check().is_ok());
+        assert!(WaitConfig::default().check().is_ok());
+        let per_op = |create, update, delete| WaitConfig {
+            create_secs: create,
+            update_secs: update,
+            delete_secs: delete,
+            ..WaitConfig::default()
+        };
         for (w, field) in [
             (wait(10, 0), "wait.timeout_secs"),
             (wait(0, 5), "wait.poll_interval_ms"),
+            (per_op(Some(0), None, None), "wait.create_secs"),
+            (per_op(Some(5), Some(0), None), "wait.update_secs"),
+            (per_op(None, None, Some(0)), "wait.delete_secs"),
         ] {
             match w.check() {
                 Err(Error::Config { field: f, .. }) => assert_eq!(f, field),
@@ -314,10 +493,101 @@ mod tests {
 
     #[tokio::test]
     async fn pause_times_out_after_the_limit_and_a_zero_interval_does_not_spin() {
-        match Deadline::start("test", &wait(1, 0)).pause("create listener").await {
+        match Deadline::start("test", &wait(1, 0), WaitOp::Create)
+            .pause("create listener")
+            .await
+        {
             Err(Error::Timeout { operation, .. }) => assert_eq!(operation, "create listener"),
             other => panic!("expected a timeout, got {other:?}"),
         }
-        assert!(Deadline::start("test", &wait(0, 5)).pause("x").await.is_ok());
+        assert!(Deadline::start("test", &wait(0, 5), WaitOp::Create)
+            .pause("x")
+            .await
+            .is_ok());
+    }
+
+    const DEFAULTS: WaitDefaults = WaitDefaults {
+        create_secs: 900,
+        update_secs: 180,
+        delete_secs: 600,
+    };
+
+    #[test]
+    fn each_operation_takes_its_own_setting_then_the_shared_one_then_the_default() {
+        let none = WaitConfig::default();
+        assert_eq!(
+            none.limit(WaitOp::Create, &DEFAULTS),
+            (Duration::from_secs(900), "wait.create_secs")
+        );
+        assert_eq!(
+            none.limit(WaitOp::Update, &DEFAULTS),
+            (Duration::from_secs(180), "wait.update_secs")
+        );
+        assert_eq!(
+            none.limit(WaitOp::Delete, &DEFAULTS),
+            (Duration::from_secs(600), "wait.delete_secs")
+        );
+        let shared = WaitConfig {
+            timeout_secs: Some(60),
+            delete_secs: Some(20),
+            ..WaitConfig::default()
+        };
+        assert_eq!(
+            shared.limit(WaitOp::Create, &DEFAULTS),
+            (Duration::from_secs(60), "wait.timeout_secs")
+        );
+        assert_eq!(
+            shared.limit(WaitOp::Delete, &DEFAULTS),
+            (Duration::from_secs(20), "wait.delete_secs")
+        );
+    }
+
+    /// A read that answers "pending" until `done_after` has passed since
+    /// the wait began, counting its calls.
+    async fn timed_wait(waits: &Waits, done_after: Duration) -> u32 {
+        let reads = Cell::new(0u32);
+        let began = Instant::now();
+        waits
+            .start("test", WaitOp::Create)
+            .poll(
+                "listener",
+                "create",
+                || {
+                    reads.set(reads.get() + 1);
+                    async { Ok(began.elapsed()) }
+                },
+                |elapsed| {
+                    if elapsed >= done_after {
+                        Poll::Done(())
+                    } else {
+                        Poll::Pending("creating".into())
+                    }
+                },
+            )
+            .await
+            .expect("done");
+        reads.get()
+    }
+
+    #[tokio::test]
+    async fn a_long_wait_backs_off_instead_of_polling_at_the_interval() {
+        let waits = Waits::new(wait(2, 30), DEFAULTS);
+        // 400 ms at a 2 ms interval: 200 polls at a fixed interval; backing
+        // off, 2, 4, 8, ... 512 ms: at most 9 (fewer if sleeps overshoot).
+        let reads = timed_wait(&waits, Duration::from_millis(400)).await;
+        assert!(reads <= 9, "{reads} reads");
+    }
+
+    #[tokio::test]
+    async fn a_repeated_wait_polls_first_when_the_last_one_ended() {
+        let waits = Waits::new(wait(5, 30), DEFAULTS);
+        let first = timed_wait(&waits, Duration::from_millis(60)).await;
+        assert!(first >= 2, "the first wait has nothing to go by ({first} reads)");
+        // The same work again: one read, at the time the first wait saw it
+        // done (sleeps only ever overshoot, so the work is over by then).
+        assert_eq!(timed_wait(&waits, Duration::from_millis(60)).await, 1);
+        // Another provider's waits learned nothing from this one.
+        let other = Waits::new(wait(5, 30), DEFAULTS);
+        assert!(timed_wait(&other, Duration::from_millis(60)).await >= 2);
     }
 }

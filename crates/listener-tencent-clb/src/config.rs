@@ -5,7 +5,7 @@
 //! `<profile>.configure`) is refused here rather than by the vendor later.
 //! Credentials follow Tencent's own chain (see the `tencent-api` crate).
 
-use listener_core::{Error, ProfileConfig, WaitConfig};
+use listener_core::{Error, ProfileConfig, WaitDefaults, Waits};
 use tencent_api::{ClientConfig, LoadContext, TencentClient};
 
 use crate::API;
@@ -21,8 +21,13 @@ pub struct ClbConfig {
     /// The load balancer (`lb-…`) every call is scoped to.
     pub load_balancer_id: String,
     /// How long and how often to wait for a task (checked when read).
-    pub wait: WaitConfig,
+    pub wait: Waits,
 }
+
+/// CLB's wait limits when the profile sets none: twelve minutes for every
+/// kind of write, about what Terraform's Tencent provider waits for a CLB
+/// task (`DescribeTaskStatus`, factsheet `tencent.md`, "DescribeTaskStatus").
+pub const WAIT_DEFAULTS: WaitDefaults = WaitDefaults::all(12 * 60);
 
 impl ClbConfig {
     /// Read the profile's instance and wait settings. The instance must be a
@@ -40,7 +45,7 @@ impl ClbConfig {
         wait.check()?;
         Ok(ClbConfig {
             load_balancer_id: id.to_string(),
-            wait,
+            wait: Waits::new(wait, WAIT_DEFAULTS),
         })
     }
 }
@@ -142,5 +147,18 @@ mod tests {
         let client = client_for(&p, &ctx).expect("client");
         assert_eq!(client.region(), Some("ap-guangzhou"));
         assert_eq!(client.endpoint().host, "clb.tencentcloudapi.com");
+    }
+
+    #[test]
+    fn waits_default_to_the_documented_limit_for_every_operation() {
+        use listener_core::WaitOp;
+        let c = ClbConfig::from_profile(&ProfileConfig::new(API, "lb-1")).expect("valid");
+        for op in WaitOp::ALL {
+            assert_eq!(
+                c.wait.limit(op),
+                (std::time::Duration::from_secs(12 * 60), op.setting()),
+                "{op}"
+            );
+        }
     }
 }

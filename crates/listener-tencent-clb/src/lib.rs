@@ -9,8 +9,8 @@ pub mod translate;
 use async_trait::async_trait;
 use listener_core::ownership::{self, Found};
 use listener_core::{
-    Capabilities, ChangePlan, Deadline, Error, Listener, ListenerId, ListenerSpec, Owned, PortRange, ProfileConfig,
-    Protocol, Provider, Rejection, Result,
+    Capabilities, ChangePlan, Error, Listener, ListenerId, ListenerSpec, Owned, PortRange, ProfileConfig, Protocol,
+    Provider, Rejection, Result, WaitOp,
 };
 use serde_json::Value;
 use tencent_api::{LoadContext, TencentClient};
@@ -146,8 +146,9 @@ impl ClbProvider {
         &self.config.load_balancer_id
     }
 
-    async fn wait(&self, task: &str, operation: &str) -> Result<()> {
-        wait_task(&self.client, task, operation, &self.config.wait).await
+    /// Wait for the task of one write of kind `op`, under that kind's limit.
+    async fn wait(&self, op: WaitOp, task: &str, operation: &str) -> Result<()> {
+        wait_task(&self.client, task, operation, &self.config.wait.start(API, op)).await
     }
 
     /// Prove that `id` is on the bound load balancer. CLB's
@@ -271,7 +272,7 @@ impl ClbProvider {
     async fn reconcile_create(&self, group: &CreateGroup) -> Result<Vec<Listener>> {
         let spec = &group.spec;
         let ranges = group.ranges();
-        let deadline = Deadline::start(API, &self.config.wait);
+        let deadline = self.config.wait.start(API, WaitOp::Create);
         let mut rounds = 0u32;
         loop {
             rounds += 1;
@@ -289,7 +290,7 @@ impl ClbProvider {
             let params = translate::create_params_named(&self.profile, self.lb(), spec, &group.only(&send));
             match self.client.create_listener(&params).await {
                 Ok((task, _ids)) => {
-                    if let Err(e) = self.wait(&task, "create listener").await {
+                    if let Err(e) = self.wait(WaitOp::Create, &task, "create listener").await {
                         return Err(self.report_failed_create(e, spec, &send).await);
                     }
                     let existing = self.to_listeners(&self.client.describe_listeners(None).await?);
@@ -342,7 +343,7 @@ impl ClbProvider {
             Err(e) => return Err(e),
         };
         tracing::info!(task = %task, listeners = ids.len(), "create accepted; waiting for the task");
-        if let Err(e) = self.wait(&task, "create listener").await {
+        if let Err(e) = self.wait(WaitOp::Create, &task, "create listener").await {
             return Err(self.report_failed_create(e, spec, &ranges).await);
         }
         let raw = if ids.len() == ranges.len() {
@@ -452,7 +453,7 @@ impl Provider for ClbProvider {
         {
             let _guard = self.client.lock_writes().await;
             let task = self.client.modify_listener(&owned, &params).await?;
-            self.wait(&task, "modify listener").await?;
+            self.wait(WaitOp::Update, &task, "modify listener").await?;
         }
         self.get(&current.id).await
     }
@@ -466,7 +467,7 @@ impl Provider for ClbProvider {
         let (owned, _) = self.own(id).await?;
         let _guard = self.client.lock_writes().await;
         match self.client.delete_listener(&owned).await {
-            Ok(task) => self.wait(&task, "delete listener").await,
+            Ok(task) => self.wait(WaitOp::Delete, &task, "delete listener").await,
             Err(Error::NotFound { .. }) => Ok(()),
             Err(e) => Err(e),
         }

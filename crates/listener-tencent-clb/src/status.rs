@@ -6,7 +6,7 @@
 //! only finished when its task says 0: reporting success on the call alone
 //! is the pitfall Terraform users hit (the task later failed).
 
-use listener_core::{wait, Error, Poll, WaitConfig};
+use listener_core::{Deadline, Error, Poll};
 use serde_json::Value;
 
 use crate::client::ClbClient;
@@ -42,30 +42,30 @@ pub fn task_state(body: &Value) -> TaskState {
     }
 }
 
-/// Poll the task until it ends or the profile's `wait` deadline passes. A
+/// Poll the task until it ends or the write's `deadline` passes. A
 /// failed task is [`Error::TaskFailed`]; running out of time is
 /// [`Error::Timeout`] naming `operation` and the task.
-pub async fn wait_task(client: &ClbClient, task_id: &str, operation: &str, wait: &WaitConfig) -> Result<(), Error> {
+pub async fn wait_task(client: &ClbClient, task_id: &str, operation: &str, deadline: &Deadline) -> Result<(), Error> {
     let operation = format!("{operation} (task {task_id})");
-    wait::poll(
-        API,
-        &operation,
-        wait,
-        || client.describe_task_status(task_id),
-        |answer| match task_state(&answer) {
-            TaskState::Succeeded => Poll::Done(()),
-            TaskState::Failed(message) => {
-                tracing::warn!(task_id, %message, "task failed");
-                Poll::Failed(Error::TaskFailed {
-                    vendor: API,
-                    task: task_id.to_string(),
-                    message,
-                })
-            }
-            TaskState::Running => Poll::Pending("task running".into()),
-        },
-    )
-    .await
+    deadline
+        .poll(
+            "task",
+            &operation,
+            || client.describe_task_status(task_id),
+            |answer| match task_state(&answer) {
+                TaskState::Succeeded => Poll::Done(()),
+                TaskState::Failed(message) => {
+                    tracing::warn!(task_id, %message, "task failed");
+                    Poll::Failed(Error::TaskFailed {
+                        vendor: API,
+                        task: task_id.to_string(),
+                        message,
+                    })
+                }
+                TaskState::Running => Poll::Pending("task running".into()),
+            },
+        )
+        .await
 }
 
 #[cfg(test)]

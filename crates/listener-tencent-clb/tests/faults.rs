@@ -246,8 +246,9 @@ async fn a_task_that_outlasts_the_wait_is_a_timeout() {
         .expect("emulator");
     let mut p = profile(&emu);
     p.wait = Some(listener_core::WaitConfig {
-        timeout_secs: 1,
+        create_secs: Some(1),
         poll_interval_ms: 50,
+        ..Default::default()
     });
     let clb = ClbProvider::with_client(
         &p,
@@ -258,7 +259,23 @@ async fn a_task_that_outlasts_the_wait_is_a_timeout() {
         .create(&ListenerSpec::new("slow", Protocol::Tcp, Ports::Single(80)))
         .await
     {
-        Err(Error::Timeout { vendor, .. }) => assert_eq!(vendor, "tencent-clb"),
+        Err(e @ Error::Timeout { .. }) => {
+            assert_eq!(e.kind(), "timeout");
+            let Error::Timeout {
+                vendor,
+                op,
+                after,
+                setting,
+                ..
+            } = e
+            else {
+                unreachable!()
+            };
+            assert_eq!(vendor, "tencent-clb");
+            assert_eq!(op, listener_core::WaitOp::Create);
+            assert_eq!(after, std::time::Duration::from_secs(1));
+            assert_eq!(setting, "wait.create_secs");
+        }
         other => panic!("expected a timeout, got {other:?}"),
     }
     emu.shutdown().await;

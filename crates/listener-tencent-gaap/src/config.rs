@@ -9,7 +9,7 @@
 
 use std::fmt;
 
-use listener_core::{Aliases, Error, ProfileConfig, WaitConfig};
+use listener_core::{Aliases, Error, ProfileConfig, WaitDefaults, Waits};
 use serde_json::{Map, Value};
 use tencent_api::LoadContext;
 
@@ -85,8 +85,13 @@ pub struct GaapConfig {
     /// Certificate aliases, for requests and read-back.
     pub aliases: Aliases,
     /// How long and how often to wait for listener status changes.
-    pub wait: WaitConfig,
+    pub wait: Waits,
 }
+
+/// GAAP's wait limits when the profile sets none: five minutes for every
+/// kind of write, Terraform's Tencent provider's write timeout (factsheet
+/// `tencent.md`, "Timeouts: reads 3 min, writes 5 min").
+pub const WAIT_DEFAULTS: WaitDefaults = WaitDefaults::all(5 * 60);
 
 impl GaapConfig {
     /// The adapter settings of a profile. Refuses an instance that is
@@ -105,7 +110,7 @@ impl GaapConfig {
         Ok(GaapConfig {
             instance,
             aliases: profile.aliases.clone(),
-            wait,
+            wait: Waits::new(wait, WAIT_DEFAULTS),
         })
     }
 }
@@ -178,5 +183,18 @@ mod tests {
         Instance::Group("lg-1".into()).insert_into(&mut m);
         assert_eq!(m.get("GroupId"), Some(&Value::String("lg-1".into())));
         assert!(m.get("ProxyId").is_none());
+    }
+
+    #[test]
+    fn waits_default_to_the_documented_limit_for_every_operation() {
+        use listener_core::WaitOp;
+        let c = GaapConfig::from_profile(&ProfileConfig::new(crate::API, "link-1")).expect("valid");
+        for op in WaitOp::ALL {
+            assert_eq!(
+                c.wait.limit(op),
+                (std::time::Duration::from_secs(5 * 60), op.setting()),
+                "{op}"
+            );
+        }
     }
 }

@@ -12,8 +12,8 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use listener_core::ownership::{self, Found};
 use listener_core::{
-    plan_change, refuse_immutable, Capabilities, Error, Listener, ListenerId, ListenerSpec, Owned, PortEntry, Ports,
-    ProfileConfig, Protocol, Provider, Rejection, Result,
+    plan_change, refuse_immutable, Capabilities, Deadline, Error, Listener, ListenerId, ListenerSpec, Owned, PortEntry,
+    Ports, ProfileConfig, Protocol, Provider, Rejection, Result, WaitOp,
 };
 use serde_json::Value;
 use tencent_api::TencentClient;
@@ -177,7 +177,13 @@ impl GaapProvider {
     /// `SetTlsVersion` on a listener just made, then wait until
     /// `DescribeHTTPSListeners` reports the choice, so the listener that
     /// `create` returns plans no change.
-    async fn set_tls(&self, kind: GaapProtocol, record: &Value, choice: &translate::TlsChoice) -> Result<Value> {
+    async fn set_tls(
+        &self,
+        deadline: &Deadline,
+        kind: GaapProtocol,
+        record: &Value,
+        choice: &translate::TlsChoice,
+    ) -> Result<Value> {
         let Some(id) = field_str(record, "ListenerId") else {
             return Ok(record.clone());
         };
@@ -198,7 +204,7 @@ impl GaapProvider {
                 .as_deref()
                 == Some(want.as_str())
         };
-        status::wait_modified(&self.client, kind, id, &self.config.wait, &applied).await
+        status::wait_modified(&self.client, kind, id, deadline, &applied).await
     }
 
     /// Prove that `id` is on the bound connection or group, from the
@@ -360,6 +366,7 @@ impl Provider for GaapProvider {
         let plan = CreatePlan::from_spec(&self.profile, spec)?;
         let tls = self.tls_choice_for(spec).await?;
         let mut out = Vec::with_capacity(plan.ports.len());
+        let deadline = self.config.wait.start(API, WaitOp::Create);
         // One call at a time, each waited for: GAAP refuses a write while
         // another listener of the connection is still being created.
         for call in plan.calls(&self.config.instance) {
@@ -367,9 +374,9 @@ impl Provider for GaapProvider {
             for id in &ids {
                 self.remember(id, plan.protocol);
             }
-            for record in status::wait_all_running(&self.client, plan.protocol, &ids, &self.config.wait).await? {
+            for record in status::wait_all_running(&self.client, plan.protocol, &ids, &deadline).await? {
                 let record = match &tls {
-                    Some(choice) => self.set_tls(plan.protocol, &record, choice).await?,
+                    Some(choice) => self.set_tls(&deadline, plan.protocol, &record, choice).await?,
                     None => record,
                 };
                 out.push(self.listener(plan.protocol, &record)?);
@@ -497,32 +504,37 @@ impl Provider for GaapProvider {
                 })
             })
         };
-        let record =
-            status::wait_modified(&self.client, kind, current.id.as_str(), &self.config.wait, &applied).await?;
+        let deadline = self.config.wait.start(API, WaitOp::Update);
+        let record = status::wait_modified(&self.client, kind, current.id.as_str(), &deadline, &applied).await?;
         self.listener(kind, &record)
     }
 
     async fn delete(&self, id: &ListenerId) -> Result<()> {
         let (owned, (kind, record)) = self.own(id).await?;
-        let wait = &self.config.wait;
+        let deadline = self.config.wait.start(API, WaitOp::Delete);
         if field_u64(&record, "ListenerStatus") != Some(2) {
-            let outcome = listener_core::wait::poll(
-                API,
-                &format!("delete request for listener {id}"),
-                wait,
-                || self.client.delete(&owned),
-                |outcome| match outcome {
-                    DeleteOutcome::Failed => listener_core::Poll::Pending("delete refused for now".into()),
-                    other => listener_core::Poll::Done(other),
-                },
-            )
-            .await?;
+            // The request goes at once; only a refusal is repeated, on the
+            // poller's schedule and under the delete's deadline.
+            let mut outcome = self.client.delete(&owned).await?;
+            if outcome == DeleteOutcome::Failed {
+                outcome = deadline
+                    .poll(
+                        "delete request",
+                        &format!("delete request for listener {id}"),
+                        || self.client.delete(&owned),
+                        |outcome| match outcome {
+                            DeleteOutcome::Failed => listener_core::Poll::Pending("delete refused for now".into()),
+                            other => listener_core::Poll::Done(other),
+                        },
+                    )
+                    .await?;
+            }
             if outcome == DeleteOutcome::AlreadyGone {
                 self.forget(id.as_str());
                 return Ok(());
             }
         }
-        status::wait_gone(&self.client, kind, id.as_str(), wait).await?;
+        status::wait_gone(&self.client, kind, id.as_str(), &deadline).await?;
         self.forget(id.as_str());
         Ok(())
     }

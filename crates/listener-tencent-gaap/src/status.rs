@@ -6,9 +6,9 @@
 //! servers adjusting, 4 configuration changing). GAAP's own
 //! `DescribeTaskStatus` is for connection operations, not listeners. So
 //! every wait here is a poll of one listener by ID, bounded by the
-//! profile's `wait.timeout_secs`, with progress reported through `tracing`.
+//! profile's wait limit for the kind of write, with progress reported through `tracing`.
 
-use listener_core::{wait, Error, Poll, WaitConfig};
+use listener_core::{Deadline, Error, Poll};
 use serde_json::Value;
 
 use crate::client::GaapClient;
@@ -47,30 +47,30 @@ pub async fn wait_running(
     client: &GaapClient,
     protocol: GaapProtocol,
     id: &str,
-    wait: &WaitConfig,
+    deadline: &Deadline,
 ) -> Result<Value, Error> {
     let mut seen = false;
-    wait::poll(
-        API,
-        &format!("create of listener {id}"),
-        wait,
-        || client.find(protocol, id),
-        |record| {
-            let Some(record) = record else {
-                if seen {
-                    return Poll::Failed(failed(id, "the listener disappeared while being created"));
+    deadline
+        .poll(
+            "listener",
+            &format!("create of listener {id}"),
+            || client.find(protocol, id),
+            |record| {
+                let Some(record) = record else {
+                    if seen {
+                        return Poll::Failed(failed(id, "the listener disappeared while being created"));
+                    }
+                    return Poll::NotSeen(never_appeared(id));
+                };
+                seen = true;
+                match field_u64(&record, "ListenerStatus") {
+                    Some(0) => Poll::Done(record),
+                    Some(2) => Poll::Failed(failed(id, "the listener is being destroyed instead of starting")),
+                    other => Poll::Pending(status_word(other)),
                 }
-                return Poll::NotSeen(never_appeared(id));
-            };
-            seen = true;
-            match field_u64(&record, "ListenerStatus") {
-                Some(0) => Poll::Done(record),
-                Some(2) => Poll::Failed(failed(id, "the listener is being destroyed instead of starting")),
-                other => Poll::Pending(status_word(other)),
-            }
-        },
-    )
-    .await
+            },
+        )
+        .await
 }
 
 /// Wait until every listener one create call made runs; their final
@@ -86,46 +86,48 @@ pub async fn wait_all_running(
     client: &GaapClient,
     protocol: GaapProtocol,
     ids: &[String],
-    wait: &WaitConfig,
+    deadline: &Deadline,
 ) -> Result<Vec<Value>, Error> {
     if let [one] = ids {
-        return Ok(vec![wait_running(client, protocol, one, wait).await?]);
+        return Ok(vec![wait_running(client, protocol, one, deadline).await?]);
     }
     let mut seen = vec![false; ids.len()];
-    wait::poll(
-        API,
-        &format!("create of listeners {}", ids.join(", ")),
-        wait,
-        || client.describe_all(protocol, None),
-        |records| {
-            let mut done = Vec::with_capacity(ids.len());
-            let mut pending: Option<String> = None;
-            let mut unseen: Option<&str> = None;
-            for (id, seen) in ids.iter().zip(seen.iter_mut()) {
-                let Some(record) = records.iter().find(|r| field_str(r, "ListenerId") == Some(id.as_str())) else {
-                    if *seen {
-                        return Poll::Failed(failed(id, "the listener disappeared while being created"));
-                    }
-                    unseen.get_or_insert(id);
-                    continue;
-                };
-                *seen = true;
-                match field_u64(record, "ListenerStatus") {
-                    Some(0) => done.push(record.clone()),
-                    Some(2) => return Poll::Failed(failed(id, "the listener is being destroyed instead of starting")),
-                    other => {
-                        pending.get_or_insert_with(|| format!("{id} {}", status_word(other)));
+    deadline
+        .poll(
+            "listeners",
+            &format!("create of listeners {}", ids.join(", ")),
+            || client.describe_all(protocol, None),
+            |records| {
+                let mut done = Vec::with_capacity(ids.len());
+                let mut pending: Option<String> = None;
+                let mut unseen: Option<&str> = None;
+                for (id, seen) in ids.iter().zip(seen.iter_mut()) {
+                    let Some(record) = records.iter().find(|r| field_str(r, "ListenerId") == Some(id.as_str())) else {
+                        if *seen {
+                            return Poll::Failed(failed(id, "the listener disappeared while being created"));
+                        }
+                        unseen.get_or_insert(id);
+                        continue;
+                    };
+                    *seen = true;
+                    match field_u64(record, "ListenerStatus") {
+                        Some(0) => done.push(record.clone()),
+                        Some(2) => {
+                            return Poll::Failed(failed(id, "the listener is being destroyed instead of starting"))
+                        }
+                        other => {
+                            pending.get_or_insert_with(|| format!("{id} {}", status_word(other)));
+                        }
                     }
                 }
-            }
-            match (unseen, pending) {
-                (Some(id), _) => Poll::NotSeen(never_appeared(id)),
-                (None, Some(status)) => Poll::Pending(status),
-                (None, None) => Poll::Done(done),
-            }
-        },
-    )
-    .await
+                match (unseen, pending) {
+                    (Some(id), _) => Poll::NotSeen(never_appeared(id)),
+                    (None, Some(status)) => Poll::Pending(status),
+                    (None, None) => Poll::Done(done),
+                }
+            },
+        )
+        .await
 }
 
 /// Wait until a modified listener runs again with the change in place.
@@ -139,38 +141,38 @@ pub async fn wait_modified(
     client: &GaapClient,
     protocol: GaapProtocol,
     id: &str,
-    wait: &WaitConfig,
+    deadline: &Deadline,
     applied: &(dyn Fn(&Value) -> bool + Sync),
 ) -> Result<Value, Error> {
     let mut seen_changing = false;
-    wait::poll(
-        API,
-        &format!("change of listener {id}"),
-        wait,
-        || client.find(protocol, id),
-        |record| {
-            let Some(record) = record else {
-                return Poll::Failed(Error::NotFound {
-                    vendor: API,
-                    what: format!("listener {id}, which disappeared while being changed"),
-                });
-            };
-            match field_u64(&record, "ListenerStatus") {
-                Some(0) if applied(&record) => Poll::Done(record),
-                Some(0) if seen_changing => Poll::Failed(failed(id, "the change was not applied")),
-                Some(0) => Poll::NotSeen(failed(
-                    id,
-                    "the listener runs unchanged and was never seen changing; the change was not applied",
-                )),
-                Some(2) => Poll::Failed(failed(id, "the listener is being destroyed")),
-                other => {
-                    seen_changing = true;
-                    Poll::Pending(status_word(other))
+    deadline
+        .poll(
+            "listener",
+            &format!("change of listener {id}"),
+            || client.find(protocol, id),
+            |record| {
+                let Some(record) = record else {
+                    return Poll::Failed(Error::NotFound {
+                        vendor: API,
+                        what: format!("listener {id}, which disappeared while being changed"),
+                    });
+                };
+                match field_u64(&record, "ListenerStatus") {
+                    Some(0) if applied(&record) => Poll::Done(record),
+                    Some(0) if seen_changing => Poll::Failed(failed(id, "the change was not applied")),
+                    Some(0) => Poll::NotSeen(failed(
+                        id,
+                        "the listener runs unchanged and was never seen changing; the change was not applied",
+                    )),
+                    Some(2) => Poll::Failed(failed(id, "the listener is being destroyed")),
+                    other => {
+                        seen_changing = true;
+                        Poll::Pending(status_word(other))
+                    }
                 }
-            }
-        },
-    )
-    .await
+            },
+        )
+        .await
 }
 
 /// Consecutive "running" answers after an accepted delete that mean the
@@ -181,36 +183,44 @@ const RUNNING_AFTER_DELETE: u32 = 3;
 /// Wait until a deleted listener is gone: no record, `ResourceNotFound`, or
 /// GAAP's "Not Exist" answer (all three are [`GaapClient::find`]'s `None`).
 /// Back in "running" after "destroying" is a delete that failed.
-pub async fn wait_gone(client: &GaapClient, protocol: GaapProtocol, id: &str, wait: &WaitConfig) -> Result<(), Error> {
+pub async fn wait_gone(
+    client: &GaapClient,
+    protocol: GaapProtocol,
+    id: &str,
+    deadline: &Deadline,
+) -> Result<(), Error> {
     let mut seen_destroying = false;
     let mut running = 0u32;
-    wait::poll(
-        API,
-        &format!("delete of listener {id}"),
-        wait,
-        || client.find(protocol, id),
-        |record| {
-            let Some(record) = record else {
-                return Poll::Done(());
-            };
-            let status = field_u64(&record, "ListenerStatus");
-            match status {
-                Some(2) => {
-                    seen_destroying = true;
-                    running = 0;
-                }
-                Some(0) => {
-                    running += 1;
-                    if seen_destroying || running >= RUNNING_AFTER_DELETE {
-                        return Poll::Failed(failed(id, "the listener is running again; the delete did not happen"));
+    deadline
+        .poll(
+            "listener",
+            &format!("delete of listener {id}"),
+            || client.find(protocol, id),
+            |record| {
+                let Some(record) = record else {
+                    return Poll::Done(());
+                };
+                let status = field_u64(&record, "ListenerStatus");
+                match status {
+                    Some(2) => {
+                        seen_destroying = true;
+                        running = 0;
                     }
+                    Some(0) => {
+                        running += 1;
+                        if seen_destroying || running >= RUNNING_AFTER_DELETE {
+                            return Poll::Failed(failed(
+                                id,
+                                "the listener is running again; the delete did not happen",
+                            ));
+                        }
+                    }
+                    _ => running = 0,
                 }
-                _ => running = 0,
-            }
-            Poll::Pending(status_word(status))
-        },
-    )
-    .await
+                Poll::Pending(status_word(status))
+            },
+        )
+        .await
 }
 
 fn failed(id: &str, message: &str) -> Error {

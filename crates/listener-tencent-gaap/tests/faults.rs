@@ -197,10 +197,7 @@ async fn a_failed_delete_task_is_reported_and_the_listener_stays() {
 /// no timing assertion on the normal path.
 fn patient(emulator: &listener_emulator::EmulatorHandle) -> listener_tencent_gaap::GaapProvider {
     let mut p = profile(emulator);
-    p.wait = Some(WaitConfig {
-        timeout_secs: 600,
-        poll_interval_ms: 15,
-    });
+    p.wait = Some(WaitConfig::uniform(600, 15));
     provider_on(&p)
 }
 
@@ -284,16 +281,28 @@ async fn waiting_is_bounded_by_the_profile_timeout() {
         .await
         .expect("emulator");
     let mut p = profile(&emulator);
+    // Updates and deletes keep a long limit; the create's own is short.
     p.wait = Some(WaitConfig {
-        timeout_secs: 1,
-        poll_interval_ms: 50,
+        create_secs: Some(1),
+        ..WaitConfig::uniform(600, 50)
     });
     let gaap = provider_on(&p);
     match gaap
         .create(&ListenerSpec::new("slow", Protocol::Http, Ports::Single(80)))
         .await
     {
-        Err(Error::Timeout { operation, .. }) => assert!(operation.contains("create")),
+        Err(Error::Timeout {
+            op,
+            operation,
+            after,
+            setting,
+            ..
+        }) => {
+            assert!(operation.contains("create"), "{operation}");
+            assert_eq!(op, listener_core::WaitOp::Create);
+            assert_eq!(after, Duration::from_secs(1));
+            assert_eq!(setting, "wait.create_secs");
+        }
         other => panic!("expected a timeout, got {other:?}"),
     }
     // The listener exists (still creating): a later run adopts it through

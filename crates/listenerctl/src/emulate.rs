@@ -77,10 +77,7 @@ pub fn emulated_profile(profile: &ProfileConfig, url: &str) -> ProfileConfig {
         };
     }
     if p.wait.is_none() {
-        p.wait = Some(WaitConfig {
-            timeout_secs: EMULATED_TIMEOUT_SECS,
-            poll_interval_ms: EMULATED_POLL_MS,
-        });
+        p.wait = Some(WaitConfig::uniform(EMULATED_TIMEOUT_SECS, EMULATED_POLL_MS));
     }
     p
 }
@@ -165,10 +162,7 @@ mod tests {
     #[test]
     fn a_profile_with_its_own_wait_settings_keeps_them() {
         let mut p = ProfileConfig::new("tencent-gaap", "link-1");
-        p.wait = Some(WaitConfig {
-            timeout_secs: 5,
-            poll_interval_ms: 7,
-        });
+        p.wait = Some(WaitConfig::uniform(5, 7));
         assert_eq!(emulated_profile(&p, "http://x").wait, p.wait);
     }
 }

@@ -115,10 +115,7 @@ pub fn profile(url: &str) -> ProfileConfig {
     p.endpoint = Some(url.into());
     p.allow_insecure_http = true;
     p.rate_limit_per_second = Some(1000.0);
-    p.wait = Some(WaitConfig {
-        timeout_secs: 10,
-        poll_interval_ms: 10,
-    });
+    p.wait = Some(WaitConfig::uniform(10, 10));
     p.inline_credentials = Some(InlineCredentials {
         key_id: DEFAULT_ALIBABA_ACCESS_KEY_ID.into(),
         secret: Secret::new(DEFAULT_ALIBABA_ACCESS_KEY_SECRET),

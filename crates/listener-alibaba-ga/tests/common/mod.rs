@@ -59,10 +59,7 @@ pub fn profile(url: &str) -> ProfileConfig {
         secret: Secret::new(DEFAULT_ALIBABA_ACCESS_KEY_SECRET),
         token: None,
     });
-    p.wait = Some(WaitConfig {
-        timeout_secs: 20,
-        poll_interval_ms: 5,
-    });
+    p.wait = Some(WaitConfig::uniform(20, 5));
     p.rate_limit_per_second = Some(500.0);
     p.aliases.certificates.insert("web".into(), CERT.into());
     p.aliases.certificates.insert("web-2".into(), "450-cn-hangzhou".into());

@@ -46,10 +46,7 @@ pub fn profile(emulator: &EmulatorHandle) -> ProfileConfig {
     p.region = Some("ap-guangzhou".into());
     p.endpoint = Some(emulator.url());
     p.allow_insecure_http = true;
-    p.wait = Some(WaitConfig {
-        timeout_secs: 20,
-        poll_interval_ms: 15,
-    });
+    p.wait = Some(WaitConfig::uniform(20, 15));
     p.inline_credentials = Some(listener_core::InlineCredentials {
         key_id: DEFAULT_TENCENT_SECRET_ID.into(),
         secret: listener_core::Secret::new(DEFAULT_TENCENT_SECRET_KEY),

@@ -67,10 +67,7 @@ pub fn profile_for(emulator: &EmulatorHandle, instance: &str) -> ProfileConfig {
     p.endpoint = Some(emulator.url());
     p.allow_insecure_http = true;
     p.rate_limit_per_second = Some(200.0);
-    p.wait = Some(WaitConfig {
-        timeout_secs: 20,
-        poll_interval_ms: 15,
-    });
+    p.wait = Some(WaitConfig::uniform(20, 15));
     p.inline_credentials = Some(InlineCredentials {
         key_id: DEFAULT_TENCENT_SECRET_ID.into(),
         secret: Secret::new(DEFAULT_TENCENT_SECRET_KEY),
