@@ -24,8 +24,8 @@ use std::collections::BTreeSet;
 
 use alibaba_api::CallOptions;
 use listener_core::ownership::claim;
-use listener_core::{canonical_cidr, Access, AccessMode, Error, ListenerId, Owned, Poll, Result};
 use listener_core::wait::Deadline;
+use listener_core::{canonical_cidr, Access, AccessMode, Error, ListenerId, Owned, Poll, Result};
 use serde_json::{json, Value};
 
 use crate::client::GaClient;
@@ -262,13 +262,7 @@ async fn delete_acl(client: &GaClient, acl: &OwnedAcl, wait: &Deadline) -> Resul
     }
 }
 
-async fn change_entries(
-    client: &GaClient,
-    acl: &OwnedAcl,
-    list: &[String],
-    add: bool,
-    wait: &Deadline,
-) -> Result<()> {
+async fn change_entries(client: &GaClient, acl: &OwnedAcl, list: &[String], add: bool, wait: &Deadline) -> Result<()> {
     let action = if add { "AddEntriesToAcl" } else { "RemoveEntriesFromAcl" };
     for chunk in list.chunks(ACL_ENTRIES_PER_CALL) {
         let entries: Vec<Value> = chunk
