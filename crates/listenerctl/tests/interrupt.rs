@@ -238,7 +238,10 @@ fn a_second_sigint_exits_at_once() {
 fn sigint_stops_every_profile_applied_at_once() {
     let api = "alibaba-ga";
     let (one, two) = ("ga-intr00000011", "ga-intr00000012");
-    let emu = Emu::start_many(api, &[one, two], &[], Duration::from_millis(150));
+    // Creates take 600 ms: with faster ones, the first profile could make
+    // all its listeners before the second made three (they share one
+    // account's write budget), and then had nothing left to interrupt.
+    let emu = Emu::start_many(api, &[one, two], &[], Duration::from_millis(600));
     let scratch = tempfile::tempdir().expect("temp dir");
     let dir = scratch.path();
     let path: PathBuf = dir.join("listeners.toml");
