@@ -282,7 +282,16 @@ impl Provider for GaProvider {
         let items = self.client.list_listeners(&self.config.accelerator_id).await?;
         let mut out = Vec::with_capacity(items.len());
         for item in &items {
-            out.push(self.read_with_access(item).await?);
+            // ListListeners carries no ACL fields (the SDK's model has
+            // none); DescribeListener does, so each listener is described.
+            let id = item
+                .get("ListenerId")
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or_default();
+            // None: deleted between the list and the describe.
+            if let Some(answer) = status::describe(&self.client, id).await? {
+                out.push(self.read_with_access(&answer).await?);
+            }
         }
         Ok(out)
     }
