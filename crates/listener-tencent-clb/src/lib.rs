@@ -42,6 +42,8 @@ pub const WRITE_ONLY_FIELDS: &[&str] = &[
     "client_ip",
     // Every CLB listener runs; `enabled = true` is accepted, never compared.
     "enabled",
+    // HTTP/3 is off on every CLB listener; `false` is accepted, never compared.
+    "tls.http3",
     "forwarding.default_target",
     "forwarding.backend_protocol",
     "extensions.tencent-clb.snat",

@@ -389,8 +389,12 @@ fn unsupported_neutral_fields(spec: &ListenerSpec, r: &mut Rejections) {
             UNSUPPORTED,
             "CLB switches HTTP/2 per domain on forwarding rules, not on the listener",
         );
+        // QUIC is off on a CLB listener until a forwarding rule's domain
+        // turns it on, so `false` states what every CLB listener is:
+        // accepted and write-only, like `enabled = true`. Only `true`,
+        // which the listener cannot carry, is refused.
         r.reject_if(
-            tls.http3.is_some(),
+            tls.http3 == Some(true),
             "tls.http3",
             UNSUPPORTED,
             "CLB switches HTTP/3 (QUIC) per domain on forwarding rules, not on the listener",

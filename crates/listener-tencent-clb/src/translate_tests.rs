@@ -154,13 +154,26 @@ fn rejects_enabled_false_which_clb_cannot_switch_and_accepts_true() {
 }
 
 #[test]
+fn accepts_http3_false_which_every_clb_listener_is_and_rejects_true() {
+    let mut s = spec(Protocol::Https);
+    if let Some(t) = s.tls.as_mut() {
+        t.http3 = Some(false);
+    }
+    accepts(&s);
+    if let Some(t) = s.tls.as_mut() {
+        t.http3 = Some(true);
+    }
+    rejects(&s, "tls.http3", UNSUPPORTED);
+}
+
+#[test]
 fn rejects_neutral_fields_clb_cannot_express() {
     let mut s = spec(Protocol::Https);
     s.description = Some("d".into());
     if let Some(t) = s.tls.as_mut() {
         t.policy = Some("tls-1-2".into());
         t.http2 = Some(true);
-        t.http3 = Some(false);
+        t.http3 = Some(true);
         t.client_auth = Some(ClientAuth {
             verify: ClientVerify::Required,
             ca_certificates: vec!["ca".into(), "ca2".into()],

@@ -56,7 +56,7 @@ pub fn capabilities() -> Capabilities {
             "client_ip",
             "extensions.tencent-gaap.real_server_type",
         ],
-        write_only_fields: &["forwarding.default_target", "enabled"],
+        write_only_fields: &["forwarding.default_target", "enabled", "tls.sni"],
         max_listeners_per_instance: 50,
         rate_limit_per_second: 20.0,
         ..Capabilities::BASE

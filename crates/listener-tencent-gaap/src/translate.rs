@@ -567,10 +567,12 @@ pub fn rule_https_one_server_certificate(spec: &ListenerSpec, r: &mut Rejections
 }
 
 /// GAAP HTTPS listeners have no SNI switch (domain certificates belong to
-/// forwarding rules); a value that cannot be sent or read back is refused.
+/// forwarding rules): the listener serves its one certificate to every
+/// client. `sni = false` says just that, so it is accepted and write-only
+/// (never compared, since nothing reads it back); `true` is refused.
 pub fn rule_no_sni(spec: &ListenerSpec, r: &mut Rejections) {
     r.reject_if(
-        spec.tls.as_ref().is_some_and(|t| t.sni.is_some()),
+        spec.tls.as_ref().is_some_and(|t| t.sni == Some(true)),
         "tls.sni",
         "sni_unsupported",
         "GAAP HTTPS listeners have no SNI setting",
@@ -1936,6 +1938,15 @@ mod tests {
         }
         assert_rejects(&s, "tls.certificates", MISSING_PARAMETER);
         assert_rejects(&s, "tls.sni", "sni_unsupported");
+    }
+
+    #[test]
+    fn accepts_sni_false_which_every_gaap_listener_is() {
+        let mut s = https(443);
+        if let Some(t) = s.tls.as_mut() {
+            t.sni = Some(false);
+        }
+        assert!(check(&profile(), &s).is_empty(), "{:?}", check(&profile(), &s));
     }
 
     #[test]

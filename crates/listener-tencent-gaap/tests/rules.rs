@@ -430,9 +430,9 @@ async fn several_server_certificates_are_refused() {
 async fn sni_http2_and_tls_policy_are_refused() {
     let mut spec = https("h", 443);
     if let Some(t) = spec.tls.as_mut() {
-        t.sni = Some(false);
+        t.sni = Some(true);
     }
-    let params = with(https_params(), json!({"SniSwitch": 0}));
+    let params = with(https_params(), json!({"SniSwitch": 1}));
     both(
         spec,
         "tls.sni",
