@@ -332,8 +332,10 @@ fn add_alias(
 /// another API's section), and every field the target declares
 /// write-only that the source reads back. A value that is off (`false`,
 /// `"none"`, zero, or negative: vendors write "unlimited" as `-1`) loses
-/// nothing, and `enabled = true` is what every listener of every supported
-/// API is, so neither is listed.
+/// nothing, nor does a value the source vendor reports for a setting
+/// nobody set ([`Capabilities::vendor_defaults`]: GA's `standard` routing);
+/// and `enabled = true` is what every listener of every supported API is.
+/// None of these is listed.
 fn losses(spec: &ListenerSpec, source: &Capabilities, target: &Capabilities) -> Vec<Finding> {
     // Blank name: a target that keeps no names (ALB) loses it too.
     let bare = ListenerSpec::new(String::new(), spec.protocol, spec.ports.clone());
@@ -346,7 +348,8 @@ fn losses(spec: &ListenerSpec, source: &Capabilities, target: &Capabilities) -> 
             || value.as_str() == Some("none")
             || value.as_f64().is_some_and(|n| n <= 0.0)
             || value.as_array().is_some_and(Vec::is_empty)
-            || value.as_object().is_some_and(serde_json::Map::is_empty);
+            || value.as_object().is_some_and(serde_json::Map::is_empty)
+            || value.as_str().is_some_and(|v| source.is_vendor_default(&path, v));
         if listener_core::capabilities::path_within(&path, "extensions") {
             if source.api != target.api && listener_core::capabilities::path_within(&path, &own) && !off {
                 out.push(Finding {
@@ -453,6 +456,33 @@ mod tests {
         assert_eq!(a.source_id.as_deref(), Some("cert-123"));
         assert_eq!(a.used_at, ["listeners[0].tls.certificates[0]"]);
         assert!(r.listeners[0].refused.iter().all(|f| f.rule != ALIAS_UNKNOWN));
+    }
+
+    #[test]
+    fn a_vendor_default_read_back_is_not_a_loss() {
+        let mut spec = ListenerSpec::new("web", Protocol::Tcp, Ports::Single(80));
+        spec.extensions
+            .0
+            .insert("alibaba-ga".into(), serde_json::json!({"routing_type": "standard"}));
+        let f = file("alibaba-ga", "tencent-clb", vec![spec.clone()]);
+        let r = report(&f, "from", "to").expect("report");
+        let l = r.listener("web").expect("listed");
+        assert!(l.lost.is_empty(), "standard routing is GA's default: {:?}", l.lost);
+
+        spec.extensions.0.insert(
+            "alibaba-ga".into(),
+            serde_json::json!({"routing_type": "custom_routing"}),
+        );
+        let f = file("alibaba-ga", "tencent-clb", vec![spec]);
+        let r = report(&f, "from", "to").expect("report");
+        let l = r.listener("web").expect("listed");
+        assert!(
+            l.lost
+                .iter()
+                .any(|f| f.field == "extensions.alibaba-ga.routing_type" && f.rule == "vendor_only"),
+            "{:?}",
+            l.lost
+        );
     }
 
     #[test]

@@ -54,6 +54,10 @@ pub fn capabilities() -> Capabilities {
         immutable_fields: &["extensions.alibaba-ga.routing_type"],
         // Endpoint groups carry GA's backends; the listener never reports one.
         write_only_fields: &["forwarding.default_target", "forwarding.backend_protocol", "enabled"],
+        // The read-back always names the routing type (it is immutable, so
+        // it must be compared); `standard` is what a listener is unless
+        // the file asks for custom routing.
+        vendor_defaults: &[("extensions.alibaba-ga.routing_type", "standard")],
         max_listeners_per_instance: translate::MAX_LISTENERS_PER_ACCELERATOR as u32,
         // GA publishes no per-action rate; the shared client's conservative
         // default is used.

@@ -67,6 +67,11 @@ pub struct Capabilities {
     /// Spec paths the vendor accepts but never reports back; drift on them
     /// cannot be detected and is not reported.
     pub write_only_fields: &'static [&'static str],
+    /// Values the vendor reports back for a setting nobody set, as (spec
+    /// path, value): a read-back names them (an immutable setting must be
+    /// compared), but a migration that drops one loses nothing, since it
+    /// is what the vendor does anyway.
+    pub vendor_defaults: &'static [(&'static str, &'static str)],
     /// Listeners per instance (the vendor's default quota). Every vendor
     /// lets it be raised, so going past it is logged, never refused.
     pub max_listeners_per_instance: u32,
@@ -120,6 +125,7 @@ impl Capabilities {
         requires_default_target: false,
         immutable_fields: &[],
         write_only_fields: &[],
+        vendor_defaults: &[],
         max_listeners_per_instance: 0,
         rate_limit_per_second: 1.0,
         pools: false,
@@ -138,6 +144,12 @@ impl Capabilities {
     /// Whether `field` falls under a write-only path.
     pub fn is_write_only(&self, field: &str) -> bool {
         self.write_only_fields.iter().any(|f| path_within(field, f))
+    }
+
+    /// Whether `value` at `field` is what the vendor reports for a setting
+    /// nobody set ([`Capabilities::vendor_defaults`]).
+    pub fn is_vendor_default(&self, field: &str, value: &str) -> bool {
+        self.vendor_defaults.iter().any(|(f, v)| *f == field && *v == value)
     }
 
     /// Render the capabilities of several providers as a Markdown table,

@@ -71,6 +71,9 @@ pub fn capabilities() -> Capabilities {
         serial_writes: true,
         immutable_fields: IMMUTABLE_FIELDS,
         write_only_fields: WRITE_ONLY_FIELDS,
+        // Every TCP_SSL/HTTPS listener reads back "transparent" (the
+        // vendor's default) when nothing else was set.
+        vendor_defaults: &[("extensions.tencent-clb.data_compress_mode", "transparent")],
         max_listeners_per_instance: MAX_LISTENERS,
         rate_limit_per_second: 20.0,
         ..Capabilities::BASE
