@@ -37,8 +37,8 @@ use std::time::{Duration, Instant};
 
 use cloud_listeners::plan::{self, ApplyOptions};
 use cloud_listeners::{
-    check_set, BackendProtocol, Forwarding, ListenerSpec, Ports, ProfileConfig, Protocol, Provider, Tls, Transport,
-    WaitConfig,
+    check_set, Adapter, BackendProtocol, Forwarding, ListenerSpec, Ports, ProfileConfig, Protocol, Provider, Tls,
+    Transport, WaitConfig,
 };
 use listener_alibaba_alb::AlbProvider;
 use listener_alibaba_ga::GaProvider;

@@ -56,6 +56,7 @@ impl RetryPolicy {
             initial: self.base_delay,
             max: self.max_delay,
             max_elapsed: self.max_elapsed,
+            jitter: true,
         }
     }
 }

@@ -12,8 +12,8 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use listener_core::ownership::{self, Found};
 use listener_core::{
-    refuse_immutable, Capabilities, Deadline, Error, Listener, ListenerId, ListenerSpec, Owned, ProfileConfig,
-    Protocol, Rejection, Result, WaitOp,
+    refuse_immutable, Adapter, Capabilities, Deadline, Error, Listener, ListenerId, ListenerSpec, Owned, ProfileConfig,
+    Protocol, Rejection, Rejections, Result, WaitOp, WriteLock,
 };
 use serde_json::Value;
 
@@ -67,32 +67,33 @@ pub struct AlbProvider {
     profile: ProfileConfig,
     config: AlbConfig,
     client: AlbClient,
+    /// One write at a time per instance (`serial_writes`).
+    writes: WriteLock,
+}
+
+/// Built from a profile (credentials and region through the vendor's
+/// chain, endpoint `alb.<region>.aliyuncs.com` unless the profile sets
+/// one) or around a family client made elsewhere (custom retry policy or
+/// token source, as tests use).
+impl Adapter for AlbProvider {
+    type Api = AlibabaClient;
+
+    fn api_from_profile(profile: &ProfileConfig) -> Result<AlibabaClient> {
+        config::client_from_profile(profile)
+    }
+
+    fn with_client(profile: &ProfileConfig, api: AlibabaClient) -> Result<Self> {
+        let config = AlbConfig::from_profile(profile)?;
+        Ok(AlbProvider {
+            writes: WriteLock::for_instance(&CAPABILITIES, api.endpoint(), &config.instance),
+            config,
+            profile: profile.clone(),
+            client: AlbClient::new(api),
+        })
+    }
 }
 
 impl AlbProvider {
-    /// Build the provider a profile names: credentials and region through
-    /// the vendor's chain, endpoint `alb.<region>.aliyuncs.com` unless the
-    /// profile sets one. Sends nothing.
-    pub fn from_profile(profile: &ProfileConfig) -> Result<Self> {
-        let config = AlbConfig::from_profile(profile)?;
-        let client = config::client_from_profile(profile)?;
-        Ok(AlbProvider {
-            profile: profile.clone(),
-            config,
-            client: AlbClient::new(client),
-        })
-    }
-
-    /// Build the provider around a client made elsewhere (custom retry
-    /// policy or token source, as tests use).
-    pub fn with_client(profile: &ProfileConfig, client: AlibabaClient) -> Result<Self> {
-        Ok(AlbProvider {
-            config: AlbConfig::from_profile(profile)?,
-            profile: profile.clone(),
-            client: AlbClient::new(client),
-        })
-    }
-
     /// The ALB calls this provider makes (for stats and tests).
     pub fn client(&self) -> &AlbClient {
         &self.client
@@ -104,13 +105,7 @@ impl AlbProvider {
     }
 
     fn refuse(&self, spec: &ListenerSpec) -> Result<AlbOptions> {
-        let rejections = check(&self.profile, spec);
-        if !rejections.is_empty() {
-            return Err(Error::Unsupported {
-                vendor: API,
-                rejections,
-            });
-        }
+        Rejections::from_vec(API, check(&self.profile, spec)).into_result()?;
         options(spec).map_err(|message| Error::Config {
             field: translate::EXTENSION_PATH.into(),
             message,
@@ -334,14 +329,9 @@ impl listener_core::Provider for AlbProvider {
     }
 
     async fn create(&self, spec: &ListenerSpec) -> Result<Vec<Listener>> {
-        let rejections = translate::check_create(&self.profile, spec);
-        if !rejections.is_empty() {
-            return Err(Error::Unsupported {
-                vendor: API,
-                rejections,
-            });
-        }
+        Rejections::from_vec(API, translate::check_create(&self.profile, spec)).into_result()?;
         let opts = self.refuse(spec)?;
+        let _writing = self.writes.hold().await;
         let waiter = self.waiter(WaitOp::Create);
         let quic = self.resolve_quic_listener(spec, &opts).await?;
         let params = translate::create_params(&self.profile, spec, quic.as_deref());
@@ -434,7 +424,6 @@ impl listener_core::Provider for AlbProvider {
     async fn update(&self, current: &Listener, desired: &ListenerSpec) -> Result<Listener> {
         refuse_immutable(&CAPABILITIES, current, desired)?;
         let opts = self.refuse(desired)?;
-        let waiter = self.waiter(WaitOp::Update);
         let (owned, attr) = self.own(&current.id).await?;
         let id = owned.as_str();
         let quic = self.resolve_quic_listener(desired, &opts).await?;
@@ -445,6 +434,8 @@ impl listener_core::Provider for AlbProvider {
         if plan.is_empty() && log.is_none() && !access_changes {
             return self.listener_from(&attr, None).await;
         }
+        let _writing = self.writes.hold().await;
+        let waiter = self.waiter(WaitOp::Update);
         if !plan.dissociate.is_empty() {
             self.change_certificates(&waiter, &owned, &plan.dissociate, false)
                 .await?;
@@ -475,11 +466,12 @@ impl listener_core::Provider for AlbProvider {
     }
 
     async fn delete(&self, id: &ListenerId) -> Result<()> {
-        let waiter = self.waiter(WaitOp::Delete);
         let (owned, _) = self.own(id).await?;
         // Found before the listener goes (the proof needs it), deleted
         // after: a deleted listener releases its ACLs.
         let acls = acl::owned(&self.client, &owned).await?;
+        let _writing = self.writes.hold().await;
+        let waiter = self.waiter(WaitOp::Delete);
         let token = self.client.new_token();
         tracing::info!(listener_id = %id, client_token = %token, "deleting ALB listener");
         match self.client.delete_listener(&owned, token).await? {

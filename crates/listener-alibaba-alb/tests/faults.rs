@@ -9,7 +9,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use listener_core::{Error, Provider};
+use listener_core::{Adapter, Error, Provider};
 use listener_emulator::services::alb::Alb;
 use listener_emulator::{Fault, FaultRule};
 use serde_json::json;

@@ -8,6 +8,8 @@
 //! client follows the vendor's chain (environment, CLI config file, shared
 //! credentials file) or the profile's inline credentials.
 
+use alibaba_api::client::DEFAULT_RATE_LIMIT_PER_SECOND;
+use alibaba_api::Product;
 use listener_core::{Aliases, Error, ProfileConfig, WaitDefaults, Waits};
 
 use crate::translate::REGION;
@@ -18,6 +20,19 @@ pub const VERSION: &str = "2019-11-20";
 
 /// GA's product code (endpoint `ga.cn-hangzhou.aliyuncs.com`).
 pub const PRODUCT: &str = "ga";
+
+/// GA as the family client needs to know it: served from [`REGION`] alone
+/// (endpoint `ga.cn-hangzhou.aliyuncs.com`, and the region when nothing
+/// names one), no documented rate (the family client's conservative
+/// default).
+pub const GA: Product = Product {
+    vendor: API,
+    code: PRODUCT,
+    version: VERSION,
+    rate_limit_per_second: DEFAULT_RATE_LIMIT_PER_SECOND,
+    action_limits: &[],
+    api_region: Some(REGION),
+};
 
 /// What the provider needs besides its client.
 #[derive(Debug, Clone, PartialEq)]
@@ -84,7 +99,7 @@ pub fn check_profile(profile: &ProfileConfig) -> Result<(), Error> {
 /// [`check_profile`] with an injected environment.
 pub fn check_profile_with(profile: &ProfileConfig, env: &alibaba_api::credentials::Env<'_>) -> Result<(), Error> {
     GaConfig::from_profile(profile)?;
-    alibaba_api::check_profile(profile, PRODUCT, API, env)?;
+    alibaba_api::check_profile(profile, &GA, env)?;
     Ok(())
 }
 

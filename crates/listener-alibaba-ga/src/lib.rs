@@ -11,12 +11,12 @@ use alibaba_api::AlibabaClient;
 use async_trait::async_trait;
 use listener_core::ownership::{self, Found};
 use listener_core::{
-    plan_change, refuse_immutable, Capabilities, Checked, CheckedSet, Error, Listener, ListenerId, ListenerSpec, Owned,
-    Poll, ProfileConfig, Protocol, Provider, Rejection, Rejections, Result, WaitOp,
+    plan_change, refuse_immutable, Adapter, Capabilities, Checked, CheckedSet, Error, Listener, ListenerId,
+    ListenerSpec, Owned, Poll, ProfileConfig, Protocol, Provider, Rejection, Rejections, Result, WaitOp, WriteLock,
 };
 
 use crate::client::GaClient;
-use crate::config::{GaConfig, PRODUCT, VERSION};
+use crate::config::{GaConfig, GA, PRODUCT, VERSION};
 use crate::translate::{GaListener, GaOptions};
 
 /// The adapter's API name: profiles say `api = "alibaba-ga"`, and GA-only
@@ -55,9 +55,9 @@ pub fn capabilities() -> Capabilities {
         // Endpoint groups carry GA's backends; the listener never reports one.
         write_only_fields: &["forwarding.default_target", "forwarding.backend_protocol", "enabled"],
         max_listeners_per_instance: translate::MAX_LISTENERS_PER_ACCELERATOR as u32,
-        // GA publishes no per-action rate; the shared client's conservative
+        // GA publishes no per-action rate; the family client's conservative
         // default is used.
-        rate_limit_per_second: alibaba_api::client::DEFAULT_RATE_LIMIT_PER_SECOND,
+        rate_limit_per_second: GA.rate_limit_per_second,
         ..Capabilities::BASE
     }
 }
@@ -76,7 +76,7 @@ pub fn check_with_warnings(profile: &ProfileConfig, spec: &ListenerSpec) -> Chec
     let opts = match spec.extensions.parse::<GaOptions>(API) {
         Ok(o) => o.unwrap_or_default(),
         Err(e) => {
-            r.reject(format!("extensions.{API}"), translate::rule::EXTENSION_OPTIONS, e);
+            r.reject(format!("extensions.{API}"), translate::rule::EXTENSION_INVALID, e);
             GaOptions::default()
         }
     };
@@ -112,21 +112,23 @@ pub struct GaProvider {
     profile: ProfileConfig,
     client: GaClient,
     caps: Capabilities,
+    /// One write at a time per accelerator (`serial_writes`).
+    writes: WriteLock,
 }
 
-impl GaProvider {
-    /// Build from a profile: checks the settings and finds credentials the
-    /// way Alibaba's own tools do (or takes the profile's inline ones).
-    /// Sends nothing.
-    pub fn from_profile(profile: &ProfileConfig) -> Result<Self> {
-        let config = GaConfig::from_profile(profile)?;
-        let api = AlibabaClient::from_profile(profile, PRODUCT, VERSION, API)?;
-        Ok(Self::build(config, profile, api))
+/// Built from a profile (settings checked, credentials found the way
+/// Alibaba's own tools do, or the profile's inline ones), or around a
+/// ready client (a pinned token source, a retry policy of the caller's
+/// choice), which must be for GA.
+impl Adapter for GaProvider {
+    type Api = AlibabaClient;
+
+    fn api_from_profile(profile: &ProfileConfig) -> Result<AlibabaClient> {
+        GaConfig::from_profile(profile)?;
+        AlibabaClient::from_profile(profile, &GA)
     }
 
-    /// Build around a ready client (a pinned token source, a retry policy
-    /// of the caller's choice). The client must be for GA.
-    pub fn with_client(profile: &ProfileConfig, api: AlibabaClient) -> Result<Self> {
+    fn with_client(profile: &ProfileConfig, api: AlibabaClient) -> Result<Self> {
         let config = GaConfig::from_profile(profile)?;
         if api.product() != PRODUCT || api.version() != VERSION {
             return Err(Error::Config {
@@ -138,18 +140,18 @@ impl GaProvider {
                 ),
             });
         }
-        Ok(Self::build(config, profile, api))
-    }
-
-    fn build(config: GaConfig, profile: &ProfileConfig, api: AlibabaClient) -> Self {
-        GaProvider {
+        let caps = capabilities();
+        Ok(GaProvider {
+            writes: WriteLock::for_instance(&caps, api.endpoint(), &config.accelerator_id),
             config,
             profile: profile.clone(),
             client: GaClient::new(api),
-            caps: capabilities(),
-        }
+            caps,
+        })
     }
+}
 
+impl GaProvider {
     /// The GA calls this provider makes (for stats and tests).
     pub fn client(&self) -> &GaClient {
         &self.client
@@ -204,15 +206,9 @@ impl GaProvider {
     }
 
     fn refuse(&self, spec: &ListenerSpec) -> Result<()> {
-        let rejections = check(&self.profile, spec);
-        if rejections.is_empty() {
-            Ok(())
-        } else {
-            Err(Error::Unsupported {
-                vendor: API,
-                rejections,
-            })
-        }
+        Rejections::from_vec(API, check(&self.profile, spec))
+            .into_result()
+            .map(drop)
     }
 }
 
@@ -247,6 +243,7 @@ impl Provider for GaProvider {
         }
         let params = translate::create_params(&self.config.accelerator_id, spec, &self.config.aliases);
         // One token for the whole logical create, reused on every attempt.
+        let _writing = self.writes.hold().await;
         let token = self.client.new_token();
         tracing::info!(listener = %spec.name, accelerator = %self.config.accelerator_id, token = %token, "creating GA listener");
         let deadline = self.config.wait.start(API, WaitOp::Create);
@@ -319,6 +316,7 @@ impl Provider for GaProvider {
         let mut desired_listener = desired.clone();
         desired_listener.access = None;
         let desired = &desired_listener;
+        let _writing = self.writes.hold().await;
         let Some(params) = translate::update_params(id, &current.spec, desired, &self.config.aliases) else {
             if access_changes {
                 let deadline = self.config.wait.start(API, WaitOp::Update);
@@ -391,6 +389,7 @@ impl Provider for GaProvider {
         // Found while the listener can still be proven, deleted after it is
         // gone (a deleted listener releases its ACLs).
         let acls = acl::owned(&self.client, &owned).await?;
+        let _writing = self.writes.hold().await;
         let token = self.client.new_token();
         tracing::info!(listener = %id, token = %token, "deleting GA listener");
         let deadline = self.config.wait.start(API, WaitOp::Delete);

@@ -12,8 +12,8 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use listener_core::ownership::{self, Found};
 use listener_core::{
-    plan_change, refuse_immutable, Capabilities, Deadline, Error, Listener, ListenerId, ListenerSpec, Owned, PortEntry,
-    Ports, ProfileConfig, Protocol, Provider, Rejection, Result, WaitOp,
+    plan_change, refuse_immutable, Adapter, Capabilities, Deadline, Error, Listener, ListenerId, ListenerSpec, Owned,
+    PortEntry, Ports, ProfileConfig, Protocol, Provider, Rejection, Rejections, Result, WaitOp, WriteLock,
 };
 use serde_json::Value;
 use tencent_api::TencentClient;
@@ -96,31 +96,39 @@ pub struct GaapProvider {
     /// Which describe action knows a listener ID, learned from creates and
     /// listings, so `get` does not probe all four kinds every time.
     kinds: Mutex<HashMap<String, GaapProtocol>>,
+    /// One write at a time per connection or group (`serial_writes`).
+    writes: WriteLock,
 }
 
-impl GaapProvider {
-    /// A provider for a profile, with credentials and region read the way
-    /// Tencent's own tools read them (see `tencent-api`). Sends nothing.
-    pub fn from_profile(profile: &ProfileConfig) -> Result<Self> {
+/// Built from a profile, with credentials and region read the way
+/// Tencent's own tools read them (see `tencent-api`), or over a client
+/// built by the caller (a custom retry policy or credentials, e.g. in
+/// tests).
+impl Adapter for GaapProvider {
+    type Api = TencentClient;
+
+    fn api_from_profile(profile: &ProfileConfig) -> Result<TencentClient> {
         GaapConfig::from_profile(profile)?;
-        let api = TencentClient::from_profile(profile, SERVICE, VERSION, API)?;
-        Self::with_client(profile, api)
+        TencentClient::from_profile(profile, SERVICE, VERSION, API)
     }
 
-    /// A provider over a client built by the caller (a custom retry policy
-    /// or credentials, e.g. in tests).
-    pub fn with_client(profile: &ProfileConfig, api: TencentClient) -> Result<Self> {
+    fn with_client(profile: &ProfileConfig, api: TencentClient) -> Result<Self> {
         let config = GaapConfig::from_profile(profile)?;
+        let caps = capabilities();
+        let writes = WriteLock::for_instance(&caps, api.endpoint().url.as_str(), config.instance.id());
         let client = GaapClient::new(api, config.instance.clone());
         Ok(GaapProvider {
-            caps: capabilities(),
+            caps,
             profile: profile.clone(),
             config,
             client,
             kinds: Mutex::new(HashMap::new()),
+            writes,
         })
     }
+}
 
+impl GaapProvider {
     /// The GAAP calls this provider makes.
     pub fn client(&self) -> &GaapClient {
         &self.client
@@ -370,6 +378,7 @@ impl Provider for GaapProvider {
         // One call at a time, each waited for: GAAP refuses a write while
         // another listener of the connection is still being created.
         for call in plan.calls(&self.config.instance) {
+            let _writing = self.writes.hold().await;
             let ids = self.create_call(&plan, &call).await?;
             for id in &ids {
                 self.remember(id, plan.protocol);
@@ -436,13 +445,7 @@ impl Provider for GaapProvider {
 
     async fn update(&self, current: &Listener, desired: &ListenerSpec) -> Result<Listener> {
         refuse_immutable(&self.caps, current, desired)?;
-        let rejections = check(&self.profile, desired);
-        if !rejections.is_empty() {
-            return Err(Error::Unsupported {
-                vendor: API,
-                rejections,
-            });
-        }
+        Rejections::from_vec(API, check(&self.profile, desired)).into_result()?;
         let Some(kind) = GaapProtocol::of(current.spec.protocol) else {
             return Err(Error::NotFound {
                 vendor: API,
@@ -477,12 +480,8 @@ impl Provider for GaapProvider {
                 )
             })
             .collect();
-        if !uncovered.is_empty() {
-            return Err(Error::Unsupported {
-                vendor: API,
-                rejections: uncovered,
-            });
-        }
+        Rejections::from_vec(API, uncovered).into_result()?;
+        let _writing = self.writes.hold().await;
         tracing::info!(listener = %current.id, action = plan.action, fields = ?plan.fields, "changing GAAP listener");
         if plan.modifies_attributes() {
             self.client.modify(&owned, &plan).await?;
@@ -511,6 +510,7 @@ impl Provider for GaapProvider {
 
     async fn delete(&self, id: &ListenerId) -> Result<()> {
         let (owned, (kind, record)) = self.own(id).await?;
+        let _writing = self.writes.hold().await;
         let deadline = self.config.wait.start(API, WaitOp::Delete);
         if field_u64(&record, "ListenerStatus") != Some(2) {
             // The request goes at once; only a refusal is repeated, on the
