@@ -12,10 +12,10 @@ use std::time::Duration;
 
 use alibaba_api::{AlibabaClient, Product};
 use listener_core::rate::Budget;
-use listener_core::{Error, ProfileConfig, Result, WaitDefaults, Waits};
+use listener_core::{Adapter, Error, ProfileConfig, Result, WaitDefaults, Waits, WriteLock};
 
-use crate::client::{PRODUCT, VERSION};
-use crate::API;
+use crate::client::{AlbClient, PRODUCT, VERSION};
+use crate::{AlbProvider, API, CAPABILITIES};
 
 /// ALB reads (`GetListenerAttribute`, `ListAsynJobs`, ...) are documented
 /// at 20 calls a second per action.
@@ -113,12 +113,27 @@ pub fn check_profile_with(profile: &ProfileConfig, env: &alibaba_api::credential
     Ok(())
 }
 
-/// A family client for ALB from a profile (endpoint
-/// `alb.<region>.aliyuncs.com` unless the profile overrides it), after the
-/// checks only ALB makes.
-pub fn client_from_profile(profile: &ProfileConfig) -> Result<AlibabaClient> {
-    AlbConfig::from_profile(profile)?;
-    AlibabaClient::from_profile(profile, &ALB)
+/// The provider a profile names (credentials and region through the
+/// vendor's chain, endpoint `alb.<region>.aliyuncs.com` unless the profile
+/// sets one), or one around a family client made elsewhere (custom retry
+/// policy or token source, as tests use).
+impl Adapter for AlbProvider {
+    type Api = AlibabaClient;
+
+    fn api_from_profile(profile: &ProfileConfig) -> Result<AlibabaClient> {
+        AlbConfig::from_profile(profile)?;
+        AlibabaClient::from_profile(profile, &ALB)
+    }
+
+    fn with_client(profile: &ProfileConfig, api: AlibabaClient) -> Result<Self> {
+        let config = AlbConfig::from_profile(profile)?;
+        Ok(AlbProvider {
+            writes: WriteLock::for_instance(&CAPABILITIES, api.endpoint(), &config.instance),
+            config,
+            profile: profile.clone(),
+            client: AlbClient::new(api),
+        })
+    }
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use listener_core::ownership::{self, Found};
 use listener_core::{
-    refuse_immutable, Adapter, Capabilities, Deadline, Error, Listener, ListenerId, ListenerSpec, Owned, ProfileConfig,
+    refuse_immutable, Capabilities, Deadline, Error, Listener, ListenerId, ListenerSpec, Owned, ProfileConfig,
     Protocol, Rejection, Rejections, Result, WaitOp, WriteLock,
 };
 use serde_json::Value;
@@ -69,28 +69,6 @@ pub struct AlbProvider {
     client: AlbClient,
     /// One write at a time per instance (`serial_writes`).
     writes: WriteLock,
-}
-
-/// Built from a profile (credentials and region through the vendor's
-/// chain, endpoint `alb.<region>.aliyuncs.com` unless the profile sets
-/// one) or around a family client made elsewhere (custom retry policy or
-/// token source, as tests use).
-impl Adapter for AlbProvider {
-    type Api = AlibabaClient;
-
-    fn api_from_profile(profile: &ProfileConfig) -> Result<AlibabaClient> {
-        config::client_from_profile(profile)
-    }
-
-    fn with_client(profile: &ProfileConfig, api: AlibabaClient) -> Result<Self> {
-        let config = AlbConfig::from_profile(profile)?;
-        Ok(AlbProvider {
-            writes: WriteLock::for_instance(&CAPABILITIES, api.endpoint(), &config.instance),
-            config,
-            profile: profile.clone(),
-            client: AlbClient::new(api),
-        })
-    }
 }
 
 impl AlbProvider {

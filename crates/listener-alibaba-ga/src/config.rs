@@ -9,11 +9,12 @@
 //! credentials file) or the profile's inline credentials.
 
 use alibaba_api::client::DEFAULT_RATE_LIMIT_PER_SECOND;
-use alibaba_api::Product;
-use listener_core::{Aliases, Error, ProfileConfig, WaitDefaults, Waits};
+use alibaba_api::{AlibabaClient, Product};
+use listener_core::{Adapter, Aliases, Error, ProfileConfig, WaitDefaults, Waits, WriteLock};
 
+use crate::client::GaClient;
 use crate::translate::REGION;
-use crate::API;
+use crate::{capabilities, GaProvider, API};
 
 /// GA's API version.
 pub const VERSION: &str = "2019-11-20";
@@ -85,6 +86,41 @@ impl GaConfig {
             accelerator_id: accelerator_id.to_string(),
             aliases: profile.aliases.clone(),
             wait: Waits::new(wait, WAIT_DEFAULTS),
+        })
+    }
+}
+
+/// The provider a profile names (settings checked, credentials found the
+/// way Alibaba's own tools do, or the profile's inline ones), or one around
+/// a ready client (a pinned token source, a retry policy of the caller's
+/// choice), which must be for GA.
+impl Adapter for GaProvider {
+    type Api = AlibabaClient;
+
+    fn api_from_profile(profile: &ProfileConfig) -> Result<AlibabaClient, Error> {
+        GaConfig::from_profile(profile)?;
+        AlibabaClient::from_profile(profile, &GA)
+    }
+
+    fn with_client(profile: &ProfileConfig, api: AlibabaClient) -> Result<Self, Error> {
+        if api.product() != PRODUCT || api.version() != VERSION {
+            return Err(Error::Config {
+                field: "client".into(),
+                message: format!(
+                    "the client is for {} {}, not {PRODUCT} {VERSION}",
+                    api.product(),
+                    api.version()
+                ),
+            });
+        }
+        let config = GaConfig::from_profile(profile)?;
+        let caps = capabilities();
+        Ok(GaProvider {
+            writes: WriteLock::for_instance(&caps, api.endpoint(), &config.accelerator_id),
+            config,
+            profile: profile.clone(),
+            client: GaClient::new(api),
+            caps,
         })
     }
 }

@@ -7,16 +7,15 @@ pub mod config;
 pub mod status;
 pub mod translate;
 
-use alibaba_api::AlibabaClient;
 use async_trait::async_trait;
 use listener_core::ownership::{self, Found};
 use listener_core::{
-    plan_change, refuse_immutable, Adapter, Capabilities, Checked, CheckedSet, Error, Listener, ListenerId,
-    ListenerSpec, Owned, Poll, ProfileConfig, Protocol, Provider, Rejection, Rejections, Result, WaitOp, WriteLock,
+    plan_change, refuse_immutable, Capabilities, Checked, CheckedSet, Error, Listener, ListenerId, ListenerSpec, Owned,
+    Poll, ProfileConfig, Protocol, Provider, Rejection, Rejections, Result, WaitOp, WriteLock,
 };
 
 use crate::client::GaClient;
-use crate::config::{GaConfig, GA, PRODUCT, VERSION};
+use crate::config::{GaConfig, GA};
 use crate::translate::{GaListener, GaOptions};
 
 /// The adapter's API name: profiles say `api = "alibaba-ga"`, and GA-only
@@ -114,41 +113,6 @@ pub struct GaProvider {
     caps: Capabilities,
     /// One write at a time per accelerator (`serial_writes`).
     writes: WriteLock,
-}
-
-/// Built from a profile (settings checked, credentials found the way
-/// Alibaba's own tools do, or the profile's inline ones), or around a
-/// ready client (a pinned token source, a retry policy of the caller's
-/// choice), which must be for GA.
-impl Adapter for GaProvider {
-    type Api = AlibabaClient;
-
-    fn api_from_profile(profile: &ProfileConfig) -> Result<AlibabaClient> {
-        GaConfig::from_profile(profile)?;
-        AlibabaClient::from_profile(profile, &GA)
-    }
-
-    fn with_client(profile: &ProfileConfig, api: AlibabaClient) -> Result<Self> {
-        let config = GaConfig::from_profile(profile)?;
-        if api.product() != PRODUCT || api.version() != VERSION {
-            return Err(Error::Config {
-                field: "client".into(),
-                message: format!(
-                    "the client is for {} {}, not {PRODUCT} {VERSION}",
-                    api.product(),
-                    api.version()
-                ),
-            });
-        }
-        let caps = capabilities();
-        Ok(GaProvider {
-            writes: WriteLock::for_instance(&caps, api.endpoint(), &config.accelerator_id),
-            config,
-            profile: profile.clone(),
-            client: GaClient::new(api),
-            caps,
-        })
-    }
 }
 
 impl GaProvider {
@@ -417,6 +381,7 @@ fn same_access(a: Option<&listener_core::Access>, b: Option<&listener_core::Acce
 #[cfg(test)]
 mod tests {
     use super::*;
+    use listener_core::Adapter;
 
     #[test]
     fn capabilities_say_several_ports_and_in_place_port_changes() {

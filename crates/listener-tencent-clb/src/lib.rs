@@ -9,11 +9,10 @@ pub mod translate;
 use async_trait::async_trait;
 use listener_core::ownership::{self, Found};
 use listener_core::{
-    Adapter, Capabilities, ChangePlan, Error, Listener, ListenerId, ListenerSpec, Owned, PortRange, ProfileConfig,
-    Protocol, Provider, Rejection, Rejections, Result, WaitOp, WriteLock,
+    Capabilities, ChangePlan, Error, Listener, ListenerId, ListenerSpec, Owned, PortRange, ProfileConfig, Protocol,
+    Provider, Rejection, Rejections, Result, WaitOp, WriteLock,
 };
 use serde_json::Value;
-use tencent_api::{LoadContext, TencentClient};
 
 use crate::client::ClbClient;
 use crate::config::ClbConfig;
@@ -113,32 +112,6 @@ pub struct ClbProvider {
     /// One write (and its task) at a time per load balancer
     /// (`serial_writes`): CLB runs one task per instance.
     writes: WriteLock,
-}
-
-/// Built from a profile (credentials and region through Tencent's own
-/// chain: profile, `TENCENTCLOUD_*`, `~/.tccli`, SDK file), or around a
-/// client built by hand (tests tune retries there).
-impl Adapter for ClbProvider {
-    type Api = TencentClient;
-
-    fn api_from_profile(profile: &ProfileConfig) -> Result<TencentClient> {
-        ClbConfig::from_profile(profile)?;
-        config::client_for(profile, &LoadContext::system())
-    }
-
-    fn with_client(profile: &ProfileConfig, api: TencentClient) -> Result<Self> {
-        let config = ClbConfig::from_profile(profile)?;
-        let caps = capabilities();
-        let writes = WriteLock::for_instance(&caps, api.endpoint().url.as_str(), &config.load_balancer_id);
-        let client = ClbClient::new(api, config.load_balancer_id.clone());
-        Ok(ClbProvider {
-            profile: profile.clone(),
-            config,
-            client,
-            caps,
-            writes,
-        })
-    }
 }
 
 impl ClbProvider {

@@ -12,14 +12,13 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use listener_core::ownership::{self, Found};
 use listener_core::{
-    plan_change, refuse_immutable, Adapter, Capabilities, Deadline, Error, Listener, ListenerId, ListenerSpec, Owned,
-    PortEntry, Ports, ProfileConfig, Protocol, Provider, Rejection, Rejections, Result, WaitOp, WriteLock,
+    plan_change, refuse_immutable, Capabilities, Deadline, Error, Listener, ListenerId, ListenerSpec, Owned, PortEntry,
+    Ports, ProfileConfig, Protocol, Provider, Rejection, Rejections, Result, WaitOp, WriteLock,
 };
 use serde_json::Value;
-use tencent_api::TencentClient;
 
 use crate::client::{DeleteOutcome, GaapClient};
-use crate::config::{GaapConfig, SERVICE, VERSION};
+use crate::config::GaapConfig;
 use crate::translate::{
     field_str, field_u64, modify_plan, record_to_listener, CreateCall, CreatePlan, GaapProtocol,
     DUPLICATED_LISTENER_PORT,
@@ -98,34 +97,6 @@ pub struct GaapProvider {
     kinds: Mutex<HashMap<String, GaapProtocol>>,
     /// One write at a time per connection or group (`serial_writes`).
     writes: WriteLock,
-}
-
-/// Built from a profile, with credentials and region read the way
-/// Tencent's own tools read them (see `tencent-api`), or over a client
-/// built by the caller (a custom retry policy or credentials, e.g. in
-/// tests).
-impl Adapter for GaapProvider {
-    type Api = TencentClient;
-
-    fn api_from_profile(profile: &ProfileConfig) -> Result<TencentClient> {
-        GaapConfig::from_profile(profile)?;
-        TencentClient::from_profile(profile, SERVICE, VERSION, API)
-    }
-
-    fn with_client(profile: &ProfileConfig, api: TencentClient) -> Result<Self> {
-        let config = GaapConfig::from_profile(profile)?;
-        let caps = capabilities();
-        let writes = WriteLock::for_instance(&caps, api.endpoint().url.as_str(), config.instance.id());
-        let client = GaapClient::new(api, config.instance.clone());
-        Ok(GaapProvider {
-            caps,
-            profile: profile.clone(),
-            config,
-            client,
-            kinds: Mutex::new(HashMap::new()),
-            writes,
-        })
-    }
 }
 
 impl GaapProvider {
