@@ -26,7 +26,7 @@ pub const READS_PER_SECOND: f64 = 20.0;
 /// limits").
 const WRITE_BUDGET: (u32, Duration) = (200, Duration::from_secs(60));
 
-/// The ALB actions that write, each with [`WRITE_BUDGET`] of its own
+/// The ALB actions that write, each with that budget of its own
 /// instead of the per-second rate of reads.
 pub const WRITE_LIMITS: [Budget; 7] = [
     write_limit("CreateListener"),

@@ -11,7 +11,7 @@
 
 use std::time::Duration;
 
-use listener_core::retry::{self, Bounds};
+use listener_core::retry::Bounds;
 
 /// How persistent the client is with retryable failures.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,18 +53,6 @@ impl RetryPolicy {
         }
     }
 
-    /// The upper bound of the wait before retry number `retry` (1-based):
-    /// `initial_backoff * 2^(retry-1)`, capped at `max_backoff`.
-    pub fn ceiling(&self, retry: u32) -> Duration {
-        retry::ceiling(self.initial_backoff, self.max_backoff, retry)
-    }
-
-    /// A full-jitter wait before retry number `retry`: uniform in
-    /// `[0, ceiling(retry)]`.
-    pub fn jittered_delay(&self, retry: u32) -> Duration {
-        self.ceiling(retry).mul_f64(retry::jitter())
-    }
-
     /// These bounds in the shared policy's terms.
     pub fn bounds(&self) -> Bounds {
         Bounds {
@@ -74,29 +62,5 @@ impl RetryPolicy {
             max_elapsed: self.max_elapsed,
             jitter: true,
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ceiling_doubles_and_caps() {
-        let p = RetryPolicy {
-            max_attempts: 10,
-            initial_backoff: Duration::from_millis(100),
-            max_backoff: Duration::from_millis(1000),
-            max_elapsed: Duration::from_secs(60),
-        };
-        assert_eq!(p.ceiling(1), Duration::from_millis(100));
-        assert_eq!(p.ceiling(2), Duration::from_millis(200));
-        assert_eq!(p.ceiling(4), Duration::from_millis(800));
-        assert_eq!(p.ceiling(5), Duration::from_millis(1000));
-        assert_eq!(p.ceiling(200), Duration::from_millis(1000));
-        for retry in 1..8 {
-            assert!(p.jittered_delay(retry) <= p.ceiling(retry));
-        }
-        assert_eq!(RetryPolicy::none().jittered_delay(3), Duration::ZERO);
     }
 }
