@@ -46,8 +46,8 @@ fn tencent(profile: &ProfileConfig, service: &'static str, version: &'static str
     TencentClient::from_profile(profile, service, version, api).expect("raw Tencent client")
 }
 
-fn alibaba(profile: &ProfileConfig, product: &'static str, version: &'static str, api: &'static str) -> AlibabaClient {
-    AlibabaClient::from_profile(profile, product, version, api).expect("raw Alibaba client")
+fn alibaba(profile: &ProfileConfig, product: &alibaba_api::Product) -> AlibabaClient {
+    AlibabaClient::from_profile(profile, product).expect("raw Alibaba client")
 }
 
 /// GAAP: TCP with proxy protocol, weighted scheduling and failover; UDP
@@ -124,7 +124,7 @@ fn alb_params(lb: &str, protocol: &str, port: u32, group: &str) -> Value {
 /// group; HTTPS with HTTP/2, a security policy and mutual TLS, to a group
 /// the profile does not map; QUIC.
 async fn make_alb(p: &ProfileConfig) -> usize {
-    let c = alibaba(p, "alb", "2020-06-16", "alibaba-alb");
+    let c = alibaba(p, &listener_alibaba_alb::config::ALB);
     let lb = p.instance.as_str();
     let mut http = alb_params(lb, "HTTP", 80, common::SERVER_GROUP);
     http["ListenerDescription"] = json!("web-http");
@@ -155,7 +155,7 @@ async fn make_alb(p: &ProfileConfig) -> usize {
 /// UDP; HTTP with forwarded headers; HTTPS with HTTP/2 and a certificate
 /// the profile does not map.
 async fn make_ga(p: &ProfileConfig) -> usize {
-    let c = alibaba(p, "ga", "2019-11-20", "alibaba-ga");
+    let c = alibaba(p, &listener_alibaba_ga::config::GA);
     let base = json!({"RegionId": "cn-hangzhou", "AcceleratorId": p.instance});
     let calls = [
         json!({"Name": "app-tcp", "Protocol": "tcp", "ClientAffinity": "SOURCE_IP", "ProxyProtocol": true,

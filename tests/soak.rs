@@ -37,8 +37,8 @@ use std::time::{Duration, Instant};
 
 use cloud_listeners::plan::{self, ApplyOptions};
 use cloud_listeners::{
-    check_set, BackendProtocol, Forwarding, ListenerSpec, Ports, ProfileConfig, Protocol, Provider, Tls, Transport,
-    WaitConfig,
+    check_set, Adapter, BackendProtocol, Forwarding, ListenerSpec, Ports, ProfileConfig, Protocol, Provider, Tls,
+    Transport, WaitConfig,
 };
 use listener_alibaba_alb::AlbProvider;
 use listener_alibaba_ga::GaProvider;
@@ -166,7 +166,7 @@ fn build(api: &'static str, profile: &ProfileConfig) -> (Arc<dyn Provider>, Box<
         "alibaba-alb" => {
             let p = Arc::new(AlbProvider::from_profile(profile).expect("ALB provider"));
             let q = p.clone();
-            (p, Box::new(move || alibaba!(q.api().client())))
+            (p, Box::new(move || alibaba!(q.client().api())))
         }
         "alibaba-ga" => {
             let p = Arc::new(GaProvider::from_profile(profile).expect("GA provider"));

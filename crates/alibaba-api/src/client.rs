@@ -9,15 +9,13 @@
 //! and nonce are fresh on every attempt; a lost answer is retried only when
 //! that is safe.
 
-use std::collections::HashMap;
-use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use governor::clock::Clock;
-use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLimiter};
-use listener_core::{Error, ProfileConfig};
+use listener_core::rate::{Budget, Limits, WindowLimiter};
+use listener_core::retry::{self, Bounds};
+use listener_core::{Deadline, Error, ProfileConfig};
 use rand::Rng;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::Url;
@@ -30,66 +28,36 @@ use crate::params::flatten;
 use crate::retry::RetryPolicy;
 use crate::sign::{payload_hash, sign, SignInput};
 use crate::token::{ClientToken, RandomTokens, TokenSource};
-use listener_core::retry::{self, RetryBudget};
 
-/// Calls per second per action for a product that documents no rate (GA),
+/// Calls per second per action for a product that documents no rate,
 /// when the profile sets none: conservative, so the account's other users
-/// (consoles, Terraform) stay unthrottled. ALB's documented rates are in
-/// [`documented_limits`].
+/// (consoles, Terraform) stay unthrottled.
 pub const DEFAULT_RATE_LIMIT_PER_SECOND: f64 = 3.0;
 
-/// A budget of its own for one action: `calls` per `period`, with a burst of
-/// `calls`. Vendors document some budgets per minute (ALB: about 200 writes
-/// a minute per API), which a per-second rate cannot express: 200 creates
-/// may go out at once, the 201st waits for the budget to refill.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ActionLimit {
-    /// The action, e.g. `CreateListener`.
-    pub action: &'static str,
-    /// Calls allowed per period (also the burst).
-    pub calls: u32,
-    /// The period.
-    pub period: Duration,
-}
-
-/// The ALB actions that write, each with the documented budget of about
-/// 200 calls a minute per API and region (factsheet §4, "Rate limits").
-const ALB_WRITES: [&str; 7] = [
-    "CreateListener",
-    "UpdateListenerAttribute",
-    "DeleteListener",
-    "AssociateAdditionalCertificatesWithListener",
-    "DissociateAdditionalCertificatesFromListener",
-    "StartListener",
-    "StopListener",
-];
-
-/// What each product documents, as (default calls per second, per-action
-/// budgets). ALB reads (`GetListenerAttribute`, `ListAsynJobs`, ...) are
-/// documented at 20/s and writes at about 200 a minute; GA documents
-/// nothing, so it keeps the conservative default.
-pub fn documented_limits(product: &str) -> (f64, Vec<ActionLimit>) {
-    match product {
-        "alb" => (
-            20.0,
-            ALB_WRITES
-                .iter()
-                .map(|action| ActionLimit {
-                    action,
-                    calls: 200,
-                    period: Duration::from_secs(60),
-                })
-                .collect(),
-        ),
-        _ => (DEFAULT_RATE_LIMIT_PER_SECOND, Vec::new()),
-    }
+/// What the client needs to know of one product, given by its adapter:
+/// the family client names no product, and each product's documented
+/// limits and region rules live in its adapter's `config`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Product {
+    /// The adapter's API name for errors and logs (`alibaba-alb`).
+    pub vendor: &'static str,
+    /// The product code (`alb`); the first label of the endpoint host.
+    pub code: &'static str,
+    /// The API version sent as `x-acs-version`.
+    pub version: &'static str,
+    /// Calls per second per action by default (a profile may override it).
+    pub rate_limit_per_second: f64,
+    /// Actions with a budget of their own (see [`Budget`]).
+    pub action_limits: &'static [Budget],
+    /// The one region the product's API is served from, for a product
+    /// that has one: its endpoint host, and the region when no profile,
+    /// variable or CLI file names one. `None`: one endpoint per region,
+    /// and no guess (it would address the wrong instances).
+    pub api_region: Option<&'static str>,
 }
 
 /// How long one attempt may take, connection and answer included.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// The only region GA's API is served from.
-pub const GA_REGION: &str = "cn-hangzhou";
 
 /// Answers larger than this are refused rather than buffered: listener
 /// answers are a few kilobytes, so anything huge is not the API talking.
@@ -111,15 +79,18 @@ pub struct ClientConfig {
     /// Accept an `http://` endpoint: emulators only, since signed requests
     /// would otherwise cross the network in clear text.
     pub allow_insecure_http: bool,
-    /// The region; the ALB endpoint is per region, GA's is fixed.
+    /// The region; the endpoint is per region unless the product has one
+    /// API region.
     pub region: String,
     /// The keys to sign with.
     pub credentials: Credentials,
     /// Client-side limit, calls per second per action, for every action
     /// without an entry in `action_limits`.
     pub rate_limit_per_second: f64,
-    /// Actions with a budget of their own (see [`ActionLimit`]).
-    pub action_limits: Vec<ActionLimit>,
+    /// Actions with a budget of their own (see [`Budget`]).
+    pub action_limits: Vec<Budget>,
+    /// The product's one API region, if it has one (see [`Product`]).
+    pub api_region: Option<&'static str>,
     /// Retry bounds.
     pub retry: RetryPolicy,
     /// Limit for one attempt.
@@ -129,25 +100,20 @@ pub struct ClientConfig {
 }
 
 impl ClientConfig {
-    /// A configuration with default endpoint, rate limit, retries, timeout
-    /// and random tokens.
-    pub fn new(
-        vendor: &'static str,
-        product: &'static str,
-        version: &'static str,
-        region: impl Into<String>,
-        credentials: Credentials,
-    ) -> Self {
+    /// A configuration for `product` with its default endpoint and limits,
+    /// the default retries and timeout, and random tokens.
+    pub fn new(product: &Product, region: impl Into<String>, credentials: Credentials) -> Self {
         ClientConfig {
-            vendor,
-            product,
-            version,
+            vendor: product.vendor,
+            product: product.code,
+            version: product.version,
             endpoint: None,
             allow_insecure_http: false,
             region: region.into(),
             credentials,
-            rate_limit_per_second: documented_limits(product).0,
-            action_limits: documented_limits(product).1,
+            rate_limit_per_second: product.rate_limit_per_second,
+            action_limits: product.action_limits.to_vec(),
+            api_region: product.api_region,
             retry: RetryPolicy::default(),
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             token_source: Arc::new(RandomTokens),
@@ -167,6 +133,12 @@ pub struct CallOptions {
     /// Send `DryRun=true` (ALB): the vendor checks the request without
     /// acting, and its `DryRunOperation` answer counts as success.
     pub dry_run: bool,
+    /// Keep repeating (a write with its token) until this deadline, at its
+    /// poll interval or the vendor's `retry_after`, instead of within the
+    /// client's own bounds: for a write the vendor refuses as busy for as
+    /// long as another change of the instance runs (GA), which the
+    /// operation's wait would allow anyway.
+    pub until: Option<Deadline>,
 }
 
 impl CallOptions {
@@ -183,6 +155,31 @@ impl CallOptions {
         CallOptions {
             client_token: Some(token),
             ..CallOptions::default()
+        }
+    }
+
+    /// These options, repeated until `deadline` (see [`CallOptions::until`]).
+    pub fn until(self, deadline: &Deadline) -> Self {
+        CallOptions {
+            until: Some(deadline.clone()),
+            ..self
+        }
+    }
+
+    /// The retry bounds of a call with these options: the client's own, or
+    /// up to the deadline at its interval, without jitter (a fixed pace, as
+    /// a wait polls).
+    fn bounds(&self, own: &RetryPolicy, action: &str) -> Bounds {
+        match &self.until {
+            None => own.bounds(),
+            Some(deadline) => Bounds {
+                max_attempts: u32::MAX,
+                initial: deadline.interval(),
+                max: deadline.interval(),
+                // Past the deadline: one attempt, no retry.
+                max_elapsed: deadline.left(action).unwrap_or(Duration::ZERO),
+                jitter: false,
+            },
         }
     }
 }
@@ -237,16 +234,9 @@ struct Inner {
     token_source: Arc<dyn TokenSource>,
     http: reqwest::Client,
     /// Shared with every client of the same account, product, region,
-    /// endpoint and limits in this process (see [`shared_limits`]).
+    /// endpoint and limits in this process (see [`Limits::shared`]).
     limits: Arc<Limits>,
     counters: Counters,
-}
-
-/// The client-side limits of one account on one product, region and
-/// endpoint: the per-action rate, and the actions with their own budget.
-struct Limits {
-    limiter: DefaultKeyedRateLimiter<String>,
-    action_limiters: Vec<(&'static str, DefaultDirectRateLimiter)>,
 }
 
 /// The limits for `config` at `base_url`, shared by every client of the
@@ -257,36 +247,11 @@ struct Limits {
 /// the documented rate and meet `Throttling`. Clients with a different
 /// rate override keep their own: the user asked for that rate.
 fn shared_limits(config: &ClientConfig, base_url: &str) -> Result<Arc<Limits>, Error> {
-    static SHARED: std::sync::OnceLock<std::sync::Mutex<HashMap<String, std::sync::Weak<Limits>>>> =
-        std::sync::OnceLock::new();
     let key = format!(
-        "{}\n{}\n{}\n{}\n{}\n{:?}",
-        config.product,
-        config.region,
-        base_url,
-        config.credentials.access_key_id,
-        config.rate_limit_per_second,
-        config.action_limits
+        "{}\n{}\n{}\n{}",
+        config.product, config.region, base_url, config.credentials.access_key_id,
     );
-    let mut map = SHARED
-        .get_or_init(|| std::sync::Mutex::new(HashMap::new()))
-        .lock()
-        .unwrap_or_else(|e| e.into_inner());
-    if let Some(live) = map.get(&key).and_then(std::sync::Weak::upgrade) {
-        return Ok(live);
-    }
-    let limits = Arc::new(Limits {
-        limiter: rate_limiter(config.rate_limit_per_second)?,
-        action_limiters: config
-            .action_limits
-            .iter()
-            .map(|l| action_limiter(l).map(|limiter| (l.action, limiter)))
-            .collect::<Result<Vec<_>, _>>()?,
-    });
-    // Entries of clients all dropped go, so the map stays small.
-    map.retain(|_, w| w.strong_count() > 0);
-    map.insert(key, Arc::downgrade(&limits));
-    Ok(limits)
+    Limits::shared(&key, config.rate_limit_per_second, &config.action_limits)
 }
 
 /// A client for one Alibaba RPC product in one region.
@@ -313,14 +278,11 @@ impl std::fmt::Debug for AlibabaClient {
     }
 }
 
-/// The public endpoint of a product: GA has a single one, ALB (and any
-/// other regional product) one per region.
-pub fn default_endpoint(product: &str, region: &str) -> String {
-    if product == "ga" {
-        format!("https://ga.{GA_REGION}.aliyuncs.com")
-    } else {
-        format!("https://{product}.{region}.aliyuncs.com")
-    }
+/// The public endpoint of a product: one per region
+/// (`<code>.<region>.aliyuncs.com`), or the one of its API region when the
+/// product is served from a single region.
+pub fn default_endpoint(code: &str, region: &str, api_region: Option<&str>) -> String {
+    format!("https://{code}.{}.aliyuncs.com", api_region.unwrap_or(region))
 }
 
 /// Check an endpoint URL and derive the base URL and `host` header.
@@ -385,45 +347,11 @@ fn parse_endpoint(raw: &str, allow_insecure_http: bool) -> Result<(String, Strin
     Ok((format!("{}://{authority}/", url.scheme()), authority))
 }
 
-fn rate_limiter(per_second: f64) -> Result<DefaultKeyedRateLimiter<String>, Error> {
-    let invalid = || Error::Config {
-        field: "rate_limit_per_second".to_string(),
-        message: format!("must be a positive number of calls per second, got {per_second}"),
-    };
-    if !(per_second.is_finite() && per_second > 0.0) {
-        return Err(invalid());
-    }
-    let period = Duration::from_secs_f64(1.0 / per_second);
-    // A burst of one second's worth (at least one call) lets a short run of
-    // reads go out together without exceeding the average rate.
-    let burst = NonZeroU32::new(per_second.floor().clamp(1.0, f64::from(u32::MAX)) as u32).ok_or_else(invalid)?;
-    let quota = Quota::with_period(period).ok_or_else(invalid)?.allow_burst(burst);
-    Ok(RateLimiter::keyed(quota))
-}
-
-fn action_limiter(limit: &ActionLimit) -> Result<DefaultDirectRateLimiter, Error> {
-    let invalid = || Error::Config {
-        field: format!("action_limits.{}", limit.action),
-        message: format!(
-            "must allow at least one call per period, got {} per {:?}",
-            limit.calls, limit.period
-        ),
-    };
-    let calls = NonZeroU32::new(limit.calls).ok_or_else(invalid)?;
-    let per_call = limit
-        .period
-        .checked_div(limit.calls)
-        .filter(|d| !d.is_zero())
-        .ok_or_else(invalid)?;
-    let quota = Quota::with_period(per_call).ok_or_else(invalid)?.allow_burst(calls);
-    Ok(RateLimiter::direct(quota))
-}
-
 /// The region of a profile: the profile's, else `ALIBABA_CLOUD_REGION_ID`,
-/// else the CLI profile's `region_id`; GA falls back to `cn-hangzhou`, its
-/// only API region. ALB has no fallback: guessing a region would address
-/// the wrong load balancers.
-fn resolve_region(profile: &ProfileConfig, product: &str, env: &Env<'_>) -> Result<String, Error> {
+/// else the CLI profile's `region_id`, else the product's one API region
+/// when it has one. Otherwise there is no fallback: guessing a region would
+/// address the wrong instances.
+fn resolve_region(profile: &ProfileConfig, api_region: Option<&str>, env: &Env<'_>) -> Result<String, Error> {
     if let Some(r) = profile.region.clone().filter(|r| !r.trim().is_empty()) {
         return Ok(r);
     }
@@ -432,14 +360,16 @@ fn resolve_region(profile: &ProfileConfig, product: &str, env: &Env<'_>) -> Resu
     }
     match credentials::cli_region(env)? {
         Some(r) => Ok(r),
-        None if product == "ga" => Ok(GA_REGION.to_string()),
-        None => Err(Error::Config {
-            field: "region".to_string(),
-            message: format!(
-                "no region: set `region` in the profile, {} or region_id in the CLI profile",
-                credentials::ENV_REGION_ID
-            ),
-        }),
+        None => match api_region {
+            Some(r) => Ok(r.to_string()),
+            None => Err(Error::Config {
+                field: "region".to_string(),
+                message: format!(
+                    "no region: set `region` in the profile, {} or region_id in the CLI profile",
+                    credentials::ENV_REGION_ID
+                ),
+            }),
+        },
     }
 }
 
@@ -449,28 +379,24 @@ fn resolve_region(profile: &ProfileConfig, product: &str, env: &Env<'_>) -> Resu
 /// and `--emulate` run it before anything else, so a profile the real run
 /// would refuse is refused there too, even on a machine without
 /// credentials. Returns the region the client would use.
-pub fn check_profile(
-    profile: &ProfileConfig,
-    product: &'static str,
-    vendor: &'static str,
-    env: &Env<'_>,
-) -> Result<String, Error> {
+pub fn check_profile(profile: &ProfileConfig, product: &Product, env: &Env<'_>) -> Result<String, Error> {
+    let vendor = product.vendor;
     if profile.api != vendor {
         return Err(Error::Config {
             field: "api".to_string(),
             message: format!("the profile is for `{}`, not `{vendor}`", profile.api),
         });
     }
-    let region = resolve_region(profile, product, env)?;
+    let region = resolve_region(profile, product.api_region, env)?;
     let region = region.trim().to_string();
     check_region(&region)?;
     let endpoint = profile
         .endpoint
         .clone()
-        .unwrap_or_else(|| default_endpoint(product, &region));
+        .unwrap_or_else(|| default_endpoint(product.code, &region, product.api_region));
     parse_endpoint(&endpoint, profile.allow_insecure_http)?;
     if let Some(rate) = profile.rate_limit_per_second {
-        rate_limiter(rate)?;
+        WindowLimiter::per_second(rate)?;
     }
     Ok(region)
 }
@@ -540,7 +466,7 @@ impl AlibabaClient {
         let endpoint = config
             .endpoint
             .clone()
-            .unwrap_or_else(|| default_endpoint(config.product, &config.region));
+            .unwrap_or_else(|| default_endpoint(config.product, &config.region, config.api_region));
         let (base_url, host) = parse_endpoint(&endpoint, config.allow_insecure_http)?;
         let limits = shared_limits(&config, &base_url)?;
         if config.retry.max_attempts == 0 {
@@ -583,28 +509,18 @@ impl AlibabaClient {
 
     /// Build a client from a profile, finding credentials through the
     /// vendor's chain in the real environment.
-    pub fn from_profile(
-        profile: &ProfileConfig,
-        product: &'static str,
-        version: &'static str,
-        vendor: &'static str,
-    ) -> Result<Self, Error> {
-        credentials::with_process_env(|env| Self::from_profile_with_env(profile, product, version, vendor, env))
+    pub fn from_profile(profile: &ProfileConfig, product: &Product) -> Result<Self, Error> {
+        credentials::with_process_env(|env| Self::from_profile_with_env(profile, product, env))
     }
 
     /// [`AlibabaClient::from_profile`] with an injected environment.
     ///
     /// The region is the profile's, else `ALIBABA_CLOUD_REGION_ID`, else the
-    /// CLI profile's `region_id`; GA falls back to `cn-hangzhou`, its only
-    /// API region. ALB has no fallback: guessing a region would address the
-    /// wrong load balancers.
-    pub fn from_profile_with_env(
-        profile: &ProfileConfig,
-        product: &'static str,
-        version: &'static str,
-        vendor: &'static str,
-        env: &Env<'_>,
-    ) -> Result<Self, Error> {
+    /// CLI profile's `region_id`, else the product's one API region when it
+    /// has one; otherwise there is no fallback: guessing a region would
+    /// address the wrong instances.
+    pub fn from_profile_with_env(profile: &ProfileConfig, product: &Product, env: &Env<'_>) -> Result<Self, Error> {
+        let vendor = product.vendor;
         if profile.api != vendor {
             return Err(Error::Config {
                 field: "api".to_string(),
@@ -613,8 +529,8 @@ impl AlibabaClient {
         }
         let resolved = credentials::resolve(profile.inline_credentials.as_ref(), env)?;
         tracing::debug!(vendor, source = ?resolved.source, "credentials found");
-        let region = resolve_region(profile, product, env)?;
-        let mut config = ClientConfig::new(vendor, product, version, region.trim(), resolved.credentials);
+        let region = resolve_region(profile, product.api_region, env)?;
+        let mut config = ClientConfig::new(product, region.trim(), resolved.credentials);
         config.endpoint = profile.endpoint.clone();
         config.allow_insecure_http = profile.allow_insecure_http;
         if let Some(rate) = profile.rate_limit_per_second {
@@ -727,7 +643,7 @@ impl AlibabaClient {
         Ok(query)
     }
 
-    /// The one retry layer: limit, attempt, decide, wait.
+    /// The one retry layer ([`retry::run`]): limit, attempt, decide, wait.
     async fn call_with_retries(
         &self,
         action: &str,
@@ -736,86 +652,51 @@ impl AlibabaClient {
     ) -> Result<ApiResponse, Error> {
         let inner = &self.inner;
         let repeat_is_safe = opts.idempotent || opts.client_token.is_some();
-        let started = Instant::now();
-        let mut attempt: u32 = 1;
-        let mut last_delay = Duration::ZERO;
-        loop {
-            self.wait_for_rate_limit(action).await;
-            inner.counters.attempts.fetch_add(1, Ordering::Relaxed);
-            // One child span per attempt: each attempt has its own request
-            // id, and recording a field twice on one span would repeat it.
-            let attempt_span = tracing::debug_span!("attempt", attempt, request_id = tracing::field::Empty);
-            let outcome = self
-                .attempt(action, query, opts.dry_run, attempt, last_delay)
-                .instrument(attempt_span)
-                .await;
-            let error = match outcome {
-                Ok(response) => {
-                    let span = tracing::Span::current();
-                    span.record("attempts", attempt);
-                    span.record("request_id", response.request_id.as_str());
-                    tracing::debug!("call succeeded");
-                    return Ok(response);
-                }
-                Err(error) => error,
-            };
-            if let Error::Throttled { .. } = error {
-                inner.counters.throttled.fetch_add(1, Ordering::Relaxed);
-            }
-            match retry::next_delay(
-                &inner.retry.bounds(),
-                RetryBudget::global(),
-                &error,
-                attempt,
-                started.elapsed(),
-                repeat_is_safe,
-            ) {
-                Some(delay) => {
+        let mut attempts: u32 = 0;
+        let result = retry::run(&opts.bounds(&inner.retry, action), repeat_is_safe, |attempt| {
+            attempts = attempt.number;
+            async move {
+                inner.limits.acquire(action).await;
+                inner.counters.attempts.fetch_add(1, Ordering::Relaxed);
+                if attempt.number > 1 {
                     inner.counters.retries.fetch_add(1, Ordering::Relaxed);
-                    tokio::time::sleep(delay).await;
-                    last_delay = delay;
-                    attempt += 1;
                 }
-                None => {
-                    tracing::Span::current().record("attempts", attempt);
-                    // Debug only: the error goes back to the caller, who
-                    // decides whether it matters (a delete waits for
-                    // NotFound, for one); a retryable error given up on
-                    // was logged at warn by the shared policy.
-                    tracing::debug!(
-                        attempt,
-                        kind = error.kind(),
-                        code = error.vendor_code().unwrap_or(""),
-                        error = %error,
-                        "call failed"
-                    );
-                    return Err(error);
+                // One child span per attempt: each attempt has its own
+                // request id, and recording a field twice on one span would
+                // repeat it.
+                let attempt_span =
+                    tracing::debug_span!("attempt", attempt = attempt.number, request_id = tracing::field::Empty);
+                let outcome = self
+                    .attempt(action, query, opts.dry_run, attempt.number, attempt.after)
+                    .instrument(attempt_span)
+                    .await;
+                if let Err(Error::Throttled { .. }) = outcome {
+                    inner.counters.throttled.fetch_add(1, Ordering::Relaxed);
                 }
+                outcome
             }
-        }
-    }
-
-    async fn wait_for_rate_limit(&self, action: &str) {
-        if let Some((_, own)) = self.inner.limits.action_limiters.iter().find(|(a, _)| *a == action) {
-            while let Err(not_until) = own.check() {
-                let wait = not_until.wait_time_from(own.clock().now());
-                tracing::trace!(
-                    wait_ms = wait.as_millis() as u64,
-                    "rate limited locally (action budget)"
-                );
-                tokio::time::sleep(wait).await;
+        })
+        .await;
+        let span = tracing::Span::current();
+        span.record("attempts", attempts);
+        match &result {
+            Ok(response) => {
+                span.record("request_id", response.request_id.as_str());
+                tracing::debug!("call succeeded");
             }
-            return;
+            // Debug only: the error goes back to the caller, who decides
+            // whether it matters (a delete waits for NotFound, for one); a
+            // retryable error given up on was logged at warn by the shared
+            // policy.
+            Err(error) => tracing::debug!(
+                attempt = attempts,
+                kind = error.kind(),
+                code = error.vendor_code().unwrap_or(""),
+                error = %error,
+                "call failed"
+            ),
         }
-        let limiter = &self.inner.limits.limiter;
-        let key = action.to_string();
-        // Each wait ends when a cell frees up; the loop only repeats if a
-        // clone took that cell first.
-        while let Err(not_until) = limiter.check_key(&key) {
-            let wait = not_until.wait_time_from(limiter.clock().now());
-            tracing::trace!(wait_ms = wait.as_millis() as u64, "rate limited locally");
-            tokio::time::sleep(wait).await;
-        }
+        result
     }
 
     /// One signed HTTP exchange, its answer mapped to a response or error.
@@ -999,48 +880,28 @@ async fn read_body(mut response: reqwest::Response, vendor: &'static str) -> Res
 #[cfg(test)]
 mod tests {
 
-    #[test]
-    fn alb_writes_have_a_per_minute_budget_and_reads_the_documented_rate() {
-        let (reads, writes) = documented_limits("alb");
-        assert_eq!(reads, 20.0);
-        assert_eq!(writes.len(), ALB_WRITES.len());
-        for w in &writes {
-            assert_eq!((w.calls, w.period), (200, Duration::from_secs(60)), "{}", w.action);
-        }
-        assert!(writes.iter().any(|w| w.action == "CreateListener"));
-        let (ga, ga_limits) = documented_limits("ga");
-        assert_eq!(ga, DEFAULT_RATE_LIMIT_PER_SECOND);
-        assert!(ga_limits.is_empty());
-    }
-
-    #[test]
-    fn an_action_budget_of_nothing_is_refused_naming_the_action() {
-        for (calls, period) in [(0, Duration::from_secs(60)), (5, Duration::ZERO)] {
-            let limit = ActionLimit {
-                action: "CreateListener",
-                calls,
-                period,
-            };
-            match action_limiter(&limit) {
-                Err(Error::Config { field, .. }) => assert_eq!(field, "action_limits.CreateListener"),
-                other => panic!("expected a config error, got {other:?}"),
-            }
-        }
-        let ok = ActionLimit {
-            action: "CreateListener",
-            calls: 200,
-            period: Duration::from_secs(60),
-        };
-        let limiter = action_limiter(&ok).expect("valid budget");
-        // The whole budget is available at once: 200 calls pass, the 201st waits.
-        for _ in 0..200 {
-            assert!(limiter.check().is_ok());
-        }
-        assert!(limiter.check().is_err());
-    }
-
     use super::*;
     use listener_core::Secret;
+
+    /// A regional product, as an adapter describes it.
+    pub(super) const ALB: Product = Product {
+        vendor: "alibaba-alb",
+        code: "alb",
+        version: "2020-06-16",
+        rate_limit_per_second: 20.0,
+        action_limits: &[],
+        api_region: None,
+    };
+
+    /// A product served from one region.
+    pub(super) const GA: Product = Product {
+        vendor: "alibaba-ga",
+        code: "ga",
+        version: "2019-11-20",
+        rate_limit_per_second: DEFAULT_RATE_LIMIT_PER_SECOND,
+        action_limits: &[],
+        api_region: Some("cn-hangzhou"),
+    };
 
     fn creds() -> Credentials {
         Credentials::new("id", Secret::new("secret"), None, "test").expect("valid")
@@ -1053,7 +914,7 @@ mod tests {
     fn clients_of_one_account_share_their_limits() {
         let client = |key_id: &str, region: &str, rate: Option<f64>| {
             let creds = Credentials::new(key_id, Secret::new("secret"), None, "test").expect("valid");
-            let mut config = ClientConfig::new("alibaba-alb", "alb", "2020-06-16", region, creds);
+            let mut config = ClientConfig::new(&ALB, region, creds);
             config.endpoint = Some("http://127.0.0.1:9/".into());
             config.allow_insecure_http = true;
             if let Some(r) = rate {
@@ -1076,11 +937,11 @@ mod tests {
     #[test]
     fn default_endpoints_follow_the_product() {
         assert_eq!(
-            default_endpoint("alb", "cn-beijing"),
+            default_endpoint("alb", "cn-beijing", None),
             "https://alb.cn-beijing.aliyuncs.com"
         );
         assert_eq!(
-            default_endpoint("ga", "us-west-1"),
+            default_endpoint("ga", "us-west-1", Some("cn-hangzhou")),
             "https://ga.cn-hangzhou.aliyuncs.com"
         );
     }
@@ -1158,7 +1019,7 @@ mod tests {
         let cases: Vec<(ClientConfig, &str)> = vec![
             (
                 {
-                    let mut c = ClientConfig::new("alibaba-alb", "alb", "2020-06-16", "cn-hangzhou", creds());
+                    let mut c = ClientConfig::new(&ALB, "cn-hangzhou", creds());
                     c.rate_limit_per_second = 0.0;
                     c
                 },
@@ -1166,19 +1027,16 @@ mod tests {
             ),
             (
                 {
-                    let mut c = ClientConfig::new("alibaba-alb", "alb", "2020-06-16", "cn-hangzhou", creds());
+                    let mut c = ClientConfig::new(&ALB, "cn-hangzhou", creds());
                     c.rate_limit_per_second = f64::NAN;
                     c
                 },
                 "rate_limit_per_second",
             ),
-            (
-                ClientConfig::new("alibaba-alb", "alb", "2020-06-16", "cn hangzhou", creds()),
-                "region",
-            ),
+            (ClientConfig::new(&ALB, "cn hangzhou", creds()), "region"),
             (
                 {
-                    let mut c = ClientConfig::new("alibaba-alb", "alb", "2020-06-16", "cn-hangzhou", creds());
+                    let mut c = ClientConfig::new(&ALB, "cn-hangzhou", creds());
                     c.retry.max_attempts = 0;
                     c
                 },
@@ -1195,14 +1053,7 @@ mod tests {
 
     #[test]
     fn reserved_params_and_bad_actions_are_refused_before_sending() {
-        let client = AlibabaClient::new(ClientConfig::new(
-            "alibaba-alb",
-            "alb",
-            "2020-06-16",
-            "cn-hangzhou",
-            creds(),
-        ))
-        .expect("client");
+        let client = AlibabaClient::new(ClientConfig::new(&ALB, "cn-hangzhou", creds())).expect("client");
         let field = |r: Result<Vec<(String, String)>, Error>| match r {
             Err(Error::Config { field, .. }) => field,
             other => panic!("{other:?}"),
@@ -1232,6 +1083,7 @@ mod tests {
                     idempotent: false,
                     client_token: Some(ClientToken::new("tok").expect("valid")),
                     dry_run: true,
+                    until: None,
                 },
             )
             .expect("valid");
@@ -1248,6 +1100,7 @@ mod tests {
 
 #[cfg(test)]
 mod profile_check_tests {
+    use super::tests::{ALB, GA};
     use super::*;
 
     fn field(r: Result<String, Error>) -> String {
@@ -1268,54 +1121,32 @@ mod profile_check_tests {
     fn offline_check_needs_no_credentials_and_resolves_the_region() {
         let mut alb = ProfileConfig::new("alibaba-alb", "alb-1");
         alb.region = Some("cn-shanghai".into());
-        assert_eq!(
-            bare(|env| check_profile(&alb, "alb", "alibaba-alb", env)).unwrap(),
-            "cn-shanghai"
-        );
+        assert_eq!(bare(|env| check_profile(&alb, &ALB, env)).unwrap(), "cn-shanghai");
         let ga = ProfileConfig::new("alibaba-ga", "ga-1");
-        assert_eq!(
-            bare(|env| check_profile(&ga, "ga", "alibaba-ga", env)).unwrap(),
-            GA_REGION
-        );
+        assert_eq!(bare(|env| check_profile(&ga, &GA, env)).unwrap(), "cn-hangzhou");
         let lookup = |name: &str| (name == credentials::ENV_REGION_ID).then(|| "cn-beijing".to_string());
         let env = Env::new(&lookup, None);
         let mut no_region = alb.clone();
         no_region.region = None;
-        assert_eq!(
-            check_profile(&no_region, "alb", "alibaba-alb", &env).unwrap(),
-            "cn-beijing"
-        );
+        assert_eq!(check_profile(&no_region, &ALB, &env).unwrap(), "cn-beijing");
     }
 
     #[test]
     fn offline_check_refuses_what_the_client_would_refuse() {
         let mut p = ProfileConfig::new("alibaba-alb", "alb-1");
-        assert_eq!(
-            field(bare(|env| check_profile(&p, "alb", "alibaba-alb", env))),
-            "region"
-        );
+        assert_eq!(field(bare(|env| check_profile(&p, &ALB, env))), "region");
         p.region = Some("cn-hangzhou".into());
         for url in ["http://127.0.0.1:1", "ftp://example.com", "https://example.com/path"] {
             p.endpoint = Some(url.into());
-            assert_eq!(
-                field(bare(|env| check_profile(&p, "alb", "alibaba-alb", env))),
-                "endpoint",
-                "{url}"
-            );
+            assert_eq!(field(bare(|env| check_profile(&p, &ALB, env))), "endpoint", "{url}");
         }
         p.allow_insecure_http = true;
         p.endpoint = Some("http://127.0.0.1:1".into());
-        assert!(bare(|env| check_profile(&p, "alb", "alibaba-alb", env)).is_ok());
+        assert!(bare(|env| check_profile(&p, &ALB, env)).is_ok());
         p.rate_limit_per_second = Some(0.0);
-        assert_eq!(
-            field(bare(|env| check_profile(&p, "alb", "alibaba-alb", env))),
-            "rate_limit_per_second"
-        );
+        assert_eq!(field(bare(|env| check_profile(&p, &ALB, env))), "rate_limit_per_second");
         p.rate_limit_per_second = None;
         p.region = Some("CN Hangzhou".into());
-        assert_eq!(
-            field(bare(|env| check_profile(&p, "alb", "alibaba-alb", env))),
-            "region"
-        );
+        assert_eq!(field(bare(|env| check_profile(&p, &ALB, env))), "region");
     }
 }

@@ -25,7 +25,7 @@ pub mod retry;
 pub mod sign;
 pub mod token;
 
-pub use client::{check_profile, AlibabaClient, ApiResponse, CallOptions, ClientConfig, ClientStats};
+pub use client::{check_profile, AlibabaClient, ApiResponse, CallOptions, ClientConfig, ClientStats, Product};
 pub use credentials::Credentials;
 pub use retry::RetryPolicy;
 pub use token::{ClientToken, TokenSource};

@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use listener_core::retry::{self, Bounds};
+use listener_core::retry::Bounds;
 
 /// Bounds on retrying one call: attempts and total time.
 ///
@@ -38,17 +38,6 @@ impl RetryPolicy {
         }
     }
 
-    /// The backoff before retry number `retry` (1 for the first retry),
-    /// given a uniform random `fraction` in `[0, 1]`: full jitter over
-    /// `[0, min(max_delay, base_delay * 2^(retry-1))]`. A vendor
-    /// `retry_after` is honoured as given instead.
-    pub fn delay(&self, retry: u32, retry_after: Option<Duration>, fraction: f64) -> Duration {
-        match retry_after {
-            Some(wait) => wait,
-            None => retry::ceiling(self.base_delay, self.max_delay, retry).mul_f64(fraction.clamp(0.0, 1.0)),
-        }
-    }
-
     /// These bounds in the shared policy's terms.
     pub fn bounds(&self) -> Bounds {
         Bounds {
@@ -56,6 +45,7 @@ impl RetryPolicy {
             initial: self.base_delay,
             max: self.max_delay,
             max_elapsed: self.max_elapsed,
+            jitter: true,
         }
     }
 }
@@ -71,29 +61,5 @@ impl Default for RetryPolicy {
             max_delay: Duration::from_secs(5),
             max_elapsed: Duration::from_secs(60),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_doubles_up_to_the_cap_and_jitter_scales_it() {
-        let p = RetryPolicy {
-            max_attempts: 10,
-            base_delay: Duration::from_millis(100),
-            max_delay: Duration::from_millis(1000),
-            max_elapsed: Duration::from_secs(60),
-        };
-        assert_eq!(p.delay(1, None, 1.0), Duration::from_millis(100));
-        assert_eq!(p.delay(2, None, 1.0), Duration::from_millis(200));
-        assert_eq!(p.delay(4, None, 1.0), Duration::from_millis(800));
-        assert_eq!(p.delay(5, None, 1.0), Duration::from_millis(1000));
-        assert_eq!(p.delay(40, None, 1.0), Duration::from_millis(1000));
-        assert_eq!(p.delay(3, None, 0.5), Duration::from_millis(200));
-        assert_eq!(p.delay(3, None, 0.0), Duration::ZERO);
-        // The vendor's wait wins over the backoff, even above the cap.
-        assert_eq!(p.delay(1, Some(Duration::from_secs(3)), 0.1), Duration::from_secs(3));
     }
 }

@@ -46,7 +46,7 @@ fn client(server: &TestServer, credentials: Credentials, retry: RetryPolicy) -> 
 }
 
 fn client_at(url: &str, credentials: Credentials, retry: RetryPolicy) -> AlibabaClient {
-    let mut config = ClientConfig::new("alibaba-alb", "alb", "2020-06-16", "cn-hangzhou", credentials);
+    let mut config = ClientConfig::new(&common::ALB, "cn-hangzhou", credentials);
     config.endpoint = Some(url.to_string());
     config.allow_insecure_http = true;
     config.rate_limit_per_second = 1000.0;
@@ -463,7 +463,7 @@ async fn clones_share_counters() {
 
 #[test]
 fn new_client_token_comes_from_the_configured_source() {
-    let mut config = ClientConfig::new("alibaba-ga", "ga", "2019-11-20", "cn-hangzhou", keys());
+    let mut config = ClientConfig::new(&common::GA, "cn-hangzhou", keys());
     config.token_source = std::sync::Arc::new(alibaba_api::token::SequenceTokens::new("op").expect("valid prefix"));
     let c = AlibabaClient::new(config).expect("client");
     assert_eq!(c.endpoint(), "https://ga.cn-hangzhou.aliyuncs.com/");
@@ -473,7 +473,7 @@ fn new_client_token_comes_from_the_configured_source() {
 
 #[test]
 fn plain_http_endpoint_is_refused_unless_allowed() {
-    let mut config = ClientConfig::new("alibaba-alb", "alb", "2020-06-16", "cn-hangzhou", keys());
+    let mut config = ClientConfig::new(&common::ALB, "cn-hangzhou", keys());
     config.endpoint = Some("http://127.0.0.1:9".to_string());
     match AlibabaClient::new(config.clone()) {
         Err(Error::Config { field, .. }) => assert_eq!(field, "endpoint"),

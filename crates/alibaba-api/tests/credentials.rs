@@ -1,6 +1,8 @@
 //! The credential chain with an injected environment and temporary files:
 //! never the real `$HOME` or process environment.
 
+mod common;
+
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -288,7 +290,7 @@ fn from_profile_takes_region_from_profile_then_environment_then_cli_file() {
     write(&home.path().join(".aliyun/config.json"), CLI_FILE);
     let build = |p: &ProfileConfig, map: &HashMap<String, String>| {
         with_env(map, Some(home.path()), |env| {
-            AlibabaClient::from_profile_with_env(p, "alb", "2020-06-16", "alibaba-alb", env)
+            AlibabaClient::from_profile_with_env(p, &common::ALB, env)
         })
     };
 
@@ -310,12 +312,12 @@ fn from_profile_needs_a_region_for_alb_but_not_for_ga() {
     let home = tempfile::tempdir().expect("tempdir");
     let none = vars(&[]);
     let alb = with_env(&none, Some(home.path()), |env| {
-        AlibabaClient::from_profile_with_env(&profile("alibaba-alb"), "alb", "2020-06-16", "alibaba-alb", env)
+        AlibabaClient::from_profile_with_env(&profile("alibaba-alb"), &common::ALB, env)
     });
     assert_eq!(config_field(alb).0, "region");
 
     let ga = with_env(&none, Some(home.path()), |env| {
-        AlibabaClient::from_profile_with_env(&profile("alibaba-ga"), "ga", "2019-11-20", "alibaba-ga", env)
+        AlibabaClient::from_profile_with_env(&profile("alibaba-ga"), &common::GA, env)
     })
     .expect("client");
     assert_eq!(ga.region(), "cn-hangzhou");
@@ -330,19 +332,19 @@ fn from_profile_applies_endpoint_and_refuses_another_api() {
     p.region = Some("cn-hangzhou".to_string());
     p.endpoint = Some("http://127.0.0.1:18080".to_string());
     let refused = with_env(&none, Some(home.path()), |env| {
-        AlibabaClient::from_profile_with_env(&p, "alb", "2020-06-16", "alibaba-alb", env)
+        AlibabaClient::from_profile_with_env(&p, &common::ALB, env)
     });
     assert_eq!(config_field(refused).0, "endpoint");
 
     p.allow_insecure_http = true;
     let c = with_env(&none, Some(home.path()), |env| {
-        AlibabaClient::from_profile_with_env(&p, "alb", "2020-06-16", "alibaba-alb", env)
+        AlibabaClient::from_profile_with_env(&p, &common::ALB, env)
     })
     .expect("client");
     assert_eq!(c.endpoint(), "http://127.0.0.1:18080/");
 
     let wrong = with_env(&none, Some(home.path()), |env| {
-        AlibabaClient::from_profile_with_env(&p, "ga", "2019-11-20", "alibaba-ga", env)
+        AlibabaClient::from_profile_with_env(&p, &common::GA, env)
     });
     assert_eq!(config_field(wrong).0, "api");
 }

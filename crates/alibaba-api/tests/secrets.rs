@@ -63,7 +63,7 @@ async fn secret_and_token_never_reach_logs_debug_or_errors() {
     .await;
     let credentials =
         Credentials::new("STS.visible-id", Secret::new(SECRET), Some(Secret::new(TOKEN)), "test").expect("valid");
-    let mut config = ClientConfig::new("alibaba-alb", "alb", "2020-06-16", "cn-hangzhou", credentials.clone());
+    let mut config = ClientConfig::new(&common::ALB, "cn-hangzhou", credentials.clone());
     config.endpoint = Some(server.url());
     config.allow_insecure_http = true;
     config.rate_limit_per_second = 1000.0;

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use cloud_listeners::plan::{self, ApplyOptions};
 use futures::stream::{self, StreamExt};
-use listener_core::{Error, InlineCredentials, ProfileConfig, Provider, Secret, WaitConfig};
+use listener_core::{Adapter, Error, InlineCredentials, ProfileConfig, Provider, Secret, WaitConfig};
 use listener_emulator::{
     Emulator, EmulatorHandle, InstanceSeed, RateLimits, RequestCounts, Timing, DEFAULT_ALIBABA_ACCESS_KEY_ID,
     DEFAULT_ALIBABA_ACCESS_KEY_SECRET, DEFAULT_TENCENT_SECRET_ID, DEFAULT_TENCENT_SECRET_KEY,
@@ -125,7 +125,7 @@ pub fn profile(api: &str, work: &crate::workload::InstanceWork, url: &str, setti
     ));
     // The vendors' documented per-action rates: Tencent 20/s; ALB reads
     // 20/s (its writes keep their own budget of 200 a minute, from
-    // `alibaba_api::client::documented_limits`); GA 20/s (assumed).
+    // `listener_alibaba_alb::config::WRITE_LIMITS`); GA 20/s (assumed).
     p.rate_limit_per_second = Some(20.0);
     if let Some(group) = &work.server_group {
         p.aliases.targets.insert(TARGET_ALIAS.into(), group.clone());
@@ -155,16 +155,12 @@ fn client_for(api: &str, profile: &ProfileConfig) -> Result<Client, Error> {
         )?)),
         "alibaba-alb" => Ok(Client::Alibaba(alibaba_api::AlibabaClient::from_profile_with_env(
             profile,
-            listener_alibaba_alb::client::PRODUCT,
-            listener_alibaba_alb::client::VERSION,
-            listener_alibaba_alb::API,
+            &listener_alibaba_alb::config::ALB,
             &env,
         )?)),
         _ => Ok(Client::Alibaba(alibaba_api::AlibabaClient::from_profile_with_env(
             profile,
-            listener_alibaba_ga::config::PRODUCT,
-            listener_alibaba_ga::config::VERSION,
-            listener_alibaba_ga::API,
+            &listener_alibaba_ga::config::GA,
             &env,
         )?)),
     }
@@ -176,14 +172,10 @@ fn provider_for(api: &str, profile: &ProfileConfig, client: &Client) -> Result<A
             profile,
             c.clone(),
         )?)),
-        ("tencent-clb", Client::Tencent(c)) => {
-            let config = listener_tencent_clb::config::ClbConfig::from_profile(profile)?;
-            Ok(Arc::new(listener_tencent_clb::ClbProvider::with_client(
-                profile,
-                config,
-                c.clone(),
-            )))
-        }
+        ("tencent-clb", Client::Tencent(c)) => Ok(Arc::new(listener_tencent_clb::ClbProvider::with_client(
+            profile,
+            c.clone(),
+        )?)),
         ("alibaba-alb", Client::Alibaba(c)) => Ok(Arc::new(listener_alibaba_alb::AlbProvider::with_client(
             profile,
             c.clone(),

@@ -35,7 +35,7 @@ use listener_core::ownership::claim;
 use listener_core::{canonical_cidr, Access, Deadline, Error, ListenerId, Owned, Poll, Result};
 use serde_json::{json, Map, Value};
 
-use crate::client::AlbApi;
+use crate::client::AlbClient;
 use crate::status::{wait_job, wait_running};
 use crate::translate::{access_mode_from, acl_entry_batches, acl_type, get_str, ACL_ENTRIES_PER_CALL};
 use crate::API;
@@ -90,10 +90,10 @@ fn prove(listener: &Owned, acl: &AclInfo) -> Result<OwnedAcl> {
 }
 
 /// One logical write: one token, repeated by the client on every retry.
-async fn write(api: &AlbApi, action: &str, params: &Value) -> Result<Value> {
+async fn write(api: &AlbClient, action: &str, params: &Value) -> Result<Value> {
     let token = api.new_token();
     tracing::debug!(action, client_token = %token, "ALB ACL write");
-    Ok(api.client().call(action, params, CallOptions::write(token)).await?.body)
+    Ok(api.api().call(action, params, CallOptions::write(token)).await?.body)
 }
 
 async fn read(client: &AlibabaClient, action: &str, params: &Value) -> Result<Value> {
@@ -180,7 +180,7 @@ fn acl_config(attr: &Value) -> (Option<String>, Vec<String>) {
 /// The listener's `access` as the cloud has it: the list type and every
 /// entry of every ACL it uses (ours or not, so that a plan shows what
 /// really filters the listener). `None` without ACLs.
-pub(crate) async fn read_access(api: &AlbApi, attr: &Value) -> Result<Option<Access>> {
+pub(crate) async fn read_access(api: &AlbClient, attr: &Value) -> Result<Option<Access>> {
     let (kind, ids) = acl_config(attr);
     if ids.is_empty() {
         return Ok(None);
@@ -190,7 +190,7 @@ pub(crate) async fn read_access(api: &AlbApi, attr: &Value) -> Result<Option<Acc
     };
     let mut cidrs = BTreeSet::new();
     for id in &ids {
-        match entries(api.client(), id).await {
+        match entries(api.api(), id).await {
             Ok(e) => cidrs.extend(e),
             // Deleted between the two reads.
             Err(Error::NotFound { .. }) => {}
@@ -205,8 +205,8 @@ pub(crate) async fn read_access(api: &AlbApi, attr: &Value) -> Result<Option<Acc
 
 /// The ACLs made for `listener`, proven ours. An ACL with our name but
 /// another mark is refused: someone else's, never touched.
-async fn ours(api: &AlbApi, listener: &Owned) -> Result<Vec<OwnedAcl>> {
-    list_acls(api.client(), "AclNames", &[acl_name(listener.as_str())])
+async fn ours(api: &AlbClient, listener: &Owned) -> Result<Vec<OwnedAcl>> {
+    list_acls(api.api(), "AclNames", &[acl_name(listener.as_str())])
         .await?
         .iter()
         .map(|a| prove(listener, a))
@@ -214,13 +214,13 @@ async fn ours(api: &AlbApi, listener: &Owned) -> Result<Vec<OwnedAcl>> {
 }
 
 /// Follow ACL `id` until it is `Available` (or gone, with `gone`).
-async fn wait_acl(api: &AlbApi, waiter: &Deadline, id: &str, gone: bool, operation: &str) -> Result<()> {
+async fn wait_acl(api: &AlbClient, waiter: &Deadline, id: &str, gone: bool, operation: &str) -> Result<()> {
     let ids = [id.to_string()];
     waiter
         .poll(
             "acl",
             operation,
-            || list_acls(api.client(), "AclIds", &ids),
+            || list_acls(api.api(), "AclIds", &ids),
             |found| match (found.first(), gone) {
                 (None, true) => Poll::Done(()),
                 (None, false) => Poll::Pending("ACL not listed yet".into()),
@@ -232,7 +232,7 @@ async fn wait_acl(api: &AlbApi, waiter: &Deadline, id: &str, gone: bool, operati
 }
 
 /// Run one asynchronous ACL write and follow its job.
-async fn acl_write(api: &AlbApi, waiter: &Deadline, action: &str, params: &Value) -> Result<Value> {
+async fn acl_write(api: &AlbClient, waiter: &Deadline, action: &str, params: &Value) -> Result<Value> {
     let body = write(api, action, params).await?;
     if let Some(job) = get_str(&body, "JobId") {
         wait_job(api, waiter, "acl", job, action).await?;
@@ -243,7 +243,7 @@ async fn acl_write(api: &AlbApi, waiter: &Deadline, action: &str, params: &Value
 /// Associate (`Some(type)`) or dissociate our ACL, then wait for the
 /// listener to settle.
 async fn associate(
-    api: &AlbApi,
+    api: &AlbClient,
     waiter: &Deadline,
     listener: &Owned,
     acl: &OwnedAcl,
@@ -271,7 +271,7 @@ async fn associate(
 }
 
 /// Delete an ACL of ours that no listener uses; one already gone is done.
-async fn delete_acl(api: &AlbApi, waiter: &Deadline, acl: &OwnedAcl) -> Result<()> {
+async fn delete_acl(api: &AlbClient, waiter: &Deadline, acl: &OwnedAcl) -> Result<()> {
     tracing::info!(acl_id = acl.id(), "deleting ALB ACL");
     match acl_write(api, waiter, "DeleteAcl", &json!({ "AclId": acl.id() })).await {
         Ok(_) => wait_acl(api, waiter, acl.id(), true, "delete ACL").await,
@@ -284,7 +284,7 @@ async fn delete_acl(api: &AlbApi, waiter: &Deadline, acl: &OwnedAcl) -> Result<(
 /// filled and associated with the right type, or dissociated and deleted
 /// for `None`. ACLs that are not ours are never written to; a listener
 /// using one is refused before any write.
-pub(crate) async fn apply(api: &AlbApi, waiter: &Deadline, listener: &Owned, want: Option<&Access>) -> Result<()> {
+pub(crate) async fn apply(api: &AlbClient, waiter: &Deadline, listener: &Owned, want: Option<&Access>) -> Result<()> {
     let attr = api.get_listener(listener.as_str()).await?;
     let (kind, in_use) = acl_config(&attr);
     let mine = ours(api, listener).await?;
@@ -319,7 +319,7 @@ pub(crate) async fn apply(api: &AlbApi, waiter: &Deadline, listener: &Owned, wan
         associate(api, waiter, listener, &acl, None).await?;
         on = false;
     }
-    let have = entries(api.client(), acl.id()).await?;
+    let have = entries(api.api(), acl.id()).await?;
     let wanted: BTreeSet<String> = want.cidrs.iter().cloned().collect();
     let add: Vec<String> = wanted.difference(&have).cloned().collect();
     let remove: Vec<String> = have.difference(&wanted).cloned().collect();
@@ -356,7 +356,7 @@ pub(crate) async fn apply(api: &AlbApi, waiter: &Deadline, listener: &Owned, wan
 }
 
 /// `CreateAcl` for `listener`, named and marked, followed to `Available`.
-async fn create(api: &AlbApi, waiter: &Deadline, listener: &Owned) -> Result<OwnedAcl> {
+async fn create(api: &AlbClient, waiter: &Deadline, listener: &Owned) -> Result<OwnedAcl> {
     let params = json!({
         "AclName": acl_name(listener.as_str()),
         "Tag": [{ "Key": MARK_TAG_KEY, "Value": listener.as_str() }],
@@ -383,8 +383,8 @@ async fn create(api: &AlbApi, waiter: &Deadline, listener: &Owned) -> Result<Own
 /// listener releases its ACLs).
 /// An ACL of our name that fails the proof is someone else's: it is left
 /// alone, and does not stop the listener's deletion.
-pub(crate) async fn owned(api: &AlbApi, listener: &Owned) -> Result<Vec<OwnedAcl>> {
-    let found = list_acls(api.client(), "AclNames", &[acl_name(listener.as_str())]).await?;
+pub(crate) async fn owned(api: &AlbClient, listener: &Owned) -> Result<Vec<OwnedAcl>> {
+    let found = list_acls(api.api(), "AclNames", &[acl_name(listener.as_str())]).await?;
     Ok(found
         .iter()
         .filter_map(|a| match prove(listener, a) {
@@ -398,7 +398,7 @@ pub(crate) async fn owned(api: &AlbApi, listener: &Owned) -> Result<Vec<OwnedAcl
 }
 
 /// Delete the ACLs [`owned`] found.
-pub(crate) async fn delete_owned(api: &AlbApi, waiter: &Deadline, acls: &[OwnedAcl]) -> Result<()> {
+pub(crate) async fn delete_owned(api: &AlbClient, waiter: &Deadline, acls: &[OwnedAcl]) -> Result<()> {
     for acl in acls {
         delete_acl(api, waiter, acl).await?;
     }
@@ -409,7 +409,7 @@ pub(crate) async fn delete_owned(api: &AlbApi, waiter: &Deadline, acls: &[OwnedA
 /// [`log_config_params`](crate::translate::log_config_params)), followed
 /// to the listener's `Running`.
 pub(crate) async fn update_log_config(
-    api: &AlbApi,
+    api: &AlbClient,
     waiter: &Deadline,
     listener: &Owned,
     params: &Map<String, Value>,

@@ -87,34 +87,34 @@ pub enum Deletion {
 
 /// ALB listener actions for one region.
 #[derive(Debug, Clone)]
-pub struct AlbApi {
-    client: AlibabaClient,
+pub struct AlbClient {
+    api: AlibabaClient,
 }
 
-impl AlbApi {
+impl AlbClient {
     /// Wrap a family client built for product `alb`, version
     /// [`VERSION`].
-    pub fn new(client: AlibabaClient) -> Self {
-        AlbApi { client }
+    pub fn new(api: AlibabaClient) -> Self {
+        AlbClient { api }
     }
 
-    /// The underlying client (counters, endpoint).
-    pub fn client(&self) -> &AlibabaClient {
-        &self.client
+    /// The underlying family client (counters, endpoint).
+    pub fn api(&self) -> &AlibabaClient {
+        &self.api
     }
 
     /// A token for one new logical write.
     pub fn new_token(&self) -> ClientToken {
-        self.client.new_client_token()
+        self.api.new_client_token()
     }
 
     async fn write(&self, action: &str, params: &Value, token: ClientToken) -> Result<Value> {
         tracing::debug!(action, client_token = %token, "ALB write");
-        Ok(self.client.call(action, params, CallOptions::write(token)).await?.body)
+        Ok(self.api.call(action, params, CallOptions::write(token)).await?.body)
     }
 
     async fn read(&self, action: &str, params: &Value) -> Result<Value> {
-        Ok(self.client.call(action, params, CallOptions::read()).await?.body)
+        Ok(self.api.call(action, params, CallOptions::read()).await?.body)
     }
 
     /// `CreateListener` with `params` from
@@ -137,7 +137,7 @@ impl AlbApi {
             dry_run: true,
             ..CallOptions::default()
         };
-        self.client.call(action, params, opts).await.map(|_| ())
+        self.api.call(action, params, opts).await.map(|_| ())
     }
 
     /// `GetListenerAttribute`; an unknown listener is `Error::NotFound`.
@@ -153,7 +153,7 @@ impl AlbApi {
         self.list_listeners_paged(load_balancer_id, protocol, PAGE_SIZE).await
     }
 
-    /// [`AlbApi::list_listeners`] with `page_size` listeners per call
+    /// [`AlbClient::list_listeners`] with `page_size` listeners per call
     /// (1–100), following `NextToken` to the last page.
     pub async fn list_listeners_paged(
         &self,
@@ -210,7 +210,7 @@ impl AlbApi {
             idempotent: true,
             ..CallOptions::default()
         };
-        Ok(self.client.call(action, params, opts).await?.body)
+        Ok(self.api.call(action, params, opts).await?.body)
     }
 
     /// `TagResources` with `ResourceType=listener`: add or overwrite the

@@ -8,11 +8,55 @@
 //! What is checked here is what only ALB cares about, before any client is
 //! built.
 
-use alibaba_api::AlibabaClient;
-use listener_core::{Error, ProfileConfig, Result, WaitDefaults, Waits};
+use std::time::Duration;
 
-use crate::client::{PRODUCT, VERSION};
-use crate::API;
+use alibaba_api::{AlibabaClient, Product};
+use listener_core::rate::Budget;
+use listener_core::{Adapter, Error, ProfileConfig, Result, WaitDefaults, Waits, WriteLock};
+
+use crate::client::{AlbClient, PRODUCT, VERSION};
+use crate::{AlbProvider, API, CAPABILITIES};
+
+/// ALB reads (`GetListenerAttribute`, `ListAsynJobs`, ...) are documented
+/// at 20 calls a second per action.
+pub const READS_PER_SECOND: f64 = 20.0;
+
+/// The documented budget of each ALB write: about 200 calls a minute per
+/// API and region, all of which may go at once (factsheet §4, "Rate
+/// limits").
+const WRITE_BUDGET: (u32, Duration) = (200, Duration::from_secs(60));
+
+/// The ALB actions that write, each with that budget of its own
+/// instead of the per-second rate of reads.
+pub const WRITE_LIMITS: [Budget; 7] = [
+    write_limit("CreateListener"),
+    write_limit("UpdateListenerAttribute"),
+    write_limit("DeleteListener"),
+    write_limit("AssociateAdditionalCertificatesWithListener"),
+    write_limit("DissociateAdditionalCertificatesFromListener"),
+    write_limit("StartListener"),
+    write_limit("StopListener"),
+];
+
+const fn write_limit(action: &'static str) -> Budget {
+    Budget {
+        action,
+        calls: WRITE_BUDGET.0,
+        period: WRITE_BUDGET.1,
+    }
+}
+
+/// ALB as the family client needs to know it: one endpoint per region
+/// (`alb.<region>.aliyuncs.com`), reads at [`READS_PER_SECOND`], writes
+/// under [`WRITE_LIMITS`].
+pub const ALB: Product = Product {
+    vendor: API,
+    code: PRODUCT,
+    version: VERSION,
+    rate_limit_per_second: READS_PER_SECOND,
+    action_limits: &WRITE_LIMITS,
+    api_region: None,
+};
 
 /// What the provider needs besides the client.
 #[derive(Debug, Clone, PartialEq)]
@@ -65,19 +109,47 @@ pub fn check_profile(profile: &ProfileConfig) -> Result<()> {
 /// [`check_profile`] with an injected environment.
 pub fn check_profile_with(profile: &ProfileConfig, env: &alibaba_api::credentials::Env<'_>) -> Result<()> {
     AlbConfig::from_profile(profile)?;
-    alibaba_api::check_profile(profile, PRODUCT, API, env)?;
+    alibaba_api::check_profile(profile, &ALB, env)?;
     Ok(())
 }
 
-/// A family client for ALB from a profile (endpoint
-/// `alb.<region>.aliyuncs.com` unless the profile overrides it).
-pub fn client_from_profile(profile: &ProfileConfig) -> Result<AlibabaClient> {
-    AlibabaClient::from_profile(profile, PRODUCT, VERSION, API)
+/// The provider a profile names (credentials and region through the
+/// vendor's chain, endpoint `alb.<region>.aliyuncs.com` unless the profile
+/// sets one), or one around a family client made elsewhere (custom retry
+/// policy or token source, as tests use).
+impl Adapter for AlbProvider {
+    type Api = AlibabaClient;
+
+    fn api_from_profile(profile: &ProfileConfig) -> Result<AlibabaClient> {
+        AlbConfig::from_profile(profile)?;
+        AlibabaClient::from_profile(profile, &ALB)
+    }
+
+    fn with_client(profile: &ProfileConfig, api: AlibabaClient) -> Result<Self> {
+        let config = AlbConfig::from_profile(profile)?;
+        Ok(AlbProvider {
+            writes: WriteLock::for_instance(&CAPABILITIES, api.endpoint(), &config.instance),
+            config,
+            profile: profile.clone(),
+            client: AlbClient::new(api),
+        })
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn writes_have_a_per_minute_budget_and_reads_the_documented_rate() {
+        assert_eq!(ALB.rate_limit_per_second, 20.0);
+        assert_eq!(ALB.action_limits.len(), WRITE_LIMITS.len());
+        for w in ALB.action_limits {
+            assert_eq!((w.calls, w.period), (200, Duration::from_secs(60)), "{}", w.action);
+        }
+        assert!(ALB.action_limits.iter().any(|w| w.action == "CreateListener"));
+        assert_eq!(ALB.api_region, None);
+    }
 
     #[test]
     fn offline_check_refuses_a_missing_region_and_plain_http_without_credentials() {

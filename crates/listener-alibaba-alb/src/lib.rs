@@ -13,11 +13,11 @@ use async_trait::async_trait;
 use listener_core::ownership::{self, Found};
 use listener_core::{
     refuse_immutable, Capabilities, Deadline, Error, Listener, ListenerId, ListenerSpec, Owned, ProfileConfig,
-    Protocol, Rejection, Result, WaitOp,
+    Protocol, Rejection, Rejections, Result, WaitOp, WriteLock,
 };
 use serde_json::Value;
 
-use crate::client::{AlbApi, Deletion, CERTIFICATES_PER_CALL};
+use crate::client::{AlbClient, Deletion, CERTIFICATES_PER_CALL};
 use crate::config::AlbConfig;
 use crate::status::{wait_created, wait_gone, wait_job, wait_running};
 use crate::translate::{get_bool, get_str, get_u32, options, AlbOptions, ReadBackExtras};
@@ -66,36 +66,15 @@ pub fn capabilities() -> Capabilities {
 pub struct AlbProvider {
     profile: ProfileConfig,
     config: AlbConfig,
-    api: AlbApi,
+    client: AlbClient,
+    /// One write at a time per instance (`serial_writes`).
+    writes: WriteLock,
 }
 
 impl AlbProvider {
-    /// Build the provider a profile names: credentials and region through
-    /// the vendor's chain, endpoint `alb.<region>.aliyuncs.com` unless the
-    /// profile sets one. Sends nothing.
-    pub fn from_profile(profile: &ProfileConfig) -> Result<Self> {
-        let config = AlbConfig::from_profile(profile)?;
-        let client = config::client_from_profile(profile)?;
-        Ok(AlbProvider {
-            profile: profile.clone(),
-            config,
-            api: AlbApi::new(client),
-        })
-    }
-
-    /// Build the provider around a client made elsewhere (custom retry
-    /// policy or token source, as tests use).
-    pub fn with_client(profile: &ProfileConfig, client: AlibabaClient) -> Result<Self> {
-        Ok(AlbProvider {
-            config: AlbConfig::from_profile(profile)?,
-            profile: profile.clone(),
-            api: AlbApi::new(client),
-        })
-    }
-
-    /// The ALB actions, for callers that need one this trait lacks.
-    pub fn api(&self) -> &AlbApi {
-        &self.api
+    /// The ALB calls this provider makes (for stats and tests).
+    pub fn client(&self) -> &AlbClient {
+        &self.client
     }
 
     /// The deadline of one logical write of kind `op`.
@@ -104,13 +83,7 @@ impl AlbProvider {
     }
 
     fn refuse(&self, spec: &ListenerSpec) -> Result<AlbOptions> {
-        let rejections = check(&self.profile, spec);
-        if !rejections.is_empty() {
-            return Err(Error::Unsupported {
-                vendor: API,
-                rejections,
-            });
-        }
+        Rejections::from_vec(API, check(&self.profile, spec)).into_result()?;
         options(spec).map_err(|message| Error::Config {
             field: translate::EXTENSION_PATH.into(),
             message,
@@ -124,7 +97,7 @@ impl AlbProvider {
         let opts = self.refuse(spec)?;
         let quic = self.resolve_quic_listener(spec, &opts).await?;
         let params = translate::create_params(&self.profile, spec, quic.as_deref());
-        self.api.dry_run("CreateListener", &params).await
+        self.client.dry_run("CreateListener", &params).await
     }
 
     /// The ID of the QUIC listener an HTTPS spec upgrades to: the one
@@ -140,7 +113,7 @@ impl AlbProvider {
             return Ok(Some(id.clone()));
         }
         let Some(port) = q.port else { return Ok(None) };
-        let quic = self.api.list_listeners(&self.config.instance, Some("QUIC")).await?;
+        let quic = self.client.list_listeners(&self.config.instance, Some("QUIC")).await?;
         quic.iter()
             .find(|l| get_u32(l, "ListenerPort") == Some(port))
             .and_then(|l| get_str(l, "ListenerId"))
@@ -168,8 +141,8 @@ impl AlbProvider {
         operation: &str,
     ) -> Result<()> {
         match job {
-            Some(job) => wait_job(&self.api, waiter, step, &job, operation).await,
-            None => wait_running(&self.api, waiter, step, listener_id, operation)
+            Some(job) => wait_job(&self.client, waiter, step, &job, operation).await,
+            None => wait_running(&self.client, waiter, step, listener_id, operation)
                 .await
                 .map(drop),
         }
@@ -179,7 +152,7 @@ impl AlbProvider {
     /// (ownership was proven before the write; the vendor cannot move a
     /// listener to another instance).
     async fn read_owned(&self, listener: &Owned) -> Result<Listener> {
-        let attr = self.api.get_listener(listener.as_str()).await?;
+        let attr = self.client.get_listener(listener.as_str()).await?;
         self.listener_from(&attr, None).await
     }
 
@@ -191,15 +164,15 @@ impl AlbProvider {
         associate: bool,
     ) -> Result<()> {
         for chunk in ids.chunks(CERTIFICATES_PER_CALL) {
-            let token = self.api.new_token();
+            let token = self.client.new_token();
             let (job, operation) = if associate {
                 (
-                    self.api.associate_certificates(listener, chunk, token).await?,
+                    self.client.associate_certificates(listener, chunk, token).await?,
                     "associate certificates",
                 )
             } else {
                 (
-                    self.api.dissociate_certificates(listener, chunk, token).await?,
+                    self.client.dissociate_certificates(listener, chunk, token).await?,
                     "dissociate certificates",
                 )
             };
@@ -219,7 +192,10 @@ impl AlbProvider {
     async fn switch(&self, waiter: &Deadline, listener: &Owned, run: bool) -> Result<()> {
         let operation = if run { "start listener" } else { "stop listener" };
         tracing::info!(listener_id = listener.as_str(), operation, "switching ALB listener");
-        let job = self.api.switch_listener(listener, run, self.api.new_token()).await?;
+        let job = self
+            .client
+            .switch_listener(listener, run, self.client.new_token())
+            .await?;
         self.settle(waiter, "switch", job, listener.as_str(), operation).await
     }
 
@@ -228,12 +204,12 @@ impl AlbProvider {
     async fn change_tags(&self, listener: &Owned, plan: &translate::UpdatePlan) -> Result<()> {
         if !plan.untag.is_empty() {
             tracing::info!(listener_id = listener.as_str(), keys = ?plan.untag, "removing ALB listener tags");
-            self.api.untag_listener(listener, &plan.untag).await?;
+            self.client.untag_listener(listener, &plan.untag).await?;
         }
         if !plan.tag.is_empty() {
             let keys: Vec<&String> = plan.tag.keys().collect();
             tracing::info!(listener_id = listener.as_str(), ?keys, "tagging ALB listener");
-            self.api
+            self.client
                 .tag_listener(listener, &translate::tag_params(&plan.tag))
                 .await?;
         }
@@ -251,7 +227,7 @@ impl AlbProvider {
         let mut extras = ReadBackExtras::default();
         if matches!(protocol, "HTTPS" | "QUIC") {
             extras.additional_certificates = self
-                .api
+                .client
                 .listener_certificates(&id, "Server")
                 .await?
                 .into_iter()
@@ -266,7 +242,7 @@ impl AlbProvider {
         if let Some(qid) = quic_id {
             extras.quic_port = match ports.and_then(|p| p.get(qid)) {
                 Some(port) => Some(*port),
-                None => match self.api.get_listener(qid).await {
+                None => match self.client.get_listener(qid).await {
                     Ok(q) => get_u32(&q, "ListenerPort"),
                     Err(Error::NotFound { .. }) => None,
                     Err(e) => return Err(e),
@@ -275,7 +251,7 @@ impl AlbProvider {
         }
         let mut spec = translate::spec_from_attribute(&self.profile, attr, &extras)
             .ok_or_else(|| client::unexpected("the listener's protocol or port is not one ALB documents"))?;
-        spec.access = acl::read_access(&self.api, attr).await?;
+        spec.access = acl::read_access(&self.client, attr).await?;
         Ok(Listener {
             id: ListenerId(id),
             instance: get_str(attr, "LoadBalancerId")
@@ -292,7 +268,7 @@ impl AlbProvider {
     /// the proof and the attribute answer.
     async fn own(&self, id: &ListenerId) -> Result<(Owned, Value)> {
         ownership::prove(API, &self.config.instance, id, || async {
-            match self.api.get_listener(id.as_str()).await {
+            match self.client.get_listener(id.as_str()).await {
                 Ok(attr) => Ok(Some(Found {
                     instance: get_str(&attr, "LoadBalancerId").map(str::to_string),
                     record: attr,
@@ -331,28 +307,23 @@ impl listener_core::Provider for AlbProvider {
     }
 
     async fn create(&self, spec: &ListenerSpec) -> Result<Vec<Listener>> {
-        let rejections = translate::check_create(&self.profile, spec);
-        if !rejections.is_empty() {
-            return Err(Error::Unsupported {
-                vendor: API,
-                rejections,
-            });
-        }
+        Rejections::from_vec(API, translate::check_create(&self.profile, spec)).into_result()?;
         let opts = self.refuse(spec)?;
+        let _writing = self.writes.hold().await;
         let waiter = self.waiter(WaitOp::Create);
         let quic = self.resolve_quic_listener(spec, &opts).await?;
         let params = translate::create_params(&self.profile, spec, quic.as_deref());
         // One token for this logical create: the client repeats it on every
         // retry, so a lost answer can never make a second listener.
-        let token = self.api.new_token();
+        let token = self.client.new_token();
         tracing::info!(instance = %self.config.instance, protocol = %spec.protocol, ports = %spec.ports, client_token = %token, "creating ALB listener");
-        let created = self.api.create_listener(&params, token).await?;
+        let created = self.client.create_listener(&params, token).await?;
         let id = ListenerId(created.listener_id);
         // One read per poll: the listener's attribute, which ends the wait,
         // proves the instance and is the read-back (the job is read only if
         // the listener is missing, for the reason of a failed create).
         let attr = wait_created(
-            &self.api,
+            &self.client,
             &waiter,
             id.as_str(),
             created.job_id.as_deref(),
@@ -380,10 +351,10 @@ impl listener_core::Provider for AlbProvider {
         // CreateListener has no stopped state: a listener wanted stopped is
         // stopped right after it runs.
         if let Some(p) = &log {
-            acl::update_log_config(&self.api, &waiter, &owned, p).await?;
+            acl::update_log_config(&self.client, &waiter, &owned, p).await?;
         }
         if spec.access.is_some() {
-            acl::apply(&self.api, &waiter, &owned, spec.access.as_ref()).await?;
+            acl::apply(&self.client, &waiter, &owned, spec.access.as_ref()).await?;
         }
         if stop {
             self.switch(&waiter, &owned, false).await?;
@@ -409,7 +380,7 @@ impl listener_core::Provider for AlbProvider {
     }
 
     async fn list(&self) -> Result<Vec<Listener>> {
-        let summaries = self.api.list_listeners(&self.config.instance, None).await?;
+        let summaries = self.client.list_listeners(&self.config.instance, None).await?;
         let ports: BTreeMap<String, u32> = summaries
             .iter()
             .filter_map(|l| Some((get_str(l, "ListenerId")?.to_string(), get_u32(l, "ListenerPort")?)))
@@ -418,7 +389,7 @@ impl listener_core::Provider for AlbProvider {
         for id in summaries.iter().filter_map(|l| get_str(l, "ListenerId")) {
             // The list answer has no certificates; the attribute answer has
             // everything a faithful spec needs.
-            match self.api.get_listener(id).await {
+            match self.client.get_listener(id).await {
                 Ok(attr) => out.push(self.listener_from(&attr, Some(&ports)).await?),
                 // Deleted between the list and the read.
                 Err(Error::NotFound { .. }) => {}
@@ -431,7 +402,6 @@ impl listener_core::Provider for AlbProvider {
     async fn update(&self, current: &Listener, desired: &ListenerSpec) -> Result<Listener> {
         refuse_immutable(&CAPABILITIES, current, desired)?;
         let opts = self.refuse(desired)?;
-        let waiter = self.waiter(WaitOp::Update);
         let (owned, attr) = self.own(&current.id).await?;
         let id = owned.as_str();
         let quic = self.resolve_quic_listener(desired, &opts).await?;
@@ -442,6 +412,8 @@ impl listener_core::Provider for AlbProvider {
         if plan.is_empty() && log.is_none() && !access_changes {
             return self.listener_from(&attr, None).await;
         }
+        let _writing = self.writes.hold().await;
+        let waiter = self.waiter(WaitOp::Update);
         if !plan.dissociate.is_empty() {
             self.change_certificates(&waiter, &owned, &plan.dissociate, false)
                 .await?;
@@ -450,8 +422,8 @@ impl listener_core::Provider for AlbProvider {
             let fields: Vec<&str> = plan.params.keys().map(String::as_str).collect();
             tracing::info!(listener_id = id, ?fields, "updating ALB listener");
             let job = self
-                .api
-                .update_listener(&owned, &plan.params, self.api.new_token())
+                .client
+                .update_listener(&owned, &plan.params, self.client.new_token())
                 .await?;
             self.settle(&waiter, "update", job, id, "update listener").await?;
         }
@@ -460,10 +432,10 @@ impl listener_core::Provider for AlbProvider {
         }
         self.change_tags(&owned, &plan).await?;
         if let Some(p) = &log {
-            acl::update_log_config(&self.api, &waiter, &owned, p).await?;
+            acl::update_log_config(&self.client, &waiter, &owned, p).await?;
         }
         if access_changes {
-            acl::apply(&self.api, &waiter, &owned, desired.access.as_ref()).await?;
+            acl::apply(&self.client, &waiter, &owned, desired.access.as_ref()).await?;
         }
         if let Some(run) = plan.switch {
             self.switch(&waiter, &owned, run).await?;
@@ -472,21 +444,22 @@ impl listener_core::Provider for AlbProvider {
     }
 
     async fn delete(&self, id: &ListenerId) -> Result<()> {
-        let waiter = self.waiter(WaitOp::Delete);
         let (owned, _) = self.own(id).await?;
         // Found before the listener goes (the proof needs it), deleted
         // after: a deleted listener releases its ACLs.
-        let acls = acl::owned(&self.api, &owned).await?;
-        let token = self.api.new_token();
+        let acls = acl::owned(&self.client, &owned).await?;
+        let _writing = self.writes.hold().await;
+        let waiter = self.waiter(WaitOp::Delete);
+        let token = self.client.new_token();
         tracing::info!(listener_id = %id, client_token = %token, "deleting ALB listener");
-        match self.api.delete_listener(&owned, token).await? {
+        match self.client.delete_listener(&owned, token).await? {
             Deletion::AlreadyGone => {}
             // The job is the one read per poll; without a job, the
             // listener's absence.
-            Deletion::Started(Some(job)) => wait_job(&self.api, &waiter, "delete", &job, "delete listener").await?,
-            Deletion::Started(None) => wait_gone(&self.api, &waiter, id.as_str(), "delete listener").await?,
+            Deletion::Started(Some(job)) => wait_job(&self.client, &waiter, "delete", &job, "delete listener").await?,
+            Deletion::Started(None) => wait_gone(&self.client, &waiter, id.as_str(), "delete listener").await?,
         }
-        acl::delete_owned(&self.api, &waiter, &acls).await
+        acl::delete_owned(&self.client, &waiter, &acls).await
     }
 }
 

@@ -25,7 +25,7 @@
 use listener_core::{Deadline, Error, Poll, Result};
 use serde_json::Value;
 
-use crate::client::{AlbApi, Job, JobStatus};
+use crate::client::{AlbClient, Job, JobStatus};
 use crate::translate::get_str;
 use crate::API;
 
@@ -49,7 +49,7 @@ fn job_failed(job_id: &str, job: Job) -> Error {
 /// listed yet is pending: ALB registers jobs asynchronously too. `step`
 /// names the wait for the poller's memory of durations.
 pub async fn wait_job(
-    api: &AlbApi,
+    api: &AlbClient,
     deadline: &Deadline,
     step: &'static str,
     job_id: &str,
@@ -86,7 +86,7 @@ enum Creating {
 /// either not visible yet or a failed create (ALB removes it); the job
 /// `job_id`, read only then, tells which and why.
 pub async fn wait_created(
-    api: &AlbApi,
+    api: &AlbClient,
     deadline: &Deadline,
     listener_id: &str,
     job_id: Option<&str>,
@@ -128,7 +128,7 @@ pub async fn wait_created(
 /// `Stopped`, which is settled too) and return that answer: for a write
 /// that gave no job to follow.
 pub async fn wait_running(
-    api: &AlbApi,
+    api: &AlbClient,
     deadline: &Deadline,
     step: &'static str,
     listener_id: &str,
@@ -152,7 +152,7 @@ pub async fn wait_running(
 }
 
 /// Poll `GetListenerAttribute` until it answers `ResourceNotFound.Listener`.
-pub async fn wait_gone(api: &AlbApi, deadline: &Deadline, listener_id: &str, operation: &str) -> Result<()> {
+pub async fn wait_gone(api: &AlbClient, deadline: &Deadline, listener_id: &str, operation: &str) -> Result<()> {
     let read = || async {
         match api.get_listener(listener_id).await {
             Err(Error::NotFound { .. }) => Ok(None),

@@ -217,7 +217,7 @@ pub fn check(profile: &ProfileConfig, spec: &ListenerSpec) -> Vec<Rejection> {
     let opts = match options(spec) {
         Ok(o) => o,
         Err(e) => {
-            r.reject(EXTENSION_PATH, "extension_invalid", e);
+            r.reject(EXTENSION_PATH, listener_core::EXTENSION_INVALID, e);
             AlbOptions::default()
         }
     };

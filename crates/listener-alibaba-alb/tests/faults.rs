@@ -9,7 +9,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use listener_core::{Error, Provider};
+use listener_core::{Adapter, Error, Provider};
 use listener_emulator::services::alb::Alb;
 use listener_emulator::{Fault, FaultRule};
 use serde_json::json;
@@ -31,7 +31,7 @@ async fn lost_answer_and_throttling_leave_exactly_one_listener_under_one_token()
 
     let counts = env.emulator.fault_counts();
     assert_eq!((counts.throttle, counts.lost_answer), (1, 1));
-    let stats = p.api().client().stats();
+    let stats = p.client().api().stats();
     assert!(stats.throttled >= 1 && stats.retries >= 2, "{stats:?}");
     // The attempts that reached the service (the throttled one never
     // does): the one whose answer was lost and the repeat, same token.
@@ -135,7 +135,7 @@ async fn a_busy_instance_is_waited_out_by_the_client() {
     .expect("raw create");
     p.create(&http(80)).await.expect("created after the instance settled");
     assert_eq!(env.count(), 2);
-    assert!(p.api().client().stats().retries >= 1);
+    assert!(p.client().api().stats().retries >= 1);
     env.stop().await;
 }
 

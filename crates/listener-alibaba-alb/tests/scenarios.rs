@@ -215,7 +215,7 @@ async fn list_follows_next_token_across_pages() {
     for port in [80, 81, 82] {
         one(&p, &http(port)).await;
     }
-    let raw = p.api().list_listeners_paged(LB, None, 2).await.expect("paged list");
+    let raw = p.client().list_listeners_paged(LB, None, 2).await.expect("paged list");
     let ports: Vec<u64> = raw.iter().filter_map(|l| l["ListenerPort"].as_u64()).collect();
     assert_eq!(ports, vec![80, 81, 82]);
     let listed = p.list().await.expect("list");
@@ -264,7 +264,7 @@ async fn create_refuses_what_check_refuses_without_calling() {
         }
         other => panic!("expected unsupported, got {other:?}"),
     }
-    assert_eq!(p.api().client().stats().calls, 0);
+    assert_eq!(p.client().api().stats().calls, 0);
     env.stop().await;
 }
 

@@ -6,13 +6,13 @@
 //! answers are shaped, and that a write must keep its `ClientToken` for as
 //! long as it is being retried. Busy answers (`StateError.Accelerator`: GA
 //! changes one listener of an accelerator at a time) can last longer than
-//! the client's own retry bounds, so writes are re-sent here, with the same
-//! token, until the profile's wait deadline; each re-send follows the shared
-//! policy ([`listener_core::retry`]: predicate, `retry_after`, the
-//! process-wide retry budget, logging).
+//! the client's own retry bounds, so writes ask the family client to repeat
+//! them, with the same token, until the profile's wait deadline
+//! ([`CallOptions::until`]); it is the family client's one retry loop and
+//! the shared policy ([`listener_core::retry`]: predicate, `retry_after`,
+//! the process-wide retry budget, logging).
 
 use alibaba_api::{AlibabaClient, CallOptions, ClientToken};
-use listener_core::retry::{self, RetryBudget};
 use listener_core::{Deadline, Error, Owned};
 use serde_json::{json, Value};
 
@@ -69,32 +69,10 @@ impl GaClient {
         token: &ClientToken,
         deadline: &Deadline,
     ) -> Result<Value, Error> {
-        let pause = deadline.interval();
-        let mut attempt = 1u32;
-        loop {
-            let e = match self.api.call(action, params, CallOptions::write(token.clone())).await {
-                Ok(response) => return Ok(response.body),
-                Err(e) => e,
-            };
-            // The token makes every repeat safe, so the shared predicate is
-            // asked with `repeat_is_safe`; the wait is the profile's poll
-            // interval, or the vendor's `retry_after` when it gave one.
-            if !retry::may_retry(&e, true) {
-                return Err(e);
-            }
-            let wait = retry::delay(&e, pause, pause, 1, 1.0);
-            if deadline.left(action).map_or(true, |left| wait >= left) {
-                retry::log_give_up(attempt, &e, "wait deadline");
-                return Err(e);
-            }
-            if !RetryBudget::global().try_take() {
-                retry::log_give_up(attempt, &e, "retry budget");
-                return Err(e);
-            }
-            tracing::info!(action, token = %token, error = %e, "write not done yet; sending it again with the same token");
-            tokio::time::sleep(wait).await;
-            attempt += 1;
-        }
+        // The token makes every repeat safe; the wait is the profile's
+        // poll interval, or the vendor's `retry_after` when it gave one.
+        let opts = CallOptions::write(token.clone()).until(deadline);
+        Ok(self.api.call(action, params, opts).await?.body)
     }
 
     /// CreateListener; returns the new `ListenerId`.

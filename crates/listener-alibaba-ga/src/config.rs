@@ -8,16 +8,32 @@
 //! client follows the vendor's chain (environment, CLI config file, shared
 //! credentials file) or the profile's inline credentials.
 
-use listener_core::{Aliases, Error, ProfileConfig, WaitDefaults, Waits};
+use alibaba_api::client::DEFAULT_RATE_LIMIT_PER_SECOND;
+use alibaba_api::{AlibabaClient, Product};
+use listener_core::{Adapter, Aliases, Error, ProfileConfig, WaitDefaults, Waits, WriteLock};
 
+use crate::client::GaClient;
 use crate::translate::REGION;
-use crate::API;
+use crate::{capabilities, GaProvider, API};
 
 /// GA's API version.
 pub const VERSION: &str = "2019-11-20";
 
 /// GA's product code (endpoint `ga.cn-hangzhou.aliyuncs.com`).
 pub const PRODUCT: &str = "ga";
+
+/// GA as the family client needs to know it: served from [`REGION`] alone
+/// (endpoint `ga.cn-hangzhou.aliyuncs.com`, and the region when nothing
+/// names one), no documented rate (the family client's conservative
+/// default).
+pub const GA: Product = Product {
+    vendor: API,
+    code: PRODUCT,
+    version: VERSION,
+    rate_limit_per_second: DEFAULT_RATE_LIMIT_PER_SECOND,
+    action_limits: &[],
+    api_region: Some(REGION),
+};
 
 /// What the provider needs besides its client.
 #[derive(Debug, Clone, PartialEq)]
@@ -74,6 +90,41 @@ impl GaConfig {
     }
 }
 
+/// The provider a profile names (settings checked, credentials found the
+/// way Alibaba's own tools do, or the profile's inline ones), or one around
+/// a ready client (a pinned token source, a retry policy of the caller's
+/// choice), which must be for GA.
+impl Adapter for GaProvider {
+    type Api = AlibabaClient;
+
+    fn api_from_profile(profile: &ProfileConfig) -> Result<AlibabaClient, Error> {
+        GaConfig::from_profile(profile)?;
+        AlibabaClient::from_profile(profile, &GA)
+    }
+
+    fn with_client(profile: &ProfileConfig, api: AlibabaClient) -> Result<Self, Error> {
+        if api.product() != PRODUCT || api.version() != VERSION {
+            return Err(Error::Config {
+                field: "client".into(),
+                message: format!(
+                    "the client is for {} {}, not {PRODUCT} {VERSION}",
+                    api.product(),
+                    api.version()
+                ),
+            });
+        }
+        let config = GaConfig::from_profile(profile)?;
+        let caps = capabilities();
+        Ok(GaProvider {
+            writes: WriteLock::for_instance(&caps, api.endpoint(), &config.accelerator_id),
+            config,
+            profile: profile.clone(),
+            client: GaClient::new(api),
+            caps,
+        })
+    }
+}
+
 /// Every check building a provider for this profile makes that needs no
 /// credentials and no network (accelerator ID, fixed region, wait,
 /// endpoint, rate limit). `validate`, `plan` and `--emulate` call it first.
@@ -84,7 +135,7 @@ pub fn check_profile(profile: &ProfileConfig) -> Result<(), Error> {
 /// [`check_profile`] with an injected environment.
 pub fn check_profile_with(profile: &ProfileConfig, env: &alibaba_api::credentials::Env<'_>) -> Result<(), Error> {
     GaConfig::from_profile(profile)?;
-    alibaba_api::check_profile(profile, PRODUCT, API, env)?;
+    alibaba_api::check_profile(profile, &GA, env)?;
     Ok(())
 }
 

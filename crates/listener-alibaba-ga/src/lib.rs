@@ -7,16 +7,15 @@ pub mod config;
 pub mod status;
 pub mod translate;
 
-use alibaba_api::AlibabaClient;
 use async_trait::async_trait;
 use listener_core::ownership::{self, Found};
 use listener_core::{
     plan_change, refuse_immutable, Capabilities, Checked, CheckedSet, Error, Listener, ListenerId, ListenerSpec, Owned,
-    Poll, ProfileConfig, Protocol, Provider, Rejection, Rejections, Result, WaitOp,
+    Poll, ProfileConfig, Protocol, Provider, Rejection, Rejections, Result, WaitOp, WriteLock,
 };
 
 use crate::client::GaClient;
-use crate::config::{GaConfig, PRODUCT, VERSION};
+use crate::config::{GaConfig, GA};
 use crate::translate::{GaListener, GaOptions};
 
 /// The adapter's API name: profiles say `api = "alibaba-ga"`, and GA-only
@@ -59,9 +58,9 @@ pub fn capabilities() -> Capabilities {
         // the file asks for custom routing.
         vendor_defaults: &[("extensions.alibaba-ga.routing_type", "standard")],
         max_listeners_per_instance: translate::MAX_LISTENERS_PER_ACCELERATOR as u32,
-        // GA publishes no per-action rate; the shared client's conservative
+        // GA publishes no per-action rate; the family client's conservative
         // default is used.
-        rate_limit_per_second: alibaba_api::client::DEFAULT_RATE_LIMIT_PER_SECOND,
+        rate_limit_per_second: GA.rate_limit_per_second,
         ..Capabilities::BASE
     }
 }
@@ -80,7 +79,7 @@ pub fn check_with_warnings(profile: &ProfileConfig, spec: &ListenerSpec) -> Chec
     let opts = match spec.extensions.parse::<GaOptions>(API) {
         Ok(o) => o.unwrap_or_default(),
         Err(e) => {
-            r.reject(format!("extensions.{API}"), translate::rule::EXTENSION_OPTIONS, e);
+            r.reject(format!("extensions.{API}"), translate::rule::EXTENSION_INVALID, e);
             GaOptions::default()
         }
     };
@@ -116,44 +115,11 @@ pub struct GaProvider {
     profile: ProfileConfig,
     client: GaClient,
     caps: Capabilities,
+    /// One write at a time per accelerator (`serial_writes`).
+    writes: WriteLock,
 }
 
 impl GaProvider {
-    /// Build from a profile: checks the settings and finds credentials the
-    /// way Alibaba's own tools do (or takes the profile's inline ones).
-    /// Sends nothing.
-    pub fn from_profile(profile: &ProfileConfig) -> Result<Self> {
-        let config = GaConfig::from_profile(profile)?;
-        let api = AlibabaClient::from_profile(profile, PRODUCT, VERSION, API)?;
-        Ok(Self::build(config, profile, api))
-    }
-
-    /// Build around a ready client (a pinned token source, a retry policy
-    /// of the caller's choice). The client must be for GA.
-    pub fn with_client(profile: &ProfileConfig, api: AlibabaClient) -> Result<Self> {
-        let config = GaConfig::from_profile(profile)?;
-        if api.product() != PRODUCT || api.version() != VERSION {
-            return Err(Error::Config {
-                field: "client".into(),
-                message: format!(
-                    "the client is for {} {}, not {PRODUCT} {VERSION}",
-                    api.product(),
-                    api.version()
-                ),
-            });
-        }
-        Ok(Self::build(config, profile, api))
-    }
-
-    fn build(config: GaConfig, profile: &ProfileConfig, api: AlibabaClient) -> Self {
-        GaProvider {
-            config,
-            profile: profile.clone(),
-            client: GaClient::new(api),
-            caps: capabilities(),
-        }
-    }
-
     /// The GA calls this provider makes (for stats and tests).
     pub fn client(&self) -> &GaClient {
         &self.client
@@ -208,15 +174,9 @@ impl GaProvider {
     }
 
     fn refuse(&self, spec: &ListenerSpec) -> Result<()> {
-        let rejections = check(&self.profile, spec);
-        if rejections.is_empty() {
-            Ok(())
-        } else {
-            Err(Error::Unsupported {
-                vendor: API,
-                rejections,
-            })
-        }
+        Rejections::from_vec(API, check(&self.profile, spec))
+            .into_result()
+            .map(drop)
     }
 }
 
@@ -251,6 +211,7 @@ impl Provider for GaProvider {
         }
         let params = translate::create_params(&self.config.accelerator_id, spec, &self.config.aliases);
         // One token for the whole logical create, reused on every attempt.
+        let _writing = self.writes.hold().await;
         let token = self.client.new_token();
         tracing::info!(listener = %spec.name, accelerator = %self.config.accelerator_id, token = %token, "creating GA listener");
         let deadline = self.config.wait.start(API, WaitOp::Create);
@@ -323,6 +284,7 @@ impl Provider for GaProvider {
         let mut desired_listener = desired.clone();
         desired_listener.access = None;
         let desired = &desired_listener;
+        let _writing = self.writes.hold().await;
         let Some(params) = translate::update_params(id, &current.spec, desired, &self.config.aliases) else {
             if access_changes {
                 let deadline = self.config.wait.start(API, WaitOp::Update);
@@ -395,6 +357,7 @@ impl Provider for GaProvider {
         // Found while the listener can still be proven, deleted after it is
         // gone (a deleted listener releases its ACLs).
         let acls = acl::owned(&self.client, &owned).await?;
+        let _writing = self.writes.hold().await;
         let token = self.client.new_token();
         tracing::info!(listener = %id, token = %token, "deleting GA listener");
         let deadline = self.config.wait.start(API, WaitOp::Delete);
@@ -422,6 +385,7 @@ fn same_access(a: Option<&listener_core::Access>, b: Option<&listener_core::Acce
 #[cfg(test)]
 mod tests {
     use super::*;
+    use listener_core::Adapter;
 
     #[test]
     fn capabilities_say_several_ports_and_in_place_port_changes() {

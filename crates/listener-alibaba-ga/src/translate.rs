@@ -77,8 +77,9 @@ pub const REQUEST_TIMEOUT_SECS: RangeInclusive<u32> = 1..=180;
 pub mod rule {
     /// A neutral rule (`ListenerSpec::violations`).
     pub const INVALID_SPEC: &str = "invalid_spec";
-    /// The `extensions.alibaba-ga` section does not parse.
-    pub const EXTENSION_OPTIONS: &str = "extension_options";
+    /// The `extensions.alibaba-ga` section does not parse (the same rule
+    /// name on every adapter).
+    pub const EXTENSION_INVALID: &str = listener_core::EXTENSION_INVALID;
     /// Protocol other than tcp, udp, http, https (GA's spelling of the code).
     pub const PROTOCOL_ILLEGAL: &str = "ProtocalIllegal.Listener";
     /// HTTP/HTTPS listeners take exactly one port.
@@ -1934,7 +1935,7 @@ mod tests {
     fn rejects_unknown_extension_fields_and_ignores_other_vendors() {
         let mut s = tcp(Ports::Single(80));
         s.extensions.0.insert(API.into(), json!({"routing": "standard"}));
-        assert_rejects(&s, "extensions.alibaba-ga", rule::EXTENSION_OPTIONS);
+        assert_rejects(&s, "extensions.alibaba-ga", rule::EXTENSION_INVALID);
         let mut other = tcp(Ports::Single(80));
         other.extensions.0.insert("tencent-clb".into(), json!({"anything": 1}));
         assert_clean(&other);

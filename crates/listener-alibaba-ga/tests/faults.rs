@@ -7,8 +7,7 @@ mod common;
 use std::time::Duration;
 
 use common::{builder, Setup, ACC};
-use listener_alibaba_ga::API;
-use listener_core::{Error, ListenerSpec, Ports, Protocol, Provider, WaitConfig};
+use listener_core::{Adapter, Error, ListenerSpec, Ports, Protocol, Provider, WaitConfig};
 use listener_emulator::{Fault, FaultRule, Timing};
 use serde_json::json;
 
@@ -301,7 +300,7 @@ fn provider_with_tokens(
         "test",
     )
     .expect("credentials");
-    let mut config = alibaba_api::ClientConfig::new(API, "ga", "2019-11-20", "cn-hangzhou", creds);
+    let mut config = alibaba_api::ClientConfig::new(&listener_alibaba_ga::config::GA, "cn-hangzhou", creds);
     config.endpoint = profile.endpoint.clone();
     config.allow_insecure_http = true;
     config.rate_limit_per_second = 500.0;

@@ -24,6 +24,12 @@ use crate::spec::ListenerSpec;
 /// The rule name under which a neutral violation is reported as a rejection.
 pub const INVALID_SPEC: &str = "invalid_spec";
 
+/// The rule name, on every adapter, of an extension section
+/// (`extensions.<api>`) that does not parse into the adapter's typed
+/// options: unknown keys, wrong types. One name for one rule, so a report
+/// over several clouds groups it.
+pub const EXTENSION_INVALID: &str = "extension_invalid";
+
 /// One rule of one vendor that a spec breaks.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Rejection {
@@ -183,6 +189,27 @@ impl Rejections {
         r
     }
 
+    /// A collector holding the rejections an adapter's check already
+    /// returned, so an operation refusing them builds its
+    /// [`crate::Error::Unsupported`] through [`Rejections::into_result`]
+    /// like every other.
+    pub fn from_vec(vendor: &'static str, list: Vec<Rejection>) -> Self {
+        Rejections {
+            vendor,
+            list,
+            warnings: Vec::new(),
+        }
+    }
+
+    /// A collector holding one rejection: for the refusals an adapter finds
+    /// while acting (a rule that needs the live listener), written as
+    /// `Rejections::of(..).into_result()`.
+    pub fn of(vendor: &'static str, field: impl Into<String>, rule: &'static str, reason: impl Into<String>) -> Self {
+        let mut r = Rejections::new(vendor);
+        r.reject(field, rule, reason);
+        r
+    }
+
     /// Record that `field` breaks `rule`.
     pub fn reject(&mut self, field: impl Into<String>, rule: &'static str, reason: impl Into<String>) {
         self.list.push(Rejection::new(self.vendor, field, rule, reason));
@@ -234,10 +261,16 @@ impl Rejections {
         if self.list.is_empty() {
             Ok(self.warnings)
         } else {
-            Err(crate::Error::Unsupported {
-                vendor: self.vendor,
-                rejections: self.list,
-            })
+            Err(self.into_error())
+        }
+    }
+
+    /// [`crate::Error::Unsupported`] with every rejection, for a refusal
+    /// already decided (`Rejections::of(..).into_error()`).
+    pub fn into_error(self) -> crate::Error {
+        crate::Error::Unsupported {
+            vendor: self.vendor,
+            rejections: self.list,
         }
     }
 }

@@ -12,15 +12,18 @@
 //! any network call; then `create`/`update` translate and send.
 #![warn(missing_docs)]
 
+pub mod adapter;
 pub mod aliases;
 pub mod capabilities;
 pub mod check;
 pub mod config;
 pub mod diff;
 pub mod error;
+pub mod lock;
 pub mod ownership;
 pub mod parse;
 pub mod provider;
+pub mod rate;
 pub mod resources;
 pub mod retry;
 pub mod spec;
@@ -30,12 +33,14 @@ pub mod wait;
 #[cfg(test)]
 mod proptests;
 
+pub use adapter::Adapter;
 pub use aliases::Aliases;
 pub use capabilities::Capabilities;
-pub use check::{Checked, CheckedSet, Rejection, Rejections, Warning};
+pub use check::{Checked, CheckedSet, Rejection, Rejections, Warning, EXTENSION_INVALID};
 pub use config::{ConfigFile, InlineCredentials, LoadError, ProfileConfig, Secret, WaitConfig, WaitDefaults, WaitOp};
 pub use diff::FieldChange;
 pub use error::{Error, Result};
+pub use lock::WriteLock;
 pub use ownership::{Owned, OwnedPart};
 pub use parse::{Format, ParseError, ParseErrorKind};
 pub use provider::{plan_change, refuse_immutable, ChangePlan, Listener, ListenerId, ListenerStatus, Provider};

@@ -28,6 +28,7 @@
 //! ([`log_give_up`]; the error then reaches the user), and an error that
 //! was never retryable is left to the caller to report.
 
+use std::future::Future;
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -115,6 +116,11 @@ pub struct Bounds {
     /// No retry starts when its wait would end later than this after the
     /// first attempt began.
     pub max_elapsed: Duration,
+    /// Whether a backoff is drawn uniformly from `[0, ceiling]` (full
+    /// jitter, the default: clients that failed together spread out), or
+    /// is the ceiling itself (a fixed pace, for a write re-sent with its
+    /// token at the profile's poll interval until the wait deadline).
+    pub jitter: bool,
 }
 
 /// What to do after a failed attempt, before the budget is consulted.
@@ -147,6 +153,7 @@ impl Bounds {
         if attempt >= self.max_attempts {
             return Decision::GiveUp("attempts");
         }
+        let fraction = if self.jitter { fraction } else { 1.0 };
         let wait = delay(error, self.initial, self.max, attempt, fraction);
         if elapsed.saturating_add(wait) > self.max_elapsed {
             return Decision::GiveUp("time");
@@ -184,6 +191,54 @@ pub fn next_delay(
             None
         }
         Decision::NotRetryable => None,
+    }
+}
+
+/// One attempt about to be made by [`run`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Attempt {
+    /// 1 for the first attempt, 2 for the first retry, ...
+    pub number: u32,
+    /// The wait before this attempt (zero for the first); Alibaba sends it
+    /// as `x-acs-retry-delay`.
+    pub after: Duration,
+}
+
+/// The one retry loop of every vendor client: run `op` until it succeeds or
+/// [`next_delay`] says to stop (under `bounds`, the process-wide
+/// [`RetryBudget::global`], `repeat_is_safe` as [`may_retry`] takes it),
+/// sleeping the chosen delay between attempts. `op` is told which attempt
+/// it makes; a retry is an attempt whose number is above 1.
+pub async fn run<T, F, Fut>(bounds: &Bounds, repeat_is_safe: bool, mut op: F) -> Result<T, Error>
+where
+    F: FnMut(Attempt) -> Fut,
+    Fut: Future<Output = Result<T, Error>>,
+{
+    let started = Instant::now();
+    let mut attempt = Attempt {
+        number: 1,
+        after: Duration::ZERO,
+    };
+    loop {
+        let error = match op(attempt).await {
+            Ok(value) => return Ok(value),
+            Err(error) => error,
+        };
+        let Some(wait) = next_delay(
+            bounds,
+            RetryBudget::global(),
+            &error,
+            attempt.number,
+            started.elapsed(),
+            repeat_is_safe,
+        ) else {
+            return Err(error);
+        };
+        tokio::time::sleep(wait).await;
+        attempt = Attempt {
+            number: attempt.number + 1,
+            after: wait,
+        };
     }
 }
 
@@ -359,7 +414,50 @@ mod tests {
             initial: Duration::from_millis(100),
             max: Duration::from_millis(100),
             max_elapsed: Duration::from_secs(1),
+            jitter: true,
         }
+    }
+
+    #[test]
+    fn without_jitter_the_pace_is_the_ceiling() {
+        let b = Bounds {
+            jitter: false,
+            ..bounds(10)
+        };
+        let e = transport(false);
+        assert_eq!(
+            b.decide(&e, 1, Duration::ZERO, false, 0.0),
+            Decision::Retry(Duration::from_millis(100))
+        );
+    }
+
+    #[tokio::test]
+    async fn the_loop_stops_at_max_attempts_and_numbers_each_attempt() {
+        let b = Bounds {
+            initial: Duration::from_millis(1),
+            max: Duration::from_millis(2),
+            ..bounds(3)
+        };
+        let mut seen = Vec::new();
+        let result: Result<(), Error> = run(&b, false, |a| {
+            seen.push(a.number);
+            async { Err(transport(false)) }
+        })
+        .await;
+        assert!(matches!(result, Err(Error::Transport { .. })));
+        assert_eq!(seen, [1, 2, 3]);
+    }
+
+    #[tokio::test]
+    async fn the_loop_returns_an_error_it_may_not_repeat_at_once() {
+        let mut calls = 0;
+        let result: Result<(), Error> = run(&bounds(5), false, |_| {
+            calls += 1;
+            async { Err(transport(true)) }
+        })
+        .await;
+        assert!(result.is_err());
+        assert_eq!(calls, 1);
     }
 
     #[test]

@@ -22,7 +22,15 @@ fn tencent_client(url: &str) -> tencent_api::TencentClient {
 fn alibaba_client(url: &str) -> alibaba_api::AlibabaClient {
     let credentials =
         alibaba_api::Credentials::new(ALI_ID, Secret::new(ALI_SECRET), None, "test").expect("valid credentials");
-    let mut config = alibaba_api::ClientConfig::new(ALI_API, ALI_NAME, ALI_VERSION, "cn-hangzhou", credentials);
+    let product = alibaba_api::Product {
+        vendor: ALI_API,
+        code: ALI_NAME,
+        version: ALI_VERSION,
+        rate_limit_per_second: 20.0,
+        action_limits: &[],
+        api_region: None,
+    };
+    let mut config = alibaba_api::ClientConfig::new(&product, "cn-hangzhou", credentials);
     config.endpoint = Some(url.to_string());
     config.allow_insecure_http = true;
     config.retry = alibaba_api::RetryPolicy::none();

@@ -2,17 +2,15 @@
 //!
 //! The shared client signs, rate-limits and retries throttling and
 //! `FailedOperation.ResourceInOperating` (busy) answers; this layer names
-//! the actions, says which ones are safe to repeat, and serialises writes
-//! per load balancer: CLB refuses a second write while a task runs on the
-//! instance, so two writes of our own should queue rather than collide.
-
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+//! the actions and says which ones are safe to repeat. Writes are
+//! serialised per load balancer by the provider, through the core's
+//! [`listener_core::WriteLock`]: CLB refuses a second write while a task
+//! runs on the instance, so two writes of our own queue rather than
+//! collide.
 
 use listener_core::{Error, Owned};
 use serde_json::{json, Value};
 use tencent_api::TencentClient;
-use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
 
 use crate::API;
 
@@ -21,19 +19,6 @@ use crate::API;
 pub struct ClbClient {
     api: TencentClient,
     load_balancer_id: String,
-    write_lock: Arc<AsyncMutex<()>>,
-}
-
-/// One lock per (endpoint, load balancer) in the process, so providers
-/// built separately for the same load balancer still queue their writes.
-fn lock_for(key: String) -> Arc<AsyncMutex<()>> {
-    static LOCKS: OnceLock<Mutex<HashMap<String, Arc<AsyncMutex<()>>>>> = OnceLock::new();
-    let map = LOCKS.get_or_init(|| Mutex::new(HashMap::new()));
-    let mut guard = match map.lock() {
-        Ok(g) => g,
-        Err(poisoned) => poisoned.into_inner(),
-    };
-    guard.entry(key).or_default().clone()
 }
 
 fn array_of_strings(v: Option<&Value>) -> Vec<String> {
@@ -45,12 +30,9 @@ fn array_of_strings(v: Option<&Value>) -> Vec<String> {
 impl ClbClient {
     /// A client for one load balancer.
     pub fn new(api: TencentClient, load_balancer_id: impl Into<String>) -> Self {
-        let load_balancer_id = load_balancer_id.into();
-        let write_lock = lock_for(format!("{}|{}", api.endpoint().host, load_balancer_id));
         ClbClient {
             api,
-            load_balancer_id,
-            write_lock,
+            load_balancer_id: load_balancer_id.into(),
         }
     }
 
@@ -62,12 +44,6 @@ impl ClbClient {
     /// The load balancer this client is bound to.
     pub fn load_balancer_id(&self) -> &str {
         &self.load_balancer_id
-    }
-
-    /// Hold this while a write and its task run; other writes of this
-    /// process to the same load balancer wait for it.
-    pub async fn lock_writes(&self) -> OwnedMutexGuard<()> {
-        self.write_lock.clone().lock_owned().await
     }
 
     /// `CreateListener`. Not repeated after a lost answer (no client token:

@@ -5,10 +5,11 @@
 //! `<profile>.configure`) is refused here rather than by the vendor later.
 //! Credentials follow Tencent's own chain (see the `tencent-api` crate).
 
-use listener_core::{Error, ProfileConfig, WaitDefaults, Waits};
+use listener_core::{Adapter, Error, ProfileConfig, WaitDefaults, Waits, WriteLock};
 use tencent_api::{ClientConfig, LoadContext, TencentClient};
 
-use crate::API;
+use crate::client::ClbClient;
+use crate::{capabilities, ClbProvider, API};
 
 /// The service name used in the host and the TC3 credential scope.
 pub const SERVICE: &str = "clb";
@@ -56,6 +57,30 @@ pub fn client_for(profile: &ProfileConfig, ctx: &LoadContext<'_>) -> Result<Tenc
     let config = ClientConfig::from_profile(profile, SERVICE, VERSION, API, ctx)?;
     require_region(config.region.as_deref())?;
     TencentClient::new(config)
+}
+
+/// The provider a profile names (credentials and region through Tencent's
+/// own chain: profile, `TENCENTCLOUD_*`, `~/.tccli`, SDK file), or one
+/// around a client built by hand (tests tune retries there).
+impl Adapter for ClbProvider {
+    type Api = TencentClient;
+
+    fn api_from_profile(profile: &ProfileConfig) -> Result<TencentClient, Error> {
+        ClbConfig::from_profile(profile)?;
+        client_for(profile, &LoadContext::system())
+    }
+
+    fn with_client(profile: &ProfileConfig, api: TencentClient) -> Result<Self, Error> {
+        let config = ClbConfig::from_profile(profile)?;
+        let caps = capabilities();
+        Ok(ClbProvider {
+            writes: WriteLock::for_instance(&caps, api.endpoint().url.as_str(), &config.load_balancer_id),
+            client: ClbClient::new(api, config.load_balancer_id.clone()),
+            profile: profile.clone(),
+            config,
+            caps,
+        })
+    }
 }
 
 /// CLB is regional: every call carries `X-TC-Region`, and without one the

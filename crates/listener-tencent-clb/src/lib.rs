@@ -10,10 +10,9 @@ use async_trait::async_trait;
 use listener_core::ownership::{self, Found};
 use listener_core::{
     Capabilities, ChangePlan, Error, Listener, ListenerId, ListenerSpec, Owned, PortRange, ProfileConfig, Protocol,
-    Provider, Rejection, Result, WaitOp,
+    Provider, Rejection, Rejections, Result, WaitOp, WriteLock,
 };
 use serde_json::Value;
-use tencent_api::{LoadContext, TencentClient};
 
 use crate::client::ClbClient;
 use crate::config::ClbConfig;
@@ -115,33 +114,12 @@ pub struct ClbProvider {
     config: ClbConfig,
     client: ClbClient,
     caps: Capabilities,
+    /// One write (and its task) at a time per load balancer
+    /// (`serial_writes`): CLB runs one task per instance.
+    writes: WriteLock,
 }
 
 impl ClbProvider {
-    /// Build from a profile: credentials and region through Tencent's own
-    /// chain (profile, `TENCENTCLOUD_*`, `~/.tccli`, SDK file). Sends nothing.
-    pub fn from_profile(profile: &ProfileConfig) -> Result<Self> {
-        Self::from_profile_with(profile, &LoadContext::system())
-    }
-
-    /// [`ClbProvider::from_profile`] with an injected environment.
-    pub fn from_profile_with(profile: &ProfileConfig, ctx: &LoadContext<'_>) -> Result<Self> {
-        let config = ClbConfig::from_profile(profile)?;
-        let api = config::client_for(profile, ctx)?;
-        Ok(Self::with_client(profile, config, api))
-    }
-
-    /// A provider around a client built by hand (tests tune retries here).
-    pub fn with_client(profile: &ProfileConfig, config: ClbConfig, api: TencentClient) -> Self {
-        let client = ClbClient::new(api, config.load_balancer_id.clone());
-        ClbProvider {
-            profile: profile.clone(),
-            config,
-            client,
-            caps: capabilities(),
-        }
-    }
-
     /// The CLB client (for stats and diagnostics).
     pub fn client(&self) -> &ClbClient {
         &self.client
@@ -334,7 +312,7 @@ impl ClbProvider {
         let spec = &group.spec;
         let ranges = group.ranges();
         let params = translate::create_params_named(&self.profile, self.lb(), spec, &group.ports);
-        let _guard = self.client.lock_writes().await;
+        let _writing = self.writes.hold().await;
         let (task, ids) = match self.client.create_listener(&params).await {
             Ok(answer) => answer,
             Err(Error::Transport {
@@ -375,12 +353,7 @@ impl ClbProvider {
     /// one call (and one task) at a time. Stops at the first failure.
     async fn create_all(&self, specs: &[ListenerSpec]) -> Result<Vec<Listener>> {
         let rejections: Vec<Rejection> = specs.iter().flat_map(|s| check(&self.profile, s)).collect();
-        if !rejections.is_empty() {
-            return Err(Error::Unsupported {
-                vendor: API,
-                rejections,
-            });
-        }
+        Rejections::from_vec(API, rejections).into_result()?;
         let groups = translate::create_groups(specs, translate::MAX_PORTS_PER_CALL);
         tracing::info!(specs = specs.len(), calls = groups.len(), "creating CLB listeners");
         let mut out = Vec::new();
@@ -442,13 +415,7 @@ impl Provider for ClbProvider {
     }
 
     async fn update(&self, current: &Listener, desired: &ListenerSpec) -> Result<Listener> {
-        let rejections = translate::check_update(&self.profile, &current.spec, desired);
-        if !rejections.is_empty() {
-            return Err(Error::Unsupported {
-                vendor: API,
-                rejections,
-            });
-        }
+        Rejections::from_vec(API, translate::check_update(&self.profile, &current.spec, desired)).into_result()?;
         translate::refuse_immutable(&self.caps, current, desired)?;
         let (owned, record) = self.own(&current.id).await?;
         let Some(params) = translate::modify_params(&self.profile, self.lb(), &current.id.0, &current.spec, desired)
@@ -456,7 +423,7 @@ impl Provider for ClbProvider {
             return self.readable(&current.id, &record);
         };
         {
-            let _guard = self.client.lock_writes().await;
+            let _writing = self.writes.hold().await;
             let task = self.client.modify_listener(&owned, &params).await?;
             self.wait(WaitOp::Update, &task, "modify listener").await?;
         }
@@ -470,7 +437,7 @@ impl Provider for ClbProvider {
 
     async fn delete(&self, id: &ListenerId) -> Result<()> {
         let (owned, _) = self.own(id).await?;
-        let _guard = self.client.lock_writes().await;
+        let _writing = self.writes.hold().await;
         match self.client.delete_listener(&owned).await {
             Ok(task) => self.wait(WaitOp::Delete, &task, "delete listener").await,
             Err(Error::NotFound { .. }) => Ok(()),

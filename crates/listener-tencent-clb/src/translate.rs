@@ -281,7 +281,7 @@ pub fn check_with_warnings(profile: &ProfileConfig, spec: &ListenerSpec) -> list
     let opts = match options(spec) {
         Ok(o) => o,
         Err(e) => {
-            r.reject(format!("extensions.{API}"), INVALID_SPEC, e);
+            r.reject(format!("extensions.{API}"), listener_core::EXTENSION_INVALID, e);
             ClbOptions::default()
         }
     };

@@ -566,7 +566,7 @@ fn rejects_creation_switches_on_the_wrong_protocol() {
 #[test]
 fn rejects_unknown_extension_fields_and_ignores_other_adapters() {
     let mut s = with_ext(spec(Protocol::Tcp), json!({"snatt": true}));
-    rejects(&s, &format!("extensions.{API}"), INVALID_SPEC);
+    rejects(&s, &format!("extensions.{API}"), listener_core::EXTENSION_INVALID);
     s.extensions.0.remove(API);
     s.extensions.0.insert("alibaba-alb".into(), json!({"whatever": 1}));
     accepts(&s);

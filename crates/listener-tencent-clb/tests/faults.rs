@@ -8,9 +8,8 @@ mod common;
 use std::sync::Arc;
 
 use common::{api_client, builder, count, profile, provider, start, LB};
-use listener_core::{Error, ListenerSpec, PortEntry, Ports, Protocol, Provider};
+use listener_core::{Adapter, Error, ListenerSpec, PortEntry, Ports, Protocol, Provider};
 use listener_emulator::{Fault, FaultRule};
-use listener_tencent_clb::config::ClbConfig;
 use listener_tencent_clb::ClbProvider;
 use serde_json::json;
 
@@ -177,11 +176,7 @@ async fn writes_of_two_providers_to_one_load_balancer_queue_instead_of_colliding
     let emu = start().await;
     let a = Arc::new(provider(&emu));
     let p = profile(&emu);
-    let b = Arc::new(ClbProvider::with_client(
-        &p,
-        ClbConfig::from_profile(&p).expect("config"),
-        api_client(&p, tencent_api::RetryPolicy::none()),
-    ));
+    let b = Arc::new(ClbProvider::with_client(&p, api_client(&p, tencent_api::RetryPolicy::none())).expect("provider"));
     let sa = ListenerSpec::new("a", Protocol::Tcp, Ports::Single(81));
     let sb = ListenerSpec::new("b", Protocol::Tcp, Ports::Single(82));
     let (ra, rb) = tokio::join!(a.create(&sa), b.create(&sb));
@@ -250,11 +245,7 @@ async fn a_task_that_outlasts_the_wait_is_a_timeout() {
         poll_interval_ms: 50,
         ..Default::default()
     });
-    let clb = ClbProvider::with_client(
-        &p,
-        ClbConfig::from_profile(&p).expect("config"),
-        api_client(&p, common::quick_retries()),
-    );
+    let clb = ClbProvider::with_client(&p, api_client(&p, common::quick_retries())).expect("provider");
     match clb
         .create(&ListenerSpec::new("slow", Protocol::Tcp, Ports::Single(80)))
         .await

@@ -7,11 +7,16 @@
 //! there is no way to send both, and an instance with neither prefix is
 //! refused before any call.
 
+use std::collections::HashMap;
 use std::fmt;
+use std::sync::Mutex;
 
-use listener_core::{Aliases, Error, ProfileConfig, WaitDefaults, Waits};
+use listener_core::{Adapter, Aliases, Error, ProfileConfig, WaitDefaults, Waits, WriteLock};
 use serde_json::{Map, Value};
-use tencent_api::LoadContext;
+use tencent_api::{LoadContext, TencentClient};
+
+use crate::client::GaapClient;
+use crate::{capabilities, GaapProvider};
 
 /// The API version every GAAP call is sent with.
 pub const VERSION: &str = "2018-05-29";
@@ -111,6 +116,32 @@ impl GaapConfig {
             instance,
             aliases: profile.aliases.clone(),
             wait: Waits::new(wait, WAIT_DEFAULTS),
+        })
+    }
+}
+
+/// The provider a profile names, with credentials and region read the way
+/// Tencent's own tools read them (see `tencent-api`), or one over a client
+/// built by the caller (a custom retry policy or credentials, e.g. in
+/// tests).
+impl Adapter for GaapProvider {
+    type Api = TencentClient;
+
+    fn api_from_profile(profile: &ProfileConfig) -> Result<TencentClient, Error> {
+        GaapConfig::from_profile(profile)?;
+        TencentClient::from_profile(profile, SERVICE, VERSION, crate::API)
+    }
+
+    fn with_client(profile: &ProfileConfig, api: TencentClient) -> Result<Self, Error> {
+        let config = GaapConfig::from_profile(profile)?;
+        let caps = capabilities();
+        Ok(GaapProvider {
+            writes: WriteLock::for_instance(&caps, api.endpoint().url.as_str(), config.instance.id()),
+            client: GaapClient::new(api, config.instance.clone()),
+            kinds: Mutex::new(HashMap::new()),
+            profile: profile.clone(),
+            config,
+            caps,
         })
     }
 }

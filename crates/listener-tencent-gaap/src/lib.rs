@@ -13,13 +13,12 @@ use async_trait::async_trait;
 use listener_core::ownership::{self, Found};
 use listener_core::{
     plan_change, refuse_immutable, Capabilities, Deadline, Error, Listener, ListenerId, ListenerSpec, Owned, PortEntry,
-    Ports, ProfileConfig, Protocol, Provider, Rejection, Result, WaitOp,
+    Ports, ProfileConfig, Protocol, Provider, Rejection, Rejections, Result, WaitOp, WriteLock,
 };
 use serde_json::Value;
-use tencent_api::TencentClient;
 
 use crate::client::{DeleteOutcome, GaapClient};
-use crate::config::{GaapConfig, SERVICE, VERSION};
+use crate::config::GaapConfig;
 use crate::translate::{
     field_str, field_u64, modify_plan, record_to_listener, CreateCall, CreatePlan, GaapProtocol,
     DUPLICATED_LISTENER_PORT,
@@ -96,31 +95,11 @@ pub struct GaapProvider {
     /// Which describe action knows a listener ID, learned from creates and
     /// listings, so `get` does not probe all four kinds every time.
     kinds: Mutex<HashMap<String, GaapProtocol>>,
+    /// One write at a time per connection or group (`serial_writes`).
+    writes: WriteLock,
 }
 
 impl GaapProvider {
-    /// A provider for a profile, with credentials and region read the way
-    /// Tencent's own tools read them (see `tencent-api`). Sends nothing.
-    pub fn from_profile(profile: &ProfileConfig) -> Result<Self> {
-        GaapConfig::from_profile(profile)?;
-        let api = TencentClient::from_profile(profile, SERVICE, VERSION, API)?;
-        Self::with_client(profile, api)
-    }
-
-    /// A provider over a client built by the caller (a custom retry policy
-    /// or credentials, e.g. in tests).
-    pub fn with_client(profile: &ProfileConfig, api: TencentClient) -> Result<Self> {
-        let config = GaapConfig::from_profile(profile)?;
-        let client = GaapClient::new(api, config.instance.clone());
-        Ok(GaapProvider {
-            caps: capabilities(),
-            profile: profile.clone(),
-            config,
-            client,
-            kinds: Mutex::new(HashMap::new()),
-        })
-    }
-
     /// The GAAP calls this provider makes.
     pub fn client(&self) -> &GaapClient {
         &self.client
@@ -370,6 +349,7 @@ impl Provider for GaapProvider {
         // One call at a time, each waited for: GAAP refuses a write while
         // another listener of the connection is still being created.
         for call in plan.calls(&self.config.instance) {
+            let _writing = self.writes.hold().await;
             let ids = self.create_call(&plan, &call).await?;
             for id in &ids {
                 self.remember(id, plan.protocol);
@@ -436,13 +416,7 @@ impl Provider for GaapProvider {
 
     async fn update(&self, current: &Listener, desired: &ListenerSpec) -> Result<Listener> {
         refuse_immutable(&self.caps, current, desired)?;
-        let rejections = check(&self.profile, desired);
-        if !rejections.is_empty() {
-            return Err(Error::Unsupported {
-                vendor: API,
-                rejections,
-            });
-        }
+        Rejections::from_vec(API, check(&self.profile, desired)).into_result()?;
         let Some(kind) = GaapProtocol::of(current.spec.protocol) else {
             return Err(Error::NotFound {
                 vendor: API,
@@ -477,12 +451,8 @@ impl Provider for GaapProvider {
                 )
             })
             .collect();
-        if !uncovered.is_empty() {
-            return Err(Error::Unsupported {
-                vendor: API,
-                rejections: uncovered,
-            });
-        }
+        Rejections::from_vec(API, uncovered).into_result()?;
+        let _writing = self.writes.hold().await;
         tracing::info!(listener = %current.id, action = plan.action, fields = ?plan.fields, "changing GAAP listener");
         if plan.modifies_attributes() {
             self.client.modify(&owned, &plan).await?;
@@ -511,6 +481,7 @@ impl Provider for GaapProvider {
 
     async fn delete(&self, id: &ListenerId) -> Result<()> {
         let (owned, (kind, record)) = self.own(id).await?;
+        let _writing = self.writes.hold().await;
         let deadline = self.config.wait.start(API, WaitOp::Delete);
         if field_u64(&record, "ListenerStatus") != Some(2) {
             // The request goes at once; only a refusal is repeated, on the

@@ -259,7 +259,7 @@ pub fn check_with_warnings(profile: &ProfileConfig, spec: &ListenerSpec) -> Chec
     let options = match GaapOptions::of(spec) {
         Ok(o) => o,
         Err(e) => {
-            r.reject(format!("extensions.{API}"), "invalid_extension", e);
+            r.reject(format!("extensions.{API}"), listener_core::EXTENSION_INVALID, e);
             GaapOptions::default()
         }
     };
@@ -1079,24 +1079,10 @@ impl CreatePlan {
     /// [`Error::Unsupported`]) what `check` would refuse, so a caller that
     /// skipped it still sends nothing GAAP cannot take.
     pub fn from_spec(profile: &ProfileConfig, spec: &ListenerSpec) -> Result<CreatePlan, Error> {
-        let rejections = check(profile, spec);
-        if !rejections.is_empty() {
-            return Err(Error::Unsupported {
-                vendor: API,
-                rejections,
-            });
-        }
-        let Some(protocol) = GaapProtocol::of(spec.protocol) else {
-            return Err(Error::Unsupported {
-                vendor: API,
-                rejections: vec![Rejection::new(
-                    API,
-                    "protocol",
-                    "protocol_unsupported",
-                    "not a GAAP protocol",
-                )],
-            });
-        };
+        Rejections::from_vec(API, check(profile, spec)).into_result()?;
+        let protocol = GaapProtocol::of(spec.protocol).ok_or_else(|| {
+            Rejections::of(API, "protocol", "protocol_unsupported", "not a GAAP protocol").into_error()
+        })?;
         let options = GaapOptions::of(spec).unwrap_or_default();
         let aliases = &profile.aliases;
         let https = (protocol == GaapProtocol::Https).then(|| {
@@ -1905,7 +1891,7 @@ mod tests {
     fn rejects_unknown_extension_fields() {
         let mut s = tcp(Ports::Single(80));
         s.extensions.0.insert(API.into(), json!({"real_server_typ": "IP"}));
-        assert_rejects(&s, "extensions.tencent-gaap", "invalid_extension");
+        assert_rejects(&s, "extensions.tencent-gaap", listener_core::EXTENSION_INVALID);
         // Other adapters' sections are not ours to judge.
         let mut s = tcp(Ports::Single(80));
         s.extensions.0.insert("alibaba-ga".into(), json!({"anything": 1}));

@@ -808,7 +808,7 @@ async fn unknown_extension_fields_are_refused() {
         &profile(&emulator),
         &spec,
         "extensions.tencent-gaap",
-        "invalid_extension",
+        listener_core::EXTENSION_INVALID,
     );
     // GAAP's own answer to a misspelt parameter.
     assert_raw(

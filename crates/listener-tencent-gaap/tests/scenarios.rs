@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use common::*;
 use listener_core::{
-    plan_change, BackendProtocol, ClientIp, ClientIpMode, HealthCheck, HealthCheckKind, ListenerId, ListenerSpec,
-    ListenerStatus, Ports, Protocol, Provider, Scheduler,
+    plan_change, Adapter, BackendProtocol, ClientIp, ClientIpMode, HealthCheck, HealthCheckKind, ListenerId,
+    ListenerSpec, ListenerStatus, Ports, Protocol, Provider, Scheduler,
 };
 use listener_emulator::{Fault, FaultRule};
 use listener_tencent_gaap::{GaapProvider, API};

@@ -8,7 +8,7 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use common::*;
-use listener_core::{Error, InlineCredentials, ListenerSpec, Ports, Protocol, Provider, Secret};
+use listener_core::{Adapter, Error, InlineCredentials, ListenerSpec, Ports, Protocol, Provider, Secret};
 use listener_emulator::{Fault, FaultRule};
 use listener_tencent_gaap::{GaapProvider, API};
 

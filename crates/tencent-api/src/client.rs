@@ -14,6 +14,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use listener_core::rate::{Limits, WindowLimiter};
+use listener_core::retry;
 use listener_core::{Error, ProfileConfig};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, CONTENT_TYPE, HOST};
 use serde_json::Value;
@@ -23,8 +25,7 @@ use tracing::Instrument;
 use crate::credentials::{self, Credentials, LoadContext};
 use crate::endpoint::{Endpoint, ResolvedEndpoint};
 use crate::errors;
-use crate::rate::WindowLimiter;
-use crate::retry::{self, RetryPolicy};
+use crate::retry::RetryPolicy;
 use crate::sign::{sign, SignInput};
 
 /// The documented per-action limit of every listener action.
@@ -167,8 +168,8 @@ struct Inner {
     fixed_headers: HeaderMap,
     http: reqwest::Client,
     /// Shared with every client of the same account, service, region,
-    /// endpoint and rate in this process (see [`crate::rate::shared`]).
-    limiter: Arc<WindowLimiter>,
+    /// endpoint and rate in this process (see [`Limits::shared`]).
+    limiter: Arc<Limits>,
     calls: AtomicU64,
     attempts: AtomicU64,
     retries: AtomicU64,
@@ -203,7 +204,7 @@ pub fn check_profile(
     let region = credentials::resolve_region(profile.region.as_deref(), ctx)?;
     Endpoint::from_setting(profile.endpoint.as_deref()).resolve(service, profile.allow_insecure_http)?;
     if let Some(rate) = profile.rate_limit_per_second {
-        WindowLimiter::new(rate)?;
+        WindowLimiter::per_second(rate)?;
     }
     if let Some(region) = region.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
         header_value("region", region)?;
@@ -218,7 +219,7 @@ impl TencentClient {
     /// cannot be sent as headers.
     pub fn new(config: ClientConfig) -> Result<Self, Error> {
         let endpoint = config.endpoint.resolve(config.service, config.allow_insecure_http)?;
-        let limiter = crate::rate::shared(
+        let limiter = Limits::shared(
             &format!(
                 "{}\n{}\n{}\n{}",
                 config.service,
@@ -227,6 +228,7 @@ impl TencentClient {
                 config.credentials.secret_id
             ),
             config.rate_limit_per_second,
+            &[],
         )?;
         if config.retry.max_attempts == 0 {
             return Err(config_error("retry.max_attempts", "must be at least 1"));
@@ -358,9 +360,12 @@ impl TencentClient {
                 _ => return Err(config_error("params", "must be a JSON object")),
             };
             let mut attempts = 0u32;
-            let result = retry::run(&config.retry, idempotent, &self.inner.retries, |attempt| {
-                attempts = attempt;
-                let span = tracing::debug_span!("attempt", attempt, request_id = Empty);
+            let result = retry::run(&config.retry.bounds(), idempotent, |attempt| {
+                attempts = attempt.number;
+                if attempt.number > 1 {
+                    self.inner.retries.fetch_add(1, Ordering::Relaxed);
+                }
+                let span = tracing::debug_span!("attempt", attempt = attempt.number, request_id = Empty);
                 self.attempt(action, &body).instrument(span)
             })
             .await;

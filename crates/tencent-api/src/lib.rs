@@ -5,7 +5,6 @@ pub mod client;
 pub mod credentials;
 pub mod endpoint;
 pub mod errors;
-mod rate;
 pub mod retry;
 pub mod sign;
 

@@ -260,3 +260,26 @@ async fn serve_one(mut stream: TcpStream, recorded: &Arc<Mutex<Vec<Recorded>>>, 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
+
+/// A regional product as its adapter describes it (ALB's shape, without
+/// its write budgets, which are the adapter's business).
+#[allow(dead_code)]
+pub const ALB: alibaba_api::Product = alibaba_api::Product {
+    vendor: "alibaba-alb",
+    code: "alb",
+    version: "2020-06-16",
+    rate_limit_per_second: 20.0,
+    action_limits: &[],
+    api_region: None,
+};
+
+/// A product served from one region (GA's shape).
+#[allow(dead_code)]
+pub const GA: alibaba_api::Product = alibaba_api::Product {
+    vendor: "alibaba-ga",
+    code: "ga",
+    version: "2019-11-20",
+    rate_limit_per_second: alibaba_api::client::DEFAULT_RATE_LIMIT_PER_SECOND,
+    action_limits: &[],
+    api_region: Some("cn-hangzhou"),
+};

@@ -10,8 +10,8 @@ use alibaba_api::client::ClientConfig;
 use alibaba_api::{AlibabaClient, Credentials, RetryPolicy};
 use listener_alibaba_alb::{AlbProvider, API};
 use listener_core::{
-    ClientAuth, ClientVerify, Error, Forwarding, InlineCredentials, ListenerSpec, Ports, ProfileConfig, Protocol,
-    Secret, Tls, WaitConfig,
+    Adapter, ClientAuth, ClientVerify, Error, Forwarding, InlineCredentials, ListenerSpec, Ports, ProfileConfig,
+    Protocol, Secret, Tls, WaitConfig,
 };
 use listener_emulator::services::alb::Alb;
 use listener_emulator::{
@@ -90,7 +90,7 @@ impl Env {
             "test",
         )
         .expect("credentials");
-        let mut config = ClientConfig::new(API, "alb", "2020-06-16", "cn-hangzhou", creds);
+        let mut config = ClientConfig::new(&listener_alibaba_alb::config::ALB, "cn-hangzhou", creds);
         config.endpoint = Some(self.emulator.url());
         config.allow_insecure_http = true;
         config.retry = retry;

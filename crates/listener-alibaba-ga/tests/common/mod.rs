@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use alibaba_api::{AlibabaClient, CallOptions};
 use listener_alibaba_ga::{GaProvider, API};
-use listener_core::{Error, InlineCredentials, ListenerSpec, Ports, ProfileConfig, Protocol, Secret, Tls, WaitConfig};
+use listener_core::{
+    Adapter, Error, InlineCredentials, ListenerSpec, Ports, ProfileConfig, Protocol, Secret, Tls, WaitConfig,
+};
 use listener_emulator::services::ga::Ga;
 use listener_emulator::{
     Emulator, EmulatorBuilder, EmulatorHandle, InstanceSeed, RateLimits, Timing, DEFAULT_ALIBABA_ACCESS_KEY_ID,
@@ -93,7 +95,7 @@ impl Setup {
 
     /// A client that sends exactly what it is given: no `check`.
     pub fn raw(&self) -> AlibabaClient {
-        AlibabaClient::from_profile(&self.profile, "ga", "2019-11-20", API).expect("raw client")
+        AlibabaClient::from_profile(&self.profile, &listener_alibaba_ga::config::GA).expect("raw client")
     }
 
     /// CreateListener sent raw with `params` over the accelerator's base.

@@ -4,12 +4,12 @@
 
 use std::time::Duration;
 
-use listener_core::{ProfileConfig, WaitConfig};
+use listener_core::{Adapter, ProfileConfig, WaitConfig};
 use listener_emulator::{
     Emulator, EmulatorBuilder, EmulatorHandle, InstanceSeed, Timing, DEFAULT_TENCENT_SECRET_ID,
     DEFAULT_TENCENT_SECRET_KEY,
 };
-use listener_tencent_clb::config::{ClbConfig, SERVICE, VERSION};
+use listener_tencent_clb::config::{SERVICE, VERSION};
 use listener_tencent_clb::{ClbProvider, API};
 use tencent_api::{ClientConfig, LoadContext, RetryPolicy, TencentClient};
 
@@ -86,8 +86,7 @@ pub fn quick_retries() -> RetryPolicy {
 /// A provider on the emulator with quick retries.
 pub fn provider(emulator: &EmulatorHandle) -> ClbProvider {
     let p = profile(emulator);
-    let config = ClbConfig::from_profile(&p).expect("clb config");
-    ClbProvider::with_client(&p, config, api_client(&p, quick_retries()))
+    ClbProvider::with_client(&p, api_client(&p, quick_retries())).expect("provider")
 }
 
 /// Listener count of the load balancer in the emulator's own state.

@@ -6,8 +6,8 @@
 use std::time::Duration;
 
 use listener_core::{
-    BackendProtocol, ClientAuth, ClientVerify, Error, Forwarding, InlineCredentials, ListenerSpec, PortEntry, Ports,
-    ProfileConfig, Protocol, Secret, Tls, WaitConfig,
+    Adapter, BackendProtocol, ClientAuth, ClientVerify, Error, Forwarding, InlineCredentials, ListenerSpec, PortEntry,
+    Ports, ProfileConfig, Protocol, Secret, Tls, WaitConfig,
 };
 use listener_emulator::{
     Emulator, EmulatorBuilder, EmulatorHandle, InstanceSeed, RateLimits, Timing, DEFAULT_TENCENT_SECRET_ID,
