@@ -283,7 +283,10 @@ impl AlbProvider {
                 .to_string(),
             status: translate::status_from_vendor(get_str(attr, "ListenerStatus").unwrap_or("")),
             spec,
-        })
+            owner: None,
+            managed: false,
+        }
+        .with_owner(translate::owner_from_attribute(attr), self.profile.owner()))
     }
 
     /// Prove that `id` is on the bound instance from the instance

@@ -81,6 +81,7 @@ pub fn check_with_warnings(profile: &ProfileConfig, spec: &ListenerSpec) -> Chec
         }
     };
     translate::check_rules(spec, &opts, &mut r);
+    translate::reject_description_without_room_for_the_mark(profile.owner(), spec, &mut r);
     r.into_checked()
 }
 
@@ -165,7 +166,10 @@ impl GaProvider {
             },
             status: status::status_of(&ga.state),
             spec: ga.spec,
+            owner: None,
+            managed: false,
         }
+        .with_owner(ga.owner, &self.config.owner)
     }
 
     fn read(&self, answer: &serde_json::Value) -> Result<Listener> {
@@ -245,7 +249,7 @@ impl Provider for GaProvider {
                 "more ports than GA's default per-listener quota; GA answers QuotaExceeded.ListenerPort unless the quota was raised"
             );
         }
-        let params = translate::create_params(&self.config.accelerator_id, spec, &self.config.aliases);
+        let params = translate::create_params(&self.config.accelerator_id, spec, &self.config.aliases, &self.config.owner);
         // One token for the whole logical create, reused on every attempt.
         let token = self.client.new_token();
         tracing::info!(listener = %spec.name, accelerator = %self.config.accelerator_id, token = %token, "creating GA listener");
@@ -319,7 +323,7 @@ impl Provider for GaProvider {
         let mut desired_listener = desired.clone();
         desired_listener.access = None;
         let desired = &desired_listener;
-        let Some(params) = translate::update_params(id, &current.spec, desired, &self.config.aliases) else {
+        let Some(params) = translate::update_params(id, &current.spec, desired, &self.config.aliases, &self.config.owner) else {
             if access_changes {
                 let deadline = self.config.wait.start(API, WaitOp::Update);
                 acl::apply(&self.client, &owned, want_access.as_ref(), &deadline).await?;

@@ -18,6 +18,7 @@ pub mod check;
 pub mod config;
 pub mod diff;
 pub mod error;
+pub mod mark;
 pub mod ownership;
 pub mod parse;
 pub mod provider;

@@ -879,6 +879,8 @@ fn switching_sni_on_is_an_in_place_update_and_off_a_replacement() {
         instance: "lb-1".into(),
         status: ListenerStatus::Running,
         spec: on.clone(),
+        owner: None,
+        managed: false,
     };
     assert!(matches!(
         refuse_immutable(&caps, &current, &off),
@@ -956,4 +958,50 @@ fn a_multi_port_spec_names_every_port_after_itself() {
         create_params(&profile(), "lb-1", &s, &s.ports.ranges())
     );
     assert_eq!(groups[0].only(&[PortRange { from: 82, to: 82 }]).len(), 1);
+}
+
+#[test]
+fn names_carry_the_owner_mark_and_read_back_without_it() {
+    let mut p = profile();
+    p.owner = Some("team-a".into());
+    let spec = ListenerSpec::new("web", Protocol::Tcp, Ports::Single(80));
+    let v = create_params_named(&p, "lb-1", &spec, &[(PortRange { from: 80, to: 80 }, "web".into())]);
+    assert_eq!(v["ListenerNames"], json!(["web--lctl_team-a"]));
+    let record = json!({"ListenerId": "lbl-1", "Protocol": "TCP", "Port": 80, "ListenerName": "web--lctl_team-a"});
+    let back = listener_from_describe(&p, "lb-1", &record).expect("listener");
+    assert_eq!(back.spec.name, "web");
+    assert_eq!(back.owner.as_deref(), Some("team-a"));
+    assert!(back.managed);
+    // Another owner's mark reads back as theirs; no mark as none.
+    let theirs = json!({"ListenerId": "lbl-2", "Protocol": "TCP", "Port": 81, "ListenerName": "web--lctl_team-b"});
+    let back = listener_from_describe(&p, "lb-1", &theirs).expect("listener");
+    assert_eq!((back.owner.as_deref(), back.managed), (Some("team-b"), false));
+    let hand = json!({"ListenerId": "lbl-3", "Protocol": "TCP", "Port": 82, "ListenerName": "by-hand"});
+    let back = listener_from_describe(&p, "lb-1", &hand).expect("listener");
+    assert_eq!((back.spec.name.as_str(), back.owner.as_deref(), back.managed), ("by-hand", None, false));
+    // A rename keeps the mark.
+    let mut renamed = spec.clone();
+    renamed.name = "web2".into();
+    let v = modify_params(&p, "lb-1", "lbl-1", &spec, &renamed).expect("changes");
+    assert_eq!(v["ListenerName"], json!("web2--lctl_team-a"));
+}
+
+#[test]
+fn rejects_a_name_too_long_with_its_mark() {
+    let mut p = profile();
+    p.owner = Some("team-a".into());
+    // 80 characters in all: 67 of the name and 13 of the mark.
+    let fits = ListenerSpec::new("n".repeat(67), Protocol::Tcp, Ports::Single(80));
+    assert!(check(&p, &fits).is_empty(), "{:?}", check(&p, &fits));
+    let long = ListenerSpec::new("n".repeat(68), Protocol::Tcp, Ports::Single(80));
+    let r = check(&p, &long);
+    assert_eq!(r.len(), 1, "{r:?}");
+    assert_eq!((r[0].field.as_str(), r[0].rule), ("name", LENGTH));
+}
+
+#[test]
+fn rejects_a_name_that_would_read_back_as_marked() {
+    let spec = ListenerSpec::new("web--lctl_x", Protocol::Tcp, Ports::Single(80));
+    let r = check(&profile(), &spec);
+    assert!(r.iter().any(|r| r.field == "name" && r.rule == INVALID_SPEC), "{r:?}");
 }

@@ -143,7 +143,12 @@ impl GaapProvider {
     }
 
     fn listener(&self, kind: GaapProtocol, record: &Value) -> Result<Listener> {
-        record_to_listener(kind, record, &self.config.aliases, self.config.instance.id()).ok_or_else(|| {
+        let read = record_to_listener(kind, record, &self.config.aliases, self.config.instance.id())
+            .map(|l| {
+                let owner = l.owner.clone();
+                l.with_owner(owner, self.profile.owner())
+            });
+        read.ok_or_else(|| {
             Error::Transport {
                 vendor: API,
                 message: format!("{} returned a listener without an ID or port", kind.describe_action()),
@@ -450,7 +455,14 @@ impl Provider for GaapProvider {
             });
         };
         let (owned, (_, record)) = self.own_as(&current.id, &[kind]).await?;
-        let Some(plan) = modify_plan(kind, &self.config.instance, current, desired, &self.config.aliases)? else {
+        let Some(plan) = modify_plan(
+            kind,
+            &self.config.instance,
+            current,
+            desired,
+            &self.config.aliases,
+            self.profile.owner(),
+        )? else {
             return self.listener(kind, &record);
         };
         if plan.tls.is_some() {
