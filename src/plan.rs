@@ -281,7 +281,12 @@ impl Plan {
     /// Compare the file's listeners with the cloud's, when `desired` is
     /// the whole file (see [`Plan::build_for_file`]), classifying each
     /// change by the capabilities' immutable fields alone.
-    pub fn build(caps: &Capabilities, desired: &[ListenerSpec], existing: &[Listener], prune: impl Into<Prune>) -> Plan {
+    pub fn build(
+        caps: &Capabilities,
+        desired: &[ListenerSpec],
+        existing: &[Listener],
+        prune: impl Into<Prune>,
+    ) -> Plan {
         Plan::build_for_file(caps, desired, desired, existing, prune)
     }
 
@@ -1157,9 +1162,21 @@ mod tests {
     fn prune_deletes_only_this_owners_listeners_unless_asked_for_all() {
         let c = caps(false);
         let existing = vec![
-            owned_by("l-mine", ListenerSpec::new("mine", Protocol::Tcp, Ports::Single(80)), Some("team-a")),
-            owned_by("l-theirs", ListenerSpec::new("theirs", Protocol::Tcp, Ports::Single(81)), Some("team-b")),
-            owned_by("l-hand", ListenerSpec::new("hand", Protocol::Tcp, Ports::Single(82)), None),
+            owned_by(
+                "l-mine",
+                ListenerSpec::new("mine", Protocol::Tcp, Ports::Single(80)),
+                Some("team-a"),
+            ),
+            owned_by(
+                "l-theirs",
+                ListenerSpec::new("theirs", Protocol::Tcp, Ports::Single(81)),
+                Some("team-b"),
+            ),
+            owned_by(
+                "l-hand",
+                ListenerSpec::new("hand", Protocol::Tcp, Ports::Single(82)),
+                None,
+            ),
         ];
         let deleted = |prune: Prune| -> Vec<String> {
             Plan::build(&c, &[], &existing, prune)

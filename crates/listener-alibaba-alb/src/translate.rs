@@ -2250,7 +2250,10 @@ mod tests {
         let mut p = profile();
         p.owner = Some("team-a".into());
         let params = create_params(&p, &http(), None);
-        assert_eq!(params["Tag"], json!([{ "Key": "cloud-listeners:managed", "Value": "team-a" }]));
+        assert_eq!(
+            params["Tag"],
+            json!([{ "Key": "cloud-listeners:managed", "Value": "team-a" }])
+        );
         let unmarked = json!({ "ListenerProtocol": "HTTP", "ListenerPort": 80, "Tags": [] });
         assert_eq!(owner_from_attribute(&unmarked), None);
         let odd = json!({ "Tags": [{ "Key": "cloud-listeners:managed", "Value": "Not An Owner" }] });

@@ -249,7 +249,12 @@ impl Provider for GaProvider {
                 "more ports than GA's default per-listener quota; GA answers QuotaExceeded.ListenerPort unless the quota was raised"
             );
         }
-        let params = translate::create_params(&self.config.accelerator_id, spec, &self.config.aliases, &self.config.owner);
+        let params = translate::create_params(
+            &self.config.accelerator_id,
+            spec,
+            &self.config.aliases,
+            &self.config.owner,
+        );
         // One token for the whole logical create, reused on every attempt.
         let token = self.client.new_token();
         tracing::info!(listener = %spec.name, accelerator = %self.config.accelerator_id, token = %token, "creating GA listener");
@@ -323,7 +328,9 @@ impl Provider for GaProvider {
         let mut desired_listener = desired.clone();
         desired_listener.access = None;
         let desired = &desired_listener;
-        let Some(params) = translate::update_params(id, &current.spec, desired, &self.config.aliases, &self.config.owner) else {
+        let Some(params) =
+            translate::update_params(id, &current.spec, desired, &self.config.aliases, &self.config.owner)
+        else {
             if access_changes {
                 let deadline = self.config.wait.start(API, WaitOp::Update);
                 acl::apply(&self.client, &owned, want_access.as_ref(), &deadline).await?;

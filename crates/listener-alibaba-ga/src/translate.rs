@@ -1644,7 +1644,10 @@ mod tests {
         let answer = json!({"ListenerId": "lsr-1", "Protocol": "tcp", "Name": "t",
             "PortRanges": [{"FromPort": 80, "ToPort": 80}], "Description": "edge [cloud-listeners:team-a]"});
         let back = listener_from_answer(&answer, &Aliases::default()).unwrap();
-        assert_eq!((back.spec.description.as_deref(), back.owner.as_deref()), (Some("edge"), Some("team-a")));
+        assert_eq!(
+            (back.spec.description.as_deref(), back.owner.as_deref()),
+            (Some("edge"), Some("team-a"))
+        );
         let hand = json!({"ListenerId": "lsr-2", "Protocol": "tcp", "Name": "t",
             "PortRanges": [{"FromPort": 81, "ToPort": 81}], "Description": ""});
         let back = listener_from_answer(&hand, &Aliases::default()).unwrap();
@@ -1673,9 +1676,15 @@ mod tests {
         // " [cloud-listeners:team-a]" is 25 characters: 175 of the user's fit.
         assert!(check(&"d".repeat(175)).is_empty());
         let r = check(&"d".repeat(176));
-        assert_eq!((r[0].field.as_str(), r[0].rule), ("description", rule::DESCRIPTION_LENGTH));
+        assert_eq!(
+            (r[0].field.as_str(), r[0].rule),
+            ("description", rule::DESCRIPTION_LENGTH)
+        );
         let r = check("x [cloud-listeners:team-b]");
-        assert_eq!((r[0].field.as_str(), r[0].rule), ("description", rule::DESCRIPTION_MARK));
+        assert_eq!(
+            (r[0].field.as_str(), r[0].rule),
+            ("description", rule::DESCRIPTION_MARK)
+        );
     }
 
     #[test]

@@ -978,7 +978,10 @@ fn names_carry_the_owner_mark_and_read_back_without_it() {
     assert_eq!((back.owner.as_deref(), back.managed), (Some("team-b"), false));
     let hand = json!({"ListenerId": "lbl-3", "Protocol": "TCP", "Port": 82, "ListenerName": "by-hand"});
     let back = listener_from_describe(&p, "lb-1", &hand).expect("listener");
-    assert_eq!((back.spec.name.as_str(), back.owner.as_deref(), back.managed), ("by-hand", None, false));
+    assert_eq!(
+        (back.spec.name.as_str(), back.owner.as_deref(), back.managed),
+        ("by-hand", None, false)
+    );
     // A rename keeps the mark.
     let mut renamed = spec.clone();
     renamed.name = "web2".into();

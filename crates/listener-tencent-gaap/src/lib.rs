@@ -143,17 +143,14 @@ impl GaapProvider {
     }
 
     fn listener(&self, kind: GaapProtocol, record: &Value) -> Result<Listener> {
-        let read = record_to_listener(kind, record, &self.config.aliases, self.config.instance.id())
-            .map(|l| {
-                let owner = l.owner.clone();
-                l.with_owner(owner, self.profile.owner())
-            });
-        read.ok_or_else(|| {
-            Error::Transport {
-                vendor: API,
-                message: format!("{} returned a listener without an ID or port", kind.describe_action()),
-                maybe_applied: false,
-            }
+        let read = record_to_listener(kind, record, &self.config.aliases, self.config.instance.id()).map(|l| {
+            let owner = l.owner.clone();
+            l.with_owner(owner, self.profile.owner())
+        });
+        read.ok_or_else(|| Error::Transport {
+            vendor: API,
+            message: format!("{} returned a listener without an ID or port", kind.describe_action()),
+            maybe_applied: false,
         })
     }
 
@@ -462,7 +459,8 @@ impl Provider for GaapProvider {
             desired,
             &self.config.aliases,
             self.profile.owner(),
-        )? else {
+        )?
+        else {
             return self.listener(kind, &record);
         };
         if plan.tls.is_some() {

@@ -1356,7 +1356,8 @@ pub fn record_to_listener(
 ) -> Option<Listener> {
     let id = field_str(record, "ListenerId")?.to_string();
     let port = field_u32(record, "Port")?;
-    let (name, owner) = listener_core::mark::split_name(record.get("ListenerName").and_then(Value::as_str).unwrap_or(""));
+    let (name, owner) =
+        listener_core::mark::split_name(record.get("ListenerName").and_then(Value::as_str).unwrap_or(""));
     let mut spec = ListenerSpec::new(name, protocol.protocol(), Ports::Single(port));
     match protocol {
         GaapProtocol::Http => {}
@@ -1780,7 +1781,8 @@ mod tests {
         let plan = CreatePlan::from_spec(&p, &s).expect("valid");
         let params = &plan.calls(&Instance::Connection("link-1".into()))[0].params;
         assert_eq!(params["ListenerName"], json!(format!("{}--lctl_team-a", s.name)));
-        let record = json!({"ListenerId": "listener-1", "ListenerName": format!("{}--lctl_team-a", s.name), "Port": 80});
+        let record =
+            json!({"ListenerId": "listener-1", "ListenerName": format!("{}--lctl_team-a", s.name), "Port": 80});
         let l = record_to_listener(GaapProtocol::Tcp, &record, &p.aliases, "link-1").expect("record");
         assert_eq!(l.spec.name, s.name);
         assert_eq!(l.owner.as_deref(), Some("team-a"));
@@ -1797,9 +1799,16 @@ mod tests {
         let current = record_to_listener(GaapProtocol::Http, &record, &Aliases::default(), "link-1").expect("record");
         let mut desired = current.spec.clone();
         desired.name = "site".into();
-        let plan = modify_plan(GaapProtocol::Http, &inst, &current, &desired, &Aliases::default(), "team-a")
-            .expect("ok")
-            .expect("a change");
+        let plan = modify_plan(
+            GaapProtocol::Http,
+            &inst,
+            &current,
+            &desired,
+            &Aliases::default(),
+            "team-a",
+        )
+        .expect("ok")
+        .expect("a change");
         assert_eq!(plan.params["ListenerName"], json!("site--lctl_team-a"), "{plan:?}");
     }
 
@@ -1813,7 +1822,10 @@ mod tests {
         assert!(check(&p, &s).is_empty(), "{:?}", check(&p, &s));
         s.name = "n".repeat(18);
         let r = check(&p, &s);
-        assert!(r.iter().any(|r| r.field == "name" && r.rule == INVALID_PARAMETER_VALUE), "{r:?}");
+        assert!(
+            r.iter().any(|r| r.field == "name" && r.rule == INVALID_PARAMETER_VALUE),
+            "{r:?}"
+        );
         // Layer 7 names have no documented bound here.
         let mut h = https(443);
         h.name = "n".repeat(40);
@@ -1825,7 +1837,10 @@ mod tests {
         let mut s = tcp(Ports::Single(80));
         s.name = "a--lctl_b".into();
         let r = check(&profile(), &s);
-        assert!(r.iter().any(|r| r.field == "name" && r.rule == INVALID_PARAMETER_VALUE), "{r:?}");
+        assert!(
+            r.iter().any(|r| r.field == "name" && r.rule == INVALID_PARAMETER_VALUE),
+            "{r:?}"
+        );
     }
 
     #[test]
@@ -2109,9 +2124,16 @@ mod tests {
         let mut desired = current.spec.clone();
         desired.tls.as_mut().unwrap().policy = Some("TLSv1.2:GAAP_TLS_CIPHERS_GENERAL".into());
         let inst = Instance::Group("lg-1".into());
-        let plan = modify_plan(GaapProtocol::Https, &inst, &current, &desired, &Aliases::default(), DEFAULT_OWNER)
-            .expect("not refused on a group")
-            .expect("a change");
+        let plan = modify_plan(
+            GaapProtocol::Https,
+            &inst,
+            &current,
+            &desired,
+            &Aliases::default(),
+            DEFAULT_OWNER,
+        )
+        .expect("not refused on a group")
+        .expect("a change");
         assert!(!plan.modifies_attributes());
         assert_eq!(plan.fields, vec!["tls.policy".to_string()]);
         assert_eq!(
@@ -2513,9 +2535,16 @@ mod tests {
         let inst = Instance::Connection("link-1".into());
         let mut desired = tcp(Ports::Single(80));
         desired.scheduler = Some(Scheduler::LeastConnections);
-        let plan = modify_plan(GaapProtocol::Tcp, &inst, &current, &desired, &Aliases::default(), DEFAULT_OWNER)
-            .expect("ok")
-            .expect("a change");
+        let plan = modify_plan(
+            GaapProtocol::Tcp,
+            &inst,
+            &current,
+            &desired,
+            &Aliases::default(),
+            DEFAULT_OWNER,
+        )
+        .expect("ok")
+        .expect("a change");
         assert_eq!(plan.action, "ModifyTCPListenerAttribute");
         assert_eq!(
             plan.params,
@@ -2525,7 +2554,15 @@ mod tests {
 
         // DOMAIN origins refuse wrr on modify.
         desired.scheduler = Some(Scheduler::WeightedRoundRobin);
-        let err = modify_plan(GaapProtocol::Tcp, &inst, &current, &desired, &Aliases::default(), DEFAULT_OWNER).expect_err("refused");
+        let err = modify_plan(
+            GaapProtocol::Tcp,
+            &inst,
+            &current,
+            &desired,
+            &Aliases::default(),
+            DEFAULT_OWNER,
+        )
+        .expect_err("refused");
         assert!(matches!(err, Error::Unsupported { ref rejections, .. } if rejections[0].rule == CONFLICT_PARAMETERS));
 
         // A timeout at or above the cloud's interval is refused.
@@ -2534,14 +2571,30 @@ mod tests {
             timeout_secs: Some(10),
             ..hc()
         });
-        let err = modify_plan(GaapProtocol::Tcp, &inst, &current, &desired, &Aliases::default(), DEFAULT_OWNER).expect_err("refused");
+        let err = modify_plan(
+            GaapProtocol::Tcp,
+            &inst,
+            &current,
+            &desired,
+            &Aliases::default(),
+            DEFAULT_OWNER,
+        )
+        .expect_err("refused");
         assert!(matches!(err, Error::Unsupported { ref rejections, .. }
             if rejections[0].field == "health_check.timeout_secs" && rejections[0].rule == INVALID_PARAMETER_VALUE));
 
         // Nothing set that differs: no call.
         let same = tcp(Ports::Single(80));
         assert_eq!(
-            modify_plan(GaapProtocol::Tcp, &inst, &current, &same, &Aliases::default(), DEFAULT_OWNER).expect("ok"),
+            modify_plan(
+                GaapProtocol::Tcp,
+                &inst,
+                &current,
+                &same,
+                &Aliases::default(),
+                DEFAULT_OWNER
+            )
+            .expect("ok"),
             None
         );
     }
