@@ -1692,7 +1692,10 @@ mod tests {
         let mut s = tcp(Ports::Single(80));
         s.description = Some("d".repeat(201));
         assert_rejects(&s, "description", rule::DESCRIPTION_LENGTH);
-        s.description = Some("d".repeat(200));
+        // 200 in all with the mark ` [cloud-listeners:default]` (26).
+        s.description = Some("d".repeat(175));
+        assert_rejects(&s, "description", rule::DESCRIPTION_LENGTH);
+        s.description = Some("d".repeat(174));
         assert_clean(&s);
     }
 
@@ -2180,7 +2183,13 @@ mod tests {
         );
         let v = create_params("ga-bp1odcab8tmno0hdq", &s, &profile().aliases, DEFAULT_OWNER);
         let flat = alibaba_api::params::flatten(&v);
-        let mut got: Vec<String> = flat.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        // Beside the example's parameters, the management mark.
+        let mut got: Vec<String> = flat
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .filter(|p| p != "Description=[cloud-listeners:default]")
+            .collect();
+        assert_eq!(got.len() + 1, flat.len());
         got.sort();
         assert_eq!(
             got,
@@ -2356,7 +2365,7 @@ mod tests {
             json!({
                 "RegionId": REGION,
                 "ListenerId": "lsr-1",
-                "Description": "new",
+                "Description": "new [cloud-listeners:default]",
                 "XForwardedForConfig": {"XRealIpEnabled": false},
             })
         );

@@ -2424,7 +2424,7 @@ mod tests {
         assert_eq!(
             calls[0].params,
             json!({
-                "ListenerName": "web", "ProxyId": "link-test0001", "Port": 443,
+                "ListenerName": "web--lctl_default", "ProxyId": "link-test0001", "Port": 443,
                 "CertificateId": "cert-web", "ForwardProtocol": "HTTP", "AuthType": 1,
                 "PolyClientCertificateIds": ["cert-ca1", "cert-ca2"], "Http3Supported": 1
             })
@@ -2451,7 +2451,7 @@ mod tests {
         assert_eq!(
             calls[0].params,
             json!({
-                "ListenerName": "l4", "GroupId": "lg-g1", "Ports": [80, 81], "Scheduler": "rr",
+                "ListenerName": "l4--lctl_default", "GroupId": "lg-g1", "Ports": [80, 81], "Scheduler": "rr",
                 "RealServerType": "IP", "HealthCheck": 1, "DelayLoop": 10, "ConnectTimeout": 3,
                 "ClientIPMethod": 1
             })
