@@ -53,6 +53,7 @@ static CAPABILITIES: Capabilities = Capabilities {
     max_listeners_per_instance: 50,
     // About 200 writes a minute per API and region.
     rate_limit_per_second: 3.3,
+    management_mark: "listener tag `cloud-listeners:managed` = owner",
     ..Capabilities::BASE
 };
 

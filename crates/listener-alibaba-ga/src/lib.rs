@@ -58,6 +58,7 @@ pub fn capabilities() -> Capabilities {
         // GA publishes no per-action rate; the shared client's conservative
         // default is used.
         rate_limit_per_second: alibaba_api::client::DEFAULT_RATE_LIMIT_PER_SECOND,
+        management_mark: "description suffix `[cloud-listeners:<owner>]` (no listener tags)",
         ..Capabilities::BASE
     }
 }
