@@ -186,9 +186,19 @@ pub fn listener_table(list: &[Listener]) -> String {
     let pp_w = pp.iter().map(String::len).max().unwrap_or(5).max(5);
     let st: Vec<String> = list.iter().map(status).collect();
     let st_w = st.iter().map(String::len).max().unwrap_or(6).max(6);
-    let mut out = format!("{:<id_w$}  {:<st_w$}  {:<pp_w$}  NAME\n", "ID", "STATUS", "PORTS");
-    for ((l, p), s) in list.iter().zip(&pp).zip(&st) {
-        let _ = writeln!(out, "{:<id_w$}  {s:<st_w$}  {p:<pp_w$}  {}", l.id, l.spec.name);
+    // The owner of the management mark, `-` for an unmarked listener.
+    let ow: Vec<&str> = list.iter().map(|l| l.owner.as_deref().unwrap_or("-")).collect();
+    let ow_w = ow.iter().map(|o| o.len()).max().unwrap_or(5).max(5);
+    let mut out = format!(
+        "{:<id_w$}  {:<st_w$}  {:<pp_w$}  {:<ow_w$}  NAME\n",
+        "ID", "STATUS", "PORTS", "OWNER"
+    );
+    for (((l, p), s), o) in list.iter().zip(&pp).zip(&st).zip(&ow) {
+        let _ = writeln!(
+            out,
+            "{:<id_w$}  {s:<st_w$}  {p:<pp_w$}  {o:<ow_w$}  {}",
+            l.id, l.spec.name
+        );
     }
     out
 }
