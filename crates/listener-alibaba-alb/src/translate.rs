@@ -342,7 +342,7 @@ pub fn tag_text_problem(text: &str, min: usize) -> Option<String> {
 /// user's). Key [`listener_core::mark::TAG_KEY`], value the profile's
 /// owner; read-back leaves it out of the spec's tags and reports the
 /// owner ([`owner_from_attribute`]), and user tags under its prefix are
-/// refused ([`check_tags`]), so no file can set or remove it.
+/// refused (`check_tags`), so no file can set or remove it.
 pub fn tags_with_mark(profile: &ProfileConfig, tags: &BTreeMap<String, String>) -> BTreeMap<String, String> {
     let mut all = tags.clone();
     all.insert(listener_core::mark::TAG_KEY.to_string(), profile.owner().to_string());
