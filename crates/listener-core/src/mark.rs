@@ -38,6 +38,12 @@ pub const RESERVED_TAG_PREFIX: &str = "cloud-listeners:";
 /// What separates a name from its owner in a name mark: `web--lctl_team-a`.
 pub const NAME_MARK: &str = "--lctl_";
 
+/// The name mark of [`DEFAULT_OWNER`]: `web--lctl`. Most files name no
+/// owner, and a name suffix eats into the vendor's name length (GAAP's
+/// layer-4 names may be as short as 30 characters), so the default
+/// owner's mark is the 6 characters of the bare separator rather than 14.
+pub const DEFAULT_NAME_MARK: &str = "--lctl";
+
 /// Start of a description mark: `edge [cloud-listeners:team-a]`.
 const DESCRIPTION_OPEN: &str = "[cloud-listeners:";
 
@@ -79,17 +85,29 @@ pub fn check_owner(owner: &str) -> Result<(), crate::Error> {
 
 /// How many characters a name mark for `owner` adds.
 pub fn name_mark_len(owner: &str) -> usize {
-    NAME_MARK.chars().count() + owner.chars().count()
+    name_mark(owner).chars().count()
+}
+
+/// The suffix that marks a name as `owner`'s.
+fn name_mark(owner: &str) -> String {
+    if owner == DEFAULT_OWNER {
+        DEFAULT_NAME_MARK.to_string()
+    } else {
+        format!("{NAME_MARK}{owner}")
+    }
 }
 
 /// `name` carrying `owner`'s mark.
 pub fn mark_name(name: &str, owner: &str) -> String {
-    format!("{name}{NAME_MARK}{owner}")
+    format!("{name}{}", name_mark(owner))
 }
 
 /// A name as read back: the neutral name and the owner of its mark, if it
 /// carries one (a suffix whose owner is not a valid owner is no mark).
 pub fn split_name(name: &str) -> (String, Option<String>) {
+    if let Some(bare) = name.strip_suffix(DEFAULT_NAME_MARK) {
+        return (bare.to_string(), Some(DEFAULT_OWNER.to_string()));
+    }
     if let Some(at) = name.rfind(NAME_MARK) {
         let owner = &name[at + NAME_MARK.len()..];
         if owner_problem(owner).is_none() {
@@ -102,7 +120,7 @@ pub fn split_name(name: &str) -> (String, Option<String>) {
 /// Whether a user's name would read back as marked: such a name is refused
 /// on APIs that mark names, or it would lose its tail on the way back.
 pub fn name_looks_marked(name: &str) -> bool {
-    name.contains(NAME_MARK)
+    name.contains(NAME_MARK) || name.ends_with(DEFAULT_NAME_MARK)
 }
 
 /// `description` (the user's, if any) carrying `owner`'s mark.
@@ -169,13 +187,26 @@ mod tests {
         assert_eq!(split_name(&marked), ("web".to_string(), Some("team-a".to_string())));
         assert_eq!(name_mark_len("team-a"), marked.len() - 3);
         // Names with dashes and underscores of their own keep them.
-        let marked = mark_name("a--b_c", "default");
-        assert_eq!(split_name(&marked), ("a--b_c".to_string(), Some("default".to_string())));
+        let marked = mark_name("a--b_c", "team-b");
+        assert_eq!(split_name(&marked), ("a--b_c".to_string(), Some("team-b".to_string())));
+    }
+
+    #[test]
+    fn the_default_owner_has_the_short_mark() {
+        let marked = mark_name("web", DEFAULT_OWNER);
+        assert_eq!(marked, "web--lctl");
+        assert_eq!(name_mark_len(DEFAULT_OWNER), 6);
+        assert_eq!(
+            split_name(&marked),
+            ("web".to_string(), Some(DEFAULT_OWNER.to_string()))
+        );
+        assert!(name_looks_marked("x--lctl"));
+        assert!(!name_looks_marked("x--lct"));
     }
 
     #[test]
     fn an_unmarked_name_reads_back_unchanged() {
-        for name in ["web", "web--lctl", "web--lctl_", "web--lctl_Bad", "x--lctl_a_b"] {
+        for name in ["web", "web--lctl_", "web--lctl_Bad", "x--lctl_a_b", "web--lct"] {
             assert_eq!(split_name(name), (name.to_string(), None), "{name}");
         }
     }

@@ -71,7 +71,7 @@ pub fn capabilities() -> Capabilities {
         write_only_fields: WRITE_ONLY_FIELDS,
         max_listeners_per_instance: MAX_LISTENERS,
         rate_limit_per_second: 20.0,
-        management_mark: "name suffix `--lctl_<owner>` (no listener tags or description)",
+        management_mark: "name suffix `--lctl` (default owner) or `--lctl_<owner>` (no listener tags or description)",
         ..Capabilities::BASE
     }
 }

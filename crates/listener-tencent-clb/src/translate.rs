@@ -449,7 +449,7 @@ fn name_length(profile: &ProfileConfig, spec: &ListenerSpec, r: &mut Rejections)
         format!(
             "CLB listener names are 1 to {MAX_NAME_CHARS} characters including the management mark \
              (`{}`, {mark} characters for owner `{}`), this one has {n} of its own",
-            listener_core::mark::NAME_MARK,
+            listener_core::mark::mark_name("", profile.owner()),
             profile.owner()
         ),
     );
@@ -458,15 +458,16 @@ fn name_length(profile: &ProfileConfig, spec: &ListenerSpec, r: &mut Rejections)
         "name",
         INVALID_SPEC,
         format!(
-            "`{}` in a CLB name is reserved for the management mark (it would be read back as one)",
-            listener_core::mark::NAME_MARK
+            "`{}` inside or `{}` at the end of a CLB name is reserved for the management mark (it would be read back as one)",
+            listener_core::mark::NAME_MARK,
+            listener_core::mark::DEFAULT_NAME_MARK
         ),
     );
 }
 
 /// The name CLB is sent for `name`: CLB listeners have no tags and no
 /// description, so the management mark is a name suffix
-/// (`web--lctl_team-a`, letters, digits, `-` and `_` as CLB names take),
+/// (`web--lctl` for the default owner, `web--lctl_team-a`; letters, digits, `-` and `_` as CLB names take),
 /// stripped again by [`listener_from_describe`].
 pub fn mark_name(profile: &ProfileConfig, name: &str) -> String {
     listener_core::mark::mark_name(name, profile.owner())

@@ -223,10 +223,10 @@ fn rejects_names_outside_1_to_80_characters() {
     let mut s = spec(Protocol::Tcp);
     s.name = "é".repeat(81);
     rejects(&s, "name", LENGTH);
-    // 80 in all with the management mark `--lctl_default` (14).
-    s.name = "é".repeat(67);
+    // 80 in all with the default owner's management mark `--lctl` (6).
+    s.name = "é".repeat(75);
     rejects(&s, "name", LENGTH);
-    s.name = "é".repeat(66);
+    s.name = "é".repeat(74);
     accepts(&s);
 }
 
@@ -641,7 +641,7 @@ fn several_ports_pair_with_names_and_ranges_use_end_ports() {
     s.ports = Ports::List(vec![PortEntry::Port(7570), PortEntry::Port(7569)]);
     let v = create_params(&profile(), "lb-1", &s, &s.ports.ranges());
     assert_eq!(v["Ports"], json!([7570, 7569]));
-    assert_eq!(v["ListenerNames"], json!(["web--lctl_default", "web--lctl_default"]));
+    assert_eq!(v["ListenerNames"], json!(["web--lctl", "web--lctl"]));
     assert!(v.get("EndPort").is_none());
 
     s.ports = Ports::Range(PortRange { from: 8000, to: 8100 });
@@ -822,7 +822,7 @@ fn modify_sends_only_what_changed() {
     let v = modify_params(&p, "lb-1", "lbl-1", &current, &desired).expect("changes");
     assert_eq!(
         v,
-        json!({"ListenerName": "renamed--lctl_default", "Scheduler": "LEAST_CONN", "LoadBalancerId": "lb-1", "ListenerId": "lbl-1"})
+        json!({"ListenerName": "renamed--lctl", "Scheduler": "LEAST_CONN", "LoadBalancerId": "lb-1", "ListenerId": "lbl-1"})
     );
 }
 
@@ -919,11 +919,11 @@ fn specs_differing_only_in_name_and_port_share_one_call() {
     assert_eq!(
         v["ListenerNames"],
         json!([
-            "game-0--lctl_default",
-            "game-1--lctl_default",
-            "game-2--lctl_default",
-            "game-3--lctl_default",
-            "game-4--lctl_default"
+            "game-0--lctl",
+            "game-1--lctl",
+            "game-2--lctl",
+            "game-3--lctl",
+            "game-4--lctl"
         ])
     );
     assert!(v.get("EndPort").is_none() && v.get("FullEndPorts").is_none());

@@ -59,7 +59,7 @@ pub fn capabilities() -> Capabilities {
         write_only_fields: &["forwarding.default_target", "enabled"],
         max_listeners_per_instance: 50,
         rate_limit_per_second: 20.0,
-        management_mark: "name suffix `--lctl_<owner>` (no listener tags or description)",
+        management_mark: "name suffix `--lctl` (default owner) or `--lctl_<owner>` (no listener tags or description)",
         ..Capabilities::BASE
     }
 }

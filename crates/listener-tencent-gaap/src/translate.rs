@@ -383,38 +383,44 @@ pub fn warn_listener_quota_one_spec(spec: &ListenerSpec, r: &mut Rejections) {
     }
 }
 
-/// Longest layer-4 (TCP, UDP) listener name: 30 characters (factsheet,
-/// Terraform's `tencentcloud_gaap_layer4_listener` name rule).
+/// Longest layer-4 (TCP, UDP) listener name: 30 characters. Only
+/// Terraform's `tencentcloud_gaap_layer4_listener` states it (factsheet);
+/// GAAP's API pages give no length, so a longer name is a warning, and
+/// the vendor answers.
 pub const MAX_LAYER4_NAME_CHARS: usize = 30;
 
-/// The management mark is a name suffix on GAAP (`web--lctl_team-a`):
-/// GAAP listeners have no description and no tags (tags are on proxies
-/// and groups), and the name is the one free text the vendor keeps and
-/// returns. The name with its mark must fit the layer-4 length rule
-/// (30 characters), and a name of the user's that already holds the mark
-/// separator is refused, or it would read back shortened.
+/// The management mark is a name suffix on GAAP (`web--lctl` for the
+/// default owner, `web--lctl_team-a` otherwise): GAAP listeners have no
+/// description and no tags (tags are on proxies and groups), and the name
+/// is the one free text the vendor keeps and returns. A name of the
+/// user's that already looks marked is refused, or it would read back
+/// shortened. A layer-4 name that with its mark passes Terraform's 30
+/// characters is warned about, not refused ([`MAX_LAYER4_NAME_CHARS`]).
 pub fn rule_name_with_mark(profile: &ProfileConfig, spec: &ListenerSpec, r: &mut Rejections) {
     let n = spec.name.chars().count();
     let mark = listener_core::mark::name_mark_len(profile.owner());
-    r.reject_if(
-        matches!(spec.protocol, Protocol::Tcp | Protocol::Udp) && n + mark > MAX_LAYER4_NAME_CHARS,
-        "name",
-        INVALID_PARAMETER_VALUE,
-        format!(
-            "GAAP TCP and UDP listener names are at most {MAX_LAYER4_NAME_CHARS} characters including the \
-             management mark (`{}`, {mark} characters for owner `{}`), this one has {n} of its own; \
-             shorten the name or the profile's owner",
-            listener_core::mark::NAME_MARK,
-            profile.owner()
-        ),
-    );
+    if matches!(spec.protocol, Protocol::Tcp | Protocol::Udp) && n + mark > MAX_LAYER4_NAME_CHARS {
+        r.warn(
+            &spec.name,
+            "name",
+            INVALID_PARAMETER_VALUE,
+            format!(
+                "Terraform holds GAAP TCP and UDP listener names to {MAX_LAYER4_NAME_CHARS} characters; with the \
+                 management mark ({mark} characters for owner `{}`) this one has {}, so GAAP may refuse it; \
+                 shorten the name or the profile's owner if it does",
+                profile.owner(),
+                n + mark
+            ),
+        );
+    }
     r.reject_if(
         listener_core::mark::name_looks_marked(&spec.name),
         "name",
         INVALID_PARAMETER_VALUE,
         format!(
-            "`{}` in a GAAP name is reserved for the management mark (it would be read back as one)",
-            listener_core::mark::NAME_MARK
+            "`{}` inside or `{}` at the end of a GAAP name is reserved for the management mark (it would be read back as one)",
+            listener_core::mark::NAME_MARK,
+            listener_core::mark::DEFAULT_NAME_MARK
         ),
     );
 }
@@ -1813,23 +1819,37 @@ mod tests {
     }
 
     #[test]
-    fn rejects_a_layer4_name_too_long_with_its_mark() {
+    fn warns_of_a_layer4_name_too_long_with_its_mark_and_sends_it() {
         let mut p = profile();
         p.owner = Some("team-a".into());
         // 30 characters in all: 17 of the name and 13 of the mark.
         let mut s = tcp(Ports::Single(80));
         s.name = "n".repeat(17);
-        assert!(check(&p, &s).is_empty(), "{:?}", check(&p, &s));
+        let c = check_with_warnings(&p, &s);
+        assert!(c.rejections.is_empty() && c.warnings.is_empty(), "{c:?}");
+        // Only Terraform states the 30: a warning, never a refusal.
         s.name = "n".repeat(18);
-        let r = check(&p, &s);
+        let c = check_with_warnings(&p, &s);
+        assert!(c.rejections.is_empty(), "{c:?}");
         assert!(
-            r.iter().any(|r| r.field == "name" && r.rule == INVALID_PARAMETER_VALUE),
-            "{r:?}"
+            c.warnings
+                .iter()
+                .any(|w| w.field == "name" && w.rule == INVALID_PARAMETER_VALUE),
+            "{c:?}"
         );
+        // The default owner's mark is 6 characters: 24 are left.
+        let c = check_with_warnings(&profile(), &tcp_named(&"n".repeat(24)));
+        assert!(c.warnings.is_empty(), "{c:?}");
         // Layer 7 names have no documented bound here.
         let mut h = https(443);
         h.name = "n".repeat(40);
-        assert!(check(&p, &h).is_empty(), "{:?}", check(&p, &h));
+        assert!(check_with_warnings(&p, &h).warnings.is_empty());
+    }
+
+    fn tcp_named(name: &str) -> ListenerSpec {
+        let mut s = tcp(Ports::Single(80));
+        s.name = name.to_string();
+        s
     }
 
     #[test]
@@ -2424,7 +2444,7 @@ mod tests {
         assert_eq!(
             calls[0].params,
             json!({
-                "ListenerName": "web--lctl_default", "ProxyId": "link-test0001", "Port": 443,
+                "ListenerName": "web--lctl", "ProxyId": "link-test0001", "Port": 443,
                 "CertificateId": "cert-web", "ForwardProtocol": "HTTP", "AuthType": 1,
                 "PolyClientCertificateIds": ["cert-ca1", "cert-ca2"], "Http3Supported": 1
             })
@@ -2451,7 +2471,7 @@ mod tests {
         assert_eq!(
             calls[0].params,
             json!({
-                "ListenerName": "l4--lctl_default", "GroupId": "lg-g1", "Ports": [80, 81], "Scheduler": "rr",
+                "ListenerName": "l4--lctl", "GroupId": "lg-g1", "Ports": [80, 81], "Scheduler": "rr",
                 "RealServerType": "IP", "HealthCheck": 1, "DelayLoop": 10, "ConnectTimeout": 3,
                 "ClientIPMethod": 1
             })
