@@ -166,8 +166,12 @@ fn translate(c: &mut Criterion) {
                 g.bench_function("alibaba_ga", |b| {
                     b.iter(|| {
                         assert!(listener_alibaba_ga::check(profile, black_box(spec)).is_empty());
-                        let params =
-                            listener_alibaba_ga::translate::create_params(&profile.instance, spec, &profile.aliases);
+                        let params = listener_alibaba_ga::translate::create_params(
+                            &profile.instance,
+                            spec,
+                            &profile.aliases,
+                            profile.owner(),
+                        );
                         alibaba_api::params::flatten(&params)
                     })
                 });

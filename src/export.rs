@@ -289,6 +289,8 @@ mod tests {
             instance: "lb-1".into(),
             status: ListenerStatus::Running,
             spec: ListenerSpec::new(name, protocol, Ports::Single(port)),
+            owner: None,
+            managed: false,
         }
     }
 

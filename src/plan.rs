@@ -226,17 +226,53 @@ fn named_in_file(caps: &Capabilities, file: &[ListenerSpec], live: &ListenerSpec
         .map(|i| (i, MatchedBy::Name))
 }
 
+/// Which live listeners that the file does not name apply deletes.
+///
+/// Marks (see [`listener_core::mark`]) say who made a listener; on an
+/// instance several teams share, only what this profile's owner made is
+/// safe to delete by default.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Prune {
+    /// Delete nothing (no `--prune`).
+    #[default]
+    Off,
+    /// Delete listeners marked with this profile's owner (`--prune`).
+    /// Unmarked listeners and other owners' are left alone.
+    Managed,
+    /// Delete every listener the file does not name, whoever made it
+    /// (`--prune-unmanaged`).
+    All,
+}
+
+impl From<bool> for Prune {
+    /// `true` is `--prune`: [`Prune::Managed`].
+    fn from(prune: bool) -> Prune {
+        if prune {
+            Prune::Managed
+        } else {
+            Prune::Off
+        }
+    }
+}
+
 /// What becomes of a live listener that no listener managed by this plan
-/// matches: kept when a listener of `file` names it, deleted with `prune`,
+/// matches: kept when a listener of `file` names it, deleted when `prune`
+/// covers it (managed with [`Prune::Managed`], any with [`Prune::All`]),
 /// left unmanaged otherwise. The one place the prune decision is made.
-fn prune_decision(caps: &Capabilities, file: &[ListenerSpec], live: &Listener, prune: bool) -> Action {
+fn prune_decision(caps: &Capabilities, file: &[ListenerSpec], live: &Listener, prune: Prune) -> Action {
+    let deletable = match prune {
+        Prune::Off => false,
+        Prune::Managed => live.managed,
+        Prune::All => true,
+    };
     match named_in_file(caps, file, &live.spec) {
         Some((index, matched_by)) => Action::Kept {
             index,
             current: live.clone(),
             matched_by,
         },
-        None if prune => Action::Delete { current: live.clone() },
+        None if deletable => Action::Delete { current: live.clone() },
         None => Action::Unmanaged { current: live.clone() },
     }
 }
@@ -245,7 +281,12 @@ impl Plan {
     /// Compare the file's listeners with the cloud's, when `desired` is
     /// the whole file (see [`Plan::build_for_file`]), classifying each
     /// change by the capabilities' immutable fields alone.
-    pub fn build(caps: &Capabilities, desired: &[ListenerSpec], existing: &[Listener], prune: bool) -> Plan {
+    pub fn build(
+        caps: &Capabilities,
+        desired: &[ListenerSpec],
+        existing: &[Listener],
+        prune: impl Into<Prune>,
+    ) -> Plan {
         Plan::build_for_file(caps, desired, desired, existing, prune)
     }
 
@@ -258,10 +299,10 @@ impl Plan {
         desired: &[ListenerSpec],
         file: &[ListenerSpec],
         existing: &[Listener],
-        prune: bool,
+        prune: impl Into<Prune>,
     ) -> Plan {
         let change = |c: &ListenerSpec, d: &ListenerSpec| plan_change(caps, c, d);
-        Plan::build_with(caps, &change, desired, file, existing, prune)
+        Plan::build_with(caps, &change, desired, file, existing, prune.into())
     }
 
     /// [`Plan::build_for_file`] classifying each change with the provider's
@@ -273,10 +314,10 @@ impl Plan {
         desired: &[ListenerSpec],
         file: &[ListenerSpec],
         existing: &[Listener],
-        prune: bool,
+        prune: impl Into<Prune>,
     ) -> Plan {
         let change = |c: &ListenerSpec, d: &ListenerSpec| provider.plan_change(c, d);
-        Plan::build_with(provider.capabilities(), &change, desired, file, existing, prune)
+        Plan::build_with(provider.capabilities(), &change, desired, file, existing, prune.into())
     }
 
     fn build_with(
@@ -285,7 +326,7 @@ impl Plan {
         desired: &[ListenerSpec],
         file: &[ListenerSpec],
         existing: &[Listener],
-        prune: bool,
+        prune: Prune,
     ) -> Plan {
         let mut used: BTreeSet<usize> = BTreeSet::new();
         let mut replace_or_update = Vec::new();
@@ -383,7 +424,7 @@ impl Plan {
 }
 
 /// Read the instance and plan against it, `desired` being the whole file.
-pub async fn plan(provider: &dyn Provider, desired: &[ListenerSpec], prune: bool) -> Result<Plan, Error> {
+pub async fn plan(provider: &dyn Provider, desired: &[ListenerSpec], prune: impl Into<Prune>) -> Result<Plan, Error> {
     plan_for_file(provider, desired, desired, prune).await
 }
 
@@ -394,7 +435,7 @@ pub async fn plan_for_file(
     provider: &dyn Provider,
     desired: &[ListenerSpec],
     file: &[ListenerSpec],
-    prune: bool,
+    prune: impl Into<Prune>,
 ) -> Result<Plan, Error> {
     let existing = provider.list().await?;
     Ok(Plan::build_for(provider, desired, file, &existing, prune))
@@ -1107,7 +1148,56 @@ mod tests {
             instance: "i-1".into(),
             status: ListenerStatus::Running,
             spec,
+            owner: None,
+            managed: false,
         }
+        .with_owner(Some("default".into()), "default")
+    }
+
+    fn owned_by(id: &str, spec: ListenerSpec, owner: Option<&str>) -> Listener {
+        listener(id, spec).with_owner(owner.map(String::from), "team-a")
+    }
+
+    #[test]
+    fn prune_deletes_only_this_owners_listeners_unless_asked_for_all() {
+        let c = caps(false);
+        let existing = vec![
+            owned_by(
+                "l-mine",
+                ListenerSpec::new("mine", Protocol::Tcp, Ports::Single(80)),
+                Some("team-a"),
+            ),
+            owned_by(
+                "l-theirs",
+                ListenerSpec::new("theirs", Protocol::Tcp, Ports::Single(81)),
+                Some("team-b"),
+            ),
+            owned_by(
+                "l-hand",
+                ListenerSpec::new("hand", Protocol::Tcp, Ports::Single(82)),
+                None,
+            ),
+        ];
+        let deleted = |prune: Prune| -> Vec<String> {
+            Plan::build(&c, &[], &existing, prune)
+                .actions
+                .iter()
+                .filter_map(|a| match a {
+                    Action::Delete { current } => Some(current.id.0.clone()),
+                    _ => None,
+                })
+                .collect()
+        };
+        assert!(deleted(Prune::Off).is_empty());
+        assert_eq!(deleted(Prune::Managed), vec!["l-mine"]);
+        assert_eq!(deleted(Prune::All), vec!["l-mine", "l-theirs", "l-hand"]);
+        assert_eq!(Prune::from(true), Prune::Managed);
+        assert_eq!(Prune::from(false), Prune::Off);
+        // What the file names is kept even with `All`.
+        let file = vec![ListenerSpec::new("theirs", Protocol::Tcp, Ports::Single(81))];
+        let plan = Plan::build_for_file(&c, &[], &file, &existing, Prune::All);
+        assert_eq!(plan.summary().kept, 1);
+        assert_eq!(plan.summary().delete, 2);
     }
 
     #[test]

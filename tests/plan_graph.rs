@@ -159,6 +159,8 @@ impl Provider for Cloud {
                 instance: "mem-1".into(),
                 status: ListenerStatus::Running,
                 spec: spec.clone(),
+                owner: Some("default".into()),
+                managed: true,
             };
             s.listeners.push(l.clone());
             Ok(vec![l])

@@ -91,6 +91,7 @@ impl AlbConfig {
         }
         let wait = profile.wait();
         wait.check()?;
+        listener_core::mark::check_owner(profile.owner())?;
         Ok(AlbConfig {
             instance: instance.to_string(),
             wait: Waits::new(wait, WAIT_DEFAULTS),

@@ -53,6 +53,7 @@ static CAPABILITIES: Capabilities = Capabilities {
     max_listeners_per_instance: 50,
     // About 200 writes a minute per API and region.
     rate_limit_per_second: 3.3,
+    management_mark: "listener tag `cloud-listeners:managed` = owner",
     ..Capabilities::BASE
 };
 
@@ -259,7 +260,10 @@ impl AlbProvider {
                 .to_string(),
             status: translate::status_from_vendor(get_str(attr, "ListenerStatus").unwrap_or("")),
             spec,
-        })
+            owner: None,
+            managed: false,
+        }
+        .with_owner(translate::owner_from_attribute(attr), self.profile.owner()))
     }
 
     /// Prove that `id` is on the bound instance from the instance

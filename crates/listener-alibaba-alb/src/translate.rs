@@ -280,11 +280,13 @@ pub(crate) fn vendor_rejections(spec: &ListenerSpec, opts: &AlbOptions) -> Vec<R
 /// is not needed: the spec's set is the whole set.
 fn check_tag_count(spec: &ListenerSpec, r: &mut Rejections) {
     r.reject_if(
-        spec.tags.len() > MAX_TAGS,
+        spec.tags.len() + 1 > MAX_TAGS,
         "tags",
         "tag_count",
         format!(
-            "an ALB listener carries at most {MAX_TAGS} tags, this spec has {}",
+            "an ALB listener carries at most {MAX_TAGS} tags, one of them the management mark \
+             (`{}`), and this spec has {} of its own",
+            listener_core::mark::TAG_KEY,
             spec.tags.len()
         ),
     );
@@ -297,6 +299,17 @@ fn check_tag_count(spec: &ListenerSpec, r: &mut Rejections) {
 /// `tags.<key>`.
 fn check_tags(spec: &ListenerSpec, r: &mut Rejections) {
     for (key, value) in &spec.tags {
+        if listener_core::mark::is_reserved_tag(key) {
+            r.reject(
+                format!("tags.{key}"),
+                "tag_reserved",
+                format!(
+                    "tag keys starting with `{}` are the management mark's; the profile's `owner` sets it",
+                    listener_core::mark::RESERVED_TAG_PREFIX
+                ),
+            );
+            continue;
+        }
         if let Some(why) = tag_text_problem(key, 1).or_else(|| tag_text_problem(value, 0)) {
             r.reject(format!("tags.{key}"), "tag_format", why);
         }
@@ -320,6 +333,32 @@ pub fn tag_text_problem(text: &str, min: usize) -> Option<String> {
         return Some("ALB tags must not contain `http://` or `https://`".to_string());
     }
     None
+}
+
+/// The management mark is a listener tag on ALB: ALB listeners take tags
+/// (`Tag.N` on CreateListener, TagResources), a tag is kept apart from
+/// every setting the user manages, and it can be read back whole (the
+/// description would do too, but its alphabet has no `:` and it is the
+/// user's). Key [`listener_core::mark::TAG_KEY`], value the profile's
+/// owner; read-back leaves it out of the spec's tags and reports the
+/// owner ([`owner_from_attribute`]), and user tags under its prefix are
+/// refused (`check_tags`), so no file can set or remove it.
+pub fn tags_with_mark(profile: &ProfileConfig, tags: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    let mut all = tags.clone();
+    all.insert(listener_core::mark::TAG_KEY.to_string(), profile.owner().to_string());
+    all
+}
+
+/// The owner of the listener's management mark tag, if it carries one
+/// with a well-formed owner.
+pub fn owner_from_attribute(attr: &Value) -> Option<String> {
+    attr.get("Tags")?
+        .as_array()?
+        .iter()
+        .find(|t| get_str(t, "Key") == Some(listener_core::mark::TAG_KEY))
+        .and_then(|t| get_str(t, "Value"))
+        .filter(|o| listener_core::mark::owner_problem(o).is_none())
+        .map(str::to_string)
 }
 
 /// The `Tag` list (`Tag.N.Key`, `Tag.N.Value` once flattened) of a tag set,
@@ -975,9 +1014,7 @@ pub fn create_params(profile: &ProfileConfig, spec: &ListenerSpec, quic_listener
         p.insert("ListenerPort".into(), json!(port));
     }
     p.extend(settings_params(profile, spec, &opts, quic_listener_id));
-    if !spec.tags.is_empty() {
-        p.insert("Tag".into(), tag_params(&spec.tags));
-    }
+    p.insert("Tag".into(), tag_params(&tags_with_mark(profile, &spec.tags)));
     Value::Object(p)
 }
 
@@ -1450,8 +1487,8 @@ pub fn spec_from_attribute(profile: &ProfileConfig, attr: &Value, extras: &ReadB
 }
 
 /// The user's tags from the `Tags` list of `GetListenerAttribute`; the
-/// vendor's own (`aliyun…`, `acs:…` keys) are not the user's to manage and
-/// are left out, so they never show as drift.
+/// vendor's own (`aliyun…`, `acs:…` keys) and the management mark are not
+/// the user's to manage and are left out, so they never show as drift.
 fn tags_from(attr: &Value) -> BTreeMap<String, String> {
     attr.get("Tags")
         .and_then(Value::as_array)
@@ -1463,6 +1500,7 @@ fn tags_from(attr: &Value) -> BTreeMap<String, String> {
                     Some((k.to_string(), v.to_string()))
                 })
                 .filter(|(k, _)| !RESERVED_TAG_PREFIXES.iter().any(|p| k.starts_with(p)))
+                .filter(|(k, _)| !listener_core::mark::is_reserved_tag(k))
                 .collect()
         })
         .unwrap_or_default()
@@ -2160,7 +2198,9 @@ mod tests {
             s.tags.insert(format!("k{i}"), "v".into());
         }
         assert!(rejected(&s, "tags", "tag_count"));
+        // Nineteen of the user's and the management mark make twenty.
         s.tags.remove("k0");
+        s.tags.remove("k1");
         assert!(!rejected(&s, "tags", "tag_count"));
     }
 
@@ -2191,13 +2231,57 @@ mod tests {
         let mut s = http();
         s.tags.insert("team".into(), "web".into());
         let p = create_params(&profile(), &s, None);
-        assert_eq!(p["Tag"], json!([{ "Key": "team", "Value": "web" }]));
+        assert_eq!(
+            p["Tag"],
+            json!([{ "Key": "cloud-listeners:managed", "Value": "default" }, { "Key": "team", "Value": "web" }])
+        );
         let attr = json!({
             "ListenerProtocol": "HTTP", "ListenerPort": 80,
-            "Tags": [{ "Key": "team", "Value": "web" }, { "Key": "acs:rm:rgId", "Value": "rg-1" }]
+            "Tags": [{ "Key": "team", "Value": "web" }, { "Key": "acs:rm:rgId", "Value": "rg-1" },
+                     { "Key": "cloud-listeners:managed", "Value": "default" }]
         });
         let back = spec_from_attribute(&profile(), &attr, &ReadBackExtras::default()).unwrap();
         assert_eq!(back.tags, s.tags);
+        assert_eq!(owner_from_attribute(&attr).as_deref(), Some("default"));
+    }
+
+    #[test]
+    fn the_mark_tag_carries_the_profiles_owner_and_reads_back_apart() {
+        let mut p = profile();
+        p.owner = Some("team-a".into());
+        let params = create_params(&p, &http(), None);
+        assert_eq!(
+            params["Tag"],
+            json!([{ "Key": "cloud-listeners:managed", "Value": "team-a" }])
+        );
+        let unmarked = json!({ "ListenerProtocol": "HTTP", "ListenerPort": 80, "Tags": [] });
+        assert_eq!(owner_from_attribute(&unmarked), None);
+        let odd = json!({ "Tags": [{ "Key": "cloud-listeners:managed", "Value": "Not An Owner" }] });
+        assert_eq!(owner_from_attribute(&odd), None);
+        // The mark never shows as a tag change: read back without it, the
+        // current tags equal the file's.
+        let attr = json!({
+            "ListenerProtocol": "HTTP", "ListenerPort": 80,
+            "Tags": [{ "Key": "cloud-listeners:managed", "Value": "team-b" }]
+        });
+        let current = spec_from_attribute(&p, &attr, &ReadBackExtras::default()).unwrap();
+        assert!(current.tags.is_empty());
+        let plan = update_plan(&p, &current, &http(), None);
+        assert!(plan.tag.is_empty() && plan.untag.is_empty());
+    }
+
+    #[test]
+    fn rejects_user_tags_under_the_mark_prefix_and_counts_the_mark() {
+        let mut s = http();
+        s.tags.insert("cloud-listeners:managed".into(), "team-b".into());
+        assert!(rejected(&s, "tags.cloud-listeners:managed", "tag_reserved"));
+        let mut s = http();
+        for i in 0..MAX_TAGS - 1 {
+            s.tags.insert(format!("k{i}"), "v".into());
+        }
+        assert!(!rejected(&s, "tags", "tag_count"));
+        s.tags.insert("one-more".into(), "v".into());
+        assert!(rejected(&s, "tags", "tag_count"));
     }
 
     #[test]
@@ -2362,7 +2446,8 @@ mod tests {
                 "DefaultActions": [{
                     "Type": "ForwardGroup",
                     "ForwardGroupConfig": {"ServerGroupTuples": [{"ServerGroupId": "sgp-app"}]}
-                }]
+                }],
+                "Tag": [{"Key": "cloud-listeners:managed", "Value": "default"}]
             })
         );
     }

@@ -82,7 +82,11 @@ fn expected(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
     sorted(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
 }
 
-const COMMON: [(&str, &str); 13] = [
+/// Beside the seed's parameters, every create carries the management mark
+/// (the profile's default owner) as a tag.
+const COMMON: [(&str, &str); 15] = [
+    ("Tag.1.Key", "cloud-listeners:managed"),
+    ("Tag.1.Value", "default"),
     ("LoadBalancerId", "lb-bp1o94dp5i6ea****"),
     ("ListenerPort", "80"),
     ("ListenerDescription", "test"),

@@ -44,6 +44,8 @@ pub struct GaConfig {
     pub aliases: Aliases,
     /// How long and how often to wait, and what waits learned.
     pub wait: Waits,
+    /// The owner whose management mark this profile's listeners carry.
+    pub owner: String,
 }
 
 /// GA's wait limits when the profile sets none: 15 minutes for a create,
@@ -82,10 +84,12 @@ impl GaConfig {
         }
         let wait = profile.wait();
         wait.check()?;
+        listener_core::mark::check_owner(profile.owner())?;
         Ok(GaConfig {
             accelerator_id: accelerator_id.to_string(),
             aliases: profile.aliases.clone(),
             wait: Waits::new(wait, WAIT_DEFAULTS),
+            owner: profile.owner().to_string(),
         })
     }
 }

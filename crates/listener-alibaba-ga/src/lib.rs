@@ -61,6 +61,7 @@ pub fn capabilities() -> Capabilities {
         // GA publishes no per-action rate; the family client's conservative
         // default is used.
         rate_limit_per_second: GA.rate_limit_per_second,
+        management_mark: "description suffix `[cloud-listeners:<owner>]` (no listener tags)",
         ..Capabilities::BASE
     }
 }
@@ -84,6 +85,7 @@ pub fn check_with_warnings(profile: &ProfileConfig, spec: &ListenerSpec) -> Chec
         }
     };
     translate::check_rules(spec, &opts, &mut r);
+    translate::reject_description_without_room_for_the_mark(profile.owner(), spec, &mut r);
     r.into_checked()
 }
 
@@ -135,7 +137,10 @@ impl GaProvider {
             },
             status: status::status_of(&ga.state),
             spec: ga.spec,
+            owner: None,
+            managed: false,
         }
+        .with_owner(ga.owner, &self.config.owner)
     }
 
     fn read(&self, answer: &serde_json::Value) -> Result<Listener> {
@@ -209,7 +214,12 @@ impl Provider for GaProvider {
                 "more ports than GA's default per-listener quota; GA answers QuotaExceeded.ListenerPort unless the quota was raised"
             );
         }
-        let params = translate::create_params(&self.config.accelerator_id, spec, &self.config.aliases);
+        let params = translate::create_params(
+            &self.config.accelerator_id,
+            spec,
+            &self.config.aliases,
+            &self.config.owner,
+        );
         // One token for the whole logical create, reused on every attempt.
         let _writing = self.writes.hold().await;
         let token = self.client.new_token();
@@ -285,7 +295,9 @@ impl Provider for GaProvider {
         desired_listener.access = None;
         let desired = &desired_listener;
         let _writing = self.writes.hold().await;
-        let Some(params) = translate::update_params(id, &current.spec, desired, &self.config.aliases) else {
+        let Some(params) =
+            translate::update_params(id, &current.spec, desired, &self.config.aliases, &self.config.owner)
+        else {
             if access_changes {
                 let deadline = self.config.wait.start(API, WaitOp::Update);
                 acl::apply(&self.client, &owned, want_access.as_ref(), &deadline).await?;

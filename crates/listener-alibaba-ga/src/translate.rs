@@ -110,6 +110,8 @@ pub mod rule {
     pub const DESCRIPTION_LENGTH: &str = "description_length";
     /// Description starting with `http://` or `https://`.
     pub const DESCRIPTION_PREFIX: &str = "description_prefix";
+    /// Description holding the management mark's opening.
+    pub const DESCRIPTION_MARK: &str = "description_mark";
     /// Certificates, security policy or HTTP version on a non-HTTPS listener.
     pub const HTTPS_ONLY: &str = "https_only";
     /// HTTPS without exactly one server certificate.
@@ -566,6 +568,40 @@ pub fn reject_bad_name(spec: &ListenerSpec, r: &mut Rejections) {
         "GA listener names start with a letter or Chinese character and hold only letters, Chinese \
          characters, digits, `.`, `_` and `-`",
     );
+}
+
+/// The management mark is a description suffix on GA
+/// (`edge [cloud-listeners:team-a]`): GA listeners take no tags (tags are
+/// on accelerators and other resources, not listeners), and the
+/// description is free text up to 200 characters that GA keeps and
+/// returns, where a name would have to follow GA's stricter name
+/// alphabet. The description with its mark must fit the 200 characters,
+/// and a description of the user's that already holds a mark is refused,
+/// or it would read back shortened.
+pub fn reject_description_without_room_for_the_mark(owner: &str, spec: &ListenerSpec, r: &mut Rejections) {
+    let d = spec.description.as_deref();
+    let own = d.map(|d| d.chars().count()).unwrap_or(0);
+    let mark = listener_core::mark::description_mark_len(d, owner);
+    r.reject_if(
+        own <= DESCRIPTION_MAX_CHARS && own + mark > DESCRIPTION_MAX_CHARS,
+        "description",
+        rule::DESCRIPTION_LENGTH,
+        format!(
+            "GA listener descriptions are at most {DESCRIPTION_MAX_CHARS} characters including the management \
+             mark ({mark} characters for owner `{owner}`); this one has {own} of its own"
+        ),
+    );
+    r.reject_if(
+        d.is_some_and(listener_core::mark::description_looks_marked),
+        "description",
+        rule::DESCRIPTION_MARK,
+        "`[cloud-listeners:` in a GA description is reserved for the management mark (it would be read back as one)",
+    );
+}
+
+/// The description GA is sent: the user's with `owner`'s mark.
+pub fn marked_description(description: Option<&str>, owner: &str) -> String {
+    listener_core::mark::mark_description(description, owner)
 }
 
 /// Description: at most 200 characters, not starting with `http://` or
@@ -1095,11 +1131,15 @@ pub fn listener_params(spec: &ListenerSpec, opts: &GaOptions, aliases: &Aliases)
 
 /// The full CreateListener parameters (without `ClientToken`, which the
 /// client adds from the call's options).
-pub fn create_params(accelerator: &str, spec: &ListenerSpec, aliases: &Aliases) -> Value {
+pub fn create_params(accelerator: &str, spec: &ListenerSpec, aliases: &Aliases, owner: &str) -> Value {
     let mut m = Map::new();
     m.insert("RegionId".into(), json!(REGION));
     m.insert("AcceleratorId".into(), json!(accelerator));
     m.extend(listener_params(spec, &GaOptions::of(spec), aliases));
+    m.insert(
+        "Description".into(),
+        json!(marked_description(spec.description.as_deref(), owner)),
+    );
     Value::Object(m)
 }
 
@@ -1116,9 +1156,20 @@ pub fn update_params(
     current: &ListenerSpec,
     desired: &ListenerSpec,
     aliases: &Aliases,
+    owner: &str,
 ) -> Option<Value> {
-    let have = listener_params(current, &GaOptions::of(current), aliases);
-    let want = listener_params(desired, &GaOptions::of(desired), aliases);
+    // Both sides carry this owner's mark: the read-back stripped the
+    // current one, so only a changed description is sent, and then marked.
+    let marked = |spec: &ListenerSpec| {
+        let mut m = listener_params(spec, &GaOptions::of(spec), aliases);
+        m.insert(
+            "Description".into(),
+            json!(marked_description(spec.description.as_deref(), owner)),
+        );
+        m
+    };
+    let have = marked(current);
+    let want = marked(desired);
     let mut changed = Map::new();
     for (key, value) in want {
         if key == "Type" {
@@ -1170,8 +1221,11 @@ pub struct GaListener {
     /// GA's `State` as sent (`init`, `active`, `configuring`, `updating`,
     /// `deleting`).
     pub state: String,
-    /// The configuration as a neutral spec.
+    /// The configuration as a neutral spec, its description without the
+    /// management mark.
     pub spec: ListenerSpec,
+    /// The owner of the description's management mark, if it carries one.
+    pub owner: Option<String>,
 }
 
 fn text(v: &Value, key: &str) -> Option<String> {
@@ -1256,7 +1310,8 @@ pub fn listener_from_answer(v: &Value, aliases: &Aliases) -> Result<GaListener, 
     };
 
     let mut spec = ListenerSpec::new(text(v, "Name").unwrap_or_default(), protocol, ports);
-    spec.description = text(v, "Description").filter(|d| !d.is_empty());
+    let (description, owner) = listener_core::mark::split_description(&text(v, "Description").unwrap_or_default());
+    spec.description = description;
 
     if protocol == Protocol::Https {
         let certificates = v
@@ -1348,12 +1403,14 @@ pub fn listener_from_answer(v: &Value, aliases: &Aliases) -> Result<GaListener, 
         accelerator: text(v, "AcceleratorId").unwrap_or_default(),
         state: text(v, "State").unwrap_or_default(),
         spec,
+        owner,
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use listener_core::mark::DEFAULT_OWNER;
     use listener_core::{AffinityKey, ClientAuth, ClientVerify, Forwarding, HealthCheck, ProfileConfig, Scheduler};
 
     const CERT_ID: &str = "449-cn-hangzhou";
@@ -1576,11 +1633,70 @@ mod tests {
     }
 
     #[test]
+    fn descriptions_carry_the_owner_mark_and_read_back_without_it() {
+        let mut s = tcp(Ports::Single(80));
+        s.description = Some("edge".into());
+        let v = create_params("ga-1", &s, &Aliases::default(), "team-a");
+        assert_eq!(v["Description"], json!("edge [cloud-listeners:team-a]"));
+        // No description of the user's: the mark alone.
+        let bare = tcp(Ports::Single(81));
+        let v = create_params("ga-1", &bare, &Aliases::default(), "team-a");
+        assert_eq!(v["Description"], json!("[cloud-listeners:team-a]"));
+        let answer = json!({"ListenerId": "lsr-1", "Protocol": "tcp", "Name": "t",
+            "PortRanges": [{"FromPort": 80, "ToPort": 80}], "Description": "edge [cloud-listeners:team-a]"});
+        let back = listener_from_answer(&answer, &Aliases::default()).unwrap();
+        assert_eq!(
+            (back.spec.description.as_deref(), back.owner.as_deref()),
+            (Some("edge"), Some("team-a"))
+        );
+        let hand = json!({"ListenerId": "lsr-2", "Protocol": "tcp", "Name": "t",
+            "PortRanges": [{"FromPort": 81, "ToPort": 81}], "Description": ""});
+        let back = listener_from_answer(&hand, &Aliases::default()).unwrap();
+        assert_eq!((back.spec.description, back.owner), (None, None));
+    }
+
+    #[test]
+    fn an_update_sends_the_description_with_the_mark_only_when_it_changes() {
+        let current = tcp(Ports::Single(80));
+        let mut desired = current.clone();
+        assert!(update_params("lsr-1", &current, &desired, &Aliases::default(), "team-a").is_none());
+        desired.description = Some("new".into());
+        let v = update_params("lsr-1", &current, &desired, &Aliases::default(), "team-a").expect("a change");
+        assert_eq!(v["Description"], json!("new [cloud-listeners:team-a]"));
+    }
+
+    #[test]
+    fn rejects_a_description_without_room_for_the_mark() {
+        let check = |d: &str| {
+            let mut s = tcp(Ports::Single(80));
+            s.description = Some(d.into());
+            let mut r = Rejections::new(API);
+            reject_description_without_room_for_the_mark("team-a", &s, &mut r);
+            r.into_checked().rejections
+        };
+        // " [cloud-listeners:team-a]" is 25 characters: 175 of the user's fit.
+        assert!(check(&"d".repeat(175)).is_empty());
+        let r = check(&"d".repeat(176));
+        assert_eq!(
+            (r[0].field.as_str(), r[0].rule),
+            ("description", rule::DESCRIPTION_LENGTH)
+        );
+        let r = check("x [cloud-listeners:team-b]");
+        assert_eq!(
+            (r[0].field.as_str(), r[0].rule),
+            ("description", rule::DESCRIPTION_MARK)
+        );
+    }
+
+    #[test]
     fn rejects_long_description() {
         let mut s = tcp(Ports::Single(80));
         s.description = Some("d".repeat(201));
         assert_rejects(&s, "description", rule::DESCRIPTION_LENGTH);
-        s.description = Some("d".repeat(200));
+        // 200 in all with the mark ` [cloud-listeners:default]` (26).
+        s.description = Some("d".repeat(175));
+        assert_rejects(&s, "description", rule::DESCRIPTION_LENGTH);
+        s.description = Some("d".repeat(174));
         assert_clean(&s);
     }
 
@@ -1845,7 +1961,7 @@ mod tests {
         off.client_ip.as_mut().unwrap().mode = ClientIpMode::None;
         let m = listener_params(&off, &GaOptions::of(&off), &Aliases::default());
         assert_eq!(m.get("ProxyProtocol"), Some(&json!(false)));
-        let v = update_params("lsr-1", &off, &s, &Aliases::default()).expect("a change");
+        let v = update_params("lsr-1", &off, &s, &Aliases::default(), DEFAULT_OWNER).expect("a change");
         assert_eq!(v["ProxyProtocol"], json!(true));
     }
 
@@ -1910,7 +2026,7 @@ mod tests {
             default_target: Some("pool".into()),
         });
         assert!(crate::check(&p, &s).is_empty());
-        let params = create_params("ga-1", &s, &p.aliases);
+        let params = create_params("ga-1", &s, &p.aliases, DEFAULT_OWNER);
         assert!(!params.to_string().contains("epg-1"));
         assert!(!params.to_string().to_lowercase().contains("https"));
     }
@@ -2066,9 +2182,15 @@ mod tests {
             Protocol::Tcp,
             Ports::List(vec![range(80, 90), PortEntry::Port(443)]),
         );
-        let v = create_params("ga-bp1odcab8tmno0hdq", &s, &profile().aliases);
+        let v = create_params("ga-bp1odcab8tmno0hdq", &s, &profile().aliases, DEFAULT_OWNER);
         let flat = alibaba_api::params::flatten(&v);
-        let mut got: Vec<String> = flat.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        // Beside the example's parameters, the management mark.
+        let mut got: Vec<String> = flat
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .filter(|p| p != "Description=[cloud-listeners:default]")
+            .collect();
+        assert_eq!(got.len() + 1, flat.len());
         got.sort();
         assert_eq!(
             got,
@@ -2116,7 +2238,7 @@ mod tests {
 
     #[test]
     fn https_params_carry_every_setting() {
-        let v = create_params("ga-1", &full_https(), &profile().aliases);
+        let v = create_params("ga-1", &full_https(), &profile().aliases, DEFAULT_OWNER);
         assert_eq!(v["Protocol"], "https");
         assert_eq!(v["Certificates"], json!([{"Id": CERT_ID}]));
         assert_eq!(v["SecurityPolicyId"], "tls_cipher_policy_1_2");
@@ -2136,7 +2258,7 @@ mod tests {
     /// sent, GA's defaults filled in, protocol upper case, numbers as
     /// strings where GA sends strings.
     fn answer_for(spec: &ListenerSpec) -> Value {
-        let p = create_params("ga-1", spec, &profile().aliases);
+        let p = create_params("ga-1", spec, &profile().aliases, DEFAULT_OWNER);
         let proto = p["Protocol"].as_str().unwrap().to_ascii_uppercase();
         let layer7 = proto.starts_with("HTTP");
         let xff = p.get("XForwardedForConfig").cloned().unwrap_or(json!({}));
@@ -2229,7 +2351,7 @@ mod tests {
     fn update_sends_only_what_changed() {
         let aliases = profile().aliases;
         let current = listener_from_answer(&answer_for(&full_https()), &aliases).unwrap().spec;
-        assert!(update_params("lsr-1", &current, &full_https(), &aliases).is_none());
+        assert!(update_params("lsr-1", &current, &full_https(), &aliases, DEFAULT_OWNER).is_none());
 
         let mut desired = full_https();
         desired.description = Some("new".into());
@@ -2238,13 +2360,13 @@ mod tests {
             x_real_ip: Some(false),
             ..ForwardedHeaders::default()
         });
-        let v = update_params("lsr-1", &current, &desired, &aliases).unwrap();
+        let v = update_params("lsr-1", &current, &desired, &aliases, DEFAULT_OWNER).unwrap();
         assert_eq!(
             v,
             json!({
                 "RegionId": REGION,
                 "ListenerId": "lsr-1",
-                "Description": "new",
+                "Description": "new [cloud-listeners:default]",
                 "XForwardedForConfig": {"XRealIpEnabled": false},
             })
         );
@@ -2258,7 +2380,7 @@ mod tests {
             .spec;
         let mut desired = https();
         desired.name = current.name.clone();
-        let v = update_params("lsr-1", &current, &desired, &aliases).unwrap();
+        let v = update_params("lsr-1", &current, &desired, &aliases, DEFAULT_OWNER).unwrap();
         assert_eq!(v["Protocol"], "https");
         assert_eq!(v["PortRanges"], json!([{"FromPort": 443, "ToPort": 443}]));
         assert_eq!(v["Certificates"], json!([{"Id": CERT_ID}]));

@@ -47,7 +47,7 @@ fn headers(h: ForwardedHeaders) -> Option<ClientIp> {
 /// (RegionId, AcceleratorId), patched with `extra` where the translation
 /// cannot carry the offending value at all.
 fn raw_for(profile: &ProfileConfig, spec: &ListenerSpec, extra: Value) -> Value {
-    let mut p = create_params(common::ACC, spec, &profile.aliases);
+    let mut p = create_params(common::ACC, spec, &profile.aliases, profile.owner());
     if let (Some(map), Value::Object(extra)) = (p.as_object_mut(), extra) {
         map.remove("RegionId");
         map.remove("AcceleratorId");

@@ -83,6 +83,10 @@ pub struct Capabilities {
     /// Whether the provider manages rules (routes) on listeners
     /// ([`crate::Provider::rules`] returns the implementation).
     pub rules: bool,
+    /// Where the adapter keeps the management mark that says which owner
+    /// made a listener (see [`crate::mark`]), for humans: a listener tag
+    /// where the API has them, else a description or name suffix.
+    pub management_mark: &'static str,
 }
 
 impl Default for Capabilities {
@@ -130,6 +134,7 @@ impl Capabilities {
         rate_limit_per_second: 1.0,
         pools: false,
         rules: false,
+        management_mark: "",
     };
 
     /// Whether a change at `field` (a spec path) touches an immutable path:
@@ -210,6 +215,10 @@ impl Capabilities {
             &|c| c.max_listeners_per_instance.to_string(),
         );
         row("documented rate (calls/s)", &|c| format!("{}", c.rate_limit_per_second));
+        row(
+            "management mark ([who made the listener](config.md#management-marks))",
+            &|c| c.management_mark.to_string(),
+        );
 
         let mut out = String::new();
         out.push_str("| capability |");

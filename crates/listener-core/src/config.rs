@@ -297,6 +297,13 @@ pub struct ProfileConfig {
     /// Credentials in the file. Unsafe; see [`InlineCredentials`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inline_credentials: Option<InlineCredentials>,
+    /// Who the listeners this profile creates belong to: the management
+    /// mark they carry, and what `--prune` deletes (see [`crate::mark`]).
+    /// 1–12 lower-case letters, digits and `-`; `default` when unset.
+    /// Teams sharing an instance each set their own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 12), pattern(r"^[a-z][a-z0-9-]*$"))]
+    pub owner: Option<String>,
 }
 
 impl ProfileConfig {
@@ -312,7 +319,13 @@ impl ProfileConfig {
             wait: None,
             rate_limit_per_second: None,
             inline_credentials: None,
+            owner: None,
         }
+    }
+
+    /// The owner whose mark this profile's listeners carry, defaulted.
+    pub fn owner(&self) -> &str {
+        self.owner.as_deref().unwrap_or(crate::mark::DEFAULT_OWNER)
     }
 
     /// The wait settings, defaulted.

@@ -20,6 +20,7 @@ pub mod config;
 pub mod diff;
 pub mod error;
 pub mod lock;
+pub mod mark;
 pub mod ownership;
 pub mod parse;
 pub mod provider;

@@ -70,6 +70,16 @@ pub enum ListenerStatus {
     Other(String),
 }
 
+impl Listener {
+    /// Record the owner read from the listener's mark, and whether it is
+    /// `ours` (the profile's owner).
+    pub fn with_owner(mut self, owner: Option<String>, ours: &str) -> Listener {
+        self.managed = owner.as_deref() == Some(ours);
+        self.owner = owner;
+        self
+    }
+}
+
 impl ListenerStatus {
     /// Whether no asynchronous work is pending on the listener.
     pub fn is_settled(&self) -> bool {
@@ -88,7 +98,14 @@ pub struct Listener {
     pub status: ListenerStatus,
     /// The configuration read back from the cloud, with certificate and
     /// target IDs mapped back to aliases where the profile knows them.
+    /// The management mark is stripped (see [`crate::mark`]).
     pub spec: ListenerSpec,
+    /// The owner of the listener's management mark, `None` when it carries
+    /// none (made outside this crate, or exported and never re-created).
+    pub owner: Option<String>,
+    /// Whether the mark is this profile's owner's: what `--prune` may
+    /// delete without `--prune-unmanaged`.
+    pub managed: bool,
 }
 
 /// Plan for changing an existing listener into a desired spec.

@@ -44,6 +44,7 @@ impl ClbConfig {
         }
         let wait = profile.wait();
         wait.check()?;
+        listener_core::mark::check_owner(profile.owner())?;
         Ok(ClbConfig {
             load_balancer_id: id.to_string(),
             wait: Waits::new(wait, WAIT_DEFAULTS),

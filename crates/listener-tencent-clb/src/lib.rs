@@ -75,6 +75,7 @@ pub fn capabilities() -> Capabilities {
         vendor_defaults: &[("extensions.tencent-clb.data_compress_mode", "transparent")],
         max_listeners_per_instance: MAX_LISTENERS,
         rate_limit_per_second: 20.0,
+        management_mark: "name suffix `--lctl` (default owner) or `--lctl_<owner>` (no listener tags or description)",
         ..Capabilities::BASE
     }
 }

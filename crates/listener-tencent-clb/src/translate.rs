@@ -286,7 +286,7 @@ pub fn check_with_warnings(profile: &ProfileConfig, spec: &ListenerSpec) -> list
         }
     };
     unsupported_neutral_fields(spec, &mut r);
-    name_length(spec, &mut r);
+    name_length(profile, spec, &mut r);
     listener_quota_of_one_spec(spec, &mut r);
     certificate_with_sni(spec, &mut r);
     several_certificates_on_quic(spec, &mut r);
@@ -441,15 +441,40 @@ fn unsupported_neutral_fields(spec: &ListenerSpec, r: &mut Rejections) {
 }
 
 /// `ListenerNames`: 1–80 characters (factsheet §5; the vendor answers
-/// `InvalidParameterValue.Length`).
-fn name_length(spec: &ListenerSpec, r: &mut Rejections) {
+/// `InvalidParameterValue.Length`), counting the management mark the name
+/// carries on CLB (see [`mark_name`]).
+fn name_length(profile: &ProfileConfig, spec: &ListenerSpec, r: &mut Rejections) {
     let n = spec.name.chars().count();
+    let mark = listener_core::mark::name_mark_len(profile.owner());
     r.reject_if(
-        n == 0 || n > MAX_NAME_CHARS,
+        n == 0 || n + mark > MAX_NAME_CHARS,
         "name",
         LENGTH,
-        format!("CLB listener names are 1 to {MAX_NAME_CHARS} characters, this one has {n}"),
+        format!(
+            "CLB listener names are 1 to {MAX_NAME_CHARS} characters including the management mark \
+             (`{}`, {mark} characters for owner `{}`), this one has {n} of its own",
+            listener_core::mark::mark_name("", profile.owner()),
+            profile.owner()
+        ),
     );
+    r.reject_if(
+        listener_core::mark::name_looks_marked(&spec.name),
+        "name",
+        INVALID_SPEC,
+        format!(
+            "`{}` inside or `{}` at the end of a CLB name is reserved for the management mark (it would be read back as one)",
+            listener_core::mark::NAME_MARK,
+            listener_core::mark::DEFAULT_NAME_MARK
+        ),
+    );
+}
+
+/// The name CLB is sent for `name`: CLB listeners have no tags and no
+/// description, so the management mark is a name suffix
+/// (`web--lctl` for the default owner, `web--lctl_team-a`; letters, digits, `-` and `_` as CLB names take),
+/// stripped again by [`listener_from_describe`].
+pub fn mark_name(profile: &ProfileConfig, name: &str) -> String {
+    listener_core::mark::mark_name(name, profile.owner())
 }
 
 /// 50 listeners per load balancer (`LimitExceeded`) is CLB's *default*
@@ -1180,7 +1205,7 @@ pub fn create_params_named(
     m.insert("Protocol".into(), json!(protocol_name(spec.protocol)));
     m.insert(
         "ListenerNames".into(),
-        Value::Array(ports.iter().map(|(_, name)| json!(name)).collect()),
+        Value::Array(ports.iter().map(|(_, name)| json!(mark_name(profile, name))).collect()),
     );
     if ports.iter().any(|(r, _)| r.from != r.to) {
         if ports.len() == 1 {
@@ -1339,7 +1364,7 @@ pub fn modify_params(
     }
     let mut m = Map::new();
     if touched("name") {
-        m.insert("ListenerName".into(), json!(desired.name));
+        m.insert("ListenerName".into(), json!(mark_name(profile, &desired.name)));
     }
     if sni_switched_on(current, desired) {
         // Only 0 -> 1 reaches here: 1 -> 0 is refused as immutable.
@@ -1427,7 +1452,8 @@ pub fn listener_from_describe(profile: &ProfileConfig, load_balancer_id: &str, v
     } else {
         Ports::Single(port)
     };
-    let mut spec = ListenerSpec::new(s(v, "ListenerName").unwrap_or(""), protocol, ports);
+    let (name, owner) = listener_core::mark::split_name(s(v, "ListenerName").unwrap_or(""));
+    let mut spec = ListenerSpec::new(name, protocol, ports);
     spec.tls = tls_from_describe(profile, protocol, v);
     let l4_or_tls = !is_http(protocol);
     if l4_or_tls {
@@ -1458,12 +1484,17 @@ pub fn listener_from_describe(profile: &ProfileConfig, load_balancer_id: &str, v
     if opts != ClbOptions::default() {
         spec.extensions.insert(API, &opts);
     }
-    Some(Listener {
-        id: ListenerId(id.to_string()),
-        instance: load_balancer_id.to_string(),
-        status: ListenerStatus::Running,
-        spec,
-    })
+    Some(
+        Listener {
+            id: ListenerId(id.to_string()),
+            instance: load_balancer_id.to_string(),
+            status: ListenerStatus::Running,
+            spec,
+            owner: None,
+            managed: false,
+        }
+        .with_owner(owner, profile.owner()),
+    )
 }
 
 fn tls_from_describe(profile: &ProfileConfig, protocol: Protocol, v: &Value) -> Option<Tls> {

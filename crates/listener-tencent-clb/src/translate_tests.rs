@@ -236,7 +236,10 @@ fn rejects_names_outside_1_to_80_characters() {
     let mut s = spec(Protocol::Tcp);
     s.name = "é".repeat(81);
     rejects(&s, "name", LENGTH);
-    s.name = "é".repeat(80);
+    // 80 in all with the default owner's management mark `--lctl` (6).
+    s.name = "é".repeat(75);
+    rejects(&s, "name", LENGTH);
+    s.name = "é".repeat(74);
     accepts(&s);
 }
 
@@ -651,7 +654,7 @@ fn several_ports_pair_with_names_and_ranges_use_end_ports() {
     s.ports = Ports::List(vec![PortEntry::Port(7570), PortEntry::Port(7569)]);
     let v = create_params(&profile(), "lb-1", &s, &s.ports.ranges());
     assert_eq!(v["Ports"], json!([7570, 7569]));
-    assert_eq!(v["ListenerNames"], json!(["web", "web"]));
+    assert_eq!(v["ListenerNames"], json!(["web--lctl", "web--lctl"]));
     assert!(v.get("EndPort").is_none());
 
     s.ports = Ports::Range(PortRange { from: 8000, to: 8100 });
@@ -832,7 +835,7 @@ fn modify_sends_only_what_changed() {
     let v = modify_params(&p, "lb-1", "lbl-1", &current, &desired).expect("changes");
     assert_eq!(
         v,
-        json!({"ListenerName": "renamed", "Scheduler": "LEAST_CONN", "LoadBalancerId": "lb-1", "ListenerId": "lbl-1"})
+        json!({"ListenerName": "renamed--lctl", "Scheduler": "LEAST_CONN", "LoadBalancerId": "lb-1", "ListenerId": "lbl-1"})
     );
 }
 
@@ -892,6 +895,8 @@ fn switching_sni_on_is_an_in_place_update_and_off_a_replacement() {
         instance: "lb-1".into(),
         status: ListenerStatus::Running,
         spec: on.clone(),
+        owner: None,
+        managed: false,
     };
     assert!(matches!(
         refuse_immutable(&caps, &current, &off),
@@ -926,7 +931,13 @@ fn specs_differing_only_in_name_and_port_share_one_call() {
     assert_eq!(v["Ports"], json!([7000, 7001, 7002, 7003, 7004]));
     assert_eq!(
         v["ListenerNames"],
-        json!(["game-0", "game-1", "game-2", "game-3", "game-4"])
+        json!([
+            "game-0--lctl",
+            "game-1--lctl",
+            "game-2--lctl",
+            "game-3--lctl",
+            "game-4--lctl"
+        ])
     );
     assert!(v.get("EndPort").is_none() && v.get("FullEndPorts").is_none());
 }
@@ -969,4 +980,53 @@ fn a_multi_port_spec_names_every_port_after_itself() {
         create_params(&profile(), "lb-1", &s, &s.ports.ranges())
     );
     assert_eq!(groups[0].only(&[PortRange { from: 82, to: 82 }]).len(), 1);
+}
+
+#[test]
+fn names_carry_the_owner_mark_and_read_back_without_it() {
+    let mut p = profile();
+    p.owner = Some("team-a".into());
+    let spec = ListenerSpec::new("web", Protocol::Tcp, Ports::Single(80));
+    let v = create_params_named(&p, "lb-1", &spec, &[(PortRange { from: 80, to: 80 }, "web".into())]);
+    assert_eq!(v["ListenerNames"], json!(["web--lctl_team-a"]));
+    let record = json!({"ListenerId": "lbl-1", "Protocol": "TCP", "Port": 80, "ListenerName": "web--lctl_team-a"});
+    let back = listener_from_describe(&p, "lb-1", &record).expect("listener");
+    assert_eq!(back.spec.name, "web");
+    assert_eq!(back.owner.as_deref(), Some("team-a"));
+    assert!(back.managed);
+    // Another owner's mark reads back as theirs; no mark as none.
+    let theirs = json!({"ListenerId": "lbl-2", "Protocol": "TCP", "Port": 81, "ListenerName": "web--lctl_team-b"});
+    let back = listener_from_describe(&p, "lb-1", &theirs).expect("listener");
+    assert_eq!((back.owner.as_deref(), back.managed), (Some("team-b"), false));
+    let hand = json!({"ListenerId": "lbl-3", "Protocol": "TCP", "Port": 82, "ListenerName": "by-hand"});
+    let back = listener_from_describe(&p, "lb-1", &hand).expect("listener");
+    assert_eq!(
+        (back.spec.name.as_str(), back.owner.as_deref(), back.managed),
+        ("by-hand", None, false)
+    );
+    // A rename keeps the mark.
+    let mut renamed = spec.clone();
+    renamed.name = "web2".into();
+    let v = modify_params(&p, "lb-1", "lbl-1", &spec, &renamed).expect("changes");
+    assert_eq!(v["ListenerName"], json!("web2--lctl_team-a"));
+}
+
+#[test]
+fn rejects_a_name_too_long_with_its_mark() {
+    let mut p = profile();
+    p.owner = Some("team-a".into());
+    // 80 characters in all: 67 of the name and 13 of the mark.
+    let fits = ListenerSpec::new("n".repeat(67), Protocol::Tcp, Ports::Single(80));
+    assert!(check(&p, &fits).is_empty(), "{:?}", check(&p, &fits));
+    let long = ListenerSpec::new("n".repeat(68), Protocol::Tcp, Ports::Single(80));
+    let r = check(&p, &long);
+    assert_eq!(r.len(), 1, "{r:?}");
+    assert_eq!((r[0].field.as_str(), r[0].rule), ("name", LENGTH));
+}
+
+#[test]
+fn rejects_a_name_that_would_read_back_as_marked() {
+    let spec = ListenerSpec::new("web--lctl_x", Protocol::Tcp, Ports::Single(80));
+    let r = check(&profile(), &spec);
+    assert!(r.iter().any(|r| r.field == "name" && r.rule == INVALID_SPEC), "{r:?}");
 }

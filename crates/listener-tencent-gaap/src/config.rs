@@ -112,6 +112,7 @@ impl GaapConfig {
         })?;
         let wait = profile.wait();
         wait.check()?;
+        listener_core::mark::check_owner(profile.owner())?;
         Ok(GaapConfig {
             instance,
             aliases: profile.aliases.clone(),

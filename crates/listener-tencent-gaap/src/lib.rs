@@ -58,6 +58,7 @@ pub fn capabilities() -> Capabilities {
         write_only_fields: &["forwarding.default_target", "enabled", "tls.sni"],
         max_listeners_per_instance: 50,
         rate_limit_per_second: 20.0,
+        management_mark: "name suffix `--lctl` (default owner) or `--lctl_<owner>` (no listener tags or description)",
         ..Capabilities::BASE
     }
 }
@@ -122,12 +123,14 @@ impl GaapProvider {
     }
 
     fn listener(&self, kind: GaapProtocol, record: &Value) -> Result<Listener> {
-        record_to_listener(kind, record, &self.config.aliases, self.config.instance.id()).ok_or_else(|| {
-            Error::Transport {
-                vendor: API,
-                message: format!("{} returned a listener without an ID or port", kind.describe_action()),
-                maybe_applied: false,
-            }
+        let read = record_to_listener(kind, record, &self.config.aliases, self.config.instance.id()).map(|l| {
+            let owner = l.owner.clone();
+            l.with_owner(owner, self.profile.owner())
+        });
+        read.ok_or_else(|| Error::Transport {
+            vendor: API,
+            message: format!("{} returned a listener without an ID or port", kind.describe_action()),
+            maybe_applied: false,
         })
     }
 
@@ -424,7 +427,15 @@ impl Provider for GaapProvider {
             });
         };
         let (owned, (_, record)) = self.own_as(&current.id, &[kind]).await?;
-        let Some(plan) = modify_plan(kind, &self.config.instance, current, desired, &self.config.aliases)? else {
+        let Some(plan) = modify_plan(
+            kind,
+            &self.config.instance,
+            current,
+            desired,
+            &self.config.aliases,
+            self.profile.owner(),
+        )?
+        else {
             return self.listener(kind, &record);
         };
         if plan.tls.is_some() {

@@ -269,6 +269,7 @@ pub fn check_with_warnings(profile: &ProfileConfig, spec: &ListenerSpec) -> Chec
     rule_single_ports_only(spec, &mut r);
     warn_listener_quota_one_spec(spec, &mut r);
     rule_no_description(spec, &mut r);
+    rule_name_with_mark(profile, spec, &mut r);
     rule_no_tags(spec, &mut r);
     rule_no_access(spec, &mut r);
     rule_no_stop_start(spec, &mut r);
@@ -380,6 +381,48 @@ pub fn warn_listener_quota_one_spec(spec: &ListenerSpec, r: &mut Rejections) {
             format!("this spec makes {count} GAAP listeners, more than a connection's default quota of {MAX_LISTENERS_PER_INSTANCE}; it must have been raised"),
         );
     }
+}
+
+/// Longest layer-4 (TCP, UDP) listener name: 30 characters. Only
+/// Terraform's `tencentcloud_gaap_layer4_listener` states it (factsheet);
+/// GAAP's API pages give no length, so a longer name is a warning, and
+/// the vendor answers.
+pub const MAX_LAYER4_NAME_CHARS: usize = 30;
+
+/// The management mark is a name suffix on GAAP (`web--lctl` for the
+/// default owner, `web--lctl_team-a` otherwise): GAAP listeners have no
+/// description and no tags (tags are on proxies and groups), and the name
+/// is the one free text the vendor keeps and returns. A name of the
+/// user's that already looks marked is refused, or it would read back
+/// shortened. A layer-4 name that with its mark passes Terraform's 30
+/// characters is warned about, not refused ([`MAX_LAYER4_NAME_CHARS`]).
+pub fn rule_name_with_mark(profile: &ProfileConfig, spec: &ListenerSpec, r: &mut Rejections) {
+    let n = spec.name.chars().count();
+    let mark = listener_core::mark::name_mark_len(profile.owner());
+    if matches!(spec.protocol, Protocol::Tcp | Protocol::Udp) && n + mark > MAX_LAYER4_NAME_CHARS {
+        r.warn(
+            &spec.name,
+            "name",
+            INVALID_PARAMETER_VALUE,
+            format!(
+                "Terraform holds GAAP TCP and UDP listener names to {MAX_LAYER4_NAME_CHARS} characters; with the \
+                 management mark ({mark} characters for owner `{}`) this one has {}, so GAAP may refuse it; \
+                 shorten the name or the profile's owner if it does",
+                profile.owner(),
+                n + mark
+            ),
+        );
+    }
+    r.reject_if(
+        listener_core::mark::name_looks_marked(&spec.name),
+        "name",
+        INVALID_PARAMETER_VALUE,
+        format!(
+            "`{}` inside or `{}` at the end of a GAAP name is reserved for the management mark (it would be read back as one)",
+            listener_core::mark::NAME_MARK,
+            listener_core::mark::DEFAULT_NAME_MARK
+        ),
+    );
 }
 
 /// GAAP listeners have no description parameter.
@@ -1139,7 +1182,7 @@ impl CreatePlan {
         });
         Ok(CreatePlan {
             protocol,
-            name: spec.name.clone(),
+            name: listener_core::mark::mark_name(&spec.name, profile.owner()),
             ports: spec.ports.expand(),
             https,
             layer4,
@@ -1307,11 +1350,8 @@ pub fn record_to_listener(
 ) -> Option<Listener> {
     let id = field_str(record, "ListenerId")?.to_string();
     let port = field_u32(record, "Port")?;
-    let name = record
-        .get("ListenerName")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_string();
+    let (name, owner) =
+        listener_core::mark::split_name(record.get("ListenerName").and_then(Value::as_str).unwrap_or(""));
     let mut spec = ListenerSpec::new(name, protocol.protocol(), Ports::Single(port));
     match protocol {
         GaapProtocol::Http => {}
@@ -1393,11 +1433,15 @@ pub fn record_to_listener(
             }
         }
     }
+    // The owner is recorded here; whether it is this profile's is the
+    // caller's to say (`Listener::with_owner`).
     Some(Listener {
         id: ListenerId(id),
         instance: instance.to_string(),
         status: status_of(field_u64(record, "ListenerStatus")),
         spec,
+        owner,
+        managed: false,
     })
 }
 
@@ -1443,7 +1487,9 @@ pub fn modify_plan(
     current: &Listener,
     desired: &ListenerSpec,
     aliases: &Aliases,
+    owner: &str,
 ) -> Result<Option<ModifyPlan>, Error> {
+    let marked_name = listener_core::mark::mark_name(&desired.name, owner);
     let mut m = Map::new();
     let mut fields: Vec<String> = Vec::new();
     let cur = &current.spec;
@@ -1455,7 +1501,7 @@ pub fn modify_plan(
     match protocol {
         GaapProtocol::Http => {
             // ListenerName is required by this action, changed or not.
-            m.insert("ListenerName".into(), Value::from(desired.name.clone()));
+            m.insert("ListenerName".into(), Value::from(marked_name.clone()));
             if let Instance::Connection(id) = instance {
                 m.insert("ProxyId".into(), Value::from(id.clone()));
             }
@@ -1466,7 +1512,7 @@ pub fn modify_plan(
         GaapProtocol::Https => {
             instance.insert_into(&mut m);
             if name_changed {
-                m.insert("ListenerName".into(), Value::from(desired.name.clone()));
+                m.insert("ListenerName".into(), Value::from(marked_name.clone()));
                 fields.push("name".into());
             }
             let want_fp = desired.forwarding.as_ref().and_then(|f| f.backend_protocol);
@@ -1510,7 +1556,7 @@ pub fn modify_plan(
         GaapProtocol::Tcp | GaapProtocol::Udp => {
             instance.insert_into(&mut m);
             if name_changed {
-                m.insert("ListenerName".into(), Value::from(desired.name.clone()));
+                m.insert("ListenerName".into(), Value::from(marked_name.clone()));
                 fields.push("name".into());
             }
             let cur_opts = GaapOptions::of(cur).unwrap_or_default();
@@ -1640,6 +1686,7 @@ fn health_changes(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use listener_core::mark::DEFAULT_OWNER;
     use listener_core::{PortEntry, PortRange, SessionPersistence, Timeouts};
     use serde_json::json;
 
@@ -1718,6 +1765,90 @@ mod tests {
         ] {
             assert_eq!(rejected(&spec), vec![], "{spec:?}");
         }
+    }
+
+    #[test]
+    fn names_carry_the_owner_mark_and_read_back_without_it() {
+        let mut p = profile();
+        p.owner = Some("team-a".into());
+        let s = tcp(Ports::Single(80));
+        let plan = CreatePlan::from_spec(&p, &s).expect("valid");
+        let params = &plan.calls(&Instance::Connection("link-1".into()))[0].params;
+        assert_eq!(params["ListenerName"], json!(format!("{}--lctl_team-a", s.name)));
+        let record =
+            json!({"ListenerId": "listener-1", "ListenerName": format!("{}--lctl_team-a", s.name), "Port": 80});
+        let l = record_to_listener(GaapProtocol::Tcp, &record, &p.aliases, "link-1").expect("record");
+        assert_eq!(l.spec.name, s.name);
+        assert_eq!(l.owner.as_deref(), Some("team-a"));
+        let hand = json!({"ListenerId": "listener-2", "ListenerName": "by-hand", "Port": 81});
+        let l = record_to_listener(GaapProtocol::Tcp, &hand, &p.aliases, "link-1").expect("record");
+        assert_eq!((l.spec.name.as_str(), l.owner), ("by-hand", None));
+    }
+
+    #[test]
+    fn a_rename_keeps_the_mark() {
+        let inst = Instance::Connection("link-1".into());
+        let record = json!({"ListenerId": "listener-1", "ListenerName": "web--lctl_team-a", "Port": 80,
+            "ListenerStatus": 0, "Protocol": "HTTP"});
+        let current = record_to_listener(GaapProtocol::Http, &record, &Aliases::default(), "link-1").expect("record");
+        let mut desired = current.spec.clone();
+        desired.name = "site".into();
+        let plan = modify_plan(
+            GaapProtocol::Http,
+            &inst,
+            &current,
+            &desired,
+            &Aliases::default(),
+            "team-a",
+        )
+        .expect("ok")
+        .expect("a change");
+        assert_eq!(plan.params["ListenerName"], json!("site--lctl_team-a"), "{plan:?}");
+    }
+
+    #[test]
+    fn warns_of_a_layer4_name_too_long_with_its_mark_and_sends_it() {
+        let mut p = profile();
+        p.owner = Some("team-a".into());
+        // 30 characters in all: 17 of the name and 13 of the mark.
+        let mut s = tcp(Ports::Single(80));
+        s.name = "n".repeat(17);
+        let c = check_with_warnings(&p, &s);
+        assert!(c.rejections.is_empty() && c.warnings.is_empty(), "{c:?}");
+        // Only Terraform states the 30: a warning, never a refusal.
+        s.name = "n".repeat(18);
+        let c = check_with_warnings(&p, &s);
+        assert!(c.rejections.is_empty(), "{c:?}");
+        assert!(
+            c.warnings
+                .iter()
+                .any(|w| w.field == "name" && w.rule == INVALID_PARAMETER_VALUE),
+            "{c:?}"
+        );
+        // The default owner's mark is 6 characters: 24 are left.
+        let c = check_with_warnings(&profile(), &tcp_named(&"n".repeat(24)));
+        assert!(c.warnings.is_empty(), "{c:?}");
+        // Layer 7 names have no documented bound here.
+        let mut h = https(443);
+        h.name = "n".repeat(40);
+        assert!(check_with_warnings(&p, &h).warnings.is_empty());
+    }
+
+    fn tcp_named(name: &str) -> ListenerSpec {
+        let mut s = tcp(Ports::Single(80));
+        s.name = name.to_string();
+        s
+    }
+
+    #[test]
+    fn rejects_a_name_that_would_read_back_as_marked() {
+        let mut s = tcp(Ports::Single(80));
+        s.name = "a--lctl_b".into();
+        let r = check(&profile(), &s);
+        assert!(
+            r.iter().any(|r| r.field == "name" && r.rule == INVALID_PARAMETER_VALUE),
+            "{r:?}"
+        );
     }
 
     #[test]
@@ -2010,9 +2141,16 @@ mod tests {
         let mut desired = current.spec.clone();
         desired.tls.as_mut().unwrap().policy = Some("TLSv1.2:GAAP_TLS_CIPHERS_GENERAL".into());
         let inst = Instance::Group("lg-1".into());
-        let plan = modify_plan(GaapProtocol::Https, &inst, &current, &desired, &Aliases::default())
-            .expect("not refused on a group")
-            .expect("a change");
+        let plan = modify_plan(
+            GaapProtocol::Https,
+            &inst,
+            &current,
+            &desired,
+            &Aliases::default(),
+            DEFAULT_OWNER,
+        )
+        .expect("not refused on a group")
+        .expect("a change");
         assert!(!plan.modifies_attributes());
         assert_eq!(plan.fields, vec!["tls.policy".to_string()]);
         assert_eq!(
@@ -2303,7 +2441,7 @@ mod tests {
         assert_eq!(
             calls[0].params,
             json!({
-                "ListenerName": "web", "ProxyId": "link-test0001", "Port": 443,
+                "ListenerName": "web--lctl", "ProxyId": "link-test0001", "Port": 443,
                 "CertificateId": "cert-web", "ForwardProtocol": "HTTP", "AuthType": 1,
                 "PolyClientCertificateIds": ["cert-ca1", "cert-ca2"], "Http3Supported": 1
             })
@@ -2330,7 +2468,7 @@ mod tests {
         assert_eq!(
             calls[0].params,
             json!({
-                "ListenerName": "l4", "GroupId": "lg-g1", "Ports": [80, 81], "Scheduler": "rr",
+                "ListenerName": "l4--lctl", "GroupId": "lg-g1", "Ports": [80, 81], "Scheduler": "rr",
                 "RealServerType": "IP", "HealthCheck": 1, "DelayLoop": 10, "ConnectTimeout": 3,
                 "ClientIPMethod": 1
             })
@@ -2414,9 +2552,16 @@ mod tests {
         let inst = Instance::Connection("link-1".into());
         let mut desired = tcp(Ports::Single(80));
         desired.scheduler = Some(Scheduler::LeastConnections);
-        let plan = modify_plan(GaapProtocol::Tcp, &inst, &current, &desired, &Aliases::default())
-            .expect("ok")
-            .expect("a change");
+        let plan = modify_plan(
+            GaapProtocol::Tcp,
+            &inst,
+            &current,
+            &desired,
+            &Aliases::default(),
+            DEFAULT_OWNER,
+        )
+        .expect("ok")
+        .expect("a change");
         assert_eq!(plan.action, "ModifyTCPListenerAttribute");
         assert_eq!(
             plan.params,
@@ -2426,7 +2571,15 @@ mod tests {
 
         // DOMAIN origins refuse wrr on modify.
         desired.scheduler = Some(Scheduler::WeightedRoundRobin);
-        let err = modify_plan(GaapProtocol::Tcp, &inst, &current, &desired, &Aliases::default()).expect_err("refused");
+        let err = modify_plan(
+            GaapProtocol::Tcp,
+            &inst,
+            &current,
+            &desired,
+            &Aliases::default(),
+            DEFAULT_OWNER,
+        )
+        .expect_err("refused");
         assert!(matches!(err, Error::Unsupported { ref rejections, .. } if rejections[0].rule == CONFLICT_PARAMETERS));
 
         // A timeout at or above the cloud's interval is refused.
@@ -2435,14 +2588,30 @@ mod tests {
             timeout_secs: Some(10),
             ..hc()
         });
-        let err = modify_plan(GaapProtocol::Tcp, &inst, &current, &desired, &Aliases::default()).expect_err("refused");
+        let err = modify_plan(
+            GaapProtocol::Tcp,
+            &inst,
+            &current,
+            &desired,
+            &Aliases::default(),
+            DEFAULT_OWNER,
+        )
+        .expect_err("refused");
         assert!(matches!(err, Error::Unsupported { ref rejections, .. }
             if rejections[0].field == "health_check.timeout_secs" && rejections[0].rule == INVALID_PARAMETER_VALUE));
 
         // Nothing set that differs: no call.
         let same = tcp(Ports::Single(80));
         assert_eq!(
-            modify_plan(GaapProtocol::Tcp, &inst, &current, &same, &Aliases::default()).expect("ok"),
+            modify_plan(
+                GaapProtocol::Tcp,
+                &inst,
+                &current,
+                &same,
+                &Aliases::default(),
+                DEFAULT_OWNER
+            )
+            .expect("ok"),
             None
         );
     }

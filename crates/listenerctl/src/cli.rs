@@ -130,6 +130,38 @@ pub struct Remote {
     pub emulate: bool,
 }
 
+/// Which listeners the file does not name `plan` and `apply` delete. Every
+/// listener listenerctl creates carries its profile's `owner` in a
+/// management mark; the flags choose by that mark.
+#[derive(Debug, Clone, Default, Args)]
+pub struct PruneArgs {
+    /// Delete listeners on the instance that the file does not name and
+    /// that carry this profile's owner mark (made by listenerctl for this
+    /// owner). Unmarked listeners and other owners' are kept.
+    #[arg(long)]
+    pub prune: bool,
+
+    /// Delete every listener on the instance that the file does not name,
+    /// whoever made it: unmarked ones (made by hand or by other tools) and
+    /// other owners' too. Implies --prune.
+    #[arg(long)]
+    pub prune_unmanaged: bool,
+}
+
+impl PruneArgs {
+    /// The prune mode the flags ask for.
+    pub fn mode(&self) -> cloud_listeners::plan::Prune {
+        use cloud_listeners::plan::Prune;
+        if self.prune_unmanaged {
+            Prune::All
+        } else if self.prune {
+            Prune::Managed
+        } else {
+            Prune::Off
+        }
+    }
+}
+
 /// What a command reads from the command line besides its own flags.
 #[derive(Debug, Clone)]
 pub struct Global {
@@ -188,7 +220,9 @@ mod tests {
         assert_eq!(global.file.as_deref(), Some(std::path::Path::new("x.toml")));
         assert!(global.emulate);
         assert_eq!(global.output, OutputFormat::Json);
-        assert!(matches!(&cli.command, Command::Plan(args) if args.prune));
+        assert!(
+            matches!(&cli.command, Command::Plan(args) if args.prune.mode() == cloud_listeners::plan::Prune::Managed)
+        );
         let cli = Cli::try_parse_from(["listenerctl", "-o", "json", "validate", "-f", "x.toml"]).expect("parses");
         assert_eq!(cli.global().file.as_deref(), Some(std::path::Path::new("x.toml")));
     }

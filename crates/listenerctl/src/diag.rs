@@ -440,6 +440,7 @@ fn is_profile_field(field: &str) -> bool {
             | "wait"
             | "rate_limit_per_second"
             | "inline_credentials"
+            | "owner"
     )
 }
 

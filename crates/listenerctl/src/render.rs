@@ -94,29 +94,45 @@ pub fn plan(plan: &Plan, file: &[ListenerSpec], allow_replace: bool) -> String {
                 changes(&mut out, c, fields);
             }
             Action::Delete { current } => {
-                let _ = writeln!(out, "  - delete     {what}  ({})", current.id);
+                let _ = writeln!(out, "  - delete     {what}  ({}): {}", current.id, mark(current));
             }
             Action::Unchanged { current, .. } => {
                 let _ = writeln!(out, "  = unchanged  {what}  ({})", current.id);
             }
             Action::Unmanaged { current } => {
+                let flag = if current.managed {
+                    "--prune"
+                } else {
+                    "only --prune-unmanaged"
+                };
                 let _ = writeln!(
                     out,
-                    "  ? unmanaged  {what}  ({}): not in the file; kept (--prune deletes it)",
-                    current.id
+                    "  ? unmanaged  {what}  ({}): not in the file, {}; kept ({flag} deletes it)",
+                    current.id,
+                    mark(current)
                 );
             }
             Action::Kept { index, current, .. } => {
                 let _ = writeln!(
                     out,
-                    "  = kept       {what}  ({}): named by listeners[{index}], not managed here; never pruned",
-                    current.id
+                    "  = kept       {what}  ({}): named by listeners[{index}], not managed here, {}; never pruned",
+                    current.id,
+                    mark(current)
                 );
             }
         }
     }
     out.push_str(&summary(plan));
     out
+}
+
+/// Whose mark a live listener carries, in the words of a plan row.
+fn mark(l: &Listener) -> String {
+    match (&l.owner, l.managed) {
+        (Some(owner), true) => format!("managed (owner `{owner}`)"),
+        (Some(owner), false) => format!("another owner's (`{owner}`)"),
+        (None, _) => "unmarked (not made by listenerctl)".to_string(),
+    }
 }
 
 /// `2 to create, 1 to update, ...; 3 unchanged, 1 unmanaged`.
@@ -170,9 +186,19 @@ pub fn listener_table(list: &[Listener]) -> String {
     let pp_w = pp.iter().map(String::len).max().unwrap_or(5).max(5);
     let st: Vec<String> = list.iter().map(status).collect();
     let st_w = st.iter().map(String::len).max().unwrap_or(6).max(6);
-    let mut out = format!("{:<id_w$}  {:<st_w$}  {:<pp_w$}  NAME\n", "ID", "STATUS", "PORTS");
-    for ((l, p), s) in list.iter().zip(&pp).zip(&st) {
-        let _ = writeln!(out, "{:<id_w$}  {s:<st_w$}  {p:<pp_w$}  {}", l.id, l.spec.name);
+    // The owner of the management mark, `-` for an unmarked listener.
+    let ow: Vec<&str> = list.iter().map(|l| l.owner.as_deref().unwrap_or("-")).collect();
+    let ow_w = ow.iter().map(|o| o.len()).max().unwrap_or(5).max(5);
+    let mut out = format!(
+        "{:<id_w$}  {:<st_w$}  {:<pp_w$}  {:<ow_w$}  NAME\n",
+        "ID", "STATUS", "PORTS", "OWNER"
+    );
+    for (((l, p), s), o) in list.iter().zip(&pp).zip(&st).zip(&ow) {
+        let _ = writeln!(
+            out,
+            "{:<id_w$}  {s:<st_w$}  {p:<pp_w$}  {o:<ow_w$}  {}",
+            l.id, l.spec.name
+        );
     }
     out
 }
@@ -214,7 +240,35 @@ mod tests {
             instance: "lb-1".into(),
             status: ListenerStatus::Running,
             spec,
+            owner: None,
+            managed: false,
         }
+    }
+
+    #[test]
+    fn rows_of_listeners_not_in_the_file_say_whose_mark_they_carry() {
+        let spec = |port| ListenerSpec::new("x", Protocol::Tcp, Ports::Single(port));
+        let plan = Plan {
+            actions: vec![
+                Action::Delete {
+                    current: listener("l-1", spec(80)).with_owner(Some("team-a".into()), "team-a"),
+                },
+                Action::Unmanaged {
+                    current: listener("l-2", spec(81)).with_owner(Some("team-b".into()), "team-a"),
+                },
+                Action::Unmanaged {
+                    current: listener("l-3", spec(82)),
+                },
+            ],
+        };
+        let text = super::plan(&plan, &[], false);
+        assert!(text.contains("(l-1): managed (owner `team-a`)"), "{text}");
+        assert!(
+            text.contains("(l-2): not in the file, another owner's (`team-b`)"),
+            "{text}"
+        );
+        assert!(text.contains("(l-3): not in the file, unmarked"), "{text}");
+        assert!(text.contains("only --prune-unmanaged deletes it"), "{text}");
     }
 
     #[test]

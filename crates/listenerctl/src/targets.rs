@@ -77,7 +77,7 @@ impl Target {
     /// indices are positions in the file. The plan gets the whole file as
     /// well as the target's listeners, so a listener the file names is
     /// never pruned on a profile that skips it.
-    pub async fn plan(&self, loaded: &Loaded, provider: &dyn Provider, prune: bool) -> Result<Plan, Failure> {
+    pub async fn plan(&self, loaded: &Loaded, provider: &dyn Provider, prune: plan::Prune) -> Result<Plan, Failure> {
         let mut p = plan::plan_for_file(provider, &self.specs(), &loaded.file.listeners, prune)
             .await
             .map_err(|e| cloud_failure(&e, loaded, &self.name))?;
@@ -210,7 +210,7 @@ pub async fn plan_one(
     loaded: &Loaded,
     session: &Session,
     t: &Target,
-    prune: bool,
+    prune: plan::Prune,
 ) -> Result<(Arc<dyn Provider>, Plan), Failure> {
     let provider = session.provider(loaded, &t.name, &t.written)?;
     let p = t.plan(loaded, provider.as_ref(), prune).await?;
@@ -311,6 +311,8 @@ pub struct PlanDoc<'a> {
     profile: &'a str,
     api: &'a str,
     instance: &'a str,
+    /// The profile's owner: the management mark its listeners carry.
+    owner: &'a str,
     has_changes: bool,
     summary: plan::Summary,
     actions: &'a [Action],
@@ -329,6 +331,7 @@ impl<'a> PlanDoc<'a> {
             profile: &t.name,
             api: &t.written.api,
             instance: &t.written.instance,
+            owner: t.written.owner(),
             has_changes: p.has_changes(),
             summary: p.summary(),
             actions: &p.actions,

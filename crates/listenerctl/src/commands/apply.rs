@@ -20,7 +20,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::Run;
-use crate::cli::{Global, Remote, Source};
+use crate::cli::{Global, PruneArgs, Remote, Source};
 use crate::diag::{listener_field, Exit, Failure, Problem};
 use crate::interrupt;
 use crate::load::Loaded;
@@ -39,9 +39,9 @@ pub struct Args {
     #[command(flatten)]
     pub remote: Remote,
 
-    /// Delete listeners on the instance that the file does not name.
-    #[arg(long)]
-    pub prune: bool,
+    /// Which listeners the file does not name to delete.
+    #[command(flatten)]
+    pub prune: PruneArgs,
 
     /// Carry out replacements (delete, then create) when a field the vendor
     /// cannot change in place differs. Traffic on that port stops meanwhile.
@@ -119,7 +119,7 @@ async fn apply(
     let several = targets.len() > 1;
     // Every profile is planned, all at once, before any is changed.
     let planned = tokio::select! {
-        planned = targets::each(targets, |t| targets::plan_one(loaded, session, t, args.prune)) => planned,
+        planned = targets::each(targets, |t| targets::plan_one(loaded, session, t, args.prune.mode())) => planned,
         () = watch.signalled() => {
             return Err(interrupted(&watch, json, None, &interrupt::Summary::default(), targets));
         }
@@ -397,7 +397,7 @@ async fn converged(
     report: &ApplyReport,
 ) -> Result<Option<bool>, Failure> {
     if cx.session.emulated() && report.failed.is_empty() && report.done > 0 && cx.watch.signal().is_none() {
-        let again = t.plan(cx.loaded, provider, cx.args.prune).await?;
+        let again = t.plan(cx.loaded, provider, cx.args.prune.mode()).await?;
         Ok(Some(!again.has_changes()))
     } else {
         Ok(None)

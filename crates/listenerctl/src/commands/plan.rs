@@ -4,7 +4,7 @@ use clap::Args as ClapArgs;
 use serde_json::json;
 
 use super::Run;
-use crate::cli::{Global, Remote, Source};
+use crate::cli::{Global, PruneArgs, Remote, Source};
 use crate::diag::{Exit, Failure};
 use crate::load::Loaded;
 use crate::output::{json_out, print, print_json};
@@ -19,9 +19,9 @@ pub struct Args {
     #[command(flatten)]
     pub remote: Remote,
 
-    /// Also plan deleting listeners on the instance that the file does not name.
-    #[arg(long)]
-    pub prune: bool,
+    /// Which listeners the file does not name to delete.
+    #[command(flatten)]
+    pub prune: PruneArgs,
 
     /// Plan for every profile of the file, all at once, skipping listeners
     /// a profile cannot take. Takes precedence over --profile and
@@ -65,7 +65,7 @@ async fn plan(
     let results = targets::each(targets, |t| {
         let sections = &sections;
         async move {
-            let r = targets::plan_one(loaded, session, t, args.prune).await;
+            let r = targets::plan_one(loaded, session, t, args.prune.mode()).await;
             // Text sections appear as each profile's plan is ready.
             if several && !json {
                 match &r {
