@@ -926,8 +926,10 @@ async fn run_job<'a>(
 
 /// Creates, in as few calls as the adapter can make of them: batches of
 /// specs that differ only in name and ports (the most one call can hold
-/// on any vendor) on adapters that declare `batch_create`, one by one on
-/// the others, whose `create_batch` would send them one by one anyway.
+/// on any vendor) on adapters that declare `batch_create`; on the others,
+/// one create call per listener anyway, one run handed to
+/// [`Provider::create_each`] ([`run_each`]), which may confirm several
+/// creates with one read.
 /// The cancel flag is read before each batch, since an adapter runs a
 /// batch's calls without looking at it. A failed batch stops here, as
 /// `create_batch` stops at its first failure: what it and every later
@@ -938,11 +940,11 @@ async fn run_creates<'a>(
     cancel: &Cancel,
     on_event: &(dyn Fn(Event) + Send + Sync),
 ) -> Ran<'a> {
-    let chunks: Vec<Vec<NodeAction<'a>>> = if provider.capabilities().batch_create {
-        batch_groups(list)
-    } else {
-        batch_groups(list).into_iter().flatten().map(|a| vec![a]).collect()
-    };
+    if !provider.capabilities().batch_create {
+        let ordered: Vec<NodeAction<'a>> = batch_groups(list).into_iter().flatten().collect();
+        return run_each(provider, ordered, cancel, on_event).await;
+    }
+    let chunks: Vec<Vec<NodeAction<'a>>> = batch_groups(list);
     let mut out: Ran<'a> = Vec::new();
     let mut chunks = chunks.into_iter();
     while let Some(chunk) = chunks.next() {
@@ -984,6 +986,101 @@ async fn run_creates<'a>(
         }
     }
     out
+}
+
+/// Creates on an adapter with one listener per create call, handed over
+/// as one run ([`Provider::create_each`]) so that the adapter may confirm
+/// several with one read; the cancel flag is read and the start reported
+/// right before each create is sent ([`Turns::may_start`]), so a cancel
+/// still stops apply between creates. One create alone goes to
+/// [`Provider::create`], as before.
+async fn run_each<'a>(
+    provider: &Arc<dyn Provider>,
+    list: Vec<NodeAction<'a>>,
+    cancel: &Cancel,
+    on_event: &(dyn Fn(Event) + Send + Sync),
+) -> Ran<'a> {
+    if let [(node, a)] = list.as_slice() {
+        let (node, a) = (*node, *a);
+        if !may_start(cancel, "create", a) {
+            return vec![(node, a, None)];
+        }
+        started(on_event, "create", a);
+        let outcome: Outcome = provider.create(a.spec()).await.map_err(Arc::new);
+        ended(on_event, "create", a, &outcome);
+        return vec![(node, a, Some(outcome))];
+    }
+    let specs: Vec<ListenerSpec> = list.iter().map(|(_, a)| a.spec().clone()).collect();
+    let turns = Turns {
+        actions: list.iter().map(|(_, a)| *a).collect(),
+        cancel,
+        on_event,
+        outcomes: std::sync::Mutex::new(vec![Turn::NotStarted; list.len()]),
+    };
+    provider.create_each(&specs, &turns).await;
+    let outcomes = turns.outcomes.into_inner().unwrap_or_else(|e| e.into_inner());
+    list.into_iter()
+        .zip(outcomes)
+        .map(|((node, a), turn)| match turn {
+            Turn::NotStarted => (node, a, None),
+            Turn::Ended(outcome) => (node, a, Some(outcome)),
+            // Started but never reported: an adapter bug, never a success.
+            Turn::Started => {
+                let outcome: Outcome = Err(Arc::new(Error::Vendor {
+                    vendor: provider.capabilities().api,
+                    code: "NoOutcome".into(),
+                    message: "the adapter started this create but reported no outcome; \
+                              run plan to see whether the listener was made"
+                        .into(),
+                    request_id: String::new(),
+                }));
+                ended(on_event, "create", a, &outcome);
+                (node, a, Some(outcome))
+            }
+        })
+        .collect()
+}
+
+/// Where one create of a [`run_each`] run stands.
+#[derive(Clone)]
+enum Turn {
+    NotStarted,
+    Started,
+    Ended(Outcome),
+}
+
+/// Apply's side of [`Provider::create_each`]: the cancel flag, the events
+/// and the outcomes of one run of creates.
+struct Turns<'a, 'e> {
+    actions: Vec<&'a Action>,
+    cancel: &'e Cancel,
+    on_event: &'e (dyn Fn(Event) + Send + Sync),
+    outcomes: std::sync::Mutex<Vec<Turn>>,
+}
+
+impl listener_core::CreateTurns for Turns<'_, '_> {
+    fn may_start(&self, index: usize) -> bool {
+        let Some(a) = self.actions.get(index).copied() else {
+            return false;
+        };
+        if !may_start(self.cancel, "create", a) {
+            return false;
+        }
+        started(self.on_event, "create", a);
+        let mut outcomes = self.outcomes.lock().unwrap_or_else(|e| e.into_inner());
+        outcomes[index] = Turn::Started;
+        true
+    }
+
+    fn ended(&self, index: usize, outcome: listener_core::Result<Vec<Listener>>) {
+        let Some(a) = self.actions.get(index).copied() else {
+            return;
+        };
+        let outcome: Outcome = outcome.map_err(Arc::new);
+        ended(self.on_event, "create", a, &outcome);
+        let mut outcomes = self.outcomes.lock().unwrap_or_else(|e| e.into_inner());
+        outcomes[index] = Turn::Ended(outcome);
+    }
 }
 
 /// A batch create stops at its first failure, and its error says nothing

@@ -244,6 +244,20 @@ impl Deadline {
         Ok(())
     }
 
+    /// How long the wait for `step` of this kind of write took lately on
+    /// this provider (the shortest of the remembered durations), if any
+    /// ended well: for an adapter that confirms a write by the vendor
+    /// accepting the next one on the same instance, the moment to send it.
+    pub fn remembered(&self, step: &'static str) -> Option<Duration> {
+        self.learned.as_ref().and_then(|l| l.estimate((self.op, step)))
+    }
+
+    /// Sleep until `at`, cut short at the deadline; an error naming
+    /// `operation` once the deadline has passed.
+    pub async fn sleep_until_at(&self, at: Instant, operation: &str) -> Result<(), Error> {
+        self.sleep_until(at, operation).await
+    }
+
     /// Sleep until `at`, cut short at the deadline; an error once the
     /// deadline has passed.
     async fn sleep_until(&self, at: Instant, operation: &str) -> Result<(), Error> {
