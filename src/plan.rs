@@ -992,8 +992,10 @@ async fn run_creates<'a>(
 /// as one run ([`Provider::create_each`]) so that the adapter may confirm
 /// several with one read; the cancel flag is read and the start reported
 /// right before each create is sent ([`Turns::may_start`]), so a cancel
-/// still stops apply between creates. One create alone goes to
-/// [`Provider::create`], as before.
+/// still stops apply between creates. A create that failed is settled
+/// after the run as after a failed batch (read back, then done, created
+/// again once, or failed: [`settle_after_failure`]). One create alone goes
+/// to [`Provider::create`], as before.
 async fn run_each<'a>(
     provider: &Arc<dyn Provider>,
     list: Vec<NodeAction<'a>>,
@@ -1019,11 +1021,34 @@ async fn run_each<'a>(
     };
     provider.create_each(&specs, &turns).await;
     let outcomes = turns.outcomes.into_inner().unwrap_or_else(|e| e.into_inner());
+    // Failed creates are settled as after a failed batch: the instance is
+    // read back once, and each is done, created again once, or failed.
+    let mut existing: Option<Option<Vec<Listener>>> = None;
+    let mut settled = Vec::with_capacity(outcomes.len());
+    for ((_, a), turn) in list.iter().zip(outcomes) {
+        settled.push(match turn {
+            Turn::Failed(error) => {
+                if existing.is_none() {
+                    tracing::warn!(
+                        kind = error.kind(),
+                        "a create of the run failed; reading back what was made"
+                    );
+                    existing = Some(provider.list().await.ok());
+                }
+                let there = existing.as_ref().and_then(|e| e.as_deref());
+                let outcome = settle_after_failure(provider, there, a.spec(), &error).await;
+                ended(on_event, "create", a, &outcome);
+                Turn::Ended(outcome)
+            }
+            other => other,
+        });
+    }
     list.into_iter()
-        .zip(outcomes)
+        .zip(settled)
         .map(|((node, a), turn)| match turn {
             Turn::NotStarted => (node, a, None),
             Turn::Ended(outcome) => (node, a, Some(outcome)),
+            Turn::Failed(error) => (node, a, Some(Err(error))),
             // Started but never reported: an adapter bug, never a success.
             Turn::Started => {
                 let outcome: Outcome = Err(Arc::new(Error::Vendor {
@@ -1047,6 +1072,8 @@ enum Turn {
     NotStarted,
     Started,
     Ended(Outcome),
+    /// Failed; reported once settled ([`settle_after_failure`]).
+    Failed(Arc<Error>),
 }
 
 /// Apply's side of [`Provider::create_each`]: the cancel flag, the events
@@ -1076,10 +1103,17 @@ impl listener_core::CreateTurns for Turns<'_, '_> {
         let Some(a) = self.actions.get(index).copied() else {
             return;
         };
-        let outcome: Outcome = outcome.map_err(Arc::new);
-        ended(self.on_event, "create", a, &outcome);
+        let turn = match outcome {
+            Ok(made) => {
+                let outcome: Outcome = Ok(made);
+                ended(self.on_event, "create", a, &outcome);
+                Turn::Ended(outcome)
+            }
+            // Reported after the run, once settled.
+            Err(e) => Turn::Failed(Arc::new(e)),
+        };
         let mut outcomes = self.outcomes.lock().unwrap_or_else(|e| e.into_inner());
-        outcomes[index] = Turn::Ended(outcome);
+        outcomes[index] = turn;
     }
 }
 
@@ -1119,24 +1153,34 @@ async fn settle_failed_batch<'a>(
             }
             started(on_event, "create", a);
         }
-        let spec = a.spec();
-        let outcome: Outcome = match &existing {
-            None => Err(Arc::clone(&error)),
-            Some(existing) => {
-                let there: Vec<&Listener> = existing.iter().filter(|l| key(&l.spec) == key(spec)).collect();
-                match there.as_slice() {
-                    [] => provider.create(spec).await.map_err(Arc::new),
-                    [l] if l.status.is_settled() && provider.plan_change(&l.spec, spec).is_empty() => {
-                        Ok(vec![(*l).clone()])
-                    }
-                    _ => Err(Arc::clone(&error)),
-                }
-            }
-        };
+        let outcome = settle_after_failure(provider, existing.as_deref(), a.spec(), &error).await;
         ended(on_event, "create", a, &outcome);
         out.push((node, a, Some(outcome)));
     }
     out
+}
+
+/// What a create that failed (`error`) comes to, given the instance as
+/// read back afterwards (`None`: the read-back failed too): its listener
+/// there, settled and as desired, is done; none there (a failed job that
+/// the vendor removed, a create never made) is created again, once, the
+/// plain way; anything else (left half-made, or several) keeps the error
+/// for the next apply.
+async fn settle_after_failure(
+    provider: &Arc<dyn Provider>,
+    existing: Option<&[Listener]>,
+    spec: &ListenerSpec,
+    error: &Arc<Error>,
+) -> Outcome {
+    let Some(existing) = existing else {
+        return Err(Arc::clone(error));
+    };
+    let there: Vec<&Listener> = existing.iter().filter(|l| key(&l.spec) == key(spec)).collect();
+    match there.as_slice() {
+        [] => provider.create(spec).await.map_err(Arc::new),
+        [l] if l.status.is_settled() && provider.plan_change(&l.spec, spec).is_empty() => Ok(vec![(*l).clone()]),
+        _ => Err(Arc::clone(error)),
+    }
 }
 
 /// Run jobs, `width` at a time; one outcome per action, `None` for an
