@@ -967,8 +967,10 @@ async fn run_job<'a>(
 
 /// Creates, in as few calls as the adapter can make of them: batches of
 /// specs that differ only in name and ports (the most one call can hold
-/// on any vendor) on adapters that declare `batch_create`, one by one on
-/// the others, whose `create_batch` would send them one by one anyway.
+/// on any vendor) on adapters that declare `batch_create`; on the others,
+/// one create call per listener anyway, one run handed to
+/// [`Provider::create_each`] ([`run_each`]), which may confirm several
+/// creates with one read.
 /// The cancel flag is read before each batch, since an adapter runs a
 /// batch's calls without looking at it. A failed batch stops here, as
 /// `create_batch` stops at its first failure: what it and every later
@@ -979,11 +981,11 @@ async fn run_creates<'a>(
     cancel: &Cancel,
     on_event: &(dyn Fn(Event) + Send + Sync),
 ) -> Ran<'a> {
-    let chunks: Vec<Vec<NodeAction<'a>>> = if provider.capabilities().batch_create {
-        batch_groups(list)
-    } else {
-        batch_groups(list).into_iter().flatten().map(|a| vec![a]).collect()
-    };
+    if !provider.capabilities().batch_create {
+        let ordered: Vec<NodeAction<'a>> = batch_groups(list).into_iter().flatten().collect();
+        return run_each(provider, ordered, cancel, on_event).await;
+    }
+    let chunks: Vec<Vec<NodeAction<'a>>> = batch_groups(list);
     let mut out: Ran<'a> = Vec::new();
     let mut chunks = chunks.into_iter();
     while let Some(chunk) = chunks.next() {
@@ -1027,6 +1029,135 @@ async fn run_creates<'a>(
     out
 }
 
+/// Creates on an adapter with one listener per create call, handed over
+/// as one run ([`Provider::create_each`]) so that the adapter may confirm
+/// several with one read; the cancel flag is read and the start reported
+/// right before each create is sent ([`Turns::may_start`]), so a cancel
+/// still stops apply between creates. A create that failed is settled
+/// after the run as after a failed batch (read back, then done, created
+/// again once, or failed: [`settle_after_failure`]). One create alone goes
+/// to [`Provider::create`], as before.
+async fn run_each<'a>(
+    provider: &Arc<dyn Provider>,
+    list: Vec<NodeAction<'a>>,
+    cancel: &Cancel,
+    on_event: &(dyn Fn(Event) + Send + Sync),
+) -> Ran<'a> {
+    if let [(node, a)] = list.as_slice() {
+        let (node, a) = (*node, *a);
+        if !may_start(cancel, "create", a) {
+            return vec![(node, a, None)];
+        }
+        started(on_event, "create", a);
+        let outcome: Outcome = provider.create(a.spec()).await.map_err(Arc::new);
+        ended(on_event, "create", a, &outcome);
+        return vec![(node, a, Some(outcome))];
+    }
+    let specs: Vec<ListenerSpec> = list.iter().map(|(_, a)| a.spec().clone()).collect();
+    let turns = Turns {
+        actions: list.iter().map(|(_, a)| *a).collect(),
+        cancel,
+        on_event,
+        outcomes: std::sync::Mutex::new(vec![Turn::NotStarted; list.len()]),
+    };
+    provider.create_each(&specs, &turns).await;
+    let outcomes = turns.outcomes.into_inner().unwrap_or_else(|e| e.into_inner());
+    // Failed creates are settled as after a failed batch: the instance is
+    // read back once, and each is done, created again once, or failed.
+    let mut existing: Option<Option<Vec<Listener>>> = None;
+    let mut settled = Vec::with_capacity(outcomes.len());
+    for ((_, a), turn) in list.iter().zip(outcomes) {
+        settled.push(match turn {
+            Turn::Failed(error) => {
+                if existing.is_none() {
+                    tracing::warn!(
+                        kind = error.kind(),
+                        "a create of the run failed; reading back what was made"
+                    );
+                    existing = Some(provider.list().await.ok());
+                }
+                let there = existing.as_ref().and_then(|e| e.as_deref());
+                let outcome = settle_after_failure(provider, there, a.spec(), &error).await;
+                ended(on_event, "create", a, &outcome);
+                Turn::Ended(outcome)
+            }
+            other => other,
+        });
+    }
+    list.into_iter()
+        .zip(settled)
+        .map(|((node, a), turn)| match turn {
+            Turn::NotStarted => (node, a, None),
+            Turn::Ended(outcome) => (node, a, Some(outcome)),
+            Turn::Failed(error) => (node, a, Some(Err(error))),
+            // Started but never reported: an adapter bug, never a success.
+            Turn::Started => {
+                let outcome: Outcome = Err(Arc::new(Error::Vendor {
+                    vendor: provider.capabilities().api,
+                    code: "NoOutcome".into(),
+                    message: "the adapter started this create but reported no outcome; \
+                              run plan to see whether the listener was made"
+                        .into(),
+                    request_id: String::new(),
+                }));
+                ended(on_event, "create", a, &outcome);
+                (node, a, Some(outcome))
+            }
+        })
+        .collect()
+}
+
+/// Where one create of a [`run_each`] run stands.
+#[derive(Clone)]
+enum Turn {
+    NotStarted,
+    Started,
+    Ended(Outcome),
+    /// Failed; reported once settled ([`settle_after_failure`]).
+    Failed(Arc<Error>),
+}
+
+/// Apply's side of [`Provider::create_each`]: the cancel flag, the events
+/// and the outcomes of one run of creates.
+struct Turns<'a, 'e> {
+    actions: Vec<&'a Action>,
+    cancel: &'e Cancel,
+    on_event: &'e (dyn Fn(Event) + Send + Sync),
+    outcomes: std::sync::Mutex<Vec<Turn>>,
+}
+
+impl listener_core::CreateTurns for Turns<'_, '_> {
+    fn may_start(&self, index: usize) -> bool {
+        let Some(a) = self.actions.get(index).copied() else {
+            return false;
+        };
+        if !may_start(self.cancel, "create", a) {
+            return false;
+        }
+        started(self.on_event, "create", a);
+        let mut outcomes = self.outcomes.lock().unwrap_or_else(|e| e.into_inner());
+        outcomes[index] = Turn::Started;
+        true
+    }
+
+    fn ended(&self, index: usize, outcome: listener_core::Result<Vec<Listener>>) {
+        let Some(a) = self.actions.get(index).copied() else {
+            return;
+        };
+        let turn = match outcome {
+            Ok(made) => {
+                let outcome: Outcome = Ok(made);
+                ended(self.on_event, "create", a, &outcome);
+                Turn::Ended(outcome)
+            }
+            // Reported after the run, once settled.
+            Err(e) => Turn::Failed(Arc::new(e)),
+        };
+        let mut outcomes = self.outcomes.lock().unwrap_or_else(|e| e.into_inner());
+        outcomes[index] = turn;
+    }
+}
+
 /// A batch create stops at its first failure, and its error says nothing
 /// about the other specs: some were made before it, some never sent. So
 /// the instance is read back. A spec whose listener is there, settled and
@@ -1063,24 +1194,34 @@ async fn settle_failed_batch<'a>(
             }
             started(on_event, "create", a);
         }
-        let spec = a.spec();
-        let outcome: Outcome = match &existing {
-            None => Err(Arc::clone(&error)),
-            Some(existing) => {
-                let there: Vec<&Listener> = existing.iter().filter(|l| key(&l.spec) == key(spec)).collect();
-                match there.as_slice() {
-                    [] => provider.create(spec).await.map_err(Arc::new),
-                    [l] if l.status.is_settled() && provider.plan_change(&l.spec, spec).is_empty() => {
-                        Ok(vec![(*l).clone()])
-                    }
-                    _ => Err(Arc::clone(&error)),
-                }
-            }
-        };
+        let outcome = settle_after_failure(provider, existing.as_deref(), a.spec(), &error).await;
         ended(on_event, "create", a, &outcome);
         out.push((node, a, Some(outcome)));
     }
     out
+}
+
+/// What a create that failed (`error`) comes to, given the instance as
+/// read back afterwards (`None`: the read-back failed too): its listener
+/// there, settled and as desired, is done; none there (a failed job that
+/// the vendor removed, a create never made) is created again, once, the
+/// plain way; anything else (left half-made, or several) keeps the error
+/// for the next apply.
+async fn settle_after_failure(
+    provider: &Arc<dyn Provider>,
+    existing: Option<&[Listener]>,
+    spec: &ListenerSpec,
+    error: &Arc<Error>,
+) -> Outcome {
+    let Some(existing) = existing else {
+        return Err(Arc::clone(error));
+    };
+    let there: Vec<&Listener> = existing.iter().filter(|l| key(&l.spec) == key(spec)).collect();
+    match there.as_slice() {
+        [] => provider.create(spec).await.map_err(Arc::new),
+        [l] if l.status.is_settled() && provider.plan_change(&l.spec, spec).is_empty() => Ok(vec![(*l).clone()]),
+        _ => Err(Arc::clone(error)),
+    }
 }
 
 /// Run jobs, `width` at a time; one outcome per action, `None` for an

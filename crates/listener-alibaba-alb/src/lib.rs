@@ -2,6 +2,7 @@
 #![warn(missing_docs)]
 
 mod acl;
+mod batch;
 pub mod client;
 pub mod config;
 pub mod status;
@@ -377,6 +378,12 @@ impl listener_core::Provider for AlbProvider {
             out.extend(self.create(spec).await?);
         }
         Ok(out)
+    }
+
+    /// Plain HTTP creates confirmed by the next create's acceptance and
+    /// one listing of the instance per two creates (module `batch`).
+    async fn create_each(&self, specs: &[ListenerSpec], turns: &dyn listener_core::CreateTurns) {
+        batch::create_each(self, specs, turns).await
     }
 
     async fn get(&self, id: &ListenerId) -> Result<Listener> {

@@ -2,6 +2,7 @@
 #![warn(missing_docs)]
 
 mod acl;
+mod batch;
 pub mod client;
 pub mod config;
 pub mod status;
@@ -246,6 +247,13 @@ impl Provider for GaProvider {
         )?;
         acl::apply(&self.client, &owned, spec.access.as_ref(), &deadline).await?;
         Ok(vec![self.get(&id).await?])
+    }
+
+    /// Creates without an access section confirmed by the next create's
+    /// acceptance and one listing of the accelerator per two creates
+    /// (module `batch`).
+    async fn create_each(&self, specs: &[ListenerSpec], turns: &dyn listener_core::CreateTurns) {
+        batch::create_each(self, specs, turns).await
     }
 
     async fn get(&self, id: &ListenerId) -> Result<Listener> {

@@ -44,7 +44,9 @@ pub use error::{Error, Result};
 pub use lock::WriteLock;
 pub use ownership::{Owned, OwnedPart};
 pub use parse::{Format, ParseError, ParseErrorKind};
-pub use provider::{plan_change, refuse_immutable, ChangePlan, Listener, ListenerId, ListenerStatus, Provider};
+pub use provider::{
+    plan_change, refuse_immutable, ChangePlan, CreateTurns, Listener, ListenerId, ListenerStatus, Provider,
+};
 pub use resources::{Endpoint, NewRule, Pool, PoolProvider, PoolSpec, ResourceId, RouteSpec, Rule, RuleProvider};
 pub use spec::*;
 pub use validate::{validate_listeners, Violation};

@@ -167,6 +167,28 @@ pub trait Provider: Send + Sync + fmt::Debug {
         Ok(out)
     }
 
+    /// Create `specs` one after another, on an instance that takes one
+    /// write at a time (`serial_writes`), asking `turns` right before each
+    /// create is sent ([`CreateTurns::may_start`]: a cancelled apply stops
+    /// here, between creates) and telling it how each one ended
+    /// ([`CreateTurns::ended`], exactly once for every create that
+    /// started). Unlike [`Provider::create_batch`], a failure does not stop
+    /// the run: each create has its own outcome.
+    ///
+    /// The default creates and waits for each in turn. An adapter may
+    /// instead let the instance's acceptance of the next create confirm
+    /// that the previous one's work is over, and confirm several creates
+    /// with one read of the instance (fewer calls, the same time); it must
+    /// still report a create as made only once the vendor shows it made,
+    /// and confirm every create it sent before returning.
+    async fn create_each(&self, specs: &[ListenerSpec], turns: &dyn CreateTurns) {
+        for (index, spec) in specs.iter().enumerate() {
+            if turns.may_start(index) {
+                turns.ended(index, self.create(spec).await);
+            }
+        }
+    }
+
     /// Read one listener.
     async fn get(&self, id: &ListenerId) -> Result<Listener>;
 
@@ -213,6 +235,18 @@ pub trait Provider: Send + Sync + fmt::Debug {
     fn rules(&self) -> Option<&dyn RuleProvider> {
         None
     }
+}
+
+/// What [`Provider::create_each`] asks and tells its caller (apply), one
+/// create at a time; `index` is the position in the specs it was given.
+pub trait CreateTurns: Send + Sync {
+    /// Whether create `index` may be sent now; asked right before it is
+    /// sent, once. `false` (apply was cancelled) means it is not sent and
+    /// has no outcome; `true` means it started.
+    fn may_start(&self, index: usize) -> bool;
+
+    /// How create `index` ended: the listeners it made, or why it failed.
+    fn ended(&self, index: usize, outcome: Result<Vec<Listener>>);
 }
 
 /// [`Provider::plan_change`] for a given set of capabilities.

@@ -42,6 +42,13 @@
 //!   a first poll after a few seconds, then every few seconds). A wait of
 //!   `d` costs about `log2(d / interval)` polls instead of `d / interval`,
 //!   and notices the end at most about as late again as it had waited.
+//! - a duration is remembered as the poll that *saw* the work done, which
+//!   backing off makes late; so while the remembered duration is more than
+//!   one interval after the last poll that still found the work under way,
+//!   a wait first *probes* half way between the two (one more poll if the
+//!   work is not over yet, then the remembered time as before). The gap
+//!   halves with each probe, and the memory settles within one interval of
+//!   the real duration instead of keeping the first wait's overshoot.
 //!
 //! **Deadline.** A wait that has not ended by the operation's limit is
 //! [`Error::Timeout`] naming the operation, its kind and the setting that
@@ -93,25 +100,67 @@ pub const MAX_GAP: Duration = Duration::from_secs(15);
 pub const REMEMBERED: usize = 5;
 
 /// What one provider's waits learned: for each kind of write and step,
-/// how long recent waits took until their work was seen done.
+/// how long recent waits took until their work was seen done, and the
+/// latest time a poll still found it under way.
 #[derive(Debug, Default)]
 struct Learned {
-    took: Mutex<BTreeMap<(WaitOp, &'static str), VecDeque<Duration>>>,
+    memory: Mutex<BTreeMap<(WaitOp, &'static str), Memory>>,
+}
+
+/// The memory of one kind of write and step.
+#[derive(Debug, Default)]
+struct Memory {
+    /// The last [`REMEMBERED`] durations until the work was seen done.
+    took: VecDeque<Duration>,
+    /// When the latest wait that polled more than once last found the work
+    /// under way: the work took longer than that, so the remembered
+    /// duration (seen done, after a pause) may be too long by up to the gap
+    /// between the two.
+    pending_at: Option<Duration>,
 }
 
 impl Learned {
-    fn estimate(&self, key: (WaitOp, &'static str)) -> Option<Duration> {
-        let took = self.took.lock().unwrap_or_else(|e| e.into_inner());
-        took.get(&key).and_then(|d| d.iter().min().copied())
+    fn memory(&self) -> std::sync::MutexGuard<'_, BTreeMap<(WaitOp, &'static str), Memory>> {
+        self.memory.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn record(&self, key: (WaitOp, &'static str), took: Duration) {
-        let mut all = self.took.lock().unwrap_or_else(|e| e.into_inner());
-        let recent = all.entry(key).or_default();
-        if recent.len() == REMEMBERED {
-            recent.pop_front();
+    fn estimate(&self, key: (WaitOp, &'static str)) -> Option<Duration> {
+        self.memory().get(&key).and_then(|m| m.took.iter().min().copied())
+    }
+
+    /// The remembered duration, and a *probe*: an earlier first poll, half
+    /// way between the last time the work was seen under way and the
+    /// remembered duration, while the two are more than `interval` apart.
+    /// A duration is remembered as the poll that *saw* it done, which a
+    /// backing-off wait makes late by up to its last pause (a 1 s create
+    /// polled at 177, 354, 708 and 1,416 ms is remembered as 1.416 s), and
+    /// a wait that polls first at the remembered time always finds the work
+    /// done, so without a probe the excess would never be unlearned. A
+    /// probe that finds the work done shortens the memory; one that finds
+    /// it under way costs one poll and raises the lower bound; either way
+    /// the gap halves, and the next poll after a failed probe is at the
+    /// remembered time, so a probe never makes a wait longer.
+    fn schedule(&self, key: (WaitOp, &'static str), interval: Duration) -> Option<(Duration, Option<Duration>)> {
+        let all = self.memory();
+        let m = all.get(&key)?;
+        let estimate = m.took.iter().min().copied()?;
+        let probe = m
+            .pending_at
+            .filter(|low| estimate > *low + interval)
+            .map(|low| low + (estimate - low) / 2);
+        Some((estimate, probe))
+    }
+
+    fn record(&self, key: (WaitOp, &'static str), took: Duration, pending_at: Option<Duration>) {
+        let mut all = self.memory();
+        let m = all.entry(key).or_default();
+        if m.took.len() == REMEMBERED {
+            m.took.pop_front();
         }
-        recent.push_back(took);
+        m.took.push_back(took);
+        if pending_at.is_some() {
+            m.pending_at = pending_at;
+        }
     }
 }
 
@@ -244,6 +293,20 @@ impl Deadline {
         Ok(())
     }
 
+    /// How long the wait for `step` of this kind of write took lately on
+    /// this provider (the shortest of the remembered durations), if any
+    /// ended well: for an adapter that confirms a write by the vendor
+    /// accepting the next one on the same instance, the moment to send it.
+    pub fn remembered(&self, step: &'static str) -> Option<Duration> {
+        self.learned.as_ref().and_then(|l| l.estimate((self.op, step)))
+    }
+
+    /// Sleep until `at`, cut short at the deadline; an error naming
+    /// `operation` once the deadline has passed.
+    pub async fn sleep_until_at(&self, at: Instant, operation: &str) -> Result<(), Error> {
+        self.sleep_until(at, operation).await
+    }
+
     /// Sleep until `at`, cut short at the deadline; an error once the
     /// deadline has passed.
     async fn sleep_until(&self, at: Instant, operation: &str) -> Result<(), Error> {
@@ -273,14 +336,17 @@ impl Deadline {
     {
         let key = (self.op, step);
         let since = Instant::now();
-        let estimate = self.learned.as_ref().and_then(|l| l.estimate(key));
-        // Offsets from `since`: the remembered duration, then backing off
-        // from it (or from the start): +interval, +2 intervals, +4, ...
+        let plan = self.learned.as_ref().and_then(|l| l.schedule(key, self.interval));
+        let estimate = plan.map(|(e, _)| e);
+        // Offsets from `since`: a probe (see `Learned::schedule`), the
+        // remembered duration, then backing off from it (or from the
+        // start): +interval, +2 intervals, +4, ...
         let base = estimate.unwrap_or(Duration::ZERO);
         let max_gap = MAX_GAP.max(self.interval);
-        let mut next = estimate.unwrap_or(self.interval);
+        let mut next = plan.and_then(|(_, probe)| probe).or(estimate).unwrap_or(self.interval);
         let mut polls: u32 = 0;
         let mut unseen: u32 = 0;
+        let mut pending_at: Option<Duration> = None;
         loop {
             self.sleep_until(since + next, operation).await?;
             polls = polls.saturating_add(1);
@@ -289,7 +355,7 @@ impl Deadline {
                 Ok(state) => match meaning(state) {
                     Poll::Done(value) => {
                         if let Some(learned) = &self.learned {
-                            learned.record(key, at);
+                            learned.record(key, at, pending_at);
                         }
                         tracing::debug!(
                             vendor = self.vendor,
@@ -305,6 +371,7 @@ impl Deadline {
                         return Err(e);
                     }
                     Poll::Pending(status) => {
+                        pending_at = Some(at);
                         tracing::debug!(
                             vendor = self.vendor,
                             operation,
@@ -314,6 +381,7 @@ impl Deadline {
                         );
                     }
                     Poll::NotSeen(e) => {
+                        pending_at = Some(at);
                         unseen += 1;
                         if unseen >= UNSEEN_POLLS && since.elapsed() >= UNSEEN_GRACE {
                             return Err(e);
@@ -326,8 +394,13 @@ impl Deadline {
                 }
                 Err(e) => return Err(e),
             }
-            let gap = next.saturating_sub(base).max(self.interval).min(max_gap);
-            next += gap;
+            if next < base {
+                // A probe found the work under way: next at the remembered time.
+                next = base;
+            } else {
+                let gap = next.saturating_sub(base).max(self.interval).min(max_gap);
+                next += gap;
+            }
         }
     }
 }
@@ -576,6 +649,21 @@ mod tests {
         // off, 2, 4, 8, ... 512 ms: at most 9 (fewer if sleeps overshoot).
         let reads = timed_wait(&waits, Duration::from_millis(400)).await;
         assert!(reads <= 9, "{reads} reads");
+    }
+
+    #[tokio::test]
+    async fn a_remembered_overshoot_is_probed_down() {
+        let waits = Waits::new(wait(50, 30), DEFAULTS);
+        let key = (WaitOp::Create, "listener");
+        // 120 ms of work polled at 50, 100 (under way) and 200 ms (done):
+        // remembered as 200 ms, under way at 100 ms.
+        timed_wait(&waits, Duration::from_millis(120)).await;
+        let first = waits.learned.estimate(key).expect("remembered");
+        assert!(first >= Duration::from_millis(200), "{first:?}");
+        // The next wait probes at 150 ms, finds it done, and remembers that.
+        assert_eq!(timed_wait(&waits, Duration::from_millis(120)).await, 1);
+        let second = waits.learned.estimate(key).expect("remembered");
+        assert!(second < first, "{second:?} after {first:?}");
     }
 
     #[tokio::test]

@@ -102,7 +102,12 @@ fn sigint_stops_apply_in_order_and_a_rerun_converges() {
     let done = section_count(&stdout, "done");
     let after = section_count(&stdout, "in flight at the interrupt, then done");
     let not_started = section_count(&stdout, "not started");
-    assert!(done >= 4, "{out}");
+    // GA confirms a run of creates with one listing per two creates
+    // (`listener-alibaba-ga`'s `batch`): with five made, at least the
+    // first three were confirmed before the signal, and at most two were
+    // in flight (let finish and confirmed after it).
+    assert!(done >= 3, "{out}");
+    assert!(after <= 2, "{out}");
     assert!(not_started > 0, "{out}");
     assert_eq!(
         done + after + not_started,
