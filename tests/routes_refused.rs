@@ -56,7 +56,10 @@ async fn every_api_refuses_routes_and_backend_pools_before_any_call() {
             let offline = provider.check(&spec);
             assert!(has(&offline, field, rule), "{api}: {field}: {offline:?}");
             let reason = &offline.iter().find(|r| r.field == field).expect("found").reason;
-            assert!(reason.contains(&format!("not yet translated for {api}")), "{api}: {reason}");
+            assert!(
+                reason.contains(&format!("not yet translated for {api}")),
+                "{api}: {reason}"
+            );
             // And on create: refused before any request.
             match provider.create(&spec).await {
                 Err(Error::Unsupported { vendor, rejections }) => {
@@ -74,7 +77,13 @@ async fn every_api_refuses_routes_and_backend_pools_before_any_call() {
         }
         // The set check used by `plan` and `apply` names the listener.
         let set = check_set(&profile, &[layer4_with_pool(), routed()]).expect("compiled api");
-        assert!(set.iter().any(|(i, r)| *i == 1 && r.rule == ROUTES_UNSUPPORTED), "{api}: {set:?}");
-        assert!(set.iter().any(|(i, r)| *i == 0 && r.rule == BACKENDS_UNSUPPORTED), "{api}: {set:?}");
+        assert!(
+            set.iter().any(|(i, r)| *i == 1 && r.rule == ROUTES_UNSUPPORTED),
+            "{api}: {set:?}"
+        );
+        assert!(
+            set.iter().any(|(i, r)| *i == 0 && r.rule == BACKENDS_UNSUPPORTED),
+            "{api}: {set:?}"
+        );
     }
 }

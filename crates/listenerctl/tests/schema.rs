@@ -58,6 +58,9 @@ fn schema_describes_profiles_and_every_listener_field() {
     assert!(schema["$defs"]["ProfileConfig"]["properties"]["instance"].is_object());
     assert!(schema["properties"]["backends"].is_object());
     for field in ["host", "path", "certificate", "backend"] {
-        assert!(schema["$defs"]["Route"]["properties"][field].is_object(), "Route.{field}");
+        assert!(
+            schema["$defs"]["Route"]["properties"][field].is_object(),
+            "Route.{field}"
+        );
     }
 }
