@@ -115,6 +115,21 @@ pub fn select(routes: &[Route], host: &str, path: &str) -> Option<usize> {
     best
 }
 
+/// The certificate alias served to a TLS client asking for `host` (SNI):
+/// of the route hosts that match `host` and name a certificate, the most
+/// specific one's (exact, then the longest wildcard suffix); `None` when
+/// none does, and the listener's first certificate serves. It depends on
+/// the host alone, not on the path or on which route takes the request:
+/// the TLS handshake happens before the request is read.
+pub fn certificate_for<'a>(routes: &'a [Route], host: &str) -> Option<&'a str> {
+    let host = normalize_host(host);
+    routes
+        .iter()
+        .filter_map(|r| Some((host_match(&r.host, &host)?, r.certificate.as_deref()?)))
+        .max_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(a.1)))
+        .map(|(_, cert)| cert)
+}
+
 /// Where a request ends up, by name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -362,6 +377,22 @@ mod tests {
             resolve(&l, &backends, "x.example.com", "/").destination,
             Destination::Nothing
         );
+    }
+
+    #[test]
+    fn the_certificate_follows_the_most_specific_host_that_names_one() {
+        let mut rs = routes(&[
+            ("api.example.com", "/v1", "api"),
+            ("api.example.com", "/", "api"),
+            ("*.example.com", "/", "any"),
+        ]);
+        rs[0].certificate = Some("api-cert".into());
+        rs[2].certificate = Some("wild-cert".into());
+        assert_eq!(certificate_for(&rs, "API.example.com"), Some("api-cert"));
+        assert_eq!(certificate_for(&rs, "www.example.com"), Some("wild-cert"));
+        assert_eq!(certificate_for(&rs, "example.org"), None);
+        rs[0].certificate = None;
+        assert_eq!(certificate_for(&rs, "api.example.com"), Some("wild-cert"));
     }
 
     #[test]

@@ -80,6 +80,9 @@ fn trace_names_listener_route_backend_and_endpoints() {
     assert_eq!(t["backend"]["name"], "web");
     assert_eq!(t["backend"]["default"], true);
     assert_eq!(t["backend"]["endpoints"].as_array().map(Vec::len), Some(2));
+    // The certificate follows the host (SNI), not the route.
+    assert_eq!(t["certificate"]["alias"], "api-cert");
+    let t = json(&s, file, "https://www.example.com/");
     assert_eq!(t["certificate"]["from"], "listener");
 
     let t = json(&s, file, "https://cdn.example.com/static/a.css");

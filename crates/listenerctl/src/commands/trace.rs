@@ -333,15 +333,8 @@ fn trace(loaded: &Loaded, profile: Option<&str>, request: &Request, url: &str) -
             .and_then(|p| p.aliases.certificate(alias))
             .map(str::to_string)
     };
-    // The host's own certificate: any route of the matched host naming one
-    // (validation keeps them equal), else the listener's first.
-    let host_cert = resolution.matched.and_then(|m| {
-        listener
-            .routes
-            .iter()
-            .filter(|r| r.host == m.host)
-            .find_map(|r| r.certificate.clone())
-    });
+    // Chosen by the host alone (SNI), else the listener's first.
+    let host_cert = routing::certificate_for(&listener.routes, &request.host).map(str::to_string);
     let certificate = if listener.protocol.terminates_tls() {
         match host_cert {
             Some(alias) => Some(TracedCertificate {
