@@ -341,6 +341,10 @@ pub struct ConfigFile {
     /// on every cloud: endpoints described here, or an existing vendor
     /// pool named by a target alias of each profile.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schemars(extend("propertyNames" = {
+        "pattern": crate::routes::BACKEND_NAME_PATTERN,
+        "maxLength": crate::routes::BACKEND_NAME_MAX,
+    }))]
     pub backends: BTreeMap<String, crate::routes::Backend>,
     /// The listeners, the same on every cloud.
     #[serde(default)]

@@ -51,16 +51,18 @@ pub const WEIGHT_DEFAULT: u32 = 100;
 /// The longest backend name.
 pub const BACKEND_NAME_MAX: usize = 64;
 
-/// The pattern of a route host, as the schema states it: lowercase
-/// labels of `a-z 0-9 -`, at least two dots' worth of structure
-/// (`example.com`), optionally after one leading `*.`. Label rules the
-/// pattern cannot say (no leading or trailing hyphen, a last label of
-/// letters) are checked by the validation.
-pub const HOST_PATTERN: &str = r"^(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)+$";
-/// The pattern of a route path prefix: `/`, or `/` followed by segments
-/// of `A-Z a-z 0-9 . _ -` separated by single slashes, without a
-/// trailing slash.
-pub const PATH_PATTERN: &str = r"^/([A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*)?$";
+/// The pattern of a route host, as the schema states it, with the same
+/// meaning as [`host_problem`] (a test runs both over a list of hosts):
+/// optionally one leading `*.`, then at least two labels; labels of
+/// `a-z 0-9 -`, 1 to 63 characters, not starting or ending with `-`; the
+/// last label letters only. The length is the schema's `minLength` and
+/// `maxLength`.
+pub const HOST_PATTERN: &str = r"^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{1,63}$";
+/// The pattern of a route path prefix, with the same meaning as
+/// [`path_problem`]: `/`, or `/` followed by segments of
+/// `A-Z a-z 0-9 . _ -` separated by single slashes, none of them `.` or
+/// `..`, without a trailing slash.
+pub const PATH_PATTERN: &str = r"^/(([A-Za-z0-9_-][A-Za-z0-9._-]*|\.[A-Za-z0-9_-][A-Za-z0-9._-]*|\.\.[A-Za-z0-9._-]+)(/([A-Za-z0-9_-][A-Za-z0-9._-]*|\.[A-Za-z0-9_-][A-Za-z0-9._-]*|\.\.[A-Za-z0-9._-]+))*)?$";
 /// The pattern of a backend name (it appears in field paths, so no dots).
 pub const BACKEND_NAME_PATTERN: &str = r"^[A-Za-z0-9][A-Za-z0-9_-]*$";
 
