@@ -280,6 +280,35 @@ pub fn evaluation_order(routes: &[Route]) -> Vec<(String, Option<usize>)> {
     out
 }
 
+/// Pairs of route indices `(i, j)`, `i < j`, whose wildcard hosts differ
+/// and nest (`*.example.com` and `*.a.example.com`): one request host can
+/// match both, and the neutral rules then take the longer suffix. A cloud
+/// that does not order hits within its wildcard tier (CLB) cannot express
+/// that and refuses such a pair; without one, a request host matches at
+/// most one wildcard host (a property test checks it), so any wildcard
+/// order routes alike. Each pair of hosts is reported once, by the first
+/// route of each.
+pub fn nested_wildcards(routes: &[Route]) -> Vec<(usize, usize)> {
+    let mut firsts: Vec<(usize, &str)> = Vec::new();
+    for (i, r) in routes.iter().enumerate() {
+        if let Some(suffix) = r.wildcard_suffix() {
+            if !firsts.iter().any(|(_, s)| *s == suffix) {
+                firsts.push((i, suffix));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (a, (i, si)) in firsts.iter().enumerate() {
+        for (j, sj) in &firsts[a + 1..] {
+            if si.ends_with(sj) || sj.ends_with(si) {
+                out.push((*i.min(j), *i.max(j)));
+            }
+        }
+    }
+    out.sort_unstable();
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -396,6 +425,21 @@ mod tests {
     }
 
     #[test]
+    fn nested_wildcards_are_reported_once_per_pair_of_hosts() {
+        let rs = routes(&[
+            ("*.example.com", "/", "any"),
+            ("*.a.example.com", "/", "a"),
+            ("*.example.com", "/x", "any"),
+            ("*.b.org", "/", "b"),
+            ("a.example.com", "/", "exact"),
+        ]);
+        assert_eq!(nested_wildcards(&rs), vec![(0, 1)]);
+        // `*.xample.com` does not nest with `*.example.com`: suffixes
+        // start with a dot.
+        assert!(nested_wildcards(&routes(&[("*.example.com", "/", "a"), ("*.xample.com", "/", "b")])).is_empty());
+    }
+
+    #[test]
     fn evaluation_order_closes_each_host_with_a_catch_all() {
         let rs = routes(&[
             ("*.example.com", "/", "any"),
@@ -506,6 +550,29 @@ mod properties {
                         }
                     }
                 }
+            }
+        }
+
+        /// Without nested wildcards a host matches at most one wildcard
+        /// host, so a cloud that tries wildcard hosts in any order (CLB)
+        /// routes as `select` does.
+        #[test]
+        fn without_nested_wildcards_a_host_matches_one_wildcard_at_most(
+            rs in route_list(),
+            (host, _) in request(),
+        ) {
+            let mut wild: Vec<&str> = rs
+                .iter()
+                .filter(|r| r.wildcard_suffix().is_some() && host_match(&r.host, host).is_some())
+                .map(|r| r.host.as_str())
+                .collect();
+            wild.sort_unstable();
+            wild.dedup();
+            if nested_wildcards(&rs).is_empty() {
+                prop_assert!(wild.len() <= 1, "{:?}", wild);
+            } else if wild.len() > 1 {
+                // Several matched: they nest, and are reported.
+                prop_assert!(!nested_wildcards(&rs).is_empty());
             }
         }
 
