@@ -27,8 +27,8 @@ pub struct Args {
     /// The file and the profile.
     #[command(flatten)]
     pub source: Source,
-    /// The request, e.g. https://api.example.com/v1/users or
-    /// http://www.example.com:8080/.
+    /// The request, e.g. `https://api.example.com/v1/users` or
+    /// `http://www.example.com:8080/`.
     #[arg(value_name = "URL")]
     pub url: String,
 }
