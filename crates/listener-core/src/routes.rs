@@ -868,3 +868,85 @@ backend = "web"
         }
     }
 }
+
+#[cfg(test)]
+mod properties {
+    //! Files with routes and backends survive a write and a read in every
+    //! format unchanged, and what validation accepts it accepts again.
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::config::ConfigFile;
+    use crate::parse::{config_from_str, to_string, Format};
+    use crate::spec::{Ports, Protocol};
+
+    fn endpoint() -> impl Strategy<Value = BackendEndpoint> {
+        (
+            prop_oneof![
+                "10\\.[0-9]{1,2}\\.[0-9]{1,2}\\.[0-9]{1,2}",
+                "[a-z]{1,8}(\\.[a-z]{1,6}){0,2}",
+                Just("2001:db8::1".to_string()),
+            ],
+            1u32..=65535,
+            1u32..=100,
+        )
+            .prop_map(|(address, port, weight)| BackendEndpoint { address, port, weight })
+    }
+
+    fn backend() -> impl Strategy<Value = Backend> {
+        prop_oneof![
+            proptest::collection::vec(endpoint(), 1..4).prop_map(Backend::inline),
+            "[a-z][a-z0-9-]{0,10}".prop_map(Backend::mapped),
+        ]
+    }
+
+    fn route(names: Vec<String>) -> impl Strategy<Value = Route> {
+        (
+            prop_oneof!["[a-z]{1,6}\\.example\\.com", "\\*\\.[a-z]{1,6}\\.example\\.com"],
+            prop_oneof![Just("/".to_string()), "(/[A-Za-z0-9._-]{1,6}){1,3}"],
+            proptest::option::of("[a-z][a-z0-9-]{0,8}"),
+            proptest::sample::select(names),
+        )
+            .prop_map(|(host, path, certificate, backend)| Route {
+                host,
+                path,
+                certificate,
+                backend,
+            })
+    }
+
+    fn file() -> impl Strategy<Value = ConfigFile> {
+        proptest::collection::btree_map("[A-Za-z0-9][A-Za-z0-9_-]{0,8}", backend(), 1..4).prop_flat_map(|backends| {
+            let names: Vec<String> = backends.keys().cloned().collect();
+            (
+                Just(backends),
+                proptest::collection::vec(route(names.clone()), 0..6),
+                proptest::sample::select(names),
+            )
+                .prop_map(|(backends, routes, default)| {
+                    let mut l = ListenerSpec::new("site", Protocol::Http, Ports::Single(80));
+                    l.backend = Some(default);
+                    l.routes = routes;
+                    ConfigFile {
+                        default_profile: None,
+                        profiles: Default::default(),
+                        backends,
+                        listeners: vec![l],
+                    }
+                })
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn routes_and_backends_round_trip_in_every_format(f in file()) {
+            for format in [Format::Toml, Format::Yaml, Format::Json] {
+                let text = to_string(&f, format).map_err(TestCaseError::fail)?;
+                let back = config_from_str(&text, format)
+                    .map_err(|e| TestCaseError::fail(format!("{format:?}: {e:?}\n{text}")))?;
+                prop_assert_eq!(&back, &f, "{:?}\n{}", format, text);
+                prop_assert_eq!(back.violations(), f.violations());
+            }
+        }
+    }
+}
