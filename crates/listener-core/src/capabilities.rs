@@ -54,6 +54,16 @@ pub struct Capabilities {
     /// Whether a listener takes source-address access control (`access`),
     /// with the listener's own meaning (not an instance-wide firewall).
     pub access_control: bool,
+    /// Whether the adapter translates a listener's `routes` (host and path
+    /// routing, `docs/routing.md`) so that the cloud routes every request
+    /// as the neutral semantics say. Until it does, the shared preflight
+    /// refuses any listener with routes, before any call.
+    pub routes: bool,
+    /// Whether the adapter translates a listener's `backend` (a pool of
+    /// the file's `backends`, inline or mapped). Until it does, the shared
+    /// preflight refuses it; `forwarding.default_target` still names an
+    /// existing vendor pool.
+    pub backends: bool,
     /// Whether the vendor accepts only one write (create, update, delete)
     /// at a time per instance, answering "busy" otherwise. Apply then
     /// serialises writes per instance and overlaps work across instances.
@@ -78,16 +88,6 @@ pub struct Capabilities {
     /// Whether the provider manages rules (routes) on listeners
     /// ([`crate::Provider::rules`] returns the implementation).
     pub rules: bool,
-    /// Whether the adapter translates a listener's `routes` (host and path
-    /// routing, `docs/routing.md`) so that the cloud routes every request
-    /// as the neutral semantics say. Until it does, the shared preflight
-    /// refuses any listener with routes, before any call.
-    pub routes: bool,
-    /// Whether the adapter translates a listener's `backend` (a pool of
-    /// the file's `backends`, inline or mapped). Until it does, the shared
-    /// preflight refuses it; `forwarding.default_target` still names an
-    /// existing vendor pool.
-    pub backends: bool,
 }
 
 impl Default for Capabilities {
@@ -125,6 +125,8 @@ impl Capabilities {
         tags: false,
         stop_start: false,
         access_control: false,
+        routes: false,
+        backends: false,
         serial_writes: false,
         idempotency_token: false,
         requires_default_target: false,
@@ -134,8 +136,6 @@ impl Capabilities {
         rate_limit_per_second: 1.0,
         pools: false,
         rules: false,
-        routes: false,
-        backends: false,
     };
 
     /// Whether a change at `field` (a spec path) touches an immutable path:
