@@ -129,6 +129,7 @@ pub fn export(profile_name: &str, profile: &ProfileConfig, listeners: &[Listener
         file: ConfigFile {
             default_profile: Some(profile_name.to_string()),
             profiles,
+            backends: Default::default(),
             listeners: specs,
         },
         profile: profile_name.to_string(),

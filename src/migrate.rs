@@ -409,6 +409,7 @@ mod tests {
         ConfigFile {
             default_profile: None,
             profiles,
+            backends: Default::default(),
             listeners,
         }
     }

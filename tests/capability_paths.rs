@@ -9,7 +9,7 @@
 use cloud_listeners::{
     all_capabilities, Access, AccessMode, AffinityKey, BackendProtocol, ClientAuth, ClientIp, ClientIpMode,
     ClientVerify, CustomHealthCheck, Extensions, ForwardedForMode, ForwardedHeaders, Forwarding, HealthCheck,
-    HealthCheckKind, HttpHealthCheck, HttpMethod, ListenerSpec, Ports, Protocol, Scheduler, SessionPersistence,
+    HealthCheckKind, HttpHealthCheck, HttpMethod, ListenerSpec, Ports, Protocol, Route, Scheduler, SessionPersistence,
     Timeouts, Tls,
 };
 use serde_json::Value;
@@ -35,6 +35,15 @@ fn fully_populated() -> ListenerSpec {
             backend_protocol: Some(BackendProtocol::Http),
             default_target: Some("pool".into()),
         }),
+        // Not valid beside `forwarding.default_target` (one default per
+        // listener); here every field only has to exist.
+        backend: Some("web-pool".into()),
+        routes: vec![Route {
+            host: "api.example.com".into(),
+            path: "/v1".into(),
+            certificate: Some("api-cert".into()),
+            backend: "api-pool".into(),
+        }],
         health_check: Some(HealthCheck {
             enabled: true,
             kind: Some(HealthCheckKind::Tcp),
@@ -85,9 +94,18 @@ fn fully_populated() -> ListenerSpec {
     }
 }
 
-/// Whether a dotted path (`tls.client_auth.verify`) names a value in `json`.
+/// Whether a dotted path (`tls.client_auth.verify`, `routes[0].host`)
+/// names a value in `json`.
 fn resolves(json: &Value, path: &str) -> bool {
-    path.split('.').try_fold(json, |v, key| v.get(key)).is_some()
+    path.split('.')
+        .try_fold(json, |v, key| match key.split_once('[') {
+            Some((name, index)) => {
+                let i: usize = index.trim_end_matches(']').parse().ok()?;
+                v.get(name)?.get(i)
+            }
+            None => v.get(key),
+        })
+        .is_some()
 }
 
 #[test]
@@ -136,4 +154,7 @@ fn a_misspelt_path_does_not_resolve() {
     assert!(resolves(&spec, "tls.client_auth.verify"));
     assert!(!resolves(&spec, "tls.client-auth"));
     assert!(!resolves(&spec, "forwarding.target"));
+    assert!(resolves(&spec, "routes[0].certificate"));
+    assert!(resolves(&spec, "backend"));
+    assert!(!resolves(&spec, "routes[1].host"));
 }

@@ -65,7 +65,10 @@ impl Aliases {
         let mut all = Rejections::new(r.vendor());
         self.check_spec(spec, &mut all);
         for rej in all.into_vec() {
-            if !caps.is_write_only(&rej.field) {
+            // Routes an adapter does not translate are refused as a whole
+            // (see `check`); their aliases would only repeat it.
+            let untranslated = !caps.routes && crate::capabilities::path_within(&rej.field, "routes");
+            if !caps.is_write_only(&rej.field) && !untranslated {
                 r.reject(rej.field, rej.rule, rej.reason);
             }
         }
@@ -91,6 +94,16 @@ impl Aliases {
                         format!("certificate alias `{a}` is not in this profile's `certificates` map"),
                     );
                 }
+            }
+        }
+        for (i, route) in spec.routes.iter().enumerate() {
+            if let Some(a) = &route.certificate {
+                r.reject_if(
+                    self.certificate(a).is_none(),
+                    format!("routes[{i}].certificate"),
+                    "alias_unknown",
+                    format!("certificate alias `{a}` is not in this profile's `certificates` map"),
+                );
             }
         }
         if let Some(t) = spec.forwarding.as_ref().and_then(|f| f.default_target.as_ref()) {

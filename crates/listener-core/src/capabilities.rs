@@ -54,6 +54,16 @@ pub struct Capabilities {
     /// Whether a listener takes source-address access control (`access`),
     /// with the listener's own meaning (not an instance-wide firewall).
     pub access_control: bool,
+    /// Whether the adapter translates a listener's `routes` (host and path
+    /// routing, `docs/routing.md`) so that the cloud routes every request
+    /// as the neutral semantics say. Until it does, the shared preflight
+    /// refuses any listener with routes, before any call.
+    pub routes: bool,
+    /// Whether the adapter translates a listener's `backend` (a pool of
+    /// the file's `backends`, inline or mapped). Until it does, the shared
+    /// preflight refuses it; `forwarding.default_target` still names an
+    /// existing vendor pool.
+    pub backends: bool,
     /// Whether the vendor accepts only one write (create, update, delete)
     /// at a time per instance, answering "busy" otherwise. Apply then
     /// serialises writes per instance and overlaps work across instances.
@@ -124,6 +134,8 @@ impl Capabilities {
         tags: false,
         stop_start: false,
         access_control: false,
+        routes: false,
+        backends: false,
         serial_writes: false,
         idempotency_token: false,
         requires_default_target: false,
@@ -189,6 +201,8 @@ impl Capabilities {
         row("source-address access control (`access`)", &|c| {
             yes(c.access_control).into()
         });
+        row("host and path routes (`routes`)", &|c| yes(c.routes).into());
+        row("backend pools (`backend`, `backends`)", &|c| yes(c.backends).into());
         row("one write at a time per instance", &|c| yes(c.serial_writes).into());
         row("idempotency token", &|c| yes(c.idempotency_token).into());
         row("default target required", &|c| yes(c.requires_default_target).into());
@@ -283,6 +297,7 @@ pub(crate) mod tests {
         assert!(!table.contains("| yes"), "the base claims a feature:\n{table}");
         assert!(base.immutable_fields.is_empty() && base.write_only_fields.is_empty());
         assert!(!base.pools && !base.rules, "the base claims a resource kind");
+        assert!(!base.routes && !base.backends, "the base translates routes or backends");
     }
 
     #[test]

@@ -186,6 +186,7 @@ impl Rejections {
             r.reject(v.path, INVALID_SPEC, v.message);
         }
         aliases.check_spec_for(caps, spec, &mut r);
+        refuse_untranslated(caps, spec, &mut r);
         r
     }
 
@@ -275,6 +276,36 @@ impl Rejections {
     }
 }
 
+/// The rule under which a listener's `routes` are refused by an adapter
+/// that does not translate them yet.
+pub const ROUTES_UNSUPPORTED: &str = "routes_unsupported";
+/// The rule under which a listener's `backend` is refused by an adapter
+/// that does not translate backend pools yet.
+pub const BACKENDS_UNSUPPORTED: &str = "backends_unsupported";
+
+/// Refuse, once for every adapter, what its capabilities say it does not
+/// translate yet: routes and backend pools. Without this an adapter that
+/// ignores `routes` would create a listener that routes nothing as the
+/// file says, and report success.
+fn refuse_untranslated(caps: &Capabilities, spec: &ListenerSpec, r: &mut Rejections) {
+    r.reject_if(
+        !caps.routes && !spec.routes.is_empty(),
+        "routes",
+        ROUTES_UNSUPPORTED,
+        format!("routes are not yet translated for {}", caps.api),
+    );
+    r.reject_if(
+        !caps.backends && spec.backend.is_some(),
+        "backend",
+        BACKENDS_UNSUPPORTED,
+        format!(
+            "backend pools are not yet translated for {}; an existing vendor pool can be named with \
+             `forwarding.default_target`",
+            caps.api
+        ),
+    );
+}
+
 /// Every spec's own rejections, each paired with the spec's index: the part
 /// of a `check_set` that is the same for every adapter (the adapter then
 /// adds the rules that span listeners).
@@ -318,6 +349,33 @@ mod tests {
             Err(crate::Error::Unsupported { rejections, .. }) => assert_eq!(rejections[0].field, "ports"),
             other => panic!("expected Unsupported, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn routes_and_backends_are_refused_until_the_capabilities_claim_them() {
+        let mut spec = crate::ListenerSpec::new("web", crate::Protocol::Http, crate::Ports::Single(80));
+        spec.backend = Some("site".into());
+        spec.routes = vec![crate::Route::new("a.example.com", "/", "site")];
+        let caps = crate::capabilities::tests::sample();
+        let refused = Rejections::preflight(&caps, &Aliases::default(), &spec).into_vec();
+        let got: Vec<(&str, &str)> = refused.iter().map(|r| (r.field.as_str(), r.rule)).collect();
+        assert_eq!(
+            got,
+            vec![("routes", ROUTES_UNSUPPORTED), ("backend", BACKENDS_UNSUPPORTED)]
+        );
+        assert!(
+            refused[0].reason.contains("not yet translated for sample"),
+            "{}",
+            refused[0].reason
+        );
+        let claimed = Capabilities {
+            routes: true,
+            backends: true,
+            ..caps
+        };
+        assert!(Rejections::preflight(&claimed, &Aliases::default(), &spec)
+            .into_vec()
+            .is_empty());
     }
 
     #[test]

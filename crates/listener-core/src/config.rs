@@ -350,6 +350,15 @@ pub struct ConfigFile {
     /// Named provider profiles.
     #[serde(default)]
     pub profiles: BTreeMap<String, ProfileConfig>,
+    /// Named backend pools that listeners and routes forward to, the same
+    /// on every cloud: endpoints described here, or an existing vendor
+    /// pool named by a target alias of each profile.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schemars(extend("propertyNames" = {
+        "pattern": crate::routes::BACKEND_NAME_PATTERN,
+        "maxLength": crate::routes::BACKEND_NAME_MAX,
+    }))]
+    pub backends: BTreeMap<String, crate::routes::Backend>,
     /// The listeners, the same on every cloud.
     #[serde(default)]
     pub listeners: Vec<ListenerSpec>,
@@ -459,6 +468,7 @@ impl ConfigFile {
     /// Every neutral rule the file breaks.
     pub fn violations(&self) -> Vec<Violation> {
         let mut out = validate_listeners(&self.listeners);
+        out.extend(crate::routes::file_violations(&self.backends, &self.listeners));
         if self.listeners.is_empty() && self.profiles.is_empty() {
             out.push(Violation::new(
                 "listeners",

@@ -27,6 +27,8 @@ pub mod provider;
 pub mod rate;
 pub mod resources;
 pub mod retry;
+pub mod routes;
+pub mod routing;
 pub mod spec;
 pub mod validate;
 pub mod wait;
@@ -48,6 +50,8 @@ pub use provider::{
     plan_change, refuse_immutable, ChangePlan, CreateTurns, Listener, ListenerId, ListenerStatus, Provider,
 };
 pub use resources::{Endpoint, NewRule, Pool, PoolProvider, PoolSpec, ResourceId, RouteSpec, Rule, RuleProvider};
+pub use routes::{Backend, BackendEndpoint, Route};
+pub use routing::{Destination, Resolution};
 pub use spec::*;
 pub use validate::{validate_listeners, Violation};
 pub use wait::{Deadline, Poll, Waits};

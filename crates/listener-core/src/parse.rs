@@ -344,6 +344,7 @@ pub fn config_from_str(text: &str, format: Format) -> Result<ConfigFile, Vec<Par
     let mut errors = Vec::new();
     let listeners = root.shift_remove("listeners");
     let profiles = root.shift_remove("profiles");
+    let backends = root.shift_remove("backends");
     let top: Option<ConfigFile> = typed(Value::Object(root), "", format, &mut errors);
 
     let listeners = match listeners {
@@ -365,10 +366,21 @@ pub fn config_from_str(text: &str, format: Format) -> Result<ConfigFile, Vec<Par
         None => BTreeMap::new(),
     };
 
+    // Each backend on its own, so two bad pools are two errors.
+    let backends = match backends {
+        Some(Value::Object(map)) => map
+            .into_iter()
+            .filter_map(|(name, v)| typed(v, &format!("backends.{name}"), format, &mut errors).map(|b| (name, b)))
+            .collect(),
+        Some(other) => typed(other, "backends", format, &mut errors).unwrap_or_default(),
+        None => BTreeMap::new(),
+    };
+
     match top {
         Some(mut file) if errors.is_empty() => {
             file.listeners = listeners;
             file.profiles = profiles;
+            file.backends = backends;
             Ok(file)
         }
         _ => Err(errors),

@@ -85,6 +85,24 @@ pub struct ListenerSpec {
     #[validate(nested)]
     pub forwarding: Option<Forwarding>,
 
+    /// The listener's own backend: the name of a pool in the file's
+    /// `backends`. On a layer-4 listener it is where every connection
+    /// goes; on an HTTP/HTTPS listener it is the **default backend**, which
+    /// takes every request no route matches. An existing vendor pool named
+    /// by a target alias stays `forwarding.default_target`; a listener
+    /// names one or the other. See `docs/routing.md`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, proptest(value = "None"))]
+    pub backend: Option<String>,
+
+    /// Host and path routes (HTTP and HTTPS listeners): a request goes to
+    /// the backend of the most specific route that matches it, else to the
+    /// default backend. Order in the file does not matter; the matching
+    /// rules are in `docs/routing.md` and [`crate::routing`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(test, proptest(value = "Vec::new()"))]
+    pub routes: Vec<crate::routes::Route>,
+
     /// Health checking of the backends.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[validate(nested)]
@@ -839,6 +857,8 @@ impl ListenerSpec {
             ports,
             tls: None,
             forwarding: None,
+            backend: None,
+            routes: Vec::new(),
             health_check: None,
             scheduler: None,
             session_persistence: None,

@@ -12,7 +12,7 @@ use std::fmt;
 use serde::Serialize;
 use validator::{Validate, ValidationErrors, ValidationErrorsKind};
 
-use crate::spec::{ClientIpMode, HealthCheckKind, ListenerSpec, PortRange, Protocol};
+use crate::spec::{ClientIpMode, HealthCheck, HealthCheckKind, ListenerSpec, PortRange, Protocol};
 
 /// One broken rule, located by its path in the document.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -68,6 +68,7 @@ impl ListenerSpec {
             flatten(&errors, "", &mut out);
         }
         cross_field(self, &mut out);
+        crate::routes::listener_violations(self, &mut out);
         out.sort_by(|a, b| a.path.cmp(&b.path).then(a.rule.cmp(&b.rule)));
         out.dedup();
         out
@@ -403,15 +404,9 @@ fn cross_field(spec: &ListenerSpec, out: &mut Vec<Violation>) {
 
     // Health check.
     if let Some(hc) = &spec.health_check {
-        if let (Some(t), Some(i)) = (hc.timeout_secs, hc.interval_secs) {
-            if t >= i {
-                push(
-                    "health_check.timeout_secs",
-                    "timeout_below_interval",
-                    format!("probe timeout {t}s must be less than the interval {i}s"),
-                );
-            }
-        }
+        health_check_shape(hc, &mut |path: &str, rule: &str, message: String| {
+            push(&format!("health_check.{path}"), rule, message)
+        });
         match hc.kind {
             Some(HealthCheckKind::Tcp | HealthCheckKind::Http)
                 if p.transport() == crate::spec::Transport::Udp && p != Protocol::Quic =>
@@ -428,36 +423,6 @@ fn cross_field(spec: &ListenerSpec, out: &mut Vec<Violation>) {
                 format!("`ping` probes are for UDP listeners, not {p}"),
             ),
             _ => {}
-        }
-        if hc.http.is_some() && hc.kind != Some(HealthCheckKind::Http) {
-            push(
-                "health_check.http",
-                "section_needs_kind",
-                "HTTP probe details need `kind = \"http\"`".into(),
-            );
-        }
-        if hc.custom.is_some() && hc.kind != Some(HealthCheckKind::Custom) {
-            push(
-                "health_check.custom",
-                "section_needs_kind",
-                "payload probe details need `kind = \"custom\"`".into(),
-            );
-        }
-        if let Some(http) = &hc.http {
-            if let Some(path) = &http.path {
-                if !path.starts_with('/') {
-                    push("health_check.http.path", "path_absolute", "must start with `/`".into());
-                }
-            }
-            for (i, c) in http.healthy_status_classes.iter().enumerate() {
-                if !crate::spec::STATUS_CLASSES.contains(c) {
-                    push(
-                        &format!("health_check.http.healthy_status_classes[{i}]"),
-                        "status_class",
-                        format!("status class {c} is not one of 1 to 5 (1xx to 5xx)"),
-                    );
-                }
-            }
         }
     }
 
@@ -498,6 +463,65 @@ fn cross_field(spec: &ListenerSpec, out: &mut Vec<Violation>) {
 
     if let Some(access) = &spec.access {
         check_access(access, &mut push);
+    }
+}
+
+/// Every neutral rule a health check breaks on its own, wherever it sits
+/// (a listener's `health_check`, a backend pool's): ranges, then the
+/// relations between its fields. Paths are relative to the health check.
+pub fn health_check_violations(hc: &HealthCheck) -> Vec<Violation> {
+    let mut out = Vec::new();
+    if let Err(errors) = Validate::validate(hc) {
+        flatten(&errors, "", &mut out);
+    }
+    health_check_shape(hc, &mut |path: &str, rule: &str, message: String| {
+        out.push(Violation::new(path, rule, message))
+    });
+    out
+}
+
+/// The relations between a health check's fields that hold whatever it
+/// checks: the timeout below the interval, a details section only with
+/// its kind, an absolute probe path, status classes 1 to 5.
+fn health_check_shape(hc: &HealthCheck, push: &mut impl FnMut(&str, &str, String)) {
+    if let (Some(t), Some(i)) = (hc.timeout_secs, hc.interval_secs) {
+        if t >= i {
+            push(
+                "timeout_secs",
+                "timeout_below_interval",
+                format!("probe timeout {t}s must be less than the interval {i}s"),
+            );
+        }
+    }
+    if hc.http.is_some() && hc.kind != Some(HealthCheckKind::Http) {
+        push(
+            "http",
+            "section_needs_kind",
+            "HTTP probe details need `kind = \"http\"`".into(),
+        );
+    }
+    if hc.custom.is_some() && hc.kind != Some(HealthCheckKind::Custom) {
+        push(
+            "custom",
+            "section_needs_kind",
+            "payload probe details need `kind = \"custom\"`".into(),
+        );
+    }
+    if let Some(http) = &hc.http {
+        if let Some(path) = &http.path {
+            if !path.starts_with('/') {
+                push("http.path", "path_absolute", "must start with `/`".into());
+            }
+        }
+        for (i, c) in http.healthy_status_classes.iter().enumerate() {
+            if !crate::spec::STATUS_CLASSES.contains(c) {
+                push(
+                    &format!("http.healthy_status_classes[{i}]"),
+                    "status_class",
+                    format!("status class {c} is not one of 1 to 5 (1xx to 5xx)"),
+                );
+            }
+        }
     }
 }
 

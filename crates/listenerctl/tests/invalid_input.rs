@@ -316,3 +316,53 @@ fn an_unknown_api_names_the_profile_field_and_line() {
     }
     wire.assert_untouched();
 }
+
+/// Routes and pools are reported at their paths, with the line, in TOML
+/// and YAML alike.
+#[test]
+fn route_and_backend_problems_name_their_path_and_line() {
+    let s = Scratch::new();
+    let toml = s.write(
+        "routes.toml",
+        "[backends.web]\nendpoints = [\n  { address = \"10.0.0.1\", port = 8080, weight = 0 },\n]\n\n\
+         [[listeners]]\nname = \"site\"\nprotocol = \"http\"\nports = 80\nbackend = \"web\"\nroutes = [\n  \
+         { host = \"a.example.com\", path = \"/x/\", backend = \"web\" },\n  \
+         { host = \"b.example.com\", path = \"/\", backend = \"nope\" },\n]\n",
+    );
+    let yaml = s.write(
+        "routes.yaml",
+        "backends:\n  web:\n    endpoints:\n      - { address: 10.0.0.1, port: 8080, weight: 0 }\nlisteners:\n  \
+         - name: site\n    protocol: http\n    ports: 80\n    backend: web\n    routes:\n      \
+         - { host: a.example.com, path: /x/, backend: web }\n      \
+         - { host: b.example.com, path: /, backend: nope }\n",
+    );
+    for (file, lines) in [(&toml, [12, 3, 13]), (&yaml, [11, 4, 12])] {
+        let run = s.run(&["validate", "-f", file.to_str().expect("utf-8"), "-o", "json"]);
+        run.expect_code(2);
+        let err = run.json_error();
+        let problems = err["error"]["problems"].as_array().expect("problems");
+        let found: Vec<(String, String, u64)> = problems
+            .iter()
+            .map(|p| {
+                (
+                    p["field"].as_str().unwrap_or_default().to_string(),
+                    p["rule"].as_str().unwrap_or_default().to_string(),
+                    p["line"].as_u64().unwrap_or_default(),
+                )
+            })
+            .collect();
+        let want = [
+            ("listeners[0].routes[0].path", "path_format"),
+            ("backends.web.endpoints[0].weight", "weight_range"),
+            ("listeners[0].routes[1].backend", "backend_unknown"),
+        ];
+        for ((field, rule), line) in want.iter().zip(lines) {
+            assert!(
+                found.iter().any(|(f, r, l)| f == field && r == rule && *l == line),
+                "{}: {field} {rule} line {line}: {found:?}",
+                file.display()
+            );
+        }
+        assert_eq!(found.len(), 3, "{found:?}");
+    }
+}

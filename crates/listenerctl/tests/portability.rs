@@ -294,3 +294,52 @@ fn plan_shows_the_listener_quota_warning_and_still_plans() {
     assert_eq!(warnings[0]["warning"]["rule"], "LimitExceeded");
     assert_eq!(doc["summary"]["create"], 51, "one CLB listener per port, all planned");
 }
+
+/// Routes and backend pools: no API translates them yet, so the report
+/// says so for every profile, and `plan` on one refuses before any call.
+#[test]
+fn routes_are_reported_as_not_yet_translated_on_every_profile() {
+    let s = Scratch::new();
+    let wire = Tripwire::new();
+    let text = format!(
+        "{}{}\n[backends.web]\nendpoints = [{{ address = \"10.0.0.1\", port = 8080 }}]\n\n\
+         [[listeners]]\nname = \"site\"\nprotocol = \"http\"\nports = 80\n\
+         forwarding = {{ default_target = \"api-servers\" }}\n\
+         routes = [{{ host = \"api.example.com\", path = \"/v1\", backend = \"web\" }}]\n\n\
+         [[listeners]]\nname = \"plain\"\nprotocol = \"http\"\nports = 8080\n\
+         forwarding = {{ default_target = \"api-servers\" }}\n",
+        profile(
+            "clb",
+            "tencent-clb",
+            "lb-api000001",
+            &wire.url(),
+            "targets = { api-servers = \"lbtg-1\" }"
+        ),
+        profile(
+            "alb",
+            "alibaba-alb",
+            "alb-api0000001",
+            &wire.url(),
+            "targets = { api-servers = \"sgp-api0000001\" }"
+        ),
+    );
+    let file = s.write("routes.toml", &text);
+    let path = file.to_str().expect("utf-8");
+    let run = s.run(&["validate", "-f", path]);
+    run.expect_code(0);
+    let out = &run.stdout;
+    assert!(out.contains("routes are not yet translated for tencent-clb"), "{out}");
+    assert!(out.contains("routes are not yet translated for alibaba-alb"), "{out}");
+
+    let run = s.run(&["plan", "-f", path, "--profile", "alb", "-o", "json"]);
+    run.expect_code(2);
+    let err = run.json_error();
+    let problems = err["error"]["problems"].as_array().expect("problems");
+    assert!(
+        problems
+            .iter()
+            .any(|p| p["field"] == "listeners[0].routes" && p["rule"] == "routes_unsupported"),
+        "{err}"
+    );
+    wire.assert_untouched();
+}

@@ -41,6 +41,8 @@ fn schema_describes_profiles_and_every_listener_field() {
         "ports",
         "tls",
         "forwarding",
+        "backend",
+        "routes",
         "health_check",
         "scheduler",
         "session_persistence",
@@ -54,4 +56,11 @@ fn schema_describes_profiles_and_every_listener_field() {
         );
     }
     assert!(schema["$defs"]["ProfileConfig"]["properties"]["instance"].is_object());
+    assert!(schema["properties"]["backends"].is_object());
+    for field in ["host", "path", "certificate", "backend"] {
+        assert!(
+            schema["$defs"]["Route"]["properties"][field].is_object(),
+            "Route.{field}"
+        );
+    }
 }

@@ -34,6 +34,7 @@ pub mod list;
 pub mod migrate;
 pub mod plan;
 pub mod schema;
+pub mod trace;
 pub mod validate;
 
 pub use schema::schema_json;
@@ -89,6 +90,7 @@ macro_rules! commands {
 
 commands! {
     Validate => validate,
+    Trace => trace,
     Plan => plan,
     Apply => apply,
     Get => get,
@@ -143,6 +145,7 @@ mod tests {
             names,
             [
                 "validate",
+                "trace",
                 "plan",
                 "apply",
                 "get",
