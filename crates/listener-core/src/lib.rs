@@ -29,6 +29,7 @@ pub mod resources;
 pub mod retry;
 pub mod routes;
 pub mod routing;
+pub mod run;
 pub mod spec;
 pub mod validate;
 pub mod wait;
