@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use common::*;
 use listener_emulator::services::alb::Alb;
-use listener_emulator::{Emulator, EmulatorHandle, InstanceSeed, RateLimits, Timing};
+use listener_emulator::{Emulator, EmulatorHandle, Fault, FaultRule, InstanceSeed, RateLimits, Timing};
 use serde_json::{json, Value};
 
 const LB: &str = "alb-routes";
@@ -16,8 +16,20 @@ const SEEDED: &str = "sgp-seeded";
 const ALB: &str = "2020-06-16";
 
 async fn start_with(alb: Alb, delay: Duration) -> EmulatorHandle {
-    Emulator::builder()
-        .without_services()
+    start_faulty(alb, delay, &[]).await
+}
+
+async fn start_faulty(alb: Alb, delay: Duration, failing: &[&str]) -> EmulatorHandle {
+    let mut b = Emulator::builder();
+    for action in failing {
+        b = b.fault_rule(
+            FaultRule::new(Fault::TaskFailure)
+                .service("alb")
+                .action(*action)
+                .times(1),
+        );
+    }
+    b.without_services()
         .with_service(Arc::new(alb))
         .alibaba_credentials(ALI_ID, ALI_SECRET)
         .rate_limits(RateLimits::disabled())
@@ -913,5 +925,33 @@ async fn seeded_groups_keep_working_with_listener_default_actions() {
     ok(&em, "DeleteListener", &[("ListenerId", &l)]).await;
     assert_eq!(ok(&em, "ListRules", &[]).await["TotalCount"], 0);
     ok(&em, "DeleteServerGroup", &[("ServerGroupId", &g)]).await;
+    em.shutdown().await;
+}
+
+#[tokio::test]
+async fn failed_jobs_change_nothing() {
+    let em = start_faulty(
+        Alb::new(),
+        Duration::ZERO,
+        &["CreateRule", "AddServersToServerGroup", "DeleteServerGroup"],
+    )
+    .await;
+    let l = listener(&em, "80").await;
+    let v = ok(&em, "CreateRule", &rule_pairs(&l, "10", "a.example.com", "/", SEEDED)).await;
+    let job = v["JobId"].as_str().unwrap().to_string();
+    let jobs = ok(&em, "ListAsynJobs", &[("JobIds.1", &job)]).await;
+    assert_eq!(jobs["Jobs"][0]["Status"], "Failed");
+    assert_eq!(ok(&em, "ListRules", &[("ListenerIds.1", &l)]).await["TotalCount"], 0);
+    let g = group(&em, "web").await;
+    add(&em, &g, "10.0.0.1", "80", "10").await;
+    assert_eq!(
+        ok(&em, "ListServerGroupServers", &[("ServerGroupId", &g)]).await["TotalCount"],
+        0
+    );
+    ok(&em, "DeleteServerGroup", &[("ServerGroupId", &g)]).await;
+    assert_eq!(
+        ok(&em, "ListServerGroups", &[("ServerGroupIds.1", &g)]).await["TotalCount"],
+        1
+    );
     em.shutdown().await;
 }
