@@ -514,7 +514,8 @@ impl State {
             .skip(start)
             .take(size)
             .map(|g| {
-                let (listeners, lbs) = self.pool_users(&g.id);
+                // The SDK's model has no listener IDs, only instances.
+                let (_, lbs) = self.pool_users(&g.id);
                 let tags: Vec<Value> = g.tags.iter().map(|(k, v)| json!({ "Key": k, "Value": v })).collect();
                 json!({
                     "ServerGroupId": g.id,
@@ -525,7 +526,6 @@ impl State {
                     "Scheduler": g.scheduler,
                     "VpcId": g.vpc,
                     "ServerCount": g.servers.len(),
-                    "RelatedListenerIds": listeners,
                     "RelatedLoadBalancerIds": lbs,
                     "Tags": tags,
                 })
