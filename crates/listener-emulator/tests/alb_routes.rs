@@ -955,3 +955,41 @@ async fn failed_jobs_change_nothing() {
     );
     em.shutdown().await;
 }
+
+#[tokio::test]
+async fn update_rules_attribute_swaps_priorities_in_one_job() {
+    let em = instant().await;
+    let l = listener(&em, "80").await;
+    let a = ok(&em, "CreateRule", &rule_pairs(&l, "10", "a.example.com", "/", SEEDED)).await["RuleId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let b = ok(&em, "CreateRule", &rule_pairs(&l, "20", "*.example.com", "/", SEEDED)).await["RuleId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(to(&em, 80, "a.example.com", "/").await["rule"], json!(a));
+    let swap = [
+        ("Rules.1.RuleId", a.as_str()),
+        ("Rules.1.Priority", "20"),
+        ("Rules.2.RuleId", b.as_str()),
+        ("Rules.2.Priority", "10"),
+    ];
+    let v = ok(&em, "UpdateRulesAttribute", &swap).await;
+    let jobs = ok(&em, "ListAsynJobs", &[("JobIds.1", v["JobId"].as_str().unwrap())]).await;
+    assert_eq!(jobs["Jobs"][0]["ApiName"], "UpdateRulesAttribute");
+    assert_eq!(to(&em, 80, "a.example.com", "/").await["rule"], json!(b));
+    let clash = [("Rules.1.RuleId", a.as_str()), ("Rules.1.Priority", "10")];
+    assert_eq!(code(&em, "UpdateRulesAttribute", &clash).await.1, "Conflict.Priority");
+    let twice = [
+        ("Rules.1.RuleId", a.as_str()),
+        ("Rules.1.Priority", "30"),
+        ("Rules.2.RuleId", a.as_str()),
+        ("Rules.2.Priority", "40"),
+    ];
+    assert_eq!(
+        code(&em, "UpdateRulesAttribute", &twice).await.1,
+        "DuplicatedParam.RuleId"
+    );
+    em.shutdown().await;
+}

@@ -42,7 +42,7 @@
 //! `EnableLoadBalancerAccessLog`) live in `alb_acl.rs`, with their rules.
 //!
 //! Forwarding rules (`CreateRule`, `CreateRules`, `ListRules`,
-//! `UpdateRuleAttribute`, `DeleteRule`, `DeleteRules`), ALB's matching and
+//! `UpdateRuleAttribute`, `UpdateRulesAttribute`, `DeleteRule`, `DeleteRules`), ALB's matching and
 //! the admin resolve call live in `alb_rules.rs`; server groups
 //! (`CreateServerGroup`, `AddServersToServerGroup`,
 //! `RemoveServersFromServerGroup`, `ListServerGroups`,
@@ -1558,7 +1558,8 @@ impl Service for Alb {
             "DisableLoadBalancerAccessLog" => st.idempotent(call, |s| s.instance_access_log(call, false)),
             "CreateRule" => st.idempotent(call, |s| s.create_rules(ctx, call, false, rule_quota)),
             "CreateRules" => st.idempotent(call, |s| s.create_rules(ctx, call, true, rule_quota)),
-            "UpdateRuleAttribute" => st.idempotent(call, |s| s.update_rule(ctx, call)),
+            "UpdateRuleAttribute" => st.idempotent(call, |s| s.update_rules(ctx, call, false)),
+            "UpdateRulesAttribute" => st.idempotent(call, |s| s.update_rules(ctx, call, true)),
             "DeleteRule" => st.idempotent(call, |s| s.delete_rules(ctx, call, false)),
             "DeleteRules" => st.idempotent(call, |s| s.delete_rules(ctx, call, true)),
             "ListRules" => st.list_rules(call),

@@ -17,6 +17,12 @@
 //! | a rule write while its listener has unfinished work | `IncorrectStatus.Listener` | §6 (TF-alb-rule) |
 //! | a write while anything else on the instance has unfinished work | `IncorrectStatus.LoadBalancer` | as the listener actions |
 //!
+//! `UpdateRulesAttribute` (`Rules.N`, at most 10, assumed like
+//! `CreateRules`) updates several rules in one job; its priorities are
+//! checked against the listener after the whole call, so a batch may swap
+//! priorities (the way `docs/routing.md` renumbers); one rule twice is
+//! `DuplicatedParam.RuleId` (suffix assumed).
+//!
 //! Asynchronous work: a new rule is `Provisioning`, an updated or deleted
 //! one `Configuring`, for the family's delays, then `Available` (or gone);
 //! while it is so, the instance is busy. Only rules that finished creating
@@ -641,14 +647,15 @@ impl State {
         }
     }
 
-    /// `UpdateRuleAttribute`: the fields given replace the rule's.
-    pub(super) fn update_rule(&mut self, ctx: &mut dyn Context, call: &Call) -> Result<Value, ApiError> {
-        let p = &call.params;
-        let id = required(p, "RuleId")?.to_string();
-        let name = name_of(p)?;
-        let priority = priority_of(p)?;
-        let conditions = if p.get("RuleConditions").is_some() {
-            let c = conditions_of(p)?;
+    /// One rule's update (`RuleId` and the fields given, which replace
+    /// the rule's): its listener and the body after the update. The
+    /// priority is checked by the caller, against the whole batch.
+    fn updated_body(&self, item: &Value) -> Result<(String, String, RuleBody), ApiError> {
+        let id = required(item, "RuleId")?.to_string();
+        let name = name_of(item)?;
+        let priority = priority_of(item)?;
+        let conditions = if item.get("RuleConditions").is_some() {
+            let c = conditions_of(item)?;
             if c.is_empty() {
                 return Err(ApiError::missing_parameter("RuleConditions.1.Type"));
             }
@@ -656,8 +663,8 @@ impl State {
         } else {
             None
         };
-        let groups = if p.get("RuleActions").is_some() {
-            Some(groups_of(p)?)
+        let groups = if item.get("RuleActions").is_some() {
+            Some(groups_of(item)?)
         } else {
             None
         };
@@ -668,9 +675,6 @@ impl State {
             body.name = n;
         }
         if let Some(n) = priority {
-            if self.priorities(&listener, Some(&id)).contains(&n) {
-                return Err(State::priority_taken(n, &listener));
-            }
             body.priority = n;
         }
         if let Some(c) = conditions {
@@ -680,18 +684,74 @@ impl State {
             self.check_rule_groups(&lb, &g)?;
             body.groups = g;
         }
+        Ok((id, listener, body))
+    }
+
+    /// `UpdateRuleAttribute` (`batch` false: one rule's fields at the top
+    /// level) or `UpdateRulesAttribute` (`Rules.N`, one job for all).
+    /// Priorities are checked against the listener as it will be after the
+    /// whole call, so a batch may swap two rules' priorities (how a client
+    /// renumbers).
+    pub(super) fn update_rules(&mut self, ctx: &mut dyn Context, call: &Call, batch: bool) -> Result<Value, ApiError> {
+        let p = &call.params;
+        let items: Vec<&Value> = if batch {
+            let items = list(p, "Rules")?;
+            if items.is_empty() {
+                return Err(ApiError::missing_parameter("Rules.1.RuleId"));
+            }
+            if items.len() > RULES_PER_CREATE {
+                return Err(invalid(format!(
+                    "UpdateRulesAttribute takes at most {RULES_PER_CREATE} rules, not {}.",
+                    items.len()
+                )));
+            }
+            items.iter().collect()
+        } else {
+            vec![p]
+        };
+        let mut updates: Vec<(String, String, RuleBody)> = Vec::new();
+        for item in items {
+            let u = self.updated_body(item)?;
+            if updates.iter().any(|(id, _, _)| *id == u.0) {
+                return Err(ApiError::new(
+                    "DuplicatedParam.RuleId",
+                    format!("The rule {} is given twice.", u.0),
+                ));
+            }
+            updates.push(u);
+        }
+        for (id, listener, body) in &updates {
+            let clash_in_batch = updates
+                .iter()
+                .any(|(other, l, b)| other != id && l == listener && b.priority == body.priority);
+            let clash_outside = self
+                .rules
+                .values()
+                .filter(|r| r.listener == *listener && !updates.iter().any(|(u, _, _)| *u == r.id))
+                .any(|r| r.body.priority == body.priority);
+            if clash_in_batch || clash_outside {
+                return Err(State::priority_taken(body.priority, listener));
+            }
+        }
         if is_dry_run(call)? {
             return Err(super::dry_run_passed());
         }
         let fail = ctx.fail_task();
         let until = later(call.now, ctx.timing().update);
-        let job = self.start_job(&id, "UpdateRuleAttribute", "Update", until, fail);
-        if let Some(r) = self.rules.get_mut(&id) {
-            r.pending = Some(RulePending {
-                work: RuleWork::Update(Box::new(body)),
-                until,
-                fail,
-            });
+        let api = if batch {
+            "UpdateRulesAttribute"
+        } else {
+            "UpdateRuleAttribute"
+        };
+        let job = self.start_job(&updates[0].0, api, "Update", until, fail);
+        for (id, _, body) in updates {
+            if let Some(r) = self.rules.get_mut(&id) {
+                r.pending = Some(RulePending {
+                    work: RuleWork::Update(Box::new(body)),
+                    until,
+                    fail,
+                });
+            }
         }
         Ok(json!({ "JobId": job }))
     }
