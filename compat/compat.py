@@ -634,6 +634,10 @@ def run_alb_routes(d, port):
                                                          "ClientToken": token()}))
         d.negative("UpdateRuleAttribute", {"RuleId": rule, "Priority": 20, "ClientToken": token()},
                    "Conflict.Priority", "rule priority taken")
+    if len(more) == 2:
+        # Renumbering: swap two priorities in one call.
+        alb_wait_job(d, d.call("UpdateRulesAttribute", {"ClientToken": token(), "Rules": [
+            {"RuleId": more[0], "Priority": 30}, {"RuleId": more[1], "Priority": 20}]}))
     d.negative("CreateRule", {"ListenerId": lid, "RuleName": "bad", "Priority": 40,
                               "RuleConditions": [{"Type": "Host", "HostConfig": {"Values": ["Bad_Host"]}}],
                               "RuleActions": forward((sgp, 100))}, "InvalidParameter", "host value charset")

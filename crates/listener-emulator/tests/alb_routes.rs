@@ -993,3 +993,21 @@ async fn update_rules_attribute_swaps_priorities_in_one_job() {
     );
     em.shutdown().await;
 }
+
+#[tokio::test]
+async fn another_instances_seeded_group_stays_unknown() {
+    let em = instant().await;
+    let _ = client()
+        .post(format!("{}/_emulator/seed", em.url()))
+        .json(&json!({"service": "alb", "id": "alb-second", "server_groups": ["sgp-second"]}))
+        .send()
+        .await
+        .expect("seeded");
+    let l = listener(&em, "80").await;
+    let r = rule_pairs(&l, "10", "a.example.com", "/", "sgp-second");
+    assert_eq!(
+        code(&em, "CreateRule", &r).await,
+        (404, "ResourceNotFound.ServerGroup".to_string())
+    );
+    em.shutdown().await;
+}

@@ -1081,10 +1081,12 @@ impl State {
     }
 
     /// Server groups a listener or rule of `lb` may forward to: those
-    /// seeded on the instance and every created group that exists.
+    /// seeded on the instance (another instance's seeded group stays
+    /// `ResourceNotFound.ServerGroup`, as before) and every created group
+    /// that exists.
     fn check_server_groups(&self, lb: &str, groups: &[String]) -> Result<(), ApiError> {
         let known = self.instances.get(lb);
-        let ok = |g: &String| known.is_some_and(|k| k.contains(g)) || self.pool(g).is_ok();
+        let ok = |g: &String| known.is_some_and(|k| k.contains(g)) || self.pool(g).is_ok_and(|p| !p.seeded);
         match groups.iter().find(|g| !ok(g)) {
             Some(g) => Err(not_found("ServerGroup", g)),
             None => Ok(()),

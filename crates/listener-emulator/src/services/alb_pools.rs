@@ -4,7 +4,9 @@
 //! A server group belongs to the account and region (and a VPC), not to
 //! one instance: listeners' default actions and rules' `ForwardGroup`
 //! actions point at it. Seeded server groups (admin `server_groups`) are
-//! groups of type `Ip` with no servers, `Available` at once. Rules and codes:
+//! groups of type `Ip` with no servers, `Available` at once, usable by the
+//! instances they were seeded on (as before); created groups by any
+//! instance (ALB's VPC check is not modelled). Rules and codes:
 //!
 //! | rule | code | source |
 //! |---|---|---|
@@ -117,6 +119,9 @@ pub(super) struct Pool {
     pub(super) servers: Vec<Server>,
     seq: u64,
     pending: Option<PoolPending>,
+    /// Seeded on instances (admin `server_groups`): usable by those
+    /// instances only, as before groups could be created.
+    pub(super) seeded: bool,
 }
 
 impl Pool {
@@ -133,6 +138,7 @@ impl Pool {
             servers: Vec::new(),
             seq,
             pending: None,
+            seeded: true,
         }
     }
 
@@ -389,6 +395,7 @@ impl State {
                     until,
                     fail,
                 }),
+                seeded: false,
             },
         );
         Ok(json!({ "ServerGroupId": id, "JobId": job }))
