@@ -7,7 +7,7 @@
 //!
 //! | rule | code | source |
 //! |---|---|---|
-//! | `Priority` outside 1–10000 or not an integer; `RuleName` not 2–128 of letters, digits, `.`, `_`, `-` starting with a letter; a condition `Type` other than `Host`/`Path` (others are not emulated); a Host value not 3–128 of lowercase letters, digits, `-`, `.`, `*`, `?` with a dot, no leading or trailing dot and a last label of letters or wildcards; a Path value not 1–128 starting `/` or holding a space or one of `" % # ; ! ( ) [ ] ^ ,`; a condition with no values; an action `Type` other than `ForwardGroup`, or not exactly one; a tuple `Weight` outside 0–100; more than 5 server groups; more than 100 IDs in `DeleteRules` or 20 filter IDs in `ListRules`; more than 10 rules in one `CreateRules` | `InvalidParameter` | §2 ALB, §3 (TF-alb-rule, ALB-m `ForwardGroupConfig`, `_delete_rules_request.py`); the `CreateRules` size is [silent]: 10 is assumed |
+//! | `Priority` outside 1–10000 or not an integer; `RuleName` not 2–128 of letters, digits, `.`, `_`, `-` starting with a letter; a condition `Type` other than `Host`/`Path` (others are not emulated); a Host value not 3–128 of lowercase letters, digits, `-`, `.`, `*`, `?` with a dot, no leading or trailing dot and a last label of letters or wildcards; a Path value not 1–128 starting `/` or holding a space or one of `" % # ; ! ( ) [ ] ^ ,`; a condition with no values; an action `Type` other than `ForwardGroup`, or not exactly one; a tuple `Weight` outside 0–100; more than 5 server groups; more than 100 IDs in `DeleteRules` or 20 filter IDs in `ListRules`; more than 10 rules in one `CreateRules` | `InvalidParameter` | §2 ALB, §3 (TF-alb-rule, ALB-m `ForwardGroupConfig`, `_delete_rules_request.py`); the `CreateRules` size is undocumented (factsheet: silent), 10 is assumed |
 //! | `Priority` taken by another rule of the listener | `Conflict.Priority` | §6 (D-alb-err) |
 //! | one priority twice in one `CreateRules`; one server group twice in one action | `DuplicatedParam.Priority` / `DuplicatedParam.ServerGroupId` | §6 `DuplicatedParam.*` (suffixes assumed) |
 //! | more than 10 conditions, 10 wildcard values or 5 actions in a rule (Standard edition) | `ResourceQuotaExceeded.RuleConditionsNum` / `.RuleWildcardsNum` / `.RuleActionsNum` | §3 (D-alb-q); suffixes assumed |
@@ -56,7 +56,8 @@ pub const ACTIONS_PER_RULE: usize = 5;
 pub const GROUPS_PER_ACTION: usize = 5;
 /// Rule IDs one `DeleteRules` call takes (§1).
 pub const RULES_PER_DELETE: usize = 100;
-/// Rules one `CreateRules` call takes: [silent] in the factsheet, assumed.
+/// Rules one `CreateRules` call takes: undocumented (the factsheet is
+/// silent), assumed.
 pub const RULES_PER_CREATE: usize = 10;
 /// Weight of a tuple that names none (ALB-m `ServerGroupTuples.Weight`:
 /// default 100).
