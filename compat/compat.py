@@ -574,6 +574,89 @@ def run_alb(d, port_base):
         alb_wait_job(d, raw)
 
 
+def run_alb_routes(d, port):
+    """Server groups, servers and forwarding rules through the SDK: create
+    (with ClientToken), list, update, delete, each job waited for, the
+    listings read back as sent; then what ALB refuses of them."""
+    token = lambda: str(uuid.uuid4())  # noqa: E731
+    raw = d.call("CreateServerGroup", {"ServerGroupName": "web-pool.1", "ServerGroupType": "Ip", "Protocol": "HTTP",
+                                       "VpcId": "vpc-compat01", "Scheduler": "Wrr", "ClientToken": token()})
+    if not raw:
+        return
+    sgp = raw["ServerGroupId"]
+    alb_wait_job(d, raw)
+    servers = [{"ServerId": "10.0.0.1", "ServerIp": "10.0.0.1", "ServerType": "Ip", "Port": 8080, "Weight": 60,
+                "Description": "web one"},
+               {"ServerId": "10.0.0.2", "ServerType": "Ip", "Port": 8080}]
+    alb_wait_job(d, d.call("AddServersToServerGroup", {"ServerGroupId": sgp, "Servers": servers,
+                                                         "ClientToken": token()}))
+    got = d.call("ListServerGroupServers", {"ServerGroupId": sgp, "MaxResults": 20})
+    if got is not None:
+        seen = sorted((x.get("ServerId"), x.get("Port"), x.get("Weight"), x.get("Status")) for x in got.get("Servers") or [])
+        want = [("10.0.0.1", 8080, 60, "Available"), ("10.0.0.2", 8080, 100, "Available")]
+        if seen != want:
+            fail(f"{d.name} ListServerGroupServers read back", f"{seen}, expected {want}")
+    d.call("ListServerGroups", {"ServerGroupIds": [sgp, ALB_SGP[0]], "MaxResults": 20})
+    raw = d.call("CreateListener", {"LoadBalancerId": ALB_LB, "ListenerProtocol": "HTTP", "ListenerPort": port,
+                                    "DefaultActions": [{"Type": "ForwardGroup", "ForwardGroupConfig": {
+                                        "ServerGroupTuples": [{"ServerGroupId": ALB_SGP[0]}]}}],
+                                    "ClientToken": token()}, label=f"{d.name} CreateListener (routes)")
+    if not raw:
+        return
+    lid = raw["ListenerId"]
+    alb_wait_job(d, raw)
+
+    def forward(*groups):
+        return [{"Type": "ForwardGroup", "Order": 1, "ForwardGroupConfig": {
+            "ServerGroupTuples": [{"ServerGroupId": g, "Weight": w} for g, w in groups]}}]
+
+    raw = d.call("CreateRule", {"ListenerId": lid, "RuleName": "api-rule", "Priority": 10,
+                                "RuleConditions": [{"Type": "Host", "HostConfig": {"Values": ["app.example.com"]}},
+                                                   {"Type": "Path", "PathConfig": {"Values": ["/api*", "/v2/*"]}}],
+                                "RuleActions": forward((sgp, 100)), "ClientToken": token()})
+    rule = raw and raw.get("RuleId")
+    alb_wait_job(d, raw)
+    raw = d.call("CreateRules", {"ListenerId": lid, "ClientToken": token(), "Rules": [
+        {"RuleName": "wild", "Priority": 20, "RuleConditions": [{"Type": "Host", "HostConfig": {"Values": ["*.example.com"]}}],
+         "RuleActions": forward((sgp, 40), (ALB_SGP[0], 60))},
+        {"RuleName": "static", "Priority": 30, "RuleConditions": [{"Type": "Path", "PathConfig": {"Values": ["/static*"]}}],
+         "RuleActions": forward((ALB_SGP[1], 100))}]})
+    more = [r.get("RuleId") for r in (raw or {}).get("RuleIds") or []]
+    alb_wait_job(d, raw)
+    got = d.call("ListRules", {"ListenerIds": [lid], "MaxResults": 20})
+    if got is not None:
+        seen = [(r.get("RuleName"), r.get("Priority"), r.get("RuleStatus")) for r in got.get("Rules") or []]
+        want = [("api-rule", 10, "Available"), ("wild", 20, "Available"), ("static", 30, "Available")]
+        if seen != want:
+            fail(f"{d.name} ListRules read back", f"{seen}, expected {want}")
+    if rule:
+        alb_wait_job(d, d.call("UpdateRuleAttribute", {"RuleId": rule, "Priority": 5, "RuleName": "api-rule.v2",
+                                                         "ClientToken": token()}))
+        d.negative("UpdateRuleAttribute", {"RuleId": rule, "Priority": 20, "ClientToken": token()},
+                   "Conflict.Priority", "rule priority taken")
+    if len(more) == 2:
+        # Renumbering: swap two priorities in one call.
+        alb_wait_job(d, d.call("UpdateRulesAttribute", {"ClientToken": token(), "Rules": [
+            {"RuleId": more[0], "Priority": 30}, {"RuleId": more[1], "Priority": 20}]}))
+    d.negative("CreateRule", {"ListenerId": lid, "RuleName": "bad", "Priority": 40,
+                              "RuleConditions": [{"Type": "Host", "HostConfig": {"Values": ["Bad_Host"]}}],
+                              "RuleActions": forward((sgp, 100))}, "InvalidParameter", "host value charset")
+    d.negative("DeleteServerGroup", {"ServerGroupId": sgp, "ClientToken": token()}, "ResourceInUse.ServerGroup",
+               "delete a server group a rule uses")
+    d.negative("ListServerGroupServers", {"ServerGroupId": "sgp-nothere000000001"}, "ResourceNotFound.ServerGroup",
+               "servers of an unknown group")
+    if rule:
+        alb_wait_job(d, d.call("DeleteRule", {"RuleId": rule, "ClientToken": token()}))
+    if more:
+        alb_wait_job(d, d.call("DeleteRules", {"RuleIds": more, "ClientToken": token()}))
+    alb_wait_job(d, d.call("RemoveServersFromServerGroup", {"ServerGroupId": sgp, "ClientToken": token(),
+                                                              "Servers": [{"ServerId": "10.0.0.2", "ServerType": "Ip",
+                                                                           "Port": 8080}]}))
+    alb_wait_job(d, d.call("DeleteListener", {"ListenerId": lid, "ClientToken": token()},
+                           label=f"{d.name} DeleteListener (routes)"))
+    alb_wait_job(d, d.call("DeleteServerGroup", {"ServerGroupId": sgp, "ClientToken": token()}))
+
+
 def alb_tags_and_switch(d, lid):
     """Tags (TagResources / UnTagResources, no ClientToken in their models)
     and stop/start (StopListener / StartListener, with one) on one
@@ -707,6 +790,7 @@ def main():
     ]
     for i, make in enumerate(drivers):
         run_alb(make("alb"), 8000 + 10 * i)
+        run_alb_routes(make("alb"), 9000 + i)
         alibaba_auth_negatives(make, "alb", "ListListeners", {"LoadBalancerIds": [ALB_LB]})
         run_ga(make("ga"), 20000 + 100 * i)
         alibaba_auth_negatives(make, "ga", "ListListeners", {"RegionId": REGION, "AcceleratorId": GA_ACC})

@@ -14,6 +14,7 @@
 //! | `POST /_emulator/faults` | replaces rules and random faults (body: [`FaultsSpec`] JSON) |
 //! | `GET /_emulator/requests` | requests per API and action: `{api: {action: {"requests", "throttled", "errors"}}}` |
 //! | `POST /_emulator/seed` | seeds an instance: `{"service": "tencent-gaap", "id": "link-1", "server_groups": []}` |
+//! | `POST /_emulator/resolve` | where a request would go, by the service's own matching: `{"service": "alb", "instance": "alb-1", "port": 443, "host": "a.example.com", "path": "/api"}` (dispatched to [`Service::resolve`](crate::service::Service::resolve)) |
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Limited};
@@ -25,7 +26,7 @@ use serde_json::{json, Value};
 use crate::config::{FaultRuleSpec, FaultsSpec, RandomFaultsSpec};
 use crate::envelope::{admin_json, Body};
 use crate::server::Shared;
-use crate::service::InstanceSeed;
+use crate::service::{InstanceSeed, ResolveQuery};
 
 /// Admin bodies are small JSON documents.
 const MAX_ADMIN_BODY: usize = 1024 * 1024;
@@ -54,13 +55,20 @@ pub(crate) async fn handle(shared: &Shared, req: Request<Incoming>) -> Response<
             }
             Err(message) => bad_request(&message),
         },
-        (_, "/_emulator/state" | "/_emulator/faults" | "/_emulator/seed" | "/_emulator/requests") => admin_json(
+        (Method::POST, "/_emulator/resolve") => match read_json::<ResolveRequest>(req).await {
+            Ok(q) => resolve(shared, q),
+            Err(message) => bad_request(&message),
+        },
+        (
+            _,
+            "/_emulator/state" | "/_emulator/faults" | "/_emulator/seed" | "/_emulator/requests" | "/_emulator/resolve",
+        ) => admin_json(
             StatusCode::METHOD_NOT_ALLOWED,
             &json!({ "error": "method not allowed on this admin endpoint" }),
         ),
         _ => admin_json(
             StatusCode::NOT_FOUND,
-            &json!({ "error": "unknown admin endpoint; see /_emulator/state, /_emulator/faults, /_emulator/requests, /_emulator/seed" }),
+            &json!({ "error": "unknown admin endpoint; see /_emulator/state, /_emulator/faults, /_emulator/requests, /_emulator/seed, /_emulator/resolve" }),
         ),
     }
 }
@@ -72,6 +80,50 @@ struct SeedRequest {
     id: String,
     #[serde(default)]
     server_groups: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ResolveRequest {
+    service: String,
+    instance: String,
+    port: u32,
+    #[serde(default)]
+    host: String,
+    #[serde(default = "root_path")]
+    path: String,
+}
+
+fn root_path() -> String {
+    "/".into()
+}
+
+/// `POST /_emulator/resolve`: the `service` named answers by its own
+/// matching ([`Service::resolve`](crate::service::Service::resolve)).
+fn resolve(shared: &Shared, q: ResolveRequest) -> Response<Body> {
+    let Some(service) = shared.registry.find(&q.service) else {
+        return admin_json(
+            StatusCode::NOT_FOUND,
+            &json!({ "error": format!("unknown service `{}`", q.service) }),
+        );
+    };
+    let query = ResolveQuery {
+        instance: q.instance,
+        port: q.port,
+        host: q.host,
+        path: q.path,
+    };
+    match service.resolve(&query, std::time::Instant::now()) {
+        None => admin_json(
+            StatusCode::NOT_FOUND,
+            &json!({ "error": format!("service `{}` does not resolve requests", q.service) }),
+        ),
+        Some(Ok(answer)) => admin_json(StatusCode::OK, &answer),
+        Some(Err(e)) => admin_json(
+            StatusCode::from_u16(e.http_status).unwrap_or(StatusCode::BAD_REQUEST),
+            &json!({ "error": e.message, "code": e.code }),
+        ),
+    }
 }
 
 fn bad_request(message: &str) -> Response<Body> {

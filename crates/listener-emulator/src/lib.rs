@@ -61,7 +61,7 @@ pub use faults::{Fault, FaultControl, FaultCounts, FaultKind, FaultRule, RandomF
 pub use rate_limit::{Rate, RateLimits};
 pub use requests::{ActionCounts, RequestCounts};
 pub use server::{Emulator, EmulatorBuilder, EmulatorHandle, FAULT_RETRY_AFTER, MAX_BODY_BYTES};
-pub use service::{ApiError, Call, Context, Family, InstanceSeed, Service, Timing};
+pub use service::{ApiError, Call, Context, Family, InstanceSeed, ResolveQuery, Service, Timing};
 
 /// Why the emulator could not start or a run-time change was refused.
 ///

@@ -168,6 +168,22 @@ pub struct InstanceSeed {
     pub server_groups: Vec<String>,
 }
 
+/// A request whose destination the admin call `POST /_emulator/resolve`
+/// asks a service for: which listener, rule and endpoints of `instance`
+/// would serve a request to `port` for `host` and `path`, by the vendor's
+/// own matching.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ResolveQuery {
+    /// Instance ID (`alb-…`, `lb-…`).
+    pub instance: String,
+    /// Listener port.
+    pub port: u32,
+    /// The request's host name (a `:port` suffix is ignored).
+    pub host: String,
+    /// The request's path.
+    pub path: String,
+}
+
 /// Per-call context a service gets from the framework.
 pub trait Context {
     /// Whether the asynchronous task started by this call should end in
@@ -193,4 +209,11 @@ pub trait Service: Send + Sync {
     fn handle(&self, ctx: &mut dyn Context, call: &Call) -> Result<Value, ApiError>;
     /// Listener count per instance, for tests that assert "exactly one".
     fn listener_counts(&self) -> BTreeMap<String, usize>;
+    /// Where `query` would go, by this vendor's own matching: `None` for
+    /// a service that does not resolve (the default); an error (HTTP 404
+    /// for no such listener) as an [`ApiError`].
+    fn resolve(&self, query: &ResolveQuery, now: Instant) -> Option<Result<Value, ApiError>> {
+        let _ = (query, now);
+        None
+    }
 }

@@ -41,6 +41,15 @@
 //! log settings (`UpdateListenerLogConfig`, with the instance switch
 //! `EnableLoadBalancerAccessLog`) live in `alb_acl.rs`, with their rules.
 //!
+//! Forwarding rules (`CreateRule`, `CreateRules`, `ListRules`,
+//! `UpdateRuleAttribute`, `UpdateRulesAttribute`, `DeleteRule`, `DeleteRules`), ALB's matching and
+//! the admin resolve call live in `alb_rules.rs`; server groups
+//! (`CreateServerGroup`, `AddServersToServerGroup`,
+//! `RemoveServersFromServerGroup`, `ListServerGroups`,
+//! `ListServerGroupServers`, `DeleteServerGroup`) in `alb_pools.rs`. A rule
+//! or server-group job keeps the instance busy like a listener's (rules)
+//! or only the group (servers, which belong to no instance).
+//!
 //! Parameters ALB does not declare for an action are ignored, as its
 //! gateway does, except port, protocol and instance on an update: those
 //! are refused so a client that tries to change them learns it cannot.
@@ -56,7 +65,11 @@ use crate::idempotency::ClientTokens;
 
 #[path = "alb_acl.rs"]
 mod acl;
-use crate::service::{ApiError, Call, Context, Family, InstanceSeed, Service};
+#[path = "alb_pools.rs"]
+mod pools;
+#[path = "alb_rules.rs"]
+pub mod rules;
+use crate::service::{ApiError, Call, Context, Family, InstanceSeed, ResolveQuery, Service};
 
 /// The ALB API version this service answers.
 pub const VERSION: &str = "2020-06-16";
@@ -331,7 +344,7 @@ impl Job {
         let mut j = json!({
             "Id": self.id,
             "ResourceId": self.resource,
-            "ResourceType": if self.resource.starts_with("acl-") { "acl" } else { "listener" },
+            "ResourceType": resource_type(&self.resource),
             "ApiName": self.api,
             "OperateType": self.operate,
             "Status": status,
@@ -346,6 +359,16 @@ impl Job {
     }
 }
 
+/// The `ResourceType` of a job, from its resource's ID prefix.
+fn resource_type(id: &str) -> &'static str {
+    match id.split('-').next() {
+        Some("acl") => "acl",
+        Some("rule") => "rule",
+        Some("sgp") => "servergroup",
+        _ => "listener",
+    }
+}
+
 #[derive(Debug, Default)]
 struct State {
     /// Instance → its server groups.
@@ -356,6 +379,10 @@ struct State {
     /// Instances whose access log is on (EnableLoadBalancerAccessLog).
     access_log: BTreeSet<String>,
     jobs: BTreeMap<String, Job>,
+    /// Forwarding rules of every listener.
+    rules: BTreeMap<String, rules::Rule>,
+    /// Server groups of the account and region (seeded and created).
+    pools: BTreeMap<String, pools::Pool>,
     tokens: ClientTokens,
     /// `(action, ClientToken)` of every write that reached the service.
     seen_tokens: Vec<(String, String)>,
@@ -369,6 +396,8 @@ struct State {
 pub struct Alb {
     state: Mutex<State>,
     quota: usize,
+    rule_quota: usize,
+    server_quota: usize,
 }
 
 impl Default for Alb {
@@ -391,7 +420,22 @@ impl Alb {
                 ..State::default()
             }),
             quota,
+            rule_quota: rules::DEFAULT_RULES_PER_INSTANCE,
+            server_quota: pools::DEFAULT_SERVERS_PER_GROUP,
         }
+    }
+
+    /// The same service with another quota of rules per instance (the
+    /// default rule excluded).
+    pub fn with_rule_quota(mut self, quota: usize) -> Self {
+        self.rule_quota = quota;
+        self
+    }
+
+    /// The same service with another quota of servers per server group.
+    pub fn with_server_quota(mut self, quota: usize) -> Self {
+        self.server_quota = quota;
+        self
     }
 
     /// The `ClientToken` of every `action` call that reached the service,
@@ -819,6 +863,7 @@ impl State {
     /// Finish every piece of asynchronous work whose time has come.
     fn settle(&mut self, now: Instant) {
         self.settle_acls(now);
+        self.settle_pools(now);
         let due: Vec<String> = self
             .listeners
             .values()
@@ -861,6 +906,7 @@ impl State {
                 }
             }
         }
+        self.settle_rules(now);
     }
 
     fn next_seq(&mut self) -> u64 {
@@ -892,6 +938,20 @@ impl State {
                 return id;
             }
         }
+    }
+
+    /// `prefix` and 20 lower-case letters and digits, as ALB's IDs look
+    /// (the caller checks uniqueness in its own map).
+    fn new_id(&mut self, prefix: &str) -> String {
+        const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+        let mut id = String::from(prefix);
+        let (mut a, mut b) = (self.next_bits(), self.next_bits());
+        for i in 0..20 {
+            let source = if i < 10 { &mut a } else { &mut b };
+            id.push(ALPHABET[(*source % 36) as usize] as char);
+            *source /= 36;
+        }
+        id
     }
 
     /// A job ID shaped like ALB's (a UUID).
@@ -933,11 +993,13 @@ impl State {
         id
     }
 
-    /// Whether another listener of `lb` has unfinished work.
+    /// Whether another listener of `lb`, or a rule of it, has unfinished
+    /// work.
     fn instance_busy(&self, lb: &str, except: Option<&str>) -> bool {
         self.listeners
             .values()
             .any(|l| l.lb == lb && Some(l.id.as_str()) != except && l.pending.is_some())
+            || self.rules_busy(lb)
     }
 
     fn busy_instance(lb: &str) -> ApiError {
@@ -1018,9 +1080,14 @@ impl State {
         Ok(())
     }
 
+    /// Server groups a listener or rule of `lb` may forward to: those
+    /// seeded on the instance (another instance's seeded group stays
+    /// `ResourceNotFound.ServerGroup`, as before) and every created group
+    /// that exists.
     fn check_server_groups(&self, lb: &str, groups: &[String]) -> Result<(), ApiError> {
         let known = self.instances.get(lb);
-        match groups.iter().find(|g| !known.is_some_and(|k| k.contains(*g))) {
+        let ok = |g: &String| known.is_some_and(|k| k.contains(g)) || self.pool(g).is_ok_and(|p| !p.seeded);
+        match groups.iter().find(|g| !ok(g)) {
             Some(g) => Err(not_found("ServerGroup", g)),
             None => Ok(()),
         }
@@ -1442,6 +1509,12 @@ impl Service for Alb {
 
     fn seed(&self, instance: InstanceSeed) {
         let mut st = self.lock();
+        for g in &instance.server_groups {
+            if !st.pools.contains_key(g) {
+                let seq = st.next_seq();
+                st.pools.insert(g.clone(), pools::Pool::seeded(g, seq));
+            }
+        }
         st.instances
             .entry(instance.id)
             .or_default()
@@ -1449,7 +1522,7 @@ impl Service for Alb {
     }
 
     fn handle(&self, ctx: &mut dyn Context, call: &Call) -> Result<Value, ApiError> {
-        let quota = self.quota;
+        let (quota, rule_quota, server_quota) = (self.quota, self.rule_quota, self.server_quota);
         let mut st = self.lock();
         st.settle(call.now);
         match call.action.as_str() {
@@ -1485,6 +1558,19 @@ impl Service for Alb {
             "UpdateListenerLogConfig" => st.idempotent(call, |s| s.update_log_config(ctx, call)),
             "EnableLoadBalancerAccessLog" => st.idempotent(call, |s| s.instance_access_log(call, true)),
             "DisableLoadBalancerAccessLog" => st.idempotent(call, |s| s.instance_access_log(call, false)),
+            "CreateRule" => st.idempotent(call, |s| s.create_rules(ctx, call, false, rule_quota)),
+            "CreateRules" => st.idempotent(call, |s| s.create_rules(ctx, call, true, rule_quota)),
+            "UpdateRuleAttribute" => st.idempotent(call, |s| s.update_rules(ctx, call, false)),
+            "UpdateRulesAttribute" => st.idempotent(call, |s| s.update_rules(ctx, call, true)),
+            "DeleteRule" => st.idempotent(call, |s| s.delete_rules(ctx, call, false)),
+            "DeleteRules" => st.idempotent(call, |s| s.delete_rules(ctx, call, true)),
+            "ListRules" => st.list_rules(call),
+            "CreateServerGroup" => st.idempotent(call, |s| s.create_pool(ctx, call)),
+            "AddServersToServerGroup" => st.idempotent(call, |s| s.change_servers(ctx, call, true, server_quota)),
+            "RemoveServersFromServerGroup" => st.idempotent(call, |s| s.change_servers(ctx, call, false, server_quota)),
+            "DeleteServerGroup" => st.idempotent(call, |s| s.delete_pool(ctx, call)),
+            "ListServerGroups" => st.list_pools(call),
+            "ListServerGroupServers" => st.list_servers(call),
             "ListAcls" => st.list_acls(call),
             "ListAclEntries" => st.list_acl_entries(call),
             other => Err(ApiError::unknown_action(Family::Alibaba, other)),
@@ -1498,6 +1584,12 @@ impl Service for Alb {
             *counts.entry(l.lb.clone()).or_default() += 1;
         }
         counts
+    }
+
+    fn resolve(&self, query: &ResolveQuery, now: Instant) -> Option<Result<Value, ApiError>> {
+        let mut st = self.lock();
+        st.settle(now);
+        Some(st.resolve(query))
     }
 }
 
