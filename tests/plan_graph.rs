@@ -241,6 +241,8 @@ impl PoolProvider for Cloud {
                     let pool = Pool {
                         id: ResourceId(s.id("p")),
                         spec: p.clone(),
+                        owner: Some("default".into()),
+                        managed: true,
                     };
                     s.pools.push(pool.clone());
                     pool
@@ -324,6 +326,8 @@ impl RuleProvider for Cloud {
                         listener: listener.clone(),
                         backend: r.backend.clone(),
                         spec: r.spec.clone(),
+                        owner: Some("default".into()),
+                        managed: true,
                     };
                     s.rules.push(rule.clone());
                     rule

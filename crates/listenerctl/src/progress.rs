@@ -200,6 +200,9 @@ impl Progress {
                 tally.finished.push((step(verb, name, ports), late));
             }
             Event::Failed { verb, name, ports, .. } => tally.failed.push(step(verb, name, ports)),
+            // Pool and rule steps are not in the listener steps an
+            // interrupted apply compares with.
+            _ => {}
         }
     }
 
@@ -257,6 +260,13 @@ impl Progress {
                             eprintln!("{text}");
                         }
                     }
+                    // Pool and rule steps are short calls: a line each.
+                    _ => {
+                        let text = format!("  {}", self.line(&event));
+                        if spinners.is_empty() || self.bars.println(&text).is_err() {
+                            eprintln!("{text}");
+                        }
+                    }
                 }
             }
         }
@@ -276,6 +286,26 @@ fn body(event: &Event) -> String {
             message,
             ..
         } => format!("failed to {verb} {name} ({kind}): {message}"),
+        Event::Resource {
+            kind,
+            stage,
+            verb,
+            name,
+            id,
+            error,
+            message,
+        } => match *stage {
+            "started" => format!("{} {kind} {name} ...", present(verb)),
+            "failed" => format!(
+                "failed to {verb} {kind} {name} ({}): {}",
+                error.unwrap_or("error"),
+                message.as_deref().unwrap_or("")
+            ),
+            _ => match id {
+                Some(id) if *verb != "delete" => format!("{} {kind} {name}: {id}", past(verb)),
+                _ => format!("{} {kind} {name}", past(verb)),
+            },
+        },
     }
 }
 

@@ -6,7 +6,7 @@
 
 use std::fmt::Write as _;
 
-use cloud_listeners::plan::{Action, Plan};
+use cloud_listeners::plan::{Action, Found, Plan, ResourceAction, ResourceKind, ResourceOp, ResourceSummary, Wanted};
 use cloud_listeners::{FieldChange, Format, Listener, ListenerSpec};
 use serde_json::Value;
 
@@ -122,8 +122,42 @@ pub fn plan(plan: &Plan, file: &[ListenerSpec], allow_replace: bool) -> String {
             }
         }
     }
+    for r in &plan.resources {
+        resource_row(&mut out, r);
+    }
     out.push_str(&summary(plan));
     out
+}
+
+/// One pool or rule row: `+ create     pool web  (2 endpoints)`,
+/// `~ update     rule shop:443 api.example.com/v1  (r-1)` with its changes.
+fn resource_row(out: &mut String, r: &ResourceAction) {
+    let what = format!("{} {}", r.kind.as_str(), r.name);
+    let id = r.id.as_ref().map(|i| format!("  ({i})")).unwrap_or_default();
+    let target = match (&r.desired, &r.current) {
+        (Some(Wanted::Pool(p)), _) => format!("{} endpoint(s)", p.endpoints.len()),
+        (Some(Wanted::Rule(rule)), _) => format!("-> {}", rule.backend),
+        (None, Some(Found::Rule(rule))) => format!("-> {}", rule.spec.backend),
+        (None, Some(Found::Pool(p))) => format!("{} endpoint(s)", p.spec.endpoints.len()),
+        (None, None) => String::new(),
+    };
+    let _ = match r.action {
+        ResourceOp::Create => writeln!(out, "  + create     {what}  {target}"),
+        ResourceOp::Update => writeln!(out, "  ~ update     {what}  {target}{id}"),
+        ResourceOp::Replace => writeln!(out, "  ! replace    {what}  {target}{id}: its listener is replaced"),
+        ResourceOp::Delete => writeln!(out, "  - delete     {what}{id}: managed, not in the file"),
+        ResourceOp::Unchanged => writeln!(out, "  = unchanged  {what}  {target}{id}"),
+        ResourceOp::Mapped => writeln!(out, "  = mapped     {what}{id}: an existing pool, never changed"),
+        ResourceOp::Unmanaged => writeln!(
+            out,
+            "  ? unmanaged  {what}{id}: not in the file; kept (--prune deletes it)"
+        ),
+        ResourceOp::Kept => writeln!(
+            out,
+            "  = kept       {what}{id}: named by the file or still in use; never pruned"
+        ),
+    };
+    changes(out, &r.changes, &[]);
 }
 
 /// Whose mark a live listener carries, in the words of a plan row.
@@ -151,6 +185,26 @@ pub fn summary(plan: &Plan) -> String {
         let _ = write!(line, ", {} unmanaged", s.unmanaged);
     }
     line.push('\n');
+    for kind in [ResourceKind::Pool, ResourceKind::Rule] {
+        if !plan.resources.iter().any(|r| r.kind == kind) {
+            continue;
+        }
+        let r = ResourceSummary::of(&plan.resources, kind);
+        let _ = write!(
+            line,
+            "  {}s: {} to create, {} to update, {} to replace, {} to delete; {} unchanged",
+            kind.as_str(),
+            r.create,
+            r.update,
+            r.replace,
+            r.delete,
+            r.unchanged
+        );
+        if r.unmanaged > 0 {
+            let _ = write!(line, ", {} left alone", r.unmanaged);
+        }
+        line.push('\n');
+    }
     line
 }
 
@@ -249,6 +303,7 @@ mod tests {
     fn rows_of_listeners_not_in_the_file_say_whose_mark_they_carry() {
         let spec = |port| ListenerSpec::new("x", Protocol::Tcp, Ports::Single(port));
         let plan = Plan {
+            resources: Vec::new(),
             actions: vec![
                 Action::Delete {
                     current: listener("l-1", spec(80)).with_owner(Some("team-a".into()), "team-a"),
@@ -277,6 +332,7 @@ mod tests {
         let mut desired = current.clone();
         desired.description = Some("front".into());
         let plan = Plan {
+            resources: Vec::new(),
             actions: vec![
                 Action::Update {
                     index: 0,
@@ -311,6 +367,7 @@ mod tests {
             ListenerSpec::new("web", Protocol::Http, Ports::Single(80)),
         ];
         let plan = Plan {
+            resources: Vec::new(),
             actions: vec![Action::Unchanged {
                 index: 1,
                 current: listener("lsn-1", ListenerSpec::new("http-80", Protocol::Http, Ports::Single(80))),
