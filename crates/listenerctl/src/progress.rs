@@ -314,6 +314,35 @@ mod tests {
     use super::*;
 
     #[test]
+    fn pool_and_rule_events_read_as_lines() {
+        let p = Progress::new(Mode::Plain, "[alb] ");
+        let ev = |stage: &'static str, id: Option<&str>, error: Option<&'static str>| Event::Resource {
+            kind: "pool",
+            stage,
+            verb: "create",
+            name: "web".into(),
+            id: id.map(str::to_string),
+            error,
+            message: error.map(|_| "no more pools".to_string()),
+        };
+        assert_eq!(p.line(&ev("started", None, None)), "[alb] creating pool web ...");
+        assert_eq!(
+            p.line(&ev("finished", Some("sgp-1"), None)),
+            "[alb] created pool web: sgp-1"
+        );
+        assert_eq!(
+            p.line(&ev("failed", None, Some("vendor"))),
+            "[alb] failed to create pool web (vendor): no more pools"
+        );
+        let json = serde_json::to_value(ev("finished", Some("sgp-1"), None)).expect("json");
+        assert_eq!(json["event"], "resource");
+        assert_eq!(json["kind"], "pool");
+        assert_eq!(json["stage"], "finished");
+        assert_eq!(json["id"], "sgp-1");
+        assert!(json.get("error").is_none());
+    }
+
+    #[test]
     fn plain_lines_name_the_action_and_ids() {
         let p = Progress::new(Mode::Plain, "[gaap] ");
         let started = Event::Started {

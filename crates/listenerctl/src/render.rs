@@ -141,12 +141,17 @@ fn resource_row(out: &mut String, r: &ResourceAction) {
         (None, Some(Found::Pool(p))) => format!("{} endpoint(s)", p.spec.endpoints.len()),
         (None, None) => String::new(),
     };
+    let target = if target.is_empty() {
+        target
+    } else {
+        format!("  {target}")
+    };
     let _ = match r.action {
-        ResourceOp::Create => writeln!(out, "  + create     {what}  {target}"),
-        ResourceOp::Update => writeln!(out, "  ~ update     {what}  {target}{id}"),
-        ResourceOp::Replace => writeln!(out, "  ! replace    {what}  {target}{id}: its listener is replaced"),
+        ResourceOp::Create => writeln!(out, "  + create     {what}{target}"),
+        ResourceOp::Update => writeln!(out, "  ~ update     {what}{target}{id}"),
+        ResourceOp::Replace => writeln!(out, "  ! replace    {what}{target}{id}: its listener is replaced"),
         ResourceOp::Delete => writeln!(out, "  - delete     {what}{id}: managed, not in the file"),
-        ResourceOp::Unchanged => writeln!(out, "  = unchanged  {what}  {target}{id}"),
+        ResourceOp::Unchanged => writeln!(out, "  = unchanged  {what}{target}{id}"),
         ResourceOp::Mapped => writeln!(out, "  = mapped     {what}{id}: an existing pool, never changed"),
         ResourceOp::Unmanaged => writeln!(
             out,
@@ -287,6 +292,82 @@ mod tests {
     use super::*;
     use cloud_listeners::plan::Plan;
     use cloud_listeners::{ListenerId, ListenerStatus, Ports, Protocol};
+
+    fn resource(kind: ResourceKind, action: ResourceOp, name: &str) -> ResourceAction {
+        ResourceAction {
+            kind,
+            action,
+            name: name.into(),
+            key: name.into(),
+            id: None,
+            index: None,
+            desired: None,
+            current: None,
+            changes: Vec::new(),
+            listener: None,
+            pool: None,
+        }
+    }
+
+    #[test]
+    fn pool_and_rule_rows_follow_the_listeners_with_their_own_counts() {
+        use cloud_listeners::{Endpoint, PoolSpec, ResourceId, RouteSpec};
+        let mut web = resource(ResourceKind::Pool, ResourceOp::Create, "web");
+        web.desired = Some(Wanted::Pool(PoolSpec::new("web", vec![Endpoint::new("10.0.0.1", 80)])));
+        let mut api = resource(ResourceKind::Pool, ResourceOp::Update, "api");
+        api.id = Some(ResourceId::from("sgp-1"));
+        api.changes.push(FieldChange {
+            path: "endpoints".into(),
+            from: serde_json::json!([]),
+            to: serde_json::json!([{"address": "10.0.1.1", "port": 9000, "weight": 100}]),
+        });
+        let mut rule = resource(ResourceKind::Rule, ResourceOp::Create, "shop:443 api.example.com/v1");
+        rule.desired = Some(Wanted::Rule(RouteSpec::new(Some("api.example.com"), "/v1", "api")));
+        let mut gone = resource(ResourceKind::Rule, ResourceOp::Delete, "shop:443 www.example.com/old");
+        gone.id = Some(ResourceId::from("rule-9"));
+        let mut legacy = resource(ResourceKind::Pool, ResourceOp::Mapped, "legacy");
+        legacy.id = Some(ResourceId::from("sgp-legacy"));
+        let plan = Plan {
+            actions: vec![],
+            resources: vec![web, api, legacy, rule, gone],
+        };
+        let text = super::plan(&plan, &[], false);
+        assert!(text.contains("  + create     pool web  1 endpoint(s)\n"), "{text}");
+        assert!(
+            text.contains("  ~ update     pool api  (sgp-1)\n        endpoints: "),
+            "{text}"
+        );
+        assert!(
+            text.contains("  = mapped     pool legacy  (sgp-legacy): an existing pool, never changed\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("  + create     rule shop:443 api.example.com/v1  -> api\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("  - delete     rule shop:443 www.example.com/old  (rule-9): managed, not in the file\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("  pools: 1 to create, 1 to update, 0 to replace, 0 to delete; 1 unchanged\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("  rules: 1 to create, 0 to update, 0 to replace, 1 to delete; 0 unchanged\n"),
+            "{text}"
+        );
+        // JSON rows name the kind and the action, and leave internal links out.
+        let v = serde_json::to_value(&plan).expect("json");
+        assert_eq!(v["resources"][0]["kind"], "pool");
+        assert_eq!(v["resources"][0]["action"], "create");
+        assert_eq!(v["resources"][0]["desired"]["endpoints"][0]["port"], 80);
+        assert_eq!(v["resources"][4]["id"], "rule-9");
+        assert!(v["resources"][3].get("listener").is_none());
+        // A plan without pools or rules has no `resources` key, as before.
+        let bare = serde_json::to_value(Plan::default()).expect("json");
+        assert!(bare.get("resources").is_none());
+    }
 
     fn listener(id: &str, spec: ListenerSpec) -> Listener {
         Listener {
