@@ -508,6 +508,8 @@ impl Driver<'_> {
                     let current = Pool {
                         id: ResourceId(w.id.unwrap_or_default().into()),
                         spec: spec.clone(),
+                        owner: Some("default".into()),
+                        managed: true,
                     };
                     let r = pools.update_pool(&current, spec).await.map(|p| p.id.0);
                     out.push(ran(w.node, w.verb, r));
