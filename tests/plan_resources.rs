@@ -726,3 +726,22 @@ async fn an_unmapped_target_alias_is_refused_naming_the_field() {
     }
     assert_eq!(cloud.writes(), vec![]);
 }
+
+#[tokio::test]
+async fn a_cancelled_apply_starts_no_pool_or_rule_step_and_lists_them() {
+    let cloud = Cloud::new();
+    let f = file();
+    let plan = plan_of(&cloud, &f, Prune::Managed).await;
+    let options = ApplyOptions::default();
+    options.cancel.cancel();
+    let provider: Arc<dyn Provider> = cloud.clone();
+    let report = apply(provider, &plan, &options, &|_| {}).await.expect("apply");
+    assert_eq!(cloud.writes(), vec![]);
+    let not_started: Vec<_> = report.not_started.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(not_started, vec!["pool api", "pool web", "shop"]);
+    // Their children are skipped, never sent.
+    assert_eq!(report.skipped.len(), 3);
+    // A rerun without the cancel converges.
+    converge(&cloud, &f, Prune::Managed).await;
+    assert_converged(&cloud, &f, Prune::Managed).await;
+}

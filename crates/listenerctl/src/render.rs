@@ -58,7 +58,7 @@ fn row_name<'a>(action: &'a Action, file: &'a [ListenerSpec]) -> &'a str {
 /// listeners, which the actions' indices point into.
 pub fn plan(plan: &Plan, file: &[ListenerSpec], allow_replace: bool) -> String {
     let mut out = String::new();
-    if plan.actions.is_empty() {
+    if plan.actions.is_empty() && plan.resources.is_empty() {
         out.push_str("  (no listeners in the file or on the instance)\n");
     }
     for a in &plan.actions {
