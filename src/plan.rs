@@ -35,8 +35,10 @@ use listener_core::{
 };
 
 pub mod graph;
+pub mod resources;
 
 use graph::{Executor, Graph, Kind, Node, NodeId, Op, Ran as GraphRan, Verb, Work};
+pub use resources::{FileResources, Found, ResourceAction, ResourceKind, ResourceOp, ResourceSummary, Wanted};
 
 /// What apply will do for one listener.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -172,10 +174,15 @@ pub struct Summary {
 }
 
 /// Everything apply would do on one instance.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Plan {
     /// The actions, deletes first, then replacements, updates and creates.
     pub actions: Vec<Action>,
+    /// Pools and rules beside the listeners ([`resources`]): empty unless
+    /// the provider exposes them and the file has backends or routes, and
+    /// then left out of the JSON.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub resources: Vec<ResourceAction>,
 }
 
 /// The vendor listeners a spec becomes: one per port (or per range) on
@@ -392,12 +399,15 @@ impl Plan {
         actions.extend(replace_or_update);
         actions.extend(creates);
         actions.extend(unchanged);
-        Plan { actions }
+        Plan {
+            actions,
+            resources: Vec::new(),
+        }
     }
 
     /// Whether apply would change anything.
     pub fn has_changes(&self) -> bool {
-        self.actions.iter().any(Action::is_change)
+        self.actions.iter().any(Action::is_change) || self.resources.iter().any(ResourceAction::is_change)
     }
 
     /// Counts per kind of action.
@@ -439,6 +449,44 @@ pub async fn plan_for_file(
 ) -> Result<Plan, Error> {
     let existing = provider.list().await?;
     Ok(Plan::build_for(provider, desired, file, &existing, prune))
+}
+
+/// Read the instance and plan `desired` (part of `file`, as
+/// [`plan_for_file`]) with its pools and rules: the listeners as
+/// [`plan_for_file`] plans them, then the pools the listeners name and the
+/// rules of their routes, read through [`Provider::pools`] /
+/// [`Provider::rules`] ([`resources::plan_resources`]). A provider that
+/// exposes neither gets exactly [`plan_for_file`]. Where the provider
+/// exposes rules, the listener part is planned without `routes`: rules are
+/// their own resources, never a field of the listener.
+pub async fn plan_with_resources(
+    provider: &dyn Provider,
+    desired: &[ListenerSpec],
+    file: &[ListenerSpec],
+    resources: FileResources<'_>,
+    prune: impl Into<Prune>,
+) -> Result<Plan, Error> {
+    let prune = prune.into();
+    if provider.pools().is_none() && provider.rules().is_none() {
+        return plan_for_file(provider, desired, file, prune).await;
+    }
+    let strip = |specs: &[ListenerSpec]| -> Vec<ListenerSpec> {
+        specs
+            .iter()
+            .map(|s| {
+                let mut s = s.clone();
+                if provider.rules().is_some() {
+                    s.routes.clear();
+                }
+                s
+            })
+            .collect()
+    };
+    let (listeners, file_listeners) = (strip(desired), strip(file));
+    let existing = provider.list().await?;
+    let mut plan = Plan::build_for(provider, &listeners, &file_listeners, &existing, prune);
+    plan.resources = resources::plan_resources(provider, &plan, desired, file, resources, prune).await?;
+    Ok(plan)
 }
 
 /// How apply runs.
@@ -534,6 +582,49 @@ impl Step {
     }
 }
 
+impl Step {
+    /// A pool or rule step: its name is the kind and the resource's name,
+    /// without ports.
+    fn resource(verb: &'static str, r: &ResourceAction) -> Step {
+        Step {
+            verb,
+            name: format!("{} {}", r.kind.as_str(), r.name),
+            ports: String::new(),
+        }
+    }
+}
+
+/// Record a pool or rule step in the report, as listener steps are.
+fn resource_ran(report: &mut ApplyReport, r: &ResourceAction, verb: Verb, outcome: Option<graph::Outcome<Made>>) {
+    match outcome {
+        Some(Ok(made)) => {
+            // The delete half of a replacement counts once, as its create.
+            if !(verb == Verb::Delete && r.action == ResourceOp::Replace) {
+                report.done += 1;
+            }
+            let id = match made {
+                Made::Resource(Some(id)) => Some(id),
+                _ => r.id.as_ref().map(|i| i.0.clone()),
+            };
+            report.resources.push(ResourceDone {
+                kind: r.kind.as_str(),
+                verb: verb.as_str(),
+                name: r.name.clone(),
+                id,
+            });
+        }
+        Some(Err(e)) => report
+            .failed
+            .push(Failure::new(&format!("{} {}", r.kind.as_str(), r.name), &e)),
+        None => {
+            report.not_started.push(Step::resource(verb.as_str(), r));
+            if verb == Verb::Delete && r.action == ResourceOp::Replace {
+                report.not_started.push(Step::resource("create", r));
+            }
+        }
+    }
+}
+
 /// Every step [`apply`] would take for `plan`, deletes first: what an
 /// interrupted apply compares its progress with.
 pub fn steps(plan: &Plan) -> Vec<Step> {
@@ -590,6 +681,26 @@ pub enum Event {
         /// The error, displayed.
         message: String,
     },
+    /// A step of a pool or a rule started, finished or failed.
+    Resource {
+        /// `pool` or `rule`.
+        kind: &'static str,
+        /// `started`, `finished` or `failed`.
+        stage: &'static str,
+        /// `create`, `update`, `delete`.
+        verb: &'static str,
+        /// The pool's name, or the rule's listener with its host and path.
+        name: String,
+        /// The ID now in place (a finished create or update).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        id: Option<String>,
+        /// The error kind of a failed step.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        error: Option<&'static str>,
+        /// The error of a failed step, displayed.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        message: Option<String>,
+    },
 }
 
 /// What an apply did.
@@ -610,6 +721,23 @@ pub struct ApplyReport {
     /// which depend on nothing, and then left out of the JSON.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub skipped: Vec<Step>,
+    /// Pools and rules now in place by this apply's creates and updates,
+    /// and deleted; absent from the JSON when the plan had none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub resources: Vec<ResourceDone>,
+}
+
+/// One pool or rule step that succeeded.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ResourceDone {
+    /// `pool` or `rule`.
+    pub kind: &'static str,
+    /// `create`, `update`, `delete`.
+    pub verb: &'static str,
+    /// As in the plan.
+    pub name: String,
+    /// The ID in place (the deleted one for a delete).
+    pub id: Option<String>,
 }
 
 /// One action that failed during apply.
@@ -661,9 +789,18 @@ impl Planned for NodeAction<'_> {
     }
 }
 
-/// A listener plan as a graph of one kind: node `i` is `plan.actions[i]`,
-/// so the engine's node IDs name actions without comparing addresses.
-fn listener_graph(plan: &Plan) -> Graph<&Action> {
+/// A node's item in the apply graph.
+#[derive(Debug, Clone, Copy)]
+enum Item<'p> {
+    Listener(&'p Action),
+    Resource(&'p ResourceAction),
+}
+
+/// A plan as a graph: node `i` is `plan.actions[i]` (listeners), node
+/// `n + j` is `plan.resources[j]` (pools and rules), so the engine's node
+/// IDs name actions without comparing addresses. A rule's parents are its
+/// listener, then its pool.
+fn plan_graph(plan: &Plan) -> Graph<Item<'_>> {
     let mut graph = Graph::default();
     for action in &plan.actions {
         let (op, id) = match action {
@@ -682,10 +819,117 @@ fn listener_graph(plan: &Plan) -> Graph<&Action> {
             parents: Vec::new(),
             op,
             id,
-            item: action,
+            item: Item::Listener(action),
+        });
+    }
+    let n = plan.actions.len();
+    for r in &plan.resources {
+        let op = match r.action {
+            ResourceOp::Create => Op::Create,
+            ResourceOp::Update => Op::Update,
+            ResourceOp::Replace => Op::Replace,
+            ResourceOp::Delete => Op::Delete,
+            ResourceOp::Unchanged | ResourceOp::Unmanaged | ResourceOp::Kept | ResourceOp::Mapped => Op::Keep,
+        };
+        let mut parents = Vec::new();
+        parents.extend(r.listener.map(NodeId));
+        parents.extend(r.pool.map(|p| NodeId(n + p)));
+        graph.add(Node {
+            kind: match r.kind {
+                ResourceKind::Pool => &graph::POOL,
+                ResourceKind::Rule => &graph::RULE,
+            },
+            key: r.key.clone(),
+            parents,
+            op,
+            id: r.id.as_ref().map(|i| i.0.clone()),
+            item: Item::Resource(r),
         });
     }
     graph
+}
+
+/// What a step of the apply graph left in place.
+enum Made {
+    Listeners(Vec<Listener>),
+    Resource(Option<String>),
+}
+
+/// The executor of a whole plan: listener steps go to the listener
+/// executor unchanged, pool and rule steps to [`resources::run_steps`].
+struct PlanExecutor<'p> {
+    listeners: ListenerExecutor<'p>,
+}
+
+impl<'g> Executor<Item<'g>> for PlanExecutor<'_> {
+    type Made = Made;
+
+    fn made_id(&self, made: &Made) -> Option<String> {
+        match made {
+            Made::Listeners(l) => l.first().map(|l| l.id.0.clone()),
+            Made::Resource(id) => id.clone(),
+        }
+    }
+
+    fn run<'a>(&'a self, kind: &'static Kind, work: Vec<Work<'a, Item<'g>>>) -> BoxFuture<'a, Vec<GraphRan<Made>>> {
+        Box::pin(async move {
+            if kind == &graph::LISTENER {
+                let work: Vec<Work<'a, &'g Action>> = work
+                    .into_iter()
+                    .filter_map(|w| match w.item {
+                        Item::Listener(a) => Some(Work {
+                            node: w.node,
+                            verb: w.verb,
+                            op: w.op,
+                            item: a,
+                            id: w.id,
+                            parent_ids: w.parent_ids,
+                        }),
+                        Item::Resource(_) => None,
+                    })
+                    .collect();
+                return self
+                    .listeners
+                    .run(kind, work)
+                    .await
+                    .into_iter()
+                    .map(|r| GraphRan {
+                        node: r.node,
+                        verb: r.verb,
+                        outcome: r.outcome.map(|o| o.map(Made::Listeners)),
+                    })
+                    .collect();
+            }
+            let rkind = if kind == &graph::POOL {
+                ResourceKind::Pool
+            } else {
+                ResourceKind::Rule
+            };
+            let steps: Vec<resources::Step> = work
+                .into_iter()
+                .filter_map(|w| match w.item {
+                    Item::Resource(r) => Some(resources::Step {
+                        node: w.node,
+                        verb: w.verb,
+                        action: r,
+                        id: w.id.map(str::to_string),
+                        parent_ids: w.parent_ids,
+                    }),
+                    Item::Listener(_) => None,
+                })
+                .collect();
+            let l = &self.listeners;
+            resources::run_steps(l.provider.as_ref(), rkind, steps, &l.options.cancel, l.on_event)
+                .await
+                .into_iter()
+                .map(|(node, verb, outcome)| GraphRan {
+                    node,
+                    verb,
+                    outcome: outcome.map(|o| o.map(Made::Resource)),
+                })
+                .collect()
+        })
+    }
 }
 
 /// The listener kind's executor: the calls, concurrency, create batching,
@@ -787,17 +1031,30 @@ pub async fn apply(
         }
     }
 
-    let executor = ListenerExecutor {
-        provider: &provider,
-        width,
-        options,
-        on_event,
+    let executor = PlanExecutor {
+        listeners: ListenerExecutor {
+            provider: &provider,
+            width,
+            options,
+            on_event,
+        },
     };
-    let ran = graph::apply_graph(&listener_graph(plan), &executor).await?;
+    let ran = graph::apply_graph(&plan_graph(plan), &executor).await?;
+    let n = plan.actions.len();
     // Deletes come first in `ran`, then updates and creates; a replacement
     // whose delete did not succeed has no create step.
     for GraphRan { node, verb, outcome } in ran.ran {
+        if node.0 >= n {
+            resource_ran(&mut report, &plan.resources[node.0 - n], verb, outcome);
+            continue;
+        }
         let action = &plan.actions[node.0];
+        let outcome = outcome.map(|o| {
+            o.map(|made| match made {
+                Made::Listeners(l) => l,
+                Made::Resource(_) => Vec::new(),
+            })
+        });
         match (verb, outcome) {
             (Verb::Delete, Some(Ok(_))) => {
                 // The delete half of a replacement counts once, as its create.
@@ -820,10 +1077,12 @@ pub async fn apply(
             (verb, None) => report.not_started.push(Step::of(verb.as_str(), action)),
         }
     }
-    // Listeners have no parents, so nothing is skipped on a listener plan;
-    // kept for graphs that grow other kinds.
+    // Listeners have no parents, so only pools and rules are skipped.
     for s in ran.skipped {
-        report.skipped.push(Step::of(s.verb.as_str(), &plan.actions[s.node.0]));
+        match s.node.0.checked_sub(n) {
+            None => report.skipped.push(Step::of(s.verb.as_str(), &plan.actions[s.node.0])),
+            Some(j) => report.skipped.push(Step::resource(s.verb.as_str(), &plan.resources[j])),
+        }
     }
     report
         .listeners

@@ -241,6 +241,8 @@ impl PoolProvider for Cloud {
                     let pool = Pool {
                         id: ResourceId(s.id("p")),
                         spec: p.clone(),
+                        owner: Some("default".into()),
+                        managed: true,
                     };
                     s.pools.push(pool.clone());
                     pool
@@ -324,6 +326,8 @@ impl RuleProvider for Cloud {
                         listener: listener.clone(),
                         backend: r.backend.clone(),
                         spec: r.spec.clone(),
+                        owner: Some("default".into()),
+                        managed: true,
                     };
                     s.rules.push(rule.clone());
                     rule
@@ -504,6 +508,8 @@ impl Driver<'_> {
                     let current = Pool {
                         id: ResourceId(w.id.unwrap_or_default().into()),
                         spec: spec.clone(),
+                        owner: Some("default".into()),
+                        managed: true,
                     };
                     let r = pools.update_pool(&current, spec).await.map(|p| p.id.0);
                     out.push(ran(w.node, w.verb, r));

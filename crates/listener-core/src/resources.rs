@@ -131,6 +131,25 @@ pub struct Pool {
     /// The pool read back, with the name the file gave it (adapters name or
     /// tag the vendor objects they own so it can be read back).
     pub spec: PoolSpec,
+    /// The owner read from the pool's management mark (see [`crate::mark`]),
+    /// `None` for a pool without one (made by hand or by another tool).
+    pub owner: Option<String>,
+    /// Whether `owner` is the profile's owner: only such pools are ever
+    /// changed or deleted by plan and apply.
+    pub managed: bool,
+}
+
+impl Pool {
+    /// A pool read back with the owner of its mark; `managed` when that is
+    /// `ours` (the profile's owner), as [`crate::Listener::with_owner`].
+    pub fn new(id: ResourceId, spec: PoolSpec, owner: Option<String>, ours: &str) -> Pool {
+        Pool {
+            id,
+            spec,
+            managed: owner.as_deref() == Some(ours),
+            owner,
+        }
+    }
 }
 
 /// A route on an HTTP/HTTPS listener: requests for `host` and under `path`
@@ -170,6 +189,33 @@ pub struct Rule {
     /// The route read back; `backend` holds the pool's name where the
     /// adapter can map the ID back, the ID otherwise.
     pub spec: RouteSpec,
+    /// The owner read from the rule's management mark, `None` without one.
+    pub owner: Option<String>,
+    /// Whether `owner` is the profile's owner: only such rules are ever
+    /// changed or deleted by plan and apply.
+    pub managed: bool,
+}
+
+impl Rule {
+    /// A rule read back with the owner of its mark; `managed` when that is
+    /// `ours` (the profile's owner).
+    pub fn new(
+        id: ResourceId,
+        listener: ListenerId,
+        backend: ResourceId,
+        spec: RouteSpec,
+        owner: Option<String>,
+        ours: &str,
+    ) -> Rule {
+        Rule {
+            id,
+            listener,
+            backend,
+            spec,
+            managed: owner.as_deref() == Some(ours),
+            owner,
+        }
+    }
 }
 
 /// A rule to create, with the ID of the pool it forwards to (a parent ID,

@@ -200,6 +200,9 @@ impl Progress {
                 tally.finished.push((step(verb, name, ports), late));
             }
             Event::Failed { verb, name, ports, .. } => tally.failed.push(step(verb, name, ports)),
+            // Pool and rule steps are not in the listener steps an
+            // interrupted apply compares with.
+            _ => {}
         }
     }
 
@@ -257,6 +260,13 @@ impl Progress {
                             eprintln!("{text}");
                         }
                     }
+                    // Pool and rule steps are short calls: a line each.
+                    _ => {
+                        let text = format!("  {}", self.line(&event));
+                        if spinners.is_empty() || self.bars.println(&text).is_err() {
+                            eprintln!("{text}");
+                        }
+                    }
                 }
             }
         }
@@ -276,12 +286,61 @@ fn body(event: &Event) -> String {
             message,
             ..
         } => format!("failed to {verb} {name} ({kind}): {message}"),
+        Event::Resource {
+            kind,
+            stage,
+            verb,
+            name,
+            id,
+            error,
+            message,
+        } => match *stage {
+            "started" => format!("{} {kind} {name} ...", present(verb)),
+            "failed" => format!(
+                "failed to {verb} {kind} {name} ({}): {}",
+                error.unwrap_or("error"),
+                message.as_deref().unwrap_or("")
+            ),
+            _ => match id {
+                Some(id) if *verb != "delete" => format!("{} {kind} {name}: {id}", past(verb)),
+                _ => format!("{} {kind} {name}", past(verb)),
+            },
+        },
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pool_and_rule_events_read_as_lines() {
+        let p = Progress::new(Mode::Plain, "[alb] ");
+        let ev = |stage: &'static str, id: Option<&str>, error: Option<&'static str>| Event::Resource {
+            kind: "pool",
+            stage,
+            verb: "create",
+            name: "web".into(),
+            id: id.map(str::to_string),
+            error,
+            message: error.map(|_| "no more pools".to_string()),
+        };
+        assert_eq!(p.line(&ev("started", None, None)), "[alb] creating pool web ...");
+        assert_eq!(
+            p.line(&ev("finished", Some("sgp-1"), None)),
+            "[alb] created pool web: sgp-1"
+        );
+        assert_eq!(
+            p.line(&ev("failed", None, Some("vendor"))),
+            "[alb] failed to create pool web (vendor): no more pools"
+        );
+        let json = serde_json::to_value(ev("finished", Some("sgp-1"), None)).expect("json");
+        assert_eq!(json["event"], "resource");
+        assert_eq!(json["kind"], "pool");
+        assert_eq!(json["stage"], "finished");
+        assert_eq!(json["id"], "sgp-1");
+        assert!(json.get("error").is_none());
+    }
 
     #[test]
     fn plain_lines_name_the_action_and_ids() {

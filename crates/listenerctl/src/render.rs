@@ -6,7 +6,7 @@
 
 use std::fmt::Write as _;
 
-use cloud_listeners::plan::{Action, Plan};
+use cloud_listeners::plan::{Action, Found, Plan, ResourceAction, ResourceKind, ResourceOp, ResourceSummary, Wanted};
 use cloud_listeners::{FieldChange, Format, Listener, ListenerSpec};
 use serde_json::Value;
 
@@ -58,7 +58,7 @@ fn row_name<'a>(action: &'a Action, file: &'a [ListenerSpec]) -> &'a str {
 /// listeners, which the actions' indices point into.
 pub fn plan(plan: &Plan, file: &[ListenerSpec], allow_replace: bool) -> String {
     let mut out = String::new();
-    if plan.actions.is_empty() {
+    if plan.actions.is_empty() && plan.resources.is_empty() {
         out.push_str("  (no listeners in the file or on the instance)\n");
     }
     for a in &plan.actions {
@@ -122,8 +122,47 @@ pub fn plan(plan: &Plan, file: &[ListenerSpec], allow_replace: bool) -> String {
             }
         }
     }
+    for r in &plan.resources {
+        resource_row(&mut out, r);
+    }
     out.push_str(&summary(plan));
     out
+}
+
+/// One pool or rule row: `+ create     pool web  (2 endpoints)`,
+/// `~ update     rule shop:443 api.example.com/v1  (r-1)` with its changes.
+fn resource_row(out: &mut String, r: &ResourceAction) {
+    let what = format!("{} {}", r.kind.as_str(), r.name);
+    let id = r.id.as_ref().map(|i| format!("  ({i})")).unwrap_or_default();
+    let target = match (&r.desired, &r.current) {
+        (Some(Wanted::Pool(p)), _) => format!("{} endpoint(s)", p.endpoints.len()),
+        (Some(Wanted::Rule(rule)), _) => format!("-> {}", rule.backend),
+        (None, Some(Found::Rule(rule))) => format!("-> {}", rule.spec.backend),
+        (None, Some(Found::Pool(p))) => format!("{} endpoint(s)", p.spec.endpoints.len()),
+        (None, None) => String::new(),
+    };
+    let target = if target.is_empty() {
+        target
+    } else {
+        format!("  {target}")
+    };
+    let _ = match r.action {
+        ResourceOp::Create => writeln!(out, "  + create     {what}{target}"),
+        ResourceOp::Update => writeln!(out, "  ~ update     {what}{target}{id}"),
+        ResourceOp::Replace => writeln!(out, "  ! replace    {what}{target}{id}: its listener is replaced"),
+        ResourceOp::Delete => writeln!(out, "  - delete     {what}{id}: managed, not in the file"),
+        ResourceOp::Unchanged => writeln!(out, "  = unchanged  {what}{target}{id}"),
+        ResourceOp::Mapped => writeln!(out, "  = mapped     {what}{id}: an existing pool, never changed"),
+        ResourceOp::Unmanaged => writeln!(
+            out,
+            "  ? unmanaged  {what}{id}: not in the file; kept (--prune deletes it)"
+        ),
+        ResourceOp::Kept => writeln!(
+            out,
+            "  = kept       {what}{id}: named by the file or still in use; never pruned"
+        ),
+    };
+    changes(out, &r.changes, &[]);
 }
 
 /// Whose mark a live listener carries, in the words of a plan row.
@@ -151,6 +190,26 @@ pub fn summary(plan: &Plan) -> String {
         let _ = write!(line, ", {} unmanaged", s.unmanaged);
     }
     line.push('\n');
+    for kind in [ResourceKind::Pool, ResourceKind::Rule] {
+        if !plan.resources.iter().any(|r| r.kind == kind) {
+            continue;
+        }
+        let r = ResourceSummary::of(&plan.resources, kind);
+        let _ = write!(
+            line,
+            "  {}s: {} to create, {} to update, {} to replace, {} to delete; {} unchanged",
+            kind.as_str(),
+            r.create,
+            r.update,
+            r.replace,
+            r.delete,
+            r.unchanged
+        );
+        if r.unmanaged > 0 {
+            let _ = write!(line, ", {} left alone", r.unmanaged);
+        }
+        line.push('\n');
+    }
     line
 }
 
@@ -234,6 +293,82 @@ mod tests {
     use cloud_listeners::plan::Plan;
     use cloud_listeners::{ListenerId, ListenerStatus, Ports, Protocol};
 
+    fn resource(kind: ResourceKind, action: ResourceOp, name: &str) -> ResourceAction {
+        ResourceAction {
+            kind,
+            action,
+            name: name.into(),
+            key: name.into(),
+            id: None,
+            index: None,
+            desired: None,
+            current: None,
+            changes: Vec::new(),
+            listener: None,
+            pool: None,
+        }
+    }
+
+    #[test]
+    fn pool_and_rule_rows_follow_the_listeners_with_their_own_counts() {
+        use cloud_listeners::{Endpoint, PoolSpec, ResourceId, RouteSpec};
+        let mut web = resource(ResourceKind::Pool, ResourceOp::Create, "web");
+        web.desired = Some(Wanted::Pool(PoolSpec::new("web", vec![Endpoint::new("10.0.0.1", 80)])));
+        let mut api = resource(ResourceKind::Pool, ResourceOp::Update, "api");
+        api.id = Some(ResourceId::from("sgp-1"));
+        api.changes.push(FieldChange {
+            path: "endpoints".into(),
+            from: serde_json::json!([]),
+            to: serde_json::json!([{"address": "10.0.1.1", "port": 9000, "weight": 100}]),
+        });
+        let mut rule = resource(ResourceKind::Rule, ResourceOp::Create, "shop:443 api.example.com/v1");
+        rule.desired = Some(Wanted::Rule(RouteSpec::new(Some("api.example.com"), "/v1", "api")));
+        let mut gone = resource(ResourceKind::Rule, ResourceOp::Delete, "shop:443 www.example.com/old");
+        gone.id = Some(ResourceId::from("rule-9"));
+        let mut legacy = resource(ResourceKind::Pool, ResourceOp::Mapped, "legacy");
+        legacy.id = Some(ResourceId::from("sgp-legacy"));
+        let plan = Plan {
+            actions: vec![],
+            resources: vec![web, api, legacy, rule, gone],
+        };
+        let text = super::plan(&plan, &[], false);
+        assert!(text.contains("  + create     pool web  1 endpoint(s)\n"), "{text}");
+        assert!(
+            text.contains("  ~ update     pool api  (sgp-1)\n        endpoints: "),
+            "{text}"
+        );
+        assert!(
+            text.contains("  = mapped     pool legacy  (sgp-legacy): an existing pool, never changed\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("  + create     rule shop:443 api.example.com/v1  -> api\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("  - delete     rule shop:443 www.example.com/old  (rule-9): managed, not in the file\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("  pools: 1 to create, 1 to update, 0 to replace, 0 to delete; 1 unchanged\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("  rules: 1 to create, 0 to update, 0 to replace, 1 to delete; 0 unchanged\n"),
+            "{text}"
+        );
+        // JSON rows name the kind and the action, and leave internal links out.
+        let v = serde_json::to_value(&plan).expect("json");
+        assert_eq!(v["resources"][0]["kind"], "pool");
+        assert_eq!(v["resources"][0]["action"], "create");
+        assert_eq!(v["resources"][0]["desired"]["endpoints"][0]["port"], 80);
+        assert_eq!(v["resources"][4]["id"], "rule-9");
+        assert!(v["resources"][3].get("listener").is_none());
+        // A plan without pools or rules has no `resources` key, as before.
+        let bare = serde_json::to_value(Plan::default()).expect("json");
+        assert!(bare.get("resources").is_none());
+    }
+
     fn listener(id: &str, spec: ListenerSpec) -> Listener {
         Listener {
             id: ListenerId(id.into()),
@@ -249,6 +384,7 @@ mod tests {
     fn rows_of_listeners_not_in_the_file_say_whose_mark_they_carry() {
         let spec = |port| ListenerSpec::new("x", Protocol::Tcp, Ports::Single(port));
         let plan = Plan {
+            resources: Vec::new(),
             actions: vec![
                 Action::Delete {
                     current: listener("l-1", spec(80)).with_owner(Some("team-a".into()), "team-a"),
@@ -277,6 +413,7 @@ mod tests {
         let mut desired = current.clone();
         desired.description = Some("front".into());
         let plan = Plan {
+            resources: Vec::new(),
             actions: vec![
                 Action::Update {
                     index: 0,
@@ -311,6 +448,7 @@ mod tests {
             ListenerSpec::new("web", Protocol::Http, Ports::Single(80)),
         ];
         let plan = Plan {
+            resources: Vec::new(),
             actions: vec![Action::Unchanged {
                 index: 1,
                 current: listener("lsn-1", ListenerSpec::new("http-80", Protocol::Http, Ports::Single(80))),

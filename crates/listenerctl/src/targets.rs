@@ -78,7 +78,11 @@ impl Target {
     /// well as the target's listeners, so a listener the file names is
     /// never pruned on a profile that skips it.
     pub async fn plan(&self, loaded: &Loaded, provider: &dyn Provider, prune: plan::Prune) -> Result<Plan, Failure> {
-        let mut p = plan::plan_for_file(provider, &self.specs(), &loaded.file.listeners, prune)
+        let resources = plan::FileResources {
+            backends: &loaded.file.backends,
+            aliases: &self.written.aliases,
+        };
+        let mut p = plan::plan_with_resources(provider, &self.specs(), &loaded.file.listeners, resources, prune)
             .await
             .map_err(|e| cloud_failure(&e, loaded, &self.name))?;
         self.to_file_indices(&mut p);
@@ -102,6 +106,13 @@ impl Target {
                 }
                 // Already a position in the file: planning gets the file.
                 Action::Delete { .. } | Action::Unmanaged { .. } | Action::Kept { .. } => {}
+            }
+        }
+        for r in &mut plan.resources {
+            if let Some(index) = &mut r.index {
+                if let Some((file_index, _)) = self.listeners.get(*index) {
+                    *index = *file_index;
+                }
             }
         }
     }
@@ -316,6 +327,9 @@ pub struct PlanDoc<'a> {
     has_changes: bool,
     summary: plan::Summary,
     actions: &'a [Action],
+    /// Pools and rules beside the listeners, absent when there are none.
+    #[serde(skip_serializing_if = "<[plan::ResourceAction]>::is_empty")]
+    resources: &'a [plan::ResourceAction],
     #[serde(skip_serializing_if = "<[Skipped]>::is_empty")]
     skipped: &'a [Skipped],
     /// `[{index, name, warning: {vendor, field, rule, message}}]`, absent
@@ -335,6 +349,7 @@ impl<'a> PlanDoc<'a> {
             has_changes: p.has_changes(),
             summary: p.summary(),
             actions: &p.actions,
+            resources: &p.resources,
             skipped: &t.skipped,
             warnings: &t.warnings,
         }

@@ -500,7 +500,7 @@ fn applied_doc<'a>(t: &'a Target, report: &'a ApplyReport, converged: Option<boo
             listener,
         })
         .collect();
-    json!({
+    let mut doc = json!({
         "event": "applied",
         "profile": t.name,
         "api": t.written.api,
@@ -509,7 +509,18 @@ fn applied_doc<'a>(t: &'a Target, report: &'a ApplyReport, converged: Option<boo
         "failed": report.failed,
         "listeners": placed,
         "converged": converged,
-    })
+    });
+    // Pools and rules, only when the plan had them: a listener-only
+    // apply's document is as it was.
+    if let Some(map) = doc.as_object_mut() {
+        if !report.resources.is_empty() {
+            map.insert("resources".into(), json!(report.resources));
+        }
+        if !report.skipped.is_empty() {
+            map.insert("skipped".into(), json!(report.skipped));
+        }
+    }
+    doc
 }
 
 /// What one profile's apply did, as text: failures, IDs, convergence.
@@ -518,14 +529,84 @@ fn applied_text(loaded: &Loaded, report: &ApplyReport, converged: Option<bool>) 
     for f in &report.failed {
         out.push_str(&format!("  failed: {} ({}): {}\n", f.name, f.kind, f.message));
     }
+    out.push_str(&skipped_text(report));
     if !report.listeners.is_empty() {
         out.push_str("  Listener IDs:\n");
         out.push_str(&render::ids(&report.listeners, &loaded.file.listeners, "    "));
     }
+    out.push_str(&resources_text(report));
     match converged {
         Some(true) => out.push_str("  Planned again: no changes, so a second apply would do nothing.\n"),
         Some(false) => out.push_str("  Planned again: changes remain; run apply again or see the errors above.\n"),
         None => {}
     }
     out
+}
+
+/// Steps not attempted because a resource they need is not in place.
+fn skipped_text(report: &ApplyReport) -> String {
+    let mut out = String::new();
+    for skipped in &report.skipped {
+        out.push_str(&format!(
+            "  skipped: {} {} (a resource it needs is not in place)\n",
+            skipped.verb, skipped.name
+        ));
+    }
+    out
+}
+
+/// The pools and rules an apply created or updated, with their IDs.
+fn resources_text(report: &ApplyReport) -> String {
+    let mut out = String::new();
+    let placed: Vec<_> = report.resources.iter().filter(|r| r.verb != "delete").collect();
+    if !placed.is_empty() {
+        out.push_str("  Pool and rule IDs:\n");
+        for r in placed {
+            out.push_str(&format!(
+                "    {} {}: {}\n",
+                r.kind,
+                r.name,
+                r.id.as_deref().unwrap_or("-")
+            ));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cloud_listeners::plan::{ResourceDone, Step};
+
+    #[test]
+    fn pool_and_rule_ids_and_skipped_steps_are_listed() {
+        let report = ApplyReport {
+            resources: vec![
+                ResourceDone {
+                    kind: "pool",
+                    verb: "create",
+                    name: "web".into(),
+                    id: Some("sgp-1".into()),
+                },
+                ResourceDone {
+                    kind: "rule",
+                    verb: "delete",
+                    name: "shop:80 www.example.com/old".into(),
+                    id: Some("rule-9".into()),
+                },
+            ],
+            skipped: vec![Step {
+                verb: "create",
+                name: "rule shop:80 api.example.com/v1".into(),
+                ports: String::new(),
+            }],
+            ..ApplyReport::default()
+        };
+        assert_eq!(resources_text(&report), "  Pool and rule IDs:\n    pool web: sgp-1\n");
+        assert_eq!(
+            skipped_text(&report),
+            "  skipped: create rule shop:80 api.example.com/v1 (a resource it needs is not in place)\n"
+        );
+        assert_eq!(resources_text(&ApplyReport::default()), "");
+    }
 }
