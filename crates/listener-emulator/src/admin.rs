@@ -14,6 +14,7 @@
 //! | `POST /_emulator/faults` | replaces rules and random faults (body: [`FaultsSpec`] JSON) |
 //! | `GET /_emulator/requests` | requests per API and action: `{api: {action: {"requests", "throttled", "errors"}}}` |
 //! | `POST /_emulator/seed` | seeds an instance: `{"service": "tencent-gaap", "id": "link-1", "server_groups": []}` |
+//! | `POST /_emulator/resolve` | where a request would go, by the vendor's matcher: `{"service": "clb", "instance", "port", "host", "path"}` |
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Limited};
@@ -54,7 +55,17 @@ pub(crate) async fn handle(shared: &Shared, req: Request<Incoming>) -> Response<
             }
             Err(message) => bad_request(&message),
         },
-        (_, "/_emulator/state" | "/_emulator/faults" | "/_emulator/seed" | "/_emulator/requests") => admin_json(
+        (Method::POST, "/_emulator/resolve") => match read_json::<Value>(req).await {
+            Ok(query) => match query["service"].as_str() {
+                Some("clb") => resolve_in(shared, "clb", &query),
+                _ => bad_request("`service` must name a service with a matcher: clb"),
+            },
+            Err(message) => bad_request(&message),
+        },
+        (
+            _,
+            "/_emulator/state" | "/_emulator/faults" | "/_emulator/seed" | "/_emulator/requests" | "/_emulator/resolve",
+        ) => admin_json(
             StatusCode::METHOD_NOT_ALLOWED,
             &json!({ "error": "method not allowed on this admin endpoint" }),
         ),
@@ -72,6 +83,25 @@ struct SeedRequest {
     id: String,
     #[serde(default)]
     server_groups: Vec<String>,
+}
+
+/// Asks the named service's own matcher (`Service::resolve`).
+fn resolve_in(shared: &Shared, service: &str, query: &Value) -> Response<Body> {
+    let answer = shared
+        .registry
+        .find(service)
+        .and_then(|s| s.resolve(query, std::time::Instant::now()));
+    match answer {
+        Some(Ok(v)) => admin_json(StatusCode::OK, &v),
+        Some(Err(e)) => admin_json(
+            StatusCode::from_u16(e.http_status).unwrap_or(StatusCode::BAD_REQUEST),
+            &json!({ "error": e.message }),
+        ),
+        None => admin_json(
+            StatusCode::NOT_FOUND,
+            &json!({ "error": format!("service `{service}` is not hosted") }),
+        ),
+    }
 }
 
 fn bad_request(message: &str) -> Response<Body> {

@@ -193,4 +193,11 @@ pub trait Service: Send + Sync {
     fn handle(&self, ctx: &mut dyn Context, call: &Call) -> Result<Value, ApiError>;
     /// Listener count per instance, for tests that assert "exactly one".
     fn listener_counts(&self) -> BTreeMap<String, usize>;
+
+    /// Where a request would go on this emulated cloud, by the vendor's own
+    /// matcher (admin `POST /_emulator/resolve`); `None` for services that
+    /// have no matcher. `now` settles pending tasks first.
+    fn resolve(&self, _query: &Value, _now: std::time::Instant) -> Option<Result<Value, ApiError>> {
+        None
+    }
 }
