@@ -73,7 +73,6 @@ impl Target {
         json!({
             "Type": if self.by_instance { "CVM" } else { "ENI" },
             "InstanceId": if self.by_instance { json!(self.address) } else { Value::Null },
-            "EniIp": if self.by_instance { Value::Null } else { json!(self.address) },
             "Port": self.port,
             "Weight": self.weight,
             "PrivateIpAddresses": if self.by_instance { json!([]) } else { json!([self.address]) },
