@@ -297,6 +297,9 @@ fn host_tier(pattern: &str, host: &str) -> Option<(u8, usize)> {
     (pattern == host).then_some((0, pattern.len()))
 }
 
+/// Tier, then longer literal part, then older rule: smaller ranks first.
+type HostRank = (u8, std::cmp::Reverse<usize>, u64);
+
 /// The domain a host selects (routing.md §2, D-clb-l7, D-ccb): exact >
 /// leading wildcard > trailing wildcard > regex. Within a tier the vendor
 /// gives no order; the emulator picks the longest literal part (the most
@@ -308,7 +311,7 @@ pub(crate) fn match_domain<'a>(
     host: &str,
 ) -> Option<&'a str> {
     let host = normalise_host(host);
-    let mut best: Option<((u8, std::cmp::Reverse<usize>, u64), &'a str)> = None;
+    let mut best: Option<(HostRank, &'a str)> = None;
     for r in rules {
         for d in r.domains {
             if let Some((tier, len)) = host_tier(d, &host) {
