@@ -368,6 +368,67 @@ def run_clb():
         clb_task(c, r, f"delete {proto}")
 
 
+def run_clb_rules():
+    """CLB rules and targets (routing.md, CLB column) through the official SDK."""
+    c = tc_client("clb")
+    base = {"LoadBalancerId": CLB_LB}
+    made = {}
+    for proto, params in {
+        "HTTP": {"Ports": [9101], "Protocol": "HTTP"},
+        "HTTPS": {"Ports": [9102], "Protocol": "HTTPS", "SniSwitch": 1},
+    }.items():
+        r = tc_call(c, "CreateListener", {**base, **params}, label=f"tencent-sdk CreateListener {proto} (rules)")
+        if r:
+            made[proto] = r.ListenerIds[0]
+        clb_task(c, r, f"create {proto} (rules)")
+    if len(made) != 2:
+        return
+    http, https = made["HTTP"], made["HTTPS"]
+    hc = {"HealthSwitch": 1, "HttpCheckPath": "/health", "HttpCheckMethod": "GET", "IntervalTime": 5}
+    r = tc_call(c, "CreateRule", {**base, "ListenerId": http, "Rules": [
+        {"Domain": "fallback.example", "Url": "/"},
+        {"Domain": "www.example.com", "Url": "/api", "HealthCheck": hc, "Scheduler": "LEAST_CONN"},
+        {"Domain": "*.example.com", "Url": "/"},
+    ]}, label="tencent-sdk CreateRule HTTP")
+    clb_task(c, r, "create rules HTTP")
+    locs = list(r.LocationIds) if r else []
+    r = tc_call(c, "CreateRule", {**base, "ListenerId": https, "Rules": [
+        {"Domain": "secure.example.com", "Url": "/", "Certificate": {"SSLMode": "UNIDIRECTIONAL", "CertId": "cert-a"}},
+    ]}, label="tencent-sdk CreateRule HTTPS SNI")
+    clb_task(c, r, "create rules HTTPS")
+    if len(locs) == 3:
+        r = tc_call(c, "ModifyRule", {**base, "ListenerId": http, "LocationId": locs[1], "Url": "/api/v2",
+                                      "HealthCheck": {"HttpCheckPath": "/hc"}})
+        clb_task(c, r, "modify rule")
+        r = tc_call(c, "RegisterTargets", {**base, "ListenerId": http, "LocationId": locs[1], "Targets": [
+            {"EniIp": "10.0.0.1", "Port": 8080, "Weight": 20}, {"InstanceId": "ins-compat1", "Port": 80}]})
+        clb_task(c, r, "register targets")
+        r = tc_call(c, "DeregisterTargets", {**base, "ListenerId": http, "Domain": "www.example.com",
+                                             "Url": "/api/v2", "Targets": [{"InstanceId": "ins-compat1", "Port": 80}]})
+        clb_task(c, r, "deregister targets")
+    r = tc_call(c, "ModifyDomainAttributes", {**base, "ListenerId": https, "Domain": "secure.example.com",
+                                              "Certificate": {"SSLMode": "UNIDIRECTIONAL", "CertId": "cert-b"}})
+    clb_task(c, r, "modify domain")
+    tc_call(c, "DescribeTargets", {**base, "ListenerIds": [http, https]})
+    tc_call(c, "DescribeListeners", {**base, "ListenerIds": [http, https]}, label="tencent-sdk DescribeListeners (rules)")
+    tc_negative(c, "CreateRule", {**base, "ListenerId": http, "Rules": [{"Domain": "fallback.example", "Url": "/"}]},
+                "InvalidParameterValue", "clb duplicate domain and url")
+    tc_negative(c, "CreateRule", {**base, "ListenerId": http, "Rules": [{"Domain": "a.*.example", "Url": "/"}]},
+                "InvalidParameterValue", "clb wildcard inside a domain")
+    if len(locs) == 3:
+        tc_negative(c, "RegisterTargets", {**base, "ListenerId": http, "LocationId": locs[1],
+                                           "Targets": [{"EniIp": "10.0.0.1", "Port": 8080}]},
+                    "InvalidParameterValue.Duplicate", "clb target already bound")
+        r = tc_call(c, "DeleteRule", {**base, "ListenerId": http, "LocationIds": [locs[2]]})
+        clb_task(c, r, "delete rule by id")
+    r = tc_call(c, "DeleteRule", {**base, "ListenerId": https, "Domain": "secure.example.com", "Url": "/"},
+                label="tencent-sdk DeleteRule by domain and url")
+    clb_task(c, r, "delete rule by domain")
+    for lid in (http, https):
+        r = tc_call(c, "DeleteListener", {**base, "ListenerId": lid}, label="tencent-sdk DeleteListener (rules)")
+        clb_task(c, r, "delete listener (rules)")
+
+
 # ---------------------------------------------------------------------------
 # Alibaba: Darabonba SDKs (ACS3 and v2) and aliyun-python-sdk-core (RPC v1)
 # ---------------------------------------------------------------------------
@@ -783,6 +844,7 @@ def alibaba_auth_negatives(make, product, read_action, read_params):
 def main():
     run_gaap()
     run_clb()
+    run_clb_rules()
     drivers = [
         (lambda p, **kw: TeaDriver(p, "acs3", **kw)),
         (lambda p, **kw: TeaDriver(p, "v2", **kw)),

@@ -2,7 +2,10 @@
 //! listeners, and the asynchronous tasks that change them.
 //!
 //! Actions: `CreateListener`, `DescribeListeners`, `ModifyListener`,
-//! `DeleteListener`, `DeleteLoadBalancerListeners`, `DescribeTaskStatus`.
+//! `DeleteListener`, `DeleteLoadBalancerListeners`, `DescribeTaskStatus`;
+//! rules and targets (`CreateRule`, `ModifyRule`, `ModifyDomainAttributes`,
+//! `DeleteRule`, `RegisterTargets`, `DeregisterTargets`, `DescribeTargets`)
+//! live in `clb_rules.rs`.
 //!
 //! The model, chosen to be as strict as the vendor documents:
 //!
@@ -103,6 +106,8 @@ struct Listener {
     data_compress: String,
     /// Accepted, never described (as on the vendor).
     write_only: Map<String, Value>,
+    /// Rules, default domain and targets (`clb_rules.rs`).
+    rules: rules::RuleSet,
 }
 
 impl Listener {
@@ -124,7 +129,7 @@ impl Listener {
             "Scheduler": if layer4ish { json!(self.scheduler.clone().unwrap_or_else(|| "WRR".into())) } else { Value::Null },
             "SessionExpireTime": self.session_expire,
             "SniSwitch": self.sni,
-            "Rules": if layer4ish { Value::Null } else { json!([]) },
+            "Rules": if layer4ish { Value::Null } else { self.rules.describe(&self.id) },
             "TargetType": if is_l4(&self.protocol) { json!(self.target_type.clone().unwrap_or_else(|| "NODE".into())) } else { Value::Null },
             "SessionType": if layer4ish { json!(self.session_type.clone().unwrap_or_else(|| "NORMAL".into())) } else { Value::Null },
             "KeepaliveEnable": self.keepalive,
@@ -146,6 +151,12 @@ enum TaskKind {
     Create(Vec<String>),
     Modify(Box<Listener>),
     Delete(Vec<String>),
+    /// A rule or target write: the listener's whole new rule set.
+    Rules {
+        listener: String,
+        set: Box<rules::RuleSet>,
+        what: &'static str,
+    },
 }
 
 #[derive(Debug)]
@@ -185,12 +196,20 @@ impl State {
                 TaskKind::Create(_) => {}
                 TaskKind::Modify(new) if !fail => {
                     if let Some(l) = listeners.iter_mut().find(|l| l.id == new.id) {
+                        let rules = std::mem::take(&mut l.rules);
                         *l = (**new).clone();
+                        l.rules = rules;
                     }
                 }
                 TaskKind::Modify(_) => {}
                 TaskKind::Delete(ids) if !fail => listeners.retain(|l| !ids.contains(&l.id)),
                 TaskKind::Delete(_) => {}
+                TaskKind::Rules { listener, set, .. } if !fail => {
+                    if let Some(l) = listeners.iter_mut().find(|l| &l.id == listener) {
+                        l.rules = (**set).clone();
+                    }
+                }
+                TaskKind::Rules { .. } => {}
             }
         }
         let settled = self.tasks.values().filter(|t| t.settled.is_some()).count();
@@ -1028,6 +1047,7 @@ impl Clb {
             reschedule_start: 0,
             data_compress: "transparent".into(),
             write_only: Map::new(),
+            rules: rules::RuleSet::default(),
         };
         if let Some(v) = h2c {
             template.write_only.insert("H2cSwitch".into(), json!(v));
@@ -1244,9 +1264,10 @@ impl Clb {
             Some(false) => (
                 1,
                 json!(match task.kind {
-                    TaskKind::Create(_) => "the listener could not be created; it was rolled back",
-                    TaskKind::Modify(_) => "the listener could not be modified; the old settings stay",
-                    TaskKind::Delete(_) => "the listener could not be deleted",
+                    TaskKind::Create(_) => "the listener could not be created; it was rolled back".to_string(),
+                    TaskKind::Modify(_) => "the listener could not be modified; the old settings stay".to_string(),
+                    TaskKind::Delete(_) => "the listener could not be deleted".to_string(),
+                    TaskKind::Rules { what, .. } => format!("{what} failed; the rules stay as they were"),
                 }),
             ),
         };
@@ -1279,6 +1300,13 @@ impl Service for Clb {
             "DeleteListener" => self.delete(ctx, call, false),
             "DeleteLoadBalancerListeners" => self.delete(ctx, call, true),
             "DescribeTaskStatus" => self.task_status(call),
+            "CreateRule" => self.create_rule(ctx, call),
+            "ModifyRule" => self.modify_rule(ctx, call),
+            "ModifyDomainAttributes" => self.modify_domain(ctx, call),
+            "DeleteRule" => self.delete_rule(ctx, call),
+            "RegisterTargets" => self.register(ctx, call, true),
+            "DeregisterTargets" => self.register(ctx, call, false),
+            "DescribeTargets" => self.describe_targets(call),
             other => Err(ApiError::unknown_action(Family::Tencent, other)),
         }
     }
@@ -1286,7 +1314,15 @@ impl Service for Clb {
     fn listener_counts(&self) -> BTreeMap<String, usize> {
         self.state().lbs.iter().map(|(k, v)| (k.clone(), v.len())).collect()
     }
+
+    fn resolve(&self, query: &crate::service::ResolveQuery, now: Instant) -> Option<Result<Value, ApiError>> {
+        let q = json!({"instance": query.instance, "port": query.port, "host": query.host, "path": query.path});
+        Some(self.resolve_request(&q, now))
+    }
 }
+
+#[path = "clb_rules.rs"]
+mod rules;
 
 #[cfg(test)]
 #[path = "clb_tests.rs"]
