@@ -44,9 +44,7 @@ use alibaba_api::ClientToken;
 use async_trait::async_trait;
 use listener_core::ownership;
 use listener_core::run::{self, InFlight, SerialRun};
-use listener_core::{
-    CreateTurns, Deadline, Listener, ListenerId, ListenerSpec, Protocol, Provider, Result, WaitOp, WriteLock,
-};
+use listener_core::{CreateTurns, Deadline, Listener, ListenerId, ListenerSpec, Provider, Result, WaitOp, WriteLock};
 use serde_json::Value;
 
 use crate::{status, translate, GaProvider, API};
@@ -81,17 +79,7 @@ impl SerialRun for Run<'_> {
         if spec.access.is_some() || p.refuse(spec).is_err() {
             return None;
         }
-        let ports = spec.ports.count();
-        if matches!(spec.protocol, Protocol::Tcp | Protocol::Udp) && ports > translate::DEFAULT_PORTS_PER_LISTENER {
-            // The same warning as a plain create's, and the same choice:
-            // the quota is adjustable, so GA decides.
-            tracing::warn!(
-                listener = %spec.name,
-                ports,
-                quota = translate::DEFAULT_PORTS_PER_LISTENER,
-                "more ports than GA's default per-listener quota; GA answers QuotaExceeded.ListenerPort unless the quota was raised"
-            );
-        }
+        translate::log_port_quota(spec);
         Some(translate::create_params(
             &p.config.accelerator_id,
             spec,

@@ -206,15 +206,7 @@ impl Provider for GaProvider {
 
     async fn create(&self, spec: &ListenerSpec) -> Result<Vec<Listener>> {
         self.refuse(spec)?;
-        let ports = spec.ports.count();
-        if matches!(spec.protocol, Protocol::Tcp | Protocol::Udp) && ports > translate::DEFAULT_PORTS_PER_LISTENER {
-            tracing::warn!(
-                listener = %spec.name,
-                ports,
-                quota = translate::DEFAULT_PORTS_PER_LISTENER,
-                "more ports than GA's default per-listener quota; GA answers QuotaExceeded.ListenerPort unless the quota was raised"
-            );
-        }
+        translate::log_port_quota(spec);
         let params = translate::create_params(
             &self.config.accelerator_id,
             spec,

@@ -943,6 +943,23 @@ pub fn listener_quota_warnings(specs: &[ListenerSpec]) -> Vec<(usize, Warning)> 
         .collect()
 }
 
+/// Logs a TCP or UDP listener of more ports than GA's default quota
+/// ([`DEFAULT_PORTS_PER_LISTENER`], `QuotaExceeded.ListenerPort`) before
+/// its create. The quota is adjustable, so GA decides; it is logged, not a
+/// pre-flight warning, because the sources disagree on whether it counts
+/// ports or port ranges.
+pub fn log_port_quota(spec: &ListenerSpec) {
+    let ports = spec.ports.count();
+    if matches!(spec.protocol, Protocol::Tcp | Protocol::Udp) && ports > DEFAULT_PORTS_PER_LISTENER {
+        tracing::warn!(
+            listener = %spec.name,
+            ports,
+            quota = DEFAULT_PORTS_PER_LISTENER,
+            "more ports than GA's default per-listener quota; GA answers QuotaExceeded.ListenerPort unless the quota was raised"
+        );
+    }
+}
+
 /// Warns that the listener's `ProxyProtocol` is deprecated (GA moved
 /// client-IP preservation to endpoint groups, `EnableProxyProtocol`). The
 /// vendor still takes it, so it is sent; the warning tells the user where
