@@ -364,6 +364,25 @@ impl Plan {
                 None => creates.push(Action::Create { index, spec }),
                 Some((j, current)) => {
                     used.insert(j);
+                    if current.owner.is_some() && !current.managed {
+                        // Another owner's mark: a team sharing the instance
+                        // made it, and this plan never changes or replaces
+                        // it (their next apply would only change it back).
+                        // The file's listener cannot be made while it holds
+                        // the port: shown as kept, with whose it is.
+                        tracing::warn!(
+                            listener = %spec.name,
+                            holder = %current.id,
+                            owner = current.owner.as_deref().unwrap_or(""),
+                            "a listener of another owner holds this listener's ports; it is left alone"
+                        );
+                        unchanged.push(Action::Kept {
+                            index,
+                            current: current.clone(),
+                            matched_by: MatchedBy::Ports,
+                        });
+                        continue;
+                    }
                     let change = change_of(&current.spec, &spec);
                     if change.is_empty() {
                         unchanged.push(Action::Unchanged {
@@ -1679,6 +1698,30 @@ mod tests {
         // A kept listener is not a change.
         let only_kept = Plan::build_for_file(&c, &[], &file[..1], &existing[..1], true);
         assert!(!only_kept.has_changes());
+    }
+
+    #[test]
+    fn another_owners_listener_on_the_files_ports_is_kept_never_changed() {
+        let c = caps(false);
+        let file = vec![ListenerSpec::new("web", Protocol::Http, Ports::Single(80))];
+        // Team B's listener on port 80, with other settings than the file's.
+        let theirs = listener("l-b", ListenerSpec::new("theirs", Protocol::Http, Ports::Single(80)))
+            .with_owner(Some("team-b".into()), "default");
+        for prune in [Prune::Off, Prune::Managed, Prune::All] {
+            let plan = Plan::build(&c, &file, std::slice::from_ref(&theirs), prune);
+            assert!(!plan.has_changes(), "{prune:?}: {plan:?}");
+            assert!(
+                plan.actions.iter().any(|a| matches!(a, Action::Kept { index: 0, current, .. } if current.id.0 == "l-b")),
+                "{prune:?}: {plan:?}"
+            );
+        }
+        // An unmarked listener (made by hand, or exported) is still taken
+        // over by the file that names its ports: that is how an exported
+        // file plans nothing.
+        let mut unmarked = theirs.clone();
+        unmarked.owner = None;
+        let plan = Plan::build(&c, &file, &[unmarked], Prune::Off);
+        assert!(plan.has_changes());
     }
 
     #[test]
