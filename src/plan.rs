@@ -1711,7 +1711,9 @@ mod tests {
             let plan = Plan::build(&c, &file, std::slice::from_ref(&theirs), prune);
             assert!(!plan.has_changes(), "{prune:?}: {plan:?}");
             assert!(
-                plan.actions.iter().any(|a| matches!(a, Action::Kept { index: 0, current, .. } if current.id.0 == "l-b")),
+                plan.actions
+                    .iter()
+                    .any(|a| matches!(a, Action::Kept { index: 0, current, .. } if current.id.0 == "l-b")),
                 "{prune:?}: {plan:?}"
             );
         }
