@@ -425,3 +425,192 @@ pub fn batches(targets: &[Target]) -> Vec<Vec<Value>> {
         .map(|c| c.iter().map(|t| t.to_param()).collect())
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use listener_core::routes::{BackendEndpoint, Route};
+    use listener_core::{Ports, Protocol};
+
+    fn pools() -> BTreeMap<String, Backend> {
+        let mut b = BTreeMap::new();
+        b.insert(
+            "web".into(),
+            Backend::inline(vec![BackendEndpoint::new("10.0.0.1", 80)]),
+        );
+        b.insert(
+            "api".into(),
+            Backend::inline(vec![BackendEndpoint::new("10.0.0.2", 90)]),
+        );
+        b
+    }
+
+    fn spec(routes: Vec<Route>) -> ListenerSpec {
+        let mut s = ListenerSpec::new("site", Protocol::Http, Ports::Single(80));
+        s.backend = Some("web".into());
+        s.routes = routes;
+        s
+    }
+
+    #[test]
+    fn every_host_gets_a_slash_rule_and_the_default_domain_comes_first() {
+        let s = spec(vec![
+            Route::new("a.example.com", "/v1", "api"),
+            Route::new("*.example.com", "/", "api"),
+        ]);
+        let keys: Vec<(String, String)> = desired(&s, &pools())
+            .iter()
+            .map(|r| (r.domain.clone(), r.url.clone()))
+            .collect();
+        let k = |d: &str, u: &str| (d.to_string(), u.to_string());
+        assert_eq!(
+            keys,
+            vec![
+                k(DEFAULT_DOMAIN, "/"),
+                k("a.example.com", "/"),
+                k("a.example.com", "/v1"),
+                k("*.example.com", "/"),
+            ]
+        );
+        let params = create_param(&desired(&s, &pools())[0]);
+        assert_eq!(params["DefaultServer"], json!(true));
+        assert_eq!(params["TargetType"], json!("NODE"));
+        assert!(create_param(&desired(&s, &pools())[1]).get("DefaultServer").is_none());
+    }
+
+    #[test]
+    fn refusals_name_the_field_and_rule() {
+        let mut p = pools();
+        p.insert(
+            "dns".into(),
+            Backend::inline(vec![BackendEndpoint::new("svc.internal", 80)]),
+        );
+        p.insert("mapped".into(), Backend::mapped("legacy"));
+        let s = spec(vec![
+            Route::new("*.example.com", "/", "dns"),
+            Route::new("*.a.example.com", "/", "mapped"),
+            Route::new("b.example.com", "/", "nowhere"),
+        ]);
+        let got: Vec<(String, &str)> = check(&s, &p).into_iter().map(|r| (r.field, r.rule)).collect();
+        for want in [
+            ("routes[1].host".to_string(), NESTED_WILDCARD),
+            ("backends.dns.endpoints[0].address".to_string(), DOMAIN_ENDPOINT),
+            ("backends.mapped.target".to_string(), MAPPED_BACKEND),
+            ("routes[2].backend".to_string(), UNKNOWN_BACKEND),
+        ] {
+            assert!(got.contains(&want), "{want:?} not in {got:?}");
+        }
+        let mut none = spec(vec![Route::new("a.example.com", "/", "api")]);
+        none.backend = None;
+        assert_eq!(check(&none, &p)[0].rule, NO_DEFAULT);
+        let mut tcp = spec(vec![Route::new("a.example.com", "/", "api")]);
+        tcp.protocol = Protocol::Tcp;
+        assert_eq!(check(&tcp, &p)[0].rule, NOT_HTTP);
+    }
+
+    #[test]
+    fn rule_quota_counts_the_added_rules() {
+        // 25 hosts with one path each: 25 routes, 25 `/` rules, 1 default.
+        let routes = (0..25)
+            .map(|i| Route::new(format!("h{i}.example.com"), "/x", "api"))
+            .collect();
+        let got = check(&spec(routes), &pools());
+        assert_eq!(got.len(), 1);
+        assert_eq!((got[0].field.as_str(), got[0].rule), ("routes", QUOTA));
+        let routes = (0..24)
+            .map(|i| Route::new(format!("h{i}.example.com"), "/x", "api"))
+            .collect();
+        assert!(check(&spec(routes), &pools()).is_empty());
+    }
+
+    fn t(a: &str, w: u32) -> Target {
+        Target {
+            address: a.into(),
+            port: 80,
+            weight: w,
+        }
+    }
+
+    fn rule(id: Option<&str>, d: &str, u: &str, targets: Vec<Target>) -> ClbRule {
+        ClbRule {
+            id: id.map(str::to_string),
+            domain: d.into(),
+            url: u.into(),
+            targets,
+        }
+    }
+
+    #[test]
+    fn diff_deletes_creates_and_moves_targets_only_where_needed() {
+        let current = vec![
+            rule(
+                Some("loc-1"),
+                "a.example.com",
+                "/",
+                vec![t("10.0.0.1", 100), t("10.0.0.2", 100)],
+            ),
+            rule(Some("loc-2"), "a.example.com", "/old", vec![t("10.0.0.1", 100)]),
+        ];
+        let desired = vec![
+            rule(None, "a.example.com", "/", vec![t("10.0.0.1", 50), t("10.0.0.3", 100)]),
+            rule(None, "a.example.com", "/new", vec![t("10.0.0.1", 100)]),
+        ];
+        let c = diff(&current, &desired);
+        assert_eq!(c.delete, vec!["loc-2".to_string()]);
+        assert_eq!(c.create.len(), 1);
+        assert_eq!(c.create[0].url, "/new");
+        assert_eq!(
+            c.deregister,
+            vec![("loc-1".to_string(), vec![t("10.0.0.1", 100), t("10.0.0.2", 100)])]
+        );
+        assert_eq!(
+            c.register,
+            vec![("loc-1".to_string(), vec![t("10.0.0.1", 50), t("10.0.0.3", 100)])]
+        );
+        assert!(diff(&current, &current).is_empty());
+        // delete 1 + create 1 + its targets 1 + deregister 1 + register 1
+        assert_eq!(c.calls(), 5);
+    }
+
+    #[test]
+    fn batches_hold_twenty_targets_and_no_duplicates() {
+        let many: Vec<Target> = (0..45).map(|i| t(&format!("10.0.1.{i}"), 100)).collect();
+        let b = batches(&many);
+        assert_eq!(b.iter().map(Vec::len).collect::<Vec<_>>(), vec![20, 20, 5]);
+        assert_eq!(batches(&[t("10.0.0.1", 10), t("10.0.0.1", 20)]).concat().len(), 1);
+        assert_eq!(b[0][0], json!({"EniIp": "10.0.1.0", "Port": 80, "Weight": 100}));
+    }
+
+    #[test]
+    fn read_back_from_describe_targets() {
+        let record = json!({
+            "ListenerId": "lbl-1",
+            "Rules": [
+                {"LocationId": "loc-1", "Domain": "a.example.com", "Url": "/v1", "Targets": [
+                    {"Type": "ENI", "InstanceId": null, "Port": 90, "Weight": 100, "PrivateIpAddresses": ["10.0.0.2"]},
+                    {"Type": "CVM", "InstanceId": "ins-1", "Port": 80, "Weight": 10, "PrivateIpAddresses": []}
+                ]},
+                {"Domain": "no-id.example.com", "Url": "/"}
+            ]
+        });
+        let got = read(&record);
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].id.as_deref(), Some("loc-1"));
+        assert_eq!(
+            got[0].targets,
+            vec![
+                Target {
+                    address: "10.0.0.2".into(),
+                    port: 90,
+                    weight: 100
+                },
+                Target {
+                    address: "ins-1".into(),
+                    port: 80,
+                    weight: 10
+                },
+            ]
+        );
+        assert!(read(&json!({"ListenerId": "lbl-2", "Rules": null})).is_empty());
+    }
+}
