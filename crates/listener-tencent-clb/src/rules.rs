@@ -28,7 +28,8 @@
 //! - weights are always sent (CLB's default is 10).
 //!
 //! What CLB cannot express identically is refused by [`check`] before any
-//! call: nested wildcard hosts, domain-name endpoints, backends mapped to
+//! call: nested wildcard hosts, domain-name endpoints, per-host
+//! certificates (not translated yet), backends mapped to
 //! an existing vendor pool (a CLB target group; not supported yet), a
 //! listener without a default backend, and more rules than the quota.
 
@@ -66,6 +67,8 @@ pub const NO_DEFAULT: &str = "default_backend_required";
 pub const QUOTA: &str = "LimitExceeded";
 /// A backend the file does not declare.
 pub const UNKNOWN_BACKEND: &str = "unknown_backend";
+/// A per-host certificate (not translated yet).
+pub const ROUTE_CERTIFICATE: &str = "route_certificate";
 /// Routes on a listener that is not HTTP/HTTPS.
 pub const NOT_HTTP: &str = "routes_need_http";
 
@@ -152,6 +155,16 @@ pub fn check(listener: &ListenerSpec, backends: &BTreeMap<String, Backend>) -> V
         ));
         return out;
     };
+    for (i, r) in listener.routes.iter().enumerate() {
+        if r.certificate.is_some() {
+            out.push(Rejection::new(
+                API,
+                field(i, "certificate"),
+                ROUTE_CERTIFICATE,
+                "per-host certificates (the domain's certificate on an SNI listener) are not translated for CLB yet",
+            ));
+        }
+    }
     for (a, b) in routing::nested_wildcards(&listener.routes) {
         out.push(Rejection::new(
             API,
@@ -500,6 +513,13 @@ mod tests {
         ] {
             assert!(got.contains(&want), "{want:?} not in {got:?}");
         }
+        let mut cert = Route::new("a.example.com", "/", "api");
+        cert.certificate = Some("api-cert".into());
+        let got = check(&spec(vec![cert]), &p);
+        assert_eq!(
+            (got[0].field.as_str(), got[0].rule),
+            ("routes[0].certificate", ROUTE_CERTIFICATE)
+        );
         let mut none = spec(vec![Route::new("a.example.com", "/", "api")]);
         none.backend = None;
         assert_eq!(check(&none, &p)[0].rule, NO_DEFAULT);
