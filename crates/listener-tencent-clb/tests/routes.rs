@@ -264,3 +264,71 @@ async fn a_listener_without_our_mark_is_not_touched() {
         .expect_err("not ours");
     assert!(matches!(err, Error::NotOwned { .. }), "{err:?}");
 }
+
+#[tokio::test]
+async fn modify_rule_takes_proofs_and_keeps_targets() {
+    use listener_core::ownership::{self, PartOf};
+    let em = start().await;
+    let p = provider(&em);
+    let mut spec = site();
+    spec.routes.truncate(1);
+    let pools = backends();
+    let id = p.create(&bare(&spec)).await.expect("listener")[0].id.clone();
+    p.sync_routes(&id, &spec, &pools).await.expect("synced");
+    let record = p
+        .client()
+        .describe_targets(id.as_str())
+        .await
+        .expect("read")
+        .expect("listed");
+    let rule = rules::read(&record)
+        .into_iter()
+        .find(|r| r.url == "/v1")
+        .expect("the /v1 rule");
+    let owned = ownership::claim(listener_tencent_clb::API, LB, &id, Some(LB)).expect("listener proof");
+    let location = listener_core::ResourceId(rule.id.clone().expect("id"));
+    let part = ownership::claim_part(
+        listener_tencent_clb::API,
+        PartOf::Listener(&owned),
+        &location,
+        Some(id.as_str()),
+    )
+    .expect("rule proof");
+    let task = p
+        .client()
+        .modify_rule(&owned, &part, &json!({"Scheduler": "LEAST_CONN"}))
+        .await
+        .expect("modified");
+    assert!(!task.is_empty());
+    // Wait for the task as the provider does: until DescribeTaskStatus says 0.
+    loop {
+        let status = p.client().describe_task_status(&task).await.expect("task status");
+        if status["Status"] == json!(0) {
+            break;
+        }
+        assert_ne!(status["Status"], json!(1), "modify task failed: {status}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let listed = p
+        .client()
+        .describe_listeners(Some(&[id.0.clone()]))
+        .await
+        .expect("listeners");
+    let rules_back = listed[0]["Rules"].as_array().expect("rules");
+    let back = rules_back
+        .iter()
+        .find(|r| r["LocationId"] == json!(location.as_str()))
+        .expect("rule");
+    assert_eq!(back["Scheduler"], json!("LEAST_CONN"));
+    // The targets stayed: nothing to write.
+    let (_, again) = p.plan_routes(&id, &spec, &pools).await.expect("plan");
+    assert!(again.is_empty(), "{again:?}");
+    // A rule reported under another listener is not ours to write.
+    assert!(ownership::claim_part(
+        listener_tencent_clb::API,
+        PartOf::Listener(&owned),
+        &location,
+        Some("lbl-other")
+    )
+    .is_err());
+}
