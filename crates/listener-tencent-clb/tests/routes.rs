@@ -311,7 +311,7 @@ async fn modify_rule_takes_proofs_and_keeps_targets() {
     }
     let listed = p
         .client()
-        .describe_listeners(Some(&[id.0.clone()]))
+        .describe_listeners(Some(std::slice::from_ref(&id.0)))
         .await
         .expect("listeners");
     let rules_back = listed[0]["Rules"].as_array().expect("rules");
