@@ -8,11 +8,14 @@
 //! runs on the instance, so two writes of our own queue rather than
 //! collide.
 
-use listener_core::{Error, Owned};
+use listener_core::{Error, Owned, OwnedPart};
 use serde_json::{json, Value};
 use tencent_api::TencentClient;
 
 use crate::API;
+
+/// Most targets one `RegisterTargets` / `DeregisterTargets` call takes.
+pub const MAX_TARGETS_PER_CALL: usize = 20;
 
 /// The CLB actions used, as a thin layer over [`TencentClient`].
 #[derive(Debug, Clone)]
@@ -99,6 +102,101 @@ impl ClbClient {
         let listener_id = listener.as_str();
         let params = json!({ "LoadBalancerId": listener.instance(), "ListenerId": listener_id });
         Ok(self.api.call("DeleteListener", &params, true).await?.request_id)
+    }
+
+    /// `CreateRule` on a listener proven to be on this load balancer: the
+    /// `rules` (each `Domain`, `Url`, ...) in one call. Not repeated after a
+    /// lost answer (a repeat answers the domain+URL pair as a duplicate);
+    /// the caller reads the rules back instead. Returns the task ID and the
+    /// `LocationIds`.
+    pub async fn create_rules(&self, listener: &Owned, rules: &[Value]) -> Result<(String, Vec<String>), Error> {
+        let params = json!({
+            "LoadBalancerId": listener.instance(),
+            "ListenerId": listener.as_str(),
+            "Rules": rules,
+        });
+        let answer = self.api.call("CreateRule", &params, false).await?;
+        Ok((answer.request_id, array_of_strings(answer.body.get("LocationIds"))))
+    }
+
+    /// `ModifyRule` of a rule proven to be on the listener. Safe to repeat
+    /// (absolute values). Returns the task ID.
+    pub async fn modify_rule(&self, listener: &Owned, rule: &OwnedPart, params: &Value) -> Result<String, Error> {
+        let mut params = params.clone();
+        if let Some(map) = params.as_object_mut() {
+            map.insert("LoadBalancerId".into(), json!(listener.instance()));
+            map.insert("ListenerId".into(), json!(listener.as_str()));
+            map.insert("LocationId".into(), json!(rule.as_str()));
+        }
+        Ok(self.api.call("ModifyRule", &params, true).await?.request_id)
+    }
+
+    /// `DeleteRule` of rules proven to be on the listener, always by
+    /// `LocationIds` (never empty: the proofs hold non-blank IDs). Safe to
+    /// repeat. Returns the task ID.
+    pub async fn delete_rules(&self, listener: &Owned, rules: &[OwnedPart]) -> Result<String, Error> {
+        if rules.is_empty() {
+            return Err(Error::Config {
+                field: "LocationIds".into(),
+                message: "refusing a DeleteRule without rule IDs".into(),
+            });
+        }
+        let ids: Vec<&str> = rules.iter().map(OwnedPart::as_str).collect();
+        let params = json!({
+            "LoadBalancerId": listener.instance(),
+            "ListenerId": listener.as_str(),
+            "LocationIds": ids,
+        });
+        Ok(self.api.call("DeleteRule", &params, true).await?.request_id)
+    }
+
+    /// `RegisterTargets` (`deregister` false) or `DeregisterTargets` on a
+    /// rule proven to be on the listener: at most [`MAX_TARGETS_PER_CALL`]
+    /// targets (`EniIp`, `Port`, `Weight`). Registering is not repeated
+    /// after a lost answer (a repeat is a duplicate); deregistering is.
+    /// Returns the task ID.
+    pub async fn targets(
+        &self,
+        listener: &Owned,
+        rule: &OwnedPart,
+        targets: &[Value],
+        deregister: bool,
+    ) -> Result<String, Error> {
+        if targets.is_empty() || targets.len() > MAX_TARGETS_PER_CALL {
+            return Err(Error::Config {
+                field: "Targets".into(),
+                message: format!("1 to {MAX_TARGETS_PER_CALL} targets per call, got {}", targets.len()),
+            });
+        }
+        let params = json!({
+            "LoadBalancerId": listener.instance(),
+            "ListenerId": listener.as_str(),
+            "LocationId": rule.as_str(),
+            "Targets": targets,
+        });
+        let action = if deregister {
+            "DeregisterTargets"
+        } else {
+            "RegisterTargets"
+        };
+        Ok(self.api.call(action, &params, deregister).await?.request_id)
+    }
+
+    /// `DescribeTargets` of one listener of this load balancer: its record
+    /// with `Rules[].Targets` (HTTP/HTTPS), or `None` when the vendor does
+    /// not report it.
+    pub async fn describe_targets(&self, listener_id: &str) -> Result<Option<Value>, Error> {
+        let params = json!({ "LoadBalancerId": self.load_balancer_id, "ListenerIds": [listener_id] });
+        let answer = self.api.call("DescribeTargets", &params, true).await?;
+        Ok(answer
+            .body
+            .get("Listeners")
+            .and_then(Value::as_array)
+            .and_then(|a| {
+                a.iter()
+                    .find(|l| l.get("ListenerId").and_then(Value::as_str) == Some(listener_id))
+            })
+            .cloned())
     }
 
     /// `DescribeTaskStatus` of a task (a write's `RequestId`).

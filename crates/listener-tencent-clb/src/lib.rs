@@ -3,6 +3,7 @@
 
 pub mod client;
 pub mod config;
+pub mod rules;
 pub mod status;
 pub mod translate;
 
@@ -362,6 +363,133 @@ impl ClbProvider {
             out.extend(self.create_group(group).await?);
         }
         Ok(out)
+    }
+}
+
+/// What [`ClbProvider::sync_routes`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RoutesReport {
+    /// Rules created.
+    pub created: usize,
+    /// Rules deleted.
+    pub deleted: usize,
+    /// Targets registered.
+    pub registered: usize,
+    /// Targets deregistered.
+    pub deregistered: usize,
+    /// Write calls sent (each waited for as a task).
+    pub writes: usize,
+}
+
+impl ClbProvider {
+    /// Plan the rules and targets that route `spec` (an HTTP/HTTPS
+    /// listener already on the load balancer as `id`) as the file says,
+    /// without writing: the refusals of [`rules::check`] first, then the
+    /// listener's ownership (its mark) and what it holds.
+    pub async fn plan_routes(
+        &self,
+        id: &ListenerId,
+        spec: &ListenerSpec,
+        backends: &std::collections::BTreeMap<String, listener_core::Backend>,
+    ) -> Result<(Owned, rules::Changes)> {
+        Rejections::from_vec(API, rules::check(spec, backends)).into_result()?;
+        let (owned, record) = self.own(id).await?;
+        let listener = self.readable(id, &record)?;
+        if !listener.managed {
+            return Err(Error::NotOwned {
+                vendor: API,
+                listener_id: id.0.clone(),
+                instance: self.lb().to_string(),
+                owner: listener.owner.clone(),
+            });
+        }
+        let current = match self.client.describe_targets(id.as_str()).await? {
+            Some(record) => rules::read(&record),
+            None => Vec::new(),
+        };
+        Ok((owned, rules::diff(&current, &rules::desired(spec, backends))))
+    }
+
+    /// Make the rules and targets of listener `id` route `spec`'s routes
+    /// and default backend exactly as `listener_core::routing::resolve`
+    /// says (see [`rules`]): refused before any call when CLB cannot, then
+    /// unwanted rules deleted, new rules created in one `CreateRule`,
+    /// targets deregistered and registered 20 per call. Every write holds
+    /// the load balancer's write lock and waits for its task; every rule
+    /// written by ID is first proven to sit on the (owned) listener.
+    pub async fn sync_routes(
+        &self,
+        id: &ListenerId,
+        spec: &ListenerSpec,
+        backends: &std::collections::BTreeMap<String, listener_core::Backend>,
+    ) -> Result<RoutesReport> {
+        let (owned, changes) = self.plan_routes(id, spec, backends).await?;
+        let mut report = RoutesReport::default();
+        if changes.is_empty() {
+            return Ok(report);
+        }
+        let part = |rule: &str| {
+            ownership::claim_part(
+                API,
+                ownership::PartOf::Listener(&owned),
+                &listener_core::ResourceId(rule.to_string()),
+                Some(owned.as_str()),
+            )
+        };
+        if !changes.delete.is_empty() {
+            let parts = changes.delete.iter().map(|r| part(r)).collect::<Result<Vec<_>>>()?;
+            let _writing = self.writes.hold().await;
+            let task = self.client.delete_rules(&owned, &parts).await?;
+            self.wait(WaitOp::Delete, &task, "delete rules").await?;
+            report.deleted += parts.len();
+            report.writes += 1;
+        }
+        let mut fill: Vec<(String, Vec<rules::Target>)> = Vec::new();
+        if !changes.create.is_empty() {
+            let params: Vec<Value> = changes.create.iter().map(rules::create_param).collect();
+            {
+                let _writing = self.writes.hold().await;
+                let (task, _ids) = self.client.create_rules(&owned, &params).await?;
+                self.wait(WaitOp::Create, &task, "create rules").await?;
+            }
+            report.created += params.len();
+            report.writes += 1;
+            // Read the new rules back by domain and URL (the answer's IDs
+            // are in request order, but the listing is the proof).
+            let now = match self.client.describe_targets(id.as_str()).await? {
+                Some(record) => rules::read(&record),
+                None => Vec::new(),
+            };
+            for want in &changes.create {
+                let Some(got) = now.iter().find(|r| r.key() == want.key()) else {
+                    return Err(Error::NotFound {
+                        vendor: API,
+                        what: format!(
+                            "rule {} {} on {id} after a successful create task",
+                            want.domain, want.url
+                        ),
+                    });
+                };
+                fill.push((got.id.clone().unwrap_or_default(), want.targets.clone()));
+            }
+        }
+        for (deregister, list) in [(true, &changes.deregister), (false, &changes.register), (false, &fill)] {
+            for (rule, targets) in list {
+                let rule = part(rule)?;
+                for batch in rules::batches(targets) {
+                    let _writing = self.writes.hold().await;
+                    let task = self.client.targets(&owned, &rule, &batch, deregister).await?;
+                    self.wait(WaitOp::Update, &task, "bind targets").await?;
+                    report.writes += 1;
+                    if deregister {
+                        report.deregistered += batch.len();
+                    } else {
+                        report.registered += batch.len();
+                    }
+                }
+            }
+        }
+        Ok(report)
     }
 }
 
