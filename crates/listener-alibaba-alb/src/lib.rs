@@ -5,6 +5,8 @@ mod acl;
 mod batch;
 pub mod client;
 pub mod config;
+pub mod pools;
+pub mod rules;
 pub mod status;
 pub mod translate;
 
@@ -55,6 +57,10 @@ static CAPABILITIES: Capabilities = Capabilities {
     // About 200 writes a minute per API and region.
     rate_limit_per_second: 3.3,
     management_mark: "listener tag `cloud-listeners:managed` = owner",
+    pools: true,
+    rules: true,
+    routes: true,
+    backends: true,
     ..Capabilities::BASE
 };
 
@@ -71,9 +77,18 @@ pub struct AlbProvider {
     client: AlbClient,
     /// One write at a time per instance (`serial_writes`).
     writes: WriteLock,
+    /// The VPC new server groups go in (see `pools`).
+    vpc: Option<String>,
 }
 
 impl AlbProvider {
+    /// Create server groups in `vpc` (the instance's VPC) instead of
+    /// learning it from a mapped target (see [`pools`]).
+    pub fn with_vpc(mut self, vpc: impl Into<String>) -> Self {
+        self.vpc = Some(vpc.into());
+        self
+    }
+
     /// The ALB calls this provider makes (for stats and tests).
     pub fn client(&self) -> &AlbClient {
         &self.client
@@ -301,6 +316,14 @@ impl listener_core::Provider for AlbProvider {
 
     fn instance(&self) -> &str {
         &self.config.instance
+    }
+
+    fn pools(&self) -> Option<&dyn listener_core::PoolProvider> {
+        Some(self)
+    }
+
+    fn rules(&self) -> Option<&dyn listener_core::RuleProvider> {
+        Some(self)
     }
 
     fn check(&self, spec: &ListenerSpec) -> Vec<Rejection> {
