@@ -60,7 +60,11 @@ static CAPABILITIES: Capabilities = Capabilities {
     pools: true,
     rules: true,
     routes: true,
-    backends: true,
+    // A listener's own `backend` (its default action as a pool) is not
+    // translated: ALB needs the default server group when the listener is
+    // made, before the plan's pools exist. `forwarding.default_target`
+    // names it; routes forward to pools (inline or mapped).
+    backends: false,
     ..Capabilities::BASE
 };
 
@@ -336,6 +340,18 @@ impl listener_core::Provider for AlbProvider {
 
     async fn create(&self, spec: &ListenerSpec) -> Result<Vec<Listener>> {
         Rejections::from_vec(API, translate::check_create(&self.profile, spec)).into_result()?;
+        // Routes are rules of their own, made by plan and apply through
+        // `RuleProvider`; a listener create alone would drop them.
+        if !spec.routes.is_empty() {
+            return Rejections::of(
+                API,
+                "routes",
+                "routes_via_rules",
+                "routes become ALB rules through plan and apply (rules after the listener), not through a listener create",
+            )
+            .into_result()
+            .map(|_| Vec::new());
+        }
         let opts = self.refuse(spec)?;
         let _writing = self.writes.hold().await;
         let waiter = self.waiter(WaitOp::Create);

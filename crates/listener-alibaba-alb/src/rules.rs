@@ -287,6 +287,21 @@ impl RuleProvider for AlbProvider {
                 Some((h, p, get_u32(r, "Priority")?))
             })
             .collect();
+        // The rules already there and the new ones together must not
+        // meet the same request host (see the module docs).
+        let mut together: Vec<RouteSpec> = rules.iter().map(|r| r.spec.clone()).collect();
+        together.extend(have.iter().map(|(h, p, _)| {
+            let mut x = RouteSpec::new(None, p.clone(), "");
+            x.host = h.clone();
+            x
+        }));
+        let clash = overlapping_hosts(&together);
+        if !clash.is_empty() {
+            return Err(Error::Unsupported {
+                vendor: API,
+                rejections: clash.into_iter().map(|(_, r)| r).collect(),
+            });
+        }
         let new: Vec<(Option<String>, String)> = rules
             .iter()
             .map(|r| (r.spec.host.clone(), r.spec.path.clone()))
