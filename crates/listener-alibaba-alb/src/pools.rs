@@ -67,10 +67,13 @@ pub fn endpoints_of(servers: &[Value]) -> Vec<Endpoint> {
     out
 }
 
+/// A server to add or remove: IP, port, weight.
+pub type Server = (String, u32, u32);
+
 /// What to remove and what to add (as `(ip, port, weight)`) to go from
 /// `have` to `want`. A server whose weight changes is removed and added
 /// again (the weight write is another action this adapter does not use).
-pub fn server_changes(have: &[Endpoint], want: &[Endpoint]) -> (Vec<(String, u32, u32)>, Vec<(String, u32, u32)>) {
+pub fn server_changes(have: &[Endpoint], want: &[Endpoint]) -> (Vec<Server>, Vec<Server>) {
     let key = |e: &Endpoint| (e.address.clone(), e.port, e.weight);
     let remove = have
         .iter()
@@ -150,7 +153,7 @@ impl AlbProvider {
         waiter: &listener_core::Deadline,
         part: &OwnedPart,
         add: bool,
-        servers: &[(String, u32, u32)],
+        servers: &[Server],
     ) -> Result<()> {
         for chunk in servers.chunks(SERVERS_PER_CALL) {
             let operation = if add { "add servers" } else { "remove servers" };
