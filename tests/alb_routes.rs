@@ -214,5 +214,93 @@ async fn routes_toml_on_alb_routes_every_request_as_the_file_says() {
         .await
         .expect("second plan");
     assert!(!again.has_changes(), "second plan: {again:?}");
+
+    // Change the file: `api` gets another endpoint set, the www `/`
+    // route goes (so `web` is no longer used); with --prune the rule and
+    // the pool are deleted, and the next plan is empty again.
+    let mut backends = file.backends.clone();
+    backends.get_mut("api").expect("api").endpoints.truncate(1);
+    backends.remove("web");
+    let mut changed = site.clone();
+    changed.routes.retain(|r| r.backend != "web");
+    let listeners = vec![changed.clone()];
+    let resources = || FileResources {
+        backends: &backends,
+        aliases: &profile.aliases,
+    };
+    let plan = plan_with_resources(provider.as_ref(), &listeners, &listeners, resources(), Prune::Managed)
+        .await
+        .expect("plan of the change");
+    let ops: Vec<(ResourceKind, ResourceOp)> = plan
+        .resources
+        .iter()
+        .filter(|a| a.action.is_change())
+        .map(|a| (a.kind, a.action))
+        .collect();
+    assert!(ops.contains(&(ResourceKind::Pool, ResourceOp::Update)), "{ops:?}");
+    assert!(ops.contains(&(ResourceKind::Rule, ResourceOp::Delete)), "{ops:?}");
+    let dynp: Arc<dyn Provider> = provider.clone();
+    let report = apply(dynp, &plan, &ApplyOptions::default(), &|_| {})
+        .await
+        .expect("apply of the change");
+    assert!(report.failed.is_empty(), "{:?}", report.failed);
+    // The pool the deleted rule used goes with the next apply (see
+    // `plan::resources`: deletes run before updates).
+    let plan = plan_with_resources(provider.as_ref(), &listeners, &listeners, resources(), Prune::Managed)
+        .await
+        .expect("plan after the change");
+    let dynp: Arc<dyn Provider> = provider.clone();
+    apply(dynp, &plan, &ApplyOptions::default(), &|_| {})
+        .await
+        .expect("apply after the change");
+    let plan = plan_with_resources(provider.as_ref(), &listeners, &listeners, resources(), Prune::Managed)
+        .await
+        .expect("final plan");
+    assert!(!plan.has_changes(), "final plan: {plan:?}");
+    let pools = provider.pools().expect("pools").list_pools().await.expect("pools");
+    let mut names: Vec<&str> = pools.iter().map(|p| p.spec.name.as_str()).collect();
+    names.sort();
+    assert_eq!(names, ["api", "static"]);
+    let api = pools.iter().find(|p| p.spec.name == "api").expect("api");
+    assert_eq!(api.spec.endpoints.len(), 1);
+    for (host, path) in [("www.example.com", "/"), ("api.example.com", "/v1/users")] {
+        let answer: Value = http
+            .post(format!("{}/_emulator/resolve", emulator.url()))
+            .json(&json!({ "service": "alb", "instance": LB, "port": 80, "host": host, "path": path }))
+            .send()
+            .await
+            .expect("resolve")
+            .json()
+            .await
+            .expect("json");
+        let neutral = routing::resolve(&changed, &backends, host, path);
+        assert_eq!(
+            answer["rule"].is_null(),
+            neutral.route.is_none(),
+            "{host}{path}: {answer}"
+        );
+    }
+    let endpoints = |a: &Value| a["endpoints"].as_array().map(Vec::len).unwrap_or(0);
+    let api_answer: Value = http
+        .post(format!("{}/_emulator/resolve", emulator.url()))
+        .json(&json!({ "service": "alb", "instance": LB, "port": 80, "host": "api.example.com", "path": "/v1" }))
+        .send()
+        .await
+        .expect("resolve")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(endpoints(&api_answer), 1, "{api_answer}");
+
+    // A server group the adapter did not make is never written.
+    match provider
+        .pools()
+        .expect("pools")
+        .delete_pool(&listener_core::ResourceId::from("sgp-legacy00001"))
+        .await
+    {
+        Err(listener_core::Error::NotOwned { .. }) => {}
+        other => panic!("deleting a foreign server group: {other:?}"),
+    }
     emulator.shutdown().await;
 }
