@@ -11,6 +11,7 @@
 //! proof that it is on the bound one must come first.
 
 use alibaba_api::{AlibabaClient, CallOptions, ClientToken};
+use listener_core::ownership::OwnedPart;
 use listener_core::{Error, Owned, Result};
 use serde_json::{json, Map, Value};
 
@@ -348,6 +349,187 @@ impl AlbClient {
             .write(action, &p, token)
             .await
             .map_err(|e| not_found_as(e, listener_id))?;
+        Ok(get_str(&body, "JobId").map(str::to_string))
+    }
+}
+
+/// `CreateRules` takes at most ten rules per call.
+pub const RULES_PER_CALL: usize = 10;
+/// `AddServersToServerGroup` and `RemoveServersFromServerGroup` take at
+/// most 200 servers per call.
+pub const SERVERS_PER_CALL: usize = 200;
+
+/// Server group and rule actions (pools and routes, `pools.rs` and
+/// `rules.rs`). Writes by ID take an [`OwnedPart`] (or the owned listener):
+/// the proof comes before the call.
+impl AlbClient {
+    /// Follow `NextToken` over `action`, collecting the array `field`.
+    async fn read_all(&self, action: &str, params: &Value, field: &str) -> Result<Vec<Value>> {
+        let mut out = Vec::new();
+        let mut next: Option<String> = None;
+        for _ in 0..MAX_PAGES {
+            let mut p = params.clone();
+            p["MaxResults"] = json!(PAGE_SIZE);
+            if let Some(token) = &next {
+                p["NextToken"] = json!(token);
+            }
+            let body = self.read(action, &p).await?;
+            if let Some(list) = body.get(field).and_then(Value::as_array) {
+                out.extend(list.iter().cloned());
+            }
+            match get_str(&body, "NextToken") {
+                Some(t) if next.as_deref() != Some(t) => next = Some(t.to_string()),
+                _ => return Ok(out),
+            }
+        }
+        Err(unexpected("a listing kept returning pages"))
+    }
+
+    /// `CreateServerGroup` of type `Ip` (HTTP, `Wrr`) in `vpc` with
+    /// `tags` (a `Tag` list); returns the group's ID and the job.
+    pub async fn create_server_group(
+        &self,
+        name: &str,
+        vpc: &str,
+        tags: &Value,
+        token: ClientToken,
+    ) -> Result<(String, Option<String>)> {
+        let p = json!({
+            "ServerGroupName": name,
+            "ServerGroupType": "Ip",
+            "Protocol": "HTTP",
+            "Scheduler": "Wrr",
+            "VpcId": vpc,
+            "Tag": tags,
+        });
+        let body = self.write("CreateServerGroup", &p, token).await?;
+        let id = get_str(&body, "ServerGroupId")
+            .ok_or_else(|| unexpected("CreateServerGroup answered without a ServerGroupId"))?
+            .to_string();
+        Ok((id, get_str(&body, "JobId").map(str::to_string)))
+    }
+
+    /// `ListServerGroups`, all pages; only the given IDs when `ids` is not
+    /// empty (at most 20 per call, as the vendor takes).
+    pub async fn list_server_groups(&self, ids: &[String]) -> Result<Vec<Value>> {
+        if ids.is_empty() {
+            return self.read_all("ListServerGroups", &json!({}), "ServerGroups").await;
+        }
+        let mut out = Vec::new();
+        for chunk in ids.chunks(20) {
+            out.extend(
+                self.read_all("ListServerGroups", &json!({ "ServerGroupIds": chunk }), "ServerGroups")
+                    .await?,
+            );
+        }
+        Ok(out)
+    }
+
+    /// `ListServerGroupServers` of one group, all pages.
+    pub async fn list_servers(&self, group_id: &str) -> Result<Vec<Value>> {
+        self.read_all(
+            "ListServerGroupServers",
+            &json!({ "ServerGroupId": group_id }),
+            "Servers",
+        )
+        .await
+    }
+
+    /// `AddServersToServerGroup` (`add`) or `RemoveServersFromServerGroup`
+    /// of `Ip` servers given as `(ip, port, weight)`; returns the job.
+    pub async fn change_servers(
+        &self,
+        group: &OwnedPart,
+        add: bool,
+        servers: &[(String, u32, u32)],
+        token: ClientToken,
+    ) -> Result<Option<String>> {
+        let list: Vec<Value> = servers
+            .iter()
+            .map(|(ip, port, weight)| {
+                let mut s = json!({ "ServerId": ip, "ServerIp": ip, "ServerType": "Ip", "Port": port });
+                if add {
+                    s["Weight"] = json!(weight);
+                }
+                s
+            })
+            .collect();
+        let action = if add {
+            "AddServersToServerGroup"
+        } else {
+            "RemoveServersFromServerGroup"
+        };
+        let body = self
+            .write(
+                action,
+                &json!({ "ServerGroupId": group.as_str(), "Servers": list }),
+                token,
+            )
+            .await?;
+        Ok(get_str(&body, "JobId").map(str::to_string))
+    }
+
+    /// `DeleteServerGroup`; a group already gone is not an error.
+    pub async fn delete_server_group(&self, group: &OwnedPart, token: ClientToken) -> Result<Deletion> {
+        match self
+            .write("DeleteServerGroup", &json!({ "ServerGroupId": group.as_str() }), token)
+            .await
+        {
+            Ok(body) => Ok(Deletion::Started(get_str(&body, "JobId").map(str::to_string))),
+            Err(Error::NotFound { .. }) => Ok(Deletion::AlreadyGone),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `CreateRules` on an owned listener (at most [`RULES_PER_CALL`]);
+    /// returns the rule IDs in the order given, and the job.
+    pub async fn create_rules(
+        &self,
+        listener: &Owned,
+        rules: &[Value],
+        token: ClientToken,
+    ) -> Result<(Vec<String>, Option<String>)> {
+        let p = json!({ "ListenerId": listener.as_str(), "Rules": rules });
+        let body = self
+            .write("CreateRules", &p, token)
+            .await
+            .map_err(|e| not_found_as(e, listener.as_str()))?;
+        let ids: Vec<String> = body
+            .get("RuleIds")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|r| get_str(r, "RuleId").map(str::to_string))
+            .collect();
+        if ids.len() != rules.len() {
+            return Err(unexpected("CreateRules answered with another number of rule IDs"));
+        }
+        Ok((ids, get_str(&body, "JobId").map(str::to_string)))
+    }
+
+    /// `ListRules` of one listener, all pages.
+    pub async fn list_rules(&self, listener_id: &str) -> Result<Vec<Value>> {
+        self.read_all("ListRules", &json!({ "ListenerIds": [listener_id] }), "Rules")
+            .await
+    }
+
+    /// `UpdateRuleAttribute` of an owned rule with `fields`; the job.
+    pub async fn update_rule(
+        &self,
+        rule: &OwnedPart,
+        fields: &Map<String, Value>,
+        token: ClientToken,
+    ) -> Result<Option<String>> {
+        let mut p = fields.clone();
+        p.insert("RuleId".into(), json!(rule.as_str()));
+        let body = self.write("UpdateRuleAttribute", &Value::Object(p), token).await?;
+        Ok(get_str(&body, "JobId").map(str::to_string))
+    }
+
+    /// `DeleteRules` of owned rules; the job.
+    pub async fn delete_rules(&self, rules: &[OwnedPart], token: ClientToken) -> Result<Option<String>> {
+        let ids: Vec<&str> = rules.iter().map(OwnedPart::as_str).collect();
+        let body = self.write("DeleteRules", &json!({ "RuleIds": ids }), token).await?;
         Ok(get_str(&body, "JobId").map(str::to_string))
     }
 }

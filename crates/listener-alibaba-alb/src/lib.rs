@@ -5,6 +5,8 @@ mod acl;
 mod batch;
 pub mod client;
 pub mod config;
+pub mod pools;
+pub mod rules;
 pub mod status;
 pub mod translate;
 
@@ -55,6 +57,14 @@ static CAPABILITIES: Capabilities = Capabilities {
     // About 200 writes a minute per API and region.
     rate_limit_per_second: 3.3,
     management_mark: "listener tag `cloud-listeners:managed` = owner",
+    pools: true,
+    rules: true,
+    routes: true,
+    // A listener's own `backend` (its default action as a pool) is not
+    // translated: ALB needs the default server group when the listener is
+    // made, before the plan's pools exist. `forwarding.default_target`
+    // names it; routes forward to pools (inline or mapped).
+    backends: false,
     ..Capabilities::BASE
 };
 
@@ -71,9 +81,18 @@ pub struct AlbProvider {
     client: AlbClient,
     /// One write at a time per instance (`serial_writes`).
     writes: WriteLock,
+    /// The VPC new server groups go in (see `pools`).
+    vpc: Option<String>,
 }
 
 impl AlbProvider {
+    /// Create server groups in `vpc` (the instance's VPC) instead of
+    /// learning it from a mapped target (see [`pools`]).
+    pub fn with_vpc(mut self, vpc: impl Into<String>) -> Self {
+        self.vpc = Some(vpc.into());
+        self
+    }
+
     /// The ALB calls this provider makes (for stats and tests).
     pub fn client(&self) -> &AlbClient {
         &self.client
@@ -303,6 +322,14 @@ impl listener_core::Provider for AlbProvider {
         &self.config.instance
     }
 
+    fn pools(&self) -> Option<&dyn listener_core::PoolProvider> {
+        Some(self)
+    }
+
+    fn rules(&self) -> Option<&dyn listener_core::RuleProvider> {
+        Some(self)
+    }
+
     fn check(&self, spec: &ListenerSpec) -> Vec<Rejection> {
         check(&self.profile, spec)
     }
@@ -313,6 +340,18 @@ impl listener_core::Provider for AlbProvider {
 
     async fn create(&self, spec: &ListenerSpec) -> Result<Vec<Listener>> {
         Rejections::from_vec(API, translate::check_create(&self.profile, spec)).into_result()?;
+        // Routes are rules of their own, made by plan and apply through
+        // `RuleProvider`; a listener create alone would drop them.
+        if !spec.routes.is_empty() {
+            return Rejections::of(
+                API,
+                "routes",
+                "routes_via_rules",
+                "routes become ALB rules through plan and apply (rules after the listener), not through a listener create",
+            )
+            .into_result()
+            .map(|_| Vec::new());
+        }
         let opts = self.refuse(spec)?;
         let _writing = self.writes.hold().await;
         let waiter = self.waiter(WaitOp::Create);

@@ -214,6 +214,7 @@ pub fn options(spec: &ListenerSpec) -> Result<AlbOptions, String> {
 /// Every reason ALB cannot take `spec`, without any network call.
 pub fn check(profile: &ProfileConfig, spec: &ListenerSpec) -> Vec<Rejection> {
     let mut r = Rejections::preflight(&crate::capabilities(), &profile.aliases, spec);
+    check_routes(spec, &mut r);
     let opts = match options(spec) {
         Ok(o) => o,
         Err(e) => {
@@ -486,6 +487,25 @@ pub fn check_create(profile: &ProfileConfig, spec: &ListenerSpec) -> Vec<Rejecti
         out.extend(r.into_vec());
     }
     out
+}
+
+/// What ALB rules cannot route as the neutral semantics say, or what
+/// this adapter does not translate yet: route hosts that meet the same
+/// request host ([`crate::rules::overlapping_hosts`]) and per-route
+/// certificates.
+fn check_routes(spec: &ListenerSpec, r: &mut Rejections) {
+    let specs: Vec<listener_core::RouteSpec> = spec.routes.iter().map(|x| x.to_route_spec()).collect();
+    for (_, rejection) in crate::rules::overlapping_hosts(&specs) {
+        r.reject(rejection.field, rejection.rule, rejection.reason);
+    }
+    for (i, route) in spec.routes.iter().enumerate() {
+        r.reject_if(
+            route.certificate.is_some(),
+            format!("routes[{i}].certificate"),
+            "route_certificate_untranslated",
+            "per-route certificates are not yet translated for alibaba-alb; list the certificate in `tls.certificates` (ALB picks by SNI from the certificates' names)",
+        );
+    }
 }
 
 /// `RequestTimeout` above 3600 s is refused by every source (seed 1–180,

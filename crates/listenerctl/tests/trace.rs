@@ -135,7 +135,7 @@ fn with_a_profile_trace_shows_ids_and_what_the_api_refuses() {
     assert!(
         refused
             .iter()
-            .any(|n| n["field"] == "listeners[0].routes" && n["rule"] == "routes_unsupported"),
+            .any(|n| n["field"] == "listeners[0].routes[0].host" && n["rule"] == "alb_host_overlap"),
         "{t}"
     );
     let run = s.run(&["trace", "-f", file, "--profile", "alb", "https://api.example.com/v1"]);
@@ -146,7 +146,7 @@ fn with_a_profile_trace_shows_ids_and_what_the_api_refuses() {
         run.stdout
     );
     assert!(
-        run.stdout.contains("routes are not yet translated for alibaba-alb"),
+        run.stdout.contains("ALB would need a catch-all rule per host"),
         "{}",
         run.stdout
     );

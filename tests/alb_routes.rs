@@ -1,0 +1,306 @@
+//! Routes and backends on Alibaba ALB end to end: `examples/routes.toml`'s
+//! site listener (as plain HTTP, so no certificates are needed) is planned
+//! and applied through the facade to the in-process emulator; then a
+//! corpus of requests is resolved by the emulated ALB's own matcher
+//! (`POST /_emulator/resolve`) and by the neutral semantics
+//! (`listener_core::routing::resolve`), which must agree on every one; a
+//! second plan is empty.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use cloud_listeners::plan::{apply, plan_with_resources, ApplyOptions, FileResources, Prune, ResourceKind, ResourceOp};
+use listener_alibaba_alb::AlbProvider;
+use listener_core::config::ConfigFile;
+use listener_core::routes::Route;
+use listener_core::routing::{self, Destination};
+use listener_core::{Adapter, Forwarding, InlineCredentials, Ports, Protocol, Provider, Secret, WaitConfig};
+use listener_emulator::services::alb::Alb;
+use listener_emulator::{
+    Emulator, InstanceSeed, RateLimits, Timing, DEFAULT_ALIBABA_ACCESS_KEY_ID, DEFAULT_ALIBABA_ACCESS_KEY_SECRET,
+};
+use serde_json::{json, Value};
+
+const LB: &str = "alb-routes000001";
+
+/// What a request reaches: the server groups, or the endpoints of an
+/// inline pool (address, port, weight), sorted.
+#[derive(Debug, PartialEq, Eq)]
+enum Reached {
+    Group(String),
+    Endpoints(Vec<(String, u32, u32)>),
+}
+
+#[tokio::test]
+async fn routes_toml_on_alb_routes_every_request_as_the_file_says() {
+    let file = ConfigFile::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/routes.toml")).expect("loads");
+    let emulator = Emulator::builder()
+        .with_service(Arc::new(Alb::new()))
+        .seed(
+            "alb",
+            InstanceSeed {
+                id: LB.into(),
+                server_groups: vec!["sgp-legacy00001".into()],
+            },
+        )
+        .timing(Timing {
+            create: Duration::from_millis(20),
+            update: Duration::from_millis(20),
+            delete: Duration::from_millis(20),
+        })
+        .rate_limits(RateLimits::disabled())
+        .start()
+        .await
+        .expect("emulator starts");
+
+    let mut profile = file.profiles["alibaba-alb"].clone();
+    profile.instance = LB.into();
+    profile.endpoint = Some(emulator.url());
+    profile.allow_insecure_http = true;
+    profile.rate_limit_per_second = Some(1000.0);
+    profile.wait = Some(WaitConfig::uniform(10, 10));
+    profile.inline_credentials = Some(InlineCredentials {
+        key_id: DEFAULT_ALIBABA_ACCESS_KEY_ID.into(),
+        secret: Secret::new(DEFAULT_ALIBABA_ACCESS_KEY_SECRET),
+        token: None,
+    });
+
+    // The site listener as HTTP on port 80: no certificates; its default
+    // backend by the mapped `legacy` pool (ALB's listener needs its default
+    // server group when it is made, before the plan's pools exist), and a
+    // `/` route on www so the `web` pool is used too.
+    let mut site = file.listeners.iter().find(|l| l.name == "site").expect("site").clone();
+    site.protocol = Protocol::Http;
+    site.ports = Ports::Single(80);
+    site.tls = None;
+    site.backend = None;
+    site.forwarding = Some(Forwarding {
+        backend_protocol: None,
+        default_target: Some("legacy-servers".into()),
+    });
+    for r in &mut site.routes {
+        r.certificate = None;
+    }
+    site.routes.push(Route::new("www.example.com", "/", "web"));
+    let listeners = vec![site.clone()];
+
+    let provider = Arc::new(AlbProvider::from_profile(&profile).expect("provider"));
+    let resources = || FileResources {
+        backends: &file.backends,
+        aliases: &profile.aliases,
+    };
+    let plan = plan_with_resources(provider.as_ref(), &listeners, &listeners, resources(), Prune::Off)
+        .await
+        .expect("plan");
+    let count = |kind: ResourceKind, op: ResourceOp| {
+        plan.resources
+            .iter()
+            .filter(|a| a.kind == kind && a.action == op)
+            .count()
+    };
+    // api, static and web made; legacy mapped; four rules.
+    assert_eq!(count(ResourceKind::Pool, ResourceOp::Create), 3);
+    assert_eq!(count(ResourceKind::Pool, ResourceOp::Mapped), 1);
+    assert_eq!(count(ResourceKind::Rule, ResourceOp::Create), 4);
+    let dynp: Arc<dyn Provider> = provider.clone();
+    let report = apply(dynp, &plan, &ApplyOptions::default(), &|_| {})
+        .await
+        .expect("apply");
+    assert!(report.failed.is_empty(), "{:?}", report.failed);
+
+    // The corpus: hosts (with case and a port) times paths.
+    let hosts = [
+        "api.example.com",
+        "API.Example.com:80",
+        "www.example.com",
+        "www.example.com:80",
+        "other.example.com",
+        "example.com",
+        "x.api.example.com",
+    ];
+    let paths = [
+        "/",
+        "/v1",
+        "/v1/",
+        "/v1/users",
+        "/v1/reports",
+        "/v1/reports/2026",
+        "/v1/report",
+        "/v1x",
+        "/V1",
+        "/v2",
+        "/static",
+        "/static/app.css",
+        "/staticx",
+        "/reports",
+    ];
+    let http = reqwest::Client::new();
+    let (mut checked, mut by_rule, mut by_default) = (0, 0, 0);
+    for host in hosts {
+        for path in paths {
+            let neutral = routing::resolve(&site, &file.backends, host, path);
+            let want = match neutral.destination {
+                Destination::Backend { pool: Some(b), .. } => match &b.target {
+                    Some(alias) => Reached::Group(profile.aliases.targets[alias].clone()),
+                    None => {
+                        let mut e: Vec<_> = b
+                            .endpoints
+                            .iter()
+                            .map(|e| (e.address.clone(), e.port, e.weight))
+                            .collect();
+                        e.sort();
+                        Reached::Endpoints(e)
+                    }
+                },
+                Destination::Target { alias } => Reached::Group(profile.aliases.targets[alias].clone()),
+                other => panic!("{host}{path}: unexpected destination {other:?}"),
+            };
+            let answer: Value = http
+                .post(format!("{}/_emulator/resolve", emulator.url()))
+                .json(&json!({ "service": "alb", "instance": LB, "port": 80, "host": host, "path": path }))
+                .send()
+                .await
+                .expect("resolve")
+                .json()
+                .await
+                .expect("json");
+            let got = match &want {
+                Reached::Group(_) => {
+                    Reached::Group(answer["server_groups"][0]["id"].as_str().unwrap_or("").to_string())
+                }
+                Reached::Endpoints(_) => {
+                    let mut e: Vec<_> = answer["endpoints"]
+                        .as_array()
+                        .expect("endpoints")
+                        .iter()
+                        .map(|e| {
+                            (
+                                e["address"].as_str().unwrap_or("").to_string(),
+                                e["port"].as_u64().unwrap_or(0) as u32,
+                                e["weight"].as_u64().unwrap_or(0) as u32,
+                            )
+                        })
+                        .collect();
+                    e.sort();
+                    Reached::Endpoints(e)
+                }
+            };
+            assert_eq!(got, want, "{host}{path}: emulator answered {answer}");
+            if answer["rule"].is_null() {
+                by_default += 1;
+            } else {
+                by_rule += 1;
+            }
+            checked += 1;
+        }
+    }
+    eprintln!("ALB routes: {checked} requests, {by_rule} by a rule, {by_default} by the default");
+    assert!(checked >= 50, "{checked} requests");
+    assert!(
+        by_rule > 0 && by_default > 0,
+        "{by_rule} by a rule, {by_default} by the default"
+    );
+    let rules = provider
+        .rules()
+        .expect("rules")
+        .list_rules(&report.listeners[0].1.id)
+        .await
+        .expect("rules");
+    assert_eq!(rules.len(), 4);
+    assert!(rules.iter().all(|r| r.managed));
+
+    let again = plan_with_resources(provider.as_ref(), &listeners, &listeners, resources(), Prune::Off)
+        .await
+        .expect("second plan");
+    assert!(!again.has_changes(), "second plan: {again:?}");
+
+    // Change the file: `api` gets another endpoint set, the www `/`
+    // route goes (so `web` is no longer used); with --prune the rule and
+    // the pool are deleted, and the next plan is empty again.
+    let mut backends = file.backends.clone();
+    backends.get_mut("api").expect("api").endpoints.truncate(1);
+    backends.remove("web");
+    let mut changed = site.clone();
+    changed.routes.retain(|r| r.backend != "web");
+    let listeners = vec![changed.clone()];
+    let resources = || FileResources {
+        backends: &backends,
+        aliases: &profile.aliases,
+    };
+    let plan = plan_with_resources(provider.as_ref(), &listeners, &listeners, resources(), Prune::Managed)
+        .await
+        .expect("plan of the change");
+    let ops: Vec<(ResourceKind, ResourceOp)> = plan
+        .resources
+        .iter()
+        .filter(|a| a.action.is_change())
+        .map(|a| (a.kind, a.action))
+        .collect();
+    assert!(ops.contains(&(ResourceKind::Pool, ResourceOp::Update)), "{ops:?}");
+    assert!(ops.contains(&(ResourceKind::Rule, ResourceOp::Delete)), "{ops:?}");
+    let dynp: Arc<dyn Provider> = provider.clone();
+    let report = apply(dynp, &plan, &ApplyOptions::default(), &|_| {})
+        .await
+        .expect("apply of the change");
+    assert!(report.failed.is_empty(), "{:?}", report.failed);
+    // The pool the deleted rule used goes with the next apply (see
+    // `plan::resources`: deletes run before updates).
+    let plan = plan_with_resources(provider.as_ref(), &listeners, &listeners, resources(), Prune::Managed)
+        .await
+        .expect("plan after the change");
+    let dynp: Arc<dyn Provider> = provider.clone();
+    apply(dynp, &plan, &ApplyOptions::default(), &|_| {})
+        .await
+        .expect("apply after the change");
+    let plan = plan_with_resources(provider.as_ref(), &listeners, &listeners, resources(), Prune::Managed)
+        .await
+        .expect("final plan");
+    assert!(!plan.has_changes(), "final plan: {plan:?}");
+    let pools = provider.pools().expect("pools").list_pools().await.expect("pools");
+    let mut names: Vec<&str> = pools.iter().map(|p| p.spec.name.as_str()).collect();
+    names.sort();
+    assert_eq!(names, ["api", "static"]);
+    let api = pools.iter().find(|p| p.spec.name == "api").expect("api");
+    assert_eq!(api.spec.endpoints.len(), 1);
+    for (host, path) in [("www.example.com", "/"), ("api.example.com", "/v1/users")] {
+        let answer: Value = http
+            .post(format!("{}/_emulator/resolve", emulator.url()))
+            .json(&json!({ "service": "alb", "instance": LB, "port": 80, "host": host, "path": path }))
+            .send()
+            .await
+            .expect("resolve")
+            .json()
+            .await
+            .expect("json");
+        let neutral = routing::resolve(&changed, &backends, host, path);
+        assert_eq!(
+            answer["rule"].is_null(),
+            neutral.route.is_none(),
+            "{host}{path}: {answer}"
+        );
+    }
+    let endpoints = |a: &Value| a["endpoints"].as_array().map(Vec::len).unwrap_or(0);
+    let api_answer: Value = http
+        .post(format!("{}/_emulator/resolve", emulator.url()))
+        .json(&json!({ "service": "alb", "instance": LB, "port": 80, "host": "api.example.com", "path": "/v1" }))
+        .send()
+        .await
+        .expect("resolve")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(endpoints(&api_answer), 1, "{api_answer}");
+
+    // A server group the adapter did not make is never written.
+    match provider
+        .pools()
+        .expect("pools")
+        .delete_pool(&listener_core::ResourceId::from("sgp-legacy00001"))
+        .await
+    {
+        Err(listener_core::Error::NotOwned { .. }) => {}
+        other => panic!("deleting a foreign server group: {other:?}"),
+    }
+    emulator.shutdown().await;
+}
