@@ -229,11 +229,41 @@ enum Work {
     Delete,
 }
 
+/// Asynchronous work on an emulated object (a listener, ACL, rule or
+/// server group): what it does, when it is over, and whether it fails.
 #[derive(Debug, Clone)]
-struct Pending {
-    work: Work,
+struct Underway<W> {
+    work: W,
     until: Instant,
     fail: bool,
+}
+
+type Pending = Underway<Work>;
+
+/// Finish the work of every object in `objects` that is due by `now`:
+/// `finish` gets the object, the work and whether it failed, applies what
+/// it should and says whether the object goes. Gone objects are removed,
+/// and their IDs returned (oldest key first).
+fn settle_due<T, W>(
+    objects: &mut BTreeMap<String, T>,
+    now: Instant,
+    job: impl Fn(&mut T) -> &mut Option<Underway<W>>,
+    mut finish: impl FnMut(&mut T, W, bool) -> bool,
+) -> Vec<String> {
+    let mut gone = Vec::new();
+    objects.retain(|id, object| {
+        let slot = job(object);
+        if slot.as_ref().is_none_or(|j| j.until > now) {
+            return true;
+        }
+        let Some(j) = slot.take() else { return true };
+        let remove = finish(object, j.work, j.fail);
+        if remove {
+            gone.push(id.clone());
+        }
+        !remove
+    });
+    gone
 }
 
 #[derive(Debug, Clone)]

@@ -55,12 +55,7 @@ enum AclWork {
     Delete,
 }
 
-#[derive(Debug, Clone)]
-struct AclPending {
-    work: AclWork,
-    until: Instant,
-    fail: bool,
-}
+type AclPending = super::Underway<AclWork>;
 
 /// One access control list.
 #[derive(Debug, Clone)]
@@ -191,16 +186,11 @@ fn relations_empty(acl: &Value) -> bool {
 impl State {
     /// Finish ACL work whose time has come.
     pub(super) fn settle_acls(&mut self, now: Instant) {
-        let due: Vec<String> = self
-            .acls
-            .values()
-            .filter(|a| a.pending.as_ref().is_some_and(|p| p.until <= now))
-            .map(|a| a.id.clone())
-            .collect();
-        for id in due {
-            let Some(a) = self.acls.get_mut(&id) else { continue };
-            let Some(p) = a.pending.take() else { continue };
-            let remove = match (p.work, p.fail) {
+        super::settle_due(
+            &mut self.acls,
+            now,
+            |a| &mut a.pending,
+            |a, work, fail| match (work, fail) {
                 (AclWork::Create, fail) => fail,
                 (AclWork::Delete, fail) => !fail,
                 (AclWork::Add(entries), false) => {
@@ -212,24 +202,14 @@ impl State {
                     false
                 }
                 (_, true) => false,
-            };
-            if remove {
-                self.acls.remove(&id);
-            }
-        }
+            },
+        );
     }
 
     /// `acl-` and 20 lower-case letters and digits.
     fn new_acl_id(&mut self) -> String {
-        const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
         loop {
-            let mut id = String::from("acl-");
-            let (mut a, mut b) = (self.next_bits(), self.next_bits());
-            for i in 0..20 {
-                let source = if i < 10 { &mut a } else { &mut b };
-                id.push(ALPHABET[(*source % 36) as usize] as char);
-                *source /= 36;
-            }
+            let id = self.new_id("acl-");
             if !self.acls.contains_key(&id) {
                 return id;
             }

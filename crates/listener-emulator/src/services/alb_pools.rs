@@ -54,12 +54,7 @@ enum PoolWork {
     Delete,
 }
 
-#[derive(Debug, Clone)]
-struct PoolPending {
-    work: PoolWork,
-    until: Instant,
-    fail: bool,
-}
+type PoolPending = super::Underway<PoolWork>;
 
 /// Where a server stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -250,19 +245,14 @@ fn servers_of(p: &Value, kind: &str, adding: bool) -> Result<Vec<Server>, ApiErr
 impl State {
     /// Finish server group work whose time has come.
     pub(super) fn settle_pools(&mut self, now: Instant) {
-        let due: Vec<String> = self
-            .pools
-            .values()
-            .filter(|g| g.pending.as_ref().is_some_and(|p| p.until <= now))
-            .map(|g| g.id.clone())
-            .collect();
-        for id in due {
-            let Some(g) = self.pools.get_mut(&id) else { continue };
-            let Some(p) = g.pending.take() else { continue };
-            let remove = match (p.work, p.fail) {
-                (PoolWork::Create, fail) => fail,
-                (PoolWork::Delete, fail) => !fail,
-                (PoolWork::Servers, fail) => {
+        let gone = super::settle_due(
+            &mut self.pools,
+            now,
+            |g| &mut g.pending,
+            |g, work, fail| match work {
+                PoolWork::Create => fail,
+                PoolWork::Delete => !fail,
+                PoolWork::Servers => {
                     g.servers.retain(|s| match s.state {
                         ServerState::Adding => !fail,
                         ServerState::Removing => fail,
@@ -273,12 +263,11 @@ impl State {
                     }
                     false
                 }
-            };
-            if remove {
-                self.pools.remove(&id);
-                for groups in self.instances.values_mut() {
-                    groups.remove(&id);
-                }
+            },
+        );
+        for id in gone {
+            for groups in self.instances.values_mut() {
+                groups.remove(&id);
             }
         }
     }

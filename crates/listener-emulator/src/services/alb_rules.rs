@@ -89,12 +89,7 @@ enum RuleWork {
     Delete,
 }
 
-#[derive(Debug, Clone)]
-struct RulePending {
-    work: RuleWork,
-    until: Instant,
-    fail: bool,
-}
+type RulePending = super::Underway<RuleWork>;
 
 /// One forwarding rule of a listener.
 #[derive(Debug, Clone)]
@@ -452,16 +447,11 @@ fn strings(p: &Value, key: &str) -> Result<Vec<String>, ApiError> {
 impl State {
     /// Finish rule work whose time has come.
     pub(super) fn settle_rules(&mut self, now: Instant) {
-        let due: Vec<String> = self
-            .rules
-            .values()
-            .filter(|r| r.pending.as_ref().is_some_and(|p| p.until <= now))
-            .map(|r| r.id.clone())
-            .collect();
-        for id in due {
-            let Some(r) = self.rules.get_mut(&id) else { continue };
-            let Some(p) = r.pending.take() else { continue };
-            let remove = match (p.work, p.fail) {
+        super::settle_due(
+            &mut self.rules,
+            now,
+            |r| &mut r.pending,
+            |r, work, fail| match (work, fail) {
                 (RuleWork::Create, fail) => fail,
                 (RuleWork::Delete, fail) => !fail,
                 (RuleWork::Update(b), false) => {
@@ -469,11 +459,8 @@ impl State {
                     false
                 }
                 (RuleWork::Update(_), true) => false,
-            };
-            if remove {
-                self.rules.remove(&id);
-            }
-        }
+            },
+        );
         // A deleted listener takes its rules with it.
         let listeners = &self.listeners;
         self.rules.retain(|_, r| listeners.contains_key(&r.listener));
