@@ -41,7 +41,7 @@ fn is(code: &str, base: &str) -> bool {
 /// | any other `AuthFailure` (`.SignatureFailure`, `.SignatureExpire`, `.SecretIdNotFound`, `.InvalidSecretId`, `.InvalidAuthorization`, `.TokenFailure`, `.MFAFailure`) | [`CodeKind::Authentication`] | the credentials or the signature were refused |
 /// | `ResourceNotFound` and sub-codes, `InvalidParameter.LBIdNotFound`, `InvalidParameter.ListenerIdNotFound` | [`CodeKind::NotFound`] | GAAP and CLB name a missing resource these ways |
 /// | `InvalidParameterValue.DuplicatedListenerPort` (GAAP), `InvalidParameter.PortCheckFailed` (CLB) | [`CodeKind::Conflict`] | the port is taken; after a lost answer it may be our own earlier create |
-/// | `FailedOperation.ResourceInOperating` (CLB), `FailedOperation.ListenerHasTask` (GAAP), `ResourceInUse`, `ResourceUnavailable` and sub-codes except `ResourceUnavailable.AccountViolation` | [`CodeKind::Busy`] | another task holds the resource; Terraform retries these |
+/// | `FailedOperation.ResourceInOperating` (CLB), `FailedOperation.ListenerHasTask`, `.DomainStatusNotInRunning`, `.ActionOperateTooQuickly` (GAAP), `ResourceInUse`, `ResourceUnavailable` and sub-codes except `ResourceUnavailable.AccountViolation` | [`CodeKind::Busy`] | another task holds the resource; Terraform retries these |
 /// | `InternalError` and sub-codes, `ServiceUnavailable` | [`CodeKind::Transient`] | a server fault, reported like a lost answer |
 /// | everything else | [`CodeKind::Other`] | refused on its merits |
 pub fn classify(code: &str) -> CodeKind {
@@ -60,6 +60,8 @@ pub fn classify(code: &str) -> CodeKind {
         CodeKind::Conflict
     } else if code == "FailedOperation.ResourceInOperating"
         || code == "FailedOperation.ListenerHasTask"
+        || code == "FailedOperation.DomainStatusNotInRunning"
+        || code == "FailedOperation.ActionOperateTooQuickly"
         || is(code, "ResourceInUse")
         || (is(code, "ResourceUnavailable") && code != "ResourceUnavailable.AccountViolation")
     {
@@ -209,6 +211,8 @@ mod tests {
             &[
                 "FailedOperation.ResourceInOperating",
                 "FailedOperation.ListenerHasTask",
+                "FailedOperation.DomainStatusNotInRunning",
+                "FailedOperation.ActionOperateTooQuickly",
                 "ResourceInUse",
                 "ResourceInUse.Listener",
                 "ResourceUnavailable",

@@ -35,6 +35,11 @@
 //! named in [`Gaap::without_tls_choice`]. GAAP documents no code for the
 //! refusal; the emulator answers `ResourceUnavailable`, from the action's
 //! documented list.
+//!
+//! Layer-7 domains and rules, origin servers and their bindings (rules or
+//! TCP/UDP listeners), and GAAP's matcher behind the admin resolve call,
+//! are in `gaap_rules.rs`. A delete with `Force` 0 of a listener with
+//! origin servers bound is `FailedOperation.RealServerAlreadyBound`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
@@ -42,7 +47,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Map, Value};
 
-use crate::service::{ApiError, Call, Context, Family, InstanceSeed, Service};
+use crate::service::{ApiError, Call, Context, Family, InstanceSeed, ResolveQuery, Service};
 
 /// Listeners per connection or group.
 const MAX_LISTENERS: usize = 50;
@@ -102,6 +107,8 @@ struct State {
     listeners: BTreeMap<String, Rec>,
     /// Creation counter: orders listings and feeds ID generation.
     seq: u64,
+    /// Domains, forwarding rules and origin servers (`gaap_rules.rs`).
+    routing: rules::Routing,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -164,6 +171,8 @@ struct Config {
     name: String,
     https: Option<HttpsConf>,
     l4: Option<L4Conf>,
+    /// Origins bound to a TCP/UDP listener (`BindListenerRealServers`).
+    bindings: Vec<rules::Binding>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -171,6 +180,8 @@ enum TaskKind {
     Create,
     Modify,
     Delete,
+    /// Origin servers being bound or unbound (status 3).
+    Bind,
 }
 
 #[derive(Debug, Clone)]
@@ -202,6 +213,7 @@ impl Rec {
             Some(TaskKind::Create) => 1,
             Some(TaskKind::Delete) => 2,
             Some(TaskKind::Modify) => 4,
+            Some(TaskKind::Bind) => 3,
         }
     }
 
@@ -266,7 +278,10 @@ impl Rec {
             m.insert("UnhealthyThreshold".into(), json!(l.unhealthy_threshold));
             m.insert("FailoverSwitch".into(), json!(l.failover_switch));
             m.insert("BindStatus".into(), json!(0));
-            m.insert("RealServerSet".into(), json!([]));
+            m.insert(
+                "RealServerSet".into(),
+                Value::Array(self.config.bindings.iter().map(rules::Binding::describe).collect()),
+            );
             m.insert("SessionPersist".into(), json!(0));
             m.insert(
                 "RealServerPort".into(),
@@ -490,7 +505,7 @@ impl State {
             }
             match (task.kind, task.fails) {
                 (TaskKind::Create, true) | (TaskKind::Delete, false) => gone.push(id.clone()),
-                (TaskKind::Modify, true) => {
+                (TaskKind::Modify | TaskKind::Bind, true) => {
                     if let Some(backup) = task.backup.clone() {
                         rec.config = backup;
                     }
@@ -502,6 +517,8 @@ impl State {
         for id in gone {
             self.listeners.remove(&id);
         }
+        let listeners = &self.listeners;
+        self.routing.settle(now, |l| listeners.contains_key(l));
     }
 
     /// The one instance a call names: exactly one of `ProxyId` / `GroupId`.
@@ -533,7 +550,10 @@ impl State {
 
     /// One write at a time per connection.
     fn ensure_idle(&self, instance: &str) -> Result<(), ApiError> {
-        if self.on(instance).any(|r| r.task.is_some()) {
+        if self
+            .on(instance)
+            .any(|r| r.task.is_some() || self.routing.listener_busy(&r.id))
+        {
             Err(busy())
         } else {
             Ok(())
@@ -839,6 +859,7 @@ impl Gaap {
             name,
             https: https_conf,
             l4: None,
+            bindings: Vec::new(),
         };
         let t = create_task(ctx, call.now);
         let id = st.insert(&instance, group, kind, port, config, t);
@@ -936,6 +957,7 @@ impl Gaap {
                 name: name.clone(),
                 https: None,
                 l4: Some(conf),
+                bindings: Vec::new(),
             };
             let t = create_task(ctx, call.now);
             ids.push(st.insert(&instance, group, kind, *port, config, t));
@@ -1175,9 +1197,16 @@ impl Gaap {
                 invalid.push(id);
                 continue;
             }
-            // No origin servers are ever bound in the emulator, so Force 0
-            // never meets FailedOperation.RealServerAlreadyBound.
-            let _ = force;
+            // Force 0 refuses a listener with origin servers bound, on
+            // itself (layer 4) or on one of its rules (layer 7).
+            let bound = st.listeners.get(&id).is_some_and(|r| !r.config.bindings.is_empty())
+                || st.routing.listener_has_bindings(&id);
+            if force == 0 && bound {
+                return Err(ApiError::new(
+                    "FailedOperation.RealServerAlreadyBound",
+                    format!("The listener `{id}` has origin servers bound; delete it with Force 1."),
+                ));
+            }
             let t = task(ctx, call.now, TaskKind::Delete, delay, None);
             if let Some(rec) = st.listeners.get_mut(&id) {
                 rec.task = Some(t);
@@ -1366,6 +1395,22 @@ impl Service for Gaap {
             "SetTlsVersion" => self.set_tls_version(&mut st, ctx, call),
             "DescribeProxies" => self.describe_proxies(&st, call),
             "DescribeProxyGroupDetails" => self.describe_group(&st, call),
+            "CreateDomain" => rules::create_domain(&mut st, ctx, call),
+            "ModifyDomain" => rules::modify_domain(&mut st, ctx, call),
+            "DeleteDomain" => rules::delete_domain(&mut st, ctx, call),
+            "ModifyCertificate" => rules::modify_certificate(&mut st, ctx, call),
+            "CreateRule" => rules::create_rule(&mut st, ctx, call),
+            "ModifyRuleAttribute" => rules::modify_rule(&mut st, ctx, call),
+            "DeleteRule" => rules::delete_rule(&mut st, ctx, call),
+            "DescribeRules" => rules::describe_rules(&st, call),
+            "DescribeRulesByRuleIds" => rules::describe_rules_by_ids(&st, call),
+            "AddRealServers" => rules::add_real_servers(&mut st, call),
+            "DescribeRealServers" => rules::describe_real_servers(&st, call),
+            "RemoveRealServers" => rules::remove_real_servers(&mut st, call),
+            "BindRuleRealServers" => rules::bind_rule(&mut st, ctx, call),
+            "DescribeRuleRealServers" => rules::describe_rule_real_servers(&st, call),
+            "BindListenerRealServers" => rules::bind_listener(&mut st, ctx, call),
+            "DescribeListenerRealServers" => rules::describe_listener_real_servers(&st, call),
             other => Err(ApiError::unknown_action(Family::Tencent, other)),
         }
     }
@@ -1381,7 +1426,19 @@ impl Service for Gaap {
         }
         out
     }
+
+    fn resolve(&self, query: &ResolveQuery, now: Instant) -> Option<Result<Value, ApiError>> {
+        let mut st = match self.state.lock() {
+            Ok(st) => st,
+            Err(_) => return Some(Err(ApiError::internal("The emulated GAAP state is unavailable."))),
+        };
+        st.settle(now);
+        Some(rules::resolve(&st, query))
+    }
 }
+
+#[path = "gaap_rules.rs"]
+mod rules;
 
 #[cfg(test)]
 mod tests {
