@@ -9,6 +9,7 @@
 //! first: GAAP's HTTP/HTTPS modify actions take the ID without the
 //! instance, so the instance parameter alone does not scope them.
 
+use listener_core::ownership::OwnedPart;
 use listener_core::{Error, Owned};
 use serde_json::{Map, Value};
 use tencent_api::TencentClient;
@@ -238,6 +239,174 @@ impl GaapClient {
         } else {
             DeleteOutcome::Failed
         })
+    }
+}
+
+/// Origin servers per page of `DescribeRealServers` (GAAP's maximum).
+pub const ORIGINS_PAGE: u64 = 50;
+
+/// The layer-7 domain and rule actions, origin servers and their bindings
+/// (`crate::rules`). Writes under a listener take its [`Owned`] proof, a
+/// rule write an [`OwnedPart`] made from that proof; origin servers are an
+/// account list, and only those carrying this owner's name mark are ever
+/// removed (the caller proves it, see `rules::GaapProvider`).
+impl GaapClient {
+    /// `DescribeRules` of one listener: its domains, each with its rules
+    /// and their bound origins.
+    pub async fn describe_rules(&self, listener: &str) -> Result<Value, Error> {
+        let params = serde_json::json!({ "ListenerId": listener });
+        Ok(self.api.call("DescribeRules", &params, true).await?.body)
+    }
+
+    /// `CreateDomain` on an owned listener. Not idempotent: a repeat after
+    /// a lost answer meets `FailedOperation.DomainAlreadyExisted`, which
+    /// the caller reads back.
+    pub async fn create_domain(&self, listener: &Owned, params: &Value) -> Result<(), Error> {
+        let mut params = params.clone();
+        params["ListenerId"] = Value::from(listener.as_str());
+        self.api.call("CreateDomain", &params, false).await.map(|_| ())
+    }
+
+    /// `ModifyCertificate`: the domain's server certificate in one call
+    /// (the old one serves until the new one does). Absolute, so retried.
+    pub async fn modify_certificate(&self, listener: &Owned, domain: &str, certificate: &str) -> Result<(), Error> {
+        let params = serde_json::json!({
+            "ListenerId": listener.as_str(), "Domain": domain, "CertificateId": certificate,
+        });
+        self.api.call("ModifyCertificate", &params, true).await.map(|_| ())
+    }
+
+    /// `ModifyDomain` keeping the name: the default-server flag.
+    pub async fn set_default_domain(&self, listener: &Owned, domain: &str) -> Result<(), Error> {
+        let params = serde_json::json!({
+            "ListenerId": listener.as_str(), "OldDomain": domain, "NewDomain": domain, "IsDefaultServer": true,
+        });
+        self.api.call("ModifyDomain", &params, true).await.map(|_| ())
+    }
+
+    /// `DeleteDomain` with `Force` 1 (its rules go with it).
+    pub async fn delete_domain(&self, listener: &Owned, domain: &str) -> Result<(), Error> {
+        let params = serde_json::json!({ "ListenerId": listener.as_str(), "Domain": domain, "Force": 1 });
+        match self.api.call("DeleteDomain", &params, true).await {
+            Ok(_) => Ok(()),
+            Err(e) if is_gone(&e) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `CreateRule` on an owned listener; the new `RuleId`. Not idempotent.
+    pub async fn create_rule(&self, listener: &Owned, params: &Value) -> Result<String, Error> {
+        let mut params = params.clone();
+        params["ListenerId"] = Value::from(listener.as_str());
+        let answer = self.api.call("CreateRule", &params, false).await?;
+        field_str(&answer.body, "RuleId")
+            .map(str::to_string)
+            .ok_or_else(|| Error::Transport {
+                vendor: API,
+                message: format!(
+                    "CreateRule answered without a RuleId (request id {})",
+                    answer.request_id
+                ),
+                maybe_applied: true,
+            })
+    }
+
+    /// `DeleteRule` with `Force` 1, for a rule proven under an owned listener.
+    pub async fn delete_rule(&self, listener: &Owned, rule: &OwnedPart) -> Result<(), Error> {
+        let params = serde_json::json!({ "ListenerId": listener.as_str(), "RuleId": rule.as_str(), "Force": 1 });
+        match self.api.call("DeleteRule", &params, true).await {
+            Ok(_) => Ok(()),
+            Err(e) if is_gone(&e) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `BindRuleRealServers`: the rule's whole origin set (absolute, so
+    /// retried; an empty set unbinds all).
+    pub async fn bind_rule(&self, rule: &OwnedPart, set: &[Value]) -> Result<(), Error> {
+        let params = serde_json::json!({ "RuleId": rule.as_str(), "RealServerBindSet": set });
+        self.api.call("BindRuleRealServers", &params, true).await.map(|_| ())
+    }
+
+    /// `BindListenerRealServers` on an owned TCP/UDP listener (absolute).
+    pub async fn bind_listener(&self, listener: &Owned, set: &[Value]) -> Result<(), Error> {
+        let params = serde_json::json!({ "ListenerId": listener.as_str(), "RealServerBindSet": set });
+        self.api
+            .call("BindListenerRealServers", &params, true)
+            .await
+            .map(|_| ())
+    }
+
+    /// `DescribeListenerRealServers`: the origins bound to a TCP/UDP listener.
+    pub async fn listener_real_servers(&self, listener: &str) -> Result<Vec<Value>, Error> {
+        let params = serde_json::json!({ "ListenerId": listener });
+        let body = self.api.call("DescribeListenerRealServers", &params, true).await?.body;
+        Ok(body
+            .get("BindRealServerSet")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default())
+    }
+
+    /// Every origin server of `project`, all pages.
+    pub async fn real_servers(&self, project: u64) -> Result<Vec<Value>, Error> {
+        let mut out = Vec::new();
+        for page in 0..MAX_PAGES {
+            let params = serde_json::json!({
+                "ProjectId": project, "Offset": page * ORIGINS_PAGE, "Limit": ORIGINS_PAGE,
+            });
+            let body = self.api.call("DescribeRealServers", &params, true).await?.body;
+            let got: Vec<Value> = body
+                .get("RealServerSet")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            let total = field_u64(&body, "TotalCount").unwrap_or(0);
+            let n = got.len() as u64;
+            out.extend(got);
+            if n == 0 || out.len() as u64 >= total {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// `AddRealServers`: new origin servers under one (marked) name; the
+    /// `(RealServerId, RealServerIP)` pairs made. Not idempotent: a repeat
+    /// meets `InvalidParameterValue.DuplicateRS`, which the caller reads back.
+    pub async fn add_real_servers(
+        &self,
+        project: u64,
+        addresses: &[String],
+        name: &str,
+    ) -> Result<Vec<(String, String)>, Error> {
+        let params = serde_json::json!({ "ProjectId": project, "RealServerIP": addresses, "RealServerName": name });
+        let body = self.api.call("AddRealServers", &params, false).await?.body;
+        Ok(body
+            .get("RealServerSet")
+            .and_then(Value::as_array)
+            .map(|set| {
+                set.iter()
+                    .filter_map(|r| {
+                        Some((
+                            field_str(r, "RealServerId")?.to_string(),
+                            field_str(r, "RealServerIP")?.to_string(),
+                        ))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    /// `RemoveRealServers` for one origin server proven to carry this
+    /// owner's mark.
+    pub async fn remove_real_server(&self, origin: &OwnedPart) -> Result<(), Error> {
+        let params = serde_json::json!({ "RealServerIds": [origin.as_str()] });
+        match self.api.call("RemoveRealServers", &params, true).await {
+            Ok(_) => Ok(()),
+            Err(e) if is_gone(&e) => Ok(()),
+            Err(e) => Err(e),
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 
 pub mod client;
 pub mod config;
+pub mod rules;
 pub mod status;
 pub mod translate;
 
