@@ -60,6 +60,14 @@ pub fn capabilities() -> Capabilities {
         max_listeners_per_instance: 50,
         rate_limit_per_second: 20.0,
         management_mark: "name suffix `--lctl` (default owner) or `--lctl_<owner>` (no listener tags or description)",
+        // Routes as domains and rules, pools as origin servers bound per
+        // rule (or per TCP/UDP listener), certificates per domain: see
+        // `rules`.
+        routes: true,
+        backends: true,
+        rules: true,
+        pools_on_rules: true,
+        route_certificates_on_rules: true,
         ..Capabilities::BASE
     }
 }
@@ -343,6 +351,10 @@ impl Provider for GaapProvider {
 
     fn check_set(&self, specs: &[ListenerSpec]) -> Vec<(usize, Rejection)> {
         check_set(&self.profile, specs)
+    }
+
+    fn rules(&self) -> Option<&dyn listener_core::RuleProvider> {
+        Some(self)
     }
 
     async fn create(&self, spec: &ListenerSpec) -> Result<Vec<Listener>> {

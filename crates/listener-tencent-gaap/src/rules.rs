@@ -41,12 +41,16 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use async_trait::async_trait;
 use listener_core::ownership::{self, OwnedPart, PartOf};
-use listener_core::{Endpoint, Error, ListenerId, Owned, PoolSpec, Rejection, ResourceId, Result, RouteSpec};
+use listener_core::{
+    Endpoint, Error, ListenerId, ListenerSpec, NewRule, Owned, Poll, PoolSpec, Protocol, Rejection, Rejections,
+    ResourceId, Result, RouteSpec, Rule, RuleProvider, WaitOp,
+};
 use serde_json::{json, Value};
 
-use crate::translate::{field_str, field_u64};
-use crate::API;
+use crate::translate::{field_str, field_u64, GaapProtocol};
+use crate::{GaapProvider, API};
 
 /// The placeholder default domain: a name no client asks for (`.invalid`
 /// is reserved, RFC 2606), made with `IsDefaultServer`, whose only rule
@@ -547,9 +551,745 @@ pub fn bound_ids(domains: &[DomainState]) -> BTreeSet<String> {
         .collect()
 }
 
-/// The listener a rule write names, as text, for errors.
-pub fn listener_text(id: &ListenerId) -> String {
-    id.as_str().to_string()
+/// A mapped backend (an existing vendor pool): GAAP has no pool object.
+pub const MAPPED_BACKEND: &str = "gaap_mapped_backend";
+/// A layer-4 pool whose kind differs from the listener's `RealServerType`.
+pub const LISTENER_KIND: &str = "gaap_listener_real_server_type";
+
+/// The suffix of the placeholder domain that records a mapped default
+/// target (`forwarding.default_target`) on an HTTP/HTTPS listener.
+pub const TARGET_SUFFIX: &str = ".target.lctl.invalid";
+
+/// The placeholder domain recording a mapped default target `id`.
+///
+/// GAAP has no pool object a target could name: the default target has
+/// always been accepted and not sent (`write_only_fields`). With rules,
+/// the plan hands it over as the root rule to a vendor ID; so that plan
+/// reads it back and converges, the adapter records it as a default
+/// domain without rules named `<id>.target.lctl.invalid` (unknown hosts
+/// get a 404 there, as they did with no domain at all). `None` when the ID
+/// does not fit a GAAP domain name.
+pub fn target_domain(id: &str) -> Option<String> {
+    let name = format!("{id}{TARGET_SUFFIX}");
+    let ok = !id.is_empty()
+        && name.len() <= 80
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_'));
+    ok.then_some(name)
+}
+
+/// The target ID a marker domain records.
+pub fn target_of_domain(name: &str) -> Option<&str> {
+    name.strip_suffix(TARGET_SUFFIX)
+}
+
+/// The ID the root rule of a mapped default target is known by.
+pub fn target_rule_id(listener: &str) -> ResourceId {
+    ResourceId(format!("{listener}/target"))
+}
+
+/// Every reason a [`NewRule`] cannot be written, before any call: the
+/// rules' own ([`check_routes`]), the pool's ([`check_pool`]), a mapped
+/// backend other than the default target of an HTTP/HTTPS listener.
+/// `layer7`/`https` describe the listener.
+pub fn check_new(layer7: bool, https: bool, rules: &[NewRule<'_>]) -> Vec<Rejection> {
+    let specs: Vec<RouteSpec> = rules.iter().map(|r| r.spec.clone()).collect();
+    let mut out: Vec<Rejection> = check_routes(layer7, https, &specs, |r| r.certificate.as_deref())
+        .into_iter()
+        .map(|(_, r)| r)
+        .collect();
+    let mut seen = BTreeSet::new();
+    for (i, r) in rules.iter().enumerate() {
+        match r.pool {
+            None if layer7 && r.spec.host.is_none() && target_domain(r.backend.as_str()).is_some() => {}
+            None => out.push(Rejection::new(
+                API,
+                route_field(i, "backend"),
+                MAPPED_BACKEND,
+                format!(
+                    "backend `{}` is mapped to an existing pool (`{}`); GAAP has no pool object, describe its endpoints inline",
+                    r.spec.backend, r.backend
+                ),
+            )),
+            Some(pool) if seen.insert(pool.name.clone()) => out.extend(check_pool(pool)),
+            Some(_) => {}
+        }
+    }
+    out
+}
+
+impl GaapProvider {
+    /// The owner of a listener record's name mark.
+    fn listener_owner(record: &Value) -> Option<String> {
+        field_str(record, "ListenerName").and_then(|n| listener_core::mark::split_name(n).1)
+    }
+
+    async fn domains(&self, listener: &str) -> Result<Vec<DomainState>> {
+        Ok(read_domains(&self.client.describe_rules(listener).await?))
+    }
+
+    /// Poll `DescribeRules` until every domain and rule of the listener
+    /// runs and `done` holds; a change that never shows is a failed task.
+    async fn settle(
+        &self,
+        listener: &str,
+        op: WaitOp,
+        what: &str,
+        done: impl Fn(&[DomainState]) -> bool,
+    ) -> Result<Vec<DomainState>> {
+        let deadline = self.config.wait.start(API, op);
+        let what = what.to_string();
+        deadline
+            .poll(
+                "rules",
+                &what,
+                || self.domains(listener),
+                |d| {
+                    if !d.iter().all(DomainState::settled) {
+                        Poll::Pending("domains or rules changing".into())
+                    } else if done(&d) {
+                        Poll::Done(d)
+                    } else {
+                        Poll::NotSeen(Error::Transport {
+                            vendor: API,
+                            message: format!("{what}: the change did not take effect (the task failed)"),
+                            maybe_applied: true,
+                        })
+                    }
+                },
+            )
+            .await
+    }
+
+    /// Poll a TCP/UDP listener until it runs with `want` bound.
+    async fn settle_l4(&self, kind: GaapProtocol, listener: &str, want: &[Endpoint]) -> Result<Vec<Bound>> {
+        let deadline = self.config.wait.start(API, WaitOp::Update);
+        let read = || async {
+            let record = self.client.find(kind, listener).await?;
+            let running = record.as_ref().and_then(|r| field_u64(r, "ListenerStatus")) == Some(0);
+            let bound = if running {
+                read_bound(Some(&Value::Array(self.client.listener_real_servers(listener).await?)))
+            } else {
+                Vec::new()
+            };
+            Ok::<_, Error>((running, bound))
+        };
+        deadline
+            .poll(
+                "origins",
+                &format!("origins of listener {listener}"),
+                read,
+                |(running, bound)| {
+                    if !running {
+                        Poll::Pending("origin servers adjusting".into())
+                    } else if same_origins(&bound, want) {
+                        Poll::Done(bound)
+                    } else {
+                        Poll::NotSeen(Error::Transport {
+                            vendor: API,
+                            message: format!("origins of listener {listener}: the bind did not take effect"),
+                            maybe_applied: true,
+                        })
+                    }
+                },
+            )
+            .await
+    }
+
+    /// Origin-server IDs by address for `endpoints`: existing servers of
+    /// the project reused, the missing ones added under this owner's mark.
+    async fn origin_ids(&self, endpoints: &[Endpoint]) -> Result<BTreeMap<String, String>> {
+        let want: BTreeSet<&str> = endpoints.iter().map(|e| e.address.as_str()).collect();
+        let mut have = origins_by_address(&self.client.real_servers(PROJECT).await?);
+        let missing: Vec<String> = want
+            .iter()
+            .filter(|a| !have.contains_key(**a))
+            .map(|a| a.to_string())
+            .collect();
+        if !missing.is_empty() {
+            let name = listener_core::mark::mark_name(ORIGIN_NAME, self.profile.owner());
+            tracing::info!(count = missing.len(), "adding GAAP origin servers");
+            match self.client.add_real_servers(PROJECT, &missing, &name).await {
+                Ok(made) => {
+                    for (id, address) in made {
+                        have.insert(address, (id, Some(self.profile.owner().to_string())));
+                    }
+                }
+                // A lost answer, or a repeat of one: read the list again.
+                Err(Error::Transport {
+                    maybe_applied: true, ..
+                }) => {
+                    have = origins_by_address(&self.client.real_servers(PROJECT).await?);
+                }
+                Err(Error::Vendor { code, .. }) if code == "InvalidParameterValue.DuplicateRS" => {
+                    have = origins_by_address(&self.client.real_servers(PROJECT).await?);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(have.into_iter().map(|(a, (id, _))| (a, id)).collect())
+    }
+
+    /// Remove the origin servers among `candidates` that carry this owner's
+    /// mark and that nothing on `domains` binds any more. One still bound
+    /// elsewhere (another listener, another tool) is left: GAAP refuses it.
+    async fn remove_unused_origins(&self, candidates: BTreeSet<String>, domains: &[DomainState]) -> Result<()> {
+        let still = bound_ids(domains);
+        let unused: Vec<String> = candidates.into_iter().filter(|c| !still.contains(c)).collect();
+        if unused.is_empty() {
+            return Ok(());
+        }
+        let listed = self.client.real_servers(PROJECT).await?;
+        for id in unused {
+            let owner = listed
+                .iter()
+                .find(|r| field_str(r, "RealServerId") == Some(id.as_str()))
+                .map(|r| field_str(r, "RealServerName").and_then(|n| listener_core::mark::split_name(n).1));
+            // Proof: the vendor reports the server under this owner's mark.
+            let reported = owner.map(|o| o.unwrap_or_default());
+            let part = match ownership::claim_part(
+                API,
+                PartOf::Instance(self.profile.owner()),
+                &ResourceId(id.clone()),
+                reported.as_deref(),
+            ) {
+                Ok(p) => p,
+                Err(Error::NotFound { .. } | Error::NotOwned { .. }) => continue,
+                Err(e) => return Err(e),
+            };
+            match self.client.remove_real_server(&part).await {
+                Ok(()) => tracing::info!(origin = %id, "removed an unused GAAP origin server"),
+                Err(Error::Vendor { code, .. }) if code == "FailedOperation.RealServerAlreadyBound" => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    fn rule_of(&self, listener: &ListenerId, owner: &Option<String>, d: &DomainState, r: &RuleState) -> Rule {
+        let spec = RouteSpec::new(host_of(&d.name).as_deref(), r.path.clone(), format!("origins:{}", r.id))
+            .with_certificate(
+                d.certificate
+                    .as_ref()
+                    .map(|c| self.config.aliases.certificate_alias_of(c)),
+            );
+        Rule::new(
+            ResourceId(r.id.clone()),
+            listener.clone(),
+            ResourceId(format!("origins:{}", r.id)),
+            spec,
+            owner.clone(),
+            self.profile.owner(),
+        )
+        .with_pool(r.origins.iter().map(Bound::endpoint).collect())
+    }
+
+    fn l4_rule(&self, listener: &ListenerId, owner: &Option<String>, bound: &[Bound]) -> Rule {
+        let id = l4_rule_id(listener.as_str());
+        Rule::new(
+            id.clone(),
+            listener.clone(),
+            id.clone(),
+            RouteSpec::new(None, "/", id.0.clone()),
+            owner.clone(),
+            self.profile.owner(),
+        )
+        .with_pool(bound.iter().map(Bound::endpoint).collect())
+    }
+
+    fn rules_of(&self, listener: &ListenerId, owner: &Option<String>, domains: &[DomainState]) -> Vec<Rule> {
+        let mut out: Vec<Rule> = domains
+            .iter()
+            .flat_map(|d| d.rules.iter().map(move |r| (d, r)))
+            .map(|(d, r)| self.rule_of(listener, owner, d, r))
+            .collect();
+        // A mapped default target, recorded as a marker domain.
+        for d in domains.iter().filter(|d| d.rules.is_empty()) {
+            if let Some(target) = target_of_domain(&d.name) {
+                out.push(Rule::new(
+                    target_rule_id(listener.as_str()),
+                    listener.clone(),
+                    ResourceId(target.to_string()),
+                    RouteSpec::new(None, "/", target),
+                    owner.clone(),
+                    self.profile.owner(),
+                ));
+            }
+        }
+        out
+    }
+
+    /// The certificate ID a domain should have: the route's alias
+    /// resolved, or `default` (the listener's).
+    fn certificate_id(&self, spec: &RouteSpec) -> String {
+        match &spec.certificate {
+            Some(alias) => self.config.aliases.certificate(alias).unwrap_or(alias).to_string(),
+            None => "default".to_string(),
+        }
+    }
+
+    /// Bind `endpoints` to the rule `part` and wait until GAAP shows them.
+    async fn bind_and_wait(&self, owned: &Owned, part: &OwnedPart, endpoints: &[Endpoint]) -> Result<Vec<DomainState>> {
+        let ids = self.origin_ids(endpoints).await?;
+        let set = bind_set(endpoints, &ids)?;
+        tracing::info!(rule = part.as_str(), count = set.len(), "binding GAAP origin servers");
+        self.client.bind_rule(part, &set).await?;
+        let id = part.as_str().to_string();
+        self.settle(owned.as_str(), WaitOp::Update, &format!("origins of rule {id}"), |d| {
+            d.iter()
+                .flat_map(|x| x.rules.iter())
+                .any(|r| r.id == id && same_origins(&r.origins, endpoints))
+        })
+        .await
+    }
+
+    /// Create the rule `spec` on `domain` with origins of `rs_type` (the
+    /// domain exists), reading back after a lost answer; its proof.
+    async fn create_one(&self, owned: &Owned, domain: &str, path: &str, rs_type: &str) -> Result<OwnedPart> {
+        let params = create_rule_params(domain, path, rs_type);
+        tracing::info!(listener = owned.as_str(), domain, path, "creating GAAP rule");
+        let made = match self.client.create_rule(owned, &params).await {
+            Ok(id) => Some(id),
+            Err(Error::Transport {
+                maybe_applied: true, ..
+            }) => None,
+            Err(Error::Vendor { code, .. }) if code == "FailedOperation.RuleAlreadyExisted" => None,
+            Err(e) => return Err(e),
+        };
+        let (d, p) = (domain.to_string(), path.to_string());
+        let domains = self
+            .settle(owned.as_str(), WaitOp::Create, &format!("rule {domain}{path}"), |x| {
+                x.iter().any(|dd| dd.name == d && dd.rules.iter().any(|r| r.path == p))
+            })
+            .await?;
+        let id = made.or_else(|| {
+            domains
+                .iter()
+                .find(|x| x.name == domain)
+                .and_then(|x| x.rules.iter().find(|r| r.path == path))
+                .map(|r| r.id.clone())
+        });
+        let id = ResourceId(id.unwrap_or_default());
+        let reported = domains
+            .iter()
+            .any(|x| x.rules.iter().any(|r| r.id == id.as_str()))
+            .then(|| owned.as_str());
+        ownership::claim_part(API, PartOf::Listener(owned), &id, reported)
+    }
+
+    /// Make the domain of `spec` exist with its certificate and, for the
+    /// placeholder, the default-server flag.
+    async fn ensure_domain(&self, owned: &Owned, https: bool, spec: &RouteSpec, domains: &[DomainState]) -> Result<()> {
+        let name = domain_of(spec.host.as_deref()).to_string();
+        let cert = https.then(|| self.certificate_id(spec));
+        match domains.iter().find(|d| d.name == name) {
+            None => {
+                let c = cert.as_deref().filter(|c| *c != "default");
+                tracing::info!(listener = owned.as_str(), domain = %name, "creating GAAP domain");
+                match self.client.create_domain(owned, &create_domain_params(&name, c)).await {
+                    Ok(()) => {}
+                    Err(Error::Transport {
+                        maybe_applied: true, ..
+                    }) => {}
+                    Err(Error::Vendor { code, .. }) if code == "FailedOperation.DomainAlreadyExisted" => {}
+                    Err(e) => return Err(e),
+                }
+                let n = name.clone();
+                self.settle(owned.as_str(), WaitOp::Create, &format!("domain {name}"), |d| {
+                    d.iter().any(|x| x.name == n)
+                })
+                .await?;
+                Ok(())
+            }
+            Some(d) => {
+                if name == DEFAULT_DOMAIN && !d.is_default {
+                    self.client.set_default_domain(owned, &name).await?;
+                    let n = name.clone();
+                    self.settle(owned.as_str(), WaitOp::Update, "default domain", |d| {
+                        d.iter().any(|x| x.name == n && x.is_default)
+                    })
+                    .await?;
+                }
+                if let Some(c) = cert {
+                    self.rotate(owned, &name, d.certificate.as_deref().unwrap_or("default"), &c)
+                        .await?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Put certificate `want` on domain `name` in place (one
+    /// `ModifyCertificate`: the old certificate serves until the new one
+    /// does, so the host is never without one).
+    async fn rotate(&self, owned: &Owned, name: &str, have: &str, want: &str) -> Result<()> {
+        if have == want {
+            return Ok(());
+        }
+        tracing::info!(
+            listener = owned.as_str(),
+            domain = name,
+            "changing the GAAP domain certificate"
+        );
+        self.client.modify_certificate(owned, name, want).await?;
+        let (n, w) = (name.to_string(), want.to_string());
+        self.settle(owned.as_str(), WaitOp::Update, &format!("certificate of {name}"), |d| {
+            d.iter()
+                .any(|x| x.name == n && x.certificate.as_deref().unwrap_or("default") == w)
+        })
+        .await?;
+        Ok(())
+    }
+
+    /// The listener's kind, proven owned, and the owner of its mark.
+    async fn own_listener(&self, listener: &ListenerId) -> Result<(Owned, GaapProtocol, Value)> {
+        let (owned, (kind, record)) = self.own(listener).await?;
+        Ok((owned, kind, record))
+    }
+
+    async fn bind_l4(
+        &self,
+        owned: &Owned,
+        kind: GaapProtocol,
+        record: &Value,
+        endpoints: &[Endpoint],
+    ) -> Result<Vec<Bound>> {
+        let have_type = field_str(record, "RealServerType").unwrap_or("IP");
+        if !endpoints.is_empty() && real_server_type(endpoints) != have_type {
+            return Err(Error::Unsupported {
+                vendor: API,
+                rejections: vec![Rejection::new(
+                    API,
+                    "backend",
+                    LISTENER_KIND,
+                    format!(
+                        "the listener's origins are of RealServerType {have_type} (fixed at creation, `extensions.tencent-gaap.real_server_type`); the pool's are {}",
+                        real_server_type(endpoints)
+                    ),
+                )],
+            });
+        }
+        let ids = self.origin_ids(endpoints).await?;
+        let set = bind_set(endpoints, &ids)?;
+        tracing::info!(
+            listener = owned.as_str(),
+            count = set.len(),
+            "binding GAAP listener origin servers"
+        );
+        self.client.bind_listener(owned, &set).await?;
+        self.settle_l4(kind, owned.as_str(), endpoints).await
+    }
+}
+
+impl GaapProvider {
+    /// [`RuleProvider::create_rules`] under the write lock the caller holds.
+    async fn create_inner(
+        &self,
+        listener: &ListenerId,
+        owned: &Owned,
+        kind: GaapProtocol,
+        record: &Value,
+        rules: &[NewRule<'_>],
+    ) -> Result<Vec<Rule>> {
+        let owner = Self::listener_owner(record);
+        let https = kind == GaapProtocol::Https;
+        if kind.is_layer4() {
+            let mut out = Vec::new();
+            for r in rules {
+                let endpoints = r.pool.map(|p| p.endpoints.clone()).unwrap_or_default();
+                let bound = self.bind_l4(owned, kind, record, &endpoints).await?;
+                out.push(self.l4_rule(listener, &owner, &bound));
+            }
+            return Ok(out);
+        }
+        let mut made: Vec<String> = Vec::new();
+        let mut domains = self.domains(listener.as_str()).await?;
+        // Domains first (each host's certificate with it), then rules.
+        for r in rules {
+            match r.pool {
+                Some(_) => self.ensure_domain(owned, https, r.spec, &domains).await?,
+                None => {
+                    let name = target_domain(r.backend.as_str()).unwrap_or_default();
+                    self.ensure_marker(owned, &name, &domains).await?;
+                    made.push(target_rule_id(listener.as_str()).0);
+                }
+            }
+            domains = self.domains(listener.as_str()).await?;
+        }
+        for r in rules {
+            let Some(pool) = r.pool else { continue };
+            let domain = domain_of(r.spec.host.as_deref());
+            let endpoints = pool.endpoints.clone();
+            let existing = domains
+                .iter()
+                .find(|d| d.name == domain)
+                .and_then(|d| d.rules.iter().find(|x| x.path == r.spec.path))
+                .map(|x| x.id.clone());
+            let part = match existing {
+                Some(id) => ownership::claim_part(API, PartOf::Listener(owned), &ResourceId(id), Some(owned.as_str()))?,
+                None => {
+                    self.create_one(owned, domain, &r.spec.path, real_server_type(&endpoints))
+                        .await?
+                }
+            };
+            made.push(part.as_str().to_string());
+            domains = if endpoints.is_empty() {
+                self.domains(listener.as_str()).await?
+            } else {
+                self.bind_and_wait(owned, &part, &endpoints).await?
+            };
+        }
+        Ok(self
+            .rules_of(listener, &owner, &domains)
+            .into_iter()
+            .filter(|r| made.contains(&r.id.0))
+            .collect())
+    }
+
+    /// The placeholder domain that records a mapped default target (see
+    /// [`target_domain`]), as the listener's default domain.
+    async fn ensure_marker(&self, owned: &Owned, name: &str, domains: &[DomainState]) -> Result<()> {
+        if domains.iter().any(|d| d.name == name) {
+            return Ok(());
+        }
+        tracing::info!(
+            listener = owned.as_str(),
+            domain = name,
+            "recording the mapped default target"
+        );
+        let params = json!({ "Domain": name, "IsDefaultServer": true });
+        match self.client.create_domain(owned, &params).await {
+            Ok(()) => {}
+            Err(Error::Transport {
+                maybe_applied: true, ..
+            }) => {}
+            Err(Error::Vendor { code, .. }) if code == "FailedOperation.DomainAlreadyExisted" => {}
+            Err(e) => return Err(e),
+        }
+        let n = name.to_string();
+        self.settle(owned.as_str(), WaitOp::Create, &format!("domain {name}"), |d| {
+            d.iter().any(|x| x.name == n)
+        })
+        .await?;
+        Ok(())
+    }
+
+    /// [`RuleProvider::delete_rules`] under the write lock the caller holds.
+    async fn delete_inner(
+        &self,
+        listener: &ListenerId,
+        owned: &Owned,
+        kind: GaapProtocol,
+        record: &Value,
+        rules: &[ResourceId],
+    ) -> Result<()> {
+        if kind.is_layer4() {
+            if rules.iter().any(|r| l4_listener_of(r) == Some(listener.as_str())) {
+                let before = self.client.listener_real_servers(listener.as_str()).await?;
+                let candidates: BTreeSet<String> = read_bound(Some(&Value::Array(before)))
+                    .into_iter()
+                    .map(|b| b.id)
+                    .collect();
+                self.bind_l4(owned, kind, record, &[]).await?;
+                self.remove_unused_origins(candidates, &[]).await?;
+            }
+            return Ok(());
+        }
+        let mut domains = self.domains(listener.as_str()).await?;
+        let mut touched: BTreeSet<String> = BTreeSet::new();
+        if rules.contains(&target_rule_id(listener.as_str())) {
+            touched.extend(
+                domains
+                    .iter()
+                    .filter(|d| target_of_domain(&d.name).is_some())
+                    .map(|d| d.name.clone()),
+            );
+        }
+        let parts = own_rules(owned, &domains, rules)?;
+        let mut candidates = BTreeSet::new();
+        for (part, domain) in &parts {
+            if let Some(r) = domains
+                .iter()
+                .flat_map(|d| d.rules.iter())
+                .find(|r| r.id == part.as_str())
+            {
+                candidates.extend(r.origins.iter().map(|o| o.id.clone()));
+            }
+            tracing::info!(rule = part.as_str(), "deleting GAAP rule");
+            self.client.delete_rule(owned, part).await?;
+            let gone = part.as_str().to_string();
+            domains = self
+                .settle(owned.as_str(), WaitOp::Delete, &format!("delete of rule {gone}"), |d| {
+                    !d.iter().any(|x| x.rules.iter().any(|r| r.id == gone))
+                })
+                .await?;
+            touched.insert(domain.clone());
+        }
+        // A domain whose last rule went goes too: a host the file no longer
+        // routes must reach the default domain, not a 404.
+        for name in touched {
+            if domains.iter().any(|d| d.name == name && d.rules.is_empty()) {
+                tracing::info!(domain = %name, "deleting GAAP domain without rules");
+                self.client.delete_domain(owned, &name).await?;
+                let n = name.clone();
+                domains = self
+                    .settle(
+                        owned.as_str(),
+                        WaitOp::Delete,
+                        &format!("delete of domain {name}"),
+                        |d| !d.iter().any(|x| x.name == n),
+                    )
+                    .await?;
+            }
+        }
+        self.remove_unused_origins(candidates, &domains).await
+    }
+}
+
+#[async_trait]
+impl RuleProvider for GaapProvider {
+    fn check_rules(&self, listener: &ListenerSpec, rules: &[RouteSpec]) -> Vec<(usize, Rejection)> {
+        let layer7 = matches!(listener.protocol, Protocol::Http | Protocol::Https);
+        check_routes(layer7, listener.protocol == Protocol::Https, rules, |r| {
+            r.certificate.as_deref()
+        })
+    }
+
+    async fn list_rules(&self, listener: &ListenerId) -> Result<Vec<Rule>> {
+        let (_, kind, record) = self.own_listener(listener).await?;
+        let owner = Self::listener_owner(&record);
+        if kind.is_layer4() {
+            let bound = read_bound(Some(&Value::Array(
+                self.client.listener_real_servers(listener.as_str()).await?,
+            )));
+            return Ok(if bound.is_empty() {
+                Vec::new()
+            } else {
+                vec![self.l4_rule(listener, &owner, &bound)]
+            });
+        }
+        let domains = self.domains(listener.as_str()).await?;
+        Ok(self.rules_of(listener, &owner, &domains))
+    }
+
+    async fn create_rules(&self, listener: &ListenerId, rules: &[NewRule<'_>]) -> Result<Vec<Rule>> {
+        if rules.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (owned, kind, record) = self.own_listener(listener).await?;
+        Rejections::from_vec(API, check_new(!kind.is_layer4(), kind == GaapProtocol::Https, rules)).into_result()?;
+        let _writing = self.writes.hold().await;
+        self.create_inner(listener, &owned, kind, &record, rules).await
+    }
+
+    async fn update_rule(&self, current: &Rule, desired: &NewRule<'_>) -> Result<Rule> {
+        let listener = &current.listener;
+        let (owned, kind, record) = self.own_listener(listener).await?;
+        let https = kind == GaapProtocol::Https;
+        Rejections::from_vec(API, check_new(!kind.is_layer4(), https, std::slice::from_ref(desired))).into_result()?;
+        let owner = Self::listener_owner(&record);
+        let _writing = self.writes.hold().await;
+        let Some(pool) = desired.pool.filter(|_| !kind.is_layer4()) else {
+            if kind.is_layer4() {
+                let endpoints = desired.pool.map(|p| p.endpoints.clone()).unwrap_or_default();
+                let bound = self.bind_l4(&owned, kind, &record, &endpoints).await?;
+                return Ok(self.l4_rule(listener, &owner, &bound));
+            }
+            // Now a mapped default target: the root rule's domain goes, the
+            // marker comes.
+            self.delete_inner(listener, &owned, kind, &record, std::slice::from_ref(&current.id))
+                .await?;
+            let made = self
+                .create_inner(listener, &owned, kind, &record, std::slice::from_ref(desired))
+                .await?;
+            return made.into_iter().next().ok_or_else(|| Error::Transport {
+                vendor: API,
+                message: "the default target's marker domain is not listed after its creation".into(),
+                maybe_applied: true,
+            });
+        };
+        if current.id == target_rule_id(listener.as_str()) {
+            // Was a mapped default target: its marker goes, the rule comes.
+            self.delete_inner(listener, &owned, kind, &record, std::slice::from_ref(&current.id))
+                .await?;
+            let made = self
+                .create_inner(listener, &owned, kind, &record, std::slice::from_ref(desired))
+                .await?;
+            return made.into_iter().next().ok_or_else(|| Error::Transport {
+                vendor: API,
+                message: "the root rule is not listed after its creation".into(),
+                maybe_applied: true,
+            });
+        }
+        let endpoints = pool.endpoints.clone();
+        let domains = self.domains(listener.as_str()).await?;
+        let parts = own_rules(&owned, &domains, std::slice::from_ref(&current.id))?;
+        let Some((part, domain)) = parts.into_iter().next() else {
+            return Err(Error::NotFound {
+                vendor: API,
+                what: format!("rule {} on listener {listener}", current.id),
+            });
+        };
+        let found = domains
+            .iter()
+            .find(|d| d.name == domain)
+            .and_then(|d| Some((d.clone(), d.rules.iter().find(|r| r.id == part.as_str())?.clone())));
+        let Some((live, rule)) = found else {
+            return Err(Error::NotFound {
+                vendor: API,
+                what: format!("rule {} on listener {listener}", current.id),
+            });
+        };
+        // The certificate first: it is the host's, whatever the pool.
+        if https {
+            let want = self.certificate_id(desired.spec);
+            self.rotate(&owned, &domain, live.certificate.as_deref().unwrap_or("default"), &want)
+                .await?;
+        }
+        let candidates: BTreeSet<String> = rule.origins.iter().map(|o| o.id.clone()).collect();
+        let want_type = real_server_type(&endpoints);
+        let (part, domains) = if !endpoints.is_empty() && want_type != rule.real_server_type {
+            // RealServerType is fixed per rule: a pool of the other kind is
+            // a new rule (its origins unbound with it).
+            tracing::info!(
+                rule = part.as_str(),
+                "replacing GAAP rule: the pool's origin kind changed"
+            );
+            self.client.delete_rule(&owned, &part).await?;
+            let gone = part.as_str().to_string();
+            self.settle(owned.as_str(), WaitOp::Delete, &format!("delete of rule {gone}"), |d| {
+                !d.iter().any(|x| x.rules.iter().any(|r| r.id == gone))
+            })
+            .await?;
+            let fresh = self.create_one(&owned, &domain, &rule.path, want_type).await?;
+            let d = self.bind_and_wait(&owned, &fresh, &endpoints).await?;
+            (fresh, d)
+        } else if !same_origins(&rule.origins, &endpoints) {
+            let d = self.bind_and_wait(&owned, &part, &endpoints).await?;
+            (part, d)
+        } else {
+            (part, self.domains(listener.as_str()).await?)
+        };
+        self.remove_unused_origins(candidates, &domains).await?;
+        self.rules_of(listener, &owner, &domains)
+            .into_iter()
+            .find(|r| r.id.as_str() == part.as_str())
+            .ok_or_else(|| Error::Transport {
+                vendor: API,
+                message: format!("rule {} is not listed after its update", part.as_str()),
+                maybe_applied: true,
+            })
+    }
+
+    async fn delete_rules(&self, listener: &ListenerId, rules: &[ResourceId]) -> Result<()> {
+        if rules.is_empty() {
+            return Ok(());
+        }
+        let (owned, kind, record) = self.own_listener(listener).await?;
+        let _writing = self.writes.hold().await;
+        self.delete_inner(listener, &owned, kind, &record, rules).await
+    }
 }
 
 #[cfg(test)]

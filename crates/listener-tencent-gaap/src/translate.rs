@@ -245,6 +245,21 @@ fn backend_word(p: BackendProtocol) -> &'static str {
 // check
 // ---------------------------------------------------------------------------
 
+/// The file's routes as GAAP domains and rules (`crate::rules`): exact
+/// hosts only, 20 paths per host, 100 hosts, paths of 80 characters, one
+/// certificate per host, certificates on HTTPS only. Pools are checked
+/// when their rules are written (the endpoints are not part of the
+/// listener).
+pub fn rule_routes_expressible(spec: &ListenerSpec, protocol: GaapProtocol, r: &mut Rejections) {
+    let routes: Vec<listener_core::RouteSpec> = spec.routes.iter().map(|x| x.to_route_spec()).collect();
+    let found = crate::rules::check_routes(!protocol.is_layer4(), protocol == GaapProtocol::Https, &routes, |x| {
+        x.certificate.as_deref()
+    });
+    for (_, x) in found {
+        r.reject(x.field, x.rule, x.reason);
+    }
+}
+
 /// Every reason GAAP cannot take `spec` on `profile`'s instance, found
 /// without any call: the neutral rules, alias resolution, then GAAP's.
 pub fn check(profile: &ProfileConfig, spec: &ListenerSpec) -> Vec<Rejection> {
@@ -267,6 +282,7 @@ pub fn check_with_warnings(profile: &ProfileConfig, spec: &ListenerSpec) -> Chec
         return r.into_checked();
     };
     rule_single_ports_only(spec, &mut r);
+    rule_routes_expressible(spec, protocol, &mut r);
     warn_listener_quota_one_spec(spec, &mut r);
     rule_no_description(spec, &mut r);
     rule_name_with_mark(profile, spec, &mut r);
