@@ -33,13 +33,14 @@ fn has(rejections: &[Rejection], field: &str, rule: &str) -> bool {
     rejections.iter().any(|r| r.field == field && r.rule == rule)
 }
 
-/// Only ALB translates routes (as rules, to pools it makes); no adapter
-/// translates a listener's own `backend` yet.
+/// ALB translates routes (as rules, to pools it makes), GAAP routes and
+/// backends (domains and rules with origin servers bound per rule).
 #[test]
-fn only_alb_claims_routes_and_no_adapter_backends_yet() {
+fn only_alb_and_gaap_claim_routes_and_only_gaap_backends_yet() {
     for c in all_capabilities() {
-        assert_eq!(c.routes, c.api == "alibaba-alb", "{} routes", c.api);
-        assert!(!c.backends, "{} claims backends", c.api);
+        let routed = matches!(c.api, "alibaba-alb" | "tencent-gaap");
+        assert_eq!(c.routes, routed, "{} routes", c.api);
+        assert_eq!(c.backends, c.api == "tencent-gaap", "{} backends", c.api);
     }
 }
 
@@ -51,23 +52,25 @@ async fn every_api_refuses_routes_and_backend_pools_before_any_call() {
         let profile = common::profile(api, UNREACHABLE);
         let provider = provider_from_profile(&profile).expect("provider builds");
         // ALB takes routes, but not hosts that meet the same request host
-        // (`routed()` has an exact host under a wildcard of the same file).
-        let alb = api == "alibaba-alb";
-        let (routes_field, routes_rule) = if alb {
-            ("routes[0].host", "alb_host_overlap")
-        } else {
-            ("routes", ROUTES_UNSUPPORTED)
+        // (`routed()` has an exact host under a wildcard of the same file);
+        // GAAP takes routes, but not wildcard hosts (its domains are exact).
+        let (routes_field, routes_rule) = match api {
+            "alibaba-alb" => ("routes[0].host", "alb_host_overlap"),
+            "tencent-gaap" => ("routes[1].host", "gaap_exact_hosts"),
+            _ => ("routes", ROUTES_UNSUPPORTED),
         };
-        for (spec, field, rule) in [
+        let backends = provider.capabilities().backends;
+        let cases = [
             (routed(), routes_field, routes_rule),
             (routed(), "backend", BACKENDS_UNSUPPORTED),
             (layer4_with_pool(), "backend", BACKENDS_UNSUPPORTED),
-        ] {
+        ];
+        for (spec, field, rule) in cases.into_iter().filter(|c| !backends || c.1 != "backend") {
             // Offline, as `validate` and `plan` see it.
             let offline = provider.check(&spec);
             assert!(has(&offline, field, rule), "{api}: {field}: {offline:?}");
             let reason = &offline.iter().find(|r| r.field == field).expect("found").reason;
-            if field != "routes[0].host" {
+            if rule == ROUTES_UNSUPPORTED || rule == BACKENDS_UNSUPPORTED {
                 assert!(
                     reason.contains(&format!("not yet translated for {api}")),
                     "{api}: {reason}"
@@ -94,8 +97,9 @@ async fn every_api_refuses_routes_and_backend_pools_before_any_call() {
             set.iter().any(|(i, r)| *i == 1 && r.rule == routes_rule),
             "{api}: {set:?}"
         );
-        assert!(
+        assert_eq!(
             set.iter().any(|(i, r)| *i == 0 && r.rule == BACKENDS_UNSUPPORTED),
+            !backends,
             "{api}: {set:?}"
         );
     }

@@ -1,0 +1,291 @@
+//! Routes and backends on Tencent GAAP end to end through the facade: an
+//! HTTPS listener (two hosts, one with its own certificate, three paths, a
+//! default backend) and a TCP listener with one backend are planned and
+//! applied to the in-process emulator. A corpus of requests is resolved
+//! by the emulated GAAP's own matcher (`POST /_emulator/resolve`) and by
+//! the neutral semantics (`listener_core::routing`): endpoints and the
+//! certificate served agree on every one, and a second plan is empty.
+//! Then one backend endpoint and one certificate change in the file: the
+//! plan updates rules in place only, the corpus agrees again, and the
+//! plan after that is empty.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use cloud_listeners::plan::{
+    apply, plan_with_resources, ApplyOptions, FileResources, Plan, Prune, ResourceKind, ResourceOp,
+};
+use listener_core::routes::{Backend, BackendEndpoint, Route};
+use listener_core::{
+    routing, Adapter, BackendProtocol, Forwarding, InlineCredentials, ListenerSpec, Ports, ProfileConfig, Protocol,
+    Provider, Secret, Tls, WaitConfig,
+};
+use listener_emulator::{
+    Emulator, EmulatorHandle, InstanceSeed, RateLimits, Timing, DEFAULT_TENCENT_SECRET_ID, DEFAULT_TENCENT_SECRET_KEY,
+};
+use listener_tencent_gaap::GaapProvider;
+use serde_json::{json, Value};
+
+const LINK: &str = "link-routes01";
+
+fn ep(address: &str, port: u32, weight: u32) -> BackendEndpoint {
+    let mut e = BackendEndpoint::new(address, port);
+    e.weight = weight;
+    e
+}
+
+fn backends() -> BTreeMap<String, Backend> {
+    let mut b = BTreeMap::new();
+    b.insert(
+        "web".to_string(),
+        Backend::inline(vec![ep("10.0.0.11", 8080, 50), ep("10.0.0.12", 8080, 50)]),
+    );
+    b.insert(
+        "api".to_string(),
+        Backend::inline(vec![ep("10.0.1.21", 9000, 100), ep("10.0.1.22", 9000, 100)]),
+    );
+    b.insert("reports".to_string(), Backend::inline(vec![ep("10.0.3.41", 9100, 100)]));
+    b.insert("static".to_string(), Backend::inline(vec![ep("10.0.2.31", 8081, 100)]));
+    b.insert("db".to_string(), Backend::inline(vec![ep("10.0.9.1", 5432, 100)]));
+    b
+}
+
+fn listeners() -> Vec<ListenerSpec> {
+    let mut site = ListenerSpec::new("site", Protocol::Https, Ports::Single(443));
+    site.tls = Some(Tls {
+        certificates: vec!["site-cert".into()],
+        policy: None,
+        http2: None,
+        http3: None,
+        sni: None,
+        client_auth: None,
+    });
+    site.forwarding = Some(Forwarding {
+        backend_protocol: Some(BackendProtocol::Http),
+        default_target: None,
+    });
+    site.backend = Some("web".into());
+    let with_cert = |mut r: Route| {
+        r.certificate = Some("api-cert".into());
+        r
+    };
+    site.routes = vec![
+        with_cert(Route::new("api.example.com", "/v1", "api")),
+        with_cert(Route::new("api.example.com", "/v1/reports", "reports")),
+        Route::new("www.example.com", "/static", "static"),
+    ];
+    let mut db = ListenerSpec::new("db", Protocol::Tcp, Ports::Single(5432));
+    db.backend = Some("db".into());
+    vec![site, db]
+}
+
+fn profile(url: &str) -> ProfileConfig {
+    let mut p = ProfileConfig::new("tencent-gaap", LINK);
+    p.endpoint = Some(url.to_string());
+    p.allow_insecure_http = true;
+    p.rate_limit_per_second = Some(1000.0);
+    p.wait = Some(WaitConfig::uniform(20, 10));
+    p.inline_credentials = Some(InlineCredentials {
+        key_id: DEFAULT_TENCENT_SECRET_ID.into(),
+        secret: Secret::new(DEFAULT_TENCENT_SECRET_KEY),
+        token: None,
+    });
+    for (alias, id) in [
+        ("site-cert", "cert-site"),
+        ("api-cert", "cert-api"),
+        ("api-cert-2027", "cert-api-2027"),
+    ] {
+        p.aliases.certificates.insert(alias.into(), id.into());
+    }
+    p
+}
+
+async fn plan(
+    provider: &GaapProvider,
+    profile: &ProfileConfig,
+    specs: &[ListenerSpec],
+    b: &BTreeMap<String, Backend>,
+) -> Plan {
+    let resources = FileResources {
+        backends: b,
+        aliases: &profile.aliases,
+    };
+    plan_with_resources(provider, specs, specs, resources, Prune::Managed)
+        .await
+        .expect("plan")
+}
+
+async fn run(provider: &Arc<GaapProvider>, plan: &Plan) {
+    let dynp: Arc<dyn Provider> = provider.clone();
+    let report = apply(dynp, plan, &ApplyOptions::default(), &|_| {})
+        .await
+        .expect("apply");
+    assert!(report.failed.is_empty(), "{:?}", report.failed);
+}
+
+type Ends = Vec<(String, u64, u64)>;
+
+async fn resolve(http: &reqwest::Client, em: &EmulatorHandle, port: u32, host: &str, path: &str) -> Value {
+    http.post(format!("{}/_emulator/resolve", em.url()))
+        .json(&json!({"service": "gaap", "instance": LINK, "port": port, "host": host, "path": path}))
+        .send()
+        .await
+        .expect("resolve answers")
+        .json()
+        .await
+        .expect("resolve is JSON")
+}
+
+fn ends(answer: &Value) -> Ends {
+    let mut v: Ends = answer["endpoints"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|e| {
+            (
+                e["address"].as_str().unwrap_or("").to_string(),
+                e["port"].as_u64().unwrap_or(0),
+                e["weight"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// The corpus on both listeners agrees with the file; returns its size.
+async fn agree(
+    em: &EmulatorHandle,
+    profile: &ProfileConfig,
+    specs: &[ListenerSpec],
+    b: &BTreeMap<String, Backend>,
+) -> usize {
+    let http = reqwest::Client::new();
+    let hosts = [
+        "api.example.com",
+        "API.Example.com:443",
+        "www.example.com",
+        "www.example.com:443",
+        "other.org",
+        "",
+        "apix.example.com",
+        "example.com",
+    ];
+    let paths = [
+        "/",
+        "/v1",
+        "/v1/",
+        "/v1x",
+        "/v1/users?id=3",
+        "/v1/reports",
+        "/v1/reports/2026",
+        "/v1/report",
+        "/static",
+        "/static/app.css",
+        "/staticx",
+        "/v2",
+    ];
+    let mut bad = Vec::new();
+    let mut n = 0;
+    for (spec, port) in [(&specs[0], 443), (&specs[1], 5432)] {
+        for host in hosts {
+            for path in paths {
+                let answer = resolve(&http, em, port, host, path).await;
+                let mut want: Ends = routing::resolve(spec, b, host, routing::normalize_path(path))
+                    .endpoints()
+                    .iter()
+                    .map(|e| (e.address.clone(), u64::from(e.port), u64::from(e.weight)))
+                    .collect();
+                want.sort();
+                let want_cert = if spec.protocol == Protocol::Https {
+                    let alias = routing::certificate_for(&spec.routes, host).unwrap_or("site-cert");
+                    json!(profile.aliases.certificate(alias).unwrap_or(alias))
+                } else {
+                    Value::Null
+                };
+                if answer["status"] != json!(200) || ends(&answer) != want || answer["certificate"] != want_cert {
+                    bad.push(format!(
+                        "{port} {host}{path}: GAAP {answer}, neutral {want:?} {want_cert}"
+                    ));
+                }
+                n += 1;
+            }
+        }
+    }
+    assert!(bad.is_empty(), "{} of {n} disagree:\n{}", bad.len(), bad.join("\n"));
+    n
+}
+
+#[tokio::test]
+async fn a_file_with_routes_and_backends_applies_to_gaap_and_routes_as_it_says() {
+    let em = Emulator::builder()
+        .seed(
+            "gaap",
+            InstanceSeed {
+                id: LINK.into(),
+                server_groups: vec![],
+            },
+        )
+        .timing(Timing {
+            create: Duration::from_millis(20),
+            update: Duration::from_millis(20),
+            delete: Duration::from_millis(20),
+        })
+        .rate_limits(RateLimits::disabled())
+        .start()
+        .await
+        .expect("emulator starts");
+    let profile = profile(&em.url());
+    let provider = Arc::new(GaapProvider::from_profile(&profile).expect("provider"));
+    let mut specs = listeners();
+    let mut b = backends();
+
+    let first = plan(&provider, &profile, &specs, &b).await;
+    let rules_made = first
+        .resources
+        .iter()
+        .filter(|a| a.kind == ResourceKind::Rule && a.action == ResourceOp::Create)
+        .count();
+    // 3 routes + a `/` for each of the two hosts + the root rule, and the
+    // TCP listener's root rule.
+    assert_eq!(rules_made, 3 + 2 + 1 + 1, "{:?}", first.resources);
+    assert!(
+        first.resources.iter().all(|a| a.kind == ResourceKind::Rule),
+        "no pool objects on GAAP"
+    );
+    run(&provider, &first).await;
+    let n = agree(&em, &profile, &specs, &b).await;
+    assert!(n >= 100, "{n} requests");
+    let again = plan(&provider, &profile, &specs, &b).await;
+    assert!(!again.has_changes(), "second plan: {:?}", again.resources);
+
+    // One endpoint of `web` changes, and api.example.com's certificate
+    // rotates: rules are updated in place, nothing else.
+    b.insert(
+        "web".to_string(),
+        Backend::inline(vec![ep("10.0.0.11", 8080, 50), ep("10.0.0.13", 8080, 50)]),
+    );
+    for r in &mut specs[0].routes {
+        if r.certificate.is_some() {
+            r.certificate = Some("api-cert-2027".into());
+        }
+    }
+    let change = plan(&provider, &profile, &specs, &b).await;
+    let ops: Vec<ResourceOp> = change
+        .resources
+        .iter()
+        .map(|a| a.action)
+        .filter(|o| o.is_change())
+        .collect();
+    assert!(
+        !ops.is_empty() && ops.iter().all(|o| *o == ResourceOp::Update),
+        "{ops:?}"
+    );
+    assert!(change.actions.iter().all(|a| !a.is_change()), "listeners unchanged");
+    run(&provider, &change).await;
+    agree(&em, &profile, &specs, &b).await;
+    let last = plan(&provider, &profile, &specs, &b).await;
+    assert!(!last.has_changes(), "plan after the change: {:?}", last.resources);
+}
