@@ -314,6 +314,114 @@ def run_gaap():
         tc_call(c, "DeleteListeners", {**base, "ListenerIds": list(ids.values()) + delete_later, "Force": 1})
 
 
+def wait_gaap_rules(client, listener_id, label):
+    """Poll DescribeRules until every domain and rule of the listener runs."""
+    for _ in range(100):
+        resp = tc_call(client, "DescribeRules", {"ListenerId": listener_id},
+                       label=f"tencent-sdk DescribeRules (poll {label})")
+        if resp is None:
+            return None
+        busy = any(d.DomainStatus != 0 or any(r.RuleStatus != 0 for r in (d.RuleSet or []))
+                   for d in (resp.DomainRuleSet or []))
+        if not busy:
+            return resp
+        time.sleep(0.05)
+    fail(f"gaap rules {label}", "never settled")
+    return None
+
+
+def run_gaap_rules():
+    """GAAP domains, rules and origin servers (routing.md, GAAP column) through the official SDK."""
+    c = tc_client("gaap")
+    base = {"ProxyId": GAAP_PROXY}
+    made = {}
+    # The listeners run_gaap deleted are still being destroyed (one write
+    # at a time per connection): let their deletes finish.
+    time.sleep(0.3)
+    for kind, params in {
+        "HTTPS": {"ListenerName": "rules https", "Port": 9443, "CertificateId": "cert-l", "ForwardProtocol": "HTTP",
+                  "AuthType": 1, "PolyClientCertificateIds": ["ca-l"]},
+        "TCP": {"ListenerName": "rules tcp", "Ports": [9444], "Scheduler": "wrr", "HealthCheck": 0,
+                "RealServerType": "IP"},
+    }.items():
+        action = "CreateHTTPSListener" if kind == "HTTPS" else "CreateTCPListeners"
+        r = tc_call(c, action, {**base, **params}, label=f"tencent-sdk {action} (rules)")
+        if r:
+            made[kind] = r.ListenerId if kind == "HTTPS" else r.ListenerIds[0]
+            wait_gaap(c, kind, made[kind])
+    if len(made) != 2:
+        return
+    https, tcp = made["HTTPS"], made["TCP"]
+    for domain, extra in [("default.lctl.invalid", {"IsDefaultServer": True}),
+                          ("api.example.com", {"CertificateId": "cert-a", "PolyClientCertificateIds": ["ca-1", "ca-2"]})]:
+        tc_call(c, "CreateDomain", {"ListenerId": https, "Domain": domain, **extra},
+                label=f"tencent-sdk CreateDomain {domain}")
+        wait_gaap_rules(c, https, f"domain {domain}")
+    rules = {}
+    for domain, path in [("default.lctl.invalid", "/"), ("api.example.com", "/"), ("api.example.com", "/v1")]:
+        r = tc_call(c, "CreateRule", {"ListenerId": https, "Domain": domain, "Path": path, "RealServerType": "IP",
+                                      "Scheduler": "wrr", "HealthCheck": 1,
+                                      "CheckParams": {"DelayLoop": 5, "ConnectTimeout": 2, "Path": "/hc",
+                                                      "Method": "GET", "StatusCode": [200, 300]},
+                                      "ForwardProtocol": "HTTP"},
+                    label=f"tencent-sdk CreateRule {domain}{path}")
+        if r:
+            rules[(domain, path)] = r.RuleId
+        wait_gaap_rules(c, https, f"rule {domain}{path}")
+    r = tc_call(c, "AddRealServers", {"ProjectId": 0, "RealServerIP": ["10.9.0.1", "10.9.0.2"],
+                                      "RealServerName": "origin--lctl", "TagSet": [{"TagKey": "k", "TagValue": "v"}]})
+    origins = [x.RealServerId for x in (r.RealServerSet if r else [])]
+    tc_call(c, "DescribeRealServers", {"ProjectId": -1, "Filters": [{"Name": "RealServerName", "Values": ["origin--lctl"]}],
+                                       "Limit": 50})
+    v1 = rules.get(("api.example.com", "/v1"))
+    if len(origins) == 2 and v1:
+        tc_call(c, "BindRuleRealServers", {"RuleId": v1, "RealServerBindSet": [
+            {"RealServerId": origins[0], "RealServerPort": 8080, "RealServerIP": "10.9.0.1", "RealServerWeight": 30},
+            {"RealServerId": origins[1], "RealServerPort": 8080, "RealServerIP": "10.9.0.2", "RealServerWeight": 70}]})
+        wait_gaap_rules(c, https, "bind")
+        tc_call(c, "DescribeRuleRealServers", {"RuleId": v1, "Offset": 0, "Limit": 20})
+        tc_negative(c, "RemoveRealServers", {"RealServerIds": [origins[0]]},
+                    "FailedOperation.RealServerAlreadyBound", "gaap remove a bound origin")
+        tc_negative(c, "DeleteRule", {"ListenerId": https, "RuleId": v1, "Force": 0},
+                    "FailedOperation.RealServerAlreadyBound", "gaap delete a rule with origins, no force")
+        tc_call(c, "BindListenerRealServers", {"ListenerId": tcp, "RealServerBindSet": [
+            {"RealServerId": origins[1], "RealServerPort": 9444, "RealServerIP": "10.9.0.2", "RealServerWeight": 10}]})
+        wait_gaap(c, "TCP", tcp)
+        tc_call(c, "DescribeListenerRealServers", {"ListenerId": tcp})
+        tc_call(c, "ModifyRuleAttribute", {"ListenerId": https, "RuleId": v1, "Path": "/v2", "Scheduler": "lc",
+                                           "ForwardHost": "origin.example.com"})
+        wait_gaap_rules(c, https, "modify rule")
+    tc_call(c, "ModifyCertificate", {"ListenerId": https, "Domain": "api.example.com", "CertificateId": "cert-b"})
+    wait_gaap_rules(c, https, "modify certificate")
+    tc_call(c, "ModifyDomain", {"ListenerId": https, "OldDomain": "api.example.com", "NewDomain": "api2.example.com",
+                                "CertificateId": "default"})
+    wait_gaap_rules(c, https, "modify domain")
+    tc_call(c, "DescribeRulesByRuleIds", {"RuleIds": list(rules.values())})
+    tc_negative(c, "CreateDomain", {"ListenerId": https, "Domain": "*.example.com"},
+                "InvalidParameterValue", "gaap wildcard domain")
+    tc_negative(c, "CreateDomain", {"ListenerId": https, "Domain": "default.lctl.invalid"},
+                "FailedOperation.DomainAlreadyExisted", "gaap duplicate domain")
+    tc_negative(c, "CreateRule", {"ListenerId": https, "Domain": "default.lctl.invalid", "Path": "/",
+                                  "RealServerType": "IP", "Scheduler": "rr", "HealthCheck": 0},
+                "FailedOperation.RuleAlreadyExisted", "gaap duplicate rule")
+    tc_negative(c, "AddRealServers", {"ProjectId": 0, "RealServerIP": ["10.9.0.1"], "RealServerName": "again"},
+                "InvalidParameterValue.DuplicateRS", "gaap duplicate origin")
+    tc_negative(c, "BindListenerRealServers", {"ListenerId": https, "RealServerBindSet": []},
+                "InvalidParameterValue", "gaap listener bind on HTTPS")
+    root = rules.get(("default.lctl.invalid", "/"))
+    if root:
+        tc_call(c, "DeleteRule", {"ListenerId": https, "RuleId": root, "Force": 1})
+        wait_gaap_rules(c, https, "delete rule")
+    tc_call(c, "DeleteDomain", {"ListenerId": https, "Domain": "api2.example.com", "Force": 1})
+    wait_gaap_rules(c, https, "delete domain")
+    tc_call(c, "BindListenerRealServers", {"ListenerId": tcp}, label="tencent-sdk BindListenerRealServers (unbind)")
+    wait_gaap(c, "TCP", tcp)
+    if origins:
+        tc_call(c, "RemoveRealServers", {"RealServerIds": origins})
+    tc_call(c, "DeleteListeners", {**base, "ListenerIds": [https, tcp], "Force": 1},
+            label="tencent-sdk DeleteListeners (rules)")
+
+
 def clb_task(c, resp, label):
     if resp is None:
         return
@@ -843,6 +951,7 @@ def alibaba_auth_negatives(make, product, read_action, read_params):
 
 def main():
     run_gaap()
+    run_gaap_rules()
     run_clb()
     run_clb_rules()
     drivers = [

@@ -215,14 +215,25 @@ struct RealServer {
 }
 
 impl RealServer {
+    /// A `BindRealServerInfo` (what `DescribeRealServers` lists).
     fn info(&self) -> Value {
         json!({
             "RealServerIP": self.address,
             "RealServerId": self.id,
             "RealServerName": self.name,
             "ProjectId": self.project,
-            "InBanBlacklist": 0,
             "TagSet": self.tags.iter().map(|(k, v)| json!({"TagKey": k, "TagValue": v})).collect::<Vec<_>>(),
+        })
+    }
+
+    /// A `RealServer` (the bindable servers of a rule or listener).
+    fn bindable(&self) -> Value {
+        json!({
+            "RealServerIP": self.address,
+            "RealServerId": self.id,
+            "RealServerName": self.name,
+            "ProjectId": self.project,
+            "InBanBlacklist": 0,
         })
     }
 
@@ -1419,7 +1430,7 @@ fn bind_answer(st: &State, bound: &[Binding], offset: u64, limit: u64) -> Value 
         .iter()
         .skip(offset as usize)
         .take(limit as usize)
-        .map(|r| r.info())
+        .map(|r| r.bindable())
         .collect();
     json!({
         "TotalCount": all.len(),
