@@ -228,7 +228,7 @@ fn pending(live: &[Rule], want: &[RouteSpec], pools: &BTreeMap<String, PoolSpec>
             continue;
         };
         let eps = pools.get(&w.backend).map(|p| p.endpoints.clone()).unwrap_or_default();
-        if !r.pool.as_ref().is_some_and(|p| rules::sorted(p) == rules::sorted(&eps)) {
+        if r.pool.as_ref().is_none_or(|p| rules::sorted(p) != rules::sorted(&eps)) {
             out.push(format!("endpoints of {:?}{}", w.host, w.path));
         }
         if r.spec.certificate != w.certificate {
