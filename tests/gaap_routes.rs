@@ -22,7 +22,8 @@ use listener_core::{
     Provider, Secret, Tls, WaitConfig,
 };
 use listener_emulator::{
-    Emulator, EmulatorHandle, InstanceSeed, RateLimits, Timing, DEFAULT_TENCENT_SECRET_ID, DEFAULT_TENCENT_SECRET_KEY,
+    Emulator, EmulatorHandle, Fault, FaultRule, InstanceSeed, RandomFaults, RateLimits, Timing,
+    DEFAULT_TENCENT_SECRET_ID, DEFAULT_TENCENT_SECRET_KEY,
 };
 use listener_tencent_gaap::GaapProvider;
 use serde_json::{json, Value};
@@ -218,9 +219,8 @@ async fn agree(
     n
 }
 
-#[tokio::test]
-async fn a_file_with_routes_and_backends_applies_to_gaap_and_routes_as_it_says() {
-    let em = Emulator::builder()
+async fn emulator(faults: Option<RandomFaults>) -> EmulatorHandle {
+    let mut b = Emulator::builder()
         .seed(
             "gaap",
             InstanceSeed {
@@ -233,10 +233,20 @@ async fn a_file_with_routes_and_backends_applies_to_gaap_and_routes_as_it_says()
             update: Duration::from_millis(20),
             delete: Duration::from_millis(20),
         })
-        .rate_limits(RateLimits::disabled())
-        .start()
-        .await
-        .expect("emulator starts");
+        .rate_limits(RateLimits::disabled());
+    if let Some(f) = faults {
+        // One scripted task failure on top of the random ones, so every
+        // run meets the kind.
+        b = b
+            .random_faults(f)
+            .fault_rule(FaultRule::new(Fault::TaskFailure).skip(3));
+    }
+    b.start().await.expect("emulator starts")
+}
+
+#[tokio::test]
+async fn a_file_with_routes_and_backends_applies_to_gaap_and_routes_as_it_says() {
+    let em = emulator(None).await;
     let profile = profile(&em.url());
     let provider = Arc::new(GaapProvider::from_profile(&profile).expect("provider"));
     let mut specs = listeners();
@@ -288,4 +298,122 @@ async fn a_file_with_routes_and_backends_applies_to_gaap_and_routes_as_it_says()
     agree(&em, &profile, &specs, &b).await;
     let last = plan(&provider, &profile, &specs, &b).await;
     assert!(!last.has_changes(), "plan after the change: {:?}", last.resources);
+}
+
+/// Plan and apply until a plan has nothing to do, as a user reruns a
+/// failed apply; bounded. Returns the rounds taken.
+async fn converge(
+    provider: &Arc<GaapProvider>,
+    profile: &ProfileConfig,
+    specs: &[ListenerSpec],
+    b: &BTreeMap<String, Backend>,
+) -> usize {
+    for round in 1..=20 {
+        let resources = FileResources {
+            backends: b,
+            aliases: &profile.aliases,
+        };
+        let Ok(planned) = plan_with_resources(provider.as_ref(), specs, specs, resources, Prune::Managed).await else {
+            continue;
+        };
+        if !planned.has_changes() {
+            return round;
+        }
+        let dynp: Arc<dyn Provider> = provider.clone();
+        let _ = apply(dynp, &planned, &ApplyOptions::default(), &|_| {}).await;
+    }
+    panic!("no empty plan after 20 rounds");
+}
+
+/// Routes and backends under every kind of fault (throttling, server
+/// errors, dropped connections, slow and lost answers, failed tasks):
+/// rerunning apply converges, and then, faults off, the cloud holds the
+/// file exactly: every request of the corpus agrees, each domain and
+/// origin server once, nothing left to plan. Then the file changes (an
+/// endpoint, a certificate, a route removed) and the same holds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn routes_and_backends_converge_under_faults() {
+    let seed = std::env::var("SOAK_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(15);
+    let faults = RandomFaults {
+        seed,
+        throttle: 0.03,
+        server_error: 0.03,
+        drop: 0.03,
+        slow: 0.03,
+        slow_delay: Duration::from_millis(20),
+        lost_answer: 0.03,
+        task_failure: 0.05,
+    };
+    let em = emulator(Some(faults.clone())).await;
+    let mut profile = profile(&em.url());
+    profile.wait = Some(WaitConfig::uniform(60, 10));
+    let provider = Arc::new(GaapProvider::from_profile(&profile).expect("provider"));
+    let mut specs = listeners();
+    let mut b = backends();
+    let first = converge(&provider, &profile, &specs, &b).await;
+    em.faults().clear();
+    em.faults().set_random(None).expect("faults off");
+    agree(&em, &profile, &specs, &b).await;
+    held_once(&provider).await;
+    assert!(!plan(&provider, &profile, &specs, &b).await.has_changes());
+
+    b.insert(
+        "api".to_string(),
+        Backend::inline(vec![ep("10.0.1.21", 9000, 60), ep("10.0.1.23", 9000, 40)]),
+    );
+    for r in &mut specs[0].routes {
+        if r.certificate.is_some() {
+            r.certificate = Some("api-cert-2027".into());
+        }
+    }
+    specs[0].routes.retain(|r| r.path != "/static");
+    em.faults()
+        .set_random(Some(RandomFaults {
+            seed: seed + 1,
+            ..faults
+        }))
+        .expect("faults on");
+    let second = converge(&provider, &profile, &specs, &b).await;
+    em.faults().clear();
+    em.faults().set_random(None).expect("faults off");
+    agree(&em, &profile, &specs, &b).await;
+    held_once(&provider).await;
+    assert!(!plan(&provider, &profile, &specs, &b).await.has_changes());
+    let injected = em.faults().counts();
+    eprintln!("GAAP routes soak (seed {seed}): {first} + {second} rounds, faults {injected:?}");
+}
+
+/// No domain twice on a listener and no origin server twice in the project.
+async fn held_once(provider: &GaapProvider) {
+    let origins = provider
+        .client()
+        .real_servers(listener_tencent_gaap::rules::PROJECT)
+        .await
+        .expect("origins");
+    let mut addresses: Vec<&str> = origins.iter().filter_map(|o| o["RealServerIP"].as_str()).collect();
+    let n = addresses.len();
+    addresses.sort_unstable();
+    addresses.dedup();
+    assert_eq!(addresses.len(), n, "an origin server twice: {origins:?}");
+    for l in provider.list().await.expect("listeners") {
+        if l.spec.protocol != Protocol::Https {
+            continue;
+        }
+        let body = provider.client().describe_rules(l.id.as_str()).await.expect("rules");
+        let domains = listener_tencent_gaap::rules::read_domains(&body);
+        let mut names: Vec<&str> = domains.iter().map(|d| d.name.as_str()).collect();
+        let n = names.len();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), n, "a domain twice: {names:?}");
+        for d in &domains {
+            let mut paths: Vec<&str> = d.rules.iter().map(|r| r.path.as_str()).collect();
+            let n = paths.len();
+            paths.dedup();
+            assert_eq!(paths.len(), n, "a rule twice on {}", d.name);
+        }
+    }
 }
