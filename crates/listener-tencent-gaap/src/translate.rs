@@ -247,9 +247,9 @@ fn backend_word(p: BackendProtocol) -> &'static str {
 
 /// The file's routes as GAAP domains and rules (`crate::rules`): exact
 /// hosts only, 20 paths per host, 100 hosts, paths of 80 characters, one
-/// certificate per host, certificates on HTTPS only. Pools are checked
-/// when their rules are written (the endpoints are not part of the
-/// listener).
+/// certificate per host, certificates on HTTPS only; with routes, a
+/// default that is a mapped target. Pools are checked when their rules
+/// are written (the endpoints are not part of the listener).
 pub fn rule_routes_expressible(spec: &ListenerSpec, protocol: GaapProtocol, r: &mut Rejections) {
     let routes: Vec<listener_core::RouteSpec> = spec.routes.iter().map(|x| x.to_route_spec()).collect();
     let found = crate::rules::check_routes(!protocol.is_layer4(), protocol == GaapProtocol::Https, &routes, |x| {
@@ -258,6 +258,15 @@ pub fn rule_routes_expressible(spec: &ListenerSpec, protocol: GaapProtocol, r: &
     for (_, x) in found {
         r.reject(x.field, x.rule, x.reason);
     }
+    // Each route host's `/` goes to the listener's default: on GAAP that
+    // must be a pool the rule carries, not a mapped target.
+    let mapped_default = spec.forwarding.as_ref().is_some_and(|f| f.default_target.is_some());
+    r.reject_if(
+        !spec.routes.is_empty() && spec.backend.is_none() && mapped_default,
+        "forwarding.default_target",
+        crate::rules::MAPPED_BACKEND,
+        "with routes, the default is the `/` rule of every route host: GAAP binds origin servers on rules and has no pool object a target could name; give the listener a `backend`",
+    );
 }
 
 /// Every reason GAAP cannot take `spec` on `profile`'s instance, found
@@ -1880,6 +1889,32 @@ mod tests {
         let params = &plan.calls(&Instance::Connection("link-1".into()))[0].params;
         assert!(!params.to_string().contains("origin-pool-1"));
         assert!(crate::capabilities().is_write_only("forwarding.default_target"));
+    }
+
+    #[test]
+    fn routes_need_a_backend_not_a_mapped_default_target() {
+        let mut p = profile();
+        p.aliases.targets.insert("pool".into(), "origin-pool-1".into());
+        let mut s = https(443);
+        if let Some(f) = s.forwarding.as_mut() {
+            f.default_target = Some("pool".into());
+        }
+        s.routes = vec![listener_core::Route::new("a.example.com", "/v1", "api")];
+        let got = check(&p, &s);
+        assert!(
+            got.iter()
+                .any(|r| r.field == "forwarding.default_target" && r.rule == crate::rules::MAPPED_BACKEND),
+            "{got:?}"
+        );
+        if let Some(f) = s.forwarding.as_mut() {
+            f.default_target = None;
+        }
+        s.backend = Some("web".into());
+        assert!(check(&p, &s).is_empty(), "{:?}", check(&p, &s));
+        s.routes.push(listener_core::Route::new("*.example.com", "/", "api"));
+        assert!(check(&p, &s)
+            .iter()
+            .any(|r| r.field == "routes[1].host" && r.rule == crate::rules::EXACT_HOSTS));
     }
 
     #[test]
