@@ -553,6 +553,8 @@ pub fn bound_ids(domains: &[DomainState]) -> BTreeSet<String> {
 
 /// A mapped backend (an existing vendor pool): GAAP has no pool object.
 pub const MAPPED_BACKEND: &str = "gaap_mapped_backend";
+/// Unequal weights on a TCP/UDP listener not scheduled `wrr`.
+pub const WEIGHTS_NEED_WRR: &str = "gaap_weights_need_wrr";
 /// A layer-4 pool whose kind differs from the listener's `RealServerType`.
 pub const LISTENER_KIND: &str = "gaap_listener_real_server_type";
 
@@ -966,6 +968,22 @@ impl GaapProvider {
                     format!(
                         "the listener's origins are of RealServerType {have_type} (fixed at creation, `extensions.tencent-gaap.real_server_type`); the pool's are {}",
                         real_server_type(endpoints)
+                    ),
+                )],
+            });
+        }
+        // Weights count only under wrr (BindListenerRealServersRequest:
+        // other schedulers bind every origin with weight 1).
+        let scheduler = field_str(record, "Scheduler").unwrap_or("rr");
+        if scheduler != "wrr" && endpoints.iter().any(|e| e.weight != endpoints[0].weight) {
+            return Err(Error::Unsupported {
+                vendor: API,
+                rejections: vec![Rejection::new(
+                    API,
+                    "scheduler",
+                    WEIGHTS_NEED_WRR,
+                    format!(
+                        "the pool's endpoints have different weights; the listener's scheduler is `{scheduler}`, and GAAP counts weights only with weighted round robin"
                     ),
                 )],
             });

@@ -17,7 +17,7 @@ use common::{https, provider, start, LINK};
 use listener_core::routes::{Backend, BackendEndpoint, Route};
 use listener_core::{
     inline_pool_id, routing, Error, ListenerSpec, NewRule, PoolSpec, Ports, Protocol, Provider, ResourceId, RouteSpec,
-    Rule, RuleProvider,
+    Rule, RuleProvider, Scheduler,
 };
 use listener_emulator::EmulatorHandle;
 use listener_tencent_gaap::rules::{self, DEFAULT_DOMAIN};
@@ -377,6 +377,7 @@ async fn a_tcp_listener_binds_its_one_backend_to_the_listener() {
     let p = provider(&em);
     let mut spec = ListenerSpec::new("db", Protocol::Tcp, Ports::Single(5432));
     spec.backend = Some("db".into());
+    spec.scheduler = Some(Scheduler::WeightedRoundRobin);
     assert!(p.check(&spec).is_empty(), "{:?}", p.check(&spec));
     let id = p.create(&bare(&spec)).await.expect("listener")[0].id.clone();
     let mut files = backends();
@@ -403,6 +404,32 @@ async fn a_tcp_listener_binds_its_one_backend_to_the_listener() {
     p.delete_rules(&id, &live.iter().map(|r| r.id.clone()).collect::<Vec<_>>())
         .await
         .expect("unbound");
+    // Weights count only under wrr: a round-robin listener refuses a
+    // weighted pool before any call.
+    let mut rr = ListenerSpec::new("db-rr", Protocol::Tcp, Ports::Single(5433));
+    rr.scheduler = Some(Scheduler::RoundRobin);
+    let rr_id = p.create(&rr).await.expect("listener")[0].id.clone();
+    let spec = RouteSpec::new(None, "/", "db");
+    let backend = inline_pool_id("db");
+    match p
+        .create_rules(
+            &rr_id,
+            &[NewRule {
+                spec: &spec,
+                backend: &backend,
+                pool: pool_specs.get("db"),
+            }],
+        )
+        .await
+    {
+        Err(Error::Unsupported { rejections, .. }) => {
+            assert_eq!(
+                (rejections[0].field.as_str(), rejections[0].rule),
+                ("scheduler", rules::WEIGHTS_NEED_WRR)
+            );
+        }
+        other => panic!("a weighted pool on rr should be refused: {other:?}"),
+    }
     assert!(p.list_rules(&id).await.expect("listed").is_empty());
     // Every origin was ours and unused: removed.
     assert!(p
