@@ -194,6 +194,8 @@ pub fn check_backends(
             let found: Vec<Rejection> = match profile.api.as_str() {
                 #[cfg(feature = "alibaba-alb")]
                 "alibaba-alb" => listener_alibaba_alb::pools::check(&pool),
+                #[cfg(feature = "tencent-gaap")]
+                "tencent-gaap" => listener_tencent_gaap::rules::check_pool(&pool),
                 "tencent-gaap" | "tencent-clb" | "alibaba-ga" => {
                     let _ = pool;
                     Vec::new()

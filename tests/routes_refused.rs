@@ -128,3 +128,30 @@ fn a_pool_a_cloud_cannot_hold_is_refused_offline_at_its_own_field() {
     // Named by both listeners, reported once, with the first.
     assert_eq!(fields, vec![(0, "backends.web.endpoints[0].address", "ip_endpoint")]);
 }
+
+/// GAAP binds a pool's endpoints on each rule with one `RealServerType`:
+/// IP addresses and domain names in one pool are refused offline, at the
+/// pool's own field.
+#[test]
+fn a_pool_mixing_ip_and_domain_origins_is_refused_offline_on_gaap() {
+    use cloud_listeners::routes::{Backend, BackendEndpoint};
+    let mut backends = std::collections::BTreeMap::new();
+    backends.insert(
+        "web".to_string(),
+        Backend::inline(vec![
+            BackendEndpoint::new("10.0.0.8", 8080),
+            BackendEndpoint::new("web.internal", 8080),
+        ]),
+    );
+    backends.insert(
+        "api".to_string(),
+        Backend::inline(vec![BackendEndpoint::new("10.0.0.9", 9000)]),
+    );
+    let profile = common::profile("tencent-gaap", UNREACHABLE);
+    let got = cloud_listeners::check_backends(&profile, &[routed()], &backends).expect("known api");
+    let fields: Vec<(usize, &str, &str)> = got.iter().map(|(i, r)| (*i, r.field.as_str(), r.rule)).collect();
+    assert_eq!(
+        fields,
+        vec![(0, "backends.web.endpoints[1].address", "gaap_real_server_type_mixed")]
+    );
+}
