@@ -196,7 +196,7 @@ pub fn check_backends(
                 "alibaba-alb" => listener_alibaba_alb::pools::check(&pool),
                 #[cfg(feature = "tencent-gaap")]
                 "tencent-gaap" => listener_tencent_gaap::rules::check_pool(&pool),
-                "tencent-gaap" | "tencent-clb" | "alibaba-ga" => {
+                "tencent-clb" | "alibaba-ga" => {
                     let _ = pool;
                     Vec::new()
                 }
