@@ -518,3 +518,36 @@ fn writes(em: &EmulatorHandle) -> u64 {
         .map(|(_, c)| c.requests)
         .sum()
 }
+
+/// Rules of a listener on another connection or group are never read for
+/// a change nor written: every call proves the listener on the bound
+/// instance first, and a foreign one is `NotOwned` before any write.
+#[tokio::test]
+async fn rules_of_a_listener_on_another_instance_are_not_owned() {
+    let em = start().await;
+    let ours = provider(&em);
+    let theirs = common::provider_on(&common::profile_for(&em, common::GROUP));
+    let mut spec = ListenerSpec::new("other", Protocol::Http, Ports::Single(8080));
+    spec.backend = None;
+    let foreign = theirs.create(&spec).await.expect("listener on the group")[0].id.clone();
+    let files = backends();
+    let pool_specs = pools(&files);
+    let root = RouteSpec::new(None, "/", "web");
+    let backend = inline_pool_id("web");
+    let before = writes(&em);
+    let rule = NewRule {
+        spec: &root,
+        backend: &backend,
+        pool: pool_specs.get("web"),
+    };
+    assert!(matches!(
+        ours.create_rules(&foreign, &[rule]).await,
+        Err(Error::NotOwned { .. })
+    ));
+    assert!(matches!(ours.list_rules(&foreign).await, Err(Error::NotOwned { .. })));
+    assert!(matches!(
+        ours.delete_rules(&foreign, &[ResourceId::from("rule-any")]).await,
+        Err(Error::NotOwned { .. })
+    ));
+    assert_eq!(writes(&em), before, "nothing written");
+}
