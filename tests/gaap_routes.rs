@@ -266,6 +266,16 @@ async fn a_file_with_routes_and_backends_applies_to_gaap_and_routes_as_it_says()
         "no pool objects on GAAP"
     );
     run(&provider, &first).await;
+    let counts = em.request_counts();
+    let (mut reads, mut writes) = (0, 0);
+    for (action, c) in counts.values().flat_map(|a| a.iter()) {
+        if action.starts_with("Describe") {
+            reads += c.requests;
+        } else {
+            writes += c.requests;
+        }
+    }
+    eprintln!("GAAP routes: first apply took {writes} writes and {reads} reads");
     let n = agree(&em, &profile, &specs, &b).await;
     assert!(n >= 100, "{n} requests");
     let again = plan(&provider, &profile, &specs, &b).await;

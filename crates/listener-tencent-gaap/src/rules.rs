@@ -832,9 +832,22 @@ impl GaapProvider {
     }
 
     /// Bind `endpoints` to the rule `part` and wait until GAAP shows them.
-    async fn bind_and_wait(&self, owned: &Owned, part: &OwnedPart, endpoints: &[Endpoint]) -> Result<Vec<DomainState>> {
-        let ids = self.origin_ids(endpoints).await?;
-        let set = bind_set(endpoints, &ids)?;
+    async fn bind_and_wait(
+        &self,
+        owned: &Owned,
+        part: &OwnedPart,
+        endpoints: &[Endpoint],
+        known: Option<&BTreeMap<String, String>>,
+    ) -> Result<Vec<DomainState>> {
+        let looked_up;
+        let ids = match known {
+            Some(k) if endpoints.iter().all(|e| k.contains_key(&e.address)) => k,
+            _ => {
+                looked_up = self.origin_ids(endpoints).await?;
+                &looked_up
+            }
+        };
+        let set = bind_set(endpoints, ids)?;
         tracing::info!(rule = part.as_str(), count = set.len(), "binding GAAP origin servers");
         self.client.bind_rule(part, &set).await?;
         let id = part.as_str().to_string();
@@ -1035,6 +1048,17 @@ impl GaapProvider {
             }
             domains = self.domains(listener.as_str()).await?;
         }
+        // Every pool's origin servers in one listing (and one add).
+        let all: Vec<Endpoint> = rules
+            .iter()
+            .filter_map(|r| r.pool)
+            .flat_map(|p| p.endpoints.iter().cloned())
+            .collect();
+        let ids = if all.is_empty() {
+            BTreeMap::new()
+        } else {
+            self.origin_ids(&all).await?
+        };
         for r in rules {
             let Some(pool) = r.pool else { continue };
             let domain = domain_of(r.spec.host.as_deref());
@@ -1055,7 +1079,7 @@ impl GaapProvider {
             domains = if endpoints.is_empty() {
                 self.domains(listener.as_str()).await?
             } else {
-                self.bind_and_wait(owned, &part, &endpoints).await?
+                self.bind_and_wait(owned, &part, &endpoints, Some(&ids)).await?
             };
         }
         Ok(self
@@ -1281,10 +1305,10 @@ impl RuleProvider for GaapProvider {
             })
             .await?;
             let fresh = self.create_one(&owned, &domain, &rule.path, want_type).await?;
-            let d = self.bind_and_wait(&owned, &fresh, &endpoints).await?;
+            let d = self.bind_and_wait(&owned, &fresh, &endpoints, None).await?;
             (fresh, d)
         } else if !same_origins(&rule.origins, &endpoints) {
-            let d = self.bind_and_wait(&owned, &part, &endpoints).await?;
+            let d = self.bind_and_wait(&owned, &part, &endpoints, None).await?;
             (part, d)
         } else {
             (part, self.domains(listener.as_str()).await?)
