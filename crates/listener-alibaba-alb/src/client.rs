@@ -526,6 +526,21 @@ impl AlbClient {
         Ok(get_str(&body, "JobId").map(str::to_string))
     }
 
+    /// `UpdateRulesAttribute`: new priorities for owned rules of one
+    /// listener in one job (at most [`RULES_PER_CALL`]); ALB checks the
+    /// priorities against the listener as it is after the whole call, so
+    /// one batch may swap them.
+    pub async fn renumber_rules(&self, rules: &[(OwnedPart, u32)], token: ClientToken) -> Result<Option<String>> {
+        let items: Vec<Value> = rules
+            .iter()
+            .map(|(r, p)| json!({ "RuleId": r.as_str(), "Priority": p }))
+            .collect();
+        let body = self
+            .write("UpdateRulesAttribute", &json!({ "Rules": items }), token)
+            .await?;
+        Ok(get_str(&body, "JobId").map(str::to_string))
+    }
+
     /// `DeleteRules` of owned rules; the job.
     pub async fn delete_rules(&self, rules: &[OwnedPart], token: ClientToken) -> Result<Option<String>> {
         let ids: Vec<&str> = rules.iter().map(OwnedPart::as_str).collect();

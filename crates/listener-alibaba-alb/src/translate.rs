@@ -489,22 +489,14 @@ pub fn check_create(profile: &ProfileConfig, spec: &ListenerSpec) -> Vec<Rejecti
     out
 }
 
-/// What ALB rules cannot route as the neutral semantics say, or what
-/// this adapter does not translate yet: route hosts that meet the same
-/// request host ([`crate::rules::overlapping_hosts`]) and per-route
-/// certificates.
+/// What ALB rules cannot route as the neutral semantics say: route
+/// hosts are ordered by priority (see `rules`), so overlapping hosts are
+/// expressed; what stays refused is about certificates
+/// ([`reject_overlapping_certificates`]).
 fn check_routes(spec: &ListenerSpec, r: &mut Rejections) {
     let specs: Vec<listener_core::RouteSpec> = spec.routes.iter().map(|x| x.to_route_spec()).collect();
-    for (_, rejection) in crate::rules::overlapping_hosts(&specs) {
+    for (_, rejection) in crate::rules::hostless(&specs) {
         r.reject(rejection.field, rejection.rule, rejection.reason);
-    }
-    for (i, route) in spec.routes.iter().enumerate() {
-        r.reject_if(
-            route.certificate.is_some(),
-            format!("routes[{i}].certificate"),
-            "route_certificate_untranslated",
-            "per-route certificates are not yet translated for alibaba-alb; list the certificate in `tls.certificates` (ALB picks by SNI from the certificates' names)",
-        );
     }
 }
 
