@@ -338,21 +338,25 @@ impl listener_core::Provider for AlbProvider {
         check_set(&self.profile, specs)
     }
 
+    /// The core comparison over the listener as ALB holds it
+    /// ([`translate::as_attached`]): route certificates count as the
+    /// listener's additional certificates (so adding or rotating one is an
+    /// in-place update) and additional certificates compare as a set.
+    fn plan_change(&self, current: &ListenerSpec, desired: &ListenerSpec) -> listener_core::ChangePlan {
+        listener_core::plan_change(
+            &CAPABILITIES,
+            &translate::as_attached(current),
+            &translate::as_attached(desired),
+        )
+    }
+
     async fn create(&self, spec: &ListenerSpec) -> Result<Vec<Listener>> {
         Rejections::from_vec(API, translate::check_create(&self.profile, spec)).into_result()?;
-        // Routes are rules of their own, made by plan and apply through
-        // `RuleProvider`; a listener create alone would drop them.
-        if !spec.routes.is_empty() {
-            return Rejections::of(
-                API,
-                "routes",
-                "routes_via_rules",
-                "routes become ALB rules through plan and apply (rules after the listener), not through a listener create",
-            )
-            .into_result()
-            .map(|_| Vec::new());
-        }
         let opts = self.refuse(spec)?;
+        // Routes are rules of their own, made by plan and apply through
+        // `RuleProvider` once the listener exists; their certificates are
+        // the listener's additional certificates, attached here.
+        let spec = &translate::as_attached(spec);
         let _writing = self.writes.hold().await;
         let waiter = self.waiter(WaitOp::Create);
         let quic = self.resolve_quic_listener(spec, &opts).await?;
@@ -455,6 +459,8 @@ impl listener_core::Provider for AlbProvider {
         let (owned, attr) = self.own(&current.id).await?;
         let id = owned.as_str();
         let quic = self.resolve_quic_listener(desired, &opts).await?;
+        // Route certificates are listener certificates (see `as_attached`).
+        let desired = &translate::as_attached(desired);
         let plan = translate::update_plan(&self.profile, &current.spec, desired, quic.as_deref());
         let have_opts = translate::options(&current.spec).unwrap_or_default();
         let log = translate::log_config_params(opts.access_log.as_ref(), have_opts.access_log.as_ref());
@@ -464,9 +470,22 @@ impl listener_core::Provider for AlbProvider {
         }
         let _writing = self.writes.hold().await;
         let waiter = self.waiter(WaitOp::Update);
-        if !plan.dissociate.is_empty() {
-            self.change_certificates(&waiter, &owned, &plan.dissociate, false)
-                .await?;
+        // Add, then remove: a new certificate is associated (and the job
+        // waited for) before the one it replaces goes, so no host is ever
+        // without its certificate. The old default certificate can only be
+        // associated as an additional one once it is no longer the default.
+        let old_default = current
+            .spec
+            .server_certificates()
+            .first()
+            .map(|a| self.profile.aliases.certificate(a).unwrap_or(a).to_string());
+        let (late, early): (Vec<String>, Vec<String>) = plan
+            .associate
+            .iter()
+            .cloned()
+            .partition(|id| Some(id) == old_default.as_ref() && plan.params.contains_key("Certificates"));
+        if !early.is_empty() {
+            self.change_certificates(&waiter, &owned, &early, true).await?;
         }
         if !plan.params.is_empty() {
             let fields: Vec<&str> = plan.params.keys().map(String::as_str).collect();
@@ -477,8 +496,12 @@ impl listener_core::Provider for AlbProvider {
                 .await?;
             self.settle(&waiter, "update", job, id, "update listener").await?;
         }
-        if !plan.associate.is_empty() {
-            self.change_certificates(&waiter, &owned, &plan.associate, true).await?;
+        if !late.is_empty() {
+            self.change_certificates(&waiter, &owned, &late, true).await?;
+        }
+        if !plan.dissociate.is_empty() {
+            self.change_certificates(&waiter, &owned, &plan.dissociate, false)
+                .await?;
         }
         self.change_tags(&owned, &plan).await?;
         if let Some(p) = &log {
