@@ -109,6 +109,41 @@ impl AlbProvider {
         })
     }
 
+    /// Pool names by server group ID, of the groups this owner made for
+    /// this instance, from one `ListServerGroups` (all groups, or the
+    /// `ids` given): how rules and listeners read back name their pools.
+    pub(crate) async fn owned_group_names(&self, ids: &[String]) -> Result<BTreeMap<String, String>> {
+        let groups = self.client.list_server_groups(ids).await?;
+        Ok(groups
+            .iter()
+            .filter_map(|g| {
+                let tags = tags_of(g);
+                let ours = tags.get(INSTANCE_TAG) == Some(&self.config.instance)
+                    && tags.get(OWNER_TAG).map(String::as_str) == Some(self.profile.owner());
+                if !ours {
+                    return None;
+                }
+                Some((get_str(g, "ServerGroupId")?.to_string(), tags.get(POOL_TAG)?.clone()))
+            })
+            .collect())
+    }
+
+    /// The server group of pool `name` that this owner made for this
+    /// instance: what a listener's `backend` forwards to by default.
+    pub(crate) async fn group_of_pool(&self, name: &str) -> Result<String> {
+        self.owned_group_names(&[])
+            .await?
+            .into_iter()
+            .find(|(_, n)| n == name)
+            .map(|(id, _)| id)
+            .ok_or_else(|| Error::NotFound {
+                vendor: API,
+                what: format!(
+                    "server group of pool `{name}` (apply creates a listener's pool before the listener; a listener `backend` on ALB names an inline pool of the file, an existing server group is named by `forwarding.default_target`)"
+                ),
+            })
+    }
+
     /// A pool from its group and servers, when the group was made for
     /// this instance.
     fn pool_of(&self, group: &Value, servers: &[Value]) -> Option<Pool> {

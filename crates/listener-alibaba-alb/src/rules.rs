@@ -258,18 +258,6 @@ impl AlbProvider {
         ))
     }
 
-    /// Pool names by group ID, for rules read back.
-    async fn pool_names(&self) -> Result<BTreeMap<String, String>> {
-        use listener_core::PoolProvider;
-        Ok(self
-            .list_pools()
-            .await?
-            .into_iter()
-            .filter(|p| p.managed)
-            .map(|p| (p.id.0, p.spec.name))
-            .collect())
-    }
-
     /// Prove each rule is on the owned listener and carries this owner's
     /// mark; rules already gone are left out.
     fn own_rules(&self, listener: &Owned, live: &[Value], ids: &[ResourceId]) -> Result<Vec<OwnedPart>> {
@@ -295,7 +283,7 @@ impl AlbProvider {
 
     async fn read_rules(&self, listener: &ListenerId) -> Result<Vec<Rule>> {
         let live = self.client.list_rules(listener.as_str()).await?;
-        let names = self.pool_names().await?;
+        let names = self.owned_group_names(&[]).await?;
         Ok(live.iter().filter_map(|r| self.rule_of(listener, r, &names)).collect())
     }
 }

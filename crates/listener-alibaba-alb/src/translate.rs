@@ -399,15 +399,19 @@ fn reject_several_ports(spec: &ListenerSpec, r: &mut Rejections) {
 /// `DefaultActions` is required on `CreateListener` (seed: Required = Yes,
 /// `MissingParameter` without it): ALB forwards to a server group by default,
 /// so the spec must name one.
+/// A listener `backend` (an inline pool, whose server group the adapter
+/// makes before the listener) names it as well.
 fn require_default_target(spec: &ListenerSpec, r: &mut Rejections) {
     r.reject_if(
-        spec.forwarding
-            .as_ref()
-            .and_then(|f| f.default_target.as_ref())
-            .is_none(),
+        spec.backend.is_none()
+            && spec
+                .forwarding
+                .as_ref()
+                .and_then(|f| f.default_target.as_ref())
+                .is_none(),
         "forwarding.default_target",
         "MissingParameter",
-        "ALB requires a default forward action: set `forwarding.default_target` to a server-group alias",
+        "ALB requires a default forward action: set `backend` to a pool of the file or `forwarding.default_target` to a server-group alias",
     );
 }
 
@@ -1197,6 +1201,44 @@ pub fn settings_params(
     p
 }
 
+/// The spec with its default backend, the pool named by `backend`, as the
+/// server group `group` that the adapter made for it: ALB's default action
+/// names a server group (`DefaultActions`, required on `CreateListener`),
+/// which [`settings_params`] takes from `forwarding.default_target` (an ID
+/// that is no alias passes as it is).
+pub fn with_default_group(spec: &ListenerSpec, group: &str) -> ListenerSpec {
+    let mut out = spec.clone();
+    let f = out.forwarding.get_or_insert(Forwarding {
+        backend_protocol: None,
+        default_target: None,
+    });
+    f.default_target = Some(group.to_string());
+    out.backend = None;
+    out
+}
+
+/// Read back a default server group that is one of the adapter's pools
+/// (`pool`, its name) as the listener's `backend`, as the file says it,
+/// instead of a `forwarding.default_target`.
+pub fn default_group_as_backend(spec: &mut ListenerSpec, pool: &str) {
+    spec.backend = Some(pool.to_string());
+    if let Some(f) = spec.forwarding.as_mut() {
+        f.default_target = None;
+        if f.backend_protocol.is_none() {
+            spec.forwarding = None;
+        }
+    }
+}
+
+/// The server group of a listener's default action (`GetListenerAttribute`).
+pub fn default_group_id(attr: &Value) -> Option<&str> {
+    attr.get("DefaultActions")
+        .and_then(Value::as_array)
+        .and_then(|a| a.first())
+        .and_then(|a| a.pointer("/ForwardGroupConfig/ServerGroupTuples/0/ServerGroupId"))
+        .and_then(Value::as_str)
+}
+
 /// `DefaultActions` forwarding everything to one server group.
 pub fn default_actions(server_group_id: &str) -> Value {
     json!([{
@@ -1535,13 +1577,7 @@ pub fn spec_from_attribute(profile: &ProfileConfig, attr: &Value, extras: &ReadB
         });
     }
 
-    let target = attr
-        .get("DefaultActions")
-        .and_then(Value::as_array)
-        .and_then(|a| a.first())
-        .and_then(|a| a.pointer("/ForwardGroupConfig/ServerGroupTuples/0/ServerGroupId"))
-        .and_then(Value::as_str);
-    if let Some(id) = target {
+    if let Some(id) = default_group_id(attr) {
         spec.forwarding = Some(Forwarding {
             backend_protocol: None,
             default_target: Some(profile.aliases.target_alias_of(id)),
