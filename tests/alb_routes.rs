@@ -18,7 +18,8 @@ use listener_core::routing::{self, Destination};
 use listener_core::{Adapter, Forwarding, InlineCredentials, Ports, Protocol, Provider, Secret, WaitConfig};
 use listener_emulator::services::alb::Alb;
 use listener_emulator::{
-    Emulator, EmulatorHandle, Fault, FaultRule, InstanceSeed, RateLimits, Timing, DEFAULT_ALIBABA_ACCESS_KEY_ID, DEFAULT_ALIBABA_ACCESS_KEY_SECRET,
+    Emulator, EmulatorHandle, Fault, FaultRule, InstanceSeed, RateLimits, Timing, DEFAULT_ALIBABA_ACCESS_KEY_ID,
+    DEFAULT_ALIBABA_ACCESS_KEY_SECRET,
 };
 use serde_json::{json, Value};
 
@@ -334,7 +335,9 @@ fn sni_profile(emulator: &EmulatorHandle, instance: &str) -> listener_core::Prof
     ] {
         p.aliases.certificates.insert(alias.into(), id.into());
     }
-    p.aliases.targets.insert("legacy-servers".into(), "sgp-sni0legacy01".into());
+    p.aliases
+        .targets
+        .insert("legacy-servers".into(), "sgp-sni0legacy01".into());
     p
 }
 
@@ -453,7 +456,11 @@ routes = [
     assert!(report.failed.is_empty(), "{:?}", report.failed);
     assert!(report.skipped.is_empty() && report.not_started.is_empty(), "{report:?}");
     let listener = report.listeners[0].1.clone();
-    assert_eq!(listener.spec.backend.as_deref(), Some("web"), "the default pool reads back by name");
+    assert_eq!(
+        listener.spec.backend.as_deref(),
+        Some("web"),
+        "the default pool reads back by name"
+    );
 
     let hosts = [
         "api.example.com",
@@ -526,7 +533,10 @@ routes = [
         }
     }
     eprintln!("ALB SNI: {checked} requests, {by_rule} by a route");
-    assert!(checked >= 50 && by_rule > 10, "{checked} requests, {by_rule} by a route");
+    assert!(
+        checked >= 50 && by_rule > 10,
+        "{checked} requests, {by_rule} by a route"
+    );
 
     let again = plan_with_resources(
         provider.as_ref(),
@@ -574,7 +584,11 @@ routes = [
         "{:?}",
         plan.actions
     );
-    assert!(plan.resources.iter().all(|r| !r.action.is_change()), "{:?}", plan.resources);
+    assert!(
+        plan.resources.iter().all(|r| !r.action.is_change()),
+        "{:?}",
+        plan.resources
+    );
 
     // The new certificate's association fails: the old one must still be
     // there, since nothing is removed before the new one is in place.
@@ -588,7 +602,10 @@ routes = [
         .await
         .expect("apply runs");
     assert_eq!(report.failed.len(), 1, "{report:?}");
-    assert_eq!(requests_of(&emulator, "DissociateAdditionalCertificatesFromListener"), 0);
+    assert_eq!(
+        requests_of(&emulator, "DissociateAdditionalCertificatesFromListener"),
+        0
+    );
     let answer = ask(&http, &emulator, SNI_LB, "api.example.com", "/v1").await;
     assert_eq!(answer["certificate"], "cert-api@api.example.com", "{answer}");
 
@@ -599,7 +616,10 @@ routes = [
         .await
         .expect("apply of the rotation");
     assert!(report.failed.is_empty(), "{:?}", report.failed);
-    assert_eq!(requests_of(&emulator, "DissociateAdditionalCertificatesFromListener"), 1);
+    assert_eq!(
+        requests_of(&emulator, "DissociateAdditionalCertificatesFromListener"),
+        1
+    );
     for host in ["api.example.com", "shop.eu.example.com", "www.example.com"] {
         let answer = ask(&http, &emulator, SNI_LB, host, "/").await;
         assert_eq!(answer["certificate"], cert_id(&rotated, host), "{host}: {answer}");
