@@ -397,6 +397,7 @@ async fn overlapping_hosts_and_host_certificates_on_alb_agree_with_the_file() {
         r#"
 [backends.web]
 endpoints = [{ address = "10.0.0.11", port = 8080, weight = 50 }, { address = "10.0.0.12", port = 8080, weight = 50 }]
+health_check = { kind = "http", interval_secs = 5, timeout_secs = 2, healthy_threshold = 2, http = { path = "/healthz", healthy_status_classes = [2, 3] } }
 [backends.api]
 endpoints = [{ address = "10.0.1.21", port = 9000 }]
 [backends.static]
@@ -460,6 +461,19 @@ routes = [
         listener.spec.backend.as_deref(),
         Some("web"),
         "the default pool reads back by name"
+    );
+    // The pool's health check is the server group's.
+    let pools = provider.pools().expect("pools").list_pools().await.expect("pools");
+    let web = pools.iter().find(|p| p.spec.name == "web").expect("web");
+    let hc = web.spec.health_check.as_ref().expect("health check read back");
+    assert_eq!(
+        (hc.interval_secs, hc.timeout_secs, hc.healthy_threshold),
+        (Some(5), Some(2), Some(2))
+    );
+    assert_eq!(hc.http.as_ref().and_then(|h| h.path.as_deref()), Some("/healthz"));
+    assert_eq!(
+        hc.http.as_ref().map(|h| h.healthy_status_classes.clone()),
+        Some(vec![2, 3])
     );
 
     let hosts = [
