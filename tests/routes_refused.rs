@@ -135,3 +135,27 @@ async fn every_api_refuses_routes_and_backend_pools_before_any_call() {
         );
     }
 }
+
+/// What a pool holds is checked offline, once per pool, at the pool's own
+/// field: an ALB server group of type `Ip` takes no domain names.
+#[test]
+fn a_pool_a_cloud_cannot_hold_is_refused_offline_at_its_own_field() {
+    use cloud_listeners::routes::{Backend, BackendEndpoint};
+    let mut backends = std::collections::BTreeMap::new();
+    backends.insert(
+        "web".to_string(),
+        Backend::inline(vec![BackendEndpoint::new("web.internal", 8080)]),
+    );
+    backends.insert(
+        "api".to_string(),
+        Backend::inline(vec![BackendEndpoint::new("10.0.0.9", 9000)]),
+    );
+    let mut second = routed();
+    second.ports = Ports::Single(81);
+    let specs = [routed(), second];
+    let profile = common::profile("alibaba-alb", UNREACHABLE);
+    let got = cloud_listeners::check_backends(&profile, &specs, &backends).expect("known api");
+    let fields: Vec<(usize, &str, &str)> = got.iter().map(|(i, r)| (*i, r.field.as_str(), r.rule)).collect();
+    // Named by both listeners, reported once, with the first.
+    assert_eq!(fields, vec![(0, "backends.web.endpoints[0].address", "ip_endpoint")]);
+}

@@ -311,7 +311,14 @@ enum DefaultBackend {
 /// - on `pools_on_rules` providers, the root rule (no host, `/`) to the
 ///   default backend: what no host takes, or a layer-4 listener's one
 ///   backend.
+///
+/// A listener with neither routes nor `backend` gets no rules: its
+/// `forwarding.default_target`, if any, stays a field of the listener, as
+/// before routes existed.
 fn expand(spec: &ListenerSpec, caps: &listener_core::Capabilities) -> Vec<(RouteSpec, DefaultOr)> {
+    if spec.routes.is_empty() && spec.backend.is_none() {
+        return Vec::new();
+    }
     let default = match (
         &spec.backend,
         spec.forwarding.as_ref().and_then(|f| f.default_target.as_ref()),

@@ -392,31 +392,37 @@ impl AlbProvider {
     }
 }
 
+/// Every reason an ALB server group of type `Ip` cannot hold `pool`,
+/// without a call (the offline check and [`PoolProvider::check_pool`]).
+pub fn check(pool: &PoolSpec) -> Vec<Rejection> {
+    let mut out = Vec::new();
+    let field = |i: usize| format!("backends.{}.endpoints[{i}].address", pool.name);
+    for (i, e) in pool.endpoints.iter().enumerate() {
+        if e.address.parse::<std::net::IpAddr>().is_err() {
+            out.push(Rejection::new(
+                API,
+                field(i),
+                "ip_endpoint",
+                "an ALB server group of type Ip holds IP addresses, not domain names",
+            ));
+        }
+    }
+    out.extend(health_check_rejections(pool));
+    if group_name(&pool.name).chars().count() > 128 {
+        out.push(Rejection::new(
+            API,
+            format!("backends.{}", pool.name),
+            "ServerGroupName",
+            "a server group name is at most 128 characters",
+        ));
+    }
+    out
+}
+
 #[async_trait]
 impl PoolProvider for AlbProvider {
     fn check_pool(&self, pool: &PoolSpec) -> Vec<Rejection> {
-        let mut out = Vec::new();
-        let field = |i: usize| format!("backends.{}.endpoints[{i}].address", pool.name);
-        for (i, e) in pool.endpoints.iter().enumerate() {
-            if e.address.parse::<std::net::IpAddr>().is_err() {
-                out.push(Rejection::new(
-                    API,
-                    field(i),
-                    "ip_endpoint",
-                    "an ALB server group of type Ip holds IP addresses, not domain names",
-                ));
-            }
-        }
-        out.extend(health_check_rejections(pool));
-        if group_name(&pool.name).chars().count() > 128 {
-            out.push(Rejection::new(
-                API,
-                format!("backends.{}", pool.name),
-                "ServerGroupName",
-                "a server group name is at most 128 characters",
-            ));
-        }
-        out
+        check(pool)
     }
 
     async fn list_pools(&self) -> Result<Vec<Pool>> {
