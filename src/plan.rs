@@ -514,6 +514,23 @@ pub async fn plan_with_resources(
                         s.backend = None;
                     }
                 }
+                // A default backend mapped to an existing vendor pool is
+                // that pool's target alias, as `forwarding.default_target`
+                // has always named it: the adapter resolves aliases, not
+                // the file's `backends`.
+                let mapped = s
+                    .backend
+                    .as_ref()
+                    .and_then(|b| resources.backends.get(b))
+                    .and_then(|b| b.target.clone());
+                if let Some(alias) = mapped {
+                    s.backend = None;
+                    let backend_protocol = s.forwarding.take().and_then(|f| f.backend_protocol);
+                    s.forwarding = Some(listener_core::Forwarding {
+                        backend_protocol,
+                        default_target: Some(alias),
+                    });
+                }
                 s
             })
             .collect()
