@@ -1,7 +1,9 @@
 //! Until an adapter translates routes and backend pools, every adapter
 //! refuses a listener that has them, through the shared preflight, before
 //! any call: the providers below point at a closed port, so a request
-//! would fail with a transport error, not `Unsupported`.
+//! would fail with a transport error, not `Unsupported`. ALB translates
+//! both and refuses, the same way, what it cannot express identically
+//! (two certificates covering one host).
 
 mod common;
 
@@ -23,6 +25,27 @@ fn routed() -> ListenerSpec {
     s
 }
 
+/// An exact host with one certificate under a wildcard with another:
+/// ALB would serve either for the exact host.
+fn certificates_overlapping() -> ListenerSpec {
+    let mut s = ListenerSpec::new("site", Protocol::Https, Ports::Single(443));
+    s.tls = Some(cloud_listeners::Tls {
+        certificates: vec!["web-cert".into()],
+        policy: None,
+        http2: None,
+        http3: None,
+        sni: None,
+        client_auth: None,
+    });
+    s.backend = Some("web".into());
+    let mut api = Route::new("api.example.com", "/v1", "api");
+    api.certificate = Some("web-cert".into());
+    let mut wild = Route::new("*.example.com", "/", "web");
+    wild.certificate = Some("web-cert-ecc".into());
+    s.routes = vec![api, wild];
+    s
+}
+
 fn layer4_with_pool() -> ListenerSpec {
     let mut s = ListenerSpec::new("db", Protocol::Tcp, Ports::Single(5432));
     s.backend = Some("db-pool".into());
@@ -33,14 +56,15 @@ fn has(rejections: &[Rejection], field: &str, rule: &str) -> bool {
     rejections.iter().any(|r| r.field == field && r.rule == rule)
 }
 
-/// ALB translates routes (as rules, to pools it makes), GAAP routes and
-/// backends (domains and rules with origin servers bound per rule).
+/// ALB translates routes (as rules, to pools it makes) and a listener's
+/// own `backend` (its default action); GAAP routes and backends (domains
+/// and rules with origin servers bound per rule). So far no other.
 #[test]
-fn only_alb_and_gaap_claim_routes_and_only_gaap_backends_yet() {
+fn only_alb_and_gaap_claim_routes_and_backends_so_far() {
     for c in all_capabilities() {
         let routed = matches!(c.api, "alibaba-alb" | "tencent-gaap");
         assert_eq!(c.routes, routed, "{} routes", c.api);
-        assert_eq!(c.backends, c.api == "tencent-gaap", "{} backends", c.api);
+        assert_eq!(c.backends, routed, "{} backends", c.api);
     }
 }
 
@@ -51,26 +75,33 @@ async fn every_api_refuses_routes_and_backend_pools_before_any_call() {
     for api in apis {
         let profile = common::profile(api, UNREACHABLE);
         let provider = provider_from_profile(&profile).expect("provider builds");
-        // ALB takes routes, but not hosts that meet the same request host
-        // (`routed()` has an exact host under a wildcard of the same file);
-        // GAAP takes routes, but not wildcard hosts (its domains are exact).
-        let (routes_field, routes_rule) = match api {
-            "alibaba-alb" => ("routes[0].host", "alb_host_overlap"),
-            "tencent-gaap" => ("routes[1].host", "gaap_exact_hosts"),
-            _ => ("routes", ROUTES_UNSUPPORTED),
+        // ALB takes routes and backends, but not two certificates that
+        // cover one host.
+        // GAAP takes routes and backends, but not wildcard hosts (its
+        // domains are exact).
+        let alb = api == "alibaba-alb";
+        let gaap = api == "tencent-gaap";
+        let cases = if alb {
+            vec![(
+                certificates_overlapping(),
+                "routes[1].certificate",
+                "alb_certificate_overlap",
+            )]
+        } else if gaap {
+            vec![(routed(), "routes[1].host", "gaap_exact_hosts")]
+        } else {
+            vec![
+                (routed(), "routes", ROUTES_UNSUPPORTED),
+                (routed(), "backend", BACKENDS_UNSUPPORTED),
+                (layer4_with_pool(), "backend", BACKENDS_UNSUPPORTED),
+            ]
         };
-        let backends = provider.capabilities().backends;
-        let cases = [
-            (routed(), routes_field, routes_rule),
-            (routed(), "backend", BACKENDS_UNSUPPORTED),
-            (layer4_with_pool(), "backend", BACKENDS_UNSUPPORTED),
-        ];
-        for (spec, field, rule) in cases.into_iter().filter(|c| !backends || c.1 != "backend") {
+        for (spec, field, rule) in cases {
             // Offline, as `validate` and `plan` see it.
             let offline = provider.check(&spec);
             assert!(has(&offline, field, rule), "{api}: {field}: {offline:?}");
             let reason = &offline.iter().find(|r| r.field == field).expect("found").reason;
-            if rule == ROUTES_UNSUPPORTED || rule == BACKENDS_UNSUPPORTED {
+            if !alb && !gaap {
                 assert!(
                     reason.contains(&format!("not yet translated for {api}")),
                     "{api}: {reason}"
@@ -92,14 +123,29 @@ async fn every_api_refuses_routes_and_backend_pools_before_any_call() {
             }
         }
         // The set check used by `plan` and `apply` names the listener.
+        if alb {
+            let set = check_set(&profile, &[routed(), certificates_overlapping()]).expect("compiled api");
+            assert!(
+                set.iter().all(|(i, _)| *i == 1) && set.iter().any(|(_, r)| r.rule == "alb_certificate_overlap"),
+                "{api}: {set:?}"
+            );
+            continue;
+        }
         let set = check_set(&profile, &[layer4_with_pool(), routed()]).expect("compiled api");
+        if gaap {
+            // The layer-4 listener's backend is taken; the wildcard is not.
+            assert!(
+                set.iter().all(|(i, _)| *i == 1) && set.iter().any(|(_, r)| r.rule == "gaap_exact_hosts"),
+                "{api}: {set:?}"
+            );
+            continue;
+        }
         assert!(
-            set.iter().any(|(i, r)| *i == 1 && r.rule == routes_rule),
+            set.iter().any(|(i, r)| *i == 1 && r.rule == ROUTES_UNSUPPORTED),
             "{api}: {set:?}"
         );
-        assert_eq!(
+        assert!(
             set.iter().any(|(i, r)| *i == 0 && r.rule == BACKENDS_UNSUPPORTED),
-            !backends,
             "{api}: {set:?}"
         );
     }
