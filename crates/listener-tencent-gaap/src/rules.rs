@@ -87,6 +87,8 @@ pub const MIXED_ORIGINS: &str = "gaap_real_server_type_mixed";
 pub const UNWEIGHTED_DOMAINS: &str = "gaap_domain_origins_unweighted";
 /// Routes on a TCP/UDP listener, or a certificate on a non-HTTPS one.
 pub const NEEDS_L7: &str = "routes_need_http";
+/// A pool health check (not translated for GAAP yet).
+pub const HEALTH_CHECK: &str = "gaap_pool_health_check_untranslated";
 /// One host named with two certificates.
 pub const ONE_CERTIFICATE: &str = "gaap_one_certificate_per_domain";
 /// A certificate alias the profile does not map.
@@ -306,6 +308,17 @@ pub fn check_pool(pool: &PoolSpec) -> Vec<Rejection> {
             at(j, "weight"),
             UNWEIGHTED_DOMAINS,
             "domain-name origins are scheduled round robin on GAAP (no wrr for DOMAIN): their weights must be equal",
+        ));
+    }
+    // routing.md §4: GAAP checks origins on the rule (`RuleCheckParams`);
+    // rules are made with HealthCheck 0 here, and a rule's check is not read
+    // back into the plan, so a pool's check would be silently dropped.
+    if pool.health_check.as_ref().is_some_and(|h| h.enabled) {
+        out.push(Rejection::new(
+            API,
+            format!("backends.{}.health_check", pool.name),
+            HEALTH_CHECK,
+            "GAAP checks origins per rule (RuleCheckParams); a pool's health check is not translated for GAAP yet",
         ));
     }
     // D-gaap-l7: 100 origins per rule (FailedOperation.LimitRealServerNum).
@@ -1443,6 +1456,25 @@ mod tests {
         assert!(check_pool(&even).is_empty());
         let big = PoolSpec::new("b", (0..101).map(|i| ep(&format!("10.0.1.{i}"), 1)).collect());
         assert_eq!(check_pool(&big)[0].rule, ORIGINS);
+        let mut hc = listener_core::HealthCheck {
+            enabled: true,
+            kind: None,
+            interval_secs: None,
+            timeout_secs: None,
+            healthy_threshold: None,
+            unhealthy_threshold: None,
+            port: None,
+            http: None,
+            custom: None,
+        };
+        let checked = PoolSpec::new("h", vec![ep("10.0.0.1", 1)]).with_health_check(Some(hc.clone()));
+        let got = check_pool(&checked);
+        assert_eq!(
+            (got[0].field.as_str(), got[0].rule),
+            ("backends.h.health_check", HEALTH_CHECK)
+        );
+        hc.enabled = false;
+        assert!(check_pool(&PoolSpec::new("h", vec![ep("10.0.0.1", 1)]).with_health_check(Some(hc))).is_empty());
     }
 
     #[test]
