@@ -507,6 +507,9 @@ impl Provider for GaapProvider {
         let (owned, (kind, record)) = self.own(id).await?;
         let _writing = self.writes.hold().await;
         let deadline = self.config.wait.start(API, WaitOp::Delete);
+        // The origin servers bound on it go with it when this owner made
+        // them and nothing else binds them (see `rules`).
+        let origins = self.bound_origins(kind, id, &record).await;
         if field_u64(&record, "ListenerStatus") != Some(2) {
             // The request goes at once; only a refusal is repeated, on the
             // poller's schedule and under the delete's deadline.
@@ -531,6 +534,7 @@ impl Provider for GaapProvider {
         }
         status::wait_gone(&self.client, kind, id.as_str(), &deadline).await?;
         self.forget(id.as_str());
+        self.remove_origins_of_deleted(origins).await;
         Ok(())
     }
 }

@@ -970,6 +970,38 @@ impl GaapProvider {
         Ok(())
     }
 
+    /// The origin servers bound on a listener about to be deleted: on the
+    /// listener itself for TCP/UDP (its record lists them, no call), on
+    /// its rules for HTTP/HTTPS (one `DescribeRules`). Best effort: a read
+    /// that fails leaves them, never the delete.
+    pub(crate) async fn bound_origins(&self, kind: GaapProtocol, id: &ListenerId, record: &Value) -> BTreeSet<String> {
+        if kind.is_layer4() {
+            return read_bound(record.get("RealServerSet"))
+                .into_iter()
+                .map(|b| b.id)
+                .collect();
+        }
+        match self.domains(id.as_str()).await {
+            Ok(d) => bound_ids(&d),
+            Err(_) => BTreeSet::new(),
+        }
+    }
+
+    /// After a listener is gone: remove the origin servers it bound that
+    /// this owner made and nothing else binds. A failure is logged, not
+    /// returned: the listener's delete is done.
+    pub(crate) async fn remove_origins_of_deleted(&self, candidates: BTreeSet<String>) {
+        if candidates.is_empty() {
+            return;
+        }
+        if let Err(e) = self.remove_unused_origins(candidates, &[]).await {
+            tracing::warn!(
+                kind = e.kind(),
+                "unused GAAP origin servers were left after a listener delete"
+            );
+        }
+    }
+
     /// The listener's kind, proven owned, and the owner of its mark.
     async fn own_listener(&self, listener: &ListenerId) -> Result<(Owned, GaapProtocol, Value)> {
         let (owned, (kind, record)) = self.own(listener).await?;

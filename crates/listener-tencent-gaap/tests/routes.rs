@@ -369,6 +369,12 @@ async fn routes_resolve_as_the_neutral_semantics_and_change_in_place() {
     let mut names: Vec<&str> = domains.iter().map(|d| d.name.as_str()).collect();
     names.sort();
     assert_eq!(names, vec!["api.example.com", DEFAULT_DOMAIN]);
+
+    // The listener goes, its domains and rules with it, and the origin
+    // servers this owner made for it.
+    p.delete(&id).await.expect("listener deleted");
+    let left = p.client().real_servers(rules::PROJECT).await.expect("origins");
+    assert!(left.is_empty(), "{left:?}");
 }
 
 #[tokio::test]
