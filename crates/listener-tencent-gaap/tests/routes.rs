@@ -557,3 +557,98 @@ async fn rules_of_a_listener_on_another_instance_are_not_owned() {
     ));
     assert_eq!(writes(&em), before, "nothing written");
 }
+
+/// Each refusal of `rules` has its twin in the emulated GAAP: the same
+/// request sent raw (bypassing the adapter's checks) gets the vendor's code
+/// the rejection cites.
+#[tokio::test]
+async fn the_emulated_gaap_answers_the_codes_the_refusals_cite() {
+    let em = start().await;
+    let p = provider(&em);
+    let raw = common::raw(&em);
+    let id = p.create(&bare(&site())).await.expect("listener")[0].id.clone();
+    let l = id.as_str();
+    // Wait until every domain and rule of the listener runs again (the
+    // connection takes one write at a time).
+    let settle = || async {
+        for _ in 0..500 {
+            let body = raw
+                .call("DescribeRules", &json!({"ListenerId": l}), true)
+                .await
+                .expect("describe")
+                .body;
+            if rules::read_domains(&body).iter().all(rules::DomainState::settled) {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        panic!("rules never settled");
+    };
+    raw.call(
+        "CreateDomain",
+        &json!({"ListenerId": l, "Domain": "a.example.com"}),
+        false,
+    )
+    .await
+    .expect("domain");
+    settle().await;
+    let rule = |path: String| {
+        json!({"ListenerId": l, "Domain": "a.example.com", "Path": path, "RealServerType": "IP",
+               "Scheduler": "wrr", "HealthCheck": 0})
+    };
+    // Paths over 80 characters (rules::INVALID_VALUE).
+    let e = common::raw_error(&raw, "CreateRule", rule(format!("/{}", "a".repeat(80)))).await;
+    assert_eq!(e.vendor_code(), Some(rules::INVALID_VALUE));
+    // Twenty rules per domain (rules::RULES_PER_DOMAIN).
+    let mut first = String::new();
+    for i in 0..20 {
+        let made = raw
+            .call("CreateRule", &rule(format!("/p{i}")), false)
+            .await
+            .expect("rule");
+        if i == 0 {
+            first = made.body["RuleId"].as_str().unwrap_or("").to_string();
+        }
+        settle().await;
+    }
+    let e = common::raw_error(&raw, "CreateRule", rule("/p20".into())).await;
+    assert_eq!(e.vendor_code(), Some(rules::RULES_PER_DOMAIN));
+    // Weights outside 1-100, and a domain-name origin on an IP rule (one
+    // RealServerType per rule: rules::MIXED_ORIGINS).
+    let added = raw
+        .call(
+            "AddRealServers",
+            &json!({"ProjectId": 0, "RealServerIP": ["10.0.0.1", "origin.example.com"], "RealServerName": "x"}),
+            false,
+        )
+        .await
+        .expect("origins");
+    let ids: Vec<String> = added.body["RealServerSet"]
+        .as_array()
+        .expect("set")
+        .iter()
+        .map(|r| r["RealServerId"].as_str().unwrap_or("").to_string())
+        .collect();
+    for (set, code) in [
+        (
+            json!([{"RealServerId": ids[0], "RealServerPort": 80, "RealServerWeight": 0}]),
+            rules::INVALID_VALUE,
+        ),
+        (
+            json!([{"RealServerId": ids[0], "RealServerPort": 80, "RealServerWeight": 101}]),
+            rules::INVALID_VALUE,
+        ),
+        (
+            json!([{"RealServerId": ids[1], "RealServerPort": 80}]),
+            rules::INVALID_VALUE,
+        ),
+    ] {
+        let e = common::raw_error(
+            &raw,
+            "BindRuleRealServers",
+            json!({"RuleId": first, "RealServerBindSet": set}),
+        )
+        .await;
+        assert_eq!(e.vendor_code(), Some(code), "{set}");
+    }
+}
