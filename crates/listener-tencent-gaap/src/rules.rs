@@ -463,9 +463,14 @@ pub fn host_of(domain: &str) -> Option<String> {
 }
 
 /// `CreateDomain` parameters (without `ListenerId`): the certificate ID
-/// when the route names one, the default-server flag for the placeholder.
-pub fn create_domain_params(domain: &str, certificate_id: Option<&str>) -> Value {
+/// when the route names one, the default-server flag for the placeholder,
+/// and HTTP/3 when the listener offers it (a GAAP domain starts without
+/// it, `CreateDomainRequest.Http3Supported`, so its host would lose it).
+pub fn create_domain_params(domain: &str, certificate_id: Option<&str>, http3: bool) -> Value {
     let mut v = json!({ "Domain": domain });
+    if http3 {
+        v["Http3Supported"] = json!(1);
+    }
     if let Some(c) = certificate_id {
         v["CertificateId"] = json!(c);
     }
@@ -908,14 +913,24 @@ impl GaapProvider {
 
     /// Make the domain of `spec` exist with its certificate and, for the
     /// placeholder, the default-server flag.
-    async fn ensure_domain(&self, owned: &Owned, https: bool, spec: &RouteSpec, domains: &[DomainState]) -> Result<()> {
+    async fn ensure_domain(
+        &self,
+        owned: &Owned,
+        (https, http3): (bool, bool),
+        spec: &RouteSpec,
+        domains: &[DomainState],
+    ) -> Result<()> {
         let name = domain_of(spec.host.as_deref()).to_string();
         let cert = https.then(|| self.certificate_id(spec));
         match domains.iter().find(|d| d.name == name) {
             None => {
                 let c = cert.as_deref().filter(|c| *c != "default");
                 tracing::info!(listener = owned.as_str(), domain = %name, "creating GAAP domain");
-                match self.client.create_domain(owned, &create_domain_params(&name, c)).await {
+                match self
+                    .client
+                    .create_domain(owned, &create_domain_params(&name, c, http3))
+                    .await
+                {
                     Ok(()) => {}
                     Err(Error::Transport {
                         maybe_applied: true, ..
@@ -1079,12 +1094,13 @@ impl GaapProvider {
             }
             return Ok(out);
         }
+        let http3 = field_u64(record, "Http3Supported") == Some(1);
         let mut made: Vec<String> = Vec::new();
         let mut domains = self.domains(listener.as_str()).await?;
         // Domains first (each host's certificate with it), then rules.
         for r in rules {
             match r.pool {
-                Some(_) => self.ensure_domain(owned, https, r.spec, &domains).await?,
+                Some(_) => self.ensure_domain(owned, (https, http3), r.spec, &domains).await?,
                 None => {
                     let name = target_domain(r.backend.as_str()).unwrap_or_default();
                     self.ensure_marker(owned, &name, &domains).await?;
@@ -1516,17 +1532,15 @@ mod tests {
         let p = create_rule_params("a.example.com", "/v1", "DOMAIN");
         assert_eq!(p["Scheduler"], json!("rr"));
         assert_eq!(create_rule_params("a", "/", "IP")["Scheduler"], json!("wrr"));
+        let default = create_domain_params(DEFAULT_DOMAIN, None, false);
+        assert_eq!(default["IsDefaultServer"], json!(true));
+        let named = create_domain_params("a.example.com", Some("cert-1"), false);
+        assert_eq!(named["CertificateId"], json!("cert-1"));
+        assert!(named.get("IsDefaultServer").is_none() && named.get("Http3Supported").is_none());
         assert_eq!(
-            create_domain_params(DEFAULT_DOMAIN, None)["IsDefaultServer"],
-            json!(true)
+            create_domain_params("a.example.com", None, true)["Http3Supported"],
+            json!(1)
         );
-        assert_eq!(
-            create_domain_params("a.example.com", Some("cert-1"))["CertificateId"],
-            json!("cert-1")
-        );
-        assert!(create_domain_params("a.example.com", None)
-            .get("IsDefaultServer")
-            .is_none());
     }
 
     #[test]
