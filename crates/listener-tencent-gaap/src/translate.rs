@@ -261,6 +261,14 @@ pub fn rule_routes_expressible(spec: &ListenerSpec, protocol: GaapProtocol, r: &
     // Each route host's `/` goes to the listener's default: on GAAP that
     // must be a pool the rule carries, not a mapped target.
     let mapped_default = spec.forwarding.as_ref().is_some_and(|f| f.default_target.is_some());
+    // A TCP/UDP listener's backend is its own origin set: nothing a target
+    // could name, and nothing to record it on for the plan to read back.
+    r.reject_if(
+        protocol.is_layer4() && spec.backend.is_none() && mapped_default,
+        "forwarding.default_target",
+        crate::rules::MAPPED_BACKEND,
+        "a GAAP TCP/UDP listener forwards to the origin servers bound on it; GAAP has no pool object a target could name: give the listener a `backend`",
+    );
     r.reject_if(
         !spec.routes.is_empty() && spec.backend.is_none() && mapped_default,
         "forwarding.default_target",
@@ -1915,6 +1923,14 @@ mod tests {
         assert!(check(&p, &s)
             .iter()
             .any(|r| r.field == "routes[1].host" && r.rule == crate::rules::EXACT_HOSTS));
+        let mut tcp = ListenerSpec::new("db", Protocol::Tcp, Ports::Single(5432));
+        tcp.forwarding = Some(Forwarding {
+            backend_protocol: None,
+            default_target: Some("pool".into()),
+        });
+        assert!(check(&p, &tcp)
+            .iter()
+            .any(|r| r.field == "forwarding.default_target" && r.rule == crate::rules::MAPPED_BACKEND));
     }
 
     #[test]
