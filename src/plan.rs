@@ -496,6 +496,10 @@ pub async fn plan_with_resources(
                 let mut s = s.clone();
                 if provider.rules().is_some() {
                     s.routes.clear();
+                    // The root rule carries the default backend there.
+                    if provider.capabilities().pools_on_rules {
+                        s.backend = None;
+                    }
                 }
                 s
             })
@@ -832,10 +836,22 @@ fn plan_graph(plan: &Plan) -> Graph<Item<'_>> {
             }
         };
         let spec = action.spec();
+        // A listener whose default action forwards to a pool of the plan
+        // is made after it (ALB needs the server group at create).
+        let parents = spec
+            .backend
+            .as_ref()
+            .and_then(|b| {
+                plan.resources
+                    .iter()
+                    .position(|r| r.kind == ResourceKind::Pool && &r.key == b)
+            })
+            .map(|j| vec![NodeId(plan.actions.len() + j)])
+            .unwrap_or_default();
         graph.add(Node {
             kind: &graph::LISTENER,
             key: format!("{:?} {}", spec.protocol.transport(), spec.ports),
-            parents: Vec::new(),
+            parents,
             op,
             id,
             item: Item::Listener(action),
@@ -1096,7 +1112,8 @@ pub async fn apply(
             (verb, None) => report.not_started.push(Step::of(verb.as_str(), action)),
         }
     }
-    // Listeners have no parents, so only pools and rules are skipped.
+    // A listener is skipped when the pool of its default action is not
+    // in place; pools and rules when a parent is not.
     for s in ran.skipped {
         match s.node.0.checked_sub(n) {
             None => report.skipped.push(Step::of(s.verb.as_str(), &plan.actions[s.node.0])),

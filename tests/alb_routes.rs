@@ -99,10 +99,11 @@ async fn routes_toml_on_alb_routes_every_request_as_the_file_says() {
             .filter(|a| a.kind == kind && a.action == op)
             .count()
     };
-    // api, static and web made; legacy mapped; four rules.
+    // api, static and web made; legacy mapped; four routes and the
+    // catch-all of api.example.com (its other paths go to the default).
     assert_eq!(count(ResourceKind::Pool, ResourceOp::Create), 3);
     assert_eq!(count(ResourceKind::Pool, ResourceOp::Mapped), 1);
-    assert_eq!(count(ResourceKind::Rule, ResourceOp::Create), 4);
+    assert_eq!(count(ResourceKind::Rule, ResourceOp::Create), 5);
     let dynp: Arc<dyn Provider> = provider.clone();
     let report = apply(dynp, &plan, &ApplyOptions::default(), &|_| {})
         .await
@@ -207,7 +208,7 @@ async fn routes_toml_on_alb_routes_every_request_as_the_file_says() {
         .list_rules(&report.listeners[0].1.id)
         .await
         .expect("rules");
-    assert_eq!(rules.len(), 4);
+    assert_eq!(rules.len(), 5);
     assert!(rules.iter().all(|r| r.managed));
 
     let again = plan_with_resources(provider.as_ref(), &listeners, &listeners, resources(), Prune::Off)
@@ -216,8 +217,9 @@ async fn routes_toml_on_alb_routes_every_request_as_the_file_says() {
     assert!(!again.has_changes(), "second plan: {again:?}");
 
     // Change the file: `api` gets another endpoint set, the www `/`
-    // route goes (so `web` is no longer used); with --prune the rule and
-    // the pool are deleted, and the next plan is empty again.
+    // route goes (so `web` is no longer used: www's `/` becomes the host's
+    // catch-all to the default); with --prune the pool is deleted, and the
+    // next plan is empty again.
     let mut backends = file.backends.clone();
     backends.get_mut("api").expect("api").endpoints.truncate(1);
     backends.remove("web");
@@ -238,13 +240,15 @@ async fn routes_toml_on_alb_routes_every_request_as_the_file_says() {
         .map(|a| (a.kind, a.action))
         .collect();
     assert!(ops.contains(&(ResourceKind::Pool, ResourceOp::Update)), "{ops:?}");
-    assert!(ops.contains(&(ResourceKind::Rule, ResourceOp::Delete)), "{ops:?}");
+    // www keeps its `/static` route, so its `/` becomes the host's
+    // catch-all to the default backend: an in-place update.
+    assert!(ops.contains(&(ResourceKind::Rule, ResourceOp::Update)), "{ops:?}");
     let dynp: Arc<dyn Provider> = provider.clone();
     let report = apply(dynp, &plan, &ApplyOptions::default(), &|_| {})
         .await
         .expect("apply of the change");
     assert!(report.failed.is_empty(), "{:?}", report.failed);
-    // The pool the deleted rule used goes with the next apply (see
+    // The pool the updated rule used goes with the next apply (see
     // `plan::resources`: deletes run before updates).
     let plan = plan_with_resources(provider.as_ref(), &listeners, &listeners, resources(), Prune::Managed)
         .await
@@ -273,10 +277,13 @@ async fn routes_toml_on_alb_routes_every_request_as_the_file_says() {
             .json()
             .await
             .expect("json");
+        // Both requests now reach the mapped default pool: www's by its
+        // catch-all rule, api's `/v1/users` by its `/v1` route to `api`.
         let neutral = routing::resolve(&changed, &backends, host, path);
+        let to_default = matches!(neutral.destination, routing::Destination::Target { .. });
         assert_eq!(
-            answer["rule"].is_null(),
-            neutral.route.is_none(),
+            answer["server_groups"][0]["id"] == "sgp-legacy00001",
+            to_default,
             "{host}{path}: {answer}"
         );
     }

@@ -328,6 +328,7 @@ impl RuleProvider for Cloud {
                         spec: r.spec.clone(),
                         owner: Some("default".into()),
                         managed: true,
+                        pool: None,
                     };
                     s.rules.push(rule.clone());
                     rule
@@ -336,12 +337,7 @@ impl RuleProvider for Cloud {
         })
     }
 
-    async fn update_rule(
-        &self,
-        current: &Rule,
-        _desired: &RouteSpec,
-        _backend: &ResourceId,
-    ) -> cloud_listeners::Result<Rule> {
+    async fn update_rule(&self, current: &Rule, _want: &NewRule<'_>) -> cloud_listeners::Result<Rule> {
         Err(not_found(format!("rule {}", current.id)))
     }
 
@@ -614,7 +610,11 @@ impl Driver<'_> {
                     .zip(&backends)
                     .map(|(w, backend)| {
                         let Item::Rule(spec) = w.item else { unreachable!() };
-                        NewRule { spec, backend }
+                        NewRule {
+                            spec,
+                            backend,
+                            pool: None,
+                        }
                     })
                     .collect();
                 let r = rules.create_rules(&lid, &new).await.map_err(std::sync::Arc::new);

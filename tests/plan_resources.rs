@@ -83,6 +83,21 @@ impl Cloud {
         })
     }
 
+    /// A cloud without pool objects: endpoints are bound on each rule, the
+    /// default backend is the listener's root rule, certificates are the
+    /// rules' (as CLB and GAAP).
+    fn pools_on_rules() -> Arc<Cloud> {
+        let cloud = Cloud::new();
+        let mut caps = cloud.caps.clone();
+        caps.pools = false;
+        caps.pools_on_rules = true;
+        caps.route_certificates_on_rules = true;
+        Arc::new(Cloud {
+            caps,
+            state: Mutex::new(State::default()),
+        })
+    }
+
     fn with<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
         f(&mut self.state.lock().expect("state"))
     }
@@ -238,6 +253,9 @@ impl Provider for Cloud {
     }
 
     fn pools(&self) -> Option<&dyn PoolProvider> {
+        if self.caps.pools_on_rules {
+            return None;
+        }
         Some(self)
     }
 
@@ -348,7 +366,7 @@ impl RuleProvider for Cloud {
                 .iter()
                 .map(|r| {
                     let id = ResourceId(s.id("r"));
-                    let rule = Rule::new(
+                    let mut rule = Rule::new(
                         id,
                         listener.clone(),
                         r.backend.clone(),
@@ -356,6 +374,9 @@ impl RuleProvider for Cloud {
                         Some(OURS.into()),
                         OURS,
                     );
+                    if let Some(pool) = r.pool {
+                        rule = rule.with_pool(pool.endpoints.clone());
+                    }
                     s.rules.push(rule.clone());
                     rule
                 })
@@ -363,12 +384,8 @@ impl RuleProvider for Cloud {
         })
     }
 
-    async fn update_rule(
-        &self,
-        current: &Rule,
-        desired: &RouteSpec,
-        backend: &ResourceId,
-    ) -> cloud_listeners::Result<Rule> {
+    async fn update_rule(&self, current: &Rule, want: &NewRule<'_>) -> cloud_listeners::Result<Rule> {
+        let (desired, backend) = (want.spec, want.backend);
         self.with(|s| {
             s.writes
                 .push(Write::UpdateRule(current.id.0.clone(), backend.0.clone()));
@@ -379,6 +396,7 @@ impl RuleProvider for Cloud {
                 .ok_or_else(|| not_found(format!("rule {}", current.id)))?;
             r.spec = desired.clone();
             r.backend = backend.clone();
+            r.pool = want.pool.map(|p| p.endpoints.clone());
             Ok(r.clone())
         })
     }
@@ -489,10 +507,12 @@ async fn creates_pools_then_listener_then_rules_and_a_second_plan_is_empty() {
             (ResourceKind::Rule, ResourceOp::Create, "shop:80 api.example.com/v1"),
             (ResourceKind::Rule, ResourceOp::Create, "shop:80 api.example.com/old"),
             (ResourceKind::Rule, ResourceOp::Create, "shop:80 www.example.com/"),
+            // The host's catch-all: a matched host never falls through.
+            (ResourceKind::Rule, ResourceOp::Create, "shop:80 api.example.com/"),
         ]
     );
     assert!(report.failed.is_empty(), "{:?}", report.failed);
-    assert_eq!(report.done, 1 + 2 + 3);
+    assert_eq!(report.done, 1 + 2 + 4);
     let l = cloud.listener_id(80);
     let (api, web) = (cloud.pool_id("api"), cloud.pool_id("web"));
     assert_eq!(
@@ -505,6 +525,7 @@ async fn creates_pools_then_listener_then_rules_and_a_second_plan_is_empty() {
                 vec![
                     ("/v1".into(), api),
                     ("/old".into(), "sgp-legacy".into()),
+                    ("/".into(), web.clone()),
                     ("/".into(), web),
                 ]
             ),
@@ -653,7 +674,14 @@ async fn a_failed_pool_create_skips_its_rules_and_a_rerun_converges() {
         vec![
             Write::CreatePools(vec!["api".into(), "web".into()]),
             Write::CreateListener(80),
-            Write::CreateRules(l.clone(), vec![("/old".into(), "sgp-legacy".into()), ("/".into(), web)]),
+            Write::CreateRules(
+                l.clone(),
+                vec![
+                    ("/old".into(), "sgp-legacy".into()),
+                    ("/".into(), web.clone()),
+                    ("/".into(), web)
+                ]
+            ),
         ]
     );
     cloud.with(|s| s.failing_pools.clear());
@@ -703,10 +731,10 @@ async fn a_replaced_listener_takes_its_rules_with_it_and_gets_them_back() {
     assert!(report.failed.is_empty(), "{:?}", report.failed);
     let writes = cloud.writes();
     let new = cloud.listener_id(80);
-    assert!(matches!(&writes[0], Write::DeleteRules(l, ids) if *l == old && ids.len() == 3));
+    assert!(matches!(&writes[0], Write::DeleteRules(l, ids) if *l == old && ids.len() == 4));
     assert_eq!(writes[1], Write::DeleteListener(old));
     assert_eq!(writes[2], Write::CreateListener(80));
-    assert!(matches!(&writes[3], Write::CreateRules(l, rules) if *l == new && rules.len() == 3));
+    assert!(matches!(&writes[3], Write::CreateRules(l, rules) if *l == new && rules.len() == 4));
     assert_eq!(writes.len(), 4);
     assert_converged(&cloud, &f, Prune::Managed).await;
 }
@@ -738,10 +766,99 @@ async fn a_cancelled_apply_starts_no_pool_or_rule_step_and_lists_them() {
     let report = apply(provider, &plan, &options, &|_| {}).await.expect("apply");
     assert_eq!(cloud.writes(), vec![]);
     let not_started: Vec<_> = report.not_started.iter().map(|s| s.name.as_str()).collect();
-    assert_eq!(not_started, vec!["pool api", "pool web", "shop"]);
-    // Their children are skipped, never sent.
-    assert_eq!(report.skipped.len(), 3);
+    assert_eq!(not_started, vec!["pool api", "pool web"]);
+    // Their children are skipped, never sent: the listener (its default
+    // backend is `web`) and its four rules.
+    assert_eq!(report.skipped.len(), 5);
     // A rerun without the cancel converges.
     converge(&cloud, &f, Prune::Managed).await;
+    assert_converged(&cloud, &f, Prune::Managed).await;
+}
+
+/// `(host, path, backend ID, endpoints, certificate)` of a rule held.
+type Held = (Option<String>, String, String, usize, Option<String>);
+
+/// Every rule held, sorted.
+fn held(cloud: &Cloud) -> Vec<Held> {
+    let mut v: Vec<_> = cloud.with(|s| {
+        s.rules
+            .iter()
+            .map(|r| {
+                (
+                    r.spec.host.clone(),
+                    r.spec.path.clone(),
+                    r.backend.0.clone(),
+                    r.pool.as_ref().map_or(0, Vec::len),
+                    r.spec.certificate.clone(),
+                )
+            })
+            .collect()
+    });
+    v.sort();
+    v
+}
+
+#[tokio::test]
+async fn without_pool_objects_rules_carry_endpoints_and_the_root_rule_the_default() {
+    let cloud = Cloud::pools_on_rules();
+    let mut f = file();
+    f.listeners[0].routes[0].certificate = Some("api-cert".into());
+    let (plan, report, _) = converge(&cloud, &f, Prune::Managed).await;
+    assert!(report.failed.is_empty(), "{:?}", report.failed);
+    assert!(
+        plan.resources
+            .iter()
+            .all(|r| r.kind == ResourceKind::Rule || r.action == ResourceOp::Mapped),
+        "no pool is made on a cloud without pool objects; the mapped one is used by ID"
+    );
+    let api = Some("api.example.com".to_string());
+    let www = Some("www.example.com".to_string());
+    let cert = Some("api-cert".to_string());
+    assert_eq!(
+        held(&cloud),
+        vec![
+            // The root rule: what no host takes goes to the default backend.
+            (None, "/".into(), "inline:web".into(), 2, None),
+            // The host's catch-all and its paths all serve its certificate.
+            (api.clone(), "/".into(), "inline:web".into(), 2, cert.clone()),
+            (api.clone(), "/old".into(), "sgp-legacy".into(), 0, cert.clone()),
+            (api.clone(), "/v1".into(), "inline:api".into(), 1, cert.clone()),
+            (www.clone(), "/".into(), "inline:web".into(), 2, None),
+        ]
+    );
+    // The listener itself carries neither routes nor its backend.
+    assert!(cloud.with(|s| s.listeners[0].spec.routes.is_empty() && s.listeners[0].spec.backend.is_none()));
+    assert_converged(&cloud, &f, Prune::Managed).await;
+
+    // A changed endpoint updates every rule that binds the pool, in place.
+    f.backends.insert("web".into(), pool(&[("10.0.0.1", 8080)]));
+    let (plan, report, writes) = converge(&cloud, &f, Prune::Managed).await;
+    assert!(report.failed.is_empty(), "{:?}", report.failed);
+    let updated: Vec<_> = plan
+        .resources
+        .iter()
+        .filter(|r| r.action == ResourceOp::Update)
+        .map(|r| r.name.as_str())
+        .collect();
+    assert_eq!(
+        updated,
+        vec!["shop:80 www.example.com/", "shop:80 api.example.com/", "shop:80 */"]
+    );
+    assert_eq!(writes.len(), 3);
+    assert!(writes
+        .iter()
+        .all(|w| matches!(w, Write::UpdateRule(_, b) if b == "inline:web")));
+    assert_converged(&cloud, &f, Prune::Managed).await;
+
+    // A rotated certificate is an in-place update of the host's rules.
+    f.listeners[0].routes[0].certificate = Some("api-cert-2".into());
+    let (plan, _, _) = converge(&cloud, &f, Prune::Managed).await;
+    let rotated = plan
+        .resources
+        .iter()
+        .filter(|r| r.action == ResourceOp::Update)
+        .all(|r| r.changes.iter().any(|c| c.path == "certificate"));
+    let count = plan.resources.iter().filter(|r| r.action == ResourceOp::Update).count();
+    assert!(rotated && count == 3, "{:?}", changes(&plan));
     assert_converged(&cloud, &f, Prune::Managed).await;
 }

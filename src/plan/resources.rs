@@ -165,9 +165,19 @@ pub struct ResourceAction {
     pub listener: Option<usize>,
     /// For a rule, the pool it forwards to: an index into
     /// [`Plan::resources`]; `None` for a rule deleted whose pool the plan
-    /// does not hold.
+    /// does not hold, or one whose backend is not a pool of the plan
+    /// (`backend_id`).
     #[serde(skip)]
     pub pool: Option<usize>,
+    /// For a rule of a `pools_on_rules` provider that forwards to an
+    /// inline backend: the endpoints it binds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub endpoints: Option<PoolSpec>,
+    /// For a rule whose backend is no pool of the plan: the vendor ID it
+    /// forwards to (a `forwarding.default_target` alias resolved, or
+    /// [`listener_core::inline_pool_id`] for endpoints on the rule).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backend_id: Option<ResourceId>,
 }
 
 impl ResourceAction {
@@ -259,6 +269,8 @@ fn pool_action(op: ResourceOp, name: &str) -> ResourceAction {
         changes: Vec::new(),
         listener: None,
         pool: None,
+        endpoints: None,
+        backend_id: None,
     }
 }
 
@@ -272,10 +284,85 @@ fn referenced(specs: &[ListenerSpec]) -> BTreeSet<String> {
     out
 }
 
-/// A rule whose pool is known by name (desired) or by vendor ID (live).
+/// The pool a rule forwards to, as planning knows it.
 enum PoolRef {
+    /// A pool action of this plan, by the backend's name.
     Name(String),
+    /// A live pool, by vendor ID (a rule not in the file).
     Id(ResourceId),
+}
+
+/// A listener's default backend: a pool of `backends`, or the vendor pool
+/// a `forwarding.default_target` alias names.
+#[derive(Clone)]
+enum DefaultBackend {
+    Pool(String),
+    Target(String),
+}
+
+/// The rules the plan hands a [`listener_core::RuleProvider`] for one
+/// listener: the file's routes expanded into what every cloud expresses
+/// natively (`docs/routing.md`, "Matching"):
+///
+/// - each route, with its host's certificate where the provider keeps
+///   certificates on rules;
+/// - a `/` rule per route host that has none, to the default backend, so a
+///   matched host never falls through to another host's rules;
+/// - on `pools_on_rules` providers, the root rule (no host, `/`) to the
+///   default backend: what no host takes, or a layer-4 listener's one
+///   backend.
+fn expand(spec: &ListenerSpec, caps: &listener_core::Capabilities) -> Vec<(RouteSpec, DefaultOr)> {
+    let default = match (
+        &spec.backend,
+        spec.forwarding.as_ref().and_then(|f| f.default_target.as_ref()),
+    ) {
+        (Some(b), _) => Some(DefaultBackend::Pool(b.clone())),
+        (None, Some(t)) => Some(DefaultBackend::Target(t.clone())),
+        (None, None) => None,
+    };
+    let cert_of = |host: &str| -> Option<String> {
+        if !caps.route_certificates_on_rules {
+            return None;
+        }
+        spec.routes
+            .iter()
+            .find(|r| r.host == host && r.certificate.is_some())
+            .and_then(|r| r.certificate.clone())
+    };
+    let mut out: Vec<(RouteSpec, DefaultOr)> = Vec::new();
+    let mut hosts: Vec<&str> = Vec::new();
+    for r in &spec.routes {
+        let want = RouteSpec::new(Some(&r.host), r.path.clone(), r.backend.clone()).with_certificate(cert_of(&r.host));
+        out.push((want, DefaultOr::Route));
+        if !hosts.contains(&r.host.as_str()) {
+            hosts.push(&r.host);
+        }
+    }
+    let Some(default) = default else {
+        return out;
+    };
+    let default_name = match &default {
+        DefaultBackend::Pool(b) => b.clone(),
+        DefaultBackend::Target(t) => t.clone(),
+    };
+    for host in hosts {
+        if !spec.routes.iter().any(|r| r.host == host && r.path == "/") {
+            let want = RouteSpec::new(Some(host), "/", default_name.clone()).with_certificate(cert_of(host));
+            out.push((want, DefaultOr::Default(default.clone())));
+        }
+    }
+    if caps.pools_on_rules {
+        out.push((RouteSpec::new(None, "/", default_name), DefaultOr::Default(default)));
+    }
+    out
+}
+
+/// Whether an expanded rule forwards to a route's backend or to the
+/// listener's default one.
+#[derive(Clone)]
+enum DefaultOr {
+    Route,
+    Default(DefaultBackend),
 }
 
 /// Plan the pools and rules of `desired` (with their routes; the
@@ -290,9 +377,13 @@ pub async fn plan_resources(
     resources: FileResources<'_>,
     prune: Prune,
 ) -> Result<Vec<ResourceAction>, Error> {
-    let api = provider.capabilities().api;
+    let caps = provider.capabilities();
+    let api = caps.api;
     let mut pools: Vec<ResourceAction> = Vec::new();
     let mut by_name: BTreeMap<String, usize> = BTreeMap::new();
+    // Inline backends of a `pools_on_rules` provider: no pool object, the
+    // rules carry the endpoints.
+    let mut on_rules: BTreeMap<String, PoolSpec> = BTreeMap::new();
     let live_pools: Vec<Pool> = match provider.pools() {
         Some(p) => p.list_pools().await?.into_iter().filter(|p| p.managed).collect(),
         None => Vec::new(),
@@ -319,6 +410,10 @@ pub async fn plan_resources(
             a.id = Some(ResourceId(id.to_string()));
             by_name.insert(name.clone(), pools.len());
             pools.push(a);
+            continue;
+        }
+        if caps.pools_on_rules {
+            on_rules.insert(name.clone(), backend.to_pool_spec(&name));
             continue;
         }
         if provider.pools().is_none() {
@@ -386,13 +481,15 @@ pub async fn plan_resources(
             };
             let spec = action.spec();
             let lkey = listener_key(spec);
+            let wanted = expand(file_spec, caps);
+            // A listener without rules to make has nothing to read unless
+            // prune may remove what it holds.
             let live: Vec<Rule> = match live_id {
-                Some(id) => rp.list_rules(id).await?,
-                None => Vec::new(),
+                Some(id) if !wanted.is_empty() || prune != Prune::Off => rp.list_rules(id).await?,
+                _ => Vec::new(),
             };
             let mut matched = vec![false; live.len()];
-            for route in &file_spec.routes {
-                let want = route.to_route_spec();
+            for (want, from) in wanted {
                 let host = want.host.as_deref();
                 let mut a = ResourceAction {
                     kind: ResourceKind::Rule,
@@ -401,23 +498,70 @@ pub async fn plan_resources(
                     key: rule_key(&lkey, host, &want.path),
                     id: None,
                     index: Some(index),
-                    desired: Some(Wanted::Rule(want.clone())),
+                    desired: None,
                     current: None,
                     changes: Vec::new(),
                     listener: Some(ai),
                     pool: None,
+                    endpoints: None,
+                    backend_id: None,
                 };
+                // Where the rule forwards: a pool action of this plan, a
+                // vendor pool by alias, or endpoints the rule carries.
+                let mut pool_ref = None;
+                match &from {
+                    DefaultOr::Default(DefaultBackend::Target(alias)) => {
+                        a.backend_id = Some(ResourceId(resources.aliases.target(alias).unwrap_or(alias).to_string()));
+                    }
+                    _ => match on_rules.get(&want.backend) {
+                        Some(pool) => {
+                            a.backend_id = Some(listener_core::inline_pool_id(&want.backend));
+                            a.endpoints = Some(pool.clone());
+                        }
+                        None => pool_ref = Some(PoolRef::Name(want.backend.clone())),
+                    },
+                }
                 let found = live
                     .iter()
                     .enumerate()
                     .find(|(j, r)| !matched[*j] && r.managed && r.spec.host == want.host && r.spec.path == want.path);
                 if let Some((j, r)) = found {
                     matched[j] = true;
-                    let pool_id = by_name.get(&route.backend).and_then(|p| pools[*p].id.as_ref());
-                    let same_backend = r.spec.backend == route.backend || pool_id == Some(&r.backend);
+                    let pool_id = by_name
+                        .get(&want.backend)
+                        .and_then(|p| pools[*p].id.as_ref())
+                        .or(a.backend_id.as_ref());
+                    if let Some(pool) = &a.endpoints {
+                        let live_eps = r.pool.as_ref().map(|eps| {
+                            let mut v: Vec<_> = eps.iter().map(|e| (e.address.clone(), e.port, e.weight)).collect();
+                            v.sort();
+                            v
+                        });
+                        if live_eps.as_ref() != Some(&sorted(pool)) {
+                            a.changes.push(FieldChange {
+                                path: "endpoints".into(),
+                                from: serde_json::to_value(&r.pool).unwrap_or(Value::Null),
+                                to: serde_json::to_value(&pool.endpoints).unwrap_or(Value::Null),
+                            });
+                        }
+                    } else if r.spec.backend != want.backend && pool_id != Some(&r.backend) {
+                        a.changes.push(FieldChange {
+                            path: "backend".into(),
+                            from: Value::String(r.spec.backend.clone()),
+                            to: Value::String(want.backend.clone()),
+                        });
+                    }
+                    if caps.route_certificates_on_rules && r.spec.certificate != want.certificate {
+                        a.changes.push(FieldChange {
+                            path: "certificate".into(),
+                            from: serde_json::to_value(&r.spec.certificate).unwrap_or(Value::Null),
+                            to: serde_json::to_value(&want.certificate).unwrap_or(Value::Null),
+                        });
+                    }
                     a.action = if replaced {
+                        a.changes.clear();
                         ResourceOp::Replace
-                    } else if same_backend {
+                    } else if a.changes.is_empty() {
                         ResourceOp::Unchanged
                     } else {
                         ResourceOp::Update
@@ -426,17 +570,11 @@ pub async fn plan_resources(
                         // Still forwarding there until its update runs.
                         in_use.insert(r.backend.clone());
                     }
-                    if a.action == ResourceOp::Update {
-                        a.changes.push(FieldChange {
-                            path: "backend".into(),
-                            from: Value::String(r.spec.backend.clone()),
-                            to: Value::String(route.backend.clone()),
-                        });
-                    }
                     a.id = Some(r.id.clone());
                     a.current = Some(Found::Rule(r.clone()));
                 }
-                rules.push((a, Some(PoolRef::Name(route.backend.clone()))));
+                a.desired = Some(Wanted::Rule(want));
+                rules.push((a, pool_ref));
             }
             for (r, _) in live.iter().zip(&matched).filter(|(_, m)| !**m) {
                 if !r.managed {
@@ -462,6 +600,8 @@ pub async fn plan_resources(
                     changes: Vec::new(),
                     listener: Some(ai),
                     pool: None,
+                    endpoints: None,
+                    backend_id: None,
                 };
                 rules.push((a, Some(PoolRef::Id(r.backend.clone()))));
             }
@@ -679,13 +819,19 @@ pub(crate) async fn run_steps(
                     continue;
                 }
                 event(on_event, s.action, s.verb, None);
-                let backend = ResourceId(s.parent_ids.get(1).cloned().unwrap_or_default());
+                let backend = backend_of(s);
                 let outcome = match (&s.action.current, &s.action.desired) {
-                    (Some(Found::Rule(current)), Some(Wanted::Rule(spec))) => rp
-                        .update_rule(current, spec, &backend)
-                        .await
-                        .map(|r| Some(r.id.0))
-                        .map_err(Arc::new),
+                    (Some(Found::Rule(current)), Some(Wanted::Rule(spec))) => {
+                        let want = listener_core::NewRule {
+                            spec,
+                            backend: &backend,
+                            pool: s.action.endpoints.as_ref(),
+                        };
+                        rp.update_rule(current, &want)
+                            .await
+                            .map(|r| Some(r.id.0))
+                            .map_err(Arc::new)
+                    }
                     _ => Err(not_exposed(kind)),
                 };
                 finish(&mut out, on_event, s, outcome);
@@ -697,10 +843,7 @@ pub(crate) async fn run_steps(
                     continue;
                 }
                 let listener = listener_of(group[0]);
-                let backends: Vec<ResourceId> = group
-                    .iter()
-                    .map(|s| ResourceId(s.parent_ids.get(1).cloned().unwrap_or_default()))
-                    .collect();
+                let backends: Vec<ResourceId> = group.iter().map(|s| backend_of(s)).collect();
                 let specs: Vec<RouteSpec> = group
                     .iter()
                     .map(|s| match &s.action.desired {
@@ -711,7 +854,12 @@ pub(crate) async fn run_steps(
                 let news: Vec<listener_core::NewRule> = specs
                     .iter()
                     .zip(&backends)
-                    .map(|(spec, backend)| listener_core::NewRule { spec, backend })
+                    .zip(&group)
+                    .map(|((spec, backend), s)| listener_core::NewRule {
+                        spec,
+                        backend,
+                        pool: s.action.endpoints.as_ref(),
+                    })
                     .collect();
                 for s in &group {
                     event(on_event, s.action, s.verb, None);
@@ -734,7 +882,7 @@ pub(crate) async fn run_steps(
                         Err((e, back)) => back
                             .iter()
                             .flatten()
-                            .filter(|r| r.managed && &r.backend == backend)
+                            .filter(|r| r.managed && (&r.backend == backend || s.action.endpoints.is_some()))
                             .find(matches)
                             .map(|r| Some(r.id.0.clone()))
                             .ok_or_else(|| Arc::clone(e)),
@@ -748,6 +896,16 @@ pub(crate) async fn run_steps(
 }
 
 type Ended = Vec<(super::NodeId, super::Verb, StepOutcome)>;
+
+/// The vendor ID a rule step forwards to: its pool parent's (found or
+/// just made), else the one planning resolved.
+fn backend_of(s: &Step) -> ResourceId {
+    match (s.parent_ids.get(1), &s.action.backend_id) {
+        (Some(id), _) => ResourceId(id.clone()),
+        (None, Some(id)) => id.clone(),
+        (None, None) => ResourceId(String::new()),
+    }
+}
 
 fn finish(out: &mut Ended, on_event: Events<'_>, s: &Step, outcome: Result<Option<String>, std::sync::Arc<Error>>) {
     event(on_event, s.action, s.verb, Some(&outcome));

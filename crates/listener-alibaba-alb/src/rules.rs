@@ -333,7 +333,8 @@ impl RuleProvider for AlbProvider {
         Ok(all.into_iter().filter(|r| !known.contains(r.id.as_str())).collect())
     }
 
-    async fn update_rule(&self, current: &Rule, desired: &RouteSpec, backend: &ResourceId) -> Result<Rule> {
+    async fn update_rule(&self, current: &Rule, want: &NewRule<'_>) -> Result<Rule> {
+        let (desired, backend) = (want.spec, want.backend);
         let (owned, _) = self.own(&current.listener).await?;
         let _writing = self.writes.hold().await;
         let waiter = self.waiter(WaitOp::Update);

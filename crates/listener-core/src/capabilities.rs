@@ -93,6 +93,20 @@ pub struct Capabilities {
     /// Whether the provider manages rules (routes) on listeners
     /// ([`crate::Provider::rules`] returns the implementation).
     pub rules: bool,
+    /// Whether the vendor has no shared pool object the tool can name and
+    /// list, so an inline backend's endpoints are bound on each rule that
+    /// forwards to it (CLB targets, GAAP real servers, GA endpoint groups).
+    /// The plan then makes no pool resources for inline backends: each rule
+    /// carries its endpoints ([`crate::NewRule::pool`], read back in
+    /// [`crate::Rule::pool`]), and the listener's default backend is its
+    /// root rule (see [`crate::RouteSpec`]).
+    pub pools_on_rules: bool,
+    /// Whether a route's certificate is a property of the rule (CLB and
+    /// GAAP domains): the plan compares and passes
+    /// [`crate::RouteSpec::certificate`]. When not, the listener carries
+    /// route certificates (ALB, GA additional certificates) and the plan
+    /// leaves them out of the rules.
+    pub route_certificates_on_rules: bool,
     /// Where the adapter keeps the management mark that says which owner
     /// made a listener (see [`crate::mark`]), for humans: a listener tag
     /// where the API has them, else a description or name suffix.
@@ -146,6 +160,8 @@ impl Capabilities {
         rate_limit_per_second: 1.0,
         pools: false,
         rules: false,
+        pools_on_rules: false,
+        route_certificates_on_rules: false,
         management_mark: "",
     };
 
@@ -203,6 +219,22 @@ impl Capabilities {
         });
         row("host and path routes (`routes`)", &|c| yes(c.routes).into());
         row("backend pools (`backend`, `backends`)", &|c| yes(c.backends).into());
+        row(
+            "where a pool's endpoints live",
+            &|c| match (c.backends || c.routes, c.pools_on_rules) {
+                (false, _) => "-".into(),
+                (true, true) => "bound on each rule".into(),
+                (true, false) => "a pool object".into(),
+            },
+        );
+        row(
+            "where a route's certificate lives",
+            &|c| match (c.routes, c.route_certificates_on_rules) {
+                (false, _) => "-".into(),
+                (true, true) => "the rule's domain".into(),
+                (true, false) => "the listener (additional certificates)".into(),
+            },
+        );
         row("one write at a time per instance", &|c| yes(c.serial_writes).into());
         row("idempotency token", &|c| yes(c.idempotency_token).into());
         row("default target required", &|c| yes(c.requires_default_target).into());

@@ -50,7 +50,9 @@ pub use parse::{Format, ParseError, ParseErrorKind};
 pub use provider::{
     plan_change, refuse_immutable, ChangePlan, CreateTurns, Listener, ListenerId, ListenerStatus, Provider,
 };
-pub use resources::{Endpoint, NewRule, Pool, PoolProvider, PoolSpec, ResourceId, RouteSpec, Rule, RuleProvider};
+pub use resources::{
+    inline_pool_id, Endpoint, NewRule, Pool, PoolProvider, PoolSpec, ResourceId, RouteSpec, Rule, RuleProvider,
+};
 pub use routes::{Backend, BackendEndpoint, Route};
 pub use routing::{Destination, Resolution};
 pub use spec::*;

@@ -152,18 +152,33 @@ impl Pool {
     }
 }
 
-/// A route on an HTTP/HTTPS listener: requests for `host` and under `path`
-/// go to the pool named `backend`. Host and path together are its identity
-/// key on its listener.
+/// A route on a listener: requests for `host` and under `path` go to the
+/// pool named `backend`. Host and path together are its identity key on
+/// its listener.
+///
+/// The plan hands each [`RuleProvider`] the file's routes *expanded* into
+/// rules every cloud expresses natively (`docs/routing.md`): the routes
+/// themselves, a `/` rule per route host to the listener's default backend
+/// (a matched host never falls through), and, for providers whose
+/// capabilities say `pools_on_rules`, the listener's **root rule**: host
+/// `None`, path `/`, the default backend. On an HTTP/HTTPS listener the
+/// root rule takes what no host takes (a default domain, a default
+/// endpoint group); on a layer-4 listener it is the listener's one backend.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct RouteSpec {
-    /// Host to match; `None` matches any host.
+    /// Host to match; `None` for the listener's root rule.
     pub host: Option<String>,
     /// Path prefix to match.
     pub path: String,
     /// The name of the pool the route forwards to.
     pub backend: String,
+    /// The certificate alias served for `host` (HTTPS, by SNI), on
+    /// providers whose capabilities say `route_certificates_on_rules`; the
+    /// plan leaves it `None` elsewhere, where the listener carries route
+    /// certificates as additional certificates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate: Option<String>,
 }
 
 impl RouteSpec {
@@ -173,7 +188,19 @@ impl RouteSpec {
             host: host.map(str::to_string),
             path: path.into(),
             backend: backend.into(),
+            certificate: None,
         }
+    }
+
+    /// The same route serving `certificate` (an alias) for its host.
+    pub fn with_certificate(mut self, certificate: Option<String>) -> Self {
+        self.certificate = certificate;
+        self
+    }
+
+    /// Whether this is a listener's root rule (no host).
+    pub fn is_root(&self) -> bool {
+        self.host.is_none()
     }
 }
 
@@ -194,6 +221,11 @@ pub struct Rule {
     /// Whether `owner` is the profile's owner: only such rules are ever
     /// changed or deleted by plan and apply.
     pub managed: bool,
+    /// The endpoints bound on the rule, read back by providers whose
+    /// capabilities say `pools_on_rules` (the plan compares them with the
+    /// file's pool); `None` elsewhere.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pool: Option<Vec<Endpoint>>,
 }
 
 impl Rule {
@@ -214,18 +246,37 @@ impl Rule {
             spec,
             managed: owner.as_deref() == Some(ours),
             owner,
+            pool: None,
         }
+    }
+
+    /// The same rule with the endpoints read back from it.
+    pub fn with_pool(mut self, endpoints: Vec<Endpoint>) -> Rule {
+        self.pool = Some(endpoints);
+        self
     }
 }
 
-/// A rule to create, with the ID of the pool it forwards to (a parent ID,
-/// known only once the plan engine has found or created the pool).
+/// A rule as the plan wants it: the route, the vendor ID of the pool it
+/// forwards to (a parent ID, known only once the plan engine has found or
+/// created the pool) and, for an inline backend, the pool itself.
 #[derive(Debug, Clone, Copy)]
 pub struct NewRule<'a> {
     /// The route.
     pub spec: &'a RouteSpec,
-    /// The pool's vendor ID.
+    /// The pool's vendor ID: a mapped backend's (`target`) or a pool the
+    /// provider made; [`inline_pool_id`] of the name for an inline backend
+    /// on a `pools_on_rules` provider, which has no pool object.
     pub backend: &'a ResourceId,
+    /// The inline backend's endpoints (`None` for a mapped backend): what
+    /// a `pools_on_rules` provider binds on the rule.
+    pub pool: Option<&'a PoolSpec>,
+}
+
+/// The stand-in pool ID the plan gives an inline backend on a
+/// `pools_on_rules` provider: `inline:<name>`.
+pub fn inline_pool_id(name: &str) -> ResourceId {
+    ResourceId(format!("inline:{name}"))
 }
 
 /// Backend pools of one instance, for providers whose capabilities claim
@@ -269,8 +320,9 @@ pub trait RuleProvider: Send + Sync + fmt::Debug {
     /// Returns every rule made.
     async fn create_rules(&self, listener: &ListenerId, rules: &[NewRule<'_>]) -> Result<Vec<Rule>>;
 
-    /// Change a rule in place (its match or its backend).
-    async fn update_rule(&self, current: &Rule, desired: &RouteSpec, backend: &ResourceId) -> Result<Rule>;
+    /// Change a rule in place: its backend (another pool, or other
+    /// endpoints on a `pools_on_rules` provider), its certificate.
+    async fn update_rule(&self, current: &Rule, desired: &NewRule<'_>) -> Result<Rule>;
 
     /// Delete rules of one listener (vendors delete several in one call).
     async fn delete_rules(&self, listener: &ListenerId, rules: &[ResourceId]) -> Result<()>;

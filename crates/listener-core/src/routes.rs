@@ -117,6 +117,7 @@ impl Route {
     /// The route as the resource traits take it (a pool by name).
     pub fn to_route_spec(&self) -> crate::resources::RouteSpec {
         crate::resources::RouteSpec::new(Some(&self.host), self.path.clone(), self.backend.clone())
+            .with_certificate(self.certificate.clone())
     }
 }
 

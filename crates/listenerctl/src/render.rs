@@ -306,6 +306,8 @@ mod tests {
             changes: Vec::new(),
             listener: None,
             pool: None,
+            endpoints: None,
+            backend_id: None,
         }
     }
 
