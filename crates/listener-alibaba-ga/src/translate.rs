@@ -767,7 +767,8 @@ pub fn reject_route_rules(spec: &ListenerSpec, r: &mut Rejections) {
 
 /// The plan of a change from `current` (read back, with the additional
 /// certificates as certificate-carrying routes) to `desired`: the core's
-/// field comparison without `routes` (rules are their own resources),
+/// field comparison without `routes` and `backend` (rules, and the
+/// default endpoint group, are their own resources),
 /// plus `routes.certificate` when the hosts' certificates differ. A
 /// desired spec without routes says nothing about additional
 /// certificates (the plan hands listeners without their routes to
@@ -780,6 +781,9 @@ pub fn plan_change(
     let (mut c, mut d) = (current.clone(), desired.clone());
     c.routes.clear();
     d.routes.clear();
+    // The default backend is the root rule (the default endpoint group).
+    c.backend = None;
+    d.backend = None;
     for s in [&mut c, &mut d] {
         if let Some(tls) = s.tls.as_mut() {
             tls.sni = None;
