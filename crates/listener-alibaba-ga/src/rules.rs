@@ -61,6 +61,9 @@ pub const WEIGHT_RANGE: (u32, u32) = (0, 255);
 const RULE_NAME: &str = "route";
 /// Endpoint groups are named after their pool: `pool-<name>`.
 const GROUP_PREFIX: &str = "pool-";
+/// The default group standing for a mapped default backend is named after
+/// its target alias: `target-<alias>`.
+const TARGET_PREFIX: &str = "target-";
 
 /// Rule names of this module's refusals.
 pub mod rule {
@@ -409,6 +412,8 @@ pub struct GroupView {
     pub id: String,
     /// The pool name from `pool-<name>`; `None` for another name.
     pub pool: Option<String>,
+    /// The target alias from `target-<alias>` (a mapped default backend).
+    pub target: Option<String>,
     /// The owner of the description's mark.
     pub owner: Option<String>,
     /// A virtual group (else the default one).
@@ -446,6 +451,9 @@ pub fn group_of(v: &Value, listener_port: u32) -> Option<GroupView> {
         id,
         pool: get_str(v, "Name")
             .and_then(|n| n.strip_prefix(GROUP_PREFIX))
+            .map(str::to_string),
+        target: get_str(v, "Name")
+            .and_then(|n| n.strip_prefix(TARGET_PREFIX))
             .map(str::to_string),
         owner,
         virtual_group: get_str(v, "EndpointGroupType").is_some_and(|t| t.eq_ignore_ascii_case("virtual")),
@@ -572,18 +580,25 @@ impl GaProvider {
         let owner = self.config.owner.as_str();
         let mut out = Vec::new();
         if let Some(g) = s.default_group() {
-            let spec = RouteSpec::new(None, "/", g.pool.clone().unwrap_or_else(|| g.id.clone()));
-            out.push(
-                Rule::new(
-                    ResourceId(g.id.clone()),
-                    listener.clone(),
-                    ResourceId(g.id.clone()),
-                    spec,
-                    g.owner.clone(),
-                    owner,
-                )
-                .with_pool(g.endpoints.clone()),
+            let name = g
+                .pool
+                .clone()
+                .or_else(|| g.target.clone())
+                .unwrap_or_else(|| g.id.clone());
+            let rule = Rule::new(
+                ResourceId(g.id.clone()),
+                listener.clone(),
+                ResourceId(g.id.clone()),
+                RouteSpec::new(None, "/", name),
+                g.owner.clone(),
+                owner,
             );
+            // A mapped default's endpoints are not the tool's to compare.
+            out.push(if g.target.is_some() {
+                rule
+            } else {
+                rule.with_pool(g.endpoints.clone())
+            });
         }
         for r in &s.rules {
             let (Some(id), Some((host, path, group))) = (get_str(r, "ForwardingRuleId"), route_of(r)) else {
@@ -726,6 +741,85 @@ impl GaProvider {
         Ok(id)
     }
 
+    /// The listener's default group for a mapped default backend
+    /// (`forwarding.default_target`): GA has no pool to point at, so the
+    /// default group is made empty and named `target-<alias>`; its
+    /// endpoints are managed outside the tool and never changed here.
+    async fn ensure_target_group(&self, owned: &Owned, s: &Snapshot, alias: &str, deadline: &Deadline) -> Result<()> {
+        if let Some(g) = s.default_group() {
+            if g.target.as_deref() == Some(alias) && g.owner.as_deref() == Some(self.config.owner.as_str()) {
+                return Ok(());
+            }
+            return Err(Error::NotOwned {
+                vendor: API,
+                listener_id: g.id.clone(),
+                instance: owned.as_str().to_string(),
+                owner: g.owner.clone(),
+            });
+        }
+        let params = json!({
+            "RegionId": REGION,
+            "EndpointGroupRegion": self.group_region(),
+            "EndpointGroupType": "default",
+            "Name": format!("{TARGET_PREFIX}{alias}"),
+            "Description": listener_core::mark::mark_description(None, &self.config.owner),
+        });
+        let token = self.client.new_token();
+        tracing::info!(listener_id = %owned.as_str(), target = alias, "creating the GA default group of a mapped backend");
+        let id = self
+            .client
+            .create_endpoint_group(owned, &params, &token, deadline)
+            .await?;
+        self.wait_routes(owned.as_str(), "the endpoint group creation", deadline, |now| {
+            now.groups.iter().any(|g| g.id == id)
+        })
+        .await
+    }
+
+    /// The root rule moves to another mapped backend: the default group is
+    /// renamed; its endpoints stay as they are. From an inline pool to a
+    /// mapped one is refused (the group would keep the pool's endpoints).
+    async fn update_target_root(&self, current: &Rule, desired: &NewRule<'_>) -> Result<Rule> {
+        let (owned, _, s) = self.owned_snapshot(&current.listener).await?;
+        let g = s
+            .groups
+            .iter()
+            .find(|g| g.id == current.id.0)
+            .ok_or_else(|| Error::NotFound {
+                vendor: API,
+                what: format!("endpoint group {} on listener {}", current.id, current.listener),
+            })?;
+        if g.target.is_none() {
+            return Err(refuse_mapped(desired)
+                .err()
+                .unwrap_or_else(|| crate::client::unexpected("no refusal")));
+        }
+        let part = self.own_group(&owned, g)?;
+        if g.target.as_deref() != Some(desired.spec.backend.as_str()) {
+            let _writing = self.writes.hold().await;
+            let deadline = self.config.wait.start(API, WaitOp::Update);
+            let mut fields = serde_json::Map::new();
+            fields.insert("Name".into(), json!(format!("{TARGET_PREFIX}{}", desired.spec.backend)));
+            let token = self.client.new_token();
+            self.client
+                .update_endpoint_group(&part, &fields, &token, &deadline)
+                .await?;
+            let (id, alias) = (g.id.clone(), desired.spec.backend.clone());
+            self.wait_routes(owned.as_str(), "the default group rename", &deadline, |now| {
+                now.groups
+                    .iter()
+                    .any(|x| x.id == id && x.target.as_deref() == Some(alias.as_str()))
+            })
+            .await?;
+        }
+        let answer = self.client.describe_listener(owned.as_str()).await?;
+        let after = self.snapshot(owned.as_str(), &answer).await?;
+        self.rules_of(&current.listener, &after)
+            .into_iter()
+            .find(|r| r.spec.is_root())
+            .ok_or_else(|| crate::client::unexpected("an updated rule is not listed"))
+    }
+
     /// Delete owned virtual groups no forwarding rule uses any more.
     async fn drop_unused_groups(&self, owned: &Owned, deadline: &Deadline) -> Result<()> {
         let answer = self.client.describe_listener(owned.as_str()).await?;
@@ -859,10 +953,15 @@ impl RuleProvider for GaProvider {
         // Everything GA would refuse, before any call.
         let mut refused = Vec::new();
         for r in rules {
-            match refuse_mapped(r) {
-                Ok(pool) => refused.extend(check_pool(pool)),
-                Err(Error::Unsupported { rejections, .. }) => refused.extend(rejections),
-                Err(e) => return Err(e),
+            match (r.pool, r.spec.is_root()) {
+                (Some(pool), _) => refused.extend(check_pool(pool)),
+                // A mapped default backend: an empty default group.
+                (None, true) => {}
+                (None, false) => {
+                    if let Err(Error::Unsupported { rejections, .. }) = refuse_mapped(r) {
+                        refused.extend(rejections);
+                    }
+                }
             }
             if r.spec.host.is_none() && r.spec.path != "/" {
                 refused.push(Rejection::new(
@@ -884,8 +983,12 @@ impl RuleProvider for GaProvider {
         let deadline = self.config.wait.start(API, WaitOp::Create);
         // The root rule: the default group.
         for r in rules.iter().filter(|r| r.spec.is_root()) {
-            let pool = refuse_mapped(r)?;
-            self.ensure_group(&owned, &s, pool, false, &deadline).await?;
+            match r.pool {
+                Some(pool) => {
+                    self.ensure_group(&owned, &s, pool, false, &deadline).await?;
+                }
+                None => self.ensure_target_group(&owned, &s, &r.spec.backend, &deadline).await?,
+            }
         }
         let routes: Vec<&NewRule<'_>> = rules.iter().filter(|r| !r.spec.is_root()).collect();
         if !routes.is_empty() {
@@ -975,6 +1078,9 @@ impl RuleProvider for GaProvider {
     }
 
     async fn update_rule(&self, current: &Rule, desired: &NewRule<'_>) -> Result<Rule> {
+        if current.spec.is_root() && desired.pool.is_none() {
+            return self.update_target_root(current, desired).await;
+        }
         let pool = refuse_mapped(desired)?;
         let refused = check_pool(pool);
         if !refused.is_empty() {

@@ -326,8 +326,8 @@ async fn routes_and_certificates_resolve_as_the_neutral_semantics_and_change_in_
 
 /// Refused before any call, naming the field and citing GA's code: a pool
 /// whose endpoints use different ports (one `PortOverrides` port per
-/// group, `QuotaExceeded.PortOverride`), and a mapped pool (GA endpoint
-/// groups belong to one listener).
+/// group, `QuotaExceeded.PortOverride`), and a route to a mapped pool (GA
+/// endpoint groups belong to one listener).
 #[tokio::test]
 async fn pools_ga_cannot_express_are_refused_before_any_call() {
     let setup = Setup::start(builder()).await;
@@ -345,6 +345,7 @@ async fn pools_ga_cannot_express_are_refused_before_any_call() {
         ],
     );
     let root = RouteSpec::new(None, "/", "web");
+    let route = RouteSpec::new(Some("a.example.com"), "/", "legacy");
     let id = inline_pool_id("web");
     let mapped_id = listener_core::ResourceId::from("epg-elsewhere");
     let before = setup.emu.request_counts();
@@ -360,11 +361,11 @@ async fn pools_ga_cannot_express_are_refused_before_any_call() {
         ),
         (
             NewRule {
-                spec: &root,
+                spec: &route,
                 backend: &mapped_id,
                 pool: None,
             },
-            "forwarding.default_target",
+            "backends.legacy",
             listener_alibaba_ga::rules::rule::MAPPED_BACKEND,
         ),
     ] {
