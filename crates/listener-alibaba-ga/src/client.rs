@@ -406,8 +406,9 @@ impl GaClient {
             .map(drop)
     }
 
-    /// DissociateAdditionalCertificatesWithListener of `domains` (at most
-    /// [`CERTIFICATES_PER_CALL`]).
+    /// DissociateAdditionalCertificatesFromListener of `domains` (at most
+    /// [`CERTIFICATES_PER_CALL`]): the current Python SDK's name (3.0.2);
+    /// the Java SDK also has `…WithListener`, which the emulator takes too.
     pub async fn dissociate_certificates(
         &self,
         listener: &Owned,
@@ -419,7 +420,7 @@ impl GaClient {
             "RegionId": REGION, "AcceleratorId": listener.instance(), "ListenerId": listener.as_str(),
             "Domains": domains,
         });
-        self.write("DissociateAdditionalCertificatesWithListener", &params, token, deadline)
+        self.write("DissociateAdditionalCertificatesFromListener", &params, token, deadline)
             .await
             .map(drop)
     }

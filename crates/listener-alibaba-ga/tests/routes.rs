@@ -279,7 +279,7 @@ async fn routes_and_certificates_resolve_as_the_neutral_semantics_and_change_in_
     );
     let (swaps, drops) = (
         action_count(&setup, "UpdateAdditionalCertificateWithListener"),
-        action_count(&setup, "DissociateAdditionalCertificatesWithListener"),
+        action_count(&setup, "DissociateAdditionalCertificatesFromListener"),
     );
     let after = p3.update(&current, &rotated).await.expect("rotated");
     assert_eq!(after.id, listener.id);
@@ -289,7 +289,7 @@ async fn routes_and_certificates_resolve_as_the_neutral_semantics_and_change_in_
         swaps + 1
     );
     assert_eq!(
-        action_count(&setup, "DissociateAdditionalCertificatesWithListener"),
+        action_count(&setup, "DissociateAdditionalCertificatesFromListener"),
         drops
     );
     let after_rules = p.list_rules(&listener.id).await.expect("listed");

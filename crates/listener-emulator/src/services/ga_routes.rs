@@ -1499,8 +1499,8 @@ impl Ga {
         })
     }
 
-    /// `DissociateAdditionalCertificatesWithListener` (and the older
-    /// spelling `…FromListener`): `Domains.N`.
+    /// `DissociateAdditionalCertificatesFromListener` (the Python SDK's
+    /// name; the Java SDK also has `…WithListener`): `Domains.N`.
     pub(super) fn dissociate_certificates(&self, ctx: &mut dyn Context, call: &Call) -> Result<Value, ApiError> {
         let p = &call.params;
         let gone: Vec<String> = strings(p, "Domains")?.iter().map(|d| d.to_ascii_lowercase()).collect();
@@ -1524,7 +1524,8 @@ impl Ga {
                 }
             }
             Self::put_certificates(state, &l.id, domains, until, fail);
-            Ok(json!({ "ListenerId": l.id }))
+            // The SDK model answers the request ID only.
+            Ok(json!({}))
         })
     }
 
