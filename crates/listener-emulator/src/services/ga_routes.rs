@@ -441,16 +441,23 @@ fn overrides_of(p: &Value, listener: &Listener) -> Result<Vec<(u32, u32)>, ApiEr
                 "PortOverrides.N.EndpointPort {ep} is invalid; 1 to 65535."
             )));
         }
-        if out.iter().any(|(l, _)| *l == lp) {
-            return Err(invalid(format!("PortOverrides.N.ListenerPort {lp} is given twice.")));
-        }
         out.push((lp, ep));
     }
+    // One endpoint port per listener port: a second mapping is past the
+    // quota (a group has no per-endpoint port).
     if out.len() as u64 > listener.config.port_count() {
         return Err(ApiError::new(
             "QuotaExceeded.PortOverride",
             "More port overrides than listener ports.",
         ));
+    }
+    if let Some((lp, _)) = out
+        .iter()
+        .enumerate()
+        .find(|(i, (l, _))| out[..*i].iter().any(|(x, _)| x == l))
+        .map(|(_, o)| *o)
+    {
+        return Err(invalid(format!("PortOverrides.N.ListenerPort {lp} is given twice.")));
     }
     Ok(out)
 }
@@ -1614,7 +1621,9 @@ impl Ga {
             .iter()
             .map(|r| (r.body.priority, r.body.hosts.as_slice(), r.body.paths.as_slice()))
             .collect();
-        let hit = forwarding_rule(&table, host, &q.path).map(|i| rules[i]);
+        // Path conditions see the path, not the query string.
+        let path = q.path.split(['?', '#']).next().unwrap_or("/");
+        let hit = forwarding_rule(&table, host, if path.is_empty() { "/" } else { path }).map(|i| rules[i]);
         let groups: Vec<&Group> = match hit {
             Some(r) => state.routes.groups.get(&r.body.group).into_iter().collect(),
             None => {

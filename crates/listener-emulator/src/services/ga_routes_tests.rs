@@ -397,6 +397,15 @@ fn endpoint_group_parameter_rules_and_quotas() {
             "InvalidParameter",
         ),
         (base(&[("EndpointRequestProtocol", "HTTPS")]), "InvalidParameter"),
+        (
+            base(&[
+                ("PortOverrides.1.ListenerPort", "80"),
+                ("PortOverrides.1.EndpointPort", "8080"),
+                ("PortOverrides.2.ListenerPort", "80"),
+                ("PortOverrides.2.EndpointPort", "8081"),
+            ]),
+            "QuotaExceeded.PortOverride",
+        ),
         (base(&[("ThresholdCount", "11")]), "InvalidParameter"),
         (base(&[("EndpointGroupType", "other")]), "InvalidParameter"),
         (vec![("AcceleratorId", ACC)], "MissingParameter"),
