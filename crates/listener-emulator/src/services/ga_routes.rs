@@ -36,7 +36,7 @@
 //! | a write while anything of the accelerator is changing | `StateError.Accelerator` | D-ga-cfr: "no second call on the same GA instance until the first finishes" |
 //! | a write to a group or rule that is itself changing | `StateError.EndPointGroup` / `StateError.ForwardingRule` | TF-ga-eg, TF-ga-fr |
 //! | certificates on a non-HTTPS listener; a domain given twice; more than 10 certificates in one call; a domain with a certificate already (associate) or without one (update, dissociate) | `InvalidParameter` / `Exist.Domain` / `NotExist.Domain` (codes assumed) | SDK model AssociateAdditionalCertificatesWithListenerRequest ("one certificate per domain", "up to 10 per request") |
-//! | more additional certificates on a listener than its quota (3 by default) | `QuotaExceeded.Certificate` (suffix assumed) | D-ga-cert (3, 10 on request); `alibaba.md` §5 says 25: **[disagree]**, the current guide is followed |
+//! | more additional certificates on a listener than its quota (3 by default) | `QuotaExceeded.Certificate` (suffix assumed) | D-ga-cert (3, 10 on request); `alibaba.md` §5 says 25: **disagreement**, the current guide is followed |
 //!
 //! Asynchronous states: a new group is `init`, an updated one `updating`, a
 //! deleted one `deleting`, then `active` (or gone); a rule is `configuring`
