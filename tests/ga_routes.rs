@@ -35,10 +35,12 @@ fn ep(address: &str, port: u32, weight: u32) -> BackendEndpoint {
 
 fn backends() -> BTreeMap<String, Backend> {
     let mut b = BTreeMap::new();
-    b.insert(
-        "web".to_string(),
-        Backend::inline(vec![ep("10.0.0.11", 8080, 50), ep("10.0.0.12", 8080, 50)]),
+    let mut web = Backend::inline(vec![ep("10.0.0.11", 8080, 50), ep("10.0.0.12", 8080, 50)]);
+    web.health_check = Some(
+        serde_json::from_value(json!({ "kind": "http", "interval_secs": 5, "http": { "path": "/healthz" } }))
+            .expect("health check"),
     );
+    b.insert("web".to_string(), web);
     b.insert(
         "api".to_string(),
         Backend::inline(vec![ep("10.0.1.21", 9000, 100), ep("10.0.1.22", 9000, 100)]),
@@ -221,6 +223,23 @@ async fn ga_routes_every_request_as_the_file_says_and_converges() {
         .await
         .expect("apply");
     assert!(report.failed.is_empty(), "{:?}", report.failed);
+    // The pool's health check is its endpoint groups'.
+    let site_id = report
+        .listeners
+        .iter()
+        .find(|(_, l)| l.spec.name == "site")
+        .map(|(_, l)| l.id.clone())
+        .expect("site made");
+    let groups = provider
+        .client()
+        .list_endpoint_groups(ACC, site_id.as_str())
+        .await
+        .expect("groups");
+    let web: Vec<&Value> = groups.iter().filter(|g| g["Name"] == "pool-web").collect();
+    assert_eq!(web.len(), 2, "the default group and the catch-alls' virtual group");
+    assert!(web
+        .iter()
+        .all(|g| g["HealthCheckPath"] == "/healthz" && g["HealthCheckIntervalSeconds"] == 5));
     let (n, by_rule) = agree(&emulator.url(), &specs, &b).await;
     eprintln!("GA routes: {n} requests agree, {by_rule} by a forwarding rule");
     assert!(n >= 50 && by_rule > 0);

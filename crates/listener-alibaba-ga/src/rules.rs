@@ -83,6 +83,12 @@ pub mod rule {
     pub const MULTI_PORT_BACKEND: &str = "ga_backend_multi_port";
     /// A host-less rule other than the root rule.
     pub const HOST_REQUIRED: &str = "ga_host_required";
+    /// A health check GA's endpoint group cannot express: ICMP or custom
+    /// probes, a probe timeout, different healthy and unhealthy
+    /// thresholds, HTTP methods or status classes.
+    pub const HEALTH_CHECK: &str = "ga_health_check_unsupported";
+    /// A threshold outside 2–10 (`ThresholdCount`, `InvalidParameter`).
+    pub const HEALTH_CHECK_THRESHOLD: &str = "ga_health_check_threshold";
 }
 
 /// GA's path value for prefix `path`.
@@ -212,6 +218,9 @@ pub fn check_pool(pool: &PoolSpec) -> Vec<Rejection> {
             ),
         ));
     }
+    if let Some(hc) = &pool.health_check {
+        out.extend(check_health(&field, hc));
+    }
     for (i, e) in pool.endpoints.iter().enumerate() {
         if e.weight > WEIGHT_RANGE.1 {
             out.push(Rejection::new(
@@ -223,6 +232,99 @@ pub fn check_pool(pool: &PoolSpec) -> Vec<Rejection> {
         }
     }
     out
+}
+
+/// What GA's endpoint-group health check cannot say (SDK model
+/// CreateEndpointGroupRequest: `HealthCheckProtocol` tcp/http/https,
+/// `HealthCheckPath`, `HealthCheckHost`, `HealthCheckPort`,
+/// `HealthCheckIntervalSeconds`, one `ThresholdCount` of 2–10; no probe
+/// timeout, method or status codes).
+fn check_health(field: &str, hc: &listener_core::HealthCheck) -> Vec<Rejection> {
+    use listener_core::HealthCheckKind;
+    let mut out = Vec::new();
+    let at = format!("{field}.health_check");
+    let mut no = |sub: &str, why: &str| {
+        out.push(Rejection::new(
+            API,
+            format!("{at}{sub}"),
+            rule::HEALTH_CHECK,
+            why.to_string(),
+        ));
+    };
+    if matches!(hc.kind, Some(HealthCheckKind::Ping) | Some(HealthCheckKind::Custom)) {
+        no(".kind", "GA endpoint groups probe with TCP or HTTP(S) only");
+    }
+    if hc.timeout_secs.is_some() {
+        no(".timeout_secs", "GA endpoint groups have no probe timeout setting");
+    }
+    if let (Some(a), Some(b)) = (hc.healthy_threshold, hc.unhealthy_threshold) {
+        if a != b {
+            no(
+                ".unhealthy_threshold",
+                "GA has one ThresholdCount for both directions; give both thresholds the same value",
+            );
+        }
+    }
+    if let Some(h) = &hc.http {
+        if h.method.is_some() {
+            no(".http.method", "GA's HTTP health check has no method setting");
+        }
+        if !h.healthy_status_classes.is_empty() {
+            no(
+                ".http.healthy_status_classes",
+                "GA's HTTP health check has no status-code setting",
+            );
+        }
+    }
+    for (sub, t) in [
+        (".healthy_threshold", hc.healthy_threshold),
+        (".unhealthy_threshold", hc.unhealthy_threshold),
+    ] {
+        if let Some(t) = t.filter(|t| !(2..=10).contains(t)) {
+            out.push(Rejection::new(
+                API,
+                format!("{at}{sub}"),
+                rule::HEALTH_CHECK_THRESHOLD,
+                format!("GA's ThresholdCount is 2 to 10 (InvalidParameter), not {t}"),
+            ));
+        }
+    }
+    out
+}
+
+/// The health-check fields of a group for `hc` (see [`check_health`]).
+fn health_fields(hc: &listener_core::HealthCheck, m: &mut serde_json::Map<String, Value>) {
+    use listener_core::HealthCheckKind;
+    m.insert("HealthCheckEnabled".into(), json!(hc.enabled));
+    if !hc.enabled {
+        return;
+    }
+    match hc.kind {
+        Some(HealthCheckKind::Tcp) => {
+            m.insert("HealthCheckProtocol".into(), json!("tcp"));
+        }
+        Some(HealthCheckKind::Http) => {
+            m.insert("HealthCheckProtocol".into(), json!("http"));
+        }
+        _ => {}
+    }
+    if let Some(i) = hc.interval_secs {
+        m.insert("HealthCheckIntervalSeconds".into(), json!(i));
+    }
+    if let Some(t) = hc.healthy_threshold.or(hc.unhealthy_threshold) {
+        m.insert("ThresholdCount".into(), json!(t));
+    }
+    if let Some(p) = hc.port {
+        m.insert("HealthCheckPort".into(), json!(p));
+    }
+    if let Some(h) = &hc.http {
+        if let Some(p) = &h.path {
+            m.insert("HealthCheckPath".into(), json!(p));
+        }
+        if let Some(d) = &h.domain {
+            m.insert("HealthCheckHost".into(), json!(d));
+        }
+    }
 }
 
 /// Every reason GA cannot take `rules` (as the core expands them) on
@@ -317,6 +419,9 @@ pub fn group_fields(pool: &PoolSpec, port: u32) -> serde_json::Map<String, Value
             "PortOverrides".into(),
             json!([{ "ListenerPort": port, "EndpointPort": to }]),
         );
+    }
+    if let Some(hc) = &pool.health_check {
+        health_fields(hc, &mut m);
     }
     m
 }
@@ -1294,6 +1399,42 @@ mod tests {
         );
         assert!(r.iter().any(|x| x.field == "backends.web.endpoints[0].weight"));
         assert!(check_pool(&PoolSpec::new("ok", vec![Endpoint::new("a.example.com", 80)])).is_empty());
+    }
+
+    /// SDK model CreateEndpointGroupRequest: tcp/http(s) probes, one
+    /// `ThresholdCount` of 2–10, no timeout, method or status codes.
+    #[test]
+    fn health_checks_ga_cannot_say_are_refused_and_the_rest_sent() {
+        let hc: listener_core::HealthCheck = serde_json::from_value(json!({
+            "kind": "http", "interval_secs": 5, "healthy_threshold": 3, "unhealthy_threshold": 3,
+            "http": { "path": "/healthz", "domain": "web.internal" },
+        }))
+        .expect("health check");
+        let pool = PoolSpec::new("web", vec![Endpoint::new("10.0.0.1", 80)]).with_health_check(Some(hc));
+        assert!(check_pool(&pool).is_empty(), "{:?}", check_pool(&pool));
+        let f = group_fields(&pool, 443);
+        assert_eq!(
+            (
+                &f["HealthCheckProtocol"],
+                &f["HealthCheckPath"],
+                &f["ThresholdCount"],
+                &f["HealthCheckHost"]
+            ),
+            (&json!("http"), &json!("/healthz"), &json!(3), &json!("web.internal"))
+        );
+        let bad: listener_core::HealthCheck = serde_json::from_value(json!({
+            "kind": "ping", "timeout_secs": 2, "healthy_threshold": 2, "unhealthy_threshold": 11,
+        }))
+        .expect("health check");
+        let pool = PoolSpec::new("web", vec![Endpoint::new("10.0.0.1", 80)]).with_health_check(Some(bad));
+        let fields: Vec<String> = check_pool(&pool).into_iter().map(|r| r.field).collect();
+        for f in [
+            "backends.web.health_check.kind",
+            "backends.web.health_check.timeout_secs",
+            "backends.web.health_check.unhealthy_threshold",
+        ] {
+            assert!(fields.iter().any(|x| x == f), "{f}: {fields:?}");
+        }
     }
 
     /// D-ga-eg: 10 virtual groups per listener (`QuotaExceeded.EndpointGroup`).

@@ -23,7 +23,7 @@
 //!
 //! | rule | code | source |
 //! |---|---|---|
-//! | a weight outside 0–255 or missing; an endpoint `Type` GA does not have; an `Ip` endpoint that is not an address; a port override whose listener port is not the listener's, or an endpoint port outside 1–65535; more overrides than listener ports; `EndpointRequestProtocol` other than HTTP/HTTPS, or HTTPS on an HTTP listener, or on TCP/UDP; `EndpointGroupType` other than default/virtual; health-check protocol not tcp/http/https, threshold outside 2–10, interval outside 1–50, port outside 1–65535; `TrafficPercentage` outside 1–100; name/description rules of listeners | `InvalidParameter` | SDK model CreateEndpointGroupRequest |
+//! | a weight outside 0–255 or missing; an endpoint `Type` GA does not have; an `Ip` endpoint that is not an address; a port override whose listener port is not the listener's, or an endpoint port outside 1–65535; more overrides than listener ports; `EndpointRequestProtocol` other than HTTP/HTTPS, or HTTPS on an HTTP listener, or on TCP/UDP; `EndpointGroupType` other than default/virtual; health-check protocol not tcp/http/https, threshold outside 2–10, interval below 1 (no upper bound is documented), port outside 1–65535; `TrafficPercentage` outside 1–100; name/description rules of listeners | `InvalidParameter` | SDK model CreateEndpointGroupRequest |
 //! | more than one group in `CreateEndpointGroups` on an HTTP/HTTPS listener | `InvalidParameter` | SDK model CreateEndpointGroupsRequest.ListenerId |
 //! | a virtual group on a TCP/UDP listener without a default group | `InvalidParameter` | SDK model CreateEndpointGroupRequest.EndpointGroupType |
 //! | more default groups than the quota (2 per listener), more virtual groups than 10; more endpoints in a group than its quota (assumed 100: the current sources are silent, the 2021 reference said 4) | `QuotaExceeded.EndpointGroup` (suffix assumed) / `QuotaExceeded.EndPoint` | routing factsheet §4 (D-ga-eg; D-ga-2021 for the codes) |
@@ -109,6 +109,7 @@ pub(super) struct GroupBody {
     health_protocol: Option<String>,
     health_path: Option<String>,
     health_port: Option<u32>,
+    health_host: Option<String>,
     health_interval: u32,
     threshold: u32,
 }
@@ -229,6 +230,9 @@ impl Group {
         }
         if let Some(p) = b.health_port {
             v["HealthCheckPort"] = json!(p);
+        }
+        if let Some(h) = &b.health_host {
+            v["HealthCheckHost"] = json!(h);
         }
         v
     }
@@ -560,7 +564,12 @@ fn group_body(p: &Value, keys: &Keys, listener: &Listener, base: Option<&GroupBo
         None => base.and_then(|b| b.health_path.clone()),
     };
     let health_port = in_range(p, "HealthCheckPort", 1, 65535)?.or(base.and_then(|b| b.health_port));
-    let health_interval = in_range(p, "HealthCheckIntervalSeconds", 1, 50)?
+    let health_host = match text(p, "HealthCheckHost") {
+        Some(h) if !h.is_empty() => Some(h.to_string()),
+        _ => base.and_then(|b| b.health_host.clone()),
+    };
+    // The interval's range is silent in the SDK model: any positive number.
+    let health_interval = in_range(p, "HealthCheckIntervalSeconds", 1, u32::MAX)?
         .or(base.map(|b| b.health_interval))
         .unwrap_or(3);
     let threshold = in_range(p, "ThresholdCount", 2, 10)?
@@ -578,6 +587,7 @@ fn group_body(p: &Value, keys: &Keys, listener: &Listener, base: Option<&GroupBo
         health_protocol,
         health_path,
         health_port,
+        health_host,
         health_interval,
         threshold,
     })
