@@ -379,3 +379,108 @@ async fn pools_ga_cannot_express_are_refused_before_any_call() {
     assert_eq!(setup.emu.request_counts(), before, "no call was made");
     setup.shutdown().await;
 }
+
+/// Groups and rules without this owner's mark are read back unmanaged and
+/// never written: a default group made by hand makes the root rule
+/// `NotOwned`, and a hand-made forwarding rule cannot be deleted.
+#[tokio::test]
+async fn groups_and_rules_without_our_mark_are_not_touched() {
+    let setup = Setup::start(builder()).await;
+    let p = &setup.provider;
+    let listener = p
+        .create(&common::https_spec("site", 443))
+        .await
+        .expect("listener")
+        .remove(0);
+    let raw = setup.raw();
+    let call = |action: &'static str, params: Value| {
+        let raw = raw.clone();
+        async move {
+            let token = raw.new_client_token();
+            raw.call(action, &params, alibaba_api::CallOptions::write(token))
+                .await
+                .expect(action)
+                .body
+        }
+    };
+    let base = json!({ "RegionId": "cn-hangzhou", "AcceleratorId": ACC, "ListenerId": listener.id.as_str() });
+    let mut g = base.clone();
+    g["EndpointGroupRegion"] = json!("cn-hangzhou");
+    g["Name"] = json!("pool-web");
+    g["EndpointConfigurations"] = json!([{ "Type": "Ip", "Endpoint": "10.9.9.9", "Weight": 10 }]);
+    call("CreateEndpointGroup", g.clone()).await;
+    let mut v = g.clone();
+    v["EndpointGroupType"] = json!("virtual");
+    v["Name"] = json!("pool-theirs");
+    // GA takes one write at a time: wait for the first group.
+    let wait = || async {
+        for _ in 0..200 {
+            let groups = p
+                .client()
+                .list_endpoint_groups(ACC, listener.id.as_str())
+                .await
+                .expect("groups");
+            if groups.iter().all(|g| g["State"] == "active") {
+                return groups;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        panic!("groups never settled");
+    };
+    wait().await;
+    let virt = call("CreateEndpointGroup", v).await["EndpointGroupId"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    wait().await;
+    let mut r = base.clone();
+    r["ForwardingRules"] = json!([{
+        "Priority": 1,
+        "RuleConditions": [{ "RuleConditionType": "Host", "RuleConditionValue": "[\"a.example.com\"]" },
+                           { "RuleConditionType": "Path", "RuleConditionValue": "[\"/*\"]" }],
+        "RuleActions": [{ "RuleActionType": "ForwardGroup",
+                          "RuleActionValue": json!([{ "type": "endpointgroup", "value": virt }]).to_string() }],
+    }]);
+    let rule = call("CreateForwardingRules", r).await["ForwardingRules"][0]["ForwardingRuleId"]
+        .as_str()
+        .expect("rule")
+        .to_string();
+    wait().await;
+
+    let listed = p.list_rules(&listener.id).await.expect("listed");
+    assert_eq!(listed.len(), 2);
+    assert!(listed.iter().all(|r| !r.managed), "{listed:?}");
+    let before = setup.emu.request_counts();
+    let writes = |c: &listener_emulator::RequestCounts| {
+        c.get("alibaba-ga")
+            .map(|m| {
+                m.iter()
+                    .filter(|(a, _)| !a.starts_with("List") && !a.starts_with("Describe"))
+                    .map(|(_, x)| x.requests)
+                    .sum::<u64>()
+            })
+            .unwrap_or(0)
+    };
+    let err = p
+        .delete_rules(&listener.id, &[listener_core::ResourceId(rule)])
+        .await
+        .expect_err("not ours");
+    assert!(matches!(err, Error::NotOwned { .. }), "{err:?}");
+    let root = RouteSpec::new(None, "/", "web");
+    let id = inline_pool_id("web");
+    let pool = PoolSpec::new("web", vec![listener_core::Endpoint::new("10.0.0.1", 80)]);
+    let err = p
+        .create_rules(
+            &listener.id,
+            &[NewRule {
+                spec: &root,
+                backend: &id,
+                pool: Some(&pool),
+            }],
+        )
+        .await
+        .expect_err("the default group is not ours");
+    assert!(matches!(err, Error::NotOwned { .. }), "{err:?}");
+    assert_eq!(writes(&setup.emu.request_counts()), writes(&before), "nothing written");
+    setup.shutdown().await;
+}
