@@ -1159,6 +1159,9 @@ impl RuleProvider for GaProvider {
                 })
             })
             .await?;
+            // A group left by an interrupted earlier run, whose rules were
+            // never made, goes now.
+            self.drop_unused_groups(&owned, &deadline).await?;
         }
         let known: BTreeSet<String> = s
             .rules
