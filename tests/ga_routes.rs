@@ -159,6 +159,108 @@ async fn agree(url: &str, specs: &[ListenerSpec], b: &BTreeMap<String, Backend>)
     (n + 1, by_rule)
 }
 
+fn profile_for(url: &str) -> ProfileConfig {
+    let mut profile = ProfileConfig::new("alibaba-ga", ACC);
+    profile.endpoint = Some(url.to_string());
+    profile.allow_insecure_http = true;
+    profile.rate_limit_per_second = Some(1000.0);
+    profile.wait = Some(WaitConfig::uniform(10, 10));
+    profile.inline_credentials = Some(InlineCredentials {
+        key_id: DEFAULT_ALIBABA_ACCESS_KEY_ID.into(),
+        secret: Secret::new(DEFAULT_ALIBABA_ACCESS_KEY_SECRET),
+        token: None,
+    });
+    profile
+        .aliases
+        .certificates
+        .insert("site-cert".into(), "449-cn-hangzhou".into());
+    profile
+}
+
+/// A lost answer (the write is repeated with its token), a server error on
+/// a read and a GA task that fails (the endpoint group vanishes) during
+/// apply: apply reports what failed, a rerun makes the rest, and the
+/// requests then route as the file says with an empty plan after.
+#[tokio::test]
+async fn faults_during_apply_converge_on_a_rerun() {
+    use listener_emulator::{Fault, FaultRule};
+    let emulator = Emulator::builder()
+        .seed(
+            "ga",
+            InstanceSeed {
+                id: ACC.into(),
+                server_groups: vec![],
+            },
+        )
+        .timing(Timing {
+            create: Duration::from_millis(20),
+            update: Duration::from_millis(20),
+            delete: Duration::from_millis(20),
+        })
+        .rate_limits(RateLimits::disabled())
+        .fault_rule(
+            FaultRule::new(Fault::LostAnswer)
+                .service("ga")
+                .action("CreateForwardingRules")
+                .times(1),
+        )
+        .fault_rule(
+            FaultRule::new(Fault::ServerError)
+                .service("ga")
+                .action("ListForwardingRules")
+                .times(1),
+        )
+        .fault_rule(
+            FaultRule::new(Fault::TaskFailure)
+                .service("ga")
+                .action("CreateEndpointGroup")
+                .times(1),
+        )
+        .start()
+        .await
+        .expect("emulator starts");
+    let profile = profile_for(&emulator.url());
+    let provider = Arc::new(GaProvider::from_profile(&profile).expect("provider"));
+    let specs = listeners();
+    let b = backends();
+    let plan_now = || {
+        plan_with_resources(
+            provider.as_ref(),
+            &specs,
+            &specs,
+            FileResources {
+                backends: &b,
+                aliases: &profile.aliases,
+            },
+            Prune::Off,
+        )
+    };
+    let plan = plan_now().await.expect("plan");
+    let dynp: Arc<dyn Provider> = provider.clone();
+    let first = apply(dynp, &plan, &ApplyOptions::default(), &|_| {})
+        .await
+        .expect("apply runs");
+    assert!(!first.failed.is_empty(), "the failed group task is reported");
+    let plan = plan_now().await.expect("plan of the rest");
+    assert!(plan.has_changes());
+    let dynp: Arc<dyn Provider> = provider.clone();
+    let second = apply(dynp, &plan, &ApplyOptions::default(), &|_| {})
+        .await
+        .expect("rerun");
+    assert!(second.failed.is_empty(), "{:?}", second.failed);
+    agree(&emulator.url(), &specs, &b).await;
+    let last = plan_now().await.expect("last plan");
+    assert!(!last.has_changes(), "{last:?}");
+    // Every rule once: the lost answer did not make a second rule.
+    let rules = provider.rules().expect("rules");
+    let mut total = 0;
+    for l in provider.list().await.expect("listeners") {
+        total += rules.list_rules(&l.id).await.expect("rules").len();
+    }
+    assert_eq!(total, 7, "six rules on site, one on db");
+    emulator.shutdown().await;
+}
+
 #[tokio::test]
 async fn ga_routes_every_request_as_the_file_says_and_converges() {
     let emulator = Emulator::builder()
@@ -178,20 +280,7 @@ async fn ga_routes_every_request_as_the_file_says_and_converges() {
         .start()
         .await
         .expect("emulator starts");
-    let mut profile = ProfileConfig::new("alibaba-ga", ACC);
-    profile.endpoint = Some(emulator.url());
-    profile.allow_insecure_http = true;
-    profile.rate_limit_per_second = Some(1000.0);
-    profile.wait = Some(WaitConfig::uniform(10, 10));
-    profile.inline_credentials = Some(InlineCredentials {
-        key_id: DEFAULT_ALIBABA_ACCESS_KEY_ID.into(),
-        secret: Secret::new(DEFAULT_ALIBABA_ACCESS_KEY_SECRET),
-        token: None,
-    });
-    profile
-        .aliases
-        .certificates
-        .insert("site-cert".into(), "449-cn-hangzhou".into());
+    let profile = profile_for(&emulator.url());
     let provider = Arc::new(GaProvider::from_profile(&profile).expect("provider"));
     let specs = listeners();
     let mut b = backends();
