@@ -194,7 +194,9 @@ pub fn check_backends(
             let found: Vec<Rejection> = match profile.api.as_str() {
                 #[cfg(feature = "alibaba-alb")]
                 "alibaba-alb" => listener_alibaba_alb::pools::check(&pool),
-                "tencent-gaap" | "tencent-clb" | "alibaba-ga" => {
+                #[cfg(feature = "alibaba-ga")]
+                "alibaba-ga" => listener_alibaba_ga::rules::check_pool(&pool),
+                "tencent-gaap" | "tencent-clb" => {
                     let _ = pool;
                     Vec::new()
                 }
