@@ -911,6 +911,128 @@ def run_ga(d, port_base):
         ga_wait_gone(d, lid)
 
 
+def ga_wait_routes(d, lid):
+    """Poll the listener's endpoint groups and forwarding rules until all
+    are active (GA takes no second write on an accelerator meanwhile)."""
+    for _ in range(100):
+        g = d.call("ListEndpointGroups", {"RegionId": REGION, "AcceleratorId": GA_ACC, "ListenerId": lid,
+                                          "PageSize": 50}, label=f"{d.name} ListEndpointGroups (poll)")
+        r = d.call("ListForwardingRules", {"RegionId": REGION, "AcceleratorId": GA_ACC, "ListenerId": lid,
+                                           "MaxResults": 50}, label=f"{d.name} ListForwardingRules (poll)")
+        l = d.call("DescribeListener", {"RegionId": REGION, "ListenerId": lid}, label=f"{d.name} DescribeListener (poll)")
+        if g is None or r is None or l is None:
+            return
+        busy = [x for x in g.get("EndpointGroups") or [] if x.get("State") != "active"]
+        busy += [x for x in r.get("ForwardingRules") or [] if x.get("ForwardingRuleStatus") != "active"]
+        if not busy and l.get("State") == "active":
+            return
+        time.sleep(0.05)
+
+
+def run_ga_routes(d, port):
+    """Endpoint groups, forwarding rules and additional certificates of one
+    HTTPS listener through the SDK: create, list, describe, update, delete,
+    each waited for and read back as sent; then what GA refuses of them."""
+    token = lambda: str(uuid.uuid4())  # noqa: E731
+    raw = d.call("CreateListener", {"RegionId": REGION, "AcceleratorId": GA_ACC, "Protocol": "https",
+                                    "PortRanges": [{"FromPort": port, "ToPort": port}],
+                                    "Certificates": [{"Id": "449-cn-hangzhou"}], "ClientToken": token()},
+                 label=f"{d.name} CreateListener (routes)")
+    if not raw:
+        return
+    lid = raw["ListenerId"]
+    ga_wait(d, lid)
+    base = {"RegionId": REGION, "AcceleratorId": GA_ACC, "ListenerId": lid}
+    raw = d.call("CreateEndpointGroup", {**base, "EndpointGroupRegion": "cn-hangzhou", "Name": "pool-web",
+                                         "Description": "web pool a+b", "EndpointGroupType": "default",
+                                         "EndpointConfigurations": [{"Type": "Ip", "Endpoint": "10.0.0.1", "Weight": 60},
+                                                                    {"Type": "Domain", "Endpoint": "web.internal",
+                                                                     "Weight": 40}],
+                                         "PortOverrides": [{"ListenerPort": port, "EndpointPort": 8080}],
+                                         "HealthCheckEnabled": True, "HealthCheckProtocol": "http",
+                                         "HealthCheckPath": "/healthz", "ThresholdCount": 3, "ClientToken": token()})
+    default = raw and raw.get("EndpointGroupId")
+    ga_wait_routes(d, lid)
+    raw = d.call("CreateEndpointGroups", {**base, "ClientToken": token(), "EndpointGroupConfigurations": [
+        {"EndpointGroupName": "pool-api", "EndpointGroupRegion": "cn-hangzhou", "EndpointGroupType": "virtual",
+         "EndpointConfigurations": [{"Type": "Ip", "Endpoint": "10.0.1.1", "Weight": 100}],
+         "PortOverrides": [{"ListenerPort": port, "EndpointPort": 9000}]}]})
+    virtual = ((raw or {}).get("EndpointGroupIds") or [None])[0]
+    ga_wait_routes(d, lid)
+    if default:
+        got = d.call("DescribeEndpointGroup", {"RegionId": REGION, "EndpointGroupId": default})
+        if got is not None:
+            seen = sorted((e.get("Endpoint"), e.get("Weight")) for e in got.get("EndpointConfigurations") or [])
+            if seen != [("10.0.0.1", 60), ("web.internal", 40)] or got.get("Description") != "web pool a+b":
+                fail(f"{d.name} DescribeEndpointGroup read back", f"{seen} {got.get('Description')!r}")
+        d.call("UpdateEndpointGroup", {"RegionId": REGION, "EndpointGroupId": default, "ClientToken": token(),
+                                       "EndpointConfigurations": [{"Type": "Ip", "Endpoint": "10.0.0.9",
+                                                                   "Weight": 255}]})
+        ga_wait_routes(d, lid)
+    rule = None
+    if virtual:
+        action = json.dumps([{"type": "endpointgroup", "value": virtual}])
+        raw = d.call("CreateForwardingRules", {**base, "ClientToken": token(), "ForwardingRules": [
+            {"Priority": 10, "ForwardingRuleName": "route--lctl",
+             "RuleConditions": [{"RuleConditionType": "Host", "RuleConditionValue": json.dumps(["api.example.com"])},
+                                {"RuleConditionType": "Path", "RuleConditionValue": json.dumps(["/v1*"])}],
+             "RuleActions": [{"Order": 1, "RuleActionType": "ForwardGroup", "RuleActionValue": action}]}]})
+        rule = ((raw or {}).get("ForwardingRules") or [{}])[0].get("ForwardingRuleId")
+        ga_wait_routes(d, lid)
+        got = d.call("ListForwardingRules", {**base, "MaxResults": 20})
+        if got is not None:
+            seen = [(r.get("Priority"), r.get("ForwardingRuleName"), r.get("ForwardingRuleStatus"))
+                    for r in got.get("ForwardingRules") or []]
+            if seen != [(10, "route--lctl", "active")]:
+                fail(f"{d.name} ListForwardingRules read back", f"{seen}")
+        if rule:
+            d.call("UpdateForwardingRules", {**base, "ClientToken": token(), "ForwardingRules": [
+                {"ForwardingRuleId": rule, "Priority": 20}]})
+            ga_wait_routes(d, lid)
+        d.negative("CreateForwardingRules", {**base, "ForwardingRules": [
+            {"Priority": 10001, "RuleConditions": [{"RuleConditionType": "Path", "RuleConditionValue": '["/*"]'}],
+             "RuleActions": [{"RuleActionType": "ForwardGroup", "RuleActionValue": action}]}]},
+            "InvalidParameter", "forwarding rule priority above 10000")
+        d.negative("DeleteEndpointGroup", {"AcceleratorId": GA_ACC, "EndpointGroupId": virtual, "ClientToken": token()},
+                   "Exist.ForwardingRule", "delete an endpoint group a rule forwards to")
+    d.negative("CreateEndpointGroup", {**base, "EndpointGroupRegion": "cn-hangzhou", "EndpointGroupType": "virtual",
+                                       "EndpointConfigurations": [{"Type": "Ip", "Endpoint": "10.0.0.1", "Weight": 256}]},
+               "InvalidParameter", "endpoint weight above 255")
+    d.negative("DescribeEndpointGroup", {"RegionId": REGION, "EndpointGroupId": "epg-nothere0000000001"},
+               "NotExist.EndPointGroup", "unknown endpoint group")
+    d.call("AssociateAdditionalCertificatesWithListener", {**base, "ClientToken": token(), "Certificates": [
+        {"Domain": "api.example.com", "Id": "450-cn-hangzhou"}, {"Domain": "*.example.com", "Id": "451-cn-hangzhou"}]})
+    ga_wait(d, lid)
+    d.call("UpdateAdditionalCertificateWithListener", {**base, "ClientToken": token(), "Domain": "api.example.com",
+                                                       "CertificateId": "452-cn-hangzhou"})
+    ga_wait(d, lid)
+    got = d.call("ListListenerCertificates", {**base, "MaxResults": 20})
+    if got is not None:
+        seen = sorted((c.get("Domain") or "", c.get("CertificateId"), c.get("IsDefault"))
+                      for c in got.get("Certificates") or [])
+        want = sorted([("", "449-cn-hangzhou", True), ("api.example.com", "452-cn-hangzhou", False),
+                       ("*.example.com", "451-cn-hangzhou", False)])
+        if seen != want:
+            fail(f"{d.name} ListListenerCertificates read back", f"{seen}")
+    d.negative("AssociateAdditionalCertificatesWithListener", {**base, "Certificates": [
+        {"Domain": "api.example.com", "Id": "453-cn-hangzhou"}]}, "Exist.Domain", "second certificate for a domain")
+    d.call("DissociateAdditionalCertificatesFromListener", {**base, "ClientToken": token(),
+                                                            "Domains": ["api.example.com", "*.example.com"]})
+    ga_wait(d, lid)
+    d.negative("DeleteListener", {"AcceleratorId": GA_ACC, "ListenerId": lid, "ClientToken": token()},
+               "Exist.ForwardingRule" if rule else "Exist.EndpointGroup", "delete a listener with rules or groups")
+    if rule:
+        d.call("DeleteForwardingRules", {**base, "ClientToken": token(), "ForwardingRuleIds": [rule]})
+        ga_wait_routes(d, lid)
+    for g in (virtual, default):
+        if g:
+            d.call("DeleteEndpointGroup", {"AcceleratorId": GA_ACC, "EndpointGroupId": g, "ClientToken": token()})
+            ga_wait_routes(d, lid)
+    d.call("DeleteListener", {"AcceleratorId": GA_ACC, "ListenerId": lid, "ClientToken": token()},
+           label=f"{d.name} DeleteListener (routes)")
+    ga_wait_gone(d, lid)
+
+
 def ga_wait_gone(d, lid):
     """Poll until DescribeListener answers NotExist.Listener (not counted)."""
     for _ in range(100):
@@ -964,6 +1086,7 @@ def main():
         run_alb_routes(make("alb"), 9000 + i)
         alibaba_auth_negatives(make, "alb", "ListListeners", {"LoadBalancerIds": [ALB_LB]})
         run_ga(make("ga"), 20000 + 100 * i)
+        run_ga_routes(make("ga"), 21000 + i)
         alibaba_auth_negatives(make, "ga", "ListListeners", {"RegionId": REGION, "AcceleratorId": GA_ACC})
     n = calls["total"]
     print(f"compat: {calls['accepted']}/{n} calls accepted, {calls['typed']}/{n} responses typed, "

@@ -196,7 +196,9 @@ pub fn check_backends(
                 "alibaba-alb" => listener_alibaba_alb::pools::check(&pool),
                 #[cfg(feature = "tencent-gaap")]
                 "tencent-gaap" => listener_tencent_gaap::rules::check_pool(&pool),
-                "tencent-clb" | "alibaba-ga" => {
+                #[cfg(feature = "alibaba-ga")]
+                "alibaba-ga" => listener_alibaba_ga::rules::check_pool(&pool),
+                "tencent-clb" => {
                     let _ = pool;
                     Vec::new()
                 }

@@ -829,15 +829,17 @@ async fn a_child_that_could_not_be_deleted_holds_its_parent() {
 }
 
 #[test]
-fn the_double_exposes_what_it_claims_and_only_alb_claims_pools_and_rules() {
+fn the_double_exposes_what_it_claims_and_alb_and_ga_claim_rules() {
     assert_eq!(
         cloud_listeners::resources::exposes_what_it_claims(&Cloud::new()),
         Ok(())
     );
     for caps in cloud_listeners::all_capabilities() {
         let alb = caps.api == "alibaba-alb";
-        // GAAP claims rules with their pools on them (no pool object).
+        // GA and GAAP have no pool object: endpoints are bound on the rules.
+        let ga = caps.api == "alibaba-ga";
         let gaap = caps.api == "tencent-gaap";
-        assert_eq!((caps.pools, caps.rules), (alb, alb || gaap), "{}", caps.api);
+        assert_eq!((caps.pools, caps.rules), (alb, alb || ga || gaap), "{}", caps.api);
+        assert_eq!(caps.pools_on_rules, ga || gaap, "{}", caps.api);
     }
 }

@@ -57,14 +57,15 @@ fn has(rejections: &[Rejection], field: &str, rule: &str) -> bool {
 }
 
 /// ALB translates routes (as rules, to pools it makes) and a listener's
-/// own `backend` (its default action); GAAP routes and backends (domains
-/// and rules with origin servers bound per rule). So far no other.
+/// own `backend` (its default action); GA both as forwarding rules and
+/// endpoint groups; GAAP both as domains and rules with origin servers
+/// bound per rule; CLB neither yet.
 #[test]
-fn only_alb_and_gaap_claim_routes_and_backends_so_far() {
+fn alb_ga_and_gaap_claim_routes_and_backends_so_far() {
     for c in all_capabilities() {
-        let routed = matches!(c.api, "alibaba-alb" | "tencent-gaap");
-        assert_eq!(c.routes, routed, "{} routes", c.api);
-        assert_eq!(c.backends, routed, "{} backends", c.api);
+        let yes = matches!(c.api, "alibaba-alb" | "alibaba-ga" | "tencent-gaap");
+        assert_eq!(c.routes, yes, "{} routes", c.api);
+        assert_eq!(c.backends, yes, "{} backends", c.api);
     }
 }
 
@@ -75,6 +76,12 @@ async fn every_api_refuses_routes_and_backend_pools_before_any_call() {
     for api in apis {
         let profile = common::profile(api, UNREACHABLE);
         let provider = provider_from_profile(&profile).expect("provider builds");
+        if api == "alibaba-ga" {
+            // GA takes both (`tests/ga_routes.rs`): nothing to refuse.
+            assert!(provider.check(&routed()).is_empty(), "{:?}", provider.check(&routed()));
+            assert!(provider.check(&layer4_with_pool()).is_empty());
+            continue;
+        }
         // ALB takes routes and backends, but not two certificates that
         // cover one host.
         // GAAP takes routes and backends, but not wildcard hosts (its

@@ -432,6 +432,9 @@ pub async fn plan_resources(
             });
         }
         let spec = backend.to_pool_spec(&name);
+        if let Some(pp) = provider.pools() {
+            listener_core::Rejections::from_vec(api, pp.check_pool(&spec)).into_result()?;
+        }
         let found = live_pools
             .iter()
             .enumerate()
@@ -497,6 +500,12 @@ pub async fn plan_resources(
             let spec = action.spec();
             let lkey = listener_key(spec);
             let wanted = expand(file_spec, caps);
+            // What the vendor cannot take is refused here, before any
+            // write, as the listener checks are.
+            let specs: Vec<RouteSpec> = wanted.iter().map(|(w, _)| w.clone()).collect();
+            let refused: Vec<listener_core::Rejection> =
+                rp.check_rules(file_spec, &specs).into_iter().map(|(_, r)| r).collect();
+            listener_core::Rejections::from_vec(api, refused).into_result()?;
             // A listener without rules to make has nothing to read unless
             // prune may remove what it holds.
             let live: Vec<Rule> = match live_id {

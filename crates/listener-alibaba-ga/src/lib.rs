@@ -3,16 +3,18 @@
 
 mod acl;
 mod batch;
+mod certs;
 pub mod client;
 pub mod config;
+pub mod rules;
 pub mod status;
 pub mod translate;
 
 use async_trait::async_trait;
 use listener_core::ownership::{self, Found};
 use listener_core::{
-    plan_change, refuse_immutable, Capabilities, Checked, CheckedSet, Error, Listener, ListenerId, ListenerSpec, Owned,
-    Poll, ProfileConfig, Protocol, Provider, Rejection, Rejections, Result, WaitOp, WriteLock,
+    refuse_immutable, Capabilities, Checked, CheckedSet, Error, Listener, ListenerId, ListenerSpec, Owned, Poll,
+    ProfileConfig, Protocol, Provider, Rejection, Rejections, Result, WaitOp, WriteLock,
 };
 
 use crate::client::GaClient;
@@ -63,6 +65,16 @@ pub fn capabilities() -> Capabilities {
         // default is used.
         rate_limit_per_second: GA.rate_limit_per_second,
         management_mark: "description suffix `[cloud-listeners:<owner>]` (no listener tags)",
+        // Per-host certificates: additional certificates by domain,
+        // carried by the listener (module `certs`).
+        sni: true,
+        // Routes are forwarding rules, backends endpoint groups that
+        // belong to the listener (module `rules`).
+        rules: true,
+        routes: true,
+        backends: true,
+        pools_on_rules: true,
+        route_certificates_on_rules: false,
         ..Capabilities::BASE
     }
 }
@@ -172,11 +184,39 @@ impl GaProvider {
     }
 
     /// [`GaProvider::read`] plus the listener's access control, which
-    /// takes one `GetAcl` per ACL the listener uses.
+    /// takes one `GetAcl` per ACL the listener uses, and its additional
+    /// certificates (HTTPS), one `ListListenerCertificates`.
     async fn read_with_access(&self, answer: &serde_json::Value) -> Result<Listener> {
         let mut listener = self.read(answer)?;
         listener.spec.access = acl::read_access(&self.client, answer).await?;
+        if certs::takes_certificates(&listener.spec) {
+            let domains = self
+                .client
+                .additional_certificates(&listener.instance, listener.id.as_str())
+                .await?;
+            certs::read_into(&mut listener.spec, &domains, &self.config.aliases);
+        }
         Ok(listener)
+    }
+
+    /// Bring the additional certificates of an owned HTTPS listener to
+    /// what `desired`'s routes name; a desired spec without routes leaves
+    /// them as they are (see [`translate::plan_change`]).
+    async fn apply_certificates(
+        &self,
+        owned: &Owned,
+        desired: &ListenerSpec,
+        deadline: &listener_core::Deadline,
+    ) -> Result<bool> {
+        if !certs::takes_certificates(desired) || desired.routes.is_empty() {
+            return Ok(false);
+        }
+        let have = self
+            .client
+            .additional_certificates(owned.instance(), owned.as_str())
+            .await?;
+        let want = certs::wanted_ids(desired, &self.config.aliases);
+        certs::apply(&self.client, owned, &have, &want, deadline).await
     }
 
     fn refuse(&self, spec: &ListenerSpec) -> Result<()> {
@@ -204,6 +244,14 @@ impl Provider for GaProvider {
         check_set(&self.profile, specs)
     }
 
+    fn plan_change(&self, current: &ListenerSpec, desired: &ListenerSpec) -> listener_core::ChangePlan {
+        translate::plan_change(&self.caps, current, desired)
+    }
+
+    fn rules(&self) -> Option<&dyn listener_core::RuleProvider> {
+        Some(self)
+    }
+
     async fn create(&self, spec: &ListenerSpec) -> Result<Vec<Listener>> {
         self.refuse(spec)?;
         translate::log_port_quota(spec);
@@ -222,7 +270,8 @@ impl Provider for GaProvider {
         // One read per poll, which ends the wait and is the read-back: the
         // answer GA gives for an active listener is all of it.
         let answer = status::wait_active(&self.client, &id, "creation", &deadline).await?;
-        if spec.access.is_none() {
+        let certificates = certs::takes_certificates(spec) && !certs::wanted(spec).is_empty();
+        if spec.access.is_none() && !certificates {
             return Ok(vec![self.read(&answer)?]);
         }
         // Made on the bound accelerator; the answer says so, and that is
@@ -237,7 +286,10 @@ impl Provider for GaProvider {
                 .and_then(serde_json::Value::as_str)
                 .or(Some("")),
         )?;
-        acl::apply(&self.client, &owned, spec.access.as_ref(), &deadline).await?;
+        if spec.access.is_some() {
+            acl::apply(&self.client, &owned, spec.access.as_ref(), &deadline).await?;
+        }
+        self.apply_certificates(&owned, spec, &deadline).await?;
         Ok(vec![self.get(&id).await?])
     }
 
@@ -293,18 +345,34 @@ impl Provider for GaProvider {
         // separate resources, changed below.
         let mut desired_listener = desired.clone();
         desired_listener.access = None;
+        // Routes are rules (their own resources); their certificates are
+        // additional certificates, changed below.
+        let certificates = desired.clone();
+        desired_listener.routes.clear();
         let desired = &desired_listener;
         let _writing = self.writes.hold().await;
         let Some(params) =
             translate::update_params(id, &current.spec, desired, &self.config.aliases, &self.config.owner)
         else {
+            let deadline = self.config.wait.start(API, WaitOp::Update);
+            let mut changed = false;
             if access_changes {
-                let deadline = self.config.wait.start(API, WaitOp::Update);
                 acl::apply(&self.client, &owned, want_access.as_ref(), &deadline).await?;
+                changed = true;
+            }
+            changed |= self.apply_certificates(&owned, &certificates, &deadline).await?;
+            if changed {
                 return self.get(&current.id).await;
             }
             tracing::info!(listener = id, "nothing GA can change differs");
-            return self.read_with_access(&answer).await;
+            // Nothing was sent: the certificates are the caller's read-back.
+            let mut same = self.read(&answer)?;
+            same.spec.access = acl::read_access(&self.client, &answer).await?;
+            same.spec.routes = current.spec.routes.clone();
+            if let (Some(tls), Some(was)) = (same.spec.tls.as_mut(), current.spec.tls.as_ref()) {
+                tls.sni = was.sni;
+            }
+            return Ok(same);
         };
         let token = self.client.new_token();
         tracing::info!(listener = id, token = %token, "updating GA listener");
@@ -335,7 +403,7 @@ impl Provider for GaProvider {
                         Ok(listener) => listener,
                         Err(e) => return Poll::Failed(e),
                     };
-                    let left = plan_change(&self.caps, &listener.spec, desired);
+                    let left = translate::plan_change(&self.caps, &listener.spec, desired);
                     if left.is_empty() {
                         return Poll::Done(listener);
                     }
@@ -356,9 +424,10 @@ impl Provider for GaProvider {
                 },
             )
             .await?;
+        let certificates_changed = self.apply_certificates(&owned, &certificates, &deadline).await?;
         if access_changes {
             acl::apply(&self.client, &owned, want_access.as_ref(), &deadline).await?;
-        } else if current.spec.access.is_none() {
+        } else if current.spec.access.is_none() && !certificates_changed && !certs::takes_certificates(desired) {
             return Ok(updated);
         }
         self.get(&current.id).await
@@ -370,9 +439,13 @@ impl Provider for GaProvider {
         // gone (a deleted listener releases its ACLs).
         let acls = acl::owned(&self.client, &owned).await?;
         let _writing = self.writes.hold().await;
+        let deadline = self.config.wait.start(API, WaitOp::Delete);
+        // GA refuses to delete a listener that still has forwarding rules
+        // or endpoint groups (`Exist.ForwardingRule`, `Exist.EndpointGroup`):
+        // this adapter's go first; others make the delete fail as GA says.
+        self.clear_routes(&owned, &deadline).await?;
         let token = self.client.new_token();
         tracing::info!(listener = %id, token = %token, "deleting GA listener");
-        let deadline = self.config.wait.start(API, WaitOp::Delete);
         match self.client.delete_listener(&owned, &token, &deadline).await {
             Ok(()) => status::wait_gone(&self.client, id.as_str(), &deadline).await?,
             Err(Error::NotFound { .. }) => tracing::info!(listener = %id, "listener already gone"),

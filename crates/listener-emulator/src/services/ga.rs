@@ -42,6 +42,13 @@
 //! DeleteAcl, AssociateAclsWithListener, DissociateAclsFromListener,
 //! GetAcl, ListAcls) live in `ga_acl.rs`, with their rules.
 //!
+//! Endpoint groups, forwarding rules, additional certificates and the
+//! admin resolve call live in `ga_routes.rs`, with their rules; a listener
+//! with endpoint groups or forwarding rules left is not deleted
+//! (`Exist.EndpointGroup`, `Exist.ForwardingRule`), and while any group or
+//! rule of an accelerator is changing, its listeners are not written
+//! either (`StateError.Accelerator`).
+//!
 //! Parameters GA does not have (`CaEnabled`, health-check settings, ...)
 //! are ignored, as GA's gateway ignores parameters an action does not
 //! declare. The listener's `ProxyProtocol` is deprecated (endpoint groups
@@ -59,6 +66,8 @@ use crate::idempotency::ClientTokens;
 
 #[path = "ga_acl.rs"]
 mod acl;
+#[path = "ga_routes.rs"]
+pub mod routes;
 use crate::service::{ApiError, Call, Context, Family, InstanceSeed, Service};
 
 /// GA's only API region.
@@ -156,6 +165,8 @@ struct Config {
     proxy_protocol: bool,
     /// ACLs in use (AssociateAclsWithListener), in `ga_acl.rs`.
     acls: acl::AclUse,
+    /// Additional certificates, domain → certificate ID (`ga_routes.rs`).
+    additional: BTreeMap<String, String>,
 }
 
 impl Config {
@@ -298,6 +309,8 @@ struct State {
     listeners: BTreeMap<String, Listener>,
     /// Access control lists of the account (`ga_acl.rs`).
     acls: BTreeMap<String, acl::Acl>,
+    /// Endpoint groups and forwarding rules (`ga_routes.rs`).
+    routes: routes::Routes,
     tokens: ClientTokens,
     next: u64,
 }
@@ -334,6 +347,7 @@ impl State {
         for id in gone {
             self.listeners.remove(&id);
         }
+        self.settle_routes(now);
     }
 
     fn on(&self, accelerator: &str) -> impl Iterator<Item = &Listener> {
@@ -367,6 +381,11 @@ pub struct Ga {
     state: Mutex<State>,
     listener_quota: usize,
     port_quota: u64,
+    default_group_quota: usize,
+    virtual_group_quota: usize,
+    endpoint_quota: usize,
+    rule_quota: usize,
+    certificate_quota: usize,
 }
 
 impl Default for Ga {
@@ -383,7 +402,26 @@ impl Ga {
             state: Mutex::new(State::default()),
             listener_quota: DEFAULT_LISTENER_QUOTA,
             port_quota: DEFAULT_PORT_QUOTA,
+            default_group_quota: routes::DEFAULT_GROUPS_PER_LISTENER,
+            virtual_group_quota: routes::VIRTUAL_GROUPS_PER_LISTENER,
+            endpoint_quota: routes::ENDPOINTS_PER_GROUP,
+            rule_quota: routes::RULES_PER_LISTENER,
+            certificate_quota: routes::CERTIFICATES_PER_LISTENER,
         }
+    }
+
+    /// The same GA with another quota of additional certificates per
+    /// listener (3 by default; raised on request).
+    pub fn with_certificate_quota(mut self, certificates: usize) -> Self {
+        self.certificate_quota = certificates;
+        self
+    }
+
+    /// The same GA with another quota of virtual endpoint groups per
+    /// listener (10 by default).
+    pub fn with_virtual_group_quota(mut self, groups: usize) -> Self {
+        self.virtual_group_quota = groups;
+        self
     }
 
     /// The same GA with a raised (or lowered) per-listener port quota, as an
@@ -727,6 +765,11 @@ fn apply(params: &Value, base: Option<&Config>) -> Result<Config, ApiError> {
         kind,
         proxy_protocol,
         acls: base.map(|b| b.acls.clone()).unwrap_or_default(),
+        // Additional certificates stay while the listener stays HTTPS.
+        additional: base
+            .filter(|_| protocol == Proto::Https)
+            .map(|b| b.additional.clone())
+            .unwrap_or_default(),
     })
 }
 
@@ -795,7 +838,8 @@ impl Ga {
     fn check_idle(state: &State, accelerator: &str, itself: Option<&str>) -> Result<(), ApiError> {
         let busy = state
             .on(accelerator)
-            .any(|l| Some(l.id.as_str()) != itself && !matches!(l.phase, Phase::Active));
+            .any(|l| Some(l.id.as_str()) != itself && !matches!(l.phase, Phase::Active))
+            || state.routes_busy(accelerator);
         if busy {
             return Err(ApiError::new(
                 "StateError.Accelerator",
@@ -976,6 +1020,7 @@ impl Ga {
             ));
         }
         Self::check_idle(&state, &accelerator, Some(&id))?;
+        state.routes_left(&id)?;
         let fail = ctx.fail_task();
         let until = call.now + ctx.timing().delete;
         if let Some(l) = state.listeners.get_mut(&id) {
@@ -1023,8 +1068,28 @@ impl Service for Ga {
             "DissociateAclsFromListener" => self.acl_association(ctx, call, false),
             "GetAcl" => self.get_acl(call),
             "ListAcls" => self.list_acls(call),
+            "CreateEndpointGroup" => self.create_group(ctx, call),
+            "CreateEndpointGroups" => self.create_groups(ctx, call),
+            "UpdateEndpointGroup" => self.update_group(ctx, call),
+            "DeleteEndpointGroup" => self.delete_group(ctx, call),
+            "DescribeEndpointGroup" => self.describe_group(call),
+            "ListEndpointGroups" => self.list_groups(call),
+            "CreateForwardingRules" => self.create_rules(ctx, call),
+            "UpdateForwardingRules" => self.update_rules(ctx, call),
+            "DeleteForwardingRules" => self.delete_rules(ctx, call),
+            "ListForwardingRules" => self.list_rules(call),
+            "AssociateAdditionalCertificatesWithListener" => self.associate_certificates(ctx, call),
+            "UpdateAdditionalCertificateWithListener" => self.update_certificate(ctx, call),
+            "DissociateAdditionalCertificatesWithListener" | "DissociateAdditionalCertificatesFromListener" => {
+                self.dissociate_certificates(ctx, call)
+            }
+            "ListListenerCertificates" => self.list_certificates(call),
             other => Err(ApiError::unknown_action(Family::Alibaba, other)),
         }
+    }
+
+    fn resolve(&self, query: &crate::service::ResolveQuery, now: Instant) -> Option<Result<Value, ApiError>> {
+        Some(self.resolve_request(query, now))
     }
 
     fn listener_counts(&self) -> BTreeMap<String, usize> {

@@ -216,7 +216,7 @@ impl State {
 
 impl Ga {
     /// Run `act` under the family's `ClientToken` rule.
-    fn with_token(
+    pub(super) fn with_token(
         &self,
         call: &Call,
         act: impl FnOnce(&mut State) -> Result<Value, ApiError>,
