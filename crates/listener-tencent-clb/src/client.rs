@@ -186,7 +186,12 @@ impl ClbClient {
     /// (TCP, UDP, TCP_SSL, QUIC) proven to be on this load balancer: the
     /// targets bind to the listener itself, without `LocationId`. Same
     /// limits and repeat rules as [`ClbClient::targets`].
-    pub async fn listener_targets(&self, listener: &Owned, targets: &[Value], deregister: bool) -> Result<String, Error> {
+    pub async fn listener_targets(
+        &self,
+        listener: &Owned,
+        targets: &[Value],
+        deregister: bool,
+    ) -> Result<String, Error> {
         if targets.is_empty() || targets.len() > MAX_TARGETS_PER_CALL {
             return Err(Error::Config {
                 field: "Targets".into(),

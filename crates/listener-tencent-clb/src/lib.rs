@@ -412,7 +412,11 @@ impl ClbProvider {
             let _writing = self.writes.hold().await;
             let task = self
                 .client
-                .modify_domain(owned, d, &serde_json::json!({ "Certificate": rules::certificate_param(&new) }))
+                .modify_domain(
+                    owned,
+                    d,
+                    &serde_json::json!({ "Certificate": rules::certificate_param(&new) }),
+                )
                 .await?;
             self.wait(WaitOp::Update, &task, "domain certificate").await?;
         }

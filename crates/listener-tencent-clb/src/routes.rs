@@ -197,7 +197,11 @@ impl ClbProvider {
         let again: Vec<Target> = new.iter().filter(|t| reweighted(t)).cloned().collect();
         for (deregister, list) in [(false, &fresh), (true, &gone), (false, &again)] {
             for batch in rules::batches(list) {
-                let what = if deregister { "deregister targets" } else { "register targets" };
+                let what = if deregister {
+                    "deregister targets"
+                } else {
+                    "register targets"
+                };
                 match rule {
                     Some(part) => {
                         self.run(
@@ -368,12 +372,7 @@ impl ClbProvider {
         let mut out = Vec::new();
         for id in ids {
             let found = live.iter().find(|r| r.id == id.0);
-            match ownership::claim_part(
-                API,
-                PartOf::Listener(&held.owned),
-                id,
-                found.map(|_| held.id.as_str()),
-            ) {
+            match ownership::claim_part(API, PartOf::Listener(&held.owned), id, found.map(|_| held.id.as_str())) {
                 Ok(p) => out.extend(found.map(|f| (p, f.clone()))),
                 Err(Error::NotFound { .. }) => {}
                 Err(e) => return Err(e),
@@ -476,10 +475,12 @@ impl RuleProvider for ClbProvider {
                 &ResourceId(got.id.clone()),
                 Some(held.id.as_str()),
             )?;
-            self.bind(&held, Some(&part), &got.targets, &rules::targets_of(r)).await?;
+            self.bind(&held, Some(&part), &got.targets, &rules::targets_of(r))
+                .await?;
         }
         self.reread(&mut held).await?;
-        let keys: Vec<(Option<String>, String)> = new.iter().map(|r| (r.spec.host.clone(), r.spec.path.clone())).collect();
+        let keys: Vec<(Option<String>, String)> =
+            new.iter().map(|r| (r.spec.host.clone(), r.spec.path.clone())).collect();
         Ok(self
             .read_rules(&held)
             .await?

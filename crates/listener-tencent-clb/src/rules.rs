@@ -329,6 +329,38 @@ pub fn check(listener: &ListenerSpec, rules: &[RouteSpec], aliases: &Aliases) ->
             ));
         }
     }
+    // CLB serves the matched domain's own certificate; the neutral
+    // semantics give a host the most specific route host's that names one.
+    // They differ for an exact host without a certificate under a wildcard
+    // with one.
+    for (i, r) in rules.iter().enumerate() {
+        let Some(host) = r.host.as_deref().filter(|h| !h.starts_with('*')) else {
+            continue;
+        };
+        if r.certificate.is_some() {
+            continue;
+        }
+        let wild = rules.iter().find(|w| {
+            w.certificate.is_some()
+                && w.host
+                    .as_deref()
+                    .is_some_and(|wh| wh.starts_with("*.") && routing::host_match(wh, host).is_some())
+        });
+        if let Some(w) = wild {
+            out.push((
+                i,
+                Rejection::new(
+                    API,
+                    field(i, "host"),
+                    ROUTE_CERTIFICATE,
+                    format!(
+                        "`{host}` names no certificate but `{}` does: CLB would serve `{host}` its own domain's (the listener's), the neutral semantics the wildcard's; name the certificate on `{host}` too",
+                        w.host.as_deref().unwrap_or("")
+                    ),
+                ),
+            ));
+        }
+    }
     if rules.len() > MAX_RULES_PER_LISTENER {
         out.push((
             0,
@@ -560,4 +592,286 @@ pub fn batches(targets: &[Target]) -> Vec<Vec<Value>> {
         .chunks(MAX_TARGETS_PER_CALL)
         .map(|c| c.iter().map(|t| t.to_param()).collect())
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use listener_core::routes::Route;
+    use listener_core::{ClientAuth, ClientVerify, PoolSpec, Ports, ResourceId, Tls};
+
+    fn spec(protocol: Protocol, routes: Vec<Route>) -> ListenerSpec {
+        let mut s = ListenerSpec::new("site", protocol, Ports::Single(443));
+        s.backend = Some("web".into());
+        s.routes = routes;
+        if protocol == Protocol::Https {
+            s.tls = Some(Tls {
+                certificates: vec!["main".into()],
+                policy: None,
+                http2: None,
+                http3: None,
+                sni: None,
+                client_auth: None,
+            });
+        }
+        s
+    }
+
+    fn aliases() -> Aliases {
+        let mut a = Aliases::default();
+        a.certificates.insert("main".into(), "cert-main".into());
+        a.certificates.insert("api".into(), "cert-api".into());
+        a
+    }
+
+    fn with_cert(host: &str, path: &str, backend: &str, cert: &str) -> Route {
+        let mut r = Route::new(host, path, backend);
+        r.certificate = Some(cert.into());
+        r
+    }
+
+    fn rules_of(s: &ListenerSpec) -> Vec<(usize, Rejection)> {
+        check(s, &expand(s), &aliases())
+    }
+
+    fn has(got: &[(usize, Rejection)], field: &str, rule: &str) -> bool {
+        got.iter().any(|(_, r)| r.field == field && r.rule == rule)
+    }
+
+    #[test]
+    fn expansion_is_routes_then_a_slash_per_host_then_the_root() {
+        let s = spec(
+            Protocol::Https,
+            vec![
+                with_cert("a.example.com", "/v1", "api", "api"),
+                Route::new("*.example.com", "/", "api"),
+            ],
+        );
+        let got: Vec<(Option<String>, String, Option<String>)> = expand(&s)
+            .into_iter()
+            .map(|r| (r.host, r.path, r.certificate))
+            .collect();
+        let h = |s: &str| Some(s.to_string());
+        assert_eq!(
+            got,
+            vec![
+                (h("a.example.com"), "/v1".into(), h("api")),
+                (h("*.example.com"), "/".into(), None),
+                (h("a.example.com"), "/".into(), h("api")),
+                (None, "/".into(), None),
+            ]
+        );
+        assert!(rules_of(&s).is_empty(), "{:?}", rules_of(&s));
+    }
+
+    #[test]
+    fn the_root_rule_is_the_default_domain_with_default_server() {
+        let root = RouteSpec::new(None, "/", "web");
+        let p = create_param(&root, Some("cert-main"));
+        assert_eq!(p["Domain"], json!(DEFAULT_DOMAIN));
+        assert_eq!(p["DefaultServer"], json!(true));
+        assert_eq!(p["TargetType"], json!("NODE"));
+        assert_eq!(
+            p["Certificate"],
+            json!({"SSLMode": "UNIDIRECTIONAL", "CertId": "cert-main"})
+        );
+        let host = create_param(&RouteSpec::new(Some("a.example.com"), "/v1", "api"), None);
+        assert!(host.get("DefaultServer").is_none() && host.get("Certificate").is_none());
+        assert_eq!(host_of(DEFAULT_DOMAIN, "/"), None);
+        assert_eq!(host_of("a.example.com", "/"), Some("a.example.com".into()));
+        assert_eq!(listener_targets_id("lbl-1"), "lbl-1/targets");
+    }
+
+    /// CLB ranks exact over wildcard domains but gives no order within the
+    /// wildcard tier (no vendor error: a semantic refusal).
+    #[test]
+    fn refuses_nested_wildcards() {
+        let s = spec(
+            Protocol::Http,
+            vec![
+                Route::new("*.example.com", "/", "api"),
+                Route::new("*.a.example.com", "/x", "api"),
+            ],
+        );
+        assert!(has(&rules_of(&s), "routes[1].host", NESTED_WILDCARD));
+    }
+
+    /// Rules exist on HTTP/HTTPS listeners only (`InvalidParameterValue`);
+    /// a layer-4 listener takes its root rule (its targets) only.
+    #[test]
+    fn refuses_host_rules_on_layer4_but_takes_its_backend() {
+        let mut s = spec(Protocol::Tcp, vec![Route::new("a.example.com", "/", "api")]);
+        assert!(has(&rules_of(&s), "routes[0].host", NOT_HTTP));
+        s.routes.clear();
+        assert!(check(&s, &[RouteSpec::new(None, "/", "web")], &aliases()).is_empty());
+    }
+
+    /// Without a root rule CLB's default domain (the first one made) would
+    /// take unknown hosts into another host's rules.
+    #[test]
+    fn refuses_routes_without_a_default_backend() {
+        let mut s = spec(Protocol::Http, vec![Route::new("a.example.com", "/", "api")]);
+        s.backend = None;
+        assert!(has(&rules_of(&s), "backend", NO_DEFAULT));
+    }
+
+    /// A domain certificate applies to HTTPS listeners with SNI only
+    /// (`InvalidParameterValue`); `tls.sni` written contradicts the switch
+    /// listenerctl makes; the listener's own certificate again would read
+    /// back as the listener's; mutual TLS would need client CAs per domain.
+    #[test]
+    fn refuses_route_certificates_it_cannot_keep() {
+        let http = spec(Protocol::Http, vec![with_cert("a.example.com", "/", "api", "api")]);
+        assert!(has(&rules_of(&http), "routes[0].certificate", ROUTE_CERTIFICATE));
+        for sni in [true, false] {
+            let mut s = spec(Protocol::Https, vec![with_cert("a.example.com", "/", "api", "api")]);
+            s.tls.as_mut().unwrap().sni = Some(sni);
+            assert!(has(&rules_of(&s), "tls.sni", SNI), "sni {sni}");
+        }
+        let same = spec(Protocol::Https, vec![with_cert("a.example.com", "/", "api", "main")]);
+        assert!(has(&rules_of(&same), "routes[0].certificate", ROUTE_CERTIFICATE));
+        let mut mutual = spec(Protocol::Https, vec![with_cert("a.example.com", "/", "api", "api")]);
+        mutual.tls.as_mut().unwrap().client_auth = Some(ClientAuth {
+            verify: ClientVerify::Required,
+            ca_certificates: vec!["ca".into()],
+        });
+        assert!(has(&rules_of(&mutual), "routes[0].certificate", ROUTE_CERTIFICATE));
+        let shadowed = spec(
+            Protocol::Https,
+            vec![
+                with_cert("*.example.com", "/", "api", "api"),
+                Route::new("a.example.com", "/v1", "api"),
+            ],
+        );
+        assert!(has(&rules_of(&shadowed), "routes[1].host", ROUTE_CERTIFICATE));
+        let fine = spec(Protocol::Https, vec![with_cert("a.example.com", "/", "api", "api")]);
+        assert!(rules_of(&fine).is_empty());
+    }
+
+    /// 50 rules per listener (`LimitExceeded`), counting the `/` rule per
+    /// host and the default domain's.
+    #[test]
+    fn rule_quota_counts_the_added_rules() {
+        let routes = |n: usize| {
+            (0..n)
+                .map(|i| Route::new(format!("h{i}.example.com"), "/x", "api"))
+                .collect()
+        };
+        // 25 hosts: 25 routes, 25 `/` rules, the root: 51.
+        assert!(has(&rules_of(&spec(Protocol::Http, routes(25))), "routes", QUOTA));
+        assert!(rules_of(&spec(Protocol::Http, routes(24))).is_empty());
+    }
+
+    fn pool(endpoints: Vec<Endpoint>) -> PoolSpec {
+        PoolSpec::new("web", endpoints)
+    }
+
+    fn check_pool(p: Option<&PoolSpec>) -> Vec<(String, &'static str)> {
+        let spec = RouteSpec::new(Some("a.example.com"), "/", "web");
+        let id = ResourceId::from(if p.is_some() { "inline:web" } else { "lbtg-1" });
+        check_new(&NewRule {
+            spec: &spec,
+            backend: &id,
+            pool: p,
+        })
+        .into_iter()
+        .map(|r| (r.field, r.rule))
+        .collect()
+    }
+
+    /// A mapped backend would be a CLB target group (not bound here); CLB
+    /// binds IP addresses (`EniIp`, `InvalidParameterValue` otherwise) with
+    /// weights 0–100 (`InvalidParameterValue`), 100 per rule
+    /// (`LimitExceeded`).
+    #[test]
+    fn refuses_pools_clb_cannot_bind() {
+        assert_eq!(
+            check_pool(None),
+            vec![("backends.web.target".to_string(), MAPPED_BACKEND)]
+        );
+        let mut heavy = Endpoint::new("10.0.0.2", 80);
+        heavy.weight = 101;
+        let got = check_pool(Some(&pool(vec![Endpoint::new("svc.internal", 80), heavy])));
+        assert!(got.contains(&("backends.web.endpoints[0].address".to_string(), DOMAIN_ENDPOINT)));
+        assert!(got.contains(&("backends.web.endpoints[1].weight".to_string(), INVALID_VALUE)));
+        let many = (0..101)
+            .map(|i| Endpoint::new(format!("10.0.{}.{}", i / 200, i % 200), 80))
+            .collect();
+        assert_eq!(
+            check_pool(Some(&pool(many))),
+            vec![("backends.web.endpoints".to_string(), QUOTA)]
+        );
+        assert!(check_pool(Some(&pool(vec![Endpoint::new("10.0.0.1", 80)]))).is_empty());
+    }
+
+    fn t(a: &str, w: u32) -> Target {
+        Target {
+            address: a.into(),
+            port: 80,
+            weight: w,
+        }
+    }
+
+    #[test]
+    fn target_changes_move_only_what_differs() {
+        let have = vec![t("10.0.0.1", 100), t("10.0.0.2", 100)];
+        let want = vec![t("10.0.0.1", 50), t("10.0.0.3", 100)];
+        let (gone, new) = target_changes(&have, &want);
+        assert_eq!(gone, have);
+        assert_eq!(new, want);
+        assert_eq!(target_changes(&have, &have), (vec![], vec![]));
+    }
+
+    #[test]
+    fn batches_hold_twenty_targets_and_no_duplicates() {
+        let many: Vec<Target> = (0..45).map(|i| t(&format!("10.0.1.{i}"), 100)).collect();
+        let b = batches(&many);
+        assert_eq!(b.iter().map(Vec::len).collect::<Vec<_>>(), vec![20, 20, 5]);
+        assert_eq!(batches(&[t("10.0.0.1", 10), t("10.0.0.1", 20)]).concat().len(), 1);
+        assert_eq!(b[0][0], json!({"EniIp": "10.0.1.0", "Port": 80, "Weight": 100}));
+    }
+
+    #[test]
+    fn read_back_from_describe_targets_and_describe_listeners() {
+        let targets = json!({
+            "ListenerId": "lbl-1",
+            "Rules": [
+                {"LocationId": "loc-1", "Domain": "a.example.com", "Url": "/v1", "Targets": [
+                    {"Type": "ENI", "InstanceId": null, "Port": 90, "Weight": 100, "PrivateIpAddresses": ["10.0.0.2"]},
+                    {"Type": "CVM", "InstanceId": "ins-1", "Port": 80, "Weight": 10, "PrivateIpAddresses": []}
+                ]},
+                {"Domain": "no-id.example.com", "Url": "/"}
+            ]
+        });
+        let got = read(&targets);
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].id, "loc-1");
+        assert_eq!(got[0].targets[0].address, "10.0.0.2");
+        assert_eq!(got[0].targets[1].address, "ins-1");
+        let l4 = json!({"ListenerId": "lbl-2", "Rules": null, "Targets": [
+            {"Type": "ENI", "Port": 5432, "Weight": 40, "PrivateIpAddresses": ["10.0.9.1"]}
+        ]});
+        assert!(read(&l4).is_empty());
+        assert_eq!(
+            read_listener_targets(&l4),
+            vec![Target {
+                address: "10.0.9.1".into(),
+                port: 5432,
+                weight: 40
+            }]
+        );
+        // SNI on: no listener certificate, the default domain's stands for it.
+        let listener = json!({
+            "ListenerId": "lbl-1", "SniSwitch": 1, "Certificate": null,
+            "Rules": [
+                {"Domain": DEFAULT_DOMAIN, "DefaultServer": true, "Certificate": {"CertId": "cert-main"}},
+                {"Domain": "a.example.com", "DefaultServer": false, "Certificate": {"CertId": "cert-api"}},
+            ]
+        });
+        assert!(sni_on(&listener));
+        assert_eq!(listener_certificate(&listener).as_deref(), Some("cert-main"));
+        assert_eq!(domain_certificates(&listener)["a.example.com"], "cert-api");
+        let off = json!({"SniSwitch": 0, "Certificate": {"CertId": "cert-own"}, "Rules": []});
+        assert_eq!(listener_certificate(&off).as_deref(), Some("cert-own"));
+    }
 }

@@ -39,8 +39,7 @@ use std::collections::BTreeSet;
 use serde_json::{json, Map, Value};
 
 use super::{
-    certificate, e, is_http, new_id, now_text, region, Clb, Listener, TaskKind, BUSY, FORMAT, LENGTH, P, R,
-    VALUE,
+    certificate, e, is_http, new_id, now_text, region, Clb, Listener, TaskKind, BUSY, FORMAT, LENGTH, P, R, VALUE,
 };
 use crate::service::{ApiError, Call, Context};
 

@@ -751,7 +751,10 @@ fn layer4_tls_and_quic_listeners_bind_targets_on_the_listener() {
         );
         ids.push(id);
     }
-    let described = fx.ok("DescribeTargets", json!({"LoadBalancerId": LB, "ListenerIds": [ids[0]]}));
+    let described = fx.ok(
+        "DescribeTargets",
+        json!({"LoadBalancerId": LB, "ListenerIds": [ids[0]]}),
+    );
     assert!(described["Listeners"][0]["Rules"].is_null());
     assert_eq!(described["Listeners"][0]["Targets"][0]["Port"], 443);
     fx.ok(
@@ -784,6 +787,9 @@ fn resolve_names_the_certificate_served() {
     assert_eq!(fx.resolve(444, "A.example.com:444", "/x")["certificate"], "cert-a");
     assert_eq!(fx.resolve(444, "other.example", "/")["certificate"], "cert-d");
     let http = fx.listener("HTTP", 80, false);
-    fx.ok("CreateRule", create(&http, json!([{"Domain": "a.example.com", "Url": "/"}])));
+    fx.ok(
+        "CreateRule",
+        create(&http, json!([{"Domain": "a.example.com", "Url": "/"}])),
+    );
     assert!(fx.resolve(80, "a.example.com", "/")["certificate"].is_null());
 }
