@@ -33,13 +33,15 @@ fn has(rejections: &[Rejection], field: &str, rule: &str) -> bool {
     rejections.iter().any(|r| r.field == field && r.rule == rule)
 }
 
-/// Only ALB translates routes (as rules, to pools it makes); no adapter
-/// translates a listener's own `backend` yet.
+/// ALB translates routes (as rules, to pools it makes) and CLB routes and
+/// backends (rules with targets bound on them); the other adapters
+/// neither yet.
 #[test]
-fn only_alb_claims_routes_and_no_adapter_backends_yet() {
+fn alb_and_clb_claim_routes_and_clb_backends() {
     for c in all_capabilities() {
-        assert_eq!(c.routes, c.api == "alibaba-alb", "{} routes", c.api);
-        assert!(!c.backends, "{} claims backends", c.api);
+        let clb = c.api == "tencent-clb";
+        assert_eq!(c.routes, c.api == "alibaba-alb" || clb, "{} routes", c.api);
+        assert_eq!(c.backends, clb, "{} backends", c.api);
     }
 }
 
@@ -50,6 +52,13 @@ async fn every_api_refuses_routes_and_backend_pools_before_any_call() {
     for api in apis {
         let profile = common::profile(api, UNREACHABLE);
         let provider = provider_from_profile(&profile).expect("provider builds");
+        if api == "tencent-clb" {
+            // CLB takes both: an exact host under a wildcard is ordered
+            // natively, a layer-4 backend is the listener's targets.
+            assert!(provider.check(&routed()).is_empty(), "{:?}", provider.check(&routed()));
+            assert!(provider.check(&layer4_with_pool()).is_empty());
+            continue;
+        }
         // ALB takes routes, but not hosts that meet the same request host
         // (`routed()` has an exact host under a wildcard of the same file).
         let alb = api == "alibaba-alb";
