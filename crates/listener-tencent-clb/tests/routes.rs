@@ -493,3 +493,31 @@ async fn rules_of_a_listener_without_our_mark_are_not_touched() {
     assert!(matches!(err, Error::NotOwned { .. }), "{err:?}");
     assert!(p.rules().unwrap().list_rules(&id).await.expect("listed").is_empty());
 }
+
+/// `CreateRule` is never repeated blindly: after an answer lost once the
+/// vendor acted, or a request dropped before it did, the rules are read
+/// back by domain and URL and only the missing ones are sent again.
+#[tokio::test]
+async fn a_lost_or_dropped_create_rule_makes_each_rule_once() {
+    use listener_emulator::{Fault, FaultRule};
+    for fault in [Fault::LostAnswer, Fault::Drop] {
+        let em = start().await;
+        let profile = profile(&em, "cert-api1");
+        let p = provider_with(&profile);
+        let spec = site();
+        let backends = backends();
+        let id = p.create(&bare(&spec)).await.expect("listener")[0].id.clone();
+        let db_id = p.create(&bare(&db())).await.expect("tcp listener")[0].id.clone();
+        converge(&p, &db_id, &Wanted::of(&db(), &backends)).await;
+        em.faults()
+            .push_rule(FaultRule::new(fault).service("clb").action("CreateRule"));
+        assert_eq!(converge(&p, &id, &Wanted::of(&spec, &backends)).await, (0, 6, 0));
+        let listed = p.rules().unwrap().list_rules(&id).await.expect("listed");
+        assert_eq!(listed.len(), 6, "{fault:?}: {listed:?}");
+        let f = em.fault_counts();
+        assert_eq!(f.lost_answer + f.drop, 1, "{fault:?} fired once");
+        assert_eq!(converge(&p, &id, &Wanted::of(&spec, &backends)).await, (0, 0, 0));
+        agree(&em, &profile, &spec, &db(), &backends).await;
+        em.shutdown().await;
+    }
+}
