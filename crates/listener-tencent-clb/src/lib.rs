@@ -405,7 +405,7 @@ impl ClbProvider {
             .into_iter()
             .flatten()
             .filter_map(|r| r.get("Domain").and_then(Value::as_str))
-            .filter(|d| certs.get(*d).is_none() || certs.get(*d) == old.as_ref())
+            .filter(|d| !certs.contains_key(*d) || certs.get(*d) == old.as_ref())
             .collect();
         for d in domains {
             tracing::info!(domain = d, "listener certificate rotated on an SNI domain");

@@ -262,7 +262,8 @@ async fn agree(
     for (host, path) in &corpus {
         let answer = emulated(&http, em, 443, host, path).await;
         let want = neutral_ends(site, backends, host, path);
-        let alias = routing::certificate_for(&site.routes, host).unwrap_or("web");
+        let own = &site.tls.as_ref().expect("https").certificates[0];
+        let alias = routing::certificate_for(&site.routes, host).unwrap_or(own);
         let cert = profile.aliases.certificate(alias).unwrap_or(alias);
         if answer["status"] != json!(200) || ends_of(&answer) != want || answer["certificate"] != json!(cert) {
             bad.push(format!("{host} {path}: CLB {answer}, neutral {want:?} {cert}"));
@@ -520,4 +521,30 @@ async fn a_lost_or_dropped_create_rule_makes_each_rule_once() {
         agree(&em, &profile, &spec, &db(), &backends).await;
         em.shutdown().await;
     }
+}
+
+/// Once SNI is on the listener's certificate lives on the domains: a
+/// rotated listener certificate is one `ModifyDomainAttributes` per domain
+/// that serves it, the route host keeps its own.
+#[tokio::test]
+async fn a_listener_certificate_rotates_on_its_domains_once_sni_is_on() {
+    let em = start().await;
+    let profile = profile(&em, "cert-api1");
+    let p = provider_with(&profile);
+    let (site, db) = (site(), db());
+    let backends = backends();
+    let id = p.create(&bare(&site)).await.expect("listener")[0].id.clone();
+    let db_id = p.create(&bare(&db)).await.expect("tcp listener")[0].id.clone();
+    converge(&p, &id, &Wanted::of(&site, &backends)).await;
+    converge(&p, &db_id, &Wanted::of(&db, &backends)).await;
+    let current = p.get(&id).await.expect("listener");
+    let mut rotated = site.clone();
+    rotated.tls.as_mut().unwrap().certificates = vec!["ecc".into()];
+    let after = p.update(&current, &bare(&rotated)).await.expect("rotated");
+    assert_eq!(after.spec.tls.as_ref().unwrap().certificates, vec!["ecc".to_string()]);
+    assert!(listener_core::diff::diff_specs(&after.spec, &bare(&rotated)).is_empty());
+    agree(&em, &profile, &rotated, &db, &backends).await;
+    let listed = p.rules().unwrap().list_rules(&id).await.expect("listed");
+    let (u, c, d) = changes(&listed, &Wanted::of(&rotated, &backends));
+    assert!(u.is_empty() && c.is_empty() && d.is_empty(), "{u:?} {c:?} {d:?}");
 }
