@@ -11,7 +11,7 @@
 //!
 //! **Ownership.** CLB rules carry no mark: a rule is owned when its
 //! listener is (its name suffix). Every write first proves the listener is
-//! on the bound load balancer ([`ClbProvider::own`], refusing a listener
+//! on the bound load balancer (`ClbProvider::own`, refusing a listener
 //! without this owner's mark) and, for a write by `LocationId`, that
 //! `DescribeTargets` reports the rule under that listener
 //! ([`ownership::claim_part`]). Each write holds the load balancer's write
