@@ -239,13 +239,19 @@ pub fn check(listener: &ListenerSpec, rules: &[RouteSpec], aliases: &Aliases) ->
         return out;
     }
     if !hosts.is_empty() && !rules.iter().any(RouteSpec::is_root) {
+        let target = listener.forwarding.as_ref().and_then(|f| f.default_target.as_ref());
         out.push((
             hosts[0].0,
             Rejection::new(
                 API,
                 "backend",
                 NO_DEFAULT,
-                "CLB needs a default backend for the hosts no route takes: its default domain otherwise lends them another host's rules",
+                match target {
+                    Some(t) => format!(
+                        "CLB needs a default backend for the hosts no route takes (its default domain otherwise lends them another host's rules); `forwarding.default_target` `{t}` would be a CLB target group, which this adapter does not bind: name a `backend`"
+                    ),
+                    None => "CLB needs a default backend for the hosts no route takes: its default domain otherwise lends them another host's rules".to_string(),
+                },
             ),
         ));
     }
