@@ -167,6 +167,47 @@ pub fn check_set_with_warnings(profile: &ProfileConfig, specs: &[ListenerSpec]) 
     }
 }
 
+/// Every reason the profile's cloud cannot take the inline pools of
+/// `backends` that `specs` name, offline (what a pool holds: IP or domain
+/// endpoints, ports, weights, names). Each pool is checked once and its
+/// rejections are paired with the index of the first listener that names
+/// it; their fields start at the file's top level (`backends.web.…`).
+/// Listener-level route refusals are the listener check's
+/// ([`check_set_with_warnings`]).
+pub fn check_backends(
+    profile: &ProfileConfig,
+    specs: &[ListenerSpec],
+    backends: &std::collections::BTreeMap<String, routes::Backend>,
+) -> Result<Vec<(usize, Rejection)>> {
+    let mut seen = std::collections::BTreeSet::new();
+    let mut out = Vec::new();
+    for (i, spec) in specs.iter().enumerate() {
+        let names = spec.backend.iter().chain(spec.routes.iter().map(|r| &r.backend));
+        for name in names {
+            let Some(backend) = backends.get(name).filter(|b| b.is_inline()) else {
+                continue;
+            };
+            if !seen.insert(name.clone()) {
+                continue;
+            }
+            let pool = backend.to_pool_spec(name);
+            let found: Vec<Rejection> = match profile.api.as_str() {
+                #[cfg(feature = "alibaba-alb")]
+                "alibaba-alb" => listener_alibaba_alb::pools::check(&pool),
+                #[cfg(feature = "tencent-clb")]
+                "tencent-clb" => listener_tencent_clb::rules::check_pool(&pool),
+                "tencent-gaap" | "alibaba-ga" => {
+                    let _ = pool;
+                    Vec::new()
+                }
+                other => return Err(unknown_api(other)),
+            };
+            out.extend(found.into_iter().map(|r| (i, r)));
+        }
+    }
+    Ok(out)
+}
+
 /// The Markdown of `docs/capabilities.md`, generated from the compiled
 /// adapters' declared capabilities (a test keeps the file in step).
 pub fn capabilities_markdown() -> String {

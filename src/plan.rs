@@ -477,7 +477,11 @@ pub async fn plan_for_file(
 /// [`Provider::rules`] ([`resources::plan_resources`]). A provider that
 /// exposes neither gets exactly [`plan_for_file`]. Where the provider
 /// exposes rules, the listener part is planned without `routes`: rules are
-/// their own resources, never a field of the listener.
+/// their own resources, never a field of the listener. The exception is a
+/// route's certificate where the listener carries it
+/// (`route_certificates_on_rules` off): routes naming a certificate stay,
+/// and the adapter attaches and compares those certificates as the
+/// listener's.
 pub async fn plan_with_resources(
     provider: &dyn Provider,
     desired: &[ListenerSpec],
@@ -495,11 +499,37 @@ pub async fn plan_with_resources(
             .map(|s| {
                 let mut s = s.clone();
                 if provider.rules().is_some() {
-                    s.routes.clear();
+                    // Rules are their own resources. Where the listener
+                    // carries route certificates (ALB, GA additional
+                    // certificates), the routes that name one stay, for
+                    // the adapter's listener translation and its
+                    // `plan_change`; they are never rules of the listener.
+                    if provider.capabilities().route_certificates_on_rules {
+                        s.routes.clear();
+                    } else {
+                        s.routes.retain(|r| r.certificate.is_some());
+                    }
                     // The root rule carries the default backend there.
                     if provider.capabilities().pools_on_rules {
                         s.backend = None;
                     }
+                }
+                // A default backend mapped to an existing vendor pool is
+                // that pool's target alias, as `forwarding.default_target`
+                // has always named it: the adapter resolves aliases, not
+                // the file's `backends`.
+                let mapped = s
+                    .backend
+                    .as_ref()
+                    .and_then(|b| resources.backends.get(b))
+                    .and_then(|b| b.target.clone());
+                if let Some(alias) = mapped {
+                    s.backend = None;
+                    let backend_protocol = s.forwarding.take().and_then(|f| f.backend_protocol);
+                    s.forwarding = Some(listener_core::Forwarding {
+                        backend_protocol,
+                        default_target: Some(alias),
+                    });
                 }
                 s
             })

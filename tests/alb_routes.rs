@@ -18,7 +18,8 @@ use listener_core::routing::{self, Destination};
 use listener_core::{Adapter, Forwarding, InlineCredentials, Ports, Protocol, Provider, Secret, WaitConfig};
 use listener_emulator::services::alb::Alb;
 use listener_emulator::{
-    Emulator, InstanceSeed, RateLimits, Timing, DEFAULT_ALIBABA_ACCESS_KEY_ID, DEFAULT_ALIBABA_ACCESS_KEY_SECRET,
+    Emulator, EmulatorHandle, Fault, FaultRule, InstanceSeed, RateLimits, Timing, DEFAULT_ALIBABA_ACCESS_KEY_ID,
+    DEFAULT_ALIBABA_ACCESS_KEY_SECRET,
 };
 use serde_json::{json, Value};
 
@@ -309,5 +310,341 @@ async fn routes_toml_on_alb_routes_every_request_as_the_file_says() {
         Err(listener_core::Error::NotOwned { .. }) => {}
         other => panic!("deleting a foreign server group: {other:?}"),
     }
+    emulator.shutdown().await;
+}
+
+/// The profile of the emulated instance: certificates named after the
+/// hosts they cover (the emulator's `id@name` convention), a mapped
+/// server group.
+fn sni_profile(emulator: &EmulatorHandle, instance: &str) -> listener_core::ProfileConfig {
+    let mut p = listener_core::ProfileConfig::new("alibaba-alb", instance);
+    p.region = Some("cn-hangzhou".into());
+    p.endpoint = Some(emulator.url());
+    p.allow_insecure_http = true;
+    p.rate_limit_per_second = Some(1000.0);
+    p.wait = Some(WaitConfig::uniform(10, 10));
+    p.inline_credentials = Some(InlineCredentials {
+        key_id: DEFAULT_ALIBABA_ACCESS_KEY_ID.into(),
+        secret: Secret::new(DEFAULT_ALIBABA_ACCESS_KEY_SECRET),
+        token: None,
+    });
+    for (alias, id) in [
+        ("site-cert", "cert-site"),
+        ("api-cert", "cert-api@api.example.com"),
+        ("eu-cert", "cert-eu@*.eu.example.com"),
+    ] {
+        p.aliases.certificates.insert(alias.into(), id.into());
+    }
+    p.aliases
+        .targets
+        .insert("legacy-servers".into(), "sgp-sni0legacy01".into());
+    p
+}
+
+/// What the emulated ALB answers for one request.
+async fn ask(http: &reqwest::Client, emulator: &EmulatorHandle, instance: &str, host: &str, path: &str) -> Value {
+    http.post(format!("{}/_emulator/resolve", emulator.url()))
+        .json(&json!({ "service": "alb", "instance": instance, "port": 443, "host": host, "path": path }))
+        .send()
+        .await
+        .expect("resolve")
+        .json()
+        .await
+        .expect("json")
+}
+
+/// Requests of one action, over every API the emulator counted.
+fn requests_of(emulator: &EmulatorHandle, action: &str) -> u64 {
+    emulator
+        .request_counts()
+        .values()
+        .filter_map(|a| a.get(action))
+        .map(|c| c.requests)
+        .sum()
+}
+
+/// An HTTPS listener with exact hosts under wildcards (nested too),
+/// per-host certificates and a default backend by pool name: every
+/// request of the corpus reaches the endpoints and gets the certificate
+/// the neutral semantics say, through the emulated ALB's own matcher and
+/// SNI choice. A certificate rotation is an in-place listener update that
+/// associates the new certificate before the old one goes: with the
+/// associate failing, the old one is still served and no dissociate was
+/// sent.
+#[tokio::test]
+async fn overlapping_hosts_and_host_certificates_on_alb_agree_with_the_file() {
+    const SNI_LB: &str = "alb-sni00000001";
+    let emulator = Emulator::builder()
+        .with_service(Arc::new(Alb::new()))
+        .seed(
+            "alb",
+            InstanceSeed {
+                id: SNI_LB.into(),
+                server_groups: vec!["sgp-sni0legacy01".into()],
+            },
+        )
+        .timing(Timing {
+            create: Duration::from_millis(10),
+            update: Duration::from_millis(10),
+            delete: Duration::from_millis(10),
+        })
+        .rate_limits(RateLimits::disabled())
+        .start()
+        .await
+        .expect("emulator starts");
+    let profile = sni_profile(&emulator, SNI_LB);
+    let file = ConfigFile::from_text(
+        r#"
+[backends.web]
+endpoints = [{ address = "10.0.0.11", port = 8080, weight = 50 }, { address = "10.0.0.12", port = 8080, weight = 50 }]
+health_check = { kind = "http", interval_secs = 5, timeout_secs = 2, healthy_threshold = 2, http = { path = "/healthz", healthy_status_classes = [2, 3] } }
+[backends.api]
+endpoints = [{ address = "10.0.1.21", port = 9000 }]
+[backends.static]
+endpoints = [{ address = "10.0.2.31", port = 8081 }]
+[backends.eu]
+endpoints = [{ address = "10.0.3.41", port = 8082 }]
+[backends.legacy]
+target = "legacy-servers"
+
+[[listeners]]
+name = "site"
+protocol = "https"
+ports = 443
+tls = { certificates = ["site-cert"] }
+backend = "web"
+routes = [
+  { host = "api.example.com", path = "/v1", backend = "api", certificate = "api-cert" },
+  { host = "api.example.com", path = "/v1/reports", backend = "legacy", certificate = "api-cert" },
+  { host = "*.example.com", path = "/static", backend = "static" },
+  { host = "*.eu.example.com", path = "/", backend = "eu", certificate = "eu-cert" },
+  { host = "shop.eu.example.com", path = "/cart", backend = "api" },
+]
+"#,
+        listener_core::Format::Toml,
+        Path::new("sni.toml"),
+    )
+    .expect("file parses");
+    let site = file.listeners[0].clone();
+    let listeners = vec![site.clone()];
+    let provider = Arc::new(
+        AlbProvider::from_profile(&profile)
+            .expect("provider")
+            .with_vpc("vpc-sni0000001"),
+    );
+    assert!(
+        provider.check(&site).is_empty(),
+        "overlapping hosts are expressed: {:?}",
+        provider.check(&site)
+    );
+    let (backends, aliases) = (file.backends.clone(), profile.aliases.clone());
+    let plan = plan_with_resources(
+        provider.as_ref(),
+        &listeners,
+        &listeners,
+        FileResources {
+            backends: &backends,
+            aliases: &aliases,
+        },
+        Prune::Off,
+    )
+    .await
+    .expect("plan");
+    let dynp: Arc<dyn Provider> = provider.clone();
+    let report = apply(dynp, &plan, &ApplyOptions::default(), &|_| {})
+        .await
+        .expect("apply");
+    assert!(report.failed.is_empty(), "{:?}", report.failed);
+    assert!(report.skipped.is_empty() && report.not_started.is_empty(), "{report:?}");
+    let listener = report.listeners[0].1.clone();
+    assert_eq!(
+        listener.spec.backend.as_deref(),
+        Some("web"),
+        "the default pool reads back by name"
+    );
+    // The pool's health check is the server group's.
+    let pools = provider.pools().expect("pools").list_pools().await.expect("pools");
+    let web = pools.iter().find(|p| p.spec.name == "web").expect("web");
+    let hc = web.spec.health_check.as_ref().expect("health check read back");
+    assert_eq!(
+        (hc.interval_secs, hc.timeout_secs, hc.healthy_threshold),
+        (Some(5), Some(2), Some(2))
+    );
+    assert_eq!(hc.http.as_ref().and_then(|h| h.path.as_deref()), Some("/healthz"));
+    assert_eq!(
+        hc.http.as_ref().map(|h| h.healthy_status_classes.clone()),
+        Some(vec![2, 3])
+    );
+
+    let hosts = [
+        "api.example.com",
+        "API.example.com:443",
+        "www.example.com",
+        "x.y.example.com",
+        "eu.example.com",
+        "a.eu.example.com",
+        "shop.eu.example.com",
+        "b.c.eu.example.com",
+        "example.com",
+        "other.org",
+    ];
+    let paths = [
+        "/",
+        "/v1",
+        "/v1/users",
+        "/v1/reports/2026",
+        "/static",
+        "/static/app.css",
+        "/cart",
+        "/cart/1",
+        "/x",
+    ];
+    let http = reqwest::Client::new();
+    let cert_id = |profile: &listener_core::ProfileConfig, host: &str| {
+        let alias = routing::certificate_for(&site.routes, host).unwrap_or("site-cert");
+        profile.aliases.certificates[alias].clone()
+    };
+    let (mut checked, mut by_rule) = (0, 0);
+    for host in hosts {
+        for path in paths {
+            let neutral = routing::resolve(&site, &file.backends, host, path);
+            let want: Vec<(String, u64, u64)> = {
+                let mut e: Vec<_> = neutral
+                    .endpoints()
+                    .iter()
+                    .map(|e| (e.address.clone(), u64::from(e.port), u64::from(e.weight)))
+                    .collect();
+                e.sort();
+                e
+            };
+            let answer = ask(&http, &emulator, SNI_LB, host, path).await;
+            let mut got: Vec<(String, u64, u64)> = answer["endpoints"]
+                .as_array()
+                .expect("endpoints")
+                .iter()
+                .map(|e| {
+                    (
+                        e["address"].as_str().unwrap_or("").to_string(),
+                        e["port"].as_u64().unwrap_or(0),
+                        e["weight"].as_u64().unwrap_or(0),
+                    )
+                })
+                .collect();
+            got.sort();
+            if neutral.destination.target_alias().is_some() {
+                assert_eq!(
+                    answer["server_groups"][0]["id"], "sgp-sni0legacy01",
+                    "{host}{path}: {answer}"
+                );
+            } else {
+                assert_eq!(got, want, "{host}{path}: {answer}");
+            }
+            assert_eq!(answer["certificate"], cert_id(&profile, host), "{host}{path}: {answer}");
+            if neutral.route.is_some() {
+                by_rule += 1;
+            }
+            checked += 1;
+        }
+    }
+    eprintln!("ALB SNI: {checked} requests, {by_rule} by a route");
+    assert!(
+        checked >= 50 && by_rule > 10,
+        "{checked} requests, {by_rule} by a route"
+    );
+
+    let again = plan_with_resources(
+        provider.as_ref(),
+        &listeners,
+        &listeners,
+        FileResources {
+            backends: &backends,
+            aliases: &aliases,
+        },
+        Prune::Off,
+    )
+    .await
+    .expect("second plan");
+    assert!(!again.has_changes(), "second plan: {again:?}");
+
+    // Rotation: the alias points to a new certificate. One in-place
+    // listener update, nothing else.
+    let mut rotated = profile.clone();
+    rotated
+        .aliases
+        .certificates
+        .insert("api-cert".into(), "cert-api2@api.example.com".into());
+    let provider = Arc::new(
+        AlbProvider::from_profile(&rotated)
+            .expect("provider")
+            .with_vpc("vpc-sni0000001"),
+    );
+    let plan_rotation = || async {
+        plan_with_resources(
+            provider.as_ref(),
+            &listeners,
+            &listeners,
+            FileResources {
+                backends: &backends,
+                aliases: &rotated.aliases,
+            },
+            Prune::Off,
+        )
+        .await
+        .expect("plan of the rotation")
+    };
+    let plan = plan_rotation().await;
+    assert!(
+        matches!(plan.actions.as_slice(), [cloud_listeners::plan::Action::Update { .. }]),
+        "{:?}",
+        plan.actions
+    );
+    assert!(
+        plan.resources.iter().all(|r| !r.action.is_change()),
+        "{:?}",
+        plan.resources
+    );
+
+    // The new certificate's association fails: the old one must still be
+    // there, since nothing is removed before the new one is in place.
+    emulator.faults().push_rule(
+        FaultRule::new(Fault::TaskFailure)
+            .service("alb")
+            .action("AssociateAdditionalCertificatesWithListener"),
+    );
+    let dynp: Arc<dyn Provider> = provider.clone();
+    let report = apply(dynp, &plan, &ApplyOptions::default(), &|_| {})
+        .await
+        .expect("apply runs");
+    assert_eq!(report.failed.len(), 1, "{report:?}");
+    assert_eq!(
+        requests_of(&emulator, "DissociateAdditionalCertificatesFromListener"),
+        0
+    );
+    let answer = ask(&http, &emulator, SNI_LB, "api.example.com", "/v1").await;
+    assert_eq!(answer["certificate"], "cert-api@api.example.com", "{answer}");
+
+    // Again without the fault: added, then the old one removed.
+    let plan = plan_rotation().await;
+    let dynp: Arc<dyn Provider> = provider.clone();
+    let report = apply(dynp, &plan, &ApplyOptions::default(), &|_| {})
+        .await
+        .expect("apply of the rotation");
+    assert!(report.failed.is_empty(), "{:?}", report.failed);
+    assert_eq!(
+        requests_of(&emulator, "DissociateAdditionalCertificatesFromListener"),
+        1
+    );
+    for host in ["api.example.com", "shop.eu.example.com", "www.example.com"] {
+        let answer = ask(&http, &emulator, SNI_LB, host, "/").await;
+        assert_eq!(answer["certificate"], cert_id(&rotated, host), "{host}: {answer}");
+    }
+    let held = provider.get(&listener.id).await.expect("listener");
+    assert!(
+        !held.spec.server_certificates().iter().any(|c| c.contains("cert-api@")),
+        "{:?}",
+        held.spec.tls
+    );
+    let plan = plan_rotation().await;
+    assert!(!plan.has_changes(), "after the rotation: {plan:?}");
     emulator.shutdown().await;
 }

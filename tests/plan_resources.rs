@@ -558,6 +558,36 @@ async fn a_changed_endpoint_updates_the_pool_in_place() {
 }
 
 #[tokio::test]
+async fn a_changed_health_check_alone_updates_the_pool_and_unset_fields_are_the_vendors() {
+    let cloud = Cloud::new();
+    let mut f = file();
+    let check = |interval: u32| -> cloud_listeners::HealthCheck {
+        serde_json::from_value(serde_json::json!({ "kind": "http", "interval_secs": interval }))
+            .expect("a health check")
+    };
+    f.backends.get_mut("api").expect("api").health_check = Some(check(5));
+    converge(&cloud, &f, Prune::Managed).await;
+    // The cloud filled in a default the file leaves unset: not a change.
+    cloud.with(|s| {
+        for p in s.pools.iter_mut().filter(|p| p.spec.name == "api") {
+            let mut hc = p.spec.health_check.clone().expect("stored");
+            hc.timeout_secs = Some(3);
+            p.spec.health_check = Some(hc);
+        }
+    });
+    assert_converged(&cloud, &f, Prune::Managed).await;
+    f.backends.get_mut("api").expect("api").health_check = Some(check(10));
+    let (plan, report, writes) = converge(&cloud, &f, Prune::Managed).await;
+    assert!(report.failed.is_empty());
+    let api = plan.resources.iter().find(|r| r.name == "api").expect("api");
+    assert_eq!(api.action, ResourceOp::Update);
+    let paths: Vec<&str> = api.changes.iter().map(|c| c.path.as_str()).collect();
+    assert_eq!(paths, vec!["health_check.interval_secs"]);
+    assert_eq!(writes, vec![Write::UpdatePool(cloud.pool_id("api"))]);
+    assert_converged(&cloud, &f, Prune::Managed).await;
+}
+
+#[tokio::test]
 async fn a_route_moved_to_another_backend_updates_the_rule_and_the_old_pool_goes_next() {
     let cloud = Cloud::new();
     let mut f = file();
@@ -860,5 +890,23 @@ async fn without_pool_objects_rules_carry_endpoints_and_the_root_rule_the_defaul
         .all(|r| r.changes.iter().any(|c| c.path == "certificate"));
     let count = plan.resources.iter().filter(|r| r.action == ResourceOp::Update).count();
     assert!(rotated && count == 3, "{:?}", changes(&plan));
+    assert_converged(&cloud, &f, Prune::Managed).await;
+}
+
+#[tokio::test]
+async fn a_default_backend_mapped_to_a_vendor_pool_reaches_the_listener_as_its_target_alias() {
+    let cloud = Cloud::new();
+    let mut f = file();
+    f.listeners[0].backend = Some("legacy".into());
+    let (_, report, _) = converge(&cloud, &f, Prune::Managed).await;
+    assert!(report.failed.is_empty(), "{:?}", report.failed);
+    let (backend, target) = cloud.with(|s| {
+        let l = &s.listeners[0].spec;
+        (
+            l.backend.clone(),
+            l.forwarding.as_ref().and_then(|f| f.default_target.clone()),
+        )
+    });
+    assert_eq!((backend, target.as_deref()), (None, Some("old-pool")));
     assert_converged(&cloud, &f, Prune::Managed).await;
 }

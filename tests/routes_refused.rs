@@ -1,7 +1,9 @@
 //! Until an adapter translates routes and backend pools, every adapter
 //! refuses a listener that has them, through the shared preflight, before
 //! any call: the providers below point at a closed port, so a request
-//! would fail with a transport error, not `Unsupported`.
+//! would fail with a transport error, not `Unsupported`. ALB translates
+//! both and refuses, the same way, what it cannot express identically
+//! (two certificates covering one host).
 
 mod common;
 
@@ -23,6 +25,27 @@ fn routed() -> ListenerSpec {
     s
 }
 
+/// An exact host with one certificate under a wildcard with another:
+/// ALB would serve either for the exact host.
+fn certificates_overlapping() -> ListenerSpec {
+    let mut s = ListenerSpec::new("site", Protocol::Https, Ports::Single(443));
+    s.tls = Some(cloud_listeners::Tls {
+        certificates: vec!["web-cert".into()],
+        policy: None,
+        http2: None,
+        http3: None,
+        sni: None,
+        client_auth: None,
+    });
+    s.backend = Some("web".into());
+    let mut api = Route::new("api.example.com", "/v1", "api");
+    api.certificate = Some("web-cert".into());
+    let mut wild = Route::new("*.example.com", "/", "web");
+    wild.certificate = Some("web-cert-ecc".into());
+    s.routes = vec![api, wild];
+    s
+}
+
 fn layer4_with_pool() -> ListenerSpec {
     let mut s = ListenerSpec::new("db", Protocol::Tcp, Ports::Single(5432));
     s.backend = Some("db-pool".into());
@@ -33,15 +56,15 @@ fn has(rejections: &[Rejection], field: &str, rule: &str) -> bool {
     rejections.iter().any(|r| r.field == field && r.rule == rule)
 }
 
-/// ALB translates routes (as rules, to pools it makes) and CLB routes and
-/// backends (rules with targets bound on them); the other adapters
-/// neither yet.
+/// ALB translates routes (as rules, to pools it makes) and a listener's
+/// own `backend` (its default action); CLB routes and backends (rules with
+/// targets bound on them); the other adapters neither so far.
 #[test]
-fn alb_and_clb_claim_routes_and_clb_backends() {
+fn only_alb_and_clb_claim_routes_and_backends_so_far() {
     for c in all_capabilities() {
-        let clb = c.api == "tencent-clb";
-        assert_eq!(c.routes, c.api == "alibaba-alb" || clb, "{} routes", c.api);
-        assert_eq!(c.backends, clb, "{} backends", c.api);
+        let takes = c.api == "alibaba-alb" || c.api == "tencent-clb";
+        assert_eq!(c.routes, takes, "{} routes", c.api);
+        assert_eq!(c.backends, takes, "{} backends", c.api);
     }
 }
 
@@ -59,24 +82,28 @@ async fn every_api_refuses_routes_and_backend_pools_before_any_call() {
             assert!(provider.check(&layer4_with_pool()).is_empty());
             continue;
         }
-        // ALB takes routes, but not hosts that meet the same request host
-        // (`routed()` has an exact host under a wildcard of the same file).
+        // ALB takes routes and backends, but not two certificates that
+        // cover one host.
         let alb = api == "alibaba-alb";
-        let (routes_field, routes_rule) = if alb {
-            ("routes[0].host", "alb_host_overlap")
+        let cases = if alb {
+            vec![(
+                certificates_overlapping(),
+                "routes[1].certificate",
+                "alb_certificate_overlap",
+            )]
         } else {
-            ("routes", ROUTES_UNSUPPORTED)
+            vec![
+                (routed(), "routes", ROUTES_UNSUPPORTED),
+                (routed(), "backend", BACKENDS_UNSUPPORTED),
+                (layer4_with_pool(), "backend", BACKENDS_UNSUPPORTED),
+            ]
         };
-        for (spec, field, rule) in [
-            (routed(), routes_field, routes_rule),
-            (routed(), "backend", BACKENDS_UNSUPPORTED),
-            (layer4_with_pool(), "backend", BACKENDS_UNSUPPORTED),
-        ] {
+        for (spec, field, rule) in cases {
             // Offline, as `validate` and `plan` see it.
             let offline = provider.check(&spec);
             assert!(has(&offline, field, rule), "{api}: {field}: {offline:?}");
             let reason = &offline.iter().find(|r| r.field == field).expect("found").reason;
-            if field != "routes[0].host" {
+            if !alb {
                 assert!(
                     reason.contains(&format!("not yet translated for {api}")),
                     "{api}: {reason}"
@@ -98,9 +125,17 @@ async fn every_api_refuses_routes_and_backend_pools_before_any_call() {
             }
         }
         // The set check used by `plan` and `apply` names the listener.
+        if alb {
+            let set = check_set(&profile, &[routed(), certificates_overlapping()]).expect("compiled api");
+            assert!(
+                set.iter().all(|(i, _)| *i == 1) && set.iter().any(|(_, r)| r.rule == "alb_certificate_overlap"),
+                "{api}: {set:?}"
+            );
+            continue;
+        }
         let set = check_set(&profile, &[layer4_with_pool(), routed()]).expect("compiled api");
         assert!(
-            set.iter().any(|(i, r)| *i == 1 && r.rule == routes_rule),
+            set.iter().any(|(i, r)| *i == 1 && r.rule == ROUTES_UNSUPPORTED),
             "{api}: {set:?}"
         );
         assert!(
@@ -108,4 +143,28 @@ async fn every_api_refuses_routes_and_backend_pools_before_any_call() {
             "{api}: {set:?}"
         );
     }
+}
+
+/// What a pool holds is checked offline, once per pool, at the pool's own
+/// field: an ALB server group of type `Ip` takes no domain names.
+#[test]
+fn a_pool_a_cloud_cannot_hold_is_refused_offline_at_its_own_field() {
+    use cloud_listeners::routes::{Backend, BackendEndpoint};
+    let mut backends = std::collections::BTreeMap::new();
+    backends.insert(
+        "web".to_string(),
+        Backend::inline(vec![BackendEndpoint::new("web.internal", 8080)]),
+    );
+    backends.insert(
+        "api".to_string(),
+        Backend::inline(vec![BackendEndpoint::new("10.0.0.9", 9000)]),
+    );
+    let mut second = routed();
+    second.ports = Ports::Single(81);
+    let specs = [routed(), second];
+    let profile = common::profile("alibaba-alb", UNREACHABLE);
+    let got = cloud_listeners::check_backends(&profile, &specs, &backends).expect("known api");
+    let fields: Vec<(usize, &str, &str)> = got.iter().map(|(i, r)| (*i, r.field.as_str(), r.rule)).collect();
+    // Named by both listeners, reported once, with the first.
+    assert_eq!(fields, vec![(0, "backends.web.endpoints[0].address", "ip_endpoint")]);
 }

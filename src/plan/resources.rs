@@ -311,7 +311,14 @@ enum DefaultBackend {
 /// - on `pools_on_rules` providers, the root rule (no host, `/`) to the
 ///   default backend: what no host takes, or a layer-4 listener's one
 ///   backend.
+///
+/// A listener with neither routes nor `backend` gets no rules: its
+/// `forwarding.default_target`, if any, stays a field of the listener, as
+/// before routes existed.
 fn expand(spec: &ListenerSpec, caps: &listener_core::Capabilities) -> Vec<(RouteSpec, DefaultOr)> {
+    if spec.routes.is_empty() && spec.backend.is_none() {
+        return Vec::new();
+    }
     let default = match (
         &spec.backend,
         spec.forwarding.as_ref().and_then(|f| f.default_target.as_ref()),
@@ -437,7 +444,14 @@ pub async fn plan_resources(
             }
             Some((j, live)) => {
                 pool_used[j] = true;
-                let same = sorted(&live.spec) == sorted(&spec);
+                // The health check's fields the file sets, compared with
+                // what the provider reads back (unset: the vendor's default).
+                let check_changes = listener_core::diff::diff_values(
+                    "health_check",
+                    &serde_json::to_value(&live.spec.health_check).unwrap_or(Value::Null),
+                    &serde_json::to_value(&spec.health_check).unwrap_or(Value::Null),
+                );
+                let same = sorted(&live.spec) == sorted(&spec) && check_changes.is_empty();
                 let mut a = pool_action(
                     if same {
                         ResourceOp::Unchanged
@@ -446,7 +460,8 @@ pub async fn plan_resources(
                     },
                     &name,
                 );
-                if !same {
+                a.changes.extend(check_changes);
+                if sorted(&live.spec) != sorted(&spec) {
                     a.changes.push(FieldChange {
                         path: "endpoints".into(),
                         from: serde_json::to_value(&live.spec.endpoints).unwrap_or(Value::Null),

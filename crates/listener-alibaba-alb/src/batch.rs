@@ -81,12 +81,14 @@ impl SerialRun for Run<'_> {
         self.0.waiter(WaitOp::Create)
     }
 
-    /// HTTP without additional certificates, access section, access log
-    /// or `enabled = false`: `ListListeners` carries no certificates and
+    /// HTTP without a `backend` (its server group is looked up first),
+    /// additional certificates, access section, access log or
+    /// `enabled = false`: `ListListeners` carries no certificates and
     /// no ACLs, and those need writes after the create.
     fn plain(&self, spec: &ListenerSpec) -> Option<Value> {
         let p = self.0;
         if spec.protocol != Protocol::Http
+            || spec.backend.is_some()
             || spec.access.is_some()
             || spec.enabled == Some(false)
             || !translate::check_create(&p.profile, spec).is_empty()

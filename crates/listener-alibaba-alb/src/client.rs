@@ -386,12 +386,14 @@ impl AlbClient {
     }
 
     /// `CreateServerGroup` of type `Ip` (HTTP, `Wrr`) in `vpc` with
-    /// `tags` (a `Tag` list); returns the group's ID and the job.
+    /// `tags` (a `Tag` list) and `health` (`HealthCheckConfig`, required by
+    /// ALB); returns the group's ID and the job.
     pub async fn create_server_group(
         &self,
         name: &str,
         vpc: &str,
         tags: &Value,
+        health: &Value,
         token: ClientToken,
     ) -> Result<(String, Option<String>)> {
         let p = json!({
@@ -401,12 +403,26 @@ impl AlbClient {
             "Scheduler": "Wrr",
             "VpcId": vpc,
             "Tag": tags,
+            "HealthCheckConfig": health,
         });
         let body = self.write("CreateServerGroup", &p, token).await?;
         let id = get_str(&body, "ServerGroupId")
             .ok_or_else(|| unexpected("CreateServerGroup answered without a ServerGroupId"))?
             .to_string();
         Ok((id, get_str(&body, "JobId").map(str::to_string)))
+    }
+
+    /// `UpdateServerGroupAttribute` of an owned group's health check
+    /// (`HealthCheckConfig`); the job.
+    pub async fn update_server_group_health(
+        &self,
+        group: &OwnedPart,
+        health: &Value,
+        token: ClientToken,
+    ) -> Result<Option<String>> {
+        let p = json!({ "ServerGroupId": group.as_str(), "HealthCheckConfig": health });
+        let body = self.write("UpdateServerGroupAttribute", &p, token).await?;
+        Ok(get_str(&body, "JobId").map(str::to_string))
     }
 
     /// `ListServerGroups`, all pages; only the given IDs when `ids` is not
@@ -523,6 +539,21 @@ impl AlbClient {
         let mut p = fields.clone();
         p.insert("RuleId".into(), json!(rule.as_str()));
         let body = self.write("UpdateRuleAttribute", &Value::Object(p), token).await?;
+        Ok(get_str(&body, "JobId").map(str::to_string))
+    }
+
+    /// `UpdateRulesAttribute`: new priorities for owned rules of one
+    /// listener in one job (at most [`RULES_PER_CALL`]); ALB checks the
+    /// priorities against the listener as it is after the whole call, so
+    /// one batch may swap them.
+    pub async fn renumber_rules(&self, rules: &[(OwnedPart, u32)], token: ClientToken) -> Result<Option<String>> {
+        let items: Vec<Value> = rules
+            .iter()
+            .map(|(r, p)| json!({ "RuleId": r.as_str(), "Priority": p }))
+            .collect();
+        let body = self
+            .write("UpdateRulesAttribute", &json!({ "Rules": items }), token)
+            .await?;
         Ok(get_str(&body, "JobId").map(str::to_string))
     }
 

@@ -60,11 +60,14 @@ static CAPABILITIES: Capabilities = Capabilities {
     pools: true,
     rules: true,
     routes: true,
-    // A listener's own `backend` (its default action as a pool) is not
-    // translated: ALB needs the default server group when the listener is
-    // made, before the plan's pools exist. `forwarding.default_target`
-    // names it; routes forward to pools (inline or mapped).
-    backends: false,
+    // A listener's own `backend` is its default action: the server group
+    // this adapter made for that pool (apply makes the pool before the
+    // listener), read back as the pool's name.
+    backends: true,
+    // Server groups are pool objects; route certificates are the
+    // listener's additional certificates (`translate::as_attached`).
+    pools_on_rules: false,
+    route_certificates_on_rules: false,
     ..Capabilities::BASE
 };
 
@@ -241,6 +244,18 @@ impl AlbProvider {
     /// additional certificates and the QUIC listener's port looked up.
     /// `ports` maps listener IDs to ports already known (from a list).
     async fn listener_from(&self, attr: &Value, ports: Option<&BTreeMap<String, u32>>) -> Result<Listener> {
+        self.listener_with(attr, ports, None).await
+    }
+
+    /// [`Self::listener_from`] with the adapter's pools by group ID when
+    /// already read (a listing), to name a default server group that is
+    /// one of them without another call.
+    async fn listener_with(
+        &self,
+        attr: &Value,
+        ports: Option<&BTreeMap<String, u32>>,
+        pools: Option<&BTreeMap<String, String>>,
+    ) -> Result<Listener> {
         let id = get_str(attr, "ListenerId")
             .ok_or_else(|| client::unexpected("GetListenerAttribute answered without a ListenerId"))?
             .to_string();
@@ -273,6 +288,20 @@ impl AlbProvider {
         let mut spec = translate::spec_from_attribute(&self.profile, attr, &extras)
             .ok_or_else(|| client::unexpected("the listener's protocol or port is not one ALB documents"))?;
         spec.access = acl::read_access(&self.client, attr).await?;
+        // A default server group that no target alias names may be one of
+        // this adapter's pools: then it reads back as the listener's
+        // `backend`, as the file names it.
+        if let Some(group) = translate::default_group_id(attr) {
+            if !self.profile.aliases.targets.values().any(|id| id == group) {
+                let name = match pools {
+                    Some(p) => p.get(group).cloned(),
+                    None => self.owned_group_names(&[group.to_string()]).await?.remove(group),
+                };
+                if let Some(name) = name {
+                    translate::default_group_as_backend(&mut spec, &name);
+                }
+            }
+        }
         Ok(Listener {
             id: ListenerId(id),
             instance: get_str(attr, "LoadBalancerId")
@@ -302,6 +331,20 @@ impl AlbProvider {
             }
         })
         .await
+    }
+
+    /// `spec` with its `backend` (a pool name) as the server group this
+    /// adapter made for that pool ([`translate::with_default_group`]); a
+    /// spec naming no `backend`, or a `forwarding.default_target`, as it is.
+    async fn with_default_group(&self, spec: &ListenerSpec) -> Result<ListenerSpec> {
+        let has_target = spec.forwarding.as_ref().is_some_and(|f| f.default_target.is_some());
+        match &spec.backend {
+            Some(pool) if !has_target => {
+                let group = self.group_of_pool(pool).await?;
+                Ok(translate::with_default_group(spec, &group))
+            }
+            _ => Ok(spec.clone()),
+        }
     }
 
     /// Read a listener, refusing one of another instance: the provider is
@@ -338,21 +381,25 @@ impl listener_core::Provider for AlbProvider {
         check_set(&self.profile, specs)
     }
 
+    /// The core comparison over the listener as ALB holds it
+    /// ([`translate::as_attached`]): route certificates count as the
+    /// listener's additional certificates (so adding or rotating one is an
+    /// in-place update) and additional certificates compare as a set.
+    fn plan_change(&self, current: &ListenerSpec, desired: &ListenerSpec) -> listener_core::ChangePlan {
+        listener_core::plan_change(
+            &CAPABILITIES,
+            &translate::as_attached(current),
+            &translate::as_attached(desired),
+        )
+    }
+
     async fn create(&self, spec: &ListenerSpec) -> Result<Vec<Listener>> {
         Rejections::from_vec(API, translate::check_create(&self.profile, spec)).into_result()?;
-        // Routes are rules of their own, made by plan and apply through
-        // `RuleProvider`; a listener create alone would drop them.
-        if !spec.routes.is_empty() {
-            return Rejections::of(
-                API,
-                "routes",
-                "routes_via_rules",
-                "routes become ALB rules through plan and apply (rules after the listener), not through a listener create",
-            )
-            .into_result()
-            .map(|_| Vec::new());
-        }
         let opts = self.refuse(spec)?;
+        // Routes are rules of their own, made by plan and apply through
+        // `RuleProvider` once the listener exists; their certificates are
+        // the listener's additional certificates, attached here.
+        let spec = &self.with_default_group(&translate::as_attached(spec)).await?;
         let _writing = self.writes.hold().await;
         let waiter = self.waiter(WaitOp::Create);
         let quic = self.resolve_quic_listener(spec, &opts).await?;
@@ -435,12 +482,17 @@ impl listener_core::Provider for AlbProvider {
             .iter()
             .filter_map(|l| Some((get_str(l, "ListenerId")?.to_string(), get_u32(l, "ListenerPort")?)))
             .collect();
+        let pools = if summaries.is_empty() {
+            BTreeMap::new()
+        } else {
+            self.owned_group_names(&[]).await?
+        };
         let mut out = Vec::with_capacity(summaries.len());
         for id in summaries.iter().filter_map(|l| get_str(l, "ListenerId")) {
             // The list answer has no certificates; the attribute answer has
             // everything a faithful spec needs.
             match self.client.get_listener(id).await {
-                Ok(attr) => out.push(self.listener_from(&attr, Some(&ports)).await?),
+                Ok(attr) => out.push(self.listener_with(&attr, Some(&ports), Some(&pools)).await?),
                 // Deleted between the list and the read.
                 Err(Error::NotFound { .. }) => {}
                 Err(e) => return Err(e),
@@ -455,7 +507,10 @@ impl listener_core::Provider for AlbProvider {
         let (owned, attr) = self.own(&current.id).await?;
         let id = owned.as_str();
         let quic = self.resolve_quic_listener(desired, &opts).await?;
-        let plan = translate::update_plan(&self.profile, &current.spec, desired, quic.as_deref());
+        // Route certificates are listener certificates (see `as_attached`).
+        let desired = &self.with_default_group(&translate::as_attached(desired)).await?;
+        let have = &self.with_default_group(&current.spec).await?;
+        let plan = translate::update_plan(&self.profile, have, desired, quic.as_deref());
         let have_opts = translate::options(&current.spec).unwrap_or_default();
         let log = translate::log_config_params(opts.access_log.as_ref(), have_opts.access_log.as_ref());
         let access_changes = !same_access(current.spec.access.as_ref(), desired.access.as_ref());
@@ -464,9 +519,22 @@ impl listener_core::Provider for AlbProvider {
         }
         let _writing = self.writes.hold().await;
         let waiter = self.waiter(WaitOp::Update);
-        if !plan.dissociate.is_empty() {
-            self.change_certificates(&waiter, &owned, &plan.dissociate, false)
-                .await?;
+        // Add, then remove: a new certificate is associated (and the job
+        // waited for) before the one it replaces goes, so no host is ever
+        // without its certificate. The old default certificate can only be
+        // associated as an additional one once it is no longer the default.
+        let old_default = current
+            .spec
+            .server_certificates()
+            .first()
+            .map(|a| self.profile.aliases.certificate(a).unwrap_or(a).to_string());
+        let (late, early): (Vec<String>, Vec<String>) = plan
+            .associate
+            .iter()
+            .cloned()
+            .partition(|id| Some(id) == old_default.as_ref() && plan.params.contains_key("Certificates"));
+        if !early.is_empty() {
+            self.change_certificates(&waiter, &owned, &early, true).await?;
         }
         if !plan.params.is_empty() {
             let fields: Vec<&str> = plan.params.keys().map(String::as_str).collect();
@@ -477,8 +545,12 @@ impl listener_core::Provider for AlbProvider {
                 .await?;
             self.settle(&waiter, "update", job, id, "update listener").await?;
         }
-        if !plan.associate.is_empty() {
-            self.change_certificates(&waiter, &owned, &plan.associate, true).await?;
+        if !late.is_empty() {
+            self.change_certificates(&waiter, &owned, &late, true).await?;
+        }
+        if !plan.dissociate.is_empty() {
+            self.change_certificates(&waiter, &owned, &plan.dissociate, false)
+                .await?;
         }
         self.change_tags(&owned, &plan).await?;
         if let Some(p) = &log {

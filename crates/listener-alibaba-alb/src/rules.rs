@@ -6,24 +6,26 @@
 //! carries the owner's mark (`route--lctl`, [`listener_core::mark`]), which
 //! is how a rule reads back as managed.
 //!
-//! **Order.** ALB tries rules strictly by `Priority`, smaller first. The
-//! neutral semantics (`listener_core::routing`) need, for one request
-//! host, the most specific matching route host and within it the longest
-//! path. This adapter refuses (in `check_rules`) route hosts of one
-//! listener that can match the same request host (an exact host and a
-//! wildcard covering it, or nested wildcards): then each request host
-//! meets the rules of at most one route host, and only the order *within*
-//! a host matters: a longer path before a shorter one. Priorities are
-//! chosen so (see [`allocate`]): a free number between the neighbours of
-//! the same host, steps of 10 where there is room. The per-host catch-all
-//! rule that would let overlapping hosts be ordered (`docs/routing.md`) is
-//! not made yet.
+//! **Order.** ALB tries rules strictly by `Priority`, smaller first, with
+//! no specificity sorting. The neutral semantics (`listener_core::routing`)
+//! need, for one request host, the most specific matching route host and
+//! within it the longest path, and a matched host must not fall through to
+//! a less specific one. The planner adds a `/` rule per route host to the
+//! listener's default backend (the per-host catch-all), so trying the rules
+//! in *evaluation order* (`routing::evaluation_order`: exact hosts, then
+//! wildcards by decreasing suffix length, within a host the longest path
+//! first and its `/` last) routes every request as the neutral rules say,
+//! overlapping hosts (`api.example.com` under `*.example.com`) included.
+//! [`place`] gives priorities in that order over the listener's whole
+//! rule set: a new rule takes a free number between its neighbours (steps
+//! of 10 where there is room); when there is none, every rule of this
+//! owner on the listener is renumbered (`UpdateRulesAttribute`, 10, 20,
+//! ...) before the new ones are created.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use async_trait::async_trait;
 use listener_core::ownership::{self, OwnedPart, PartOf};
-use listener_core::routing::host_match;
 use listener_core::{
     Error, ListenerId, ListenerSpec, NewRule, Owned, Rejection, ResourceId, Result, RouteSpec, Rule, RuleProvider,
     WaitOp,
@@ -103,63 +105,138 @@ pub fn route_of(rule: &Value) -> Option<(Option<String>, String, String)> {
     Some((host, path?, get_str(t, "ServerGroupId")?.to_string()))
 }
 
-/// Priorities for `new` rules (host, path) on a listener holding `have`
-/// (host, path, priority): for each new rule, a number not taken, above
-/// every rule of its host with a longer path and below every rule of its
-/// host with a shorter one (rules of other hosts never meet the same
-/// request, see the module docs). Errors when no number fits (the rules
-/// would need renumbering, which this adapter does not do yet).
-pub fn allocate(have: &[(Option<String>, String, u32)], new: &[(Option<String>, String)]) -> Result<Vec<u32>> {
-    let mut placed: Vec<(Option<String>, String, u32)> = have.to_vec();
-    let mut taken: BTreeSet<u32> = have.iter().map(|h| h.2).collect();
-    let mut order: Vec<usize> = (0..new.len()).collect();
-    // Longest paths first, so a host's new rules go down the list in order.
-    order.sort_by(|&a, &b| new[b].1.len().cmp(&new[a].1.len()).then(a.cmp(&b)));
-    let mut out = vec![0; new.len()];
-    for i in order {
-        let (host, path) = &new[i];
-        let same = placed.iter().filter(|p| &p.0 == host);
-        let lo = same
-            .clone()
-            .filter(|p| p.1.len() > path.len())
-            .map(|p| p.2)
-            .max()
-            .unwrap_or(0);
-        let hi = same
-            .filter(|p| p.1.len() < path.len())
-            .map(|p| p.2)
-            .min()
-            .unwrap_or(PRIORITY_RANGE.1 + 1);
-        let top = taken.iter().next_back().copied().unwrap_or(0);
-        let ideal = if lo == 0 && hi > PRIORITY_RANGE.1 {
-            top + STEP
-        } else if hi > PRIORITY_RANGE.1 {
-            lo + STEP
-        } else if lo == 0 {
-            hi.saturating_sub(STEP).max(1)
+/// Where a rule (host, path) stands in evaluation order, the order of
+/// `listener_core::routing::evaluation_order`: exact hosts first, then
+/// wildcard hosts by decreasing suffix length (ties by name, so the order
+/// is total), a rule without host last; within a host the longest path
+/// first, so the host's `/` (ALB `/*`) closes it.
+pub fn order_key(host: Option<&str>, path: &str) -> (u8, usize, String, usize, String) {
+    let (tier, suffix) = match host {
+        None => (2, 0),
+        Some(h) => match h.strip_prefix('*') {
+            Some(s) => (1, usize::MAX - s.len()),
+            None => (0, 0),
+        },
+    };
+    (
+        tier,
+        suffix,
+        host.unwrap_or("").to_string(),
+        usize::MAX - path.len(),
+        path.to_string(),
+    )
+}
+
+/// A rule this adapter places: its host and path.
+pub type Placed = (Option<String>, String);
+
+/// The priorities of a listener's rules after `new` rules join `have`
+/// (rules of this owner with their priorities now): an answer for every
+/// rule, in the order given (`have` then `new`). `fixed` are priorities of
+/// rules this adapter does not renumber (other shapes or owners), never
+/// given out.
+///
+/// The listener's whole rule set is put in evaluation order
+/// ([`order_key`]). When the rules of `have` already stand in that order
+/// and every new rule finds a free number between its neighbours, the
+/// rules of `have` keep theirs and the new ones take numbers spread in the
+/// gaps (steps of 10 after the last). Otherwise every rule is renumbered
+/// 10, 20, 30, ... in evaluation order (skipping `fixed`): the answer
+/// depends on the rule set alone. Errors when even steps of 1 do not fit
+/// in 1–10000.
+pub fn place(have: &[(Placed, u32)], new: &[Placed], fixed: &BTreeSet<u32>) -> Result<Vec<u32>> {
+    let n = have.len() + new.len();
+    let key = |i: usize| {
+        let (h, p) = if i < have.len() {
+            &have[i].0
         } else {
-            lo + (hi - lo) / 2
+            &new[i - have.len()]
         };
-        let fits =
-            |p: u32| p > lo && p < hi && (PRIORITY_RANGE.0..=PRIORITY_RANGE.1).contains(&p) && !taken.contains(&p);
-        let pick = (0..=PRIORITY_RANGE.1)
-            .flat_map(|d| [ideal.checked_add(d), ideal.checked_sub(d)])
-            .flatten()
-            .find(|p| fits(*p))
-            .ok_or_else(|| Error::Conflict {
-                vendor: API,
-                code: "PriorityExhausted".to_string(),
-                request_id: String::new(),
-                message: format!(
-                    "no free ALB rule priority between {lo} and {hi} for `{}{path}`; the listener's rules would need renumbering",
-                    host.as_deref().unwrap_or("")
-                ),
-            })?;
-        taken.insert(pick);
-        placed.push((host.clone(), path.clone(), pick));
-        out[i] = pick;
+        order_key(h.as_deref(), p)
+    };
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by_key(|&i| key(i));
+    if let Some(out) = fill_gaps(have, &order, fixed) {
+        return Ok(out);
     }
-    Ok(out)
+    for step in [STEP, 1] {
+        let mut out = vec![0; n];
+        let mut next = 0;
+        let mut fits = true;
+        for &i in &order {
+            next += step;
+            while fixed.contains(&next) {
+                next += step;
+            }
+            if next > PRIORITY_RANGE.1 {
+                fits = false;
+                break;
+            }
+            out[i] = next;
+        }
+        if fits {
+            return Ok(out);
+        }
+    }
+    Err(Error::Conflict {
+        vendor: API,
+        code: "PriorityExhausted".to_string(),
+        request_id: String::new(),
+        message: format!(
+            "{n} ALB rules do not fit in priorities {}-{} beside {} fixed ones",
+            PRIORITY_RANGE.0,
+            PRIORITY_RANGE.1,
+            fixed.len()
+        ),
+    })
+}
+
+/// The new rules' numbers in the gaps between the kept ones, when the
+/// kept ones are in evaluation order and every gap has room.
+fn fill_gaps(have: &[(Placed, u32)], order: &[usize], fixed: &BTreeSet<u32>) -> Option<Vec<u32>> {
+    let mut out = vec![0; order.len()];
+    let free = |p: u32| !fixed.contains(&p) && (PRIORITY_RANGE.0..=PRIORITY_RANGE.1).contains(&p);
+    // Numbers for a run of new rules strictly between lo and hi.
+    let spread = |lo: u32, hi: Option<u32>, k: usize| -> Option<Vec<u32>> {
+        let mut picks = Vec::with_capacity(k);
+        let mut last = lo;
+        for j in 1..=k as u32 {
+            let ideal = match hi {
+                None => last + STEP,
+                Some(hi) => lo + ((hi - lo) as u64 * j as u64 / (k as u64 + 1)) as u32,
+            }
+            .max(last + 1);
+            let limit = hi.unwrap_or(PRIORITY_RANGE.1 + 1);
+            let pick = (ideal..limit).find(|p| free(*p))?;
+            picks.push(pick);
+            last = pick;
+        }
+        Some(picks)
+    };
+    let mut lo = 0u32;
+    let mut pending: Vec<usize> = Vec::new();
+    for &i in order {
+        if i < have.len() {
+            let hi = have[i].1;
+            // A kept rule out of evaluation order: renumber them all.
+            if hi <= lo {
+                return None;
+            }
+            out[i] = hi;
+            let picks = spread(lo, Some(hi), pending.len())?;
+            for (j, p) in pending.drain(..).zip(picks) {
+                out[j] = p;
+            }
+            lo = hi;
+        } else {
+            pending.push(i);
+        }
+    }
+    let picks = spread(lo, None, pending.len())?;
+    for (j, p) in pending.drain(..).zip(picks) {
+        out[j] = p;
+    }
+    Some(out)
 }
 
 impl AlbProvider {
@@ -179,18 +256,6 @@ impl AlbProvider {
             owner,
             self.profile.owner(),
         ))
-    }
-
-    /// Pool names by group ID, for rules read back.
-    async fn pool_names(&self) -> Result<BTreeMap<String, String>> {
-        use listener_core::PoolProvider;
-        Ok(self
-            .list_pools()
-            .await?
-            .into_iter()
-            .filter(|p| p.managed)
-            .map(|p| (p.id.0, p.spec.name))
-            .collect())
     }
 
     /// Prove each rule is on the owned listener and carries this owner's
@@ -218,17 +283,22 @@ impl AlbProvider {
 
     async fn read_rules(&self, listener: &ListenerId) -> Result<Vec<Rule>> {
         let live = self.client.list_rules(listener.as_str()).await?;
-        let names = self.pool_names().await?;
+        let names = self.owned_group_names(&[]).await?;
         Ok(live.iter().filter_map(|r| self.rule_of(listener, r, &names)).collect())
     }
 }
 
-/// Route hosts of one listener that can match the same request host.
-pub fn overlapping_hosts(rules: &[RouteSpec]) -> Vec<(usize, Rejection)> {
-    let mut out = Vec::new();
-    for (i, r) in rules.iter().enumerate() {
-        let Some(h) = &r.host else {
-            out.push((
+/// Rules without a host: ALB could express one (a rule with a Path
+/// condition only), but the neutral model has none and the planner makes
+/// none for this adapter (`pools_on_rules` is off: the listener's default
+/// action is the default backend).
+pub fn hostless(rules: &[RouteSpec]) -> Vec<(usize, Rejection)> {
+    rules
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.host.is_none())
+        .map(|(i, _)| {
+            (
                 i,
                 Rejection::new(
                     API,
@@ -236,35 +306,112 @@ pub fn overlapping_hosts(rules: &[RouteSpec]) -> Vec<(usize, Rejection)> {
                     "alb_host_required",
                     "ALB rules here always carry a host",
                 ),
-            ));
-            continue;
-        };
-        let covered = rules.iter().enumerate().find(|(j, o)| {
-            let Some(oh) = &o.host else { return false };
-            *j != i && oh != h && oh.starts_with("*.") && host_match(oh, h.trim_start_matches("*")).is_some()
-        });
-        if let Some((j, o)) = covered {
-            out.push((
-                i,
-                Rejection::new(
-                    API,
-                    format!("routes[{i}].host"),
-                    "alb_host_overlap",
-                    format!(
-                        "`{h}` is also matched by `{}` (routes[{j}]); ALB would need a catch-all rule per host to keep requests of `{h}` from falling through, which this adapter does not make yet",
-                        o.host.as_deref().unwrap_or("")
-                    ),
-                ),
-            ));
+            )
+        })
+        .collect()
+}
+
+impl AlbProvider {
+    /// Priorities for `new` rules on an owned listener whose rules are
+    /// `live` (`ListRules`), leaving out `except` (a rule being changed):
+    /// computed by [`place`] over the listener's whole rule set; rules of
+    /// this owner that must move are renumbered first with
+    /// `UpdateRulesAttribute`. A renumbering of more rules than one call
+    /// takes goes in two rounds, through numbers no rule holds or will
+    /// hold, so no call meets a priority still taken (`Conflict.Priority`).
+    async fn make_room(
+        &self,
+        waiter: &listener_core::Deadline,
+        listener: &Owned,
+        live: &[Value],
+        except: Option<&ResourceId>,
+        new: &[Placed],
+    ) -> Result<Vec<u32>> {
+        let mut have: Vec<(Placed, u32)> = Vec::new();
+        let mut ids: Vec<ResourceId> = Vec::new();
+        let mut fixed = BTreeSet::new();
+        for r in live {
+            let id = get_str(r, "RuleId").unwrap_or_default();
+            if except.is_some_and(|e| e.as_str() == id) {
+                continue;
+            }
+            let Some(priority) = get_u32(r, "Priority") else {
+                continue;
+            };
+            let ours = get_str(r, "RuleName").and_then(|n| listener_core::mark::split_name(n).1);
+            match route_of(r) {
+                Some((h, p, _)) if ours.as_deref() == Some(self.profile.owner()) => {
+                    have.push(((h, p), priority));
+                    ids.push(ResourceId(id.to_string()));
+                }
+                _ => {
+                    fixed.insert(priority);
+                }
+            }
         }
+        let all = place(&have, new, &fixed)?;
+        let moves: Vec<(ResourceId, u32, u32)> = have
+            .iter()
+            .zip(&ids)
+            .zip(&all)
+            .filter(|(((_, now), _), want)| *now != **want)
+            .map(|(((_, now), id), want)| (id.clone(), *now, *want))
+            .collect();
+        if !moves.is_empty() {
+            let move_ids: Vec<ResourceId> = moves.iter().map(|m| m.0.clone()).collect();
+            let parts = self.own_rules(listener, live, &move_ids)?;
+            let mut rounds: Vec<Vec<(OwnedPart, u32)>> = Vec::new();
+            if moves.len() > RULES_PER_CALL {
+                let busy: BTreeSet<u32> = live
+                    .iter()
+                    .filter_map(|r| get_u32(r, "Priority"))
+                    .chain(all.iter().copied())
+                    .collect();
+                let spare: Vec<u32> = (PRIORITY_RANGE.0..=PRIORITY_RANGE.1)
+                    .rev()
+                    .filter(|p| !busy.contains(p))
+                    .take(moves.len())
+                    .collect();
+                if spare.len() < moves.len() {
+                    return Err(Error::Conflict {
+                        vendor: API,
+                        code: "PriorityExhausted".to_string(),
+                        request_id: String::new(),
+                        message: "no free ALB rule priorities to renumber through".to_string(),
+                    });
+                }
+                rounds.push(parts.iter().cloned().zip(spare).collect());
+            }
+            rounds.push(
+                parts
+                    .iter()
+                    .map(|part| {
+                        let want = moves.iter().find(|m| m.0.as_str() == part.as_str()).map_or(0, |m| m.2);
+                        (part.clone(), want)
+                    })
+                    .collect(),
+            );
+            for round in rounds {
+                for chunk in round.chunks(RULES_PER_CALL) {
+                    tracing::info!(
+                        listener_id = listener.as_str(),
+                        count = chunk.len(),
+                        "renumbering ALB rules"
+                    );
+                    if let Some(job) = self.client.renumber_rules(chunk, self.client.new_token()).await? {
+                        wait_job(&self.client, waiter, "rules", &job, "renumber rules").await?;
+                    }
+                }
+            }
+        }
+        Ok(all[have.len()..].to_vec())
     }
-    out
 }
 
 #[async_trait]
 impl RuleProvider for AlbProvider {
     fn check_rules(&self, _listener: &ListenerSpec, rules: &[RouteSpec]) -> Vec<(usize, Rejection)> {
-        overlapping_hosts(rules)
+        hostless(rules)
     }
 
     async fn list_rules(&self, listener: &ListenerId) -> Result<Vec<Rule>> {
@@ -280,33 +427,11 @@ impl RuleProvider for AlbProvider {
         let _writing = self.writes.hold().await;
         let waiter = self.waiter(WaitOp::Create);
         let live = self.client.list_rules(listener.as_str()).await?;
-        let have: Vec<(Option<String>, String, u32)> = live
-            .iter()
-            .filter_map(|r| {
-                let (h, p, _) = route_of(r)?;
-                Some((h, p, get_u32(r, "Priority")?))
-            })
-            .collect();
-        // The rules already there and the new ones together must not
-        // meet the same request host (see the module docs).
-        let mut together: Vec<RouteSpec> = rules.iter().map(|r| r.spec.clone()).collect();
-        together.extend(have.iter().map(|(h, p, _)| {
-            let mut x = RouteSpec::new(None, p.clone(), "");
-            x.host = h.clone();
-            x
-        }));
-        let clash = overlapping_hosts(&together);
-        if !clash.is_empty() {
-            return Err(Error::Unsupported {
-                vendor: API,
-                rejections: clash.into_iter().map(|(_, r)| r).collect(),
-            });
-        }
-        let new: Vec<(Option<String>, String)> = rules
+        let new: Vec<Placed> = rules
             .iter()
             .map(|r| (r.spec.host.clone(), r.spec.path.clone()))
             .collect();
-        let priorities = allocate(&have, &new)?;
+        let priorities = self.make_room(&waiter, &owned, &live, None, &new).await?;
         let name = listener_core::mark::mark_name(RULE_NAME, self.profile.owner());
         let bodies: Vec<Value> = rules
             .iter()
@@ -349,15 +474,8 @@ impl RuleProvider for AlbProvider {
         let mut fields = Map::new();
         fields.insert("RuleActions".into(), actions(backend));
         if desired.host != current.spec.host || desired.path != current.spec.path {
-            let have: Vec<(Option<String>, String, u32)> = live
-                .iter()
-                .filter(|r| get_str(r, "RuleId") != Some(current.id.as_str()))
-                .filter_map(|r| {
-                    let (h, p, _) = route_of(r)?;
-                    Some((h, p, get_u32(r, "Priority")?))
-                })
-                .collect();
-            let p = allocate(&have, &[(desired.host.clone(), desired.path.clone())])?;
+            let new = [(desired.host.clone(), desired.path.clone())];
+            let p = self.make_room(&waiter, &owned, &live, Some(&current.id), &new).await?;
             fields.insert("RuleConditions".into(), conditions(desired));
             fields.insert("Priority".into(), json!(p[0]));
         }
@@ -419,51 +537,103 @@ mod tests {
         assert_eq!(route_of(&root).map(|r| r.1), Some("/".to_string()));
     }
 
+    fn p(host: &str, path: &str) -> Placed {
+        (h(host), path.to_string())
+    }
+
+    /// Whether trying `rules` by priority gives evaluation order.
+    fn in_order(rules: &[Placed], priorities: &[u32]) -> bool {
+        let mut by: Vec<(u32, &Placed)> = priorities.iter().copied().zip(rules).collect();
+        by.sort_by_key(|x| x.0);
+        by.windows(2)
+            .all(|w| order_key(w[0].1 .0.as_deref(), &w[0].1 .1) < order_key(w[1].1 .0.as_deref(), &w[1].1 .1))
+    }
+
     #[test]
-    fn longer_paths_of_a_host_get_smaller_priorities() {
+    fn exact_hosts_then_longer_wildcards_then_shorter_paths() {
         let new = vec![
-            (h("a.example.com"), "/v1".to_string()),
-            (h("a.example.com"), "/v1/reports".to_string()),
-            (h("b.example.com"), "/static".to_string()),
-            (h("a.example.com"), "/".to_string()),
+            p("*.example.com", "/"),
+            p("api.example.com", "/"),
+            p("api.example.com", "/v1"),
+            p("*.a.example.com", "/"),
+            p("*.example.com", "/static"),
+            p("api.example.com", "/v1/reports"),
         ];
-        let p = allocate(&[], &new).unwrap();
-        assert!(p[1] < p[0] && p[0] < p[3], "{p:?}");
-        assert_eq!(p.iter().collect::<BTreeSet<_>>().len(), 4);
-        // Inserting between existing ones.
-        let have: Vec<_> = new
-            .iter()
-            .cloned()
-            .zip(p.iter().copied())
-            .map(|((a, b), c)| (a, b, c))
-            .collect();
-        let q = allocate(&have, &[(h("a.example.com"), "/v1/x".to_string())]).unwrap();
-        assert!(q[0] > p[1] && q[0] < p[0], "{p:?} {q:?}");
+        let got = place(&[], &new, &BTreeSet::new()).unwrap();
+        assert_eq!(got, vec![60, 30, 20, 40, 50, 10]);
+        assert!(in_order(&new, &got));
     }
 
     #[test]
-    fn no_room_is_a_conflict() {
+    fn a_new_rule_takes_a_gap_and_keeps_the_others() {
         let have = vec![
-            (h("a.b.com"), "/abc".to_string(), 5),
-            (h("a.b.com"), "/a".to_string(), 6),
+            (p("api.example.com", "/v1"), 10),
+            (p("api.example.com", "/"), 20),
+            (p("*.example.com", "/"), 30),
         ];
-        assert!(allocate(&have, &[(h("a.b.com"), "/ab".to_string())]).is_err());
+        let got = place(
+            &have,
+            &[p("api.example.com", "/v1/x"), p("*.example.com", "/s")],
+            &BTreeSet::new(),
+        )
+        .unwrap();
+        assert_eq!(&got[..3], &[10, 20, 30]);
+        assert!(got[3] < 10 && got[4] > 20 && got[4] < 30, "{got:?}");
+        // A wildcard added after the fact goes after the exact host.
+        let got = place(&have, &[p("*.b.example.com", "/")], &BTreeSet::new()).unwrap();
+        assert!(got[3] > 20 && got[3] < 30, "{got:?}");
     }
 
     #[test]
-    fn overlapping_hosts_are_refused() {
+    fn no_gap_renumbers_every_rule_in_evaluation_order() {
+        let have = vec![(p("a.b.com", "/abc"), 5), (p("a.b.com", "/a"), 6)];
+        let got = place(&have, &[p("a.b.com", "/ab")], &BTreeSet::new()).unwrap();
+        assert_eq!(got, vec![10, 30, 20]);
+        // Rules out of order (made before hosts could overlap) too.
+        let have = vec![(p("*.b.com", "/"), 10), (p("a.b.com", "/"), 20)];
+        let got = place(&have, &[], &BTreeSet::new()).unwrap();
+        assert_eq!(got, vec![20, 10]);
+        // Numbers of rules this adapter does not own are skipped.
+        let fixed: BTreeSet<u32> = [20].into();
+        let got = place(&[], &[p("a.b.com", "/x"), p("a.b.com", "/")], &fixed).unwrap();
+        assert_eq!(got, vec![10, 21]);
+        let have = vec![(p("a.b.com", "/abc"), 5), (p("a.b.com", "/a"), 6)];
+        let got = place(&have, &[p("a.b.com", "/ab")], &[10].into()).unwrap();
+        assert_eq!(got, vec![20, 40, 30]);
+    }
+
+    #[test]
+    fn the_answer_depends_on_the_rule_set_alone() {
         let rules = vec![
-            RouteSpec::new(Some("api.example.com"), "/", "a"),
-            RouteSpec::new(Some("*.example.com"), "/", "b"),
-            RouteSpec::new(Some("www.other.com"), "/", "c"),
+            p("*.example.com", "/"),
+            p("api.example.com", "/v1"),
+            p("api.example.com", "/"),
+            p("www.example.com", "/"),
         ];
-        let r = overlapping_hosts(&rules);
-        assert_eq!(r.len(), 1);
-        assert_eq!(r[0].1.field, "routes[0].host");
-        let nested = vec![
-            RouteSpec::new(Some("*.a.example.com"), "/", "a"),
-            RouteSpec::new(Some("*.example.com"), "/", "b"),
-        ];
-        assert_eq!(overlapping_hosts(&nested).len(), 1);
+        let mut rev = rules.clone();
+        rev.reverse();
+        let a = place(&[], &rules, &BTreeSet::new()).unwrap();
+        let mut b = place(&[], &rev, &BTreeSet::new()).unwrap();
+        b.reverse();
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn too_many_rules_is_a_conflict() {
+        let new: Vec<Placed> = (0..10001).map(|i| p("a.b.com", &format!("/{i}"))).collect();
+        assert!(matches!(
+            place(&[], &new, &BTreeSet::new()),
+            Err(Error::Conflict { .. })
+        ));
+    }
+
+    #[test]
+    fn hostless_rules_are_refused() {
+        let mut r = RouteSpec::new(None, "/", "a");
+        r.host = None;
+        let rules = vec![RouteSpec::new(Some("a.example.com"), "/", "a"), r];
+        let got = hostless(&rules);
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].1.field, "routes[1].host");
     }
 }

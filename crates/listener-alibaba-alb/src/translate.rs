@@ -214,7 +214,7 @@ pub fn options(spec: &ListenerSpec) -> Result<AlbOptions, String> {
 /// Every reason ALB cannot take `spec`, without any network call.
 pub fn check(profile: &ProfileConfig, spec: &ListenerSpec) -> Vec<Rejection> {
     let mut r = Rejections::preflight(&crate::capabilities(), &profile.aliases, spec);
-    check_routes(spec, &mut r);
+    check_routes(profile, spec, &mut r);
     let opts = match options(spec) {
         Ok(o) => o,
         Err(e) => {
@@ -399,15 +399,19 @@ fn reject_several_ports(spec: &ListenerSpec, r: &mut Rejections) {
 /// `DefaultActions` is required on `CreateListener` (seed: Required = Yes,
 /// `MissingParameter` without it): ALB forwards to a server group by default,
 /// so the spec must name one.
+/// A listener `backend` (an inline pool, whose server group the adapter
+/// makes before the listener) names it as well.
 fn require_default_target(spec: &ListenerSpec, r: &mut Rejections) {
     r.reject_if(
-        spec.forwarding
-            .as_ref()
-            .and_then(|f| f.default_target.as_ref())
-            .is_none(),
+        spec.backend.is_none()
+            && spec
+                .forwarding
+                .as_ref()
+                .and_then(|f| f.default_target.as_ref())
+                .is_none(),
         "forwarding.default_target",
         "MissingParameter",
-        "ALB requires a default forward action: set `forwarding.default_target` to a server-group alias",
+        "ALB requires a default forward action: set `backend` to a pool of the file or `forwarding.default_target` to a server-group alias",
     );
 }
 
@@ -489,23 +493,108 @@ pub fn check_create(profile: &ProfileConfig, spec: &ListenerSpec) -> Vec<Rejecti
     out
 }
 
-/// What ALB rules cannot route as the neutral semantics say, or what
-/// this adapter does not translate yet: route hosts that meet the same
-/// request host ([`crate::rules::overlapping_hosts`]) and per-route
-/// certificates.
-fn check_routes(spec: &ListenerSpec, r: &mut Rejections) {
+/// What ALB rules cannot route as the neutral semantics say: route
+/// hosts are ordered by priority (see `rules`), so overlapping hosts are
+/// expressed; what stays refused is about certificates
+/// ([`reject_overlapping_certificates`]).
+fn check_routes(profile: &ProfileConfig, spec: &ListenerSpec, r: &mut Rejections) {
     let specs: Vec<listener_core::RouteSpec> = spec.routes.iter().map(|x| x.to_route_spec()).collect();
-    for (_, rejection) in crate::rules::overlapping_hosts(&specs) {
+    for (_, rejection) in crate::rules::hostless(&specs) {
         r.reject(rejection.field, rejection.rule, rejection.reason);
     }
-    for (i, route) in spec.routes.iter().enumerate() {
-        r.reject_if(
-            route.certificate.is_some(),
-            format!("routes[{i}].certificate"),
-            "route_certificate_untranslated",
-            "per-route certificates are not yet translated for alibaba-alb; list the certificate in `tls.certificates` (ALB picks by SNI from the certificates' names)",
-        );
+    reject_overlapping_certificates(profile, spec, r);
+}
+
+/// Whether one request host can match both route hosts `a` and `b` (two
+/// different hosts): one is a wildcard whose suffix the other ends with
+/// (`api.example.com` or `*.a.example.com` under `*.example.com`).
+pub fn hosts_overlap(a: &str, b: &str) -> bool {
+    let under = |wild: &str, other: &str| {
+        wild.strip_prefix('*').is_some_and(|suffix| {
+            let other = other.strip_prefix('*').unwrap_or(other);
+            other.len() > suffix.len() && other.ends_with(suffix)
+        })
+    };
+    a != b && (under(a, b) || under(b, a))
+}
+
+/// Two different certificates on route hosts that can match one request
+/// host. ALB does not tie a certificate to a host: it matches the TLS
+/// server name against the names of every certificate on the listener
+/// (factsheet `routing.md` §5, D-alb-sni), and which of two matching
+/// certificates it serves is undocumented (§5 "[silent]"; §7 refuses
+/// "two attached certificates covering the same host"). A route
+/// certificate is taken to cover its route host, so `api.example.com`
+/// with one certificate and `*.example.com` with another would both cover
+/// `api.example.com`: refused at the later route's `certificate`. Two
+/// aliases of one certificate ID are one certificate.
+fn reject_overlapping_certificates(profile: &ProfileConfig, spec: &ListenerSpec, r: &mut Rejections) {
+    let id = |alias: &str| profile.aliases.certificate(alias).unwrap_or(alias).to_string();
+    let certified: Vec<(usize, &str, String)> = spec
+        .routes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, route)| Some((i, route.host.as_str(), id(route.certificate.as_deref()?))))
+        .collect();
+    for (n, (j, host, cert)) in certified.iter().enumerate() {
+        let clash = certified[..n]
+            .iter()
+            .find(|(_, other, other_cert)| other_cert != cert && hosts_overlap(host, other));
+        if let Some((i, other, _)) = clash {
+            r.reject(
+                format!("routes[{j}].certificate"),
+                "alb_certificate_overlap",
+                format!(
+                    "`{host}` and `{other}` (routes[{i}]) can be one request host, and ALB picks among the listener's certificates by their names, not by route: two different certificates would both cover it, and which one ALB serves is undocumented; give both hosts the same certificate or none to one of them"
+                ),
+            );
+        }
     }
+}
+
+/// Route certificate aliases of an HTTPS listener, each once, in the
+/// order of the routes: ALB serves them as additional certificates of the
+/// listener.
+pub fn route_certificates(spec: &ListenerSpec) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    if spec.protocol != Protocol::Https {
+        return out;
+    }
+    for c in spec.routes.iter().filter_map(|r| r.certificate.as_ref()) {
+        if !out.contains(c) {
+            out.push(c.clone());
+        }
+    }
+    out
+}
+
+/// The listener as ALB holds it: routes are rules of their own (made
+/// through `RuleProvider`), and their certificates are listener
+/// certificates. So `tls.certificates` becomes the default certificate
+/// (the file's first) followed by every other certificate of the listener
+/// (the file's further ones and the routes'), each once and sorted: ALB
+/// keeps additional certificates as a set, in no order. `routes` is
+/// emptied. Applied to the desired spec before create and update, and to
+/// both sides of `plan_change`, so that adding or rotating a route
+/// certificate is an in-place listener update.
+pub fn as_attached(spec: &ListenerSpec) -> ListenerSpec {
+    let mut out = spec.clone();
+    let extra = route_certificates(spec);
+    out.routes.clear();
+    if let Some(tls) = out.tls.as_mut() {
+        if let Some((first, rest)) = tls.certificates.split_first() {
+            let mut others: Vec<String> = rest
+                .iter()
+                .chain(extra.iter())
+                .filter(|c| *c != first)
+                .cloned()
+                .collect();
+            others.sort();
+            others.dedup();
+            tls.certificates = std::iter::once(first.clone()).chain(others).collect();
+        }
+    }
+    out
 }
 
 /// `RequestTimeout` above 3600 s is refused by every source (seed 1–180,
@@ -1112,6 +1201,44 @@ pub fn settings_params(
     p
 }
 
+/// The spec with its default backend, the pool named by `backend`, as the
+/// server group `group` that the adapter made for it: ALB's default action
+/// names a server group (`DefaultActions`, required on `CreateListener`),
+/// which [`settings_params`] takes from `forwarding.default_target` (an ID
+/// that is no alias passes as it is).
+pub fn with_default_group(spec: &ListenerSpec, group: &str) -> ListenerSpec {
+    let mut out = spec.clone();
+    let f = out.forwarding.get_or_insert(Forwarding {
+        backend_protocol: None,
+        default_target: None,
+    });
+    f.default_target = Some(group.to_string());
+    out.backend = None;
+    out
+}
+
+/// Read back a default server group that is one of the adapter's pools
+/// (`pool`, its name) as the listener's `backend`, as the file says it,
+/// instead of a `forwarding.default_target`.
+pub fn default_group_as_backend(spec: &mut ListenerSpec, pool: &str) {
+    spec.backend = Some(pool.to_string());
+    if let Some(f) = spec.forwarding.as_mut() {
+        f.default_target = None;
+        if f.backend_protocol.is_none() {
+            spec.forwarding = None;
+        }
+    }
+}
+
+/// The server group of a listener's default action (`GetListenerAttribute`).
+pub fn default_group_id(attr: &Value) -> Option<&str> {
+    attr.get("DefaultActions")
+        .and_then(Value::as_array)
+        .and_then(|a| a.first())
+        .and_then(|a| a.pointer("/ForwardGroupConfig/ServerGroupTuples/0/ServerGroupId"))
+        .and_then(Value::as_str)
+}
+
 /// `DefaultActions` forwarding everything to one server group.
 pub fn default_actions(server_group_id: &str) -> Value {
     json!([{
@@ -1270,12 +1397,15 @@ pub fn update_plan(
     };
     let want_certs = desired.server_certificates();
     if !want_certs.is_empty() {
-        let want_extra = profile.aliases.certificate_ids(&want_certs[1..]);
+        let want_default = profile.aliases.certificate_ids(&want_certs[..1]);
+        let want_extra = additional_certificate_ids(profile, desired);
         let have_all = profile.aliases.certificate_ids(current.server_certificates());
         let have_extra: Vec<String> = have_all.iter().skip(1).cloned().collect();
+        // The new default certificate leaves the additional ones by being
+        // made the default; it is not dissociated.
         plan.dissociate = have_extra
             .iter()
-            .filter(|id| !want_extra.contains(id))
+            .filter(|id| !want_extra.contains(id) && !want_default.contains(id))
             .cloned()
             .collect();
         plan.associate = want_extra
@@ -1307,12 +1437,21 @@ pub fn update_plan(
 }
 
 /// IDs of the additional (non-default) certificates a spec asks for.
+/// Each ID once, and never the default certificate's (two aliases may
+/// name one certificate).
 pub fn additional_certificate_ids(profile: &ProfileConfig, spec: &ListenerSpec) -> Vec<String> {
     let certs = spec.server_certificates();
     if certs.len() < 2 {
         return Vec::new();
     }
-    profile.aliases.certificate_ids(&certs[1..])
+    let ids = profile.aliases.certificate_ids(certs);
+    let mut out: Vec<String> = Vec::new();
+    for id in &ids[1..] {
+        if *id != ids[0] && !out.contains(id) {
+            out.push(id.clone());
+        }
+    }
+    out
 }
 
 // ---------------------------------------------------------------------------
@@ -1438,13 +1577,7 @@ pub fn spec_from_attribute(profile: &ProfileConfig, attr: &Value, extras: &ReadB
         });
     }
 
-    let target = attr
-        .get("DefaultActions")
-        .and_then(Value::as_array)
-        .and_then(|a| a.first())
-        .and_then(|a| a.pointer("/ForwardGroupConfig/ServerGroupTuples/0/ServerGroupId"))
-        .and_then(Value::as_str);
-    if let Some(id) = target {
+    if let Some(id) = default_group_id(attr) {
         spec.forwarding = Some(Forwarding {
             backend_protocol: None,
             default_target: Some(profile.aliases.target_alias_of(id)),
@@ -2578,6 +2711,87 @@ mod tests {
         );
         assert_eq!(plan.associate, vec!["cert-ecc".to_string()]);
         assert!(plan.dissociate.is_empty());
+    }
+    fn routed_https() -> ListenerSpec {
+        let mut s = https();
+        let mut api = listener_core::routes::Route::new("api.example.com", "/v1", "api");
+        api.certificate = Some("web-ecc".into());
+        s.routes = vec![
+            api,
+            listener_core::routes::Route::new("api.example.com", "/", "web"),
+            listener_core::routes::Route::new("*.example.com", "/static", "web"),
+        ];
+        s
+    }
+
+    #[test]
+    fn route_certificates_pass_and_overlapping_hosts_are_expressed() {
+        let s = routed_https();
+        assert!(check(&profile(), &s).is_empty(), "{:?}", check(&profile(), &s));
+    }
+
+    #[test]
+    fn rejects_two_certificates_covering_one_host() {
+        let mut s = routed_https();
+        s.routes[2].certificate = Some("wild".into());
+        let mut p = profile();
+        p.aliases.certificates.insert("wild".into(), "cert-wild".into());
+        let got = check(&p, &s);
+        assert!(
+            got.iter()
+                .any(|r| r.field == "routes[2].certificate" && r.rule == "alb_certificate_overlap"),
+            "{got:?}"
+        );
+        // One certificate for both hosts is one certificate: accepted.
+        p.aliases.certificates.insert("wild".into(), "cert-ecc".into());
+        assert!(check(&p, &s).is_empty());
+        // Nested wildcards overlap too; unrelated hosts do not.
+        assert!(hosts_overlap("*.a.example.com", "*.example.com"));
+        assert!(hosts_overlap("*.example.com", "api.example.com"));
+        assert!(!hosts_overlap("*.example.com", "example.com"));
+        assert!(!hosts_overlap("a.example.com", "b.example.com"));
+        assert!(!hosts_overlap("*.example.com", "*.example.org"));
+    }
+
+    #[test]
+    fn route_certificates_become_additional_certificates() {
+        let mut s = routed_https();
+        s.tls.as_mut().unwrap().certificates.push("zz".into());
+        let held = as_attached(&s);
+        assert!(held.routes.is_empty());
+        assert_eq!(held.server_certificates(), ["web", "web-ecc", "zz"]);
+        // A route naming the default certificate adds nothing.
+        let mut s = routed_https();
+        s.routes[0].certificate = Some("web".into());
+        assert_eq!(as_attached(&s).server_certificates(), ["web"]);
+        // HTTP listeners have none (the core refuses the field there).
+        let mut s = routed_https();
+        s.protocol = Protocol::Http;
+        assert!(route_certificates(&s).is_empty());
+    }
+
+    #[test]
+    fn adding_or_rotating_a_route_certificate_is_an_in_place_update() {
+        let p = profile();
+        let mut current = as_attached(&routed_https());
+        current.tls.as_mut().unwrap().certificates = vec!["web".into()];
+        let desired = as_attached(&routed_https());
+        let plan = update_plan(&p, &current, &desired, None);
+        assert_eq!(plan.associate, ["cert-ecc"]);
+        assert!(plan.dissociate.is_empty());
+        // Rotation: the alias points to another certificate.
+        let mut rotated = p.clone();
+        rotated
+            .aliases
+            .certificates
+            .insert("web-ecc".into(), "cert-ecc-2".into());
+        let plan = update_plan(&rotated, &as_attached(&routed_https()), &desired, None);
+        assert!(plan.is_empty(), "same aliases, read back as aliases: {plan:?}");
+        let mut have = as_attached(&routed_https());
+        have.tls.as_mut().unwrap().certificates[1] = "cert-ecc".into();
+        let plan = update_plan(&rotated, &have, &desired, None);
+        assert_eq!(plan.associate, ["cert-ecc-2"]);
+        assert_eq!(plan.dissociate, ["cert-ecc"]);
     }
 }
 

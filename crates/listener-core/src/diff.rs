@@ -61,6 +61,16 @@ pub fn diff_specs(current: &ListenerSpec, desired: &ListenerSpec) -> Vec<FieldCh
     out
 }
 
+/// Fields set in `desired` whose value differs in `current`, for any
+/// section (a pool's health check), named under `path`: as
+/// [`diff_specs`] compares a listener, unset meaning "the vendor's
+/// default".
+pub fn diff_values(path: &str, current: &Value, desired: &Value) -> Vec<FieldChange> {
+    let mut out = Vec::new();
+    walk(path, current, desired, &mut out);
+    out
+}
+
 /// Paths compared as a whole even though they are maps: a tag set present
 /// in the desired spec is the listener's whole set, so a key the cloud has
 /// and the file lacks is a change too.

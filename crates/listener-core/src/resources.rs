@@ -111,15 +111,26 @@ pub struct PoolSpec {
     pub name: String,
     /// Its endpoints.
     pub endpoints: Vec<Endpoint>,
+    /// Health checking of the endpoints, for the whole pool (on the
+    /// vendor's pool object where it has one: ALB server groups).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health_check: Option<crate::spec::HealthCheck>,
 }
 
 impl PoolSpec {
-    /// A pool with the given endpoints.
+    /// A pool with the given endpoints, without a health check.
     pub fn new(name: impl Into<String>, endpoints: Vec<Endpoint>) -> Self {
         PoolSpec {
             name: name.into(),
             endpoints,
+            health_check: None,
         }
+    }
+
+    /// The same pool with `health_check`.
+    pub fn with_health_check(mut self, health_check: Option<crate::spec::HealthCheck>) -> Self {
+        self.health_check = health_check;
+        self
     }
 }
 

@@ -182,6 +182,7 @@ impl Backend {
                 })
                 .collect(),
         )
+        .with_health_check(self.health_check.clone())
     }
 }
 

@@ -14,7 +14,7 @@
 //! | `POST /_emulator/faults` | replaces rules and random faults (body: [`FaultsSpec`] JSON) |
 //! | `GET /_emulator/requests` | requests per API and action: `{api: {action: {"requests", "throttled", "errors"}}}` |
 //! | `POST /_emulator/seed` | seeds an instance: `{"service": "tencent-gaap", "id": "link-1", "server_groups": []}` |
-//! | `POST /_emulator/resolve` | where a request would go, by the service's own matching: `{"service": "alb", "instance": "alb-1", "port": 443, "host": "a.example.com", "path": "/api"}` (dispatched to [`Service::resolve`](crate::service::Service::resolve)) |
+//! | `POST /_emulator/resolve` | where a request would go, by the service's own matching: `{"service": "alb", "instance": "alb-1", "port": 443, "host": "a.example.com", "path": "/api"}` (dispatched to [`Service::resolve`](crate::service::Service::resolve)); ALB answers `listener`, `rule`, `server_groups`, `endpoints` and, on HTTPS, the `certificate` served for the host (by SNI) |
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Limited};

@@ -101,6 +101,7 @@ async fn group(em: &EmulatorHandle, name: &str) -> String {
             ("ServerGroupType", "Ip"),
             ("Protocol", "HTTP"),
             ("VpcId", "vpc-1"),
+            ("HealthCheckConfig.HealthCheckEnabled", "true"),
         ],
     )
     .await;
@@ -223,6 +224,7 @@ async fn server_group_lifecycle_and_listings() {
             ("ServerGroupName", "ecs"),
             ("ServerGroupType", "Instance"),
             ("VpcId", "vpc-1"),
+            ("HealthCheckConfig.HealthCheckEnabled", "false"),
         ],
     )
     .await;
@@ -686,11 +688,86 @@ async fn client_token_replays_and_refuses_other_parameters() {
         ("ServerGroupName", "web"),
         ("ServerGroupType", "Ip"),
         ("VpcId", "vpc-1"),
+        ("HealthCheckConfig.HealthCheckEnabled", "true"),
         ("ClientToken", "tok-2"),
     ];
     let a = ok(&em, "CreateServerGroup", &pool).await;
     let b = ok(&em, "CreateServerGroup", &pool).await;
     assert_eq!(a["ServerGroupId"], b["ServerGroupId"]);
+    em.shutdown().await;
+}
+
+/// Factsheet `routing.md` §4: the health check lives on the server group
+/// (interval 1–50 s, timeout 1–300 s, thresholds 2–10), required at
+/// creation (`HealthCheckEnabled`), changed with
+/// `UpdateServerGroupAttribute`, answered by `ListServerGroups`.
+#[tokio::test]
+async fn server_group_health_checks_and_their_ranges() {
+    let em = instant().await;
+    let base = [("ServerGroupName", "hc"), ("ServerGroupType", "Ip"), ("VpcId", "vpc-1")];
+    assert_eq!(code(&em, "CreateServerGroup", &base).await.1, "MissingParameter");
+    for (k, v) in [
+        ("HealthCheckConfig.HealthCheckInterval", "51"),
+        ("HealthCheckConfig.HealthCheckInterval", "0"),
+        ("HealthCheckConfig.HealthCheckTimeout", "301"),
+        ("HealthCheckConfig.HealthyThreshold", "1"),
+        ("HealthCheckConfig.UnhealthyThreshold", "11"),
+        ("HealthCheckConfig.HealthCheckProtocol", "UDP"),
+        ("HealthCheckConfig.HealthCheckMethod", "PUT"),
+        ("HealthCheckConfig.HealthCheckCodes.1", "http_1xx"),
+        ("HealthCheckConfig.HealthCheckPath", "healthz"),
+    ] {
+        let mut pairs = base.to_vec();
+        pairs.push(("HealthCheckConfig.HealthCheckEnabled", "true"));
+        pairs.push((k, v));
+        assert_eq!(
+            code(&em, "CreateServerGroup", &pairs).await.1,
+            "InvalidParameter",
+            "{k}={v}"
+        );
+    }
+    let mut pairs = base.to_vec();
+    pairs.extend([
+        ("HealthCheckConfig.HealthCheckEnabled", "true"),
+        ("HealthCheckConfig.HealthCheckInterval", "50"),
+        ("HealthCheckConfig.HealthCheckTimeout", "300"),
+        ("HealthCheckConfig.HealthyThreshold", "2"),
+        ("HealthCheckConfig.HealthCheckPath", "/healthz"),
+        ("HealthCheckConfig.HealthCheckCodes.1", "http_2xx"),
+        ("HealthCheckConfig.HealthCheckCodes.2", "http_3xx"),
+    ]);
+    let g = ok(&em, "CreateServerGroup", &pairs).await["ServerGroupId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let listed = ok(&em, "ListServerGroups", &[("ServerGroupIds.1", &g)]).await;
+    let hc = &listed["ServerGroups"][0]["HealthCheckConfig"];
+    assert_eq!(hc["HealthCheckInterval"], 50);
+    assert_eq!(hc["HealthCheckTimeout"], 300);
+    assert_eq!(hc["HealthyThreshold"], 2);
+    assert_eq!(hc["UnhealthyThreshold"], 3, "the default");
+    assert_eq!(hc["HealthCheckPath"], "/healthz");
+    assert_eq!(hc["HealthCheckCodes"], serde_json::json!(["http_2xx", "http_3xx"]));
+    assert_eq!(
+        code(
+            &em,
+            "UpdateServerGroupAttribute",
+            &[("ServerGroupId", &g), ("HealthCheckConfig.HealthCheckTimeout", "0")]
+        )
+        .await
+        .1,
+        "InvalidParameter"
+    );
+    ok(
+        &em,
+        "UpdateServerGroupAttribute",
+        &[("ServerGroupId", &g), ("HealthCheckConfig.HealthCheckEnabled", "false")],
+    )
+    .await;
+    let listed = ok(&em, "ListServerGroups", &[("ServerGroupIds.1", &g)]).await;
+    let hc = &listed["ServerGroups"][0]["HealthCheckConfig"];
+    assert_eq!(hc["HealthCheckEnabled"], false);
+    assert_eq!(hc["HealthCheckInterval"], 50, "kept");
     em.shutdown().await;
 }
 
@@ -730,6 +807,7 @@ async fn async_states_and_a_busy_instance() {
             ("ServerGroupName", "web"),
             ("ServerGroupType", "Ip"),
             ("VpcId", "vpc-1"),
+            ("HealthCheckConfig.HealthCheckEnabled", "true"),
         ],
     )
     .await;

@@ -46,7 +46,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use listener_core::routes::Route;
-use listener_core::{routing, Aliases, Endpoint, ListenerSpec, NewRule, Protocol, Rejection, RouteSpec};
+use listener_core::{routing, Aliases, Endpoint, ListenerSpec, NewRule, PoolSpec, Protocol, Rejection, RouteSpec};
 use serde_json::{json, Value};
 
 use crate::client::MAX_TARGETS_PER_CALL;
@@ -385,14 +385,9 @@ pub fn check(listener: &ListenerSpec, rules: &[RouteSpec], aliases: &Aliases) ->
 }
 
 /// Every reason CLB cannot bind the pool `rule` forwards to, without a
-/// call (the plan passes a pool's endpoints on the rule):
-///
-/// - a backend mapped to an existing vendor pool: that is a CLB target
-///   group here, which this adapter does not bind;
-/// - a domain-name endpoint: CLB binds `EniIp` (an IP address) or a CVM
-///   `InstanceId` (`InvalidParameterValue`);
-/// - a weight above [`MAX_WEIGHT`] (`InvalidParameterValue`);
-/// - more than [`MAX_TARGETS_PER_RULE`] endpoints (`LimitExceeded`).
+/// call (the plan passes a pool's endpoints on the rule): a backend mapped
+/// to an existing vendor pool (that is a CLB target group here, which this
+/// adapter does not bind), then [`check_pool`].
 pub fn check_new(rule: &NewRule<'_>) -> Vec<Rejection> {
     let name = &rule.spec.backend;
     let mut out = Vec::new();
@@ -408,6 +403,20 @@ pub fn check_new(rule: &NewRule<'_>) -> Vec<Rejection> {
         ));
         return out;
     };
+    check_pool(pool)
+}
+
+/// Every reason CLB cannot bind the endpoints of inline pool `pool` on a
+/// rule, offline (the facade's `check_backends` runs it over the file's
+/// pools; [`check_new`] again before any write):
+///
+/// - a domain-name endpoint: CLB binds `EniIp` (an IP address) or a CVM
+///   `InstanceId` (`InvalidParameterValue`);
+/// - a weight above [`MAX_WEIGHT`] (`InvalidParameterValue`);
+/// - more than [`MAX_TARGETS_PER_RULE`] endpoints (`LimitExceeded`).
+pub fn check_pool(pool: &PoolSpec) -> Vec<Rejection> {
+    let name = &pool.name;
+    let mut out = Vec::new();
     for (i, e) in pool.endpoints.iter().enumerate() {
         if e.address.parse::<std::net::IpAddr>().is_err() {
             out.push(Rejection::new(

@@ -299,8 +299,11 @@ impl Failure {
                     let name = listeners.get(*i).map(|s| s.name.as_str()).unwrap_or("?");
                     // A rule about the profile's own settings (GA's region)
                     // names the profile's field, not the listener's.
+                    // A rule about a pool of `backends` names the pool, at
+                    // the file's top level.
                     let field = match r.field.strip_prefix("profile.") {
                         Some(setting) => format!("profiles.{profile}.{setting}"),
+                        None if r.field.starts_with("backends.") => r.field.clone(),
                         None => listener_field(*i, &r.field),
                     };
                     Problem::at(

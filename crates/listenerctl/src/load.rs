@@ -174,8 +174,14 @@ impl Loaded {
     /// does not know is the file's fault (exit 2).
     pub fn check(&self, name: &str) -> Result<CheckedSet, Failure> {
         self.check_profile(name)?;
-        cloud_listeners::check_set_with_warnings(self.profile(name), &self.file.listeners)
-            .map_err(|e| Failure::from_error(&e, Some(&self.path), Some(&self.locator), Some(name)))
+        let fail =
+            |e: cloud_listeners::Error| Failure::from_error(&e, Some(&self.path), Some(&self.locator), Some(name));
+        let profile = self.profile(name);
+        let mut checked = cloud_listeners::check_set_with_warnings(profile, &self.file.listeners).map_err(fail)?;
+        checked
+            .rejections
+            .extend(cloud_listeners::check_backends(profile, &self.file.listeners, &self.file.backends).map_err(fail)?);
+        Ok(checked)
     }
 
     /// [`Loaded::check`], refusing (exit 2) when any listener is rejected;

@@ -44,7 +44,7 @@
 //! Forwarding rules (`CreateRule`, `CreateRules`, `ListRules`,
 //! `UpdateRuleAttribute`, `UpdateRulesAttribute`, `DeleteRule`, `DeleteRules`), ALB's matching and
 //! the admin resolve call live in `alb_rules.rs`; server groups
-//! (`CreateServerGroup`, `AddServersToServerGroup`,
+//! (`CreateServerGroup`, `UpdateServerGroupAttribute`, `AddServersToServerGroup`,
 //! `RemoveServersFromServerGroup`, `ListServerGroups`,
 //! `ListServerGroupServers`, `DeleteServerGroup`) in `alb_pools.rs`. A rule
 //! or server-group job keeps the instance busy like a listener's (rules)
@@ -1599,6 +1599,7 @@ impl Service for Alb {
             "AddServersToServerGroup" => st.idempotent(call, |s| s.change_servers(ctx, call, true, server_quota)),
             "RemoveServersFromServerGroup" => st.idempotent(call, |s| s.change_servers(ctx, call, false, server_quota)),
             "DeleteServerGroup" => st.idempotent(call, |s| s.delete_pool(ctx, call)),
+            "UpdateServerGroupAttribute" => st.idempotent(call, |s| s.update_pool(ctx, call)),
             "ListServerGroups" => st.list_pools(call),
             "ListServerGroupServers" => st.list_servers(call),
             "ListAcls" => st.list_acls(call),

@@ -11,7 +11,8 @@
 //! | rule | code | source |
 //! |---|---|---|
 //! | `ServerGroupName` not 2–128 of letters, digits, `.`, `_`, `-` starting with a letter; `ServerGroupType` other than `Instance`/`Ip` (`Fc` is not emulated); `Protocol` other than `HTTP`/`HTTPS`/`gRPC`; `Scheduler` other than `Wrr`/`Wlc`/`Sch`/`Uch`; a server whose `ServerType` does not fit the group (`Ip` in an `Ip` group; `Ecs`/`Eni`/`Eci` in an `Instance` group), an `Ip` server whose `ServerId` is not an IP address, `Port` outside 1–65535, `Weight` outside 0–100; more than 200 servers in one call | `InvalidParameter` | ALB-m `_create_server_group_request.py`, `_add_servers_to_server_group_request.py` (factsheet §4) |
-//! | `VpcId` left out for `Instance`/`Ip` | `MissingParameter` | CreateServerGroupRequest |
+//! | `VpcId` left out for `Instance`/`Ip`; `HealthCheckConfig.HealthCheckEnabled` left out of `CreateServerGroup` | `MissingParameter` | CreateServerGroupRequest (`HealthCheckConfig` and its `HealthCheckEnabled` are required) |
+//! | a health check with `HealthCheckInterval` outside 1–50, `HealthCheckTimeout` outside 1–300, `HealthyThreshold` or `UnhealthyThreshold` outside 2–10, `HealthCheckConnectPort` outside 0–65535, `HealthCheckProtocol` other than `HTTP`/`HTTPS`/`TCP`/`gRPC`, `HealthCheckMethod` other than `GET`/`POST`/`HEAD`, a `HealthCheckCodes` value other than `http_2xx`…`http_5xx`, a `HealthCheckPath` not 1–80 characters starting with `/`, a `HealthCheckHost` not 1–80 characters | `InvalidParameter` | ALB-m `HealthCheckConfig` (factsheet `routing.md` §4: interval 1–50 s, timeout 1–300 s, thresholds 2–10) |
 //! | unknown server group | `ResourceNotFound.ServerGroup` (404) | factsheet §6 |
 //! | a server already in the group / one not in it | `ResourceAlreadyExist.BackendServer` / `ResourceNotFound.BackendServer` | emulator's, in the family's pattern (assumed) |
 //! | the same server twice in one call | `DuplicatedParam.BackendServer` | factsheet §6 `DuplicatedParam.*`; suffix assumed |
@@ -23,18 +24,24 @@
 //! `AddServersToServerGroup` keeps the group `Configuring` and the servers
 //! `Adding`, `RemoveServersFromServerGroup` the servers `Removing`, for
 //! the update delay; `DeleteServerGroup` keeps it `Configuring` for the
-//! delete delay, then it is gone. Each write answers a `JobId`; a failed
-//! job changes nothing.
+//! delete delay, then it is gone. `UpdateServerGroupAttribute`
+//! (`HealthCheckConfig`, merged onto the group's, and `ServerGroupName`)
+//! keeps the group `Configuring` for the update delay and applies at its
+//! end. Each write answers a `JobId`; a failed job changes nothing.
+//! `ListServerGroups` answers each group's `HealthCheckConfig` with the
+//! vendor's defaults filled in (protocol `HTTP`, method `HEAD`, path `/`,
+//! interval 2 s, timeout 5 s, thresholds 3, codes `http_2xx`, port 0 =
+//! the server's own).
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::time::Instant;
 
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 use super::{
-    integer, invalid, is_dry_run, later, list, not_found, page, required, tags_of, text, too_many_tags, with_next,
-    State, MAX_TAGS,
+    boolean, integer, invalid, is_dry_run, later, list, not_found, page, required, tags_of, text, too_many_tags,
+    with_next, State, MAX_TAGS,
 };
 use crate::service::{ApiError, Call, Context};
 
@@ -51,6 +58,8 @@ const DEFAULT_WEIGHT: u32 = 100;
 enum PoolWork {
     Create,
     Servers,
+    /// `UpdateServerGroupAttribute`: the name and health check after it.
+    Attributes(String, Map<String, Value>),
     Delete,
 }
 
@@ -110,6 +119,8 @@ pub(super) struct Pool {
     protocol: String,
     vpc: String,
     scheduler: String,
+    /// `HealthCheckConfig`, every key with a value.
+    health: Map<String, Value>,
     tags: BTreeMap<String, String>,
     pub(super) servers: Vec<Server>,
     seq: u64,
@@ -129,6 +140,7 @@ impl Pool {
             protocol: "HTTP".into(),
             vpc: "vpc-seeded".into(),
             scheduler: "Wrr".into(),
+            health: health_defaults(),
             tags: BTreeMap::new(),
             servers: Vec::new(),
             seq,
@@ -242,6 +254,115 @@ fn servers_of(p: &Value, kind: &str, adding: bool) -> Result<Vec<Server>, ApiErr
     Ok(out)
 }
 
+/// A health check as ALB reports it when nothing was set.
+fn health_defaults() -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("HealthCheckEnabled".into(), json!(true));
+    m.insert("HealthCheckProtocol".into(), json!("HTTP"));
+    m.insert("HealthCheckMethod".into(), json!("HEAD"));
+    m.insert("HealthCheckPath".into(), json!("/"));
+    m.insert("HealthCheckConnectPort".into(), json!(0));
+    m.insert("HealthCheckInterval".into(), json!(2));
+    m.insert("HealthCheckTimeout".into(), json!(5));
+    m.insert("HealthyThreshold".into(), json!(3));
+    m.insert("UnhealthyThreshold".into(), json!(3));
+    m.insert("HealthCheckCodes".into(), json!(["http_2xx"]));
+    m
+}
+
+/// `HealthCheckConfig` of a request merged onto `base`, every value
+/// checked against its range (module docs). `creating` requires
+/// `HealthCheckEnabled`.
+fn health_of(p: &Value, base: &Map<String, Value>, creating: bool) -> Result<Map<String, Value>, ApiError> {
+    let mut out = base.clone();
+    let Some(h) = p.get("HealthCheckConfig") else {
+        if creating {
+            return Err(ApiError::missing_parameter("HealthCheckConfig.HealthCheckEnabled"));
+        }
+        return Ok(out);
+    };
+    let key = |k: &str| format!("HealthCheckConfig.{k}");
+    match boolean(h, "HealthCheckEnabled").map_err(|_| {
+        invalid(format!(
+            "The parameter {} must be true or false.",
+            key("HealthCheckEnabled")
+        ))
+    })? {
+        Some(on) => {
+            out.insert("HealthCheckEnabled".into(), json!(on));
+        }
+        None if creating => return Err(ApiError::missing_parameter(&key("HealthCheckEnabled"))),
+        None => {}
+    }
+    for (name, lo, hi) in [
+        ("HealthCheckInterval", 1, 50),
+        ("HealthCheckTimeout", 1, 300),
+        ("HealthyThreshold", 2, 10),
+        ("UnhealthyThreshold", 2, 10),
+        ("HealthCheckConnectPort", 0, 65535),
+    ] {
+        if let Some(v) = integer(h, name)? {
+            if v < lo || v > hi {
+                return Err(invalid(format!(
+                    "The parameter {} must be {lo} to {hi}, not {v}.",
+                    key(name)
+                )));
+            }
+            out.insert(name.into(), json!(v));
+        }
+    }
+    for (name, allowed) in [
+        ("HealthCheckProtocol", &["HTTP", "HTTPS", "TCP", "gRPC"][..]),
+        ("HealthCheckMethod", &["GET", "POST", "HEAD"][..]),
+        ("HealthCheckHttpVersion", &["HTTP1.0", "HTTP1.1"][..]),
+    ] {
+        if let Some(v) = text(h, name) {
+            if !allowed.contains(&v) {
+                return Err(invalid(format!(
+                    "The parameter {} must be one of {}, not `{v}`.",
+                    key(name),
+                    allowed.join(", ")
+                )));
+            }
+            out.insert(name.into(), json!(v));
+        }
+    }
+    if let Some(path) = text(h, "HealthCheckPath") {
+        if !path.starts_with('/') || path.is_empty() || path.chars().count() > 80 {
+            return Err(invalid(format!(
+                "The parameter {} must be 1 to 80 characters starting with `/`.",
+                key("HealthCheckPath")
+            )));
+        }
+        out.insert("HealthCheckPath".into(), json!(path));
+    }
+    if let Some(host) = text(h, "HealthCheckHost") {
+        if host.is_empty() || host.chars().count() > 80 {
+            return Err(invalid(format!(
+                "The parameter {} must be 1 to 80 characters.",
+                key("HealthCheckHost")
+            )));
+        }
+        out.insert("HealthCheckHost".into(), json!(host));
+    }
+    let codes = list(h, "HealthCheckCodes")?;
+    if !codes.is_empty() {
+        let mut v = Vec::new();
+        for c in codes {
+            let c = c.as_str().unwrap_or("");
+            if !matches!(c, "http_2xx" | "http_3xx" | "http_4xx" | "http_5xx") {
+                return Err(invalid(format!(
+                    "The parameter {} takes http_2xx to http_5xx, not `{c}`.",
+                    key("HealthCheckCodes.N")
+                )));
+            }
+            v.push(json!(c));
+        }
+        out.insert("HealthCheckCodes".into(), Value::Array(v));
+    }
+    Ok(out)
+}
+
 impl State {
     /// Finish server group work whose time has come.
     pub(super) fn settle_pools(&mut self, now: Instant) {
@@ -252,6 +373,13 @@ impl State {
             |g, work, fail| match work {
                 PoolWork::Create => fail,
                 PoolWork::Delete => !fail,
+                PoolWork::Attributes(name, health) => {
+                    if !fail {
+                        g.name = name;
+                        g.health = health;
+                    }
+                    false
+                }
                 PoolWork::Servers => {
                     g.servers.retain(|s| match s.state {
                         ServerState::Adding => !fail,
@@ -355,6 +483,7 @@ impl State {
             )));
         }
         let vpc = required(p, "VpcId")?.to_string();
+        let health = health_of(p, &health_defaults(), true)?;
         let tags = tags_of(p)?;
         if tags.len() > MAX_TAGS {
             return Err(too_many_tags(tags.len()));
@@ -376,6 +505,7 @@ impl State {
                 protocol,
                 vpc,
                 scheduler,
+                health,
                 tags: tags.into_iter().collect(),
                 servers: Vec::new(),
                 seq,
@@ -453,6 +583,39 @@ impl State {
         Ok(json!({ "JobId": job }))
     }
 
+    /// `UpdateServerGroupAttribute`: a new name and health check
+    /// (`HealthCheckConfig`, merged onto the group's), applied when its job
+    /// ends.
+    pub(super) fn update_pool(&mut self, ctx: &mut dyn Context, call: &Call) -> Result<Value, ApiError> {
+        let p = &call.params;
+        let id = required(p, "ServerGroupId")?.to_string();
+        let g = self.writable_pool(&id)?;
+        let name = match text(p, "ServerGroupName") {
+            Some(n) if !pool_name_ok(n) => {
+                return Err(invalid(
+                    "The parameter ServerGroupName must be 2 to 128 letters, digits, periods, underscores or hyphens, starting with a letter.",
+                ))
+            }
+            Some(n) => n.to_string(),
+            None => g.name.clone(),
+        };
+        let health = health_of(p, &g.health, false)?;
+        if is_dry_run(call)? {
+            return Err(super::dry_run_passed());
+        }
+        let fail = ctx.fail_task();
+        let until = later(call.now, ctx.timing().update);
+        let job = self.start_job(&id, "UpdateServerGroupAttribute", "Update", until, fail);
+        if let Some(g) = self.pools.get_mut(&id) {
+            g.pending = Some(PoolPending {
+                work: PoolWork::Attributes(name, health),
+                until,
+                fail,
+            });
+        }
+        Ok(json!({ "JobId": job }))
+    }
+
     /// `DeleteServerGroup`: refused while a listener or rule uses it.
     pub(super) fn delete_pool(&mut self, ctx: &mut dyn Context, call: &Call) -> Result<Value, ApiError> {
         let id = required(&call.params, "ServerGroupId")?.to_string();
@@ -521,6 +684,7 @@ impl State {
                     "Protocol": g.protocol,
                     "Scheduler": g.scheduler,
                     "VpcId": g.vpc,
+                    "HealthCheckConfig": g.health,
                     "ServerCount": g.servers.len(),
                     "RelatedLoadBalancerIds": lbs,
                     "Tags": tags,

@@ -33,6 +33,12 @@
 //! when any of its values matches; Host values with `*`/`?` wildcards,
 //! case-insensitive; Path values with `*`/`?` wildcards, case-sensitive;
 //! no rule → the listener's `DefaultActions`.
+//!
+//! The resolve answer of an HTTPS listener also names the certificate its
+//! TLS handshake would present for the request's host as server name
+//! ([`served_certificate`]), chosen by the names each attached certificate
+//! covers. The emulator has no certificate store: a certificate ID carries
+//! its names after an `@` ([`certificate_names`], `cert-api@api.example.com`).
 
 use std::collections::BTreeSet;
 use std::time::Instant;
@@ -213,6 +219,65 @@ pub fn matching_rule(rules: &[(u32, &[Condition])], host: &str, path: &str) -> O
     order
         .into_iter()
         .find(|i| rules[*i].1.iter().all(|c| c.holds(host, path)))
+}
+
+// ---------------------------------------------------------------------------
+// Certificates by SNI (pure)
+// ---------------------------------------------------------------------------
+
+/// The names an emulated certificate covers. The emulator keeps no
+/// certificate store (ALB takes certificate IDs from Certificate Management
+/// Service), so a certificate ID states its names itself, by a convention
+/// of this emulator: what follows the first `@`, names separated by `,`
+/// (`cert-api@api.example.com`, `cert-wild@*.example.com,example.com`).
+/// An ID without `@` (`cert-web`, `123157-cn-hangzhou`) covers no name: it
+/// is served only as the listener's default certificate.
+pub fn certificate_names(id: &str) -> Vec<String> {
+    id.split_once('@')
+        .map(|(_, names)| {
+            names
+                .split(',')
+                .map(|n| n.trim().to_ascii_lowercase())
+                .filter(|n| !n.is_empty())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// How specifically certificate name `name` covers `sni`: `None` when it
+/// does not; an exact name ranks above every wildcard, a longer wildcard
+/// suffix above a shorter one. A wildcard `*.example.com` is taken to span
+/// one label or several, as Host conditions' `*` does here (ALB documents
+/// neither; `docs/routing.md` lists both as to verify).
+fn name_rank(name: &str, sni: &str) -> Option<(u8, usize)> {
+    if name == sni {
+        return Some((1, name.len()));
+    }
+    let suffix = name.strip_prefix('*')?;
+    (suffix.starts_with('.') && sni.len() > suffix.len() && sni.ends_with(suffix)).then_some((0, suffix.len()))
+}
+
+/// The server certificate ALB presents for `sni` (D-alb-sni: it matches the
+/// TLS server name against the names of the listener's certificates, and
+/// the default certificate serves when nothing matches). Among the
+/// certificates that cover `sni`, the most specific name wins (exact, then
+/// the longest wildcard suffix); ties go to the default certificate, then
+/// to the earliest associated (ALB is silent about two matching
+/// certificates; the `alibaba-alb` adapter refuses to attach such a pair).
+/// `attached` is the default certificate first, then the additional ones in
+/// association order.
+pub fn served_certificate<'a>(attached: &[&'a str], sni: &str) -> Option<&'a str> {
+    let sni = sni.to_ascii_lowercase();
+    let mut best: Option<((u8, usize), &str)> = None;
+    for id in attached {
+        let rank = certificate_names(id).iter().filter_map(|n| name_rank(n, &sni)).max();
+        if let Some(r) = rank {
+            if best.is_none_or(|(b, _)| r > b) {
+                best = Some((r, id));
+            }
+        }
+    }
+    best.map(|(_, id)| id).or_else(|| attached.first().copied())
 }
 
 // ---------------------------------------------------------------------------
@@ -860,11 +925,24 @@ impl State {
             }
         }
         let server_groups: Vec<Value> = groups.iter().map(|(g, w)| json!({ "id": g, "weight": w })).collect();
+        // The TLS handshake (HTTPS listeners): the certificate for the
+        // request's host as server name, among those attached now.
+        let certificate = (listener.proto == super::Proto::Https).then(|| {
+            let attached: Vec<&str> = listener
+                .config
+                .default_certificate
+                .iter()
+                .chain(listener.config.additional.iter())
+                .map(String::as_str)
+                .collect();
+            served_certificate(&attached, host).map(str::to_string)
+        });
         Ok(json!({
             "listener": listener.id,
             "rule": hit.map(|r| r.id.clone()),
             "server_groups": server_groups,
             "endpoints": endpoints,
+            "certificate": certificate.flatten(),
         }))
     }
 }
@@ -1004,6 +1082,51 @@ mod tests {
         }
         assert!(path_value_ok(&format!("/{}", "a".repeat(127))));
         assert!(!path_value_ok(&format!("/{}", "a".repeat(128))));
+    }
+
+    /// D-alb-sni: the certificate whose names cover the server name, the
+    /// most specific first; the default one when none does.
+    #[test]
+    fn certificates_are_chosen_by_server_name() {
+        assert_eq!(
+            certificate_names("cert-a@A.example.com, *.b.com"),
+            ["a.example.com", "*.b.com"]
+        );
+        assert!(certificate_names("cert-web").is_empty());
+        let attached = [
+            "cert-default",
+            "cert-wild@*.example.com",
+            "cert-api@api.example.com",
+            "cert-deep@*.a.example.com",
+        ];
+        assert_eq!(
+            served_certificate(&attached, "api.example.com"),
+            Some("cert-api@api.example.com")
+        );
+        assert_eq!(
+            served_certificate(&attached, "API.example.com"),
+            Some("cert-api@api.example.com")
+        );
+        assert_eq!(
+            served_certificate(&attached, "www.example.com"),
+            Some("cert-wild@*.example.com")
+        );
+        assert_eq!(
+            served_certificate(&attached, "x.a.example.com"),
+            Some("cert-deep@*.a.example.com")
+        );
+        assert_eq!(
+            served_certificate(&attached, "x.y.example.com"),
+            Some("cert-wild@*.example.com")
+        );
+        assert_eq!(served_certificate(&attached, "example.com"), Some("cert-default"));
+        assert_eq!(served_certificate(&attached, "other.org"), Some("cert-default"));
+        assert_eq!(served_certificate(&[], "other.org"), None);
+        // Two covering the name alike: the default, then the earlier one.
+        let tie = ["cert-d@a.example.com", "cert-x@a.example.com"];
+        assert_eq!(served_certificate(&tie, "a.example.com"), Some("cert-d@a.example.com"));
+        let tie = ["cert-d", "cert-x@a.example.com", "cert-y@a.example.com"];
+        assert_eq!(served_certificate(&tie, "a.example.com"), Some("cert-x@a.example.com"));
     }
 
     #[test]
