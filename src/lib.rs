@@ -198,7 +198,10 @@ pub fn check_backends(
                 "tencent-gaap" => listener_tencent_gaap::rules::check_pool(&pool),
                 #[cfg(feature = "alibaba-ga")]
                 "alibaba-ga" => listener_alibaba_ga::rules::check_pool(&pool),
-                "tencent-clb" => {
+                #[cfg(feature = "tencent-clb")]
+                "tencent-clb" => listener_tencent_clb::rules::check_pool(&pool),
+                #[allow(unreachable_patterns)]
+                "tencent-gaap" | "tencent-clb" | "alibaba-ga" => {
                     let _ = pool;
                     Vec::new()
                 }

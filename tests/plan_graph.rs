@@ -829,17 +829,15 @@ async fn a_child_that_could_not_be_deleted_holds_its_parent() {
 }
 
 #[test]
-fn the_double_exposes_what_it_claims_and_alb_and_ga_claim_rules() {
+fn the_double_exposes_what_it_claims_and_every_api_claims_rules() {
     assert_eq!(
         cloud_listeners::resources::exposes_what_it_claims(&Cloud::new()),
         Ok(())
     );
     for caps in cloud_listeners::all_capabilities() {
         let alb = caps.api == "alibaba-alb";
-        // GA and GAAP have no pool object: endpoints are bound on the rules.
-        let ga = caps.api == "alibaba-ga";
-        let gaap = caps.api == "tencent-gaap";
-        assert_eq!((caps.pools, caps.rules), (alb, alb || ga || gaap), "{}", caps.api);
-        assert_eq!(caps.pools_on_rules, ga || gaap, "{}", caps.api);
+        // Only ALB has a pool object; the others bind endpoints on rules.
+        assert_eq!((caps.pools, caps.rules), (alb, true), "{}", caps.api);
+        assert_eq!(caps.pools_on_rules, !alb, "{}", caps.api);
     }
 }

@@ -58,14 +58,13 @@ fn has(rejections: &[Rejection], field: &str, rule: &str) -> bool {
 
 /// ALB translates routes (as rules, to pools it makes) and a listener's
 /// own `backend` (its default action); GA both as forwarding rules and
-/// endpoint groups; GAAP both as domains and rules with origin servers
-/// bound per rule; CLB neither yet.
+/// endpoint groups; GAAP as domains and rules with origin servers bound per
+/// rule; CLB as rules with targets bound on them.
 #[test]
-fn alb_ga_and_gaap_claim_routes_and_backends_so_far() {
+fn every_api_claims_routes_and_backends() {
     for c in all_capabilities() {
-        let yes = matches!(c.api, "alibaba-alb" | "alibaba-ga" | "tencent-gaap");
-        assert_eq!(c.routes, yes, "{} routes", c.api);
-        assert_eq!(c.backends, yes, "{} backends", c.api);
+        assert!(c.routes, "{} routes", c.api);
+        assert!(c.backends, "{} backends", c.api);
     }
 }
 
@@ -76,8 +75,9 @@ async fn every_api_refuses_routes_and_backend_pools_before_any_call() {
     for api in apis {
         let profile = common::profile(api, UNREACHABLE);
         let provider = provider_from_profile(&profile).expect("provider builds");
-        if api == "alibaba-ga" {
-            // GA takes both (`tests/ga_routes.rs`): nothing to refuse.
+        if api == "alibaba-ga" || api == "tencent-clb" {
+            // GA and CLB take both (`tests/ga_routes.rs`,
+            // `tests/clb_routes.rs`): nothing to refuse.
             assert!(provider.check(&routed()).is_empty(), "{:?}", provider.check(&routed()));
             assert!(provider.check(&layer4_with_pool()).is_empty());
             continue;

@@ -182,6 +182,49 @@ impl ClbClient {
         Ok(self.api.call(action, &params, deregister).await?.request_id)
     }
 
+    /// `RegisterTargets` / `DeregisterTargets` on a layer-4 listener
+    /// (TCP, UDP, TCP_SSL, QUIC) proven to be on this load balancer: the
+    /// targets bind to the listener itself, without `LocationId`. Same
+    /// limits and repeat rules as [`ClbClient::targets`].
+    pub async fn listener_targets(
+        &self,
+        listener: &Owned,
+        targets: &[Value],
+        deregister: bool,
+    ) -> Result<String, Error> {
+        if targets.is_empty() || targets.len() > MAX_TARGETS_PER_CALL {
+            return Err(Error::Config {
+                field: "Targets".into(),
+                message: format!("1 to {MAX_TARGETS_PER_CALL} targets per call, got {}", targets.len()),
+            });
+        }
+        let params = json!({
+            "LoadBalancerId": listener.instance(),
+            "ListenerId": listener.as_str(),
+            "Targets": targets,
+        });
+        let action = if deregister {
+            "DeregisterTargets"
+        } else {
+            "RegisterTargets"
+        };
+        Ok(self.api.call(action, &params, deregister).await?.request_id)
+    }
+
+    /// `ModifyDomainAttributes` of `domain`, read back under a listener
+    /// proven to be on this load balancer (a domain has no ID; the caller
+    /// finds it among the listener's rules first). Safe to repeat:
+    /// absolute values. Returns the task ID.
+    pub async fn modify_domain(&self, listener: &Owned, domain: &str, params: &Value) -> Result<String, Error> {
+        let mut params = params.clone();
+        if let Some(map) = params.as_object_mut() {
+            map.insert("LoadBalancerId".into(), json!(listener.instance()));
+            map.insert("ListenerId".into(), json!(listener.as_str()));
+            map.insert("Domain".into(), json!(domain));
+        }
+        Ok(self.api.call("ModifyDomainAttributes", &params, true).await?.request_id)
+    }
+
     /// `DescribeTargets` of one listener of this load balancer: its record
     /// with `Rules[].Targets` (HTTP/HTTPS), or `None` when the vendor does
     /// not report it.

@@ -3,6 +3,7 @@
 
 pub mod client;
 pub mod config;
+pub mod routes;
 pub mod rules;
 pub mod status;
 pub mod translate;
@@ -69,6 +70,11 @@ pub fn capabilities() -> Capabilities {
         session_persistence: true,
         listener_health_check: true,
         serial_writes: true,
+        rules: true,
+        routes: true,
+        backends: true,
+        pools_on_rules: true,
+        route_certificates_on_rules: true,
         immutable_fields: IMMUTABLE_FIELDS,
         write_only_fields: WRITE_ONLY_FIELDS,
         // Every TCP_SSL/HTTPS listener reads back "transparent" (the
@@ -366,130 +372,55 @@ impl ClbProvider {
     }
 }
 
-/// What [`ClbProvider::sync_routes`] did.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RoutesReport {
-    /// Rules created.
-    pub created: usize,
-    /// Rules deleted.
-    pub deleted: usize,
-    /// Targets registered.
-    pub registered: usize,
-    /// Targets deregistered.
-    pub deregistered: usize,
-    /// Write calls sent (each waited for as a task).
-    pub writes: usize,
-}
-
 impl ClbProvider {
-    /// Plan the rules and targets that route `spec` (an HTTP/HTTPS
-    /// listener already on the load balancer as `id`) as the file says,
-    /// without writing: the refusals of [`rules::check`] first, then the
-    /// listener's ownership (its mark) and what it holds.
-    pub async fn plan_routes(
+    /// A listener certificate change on an HTTPS listener with SNI on: CLB
+    /// keeps no listener certificate there (ModifyListener refuses one), the
+    /// domains hold it ([`routes`]). Every domain serving the old listener
+    /// certificate (or none) gets the new one with
+    /// `ModifyDomainAttributes`, which swaps it in one step; the
+    /// certificate keys leave `params`.
+    async fn rotate_sni_certificate(
         &self,
-        id: &ListenerId,
-        spec: &ListenerSpec,
-        backends: &std::collections::BTreeMap<String, listener_core::Backend>,
-    ) -> Result<(Owned, rules::Changes)> {
-        Rejections::from_vec(API, rules::check(spec, backends)).into_result()?;
-        let (owned, record) = self.own(id).await?;
-        let listener = self.readable(id, &record)?;
-        if !listener.managed {
-            return Err(Error::NotOwned {
-                vendor: API,
-                listener_id: id.0.clone(),
-                instance: self.lb().to_string(),
-                owner: listener.owner.clone(),
-            });
-        }
-        let current = match self.client.describe_targets(id.as_str()).await? {
-            Some(record) => rules::read(&record),
-            None => Vec::new(),
+        owned: &Owned,
+        record: &Value,
+        params: &mut Value,
+        desired: &ListenerSpec,
+    ) -> Result<()> {
+        let Some(map) = params.as_object_mut() else {
+            return Ok(());
         };
-        Ok((owned, rules::diff(&current, &rules::desired(spec, backends))))
-    }
-
-    /// Make the rules and targets of listener `id` route `spec`'s routes
-    /// and default backend exactly as `listener_core::routing::resolve`
-    /// says (see [`rules`]): refused before any call when CLB cannot, then
-    /// unwanted rules deleted, new rules created in one `CreateRule`,
-    /// targets deregistered and registered 20 per call. Every write holds
-    /// the load balancer's write lock and waits for its task; every rule
-    /// written by ID is first proven to sit on the (owned) listener.
-    pub async fn sync_routes(
-        &self,
-        id: &ListenerId,
-        spec: &ListenerSpec,
-        backends: &std::collections::BTreeMap<String, listener_core::Backend>,
-    ) -> Result<RoutesReport> {
-        let (owned, changes) = self.plan_routes(id, spec, backends).await?;
-        let mut report = RoutesReport::default();
-        if changes.is_empty() {
-            return Ok(report);
+        let touched = map.remove("Certificate").is_some() | map.remove("MultiCertInfo").is_some();
+        if !touched {
+            return Ok(());
         }
-        let part = |rule: &str| {
-            ownership::claim_part(
-                API,
-                ownership::PartOf::Listener(&owned),
-                &listener_core::ResourceId(rule.to_string()),
-                Some(owned.as_str()),
-            )
+        let Some(alias) = desired.tls.as_ref().and_then(|t| t.certificates.first()) else {
+            return Ok(());
         };
-        if !changes.delete.is_empty() {
-            let parts = changes.delete.iter().map(|r| part(r)).collect::<Result<Vec<_>>>()?;
+        let new = self.profile.aliases.certificate(alias).unwrap_or(alias).to_string();
+        let old = rules::listener_certificate(record);
+        let certs = rules::domain_certificates(record);
+        let domains: std::collections::BTreeSet<&str> = record
+            .get("Rules")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|r| r.get("Domain").and_then(Value::as_str))
+            .filter(|d| !certs.contains_key(*d) || certs.get(*d) == old.as_ref())
+            .collect();
+        for d in domains {
+            tracing::info!(domain = d, "listener certificate rotated on an SNI domain");
             let _writing = self.writes.hold().await;
-            let task = self.client.delete_rules(&owned, &parts).await?;
-            self.wait(WaitOp::Delete, &task, "delete rules").await?;
-            report.deleted += parts.len();
-            report.writes += 1;
+            let task = self
+                .client
+                .modify_domain(
+                    owned,
+                    d,
+                    &serde_json::json!({ "Certificate": rules::certificate_param(&new) }),
+                )
+                .await?;
+            self.wait(WaitOp::Update, &task, "domain certificate").await?;
         }
-        let mut fill: Vec<(String, Vec<rules::Target>)> = Vec::new();
-        if !changes.create.is_empty() {
-            let params: Vec<Value> = changes.create.iter().map(rules::create_param).collect();
-            {
-                let _writing = self.writes.hold().await;
-                let (task, _ids) = self.client.create_rules(&owned, &params).await?;
-                self.wait(WaitOp::Create, &task, "create rules").await?;
-            }
-            report.created += params.len();
-            report.writes += 1;
-            // Read the new rules back by domain and URL (the answer's IDs
-            // are in request order, but the listing is the proof).
-            let now = match self.client.describe_targets(id.as_str()).await? {
-                Some(record) => rules::read(&record),
-                None => Vec::new(),
-            };
-            for want in &changes.create {
-                let Some(got) = now.iter().find(|r| r.key() == want.key()) else {
-                    return Err(Error::NotFound {
-                        vendor: API,
-                        what: format!(
-                            "rule {} {} on {id} after a successful create task",
-                            want.domain, want.url
-                        ),
-                    });
-                };
-                fill.push((got.id.clone().unwrap_or_default(), want.targets.clone()));
-            }
-        }
-        for (deregister, list) in [(true, &changes.deregister), (false, &changes.register), (false, &fill)] {
-            for (rule, targets) in list {
-                let rule = part(rule)?;
-                for batch in rules::batches(targets) {
-                    let _writing = self.writes.hold().await;
-                    let task = self.client.targets(&owned, &rule, &batch, deregister).await?;
-                    self.wait(WaitOp::Update, &task, "bind targets").await?;
-                    report.writes += 1;
-                    if deregister {
-                        report.deregistered += batch.len();
-                    } else {
-                        report.registered += batch.len();
-                    }
-                }
-            }
-        }
-        Ok(report)
+        Ok(())
     }
 }
 
@@ -547,11 +478,19 @@ impl Provider for ClbProvider {
         Rejections::from_vec(API, translate::check_update(&self.profile, &current.spec, desired)).into_result()?;
         translate::refuse_immutable(&self.caps, current, desired)?;
         let (owned, record) = self.own(&current.id).await?;
-        let Some(params) = translate::modify_params(&self.profile, self.lb(), &current.id.0, &current.spec, desired)
+        let Some(mut params) =
+            translate::modify_params(&self.profile, self.lb(), &current.id.0, &current.spec, desired)
         else {
             return self.readable(&current.id, &record);
         };
-        {
+        if rules::sni_on(&record) {
+            self.rotate_sni_certificate(&owned, &record, &mut params, desired)
+                .await?;
+        }
+        let only_ids = params
+            .as_object()
+            .is_some_and(|m| m.keys().all(|k| k == "LoadBalancerId" || k == "ListenerId"));
+        if !only_ids {
             let _writing = self.writes.hold().await;
             let task = self.client.modify_listener(&owned, &params).await?;
             self.wait(WaitOp::Update, &task, "modify listener").await?;
@@ -562,6 +501,12 @@ impl Provider for ClbProvider {
     /// `tls.sni` is immutable one way only: see [`translate::plan_change`].
     fn plan_change(&self, current: &ListenerSpec, desired: &ListenerSpec) -> ChangePlan {
         translate::plan_change(&self.caps, current, desired)
+    }
+
+    /// Routes and the listener's backend as CLB rules and targets
+    /// ([`routes`]).
+    fn rules(&self) -> Option<&dyn listener_core::RuleProvider> {
+        Some(self)
     }
 
     async fn delete(&self, id: &ListenerId) -> Result<()> {

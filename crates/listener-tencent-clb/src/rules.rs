@@ -1,42 +1,52 @@
-//! Routes and backends on CLB: the neutral routes of one HTTP/HTTPS
-//! listener as CLB rules (`Domain` + `Url`) with targets bound to each
-//! rule, read back from `DescribeTargets`, and the writes that take the
-//! cloud from what it holds to what the file says.
+//! Routes and backends on CLB, the pure translation: one neutral rule
+//! (`listener_core::RouteSpec`, as the plan expands a listener's routes)
+//! as one CLB rule (`Domain` + `Url`) with the endpoints of its pool bound
+//! to it as targets, read back from `DescribeTargets` and
+//! `DescribeListeners`; no calls here (those are in [`crate::routes`]).
 //!
-//! **How a pool maps.** CLB has no pool object when targets bind to rules
-//! (`TargetType` `NODE`): a neutral pool is realised as the **target set of
-//! every rule that forwards to it**. There is nothing to create, list or
-//! delete for the pool itself; changing a pool's endpoints changes the
-//! targets of each rule that uses it. (CLB target groups exist, but a rule
-//! bound to a target group cannot also hold targets, and they are a
-//! separate product surface; not used here.)
+//! **How a pool maps** (`pools_on_rules`). CLB has no pool object when
+//! targets bind to rules (`TargetType` `NODE`): a neutral pool is realised
+//! as the **target set of every rule that forwards to it**. The plan hands
+//! each rule its pool's endpoints; changing a pool's endpoints changes the
+//! targets of each rule that uses it (an in-place rule update). CLB target
+//! groups exist, but a rule bound to a target group cannot also hold
+//! targets and they are a separate product surface: a backend mapped to
+//! an existing vendor pool (`backends.X.target`) is refused.
 //!
 //! **How a rule is recognised as ours.** A CLB rule has no name, tag or
 //! description, so it cannot carry a mark. A rule is owned when its
 //! listener is owned (the listener's name suffix, see [`crate`]): every
 //! rule of an owned listener is ours, and the rules of a listener without
-//! our mark are never read for a change nor written.
+//! our mark are never written.
 //!
 //! **Translation** (docs/routing.md, "Tencent CLB"):
-//! - each route is a rule with `Domain` = the host as written (`*.a.b` is
-//!   CLB's leading wildcard) and `Url` = the path prefix as written (a plain
-//!   URL is a prefix on CLB; no regular expressions are ever sent);
-//! - every host without its own `/` route gets a rule `/` to the default
-//!   pool (a matched CLB domain never falls through: 404 otherwise);
-//! - unknown hosts go to the listener's *default domain*: the placeholder
-//!   [`DEFAULT_DOMAIN`] whose only rule is `/` to the default pool;
+//! - a rule with a host is a CLB rule with `Domain` = the host as written
+//!   (`*.a.b` is CLB's leading wildcard) and `Url` = the path prefix as
+//!   written (a plain URL is a prefix on CLB; no regular expression is
+//!   ever sent);
+//! - the plan adds a `/` rule per host to the default pool (a matched CLB
+//!   domain never falls through: 404 otherwise);
+//! - the root rule (no host) on an HTTP/HTTPS listener is `/` on the
+//!   placeholder [`DEFAULT_DOMAIN`], created with `DefaultServer`, so
+//!   unknown hosts reach the default backend and no real host lends them
+//!   its path rules;
+//! - the root rule on a layer-4 listener (TCP, UDP, TCP_SSL, QUIC) is the
+//!   targets registered on the listener itself (no `LocationId`); its ID
+//!   is `<listener id>/targets` ([`listener_targets_id`]);
+//! - a route certificate is the domain's certificate
+//!   (`Certificate {SSLMode UNIDIRECTIONAL, CertId}`), which needs SNI on
+//!   the listener: see [`crate::routes`] for how SNI gets switched on and
+//!   which certificate the other domains get;
 //! - weights are always sent (CLB's default is 10).
 //!
-//! What CLB cannot express identically is refused by [`check`] before any
-//! call: nested wildcard hosts, domain-name endpoints, per-host
-//! certificates (not translated yet), backends mapped to
-//! an existing vendor pool (a CLB target group; not supported yet), a
-//! listener without a default backend, and more rules than the quota.
+//! What CLB cannot express identically is refused by [`check`] (over the
+//! rules of a listener) and [`check_new`] (over the pool a rule carries)
+//! before any call.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use listener_core::routes::Backend;
-use listener_core::{routing, ListenerSpec, Protocol, Rejection};
+use listener_core::routes::Route;
+use listener_core::{routing, Aliases, Endpoint, ListenerSpec, NewRule, PoolSpec, Protocol, Rejection, RouteSpec};
 use serde_json::{json, Value};
 
 use crate::client::MAX_TARGETS_PER_CALL;
@@ -49,11 +59,18 @@ use crate::API;
 pub const DEFAULT_DOMAIN: &str = "default.lctl.invalid";
 
 /// Rules per listener (CLB's `TOTAL_LISTENER_RULE_QUOTA` default, and the
-/// emulator's).
+/// emulator's; `LimitExceeded`).
 pub const MAX_RULES_PER_LISTENER: usize = 50;
 
-/// Targets per rule (CLB's default quota).
+/// Targets per rule (CLB's `TOTAL_TARGET_BIND_QUOTA` default;
+/// `LimitExceeded`).
 pub const MAX_TARGETS_PER_RULE: usize = 100;
+
+/// The largest target weight CLB takes (`Target.Weight`, 0–100).
+pub const MAX_WEIGHT: u32 = 100;
+
+/// The suffix of the ID of a layer-4 listener's root rule.
+pub const LISTENER_TARGETS: &str = "/targets";
 
 /// Rule names used in rejections.
 pub const NESTED_WILDCARD: &str = "nested_wildcard";
@@ -65,12 +82,36 @@ pub const MAPPED_BACKEND: &str = "mapped_backend";
 pub const NO_DEFAULT: &str = "default_backend_required";
 /// Past a quota.
 pub const QUOTA: &str = "LimitExceeded";
-/// A backend the file does not declare.
-pub const UNKNOWN_BACKEND: &str = "unknown_backend";
-/// A per-host certificate (not translated yet).
+/// A value CLB refuses (`InvalidParameterValue`).
+pub const INVALID_VALUE: &str = "InvalidParameterValue";
+/// A route certificate CLB cannot take as written.
 pub const ROUTE_CERTIFICATE: &str = "route_certificate";
-/// Routes on a listener that is not HTTP/HTTPS.
+/// Host routes on a listener that is not HTTP/HTTPS.
 pub const NOT_HTTP: &str = "routes_need_http";
+/// `tls.sni` written in a way that contradicts the routes.
+pub const SNI: &str = "sni_for_route_certificates";
+
+/// The ID of a layer-4 listener's root rule: its targets, bound on the
+/// listener (`<listener id>/targets`).
+pub fn listener_targets_id(listener: &str) -> String {
+    format!("{listener}{LISTENER_TARGETS}")
+}
+
+/// Whether CLB binds this protocol's targets on the listener (no rules).
+pub fn targets_on_listener(p: Protocol) -> bool {
+    !matches!(p, Protocol::Http | Protocol::Https)
+}
+
+/// The CLB domain of a rule: its host, or [`DEFAULT_DOMAIN`] for the root.
+pub fn domain_of(spec: &RouteSpec) -> &str {
+    spec.host.as_deref().unwrap_or(DEFAULT_DOMAIN)
+}
+
+/// The neutral host of a CLB rule read back: `None` for the default
+/// domain's `/` (the root rule).
+pub fn host_of(domain: &str, url: &str) -> Option<String> {
+    (!(domain == DEFAULT_DOMAIN && url == "/")).then(|| domain.to_string())
+}
 
 /// One target: an ENI IP, a port, a weight.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -90,16 +131,23 @@ impl Target {
     }
 
     /// The same target whatever its weight (what a register is keyed on).
-    fn key(&self) -> (&str, u32) {
+    pub fn key(&self) -> (&str, u32) {
         (&self.address, self.port)
+    }
+
+    /// As a neutral endpoint.
+    pub fn to_endpoint(&self) -> Endpoint {
+        let mut e = Endpoint::new(self.address.clone(), self.port);
+        e.weight = self.weight;
+        e
     }
 }
 
-/// One CLB rule as wanted or as read back.
+/// One CLB rule as read back.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClbRule {
-    /// `LocationId` when read back.
-    pub id: Option<String>,
+    /// `LocationId`.
+    pub id: String,
     /// `Domain`.
     pub domain: String,
     /// `Url`.
@@ -119,139 +167,297 @@ fn field(index: usize, sub: &str) -> String {
     format!("routes[{index}].{sub}")
 }
 
-/// Every reason CLB cannot route `listener`'s routes exactly as the
-/// neutral semantics say, without a call. Fields are relative to the
-/// listener (`routes[2].host`, `backend`, `backends.web.endpoints[0]`).
-pub fn check(listener: &ListenerSpec, backends: &BTreeMap<String, Backend>) -> Vec<Rejection> {
-    let mut out = Vec::new();
-    if listener.routes.is_empty() && listener.backend.is_none() {
-        return out;
-    }
-    if !matches!(listener.protocol, Protocol::Http | Protocol::Https) {
-        if !listener.routes.is_empty() {
-            out.push(Rejection::new(
-                API,
-                "routes",
-                NOT_HTTP,
-                "CLB rules exist on HTTP and HTTPS listeners only",
-            ));
-        }
-        if listener.backend.is_some() {
-            out.push(Rejection::new(
-                API,
-                "backend",
-                MAPPED_BACKEND,
-                "layer-4 CLB listeners with a backend are not translated yet (targets bound to the listener)",
-            ));
-        }
-        return out;
-    }
-    let Some(default) = listener.backend.as_deref() else {
-        out.push(Rejection::new(
-            API,
-            "backend",
-            NO_DEFAULT,
-            "CLB needs a default backend for the hosts and paths no route takes (the default domain and each host's `/` rule)",
-        ));
-        return out;
-    };
-    for (i, r) in listener.routes.iter().enumerate() {
-        if r.certificate.is_some() {
-            out.push(Rejection::new(
-                API,
-                field(i, "certificate"),
-                ROUTE_CERTIFICATE,
-                "per-host certificates (the domain's certificate on an SNI listener) are not translated for CLB yet",
-            ));
-        }
-    }
-    for (a, b) in routing::nested_wildcards(&listener.routes) {
-        out.push(Rejection::new(
-            API,
-            field(b, "host"),
-            NESTED_WILDCARD,
-            format!(
-                "`{}` and `{}` (routes[{a}]) are nested wildcards: CLB does not order matches within the wildcard tier",
-                listener.routes[b].host, listener.routes[a].host
-            ),
-        ));
-    }
-    let mut names: Vec<(String, String)> = vec![("backend".into(), default.to_string())];
-    names.extend(
+/// The rules the plan hands a `pools_on_rules` provider for `listener`
+/// (the neutral expansion of `docs/routing.md`, as the facade's planner
+/// makes it): the routes, each with its host's certificate; a `/` rule per
+/// route host without one, to the default backend; the root rule (no
+/// host) to the default backend. For the offline check of a listener spec
+/// with its routes ([`crate::check`]), so that the refusals come before
+/// any plan.
+pub fn expand(listener: &ListenerSpec) -> Vec<RouteSpec> {
+    let cert_of = |host: &str| {
         listener
             .routes
             .iter()
-            .enumerate()
-            .map(|(i, r)| (field(i, "backend"), r.backend.clone())),
-    );
-    let mut seen = BTreeSet::new();
-    for (f, name) in &names {
-        let Some(b) = backends.get(name) else {
-            out.push(Rejection::new(
-                API,
-                f.clone(),
-                UNKNOWN_BACKEND,
-                format!("backend `{name}` is not declared in `backends`"),
-            ));
-            continue;
-        };
-        if !seen.insert(name.clone()) {
-            continue;
+            .find(|r| r.host == host && r.certificate.is_some())
+            .and_then(|r| r.certificate.clone())
+    };
+    let mut out: Vec<RouteSpec> = listener
+        .routes
+        .iter()
+        .map(|r| RouteSpec::new(Some(&r.host), r.path.clone(), r.backend.clone()).with_certificate(cert_of(&r.host)))
+        .collect();
+    let Some(default) = &listener.backend else {
+        return out;
+    };
+    let mut hosts: Vec<&str> = Vec::new();
+    for r in &listener.routes {
+        if !hosts.contains(&r.host.as_str()) {
+            hosts.push(&r.host);
         }
-        if b.target.is_some() {
-            out.push(Rejection::new(
-                API,
-                format!("backends.{name}.target"),
-                MAPPED_BACKEND,
-                "a backend mapped to an existing CLB pool (target group) is not supported yet; describe its endpoints inline",
-            ));
+    }
+    for host in hosts {
+        if !listener.routes.iter().any(|r| r.host == host && r.path == "/") {
+            out.push(RouteSpec::new(Some(host), "/", default.clone()).with_certificate(cert_of(host)));
         }
-        for (j, e) in b.endpoints.iter().enumerate() {
-            if e.address.parse::<std::net::IpAddr>().is_err() {
-                out.push(Rejection::new(
+    }
+    out.push(RouteSpec::new(None, "/", default.clone()));
+    out
+}
+
+/// Every reason CLB cannot route `rules` (a listener's rules as the plan
+/// expands them: the file's routes first, in order, so index `i` below
+/// their count is `routes[i]`) on `listener` exactly as the neutral
+/// semantics say, without a call.
+///
+/// - Host rules on a listener that is not HTTP/HTTPS: CLB rules exist on
+///   HTTP and HTTPS listeners only (`InvalidParameterValue`).
+/// - Host rules without a root rule (no default backend): CLB always has
+///   a default domain (the first domain made) that takes unknown hosts, so
+///   they would reach some host's rules instead of nothing.
+/// - Nested wildcard hosts (`*.example.com` and `*.a.example.com`): CLB
+///   ranks exact over wildcard but gives no order within the wildcard tier.
+/// - A route certificate on a listener that is not HTTPS, or with
+///   `tls.sni` written (see [`crate::routes`]), or the listener's own
+///   certificate again (it would read back as the listener's).
+/// - More than [`MAX_RULES_PER_LISTENER`] rules (`LimitExceeded`).
+pub fn check(listener: &ListenerSpec, rules: &[RouteSpec], aliases: &Aliases) -> Vec<(usize, Rejection)> {
+    let mut out = Vec::new();
+    let hosts: Vec<(usize, &RouteSpec)> = rules.iter().enumerate().filter(|(_, r)| r.host.is_some()).collect();
+    if targets_on_listener(listener.protocol) {
+        for (i, _) in &hosts {
+            out.push((
+                *i,
+                Rejection::new(
                     API,
-                    format!("backends.{name}.endpoints[{j}].address"),
-                    DOMAIN_ENDPOINT,
-                    format!(
-                        "`{}`: CLB targets are instance or ENI IP addresses, not domain names",
-                        e.address
+                    field(*i, "host"),
+                    NOT_HTTP,
+                    "CLB rules exist on HTTP and HTTPS listeners only; a layer-4 listener forwards to its one backend",
+                ),
+            ));
+        }
+        return out;
+    }
+    if !hosts.is_empty() && !rules.iter().any(RouteSpec::is_root) {
+        let target = listener.forwarding.as_ref().and_then(|f| f.default_target.as_ref());
+        out.push((
+            hosts[0].0,
+            Rejection::new(
+                API,
+                "backend",
+                NO_DEFAULT,
+                match target {
+                    Some(t) => format!(
+                        "CLB needs a default backend for the hosts no route takes (its default domain otherwise lends them another host's rules); `forwarding.default_target` `{t}` would be a CLB target group, which this adapter does not bind: name a `backend`"
+                    ),
+                    None => "CLB needs a default backend for the hosts no route takes: its default domain otherwise lends them another host's rules".to_string(),
+                },
+            ),
+        ));
+    }
+    let as_routes: Vec<Route> = hosts
+        .iter()
+        .map(|(_, r)| Route::new(r.host.clone().unwrap_or_default(), r.path.clone(), r.backend.clone()))
+        .collect();
+    for (a, b) in routing::nested_wildcards(&as_routes) {
+        let (ia, ib) = (hosts[a].0, hosts[b].0);
+        out.push((
+            ib,
+            Rejection::new(
+                API,
+                field(ib, "host"),
+                NESTED_WILDCARD,
+                format!(
+                    "`{}` and `{}` (routes[{ia}]) are nested wildcards: CLB does not order matches within the wildcard tier",
+                    as_routes[b].host, as_routes[a].host
+                ),
+            ),
+        ));
+    }
+    let own = listener
+        .tls
+        .as_ref()
+        .and_then(|t| t.certificates.first())
+        .map(|a| aliases.certificate(a).unwrap_or(a).to_string());
+    let mut sni_said = false;
+    for (i, r) in rules.iter().enumerate() {
+        let Some(cert) = &r.certificate else { continue };
+        if listener.protocol != Protocol::Https {
+            out.push((
+                i,
+                Rejection::new(
+                    API,
+                    field(i, "certificate"),
+                    ROUTE_CERTIFICATE,
+                    "a CLB domain takes a certificate on HTTPS listeners only (`InvalidParameterValue`)",
+                ),
+            ));
+            continue;
+        }
+        if let Some(sni) = listener.tls.as_ref().and_then(|t| t.sni) {
+            if !sni_said {
+                sni_said = true;
+                out.push((
+                    i,
+                    Rejection::new(
+                        API,
+                        "tls.sni",
+                        SNI,
+                        if sni {
+                            "leave `tls.sni` out: with SNI on from the start CLB takes no listener certificate for the hosts without their own; listenerctl switches SNI on when the first route certificate is bound"
+                        } else {
+                            "route certificates need SNI, which CLB can never switch off again: `tls.sni: false` contradicts them"
+                        },
                     ),
                 ));
             }
         }
-        if b.endpoints.len() > MAX_TARGETS_PER_RULE {
-            out.push(Rejection::new(
-                API,
-                format!("backends.{name}.endpoints"),
-                QUOTA,
-                format!(
-                    "{} endpoints; a CLB rule holds at most {MAX_TARGETS_PER_RULE}",
-                    b.endpoints.len()
+        if listener.tls.as_ref().is_some_and(|t| t.client_auth.is_some()) {
+            out.push((
+                i,
+                Rejection::new(
+                    API,
+                    field(i, "certificate"),
+                    ROUTE_CERTIFICATE,
+                    "with SNI on (route certificates) CLB takes client CAs per domain, which this adapter does not translate: mutual TLS and route certificates do not go together here",
+                ),
+            ));
+        }
+        if own.as_deref() == Some(aliases.certificate(cert).unwrap_or(cert)) {
+            out.push((
+                i,
+                Rejection::new(
+                    API,
+                    field(i, "certificate"),
+                    ROUTE_CERTIFICATE,
+                    format!("`{cert}` is the listener's own certificate, which every host without one serves already: leave it out"),
                 ),
             ));
         }
     }
-    if out.is_empty() {
-        let n = desired(listener, backends).len();
-        if n > MAX_RULES_PER_LISTENER {
-            out.push(Rejection::new(
+    // CLB serves the matched domain's own certificate; the neutral
+    // semantics give a host the most specific route host's that names one.
+    // They differ for an exact host without a certificate under a wildcard
+    // with one.
+    for (i, r) in rules.iter().enumerate() {
+        let Some(host) = r.host.as_deref().filter(|h| !h.starts_with('*')) else {
+            continue;
+        };
+        if r.certificate.is_some() {
+            continue;
+        }
+        let wild = rules.iter().find(|w| {
+            w.certificate.is_some()
+                && w.host
+                    .as_deref()
+                    .is_some_and(|wh| wh.starts_with("*.") && routing::host_match(wh, host).is_some())
+        });
+        if let Some(w) = wild {
+            out.push((
+                i,
+                Rejection::new(
+                    API,
+                    field(i, "host"),
+                    ROUTE_CERTIFICATE,
+                    format!(
+                        "`{host}` names no certificate but `{}` does: CLB would serve `{host}` its own domain's (the listener's), the neutral semantics the wildcard's; name the certificate on `{host}` too",
+                        w.host.as_deref().unwrap_or("")
+                    ),
+                ),
+            ));
+        }
+    }
+    if rules.len() > MAX_RULES_PER_LISTENER {
+        out.push((
+            0,
+            Rejection::new(
                 API,
                 "routes",
                 QUOTA,
                 format!(
-                    "{n} CLB rules (routes, a `/` rule per host and the default domain's); the quota is {MAX_RULES_PER_LISTENER} per listener"
+                    "{} CLB rules (routes, a `/` rule per host and the default domain's); the quota is {MAX_RULES_PER_LISTENER} per listener",
+                    rules.len()
                 ),
-            ));
-        }
+            ),
+        ));
     }
     out
 }
 
-fn targets_of(backends: &BTreeMap<String, Backend>, name: &str) -> Vec<Target> {
-    let mut t: Vec<Target> = backends
-        .get(name)
-        .map(|b| {
-            b.endpoints
+/// Every reason CLB cannot bind the pool `rule` forwards to, without a
+/// call (the plan passes a pool's endpoints on the rule): a backend mapped
+/// to an existing vendor pool (that is a CLB target group here, which this
+/// adapter does not bind), then [`check_pool`].
+pub fn check_new(rule: &NewRule<'_>) -> Vec<Rejection> {
+    let name = &rule.spec.backend;
+    let mut out = Vec::new();
+    let Some(pool) = rule.pool else {
+        out.push(Rejection::new(
+            API,
+            format!("backends.{name}.target"),
+            MAPPED_BACKEND,
+            format!(
+                "`{name}` is mapped to an existing vendor pool ({}); on CLB that is a target group, which this adapter does not bind: describe its endpoints instead",
+                rule.backend
+            ),
+        ));
+        return out;
+    };
+    check_pool(pool)
+}
+
+/// Every reason CLB cannot bind the endpoints of inline pool `pool` on a
+/// rule, offline (the facade's `check_backends` runs it over the file's
+/// pools; [`check_new`] again before any write):
+///
+/// - a domain-name endpoint: CLB binds `EniIp` (an IP address) or a CVM
+///   `InstanceId` (`InvalidParameterValue`);
+/// - a weight above [`MAX_WEIGHT`] (`InvalidParameterValue`);
+/// - more than [`MAX_TARGETS_PER_RULE`] endpoints (`LimitExceeded`).
+pub fn check_pool(pool: &PoolSpec) -> Vec<Rejection> {
+    let name = &pool.name;
+    let mut out = Vec::new();
+    for (i, e) in pool.endpoints.iter().enumerate() {
+        if e.address.parse::<std::net::IpAddr>().is_err() {
+            out.push(Rejection::new(
+                API,
+                format!("backends.{name}.endpoints[{i}].address"),
+                DOMAIN_ENDPOINT,
+                format!(
+                    "`{}` is a domain name; CLB binds IP addresses (`EniIp`) only",
+                    e.address
+                ),
+            ));
+        }
+        if e.weight > MAX_WEIGHT {
+            out.push(Rejection::new(
+                API,
+                format!("backends.{name}.endpoints[{i}].weight"),
+                INVALID_VALUE,
+                format!("weight {} is above CLB's {MAX_WEIGHT}", e.weight),
+            ));
+        }
+    }
+    if pool.endpoints.len() > MAX_TARGETS_PER_RULE {
+        out.push(Rejection::new(
+            API,
+            format!("backends.{name}.endpoints"),
+            QUOTA,
+            format!(
+                "{} endpoints; a CLB rule holds at most {MAX_TARGETS_PER_RULE}",
+                pool.endpoints.len()
+            ),
+        ));
+    }
+    out
+}
+
+/// The targets a rule wants: its pool's endpoints, sorted.
+pub fn targets_of(rule: &NewRule<'_>) -> Vec<Target> {
+    let mut t: Vec<Target> = rule
+        .pool
+        .map(|p| {
+            p.endpoints
                 .iter()
                 .map(|e| Target {
                     address: e.address.clone(),
@@ -265,33 +471,38 @@ fn targets_of(backends: &BTreeMap<String, Backend>, name: &str) -> Vec<Target> {
     t
 }
 
-/// The CLB rules that route `listener` as the neutral semantics say (see
-/// the module docs), the default domain's first. Assumes [`check`] passed.
-pub fn desired(listener: &ListenerSpec, backends: &BTreeMap<String, Backend>) -> Vec<ClbRule> {
-    let Some(default) = listener.backend.as_deref() else {
-        return Vec::new();
-    };
-    let rule = |domain: &str, url: &str, backend: &str| ClbRule {
-        id: None,
-        domain: domain.to_string(),
-        url: url.to_string(),
-        targets: targets_of(backends, backend),
-    };
-    let mut out = vec![rule(DEFAULT_DOMAIN, "/", default)];
-    let mut hosts: Vec<&str> = Vec::new();
-    for r in &listener.routes {
-        if !hosts.contains(&r.host.as_str()) {
-            hosts.push(&r.host);
-        }
-    }
-    for host in hosts {
-        let mine: Vec<_> = listener.routes.iter().filter(|r| r.host == host).collect();
-        if !mine.iter().any(|r| r.path == "/") {
-            out.push(rule(host, "/", default));
-        }
-        out.extend(mine.iter().map(|r| rule(host, &r.path, &r.backend)));
-    }
-    out
+/// What to deregister and register so that `have` becomes `want`. A
+/// target whose weight differs is deregistered and registered again
+/// (CLB's `ModifyTargetWeight` is a separate action; this keeps to two).
+pub fn target_changes(have: &[Target], want: &[Target]) -> (Vec<Target>, Vec<Target>) {
+    let gone = have.iter().filter(|t| !want.contains(t)).cloned().collect();
+    let new = want.iter().filter(|t| !have.contains(t)).cloned().collect();
+    (gone, new)
+}
+
+fn read_targets(list: Option<&Value>) -> Vec<Target> {
+    let mut targets: Vec<Target> = list
+        .and_then(Value::as_array)
+        .map(|ts| {
+            ts.iter()
+                .filter_map(|t| {
+                    let address = t
+                        .get("PrivateIpAddresses")
+                        .and_then(Value::as_array)
+                        .and_then(|a| a.first())
+                        .and_then(Value::as_str)
+                        .or_else(|| t.get("InstanceId").and_then(Value::as_str))?;
+                    Some(Target {
+                        address: address.to_string(),
+                        port: t.get("Port").and_then(Value::as_u64)? as u32,
+                        weight: t.get("Weight").and_then(Value::as_u64).unwrap_or(10) as u32,
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    targets.sort();
+    targets
 }
 
 /// The rules of a `DescribeTargets` listener record, targets sorted.
@@ -302,128 +513,87 @@ pub fn read(record: &Value) -> Vec<ClbRule> {
     rules
         .iter()
         .filter_map(|r| {
-            let mut targets: Vec<Target> = r
-                .get("Targets")
-                .and_then(Value::as_array)
-                .map(|ts| {
-                    ts.iter()
-                        .filter_map(|t| {
-                            let address = t
-                                .get("PrivateIpAddresses")
-                                .and_then(Value::as_array)
-                                .and_then(|a| a.first())
-                                .and_then(Value::as_str)
-                                .or_else(|| t.get("InstanceId").and_then(Value::as_str))?;
-                            Some(Target {
-                                address: address.to_string(),
-                                port: t.get("Port").and_then(Value::as_u64)? as u32,
-                                weight: t.get("Weight").and_then(Value::as_u64).unwrap_or(10) as u32,
-                            })
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
-            targets.sort();
             Some(ClbRule {
-                id: Some(r.get("LocationId")?.as_str()?.to_string()),
+                id: r.get("LocationId")?.as_str()?.to_string(),
                 domain: r.get("Domain")?.as_str()?.to_string(),
                 url: r.get("Url")?.as_str()?.to_string(),
-                targets,
+                targets: read_targets(r.get("Targets")),
             })
         })
         .collect()
 }
 
-/// The writes from `current` to `desired`, in the order they run.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Changes {
-    /// Rules to delete (`LocationId`s): on the listener, not wanted.
-    pub delete: Vec<String>,
-    /// Rules to create (one `CreateRule` call), then fill with targets.
-    pub create: Vec<ClbRule>,
-    /// Per existing rule (`LocationId`): targets to deregister (wrong
-    /// weight or not wanted), in calls of at most 20.
-    pub deregister: Vec<(String, Vec<Target>)>,
-    /// Per existing rule: targets to register, in calls of at most 20.
-    pub register: Vec<(String, Vec<Target>)>,
+/// The targets bound on a layer-4 listener (`DescribeTargets`' listener
+/// `Targets`), sorted.
+pub fn read_listener_targets(record: &Value) -> Vec<Target> {
+    read_targets(record.get("Targets"))
 }
 
-impl Changes {
-    /// Whether nothing is to be written.
-    pub fn is_empty(&self) -> bool {
-        self.delete.is_empty() && self.create.is_empty() && self.deregister.is_empty() && self.register.is_empty()
-    }
-
-    /// How many calls carrying these out takes (a create and the target
-    /// calls of the rules it makes counted as one plus their batches).
-    pub fn calls(&self) -> usize {
-        let batches = |v: &[(String, Vec<Target>)]| -> usize {
-            v.iter().map(|(_, t)| t.len().div_ceil(MAX_TARGETS_PER_CALL)).sum()
-        };
-        usize::from(!self.delete.is_empty())
-            + usize::from(!self.create.is_empty())
-            + self
-                .create
-                .iter()
-                .map(|r| r.targets.len().div_ceil(MAX_TARGETS_PER_CALL))
-                .sum::<usize>()
-            + batches(&self.deregister)
-            + batches(&self.register)
-    }
-}
-
-/// What to write so that `current` (read back) becomes `desired`. A target
-/// whose weight differs is deregistered and registered again (CLB's
-/// `ModifyTargetWeight` is a separate action; this keeps to two).
-pub fn diff(current: &[ClbRule], desired: &[ClbRule]) -> Changes {
-    let mut out = Changes::default();
-    let mut used = vec![false; current.len()];
-    for want in desired {
-        let found = current
-            .iter()
-            .enumerate()
-            .find(|(i, c)| !used[*i] && c.key() == want.key() && c.id.is_some());
-        let Some((i, have)) = found else {
-            out.create.push(want.clone());
-            continue;
-        };
-        used[i] = true;
-        let id = have.id.clone().unwrap_or_default();
-        let gone: Vec<Target> = have
-            .targets
-            .iter()
-            .filter(|t| !want.targets.contains(t))
-            .cloned()
-            .collect();
-        let new: Vec<Target> = want
-            .targets
-            .iter()
-            .filter(|t| !have.targets.contains(t))
-            .cloned()
-            .collect();
-        if !gone.is_empty() {
-            out.deregister.push((id.clone(), gone));
-        }
-        if !new.is_empty() {
-            out.register.push((id, new));
-        }
-    }
-    for (i, c) in current.iter().enumerate() {
-        if !used[i] {
-            if let Some(id) = &c.id {
-                out.delete.push(id.clone());
-            }
+/// The certificate ID of each domain of a `DescribeListeners` record
+/// (`Rules[].Certificate.CertId`; every rule of a domain shares it).
+pub fn domain_certificates(listener: &Value) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for r in listener.get("Rules").and_then(Value::as_array).into_iter().flatten() {
+        let cert = r
+            .get("Certificate")
+            .and_then(|c| c.get("CertId"))
+            .and_then(Value::as_str)
+            .filter(|c| !c.is_empty());
+        if let (Some(d), Some(c)) = (r.get("Domain").and_then(Value::as_str), cert) {
+            out.insert(d.to_string(), c.to_string());
         }
     }
     out
 }
 
-/// A `Rules` entry of `CreateRule` for `rule`; the default domain's rule
-/// says `DefaultServer`.
-pub fn create_param(rule: &ClbRule) -> Value {
-    let mut v = json!({ "Domain": rule.domain, "Url": rule.url, "TargetType": "NODE" });
-    if rule.domain == DEFAULT_DOMAIN {
+/// Whether a `DescribeListeners` record has SNI on.
+pub fn sni_on(listener: &Value) -> bool {
+    listener.get("SniSwitch").and_then(Value::as_i64) == Some(1)
+}
+
+/// The listener's own certificate in a `DescribeListeners` record: its
+/// `Certificate.CertId` while SNI is off; once SNI is on CLB keeps no
+/// listener certificate, and the default domain's certificate stands for
+/// it (the hosts without their own serve it, see [`crate::routes`]).
+pub fn listener_certificate(listener: &Value) -> Option<String> {
+    let own = listener
+        .get("Certificate")
+        .and_then(|c| c.get("CertId"))
+        .and_then(Value::as_str)
+        .filter(|c| !c.is_empty());
+    if let Some(c) = own {
+        return Some(c.to_string());
+    }
+    let default = listener
+        .get("Rules")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .find(|r| r.get("DefaultServer").and_then(Value::as_bool) == Some(true))?;
+    default
+        .get("Certificate")
+        .and_then(|c| c.get("CertId"))
+        .and_then(Value::as_str)
+        .filter(|c| !c.is_empty())
+        .map(str::to_string)
+}
+
+/// A domain's one-way certificate (`Certificate` of `RuleInput` and
+/// `ModifyDomainAttributes`).
+pub fn certificate_param(cert_id: &str) -> Value {
+    json!({ "SSLMode": "UNIDIRECTIONAL", "CertId": cert_id })
+}
+
+/// A `Rules` entry of `CreateRule` for `spec`: its domain and URL, the
+/// root rule with `DefaultServer`, and `certificate` (an ID) on an SNI
+/// listener.
+pub fn create_param(spec: &RouteSpec, certificate: Option<&str>) -> Value {
+    let mut v = json!({ "Domain": domain_of(spec), "Url": spec.path, "TargetType": "NODE" });
+    if spec.is_root() {
         v["DefaultServer"] = json!(true);
+    }
+    if let Some(c) = certificate {
+        v["Certificate"] = certificate_param(c);
     }
     v
 }
@@ -442,105 +612,211 @@ pub fn batches(targets: &[Target]) -> Vec<Vec<Value>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use listener_core::routes::{BackendEndpoint, Route};
-    use listener_core::{Ports, Protocol};
+    use listener_core::routes::Route;
+    use listener_core::{ClientAuth, ClientVerify, PoolSpec, Ports, ResourceId, Tls};
 
-    fn pools() -> BTreeMap<String, Backend> {
-        let mut b = BTreeMap::new();
-        b.insert(
-            "web".into(),
-            Backend::inline(vec![BackendEndpoint::new("10.0.0.1", 80)]),
-        );
-        b.insert(
-            "api".into(),
-            Backend::inline(vec![BackendEndpoint::new("10.0.0.2", 90)]),
-        );
-        b
-    }
-
-    fn spec(routes: Vec<Route>) -> ListenerSpec {
-        let mut s = ListenerSpec::new("site", Protocol::Http, Ports::Single(80));
+    fn spec(protocol: Protocol, routes: Vec<Route>) -> ListenerSpec {
+        let mut s = ListenerSpec::new("site", protocol, Ports::Single(443));
         s.backend = Some("web".into());
         s.routes = routes;
+        if protocol == Protocol::Https {
+            s.tls = Some(Tls {
+                certificates: vec!["main".into()],
+                policy: None,
+                http2: None,
+                http3: None,
+                sni: None,
+                client_auth: None,
+            });
+        }
         s
     }
 
+    fn aliases() -> Aliases {
+        let mut a = Aliases::default();
+        a.certificates.insert("main".into(), "cert-main".into());
+        a.certificates.insert("api".into(), "cert-api".into());
+        a
+    }
+
+    fn with_cert(host: &str, path: &str, backend: &str, cert: &str) -> Route {
+        let mut r = Route::new(host, path, backend);
+        r.certificate = Some(cert.into());
+        r
+    }
+
+    fn rules_of(s: &ListenerSpec) -> Vec<(usize, Rejection)> {
+        check(s, &expand(s), &aliases())
+    }
+
+    fn has(got: &[(usize, Rejection)], field: &str, rule: &str) -> bool {
+        got.iter().any(|(_, r)| r.field == field && r.rule == rule)
+    }
+
     #[test]
-    fn every_host_gets_a_slash_rule_and_the_default_domain_comes_first() {
-        let s = spec(vec![
-            Route::new("a.example.com", "/v1", "api"),
-            Route::new("*.example.com", "/", "api"),
-        ]);
-        let keys: Vec<(String, String)> = desired(&s, &pools())
-            .iter()
-            .map(|r| (r.domain.clone(), r.url.clone()))
-            .collect();
-        let k = |d: &str, u: &str| (d.to_string(), u.to_string());
-        assert_eq!(
-            keys,
+    fn expansion_is_routes_then_a_slash_per_host_then_the_root() {
+        let s = spec(
+            Protocol::Https,
             vec![
-                k(DEFAULT_DOMAIN, "/"),
-                k("a.example.com", "/"),
-                k("a.example.com", "/v1"),
-                k("*.example.com", "/"),
+                with_cert("a.example.com", "/v1", "api", "api"),
+                Route::new("*.example.com", "/", "api"),
+            ],
+        );
+        let got: Vec<(Option<String>, String, Option<String>)> = expand(&s)
+            .into_iter()
+            .map(|r| (r.host, r.path, r.certificate))
+            .collect();
+        let h = |s: &str| Some(s.to_string());
+        assert_eq!(
+            got,
+            vec![
+                (h("a.example.com"), "/v1".into(), h("api")),
+                (h("*.example.com"), "/".into(), None),
+                (h("a.example.com"), "/".into(), h("api")),
+                (None, "/".into(), None),
             ]
         );
-        let params = create_param(&desired(&s, &pools())[0]);
-        assert_eq!(params["DefaultServer"], json!(true));
-        assert_eq!(params["TargetType"], json!("NODE"));
-        assert!(create_param(&desired(&s, &pools())[1]).get("DefaultServer").is_none());
+        assert!(rules_of(&s).is_empty(), "{:?}", rules_of(&s));
     }
 
     #[test]
-    fn refusals_name_the_field_and_rule() {
-        let mut p = pools();
-        p.insert(
-            "dns".into(),
-            Backend::inline(vec![BackendEndpoint::new("svc.internal", 80)]),
-        );
-        p.insert("mapped".into(), Backend::mapped("legacy"));
-        let s = spec(vec![
-            Route::new("*.example.com", "/", "dns"),
-            Route::new("*.a.example.com", "/", "mapped"),
-            Route::new("b.example.com", "/", "nowhere"),
-        ]);
-        let got: Vec<(String, &str)> = check(&s, &p).into_iter().map(|r| (r.field, r.rule)).collect();
-        for want in [
-            ("routes[1].host".to_string(), NESTED_WILDCARD),
-            ("backends.dns.endpoints[0].address".to_string(), DOMAIN_ENDPOINT),
-            ("backends.mapped.target".to_string(), MAPPED_BACKEND),
-            ("routes[2].backend".to_string(), UNKNOWN_BACKEND),
-        ] {
-            assert!(got.contains(&want), "{want:?} not in {got:?}");
-        }
-        let mut cert = Route::new("a.example.com", "/", "api");
-        cert.certificate = Some("api-cert".into());
-        let got = check(&spec(vec![cert]), &p);
+    fn the_root_rule_is_the_default_domain_with_default_server() {
+        let root = RouteSpec::new(None, "/", "web");
+        let p = create_param(&root, Some("cert-main"));
+        assert_eq!(p["Domain"], json!(DEFAULT_DOMAIN));
+        assert_eq!(p["DefaultServer"], json!(true));
+        assert_eq!(p["TargetType"], json!("NODE"));
         assert_eq!(
-            (got[0].field.as_str(), got[0].rule),
-            ("routes[0].certificate", ROUTE_CERTIFICATE)
+            p["Certificate"],
+            json!({"SSLMode": "UNIDIRECTIONAL", "CertId": "cert-main"})
         );
-        let mut none = spec(vec![Route::new("a.example.com", "/", "api")]);
-        none.backend = None;
-        assert_eq!(check(&none, &p)[0].rule, NO_DEFAULT);
-        let mut tcp = spec(vec![Route::new("a.example.com", "/", "api")]);
-        tcp.protocol = Protocol::Tcp;
-        assert_eq!(check(&tcp, &p)[0].rule, NOT_HTTP);
+        let host = create_param(&RouteSpec::new(Some("a.example.com"), "/v1", "api"), None);
+        assert!(host.get("DefaultServer").is_none() && host.get("Certificate").is_none());
+        assert_eq!(host_of(DEFAULT_DOMAIN, "/"), None);
+        assert_eq!(host_of("a.example.com", "/"), Some("a.example.com".into()));
+        assert_eq!(listener_targets_id("lbl-1"), "lbl-1/targets");
     }
 
+    /// CLB ranks exact over wildcard domains but gives no order within the
+    /// wildcard tier (no vendor error: a semantic refusal).
+    #[test]
+    fn refuses_nested_wildcards() {
+        let s = spec(
+            Protocol::Http,
+            vec![
+                Route::new("*.example.com", "/", "api"),
+                Route::new("*.a.example.com", "/x", "api"),
+            ],
+        );
+        assert!(has(&rules_of(&s), "routes[1].host", NESTED_WILDCARD));
+    }
+
+    /// Rules exist on HTTP/HTTPS listeners only (`InvalidParameterValue`);
+    /// a layer-4 listener takes its root rule (its targets) only.
+    #[test]
+    fn refuses_host_rules_on_layer4_but_takes_its_backend() {
+        let mut s = spec(Protocol::Tcp, vec![Route::new("a.example.com", "/", "api")]);
+        assert!(has(&rules_of(&s), "routes[0].host", NOT_HTTP));
+        s.routes.clear();
+        assert!(check(&s, &[RouteSpec::new(None, "/", "web")], &aliases()).is_empty());
+    }
+
+    /// Without a root rule CLB's default domain (the first one made) would
+    /// take unknown hosts into another host's rules.
+    #[test]
+    fn refuses_routes_without_a_default_backend() {
+        let mut s = spec(Protocol::Http, vec![Route::new("a.example.com", "/", "api")]);
+        s.backend = None;
+        assert!(has(&rules_of(&s), "backend", NO_DEFAULT));
+    }
+
+    /// A domain certificate applies to HTTPS listeners with SNI only
+    /// (`InvalidParameterValue`); `tls.sni` written contradicts the switch
+    /// listenerctl makes; the listener's own certificate again would read
+    /// back as the listener's; mutual TLS would need client CAs per domain.
+    #[test]
+    fn refuses_route_certificates_it_cannot_keep() {
+        let http = spec(Protocol::Http, vec![with_cert("a.example.com", "/", "api", "api")]);
+        assert!(has(&rules_of(&http), "routes[0].certificate", ROUTE_CERTIFICATE));
+        for sni in [true, false] {
+            let mut s = spec(Protocol::Https, vec![with_cert("a.example.com", "/", "api", "api")]);
+            s.tls.as_mut().unwrap().sni = Some(sni);
+            assert!(has(&rules_of(&s), "tls.sni", SNI), "sni {sni}");
+        }
+        let same = spec(Protocol::Https, vec![with_cert("a.example.com", "/", "api", "main")]);
+        assert!(has(&rules_of(&same), "routes[0].certificate", ROUTE_CERTIFICATE));
+        let mut mutual = spec(Protocol::Https, vec![with_cert("a.example.com", "/", "api", "api")]);
+        mutual.tls.as_mut().unwrap().client_auth = Some(ClientAuth {
+            verify: ClientVerify::Required,
+            ca_certificates: vec!["ca".into()],
+        });
+        assert!(has(&rules_of(&mutual), "routes[0].certificate", ROUTE_CERTIFICATE));
+        let shadowed = spec(
+            Protocol::Https,
+            vec![
+                with_cert("*.example.com", "/", "api", "api"),
+                Route::new("a.example.com", "/v1", "api"),
+            ],
+        );
+        assert!(has(&rules_of(&shadowed), "routes[1].host", ROUTE_CERTIFICATE));
+        let fine = spec(Protocol::Https, vec![with_cert("a.example.com", "/", "api", "api")]);
+        assert!(rules_of(&fine).is_empty());
+    }
+
+    /// 50 rules per listener (`LimitExceeded`), counting the `/` rule per
+    /// host and the default domain's.
     #[test]
     fn rule_quota_counts_the_added_rules() {
-        // 25 hosts with one path each: 25 routes, 25 `/` rules, 1 default.
-        let routes = (0..25)
-            .map(|i| Route::new(format!("h{i}.example.com"), "/x", "api"))
+        let routes = |n: usize| {
+            (0..n)
+                .map(|i| Route::new(format!("h{i}.example.com"), "/x", "api"))
+                .collect()
+        };
+        // 25 hosts: 25 routes, 25 `/` rules, the root: 51.
+        assert!(has(&rules_of(&spec(Protocol::Http, routes(25))), "routes", QUOTA));
+        assert!(rules_of(&spec(Protocol::Http, routes(24))).is_empty());
+    }
+
+    fn pool(endpoints: Vec<Endpoint>) -> PoolSpec {
+        PoolSpec::new("web", endpoints)
+    }
+
+    fn check_pool(p: Option<&PoolSpec>) -> Vec<(String, &'static str)> {
+        let spec = RouteSpec::new(Some("a.example.com"), "/", "web");
+        let id = ResourceId::from(if p.is_some() { "inline:web" } else { "lbtg-1" });
+        check_new(&NewRule {
+            spec: &spec,
+            backend: &id,
+            pool: p,
+        })
+        .into_iter()
+        .map(|r| (r.field, r.rule))
+        .collect()
+    }
+
+    /// A mapped backend would be a CLB target group (not bound here); CLB
+    /// binds IP addresses (`EniIp`, `InvalidParameterValue` otherwise) with
+    /// weights 0–100 (`InvalidParameterValue`), 100 per rule
+    /// (`LimitExceeded`).
+    #[test]
+    fn refuses_pools_clb_cannot_bind() {
+        assert_eq!(
+            check_pool(None),
+            vec![("backends.web.target".to_string(), MAPPED_BACKEND)]
+        );
+        let mut heavy = Endpoint::new("10.0.0.2", 80);
+        heavy.weight = 101;
+        let got = check_pool(Some(&pool(vec![Endpoint::new("svc.internal", 80), heavy])));
+        assert!(got.contains(&("backends.web.endpoints[0].address".to_string(), DOMAIN_ENDPOINT)));
+        assert!(got.contains(&("backends.web.endpoints[1].weight".to_string(), INVALID_VALUE)));
+        let many = (0..101)
+            .map(|i| Endpoint::new(format!("10.0.{}.{}", i / 200, i % 200), 80))
             .collect();
-        let got = check(&spec(routes), &pools());
-        assert_eq!(got.len(), 1);
-        assert_eq!((got[0].field.as_str(), got[0].rule), ("routes", QUOTA));
-        let routes = (0..24)
-            .map(|i| Route::new(format!("h{i}.example.com"), "/x", "api"))
-            .collect();
-        assert!(check(&spec(routes), &pools()).is_empty());
+        assert_eq!(
+            check_pool(Some(&pool(many))),
+            vec![("backends.web.endpoints".to_string(), QUOTA)]
+        );
+        assert!(check_pool(Some(&pool(vec![Endpoint::new("10.0.0.1", 80)]))).is_empty());
     }
 
     fn t(a: &str, w: u32) -> Target {
@@ -551,45 +827,14 @@ mod tests {
         }
     }
 
-    fn rule(id: Option<&str>, d: &str, u: &str, targets: Vec<Target>) -> ClbRule {
-        ClbRule {
-            id: id.map(str::to_string),
-            domain: d.into(),
-            url: u.into(),
-            targets,
-        }
-    }
-
     #[test]
-    fn diff_deletes_creates_and_moves_targets_only_where_needed() {
-        let current = vec![
-            rule(
-                Some("loc-1"),
-                "a.example.com",
-                "/",
-                vec![t("10.0.0.1", 100), t("10.0.0.2", 100)],
-            ),
-            rule(Some("loc-2"), "a.example.com", "/old", vec![t("10.0.0.1", 100)]),
-        ];
-        let desired = vec![
-            rule(None, "a.example.com", "/", vec![t("10.0.0.1", 50), t("10.0.0.3", 100)]),
-            rule(None, "a.example.com", "/new", vec![t("10.0.0.1", 100)]),
-        ];
-        let c = diff(&current, &desired);
-        assert_eq!(c.delete, vec!["loc-2".to_string()]);
-        assert_eq!(c.create.len(), 1);
-        assert_eq!(c.create[0].url, "/new");
-        assert_eq!(
-            c.deregister,
-            vec![("loc-1".to_string(), vec![t("10.0.0.1", 100), t("10.0.0.2", 100)])]
-        );
-        assert_eq!(
-            c.register,
-            vec![("loc-1".to_string(), vec![t("10.0.0.1", 50), t("10.0.0.3", 100)])]
-        );
-        assert!(diff(&current, &current).is_empty());
-        // delete 1 + create 1 + its targets 1 + deregister 1 + register 1
-        assert_eq!(c.calls(), 5);
+    fn target_changes_move_only_what_differs() {
+        let have = vec![t("10.0.0.1", 100), t("10.0.0.2", 100)];
+        let want = vec![t("10.0.0.1", 50), t("10.0.0.3", 100)];
+        let (gone, new) = target_changes(&have, &want);
+        assert_eq!(gone, have);
+        assert_eq!(new, want);
+        assert_eq!(target_changes(&have, &have), (vec![], vec![]));
     }
 
     #[test]
@@ -602,8 +847,8 @@ mod tests {
     }
 
     #[test]
-    fn read_back_from_describe_targets() {
-        let record = json!({
+    fn read_back_from_describe_targets_and_describe_listeners() {
+        let targets = json!({
             "ListenerId": "lbl-1",
             "Rules": [
                 {"LocationId": "loc-1", "Domain": "a.example.com", "Url": "/v1", "Targets": [
@@ -613,24 +858,35 @@ mod tests {
                 {"Domain": "no-id.example.com", "Url": "/"}
             ]
         });
-        let got = read(&record);
+        let got = read(&targets);
         assert_eq!(got.len(), 1);
-        assert_eq!(got[0].id.as_deref(), Some("loc-1"));
+        assert_eq!(got[0].id, "loc-1");
+        assert_eq!(got[0].targets[0].address, "10.0.0.2");
+        assert_eq!(got[0].targets[1].address, "ins-1");
+        let l4 = json!({"ListenerId": "lbl-2", "Rules": null, "Targets": [
+            {"Type": "ENI", "Port": 5432, "Weight": 40, "PrivateIpAddresses": ["10.0.9.1"]}
+        ]});
+        assert!(read(&l4).is_empty());
         assert_eq!(
-            got[0].targets,
-            vec![
-                Target {
-                    address: "10.0.0.2".into(),
-                    port: 90,
-                    weight: 100
-                },
-                Target {
-                    address: "ins-1".into(),
-                    port: 80,
-                    weight: 10
-                },
-            ]
+            read_listener_targets(&l4),
+            vec![Target {
+                address: "10.0.9.1".into(),
+                port: 5432,
+                weight: 40
+            }]
         );
-        assert!(read(&json!({"ListenerId": "lbl-2", "Rules": null})).is_empty());
+        // SNI on: no listener certificate, the default domain's stands for it.
+        let listener = json!({
+            "ListenerId": "lbl-1", "SniSwitch": 1, "Certificate": null,
+            "Rules": [
+                {"Domain": DEFAULT_DOMAIN, "DefaultServer": true, "Certificate": {"CertId": "cert-main"}},
+                {"Domain": "a.example.com", "DefaultServer": false, "Certificate": {"CertId": "cert-api"}},
+            ]
+        });
+        assert!(sni_on(&listener));
+        assert_eq!(listener_certificate(&listener).as_deref(), Some("cert-main"));
+        assert_eq!(domain_certificates(&listener)["a.example.com"], "cert-api");
+        let off = json!({"SniSwitch": 0, "Certificate": {"CertId": "cert-own"}, "Rules": []});
+        assert_eq!(listener_certificate(&off).as_deref(), Some("cert-own"));
     }
 }

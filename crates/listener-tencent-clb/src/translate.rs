@@ -289,6 +289,7 @@ pub fn check_with_warnings(profile: &ProfileConfig, spec: &ListenerSpec) -> list
     name_length(profile, spec, &mut r);
     listener_quota_of_one_spec(spec, &mut r);
     certificate_with_sni(spec, &mut r);
+    check_routes(profile, spec, &mut r);
     several_certificates_on_quic(spec, &mut r);
     health_check_on_layer7(spec, &mut r);
     health_check_kind(spec, &mut r);
@@ -513,6 +514,19 @@ fn certificate_with_sni(spec: &ListenerSpec, r: &mut Rejections) {
         INVALID_VALUE,
         "with SNI on, CLB takes client CAs per domain on forwarding rules, not on the listener",
     );
+}
+
+/// The listener's routes and backend as CLB rules, checked offline as
+/// the rule provider checks them ([`crate::rules::check`] over
+/// [`crate::rules::expand`]).
+fn check_routes(profile: &ProfileConfig, spec: &ListenerSpec, r: &mut Rejections) {
+    if spec.routes.is_empty() {
+        return;
+    }
+    let expanded = crate::rules::expand(spec);
+    for (_, rejection) in crate::rules::check(spec, &expanded, &profile.aliases) {
+        r.reject(rejection.field, rejection.rule, rejection.reason);
+    }
 }
 
 /// `MultiCertInfo` (several server certificates of different algorithms)
@@ -1528,6 +1542,11 @@ fn tls_from_describe(profile: &ProfileConfig, protocol: Protocol, v: &Value) -> 
                     .unwrap_or_default(),
             });
         }
+    }
+    if certificates.is_empty() && protocol == Protocol::Https && n(v, "SniSwitch") == Some(1) {
+        // With SNI on CLB keeps no listener certificate; the default
+        // domain's stands for it (see `crate::routes`).
+        certificates.extend(crate::rules::listener_certificate(v).map(|id| profile.aliases.certificate_alias_of(&id)));
     }
     Some(Tls {
         certificates,

@@ -308,13 +308,7 @@ fn routes_are_reported_as_not_yet_translated_where_no_adapter_takes_them() {
          routes = [{{ host = \"api.example.com\", path = \"/v1\", backend = \"web\" }}]\n\n\
          [[listeners]]\nname = \"plain\"\nprotocol = \"http\"\nports = 8080\n\
          forwarding = {{ default_target = \"api-servers\" }}\n",
-        profile(
-            "clb",
-            "tencent-clb",
-            "lb-api000001",
-            &wire.url(),
-            "targets = { api-servers = \"lbtg-1\" }"
-        ),
+        profile("gaap", "tencent-gaap", "link-api00001", &wire.url(), ""),
         profile(
             "alb",
             "alibaba-alb",
@@ -328,11 +322,11 @@ fn routes_are_reported_as_not_yet_translated_where_no_adapter_takes_them() {
     let run = s.run(&["validate", "-f", path]);
     run.expect_code(0);
     let out = &run.stdout;
-    assert!(out.contains("routes are not yet translated for tencent-clb"), "{out}");
+    assert!(out.contains("routes are not yet translated for tencent-gaap"), "{out}");
     // ALB translates routes (as rules); the report does not refuse them.
     assert!(!out.contains("routes are not yet translated for alibaba-alb"), "{out}");
 
-    let run = s.run(&["plan", "-f", path, "--profile", "clb", "-o", "json"]);
+    let run = s.run(&["plan", "-f", path, "--profile", "gaap", "-o", "json"]);
     run.expect_code(2);
     let err = run.json_error();
     let problems = err["error"]["problems"].as_array().expect("problems");

@@ -22,7 +22,8 @@
 //!   successor is `NewDefaultServerDomain` or else the oldest remaining
 //!   rule's first domain.
 //! - Targets are bound straight to a rule (`TargetType` NODE only; target
-//!   groups are not emulated) or, on TCP/UDP listeners, to the listener.
+//!   groups are not emulated) or, on layer-4 listeners (TCP, UDP, TCP_SSL,
+//!   QUIC), to the listener.
 //!   At most 20 per call, 100 per rule (older quota page), weights 0–100,
 //!   default 10.
 //! - Quota: 50 rules per listener (older quota page), `LimitExceeded`.
@@ -38,8 +39,7 @@ use std::collections::BTreeSet;
 use serde_json::{json, Map, Value};
 
 use super::{
-    certificate, e, is_http, is_l4, new_id, now_text, region, Clb, Listener, TaskKind, BUSY, FORMAT, LENGTH, P, R,
-    VALUE,
+    certificate, e, is_http, new_id, now_text, region, Clb, Listener, TaskKind, BUSY, FORMAT, LENGTH, P, R, VALUE,
 };
 use crate::service::{ApiError, Call, Context};
 
@@ -915,22 +915,20 @@ impl Clb {
             let targets = if is_http(&l.protocol) {
                 let i = locate(set, p)?;
                 &mut set.rules[i].targets
-            } else if is_l4(&l.protocol) {
+            } else {
+                // Layer 4 (TCP, UDP, TCP_SSL, QUIC): targets bind to the
+                // listener itself (RegisterTargets: "LocationId ... not
+                // needed for layer-4 listeners").
                 if p.has("LocationId") || p.has("Domain") || p.has("Url") {
                     return Err(e(
                         VALUE,
-                        "TCP and UDP listeners have no rules; leave LocationId, Domain and Url out",
+                        format!(
+                            "{} listeners have no rules; leave LocationId, Domain and Url out",
+                            l.protocol
+                        ),
                     ));
                 }
                 &mut set.listener_targets
-            } else {
-                return Err(e(
-                    VALUE,
-                    format!(
-                        "the emulator binds targets on HTTP, HTTPS, TCP and UDP listeners, not {}",
-                        l.protocol
-                    ),
-                ));
             };
             if add {
                 for t in &given {
@@ -1051,7 +1049,23 @@ impl Clb {
                 seq: r.seq,
             })
             .collect();
-        let answer = match resolve_rules(&view, set.default_domain.as_deref(), host, path) {
+        // The certificate served: the matched domain's with SNI on, the
+        // listener's otherwise (HTTPS only).
+        let cert_id = |c: Option<&Value>| c.and_then(|c| c.get("CertId")).cloned().unwrap_or(Value::Null);
+        let certificate = if l.protocol != "HTTPS" {
+            Value::Null
+        } else if l.sni == 1 {
+            let domain = match_domain(&view, set.default_domain.as_deref(), host);
+            cert_id(
+                set.rules
+                    .iter()
+                    .find(|r| domain.is_some_and(|d| r.domains.iter().any(|x| x == d)))
+                    .and_then(|r| r.certificate.as_ref()),
+            )
+        } else {
+            cert_id(l.certificate.as_ref())
+        };
+        let mut answer = match resolve_rules(&view, set.default_domain.as_deref(), host, path) {
             Some(Outcome::Rule(id)) => {
                 let r = set
                     .rules
@@ -1066,6 +1080,7 @@ impl Clb {
             }
             Some(Outcome::NotFound) | None => json!({"listener": l.id, "rule": null, "status": 404, "endpoints": []}),
         };
+        answer["certificate"] = certificate;
         Ok(answer)
     }
 }

@@ -719,3 +719,77 @@ fn listener_modify_keeps_the_rules() {
     );
     assert_eq!(fx.rules(&l).len(), 1);
 }
+
+#[test]
+fn layer4_tls_and_quic_listeners_bind_targets_on_the_listener() {
+    let mut fx = Fx::new();
+    let mut ids = Vec::new();
+    for (protocol, port) in [("TCP_SSL", 8443), ("QUIC", 8444)] {
+        let id = fx.ok(
+            "CreateListener",
+            json!({"LoadBalancerId": LB, "Protocol": protocol, "Ports": [port], "Certificate": {"CertId": "cert-l4"}}),
+        )["ListenerIds"][0]
+            .as_str()
+            .unwrap()
+            .to_string();
+        fx.ok(
+            "RegisterTargets",
+            json!({"LoadBalancerId": LB, "ListenerId": id, "Targets": [{"EniIp": "10.0.0.5", "Port": 443, "Weight": 40}]}),
+        );
+        // Layer 4 has no rules to name.
+        assert_eq!(
+            fx.code(
+                "RegisterTargets",
+                json!({"LoadBalancerId": LB, "ListenerId": id, "LocationId": "loc-x", "Targets": [{"EniIp": "10.0.0.6", "Port": 443}]}),
+            ),
+            "InvalidParameterValue"
+        );
+        let t = fx.resolve(port, "", "/");
+        assert_eq!(
+            t["endpoints"],
+            json!([{"address": "10.0.0.5", "port": 443, "weight": 40}])
+        );
+        ids.push(id);
+    }
+    let described = fx.ok(
+        "DescribeTargets",
+        json!({"LoadBalancerId": LB, "ListenerIds": [ids[0]]}),
+    );
+    assert!(described["Listeners"][0]["Rules"].is_null());
+    assert_eq!(described["Listeners"][0]["Targets"][0]["Port"], 443);
+    fx.ok(
+        "DeregisterTargets",
+        json!({"LoadBalancerId": LB, "ListenerId": ids[1], "Targets": [{"EniIp": "10.0.0.5", "Port": 443}]}),
+    );
+    assert_eq!(fx.resolve(8444, "", "/")["endpoints"], json!([]));
+}
+
+#[test]
+fn resolve_names_the_certificate_served() {
+    let mut fx = Fx::new();
+    let plain = fx.listener("HTTPS", 443, false);
+    fx.ok(
+        "CreateRule",
+        create(&plain, json!([{"Domain": "a.example.com", "Url": "/"}])),
+    );
+    assert_eq!(fx.resolve(443, "a.example.com", "/")["certificate"], "cert-listener");
+    let sni = fx.listener("HTTPS", 444, true);
+    fx.ok(
+        "CreateRule",
+        create(
+            &sni,
+            json!([
+                {"Domain": "default.example", "Url": "/", "DefaultServer": true, "Certificate": {"CertId": "cert-d"}},
+                {"Domain": "a.example.com", "Url": "/", "Certificate": {"CertId": "cert-a"}}
+            ]),
+        ),
+    );
+    assert_eq!(fx.resolve(444, "A.example.com:444", "/x")["certificate"], "cert-a");
+    assert_eq!(fx.resolve(444, "other.example", "/")["certificate"], "cert-d");
+    let http = fx.listener("HTTP", 80, false);
+    fx.ok(
+        "CreateRule",
+        create(&http, json!([{"Domain": "a.example.com", "Url": "/"}])),
+    );
+    assert!(fx.resolve(80, "a.example.com", "/")["certificate"].is_null());
+}

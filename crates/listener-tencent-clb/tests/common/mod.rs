@@ -85,8 +85,12 @@ pub fn quick_retries() -> RetryPolicy {
 
 /// A provider on the emulator with quick retries.
 pub fn provider(emulator: &EmulatorHandle) -> ClbProvider {
-    let p = profile(emulator);
-    ClbProvider::with_client(&p, api_client(&p, quick_retries())).expect("provider")
+    provider_with(&profile(emulator))
+}
+
+/// A provider for `profile` (one of the emulator's) with quick retries.
+pub fn provider_with(profile: &ProfileConfig) -> ClbProvider {
+    ClbProvider::with_client(profile, api_client(profile, quick_retries())).expect("provider")
 }
 
 /// Listener count of the load balancer in the emulator's own state.
