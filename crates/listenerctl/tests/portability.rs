@@ -295,10 +295,11 @@ fn plan_shows_the_listener_quota_warning_and_still_plans() {
     assert_eq!(doc["summary"]["create"], 51, "one CLB listener per port, all planned");
 }
 
-/// Routes and backend pools: only ALB translates routes, so the report
-/// says so for the CLB profile, and `plan` on it refuses before any call.
+/// Routes whose default is a vendor pool by alias: ALB forwards to it,
+/// GAAP has no pool object to name, so the report says so for the GAAP
+/// profile, and `plan` on it refuses before any call.
 #[test]
-fn routes_are_reported_as_not_yet_translated_where_no_adapter_takes_them() {
+fn routes_a_cloud_cannot_express_are_reported_and_refused_before_any_call() {
     let s = Scratch::new();
     let wire = Tripwire::new();
     let text = format!(
@@ -322,9 +323,11 @@ fn routes_are_reported_as_not_yet_translated_where_no_adapter_takes_them() {
     let run = s.run(&["validate", "-f", path]);
     run.expect_code(0);
     let out = &run.stdout;
-    assert!(out.contains("routes are not yet translated for tencent-gaap"), "{out}");
-    // ALB translates routes (as rules); the report does not refuse them.
-    assert!(!out.contains("routes are not yet translated for alibaba-alb"), "{out}");
+    assert!(
+        out.contains("tencent-gaap: forwarding.default_target [gaap_mapped_backend]"),
+        "{out}"
+    );
+    assert!(out.contains("fits:         alb (alibaba-alb)"), "{out}");
 
     let run = s.run(&["plan", "-f", path, "--profile", "gaap", "-o", "json"]);
     run.expect_code(2);
@@ -333,7 +336,7 @@ fn routes_are_reported_as_not_yet_translated_where_no_adapter_takes_them() {
     assert!(
         problems
             .iter()
-            .any(|p| p["field"] == "listeners[0].routes" && p["rule"] == "routes_unsupported"),
+            .any(|p| p["field"] == "listeners[0].forwarding.default_target" && p["rule"] == "gaap_mapped_backend"),
         "{err}"
     );
     wire.assert_untouched();
