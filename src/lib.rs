@@ -200,12 +200,10 @@ pub fn check_backends(
                 "alibaba-ga" => listener_alibaba_ga::rules::check_pool(&pool),
                 #[cfg(feature = "tencent-clb")]
                 "tencent-clb" => listener_tencent_clb::rules::check_pool(&pool),
-                #[allow(unreachable_patterns)]
-                "tencent-gaap" | "tencent-clb" | "alibaba-ga" => {
+                other => {
                     let _ = pool;
-                    Vec::new()
+                    return Err(unknown_api(other));
                 }
-                other => return Err(unknown_api(other)),
             };
             out.extend(found.into_iter().map(|r| (i, r)));
         }
