@@ -182,6 +182,15 @@ pub fn check_backends(
     let mut seen = std::collections::BTreeSet::new();
     let mut out = Vec::new();
     for (i, spec) in specs.iter().enumerate() {
+        #[cfg(feature = "tencent-gaap")]
+        if profile.api == "tencent-gaap" {
+            if let Some(b) = spec.backend.as_ref().and_then(|n| backends.get(n).map(|b| (n, b))) {
+                if b.1.is_inline() {
+                    let found = listener_tencent_gaap::rules::check_listener_pool(spec, &b.1.to_pool_spec(b.0));
+                    out.extend(found.into_iter().map(|r| (i, r)));
+                }
+            }
+        }
         let names = spec.backend.iter().chain(spec.routes.iter().map(|r| &r.backend));
         for name in names {
             let Some(backend) = backends.get(name).filter(|b| b.is_inline()) else {

@@ -510,7 +510,10 @@ pub async fn plan_with_resources(
                         s.routes.retain(|r| r.certificate.is_some());
                     }
                     // The root rule carries the default backend there.
-                    if provider.capabilities().pools_on_rules {
+                    // Certificate-carrying routes kept above keep it too:
+                    // a listener with routes and no default backend is
+                    // not a valid spec, and the adapter compares neither.
+                    if provider.capabilities().pools_on_rules && s.routes.is_empty() {
                         s.backend = None;
                     }
                 }

@@ -263,6 +263,38 @@ pub fn check_routes(
     out
 }
 
+/// Every reason GAAP cannot bind `pool` as the backend of the layer-4
+/// listener `spec` identically, checked before any call (the binding
+/// itself refuses the same at apply time, when the listener may already
+/// exist). Fields are the listener's (`scheduler`).
+///
+/// Under any scheduler but `wrr` GAAP binds every origin with weight 1
+/// (BindListenerRealServersRequest), so a pool whose weights differ would
+/// lose its shares. A listener that names no scheduler gets `wrr`
+/// ([`crate::translate::DEFAULT_SCHEDULER`]), so only an explicit other
+/// scheduler is refused.
+pub fn check_listener_pool(spec: &ListenerSpec, pool: &PoolSpec) -> Vec<Rejection> {
+    let layer4 = matches!(spec.protocol, Protocol::Tcp | Protocol::Udp);
+    let uneven = pool.endpoints.iter().any(|e| e.weight != pool.endpoints[0].weight);
+    match spec.scheduler {
+        Some(s) if layer4 && uneven && s != listener_core::Scheduler::WeightedRoundRobin => {
+            vec![Rejection::new(
+                API,
+                "scheduler",
+                WEIGHTS_NEED_WRR,
+                format!(
+                    "backend `{}` has endpoints of different weights; GAAP counts weights only under weighted \
+                     round robin (`{}` binds every origin with weight 1): set `weighted_round_robin` or leave \
+                     `scheduler` out",
+                    pool.name,
+                    crate::translate::scheduler_word(s)
+                ),
+            )]
+        }
+        _ => Vec::new(),
+    }
+}
+
 /// Every reason GAAP cannot bind `pool` to one rule identically; fields
 /// name the pool (`backends.<name>.endpoints[i].weight`).
 pub fn check_pool(pool: &PoolSpec) -> Vec<Rejection> {

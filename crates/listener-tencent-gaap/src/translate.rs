@@ -56,9 +56,20 @@ pub const DELAY_LOOP_SECS: RangeInclusive<u32> = 5..=300;
 /// `ConnectTimeout`, the health-check response timeout, in seconds.
 pub const CONNECT_TIMEOUT_SECS: RangeInclusive<u32> = 2..=60;
 /// The scheduler sent when the spec names none: GAAP requires one on
-/// layer-4 listeners, and round robin is the console's and Terraform's
-/// default.
-pub const DEFAULT_SCHEDULER: &str = "rr";
+/// layer-4 listeners. The console and Terraform default to `rr`, but under
+/// `rr` GAAP binds every origin with weight 1, while the neutral model's
+/// weights mean shares on every other cloud (CLB, ALB and GA weigh by
+/// default). Weights are always sent (100 unless the file says), and `wrr`
+/// over equal weights is round robin, so `wrr` keeps one meaning for a pool
+/// with weights and changes nothing for one without. Listeners whose
+/// origins are domain names get [`DEFAULT_DOMAIN_SCHEDULER`] instead.
+pub const DEFAULT_SCHEDULER: &str = "wrr";
+/// The scheduler sent when the spec names none and the listener's origins
+/// are domain names (`RealServerType` `DOMAIN`): GAAP refuses `wrr` for
+/// them on modify (factsheet §9), and a domain pool with different weights
+/// is refused anyway (`gaap_domain_origins_unweighted`), so round robin
+/// loses nothing.
+pub const DEFAULT_DOMAIN_SCHEDULER: &str = "rr";
 /// The only payload encoding GAAP takes for UDP port checks.
 pub const CONTEXT_TYPE_TEXT: &str = "TEXT";
 
@@ -1186,7 +1197,13 @@ impl CreatePlan {
             let check_type = if udp { hc.and_then(udp_check_type) } else { None };
             let port_check = check_type == Some("PORT");
             Layer4Params {
-                scheduler: spec.scheduler.map(scheduler_word).unwrap_or(DEFAULT_SCHEDULER),
+                scheduler: spec.scheduler.map(scheduler_word).unwrap_or(
+                    if options.real_server_type() == RealServerType::Domain {
+                        DEFAULT_DOMAIN_SCHEDULER
+                    } else {
+                        DEFAULT_SCHEDULER
+                    },
+                ),
                 real_server_type: options.real_server_type(),
                 health_check: hc.is_some_and(|h| h.enabled),
                 delay_loop: hc.and_then(|h| h.interval_secs),
@@ -2535,7 +2552,7 @@ mod tests {
         assert_eq!(
             calls[0].params,
             json!({
-                "ListenerName": "l4--lctl", "GroupId": "lg-g1", "Ports": [80, 81], "Scheduler": "rr",
+                "ListenerName": "l4--lctl", "GroupId": "lg-g1", "Ports": [80, 81], "Scheduler": "wrr",
                 "RealServerType": "IP", "HealthCheck": 1, "DelayLoop": 10, "ConnectTimeout": 3,
                 "ClientIPMethod": 1
             })

@@ -652,3 +652,36 @@ async fn the_emulated_gaap_answers_the_codes_the_refusals_cite() {
         assert_eq!(e.vendor_code(), Some(code), "{set}");
     }
 }
+
+/// BindListenerRealServersRequest: under any scheduler but `wrr`, GAAP binds
+/// every origin with weight 1. A layer-4 listener that names another
+/// scheduler and a pool with different weights is refused before any call
+/// (field `scheduler`, `gaap_weights_need_wrr`); one that names none is
+/// created `wrr`, so its weights count as on the other clouds.
+#[test]
+fn weighted_layer4_pools_need_wrr_before_any_call() {
+    let weighted = Backend::inline(vec![ep("10.0.9.1", 5432, 60), ep("10.0.9.2", 5432, 40)]).to_pool_spec("db");
+    let even = Backend::inline(vec![ep("10.0.9.1", 5432, 50), ep("10.0.9.2", 5432, 50)]).to_pool_spec("db");
+    let tcp = |s: Option<Scheduler>| {
+        let mut l = ListenerSpec::new("db", Protocol::Tcp, Ports::Single(5432));
+        l.scheduler = s;
+        l
+    };
+    for s in [
+        Scheduler::RoundRobin,
+        Scheduler::LeastConnections,
+        Scheduler::LeastLatency,
+    ] {
+        let found = rules::check_listener_pool(&tcp(Some(s)), &weighted);
+        assert_eq!(found.len(), 1, "{s:?}");
+        assert_eq!(
+            (found[0].field.as_str(), found[0].rule),
+            ("scheduler", rules::WEIGHTS_NEED_WRR)
+        );
+        assert!(found[0].reason.contains("`db`"), "{}", found[0].reason);
+        assert!(rules::check_listener_pool(&tcp(Some(s)), &even).is_empty(), "{s:?}");
+    }
+    assert!(rules::check_listener_pool(&tcp(None), &weighted).is_empty());
+    assert!(rules::check_listener_pool(&tcp(Some(Scheduler::WeightedRoundRobin)), &weighted).is_empty());
+    assert_eq!(listener_tencent_gaap::translate::DEFAULT_SCHEDULER, "wrr");
+}

@@ -201,6 +201,26 @@ impl Emu {
         self.handle.as_ref().expect("running").url()
     }
 
+    /// Where the emulated cloud `service` (`alb`, `clb`, `gaap`, `ga`)
+    /// would send a request, by its own vendor's matching
+    /// (`POST /_emulator/resolve`); the answer, or `{"error": ...}`.
+    pub fn resolve(&self, service: &str, instance: &str, port: u32, host: &str, path: &str) -> serde_json::Value {
+        let url = format!("{}/_emulator/resolve", self.url());
+        let body = serde_json::json!({
+            "service": service, "instance": instance, "port": port, "host": host, "path": path,
+        });
+        self.runtime.block_on(async {
+            let answer = reqwest::Client::new()
+                .post(url)
+                .json(&body)
+                .timeout(Duration::from_secs(10))
+                .send()
+                .await
+                .expect("the emulator answers resolve");
+            answer.json().await.expect("resolve answers JSON")
+        })
+    }
+
     /// Listeners on `instance` of `api`, as the emulator counts them.
     pub fn count(&self, api: &str, instance: &str) -> usize {
         self.handle.as_ref().expect("running").listener_count(api, instance)
