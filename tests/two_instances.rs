@@ -4,14 +4,23 @@
 //! listener through A is refused with a typed error before anything is
 //! sent, and prune never deletes a listener the file names. One test per
 //! adapter, each against the in-process emulator over HTTP on 127.0.0.1.
+//!
+//! The same holds for routes and pools (`routes_stay_apart`): rules,
+//! domains and pools of B, and those of another owner on A, are never
+//! touched by A's apply, prune or replacement, and A's rule writes naming
+//! B's rules are refused.
 
 mod common;
 
 use std::sync::Arc;
 
-use cloud_listeners::plan::{self, Action, ApplyOptions, ApplyReport, Plan};
+use std::collections::BTreeMap;
+
+use cloud_listeners::plan::{self, Action, ApplyOptions, ApplyReport, FileResources, Plan, Prune, ResourceOp};
+use cloud_listeners::routes::{Backend, BackendEndpoint, Route};
 use cloud_listeners::{
-    provider_from_profile, BackendProtocol, Error, Forwarding, Listener, ListenerSpec, Ports, Protocol, Provider, Tls,
+    provider_from_profile, BackendProtocol, Error, Forwarding, Listener, ListenerSpec, NewRule, Ports, ProfileConfig,
+    Protocol, Provider, Rule, Tls,
 };
 use listener_emulator::{EmulatorHandle, InstanceSeed};
 
@@ -34,6 +43,8 @@ struct Pair {
     a: Arc<dyn Provider>,
     b: Arc<dyn Provider>,
     b_instance: &'static str,
+    profile_a: ProfileConfig,
+    profile_b: ProfileConfig,
 }
 
 impl Pair {
@@ -63,6 +74,8 @@ impl Pair {
             b: provider_from_profile(&profile_b).expect("provider B"),
             emu,
             b_instance,
+            profile_a,
+            profile_b,
         }
     }
 
@@ -293,6 +306,210 @@ async fn two_instances_stay_apart(api: &'static str) {
     assert_eq!(deleted_ids(&b_prune).len(), 1, "{api}: only B's `extra`");
 
     pair.emu.shutdown().await;
+}
+
+fn endpoint(address: &str, port: u32, weight: u32) -> BackendEndpoint {
+    let mut e = BackendEndpoint::new(address, port);
+    e.weight = weight;
+    e
+}
+
+/// The pools of the routes file; `second` is the web pool's second address.
+fn route_backends(second: &str) -> BTreeMap<String, Backend> {
+    BTreeMap::from([
+        (
+            "web".to_string(),
+            Backend::inline(vec![endpoint("10.0.0.1", 8080, 60), endpoint(second, 8080, 40)]),
+        ),
+        (
+            "api".to_string(),
+            Backend::inline(vec![endpoint("10.0.1.1", 9000, 100)]),
+        ),
+    ])
+}
+
+/// An HTTP listener on `port` with a default backend and `routes`.
+fn routed(name: &str, port: u32, routes: &[(&str, &str, &str)]) -> ListenerSpec {
+    let mut s = ListenerSpec::new(name, Protocol::Http, Ports::Single(port));
+    s.backend = Some("web".into());
+    s.routes = routes.iter().map(|(h, p, b)| Route::new(*h, *p, *b)).collect();
+    s
+}
+
+const ROUTES: [(&str, &str, &str); 2] = [("api.example.com", "/v1", "api"), ("www.example.com", "/static", "api")];
+
+/// Plan `specs` with their pools and rules on `p` and apply until the plan
+/// is empty (at most three rounds); the last plan.
+async fn converge_routes(
+    p: &Arc<dyn Provider>,
+    profile: &ProfileConfig,
+    specs: &[ListenerSpec],
+    backends: &BTreeMap<String, Backend>,
+    prune: Prune,
+) -> Plan {
+    for _ in 0..3 {
+        let resources = FileResources {
+            backends,
+            aliases: &profile.aliases,
+        };
+        let planned = plan::plan_with_resources(p.as_ref(), specs, specs, resources, prune)
+            .await
+            .expect("plan with resources");
+        if !planned.has_changes() {
+            return planned;
+        }
+        apply(p, &planned, true).await;
+    }
+    panic!("{}: no empty plan after three rounds", p.instance());
+}
+
+/// Every rule of every listener of `p`, in a stable order, with the
+/// endpoints bound on each (`pools_on_rules` providers) and, on providers
+/// with pool objects, every pool with its endpoints.
+async fn routing_state(p: &Arc<dyn Provider>) -> (Vec<Rule>, Vec<String>) {
+    let mut rules = Vec::new();
+    if let Some(r) = p.rules() {
+        for l in listing(p).await {
+            rules.extend(r.list_rules(&l.id).await.expect("rules"));
+        }
+    }
+    rules.sort_by(|x, y| x.id.cmp(&y.id));
+    let mut pools = Vec::new();
+    if let Some(pp) = p.pools() {
+        pools = pp
+            .list_pools()
+            .await
+            .expect("pools")
+            .iter()
+            .map(|x| format!("{x:?}"))
+            .collect();
+        pools.sort();
+    }
+    (rules, pools)
+}
+
+async fn routes_stay_apart(api: &'static str) {
+    let pair = Pair::start(api).await;
+    let (a, b) = (&pair.a, &pair.b);
+    let backends = route_backends("10.0.0.2");
+    let file = vec![routed("site", 80, &ROUTES)];
+
+    // The same routes on both instances, on the same port.
+    converge_routes(a, &pair.profile_a, &file, &backends, Prune::Managed).await;
+    converge_routes(b, &pair.profile_b, &file, &backends, Prune::Managed).await;
+    // Another owner's listener with routes on A.
+    let mut other = pair.profile_a.clone();
+    other.owner = Some("other".into());
+    let a_other = provider_from_profile(&other).expect("provider of the other owner");
+    let theirs = vec![routed("theirs", 81, &ROUTES[..1])];
+    converge_routes(&a_other, &other, &theirs, &backends, Prune::Managed).await;
+
+    let b_before = routing_state(b).await;
+    assert!(!b_before.0.is_empty(), "{api}: B has rules");
+    let theirs_id = listing(a)
+        .await
+        .into_iter()
+        .find(|l| l.spec.ports == Ports::Single(81))
+        .expect("the other owner's listener")
+        .id;
+    let rules_of_theirs =
+        |rules: &[Rule]| -> Vec<Rule> { rules.iter().filter(|r| r.listener == theirs_id).cloned().collect() };
+    let theirs_before = rules_of_theirs(&routing_state(a).await.0);
+    assert!(!theirs_before.is_empty(), "{api}: the other owner's rules exist");
+
+    // B's rules through A: refused, nothing sent.
+    let (rule_b, a_rules) = (b_before.0[0].clone(), a.rules().expect("A has rules"));
+    pair.emu.reset_request_counts();
+    assert!(
+        a_rules
+            .delete_rules(&rule_b.listener, &[rule_b.id.clone()])
+            .await
+            .is_err(),
+        "{api}: delete of B's rule through A"
+    );
+    let pools = backends
+        .iter()
+        .map(|(n, x)| (n.clone(), x.to_pool_spec(n)))
+        .collect::<BTreeMap<_, _>>();
+    let moved = cloud_listeners::RouteSpec::new(Some("api.example.com"), "/v2", "api");
+    let backend_id = cloud_listeners::inline_pool_id("api");
+    let hijack = NewRule {
+        spec: &moved,
+        backend: &backend_id,
+        pool: pools.get("api"),
+    };
+    assert!(
+        a_rules.update_rule(&rule_b, &hijack).await.is_err(),
+        "{api}: update of B's rule through A"
+    );
+    assert_eq!(pair.writes(), 0, "{api}: no write was sent for B's rule");
+    assert_eq!(
+        routing_state(b).await,
+        b_before,
+        "{api}: B unchanged by A's refused rule writes"
+    );
+
+    // A changes a pool's endpoint, drops a route and prunes; then its
+    // listener is replaced (HTTP to HTTPS) with its rules; then A is
+    // emptied. B, and the other owner's listener on A, never change.
+    let changed = route_backends("10.0.0.3");
+    let fewer = vec![routed("site", 80, &ROUTES[..1])];
+    let planned = converge_routes(a, &pair.profile_a, &fewer, &changed, Prune::Managed).await;
+    assert!(
+        !planned.resources.iter().any(|r| r.action == ResourceOp::Delete),
+        "{api}: converged"
+    );
+    assert_eq!(routing_state(b).await, b_before, "{api}: B unchanged by A's prune");
+    let mut https_file = fewer.clone();
+    https_file[0].protocol = Protocol::Https;
+    https_file[0].tls = https("x", 80).tls;
+    https_file[0].forwarding = Some(Forwarding {
+        backend_protocol: Some(BackendProtocol::Http),
+        default_target: None,
+    });
+    converge_routes(a, &pair.profile_a, &https_file, &changed, Prune::Managed).await;
+    assert_eq!(
+        routing_state(b).await,
+        b_before,
+        "{api}: B unchanged by A's replacement"
+    );
+    converge_routes(a, &pair.profile_a, &[], &changed, Prune::Managed).await;
+    let a_left = routing_state(a).await.0;
+    assert_eq!(
+        a_left
+            .iter()
+            .map(|r| &r.listener)
+            .collect::<std::collections::BTreeSet<_>>(),
+        std::iter::once(&theirs_id).collect(),
+        "{api}: only the other owner's rules remain on A: {a_left:?}"
+    );
+    assert_eq!(
+        rules_of_theirs(&a_left),
+        theirs_before,
+        "{api}: the other owner's rules unchanged"
+    );
+    assert_eq!(routing_state(b).await, b_before, "{api}: B unchanged by A's emptying");
+    pair.emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tencent_gaap_routes_stay_apart() {
+    routes_stay_apart("tencent-gaap").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tencent_clb_routes_stay_apart() {
+    routes_stay_apart("tencent-clb").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alibaba_alb_routes_stay_apart() {
+    routes_stay_apart("alibaba-alb").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alibaba_ga_routes_stay_apart() {
+    routes_stay_apart("alibaba-ga").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
