@@ -30,8 +30,9 @@
 //!   ([`status::wait_active`]): one that vanished is reported as a failed
 //!   create, as GA shows it.
 //!
-//! Only specs without an access section go this way (ACLs are written
-//! after the create and read back by describing the listener); any other
+//! Only specs without an access section and without additional
+//! certificates go this way (ACLs and certificates are written after the
+//! create, and ACLs read back by describing the listener); any other
 //! spec, and the first create on a provider that has timed none yet, is
 //! created the plain way ([`Provider::create`]) after the creates in flight
 //! are confirmed. Nothing is weaker than a plain create: each create has
@@ -47,7 +48,7 @@ use listener_core::run::{self, InFlight, SerialRun};
 use listener_core::{CreateTurns, Deadline, Listener, ListenerId, ListenerSpec, Provider, Result, WaitOp, WriteLock};
 use serde_json::Value;
 
-use crate::{status, translate, GaProvider, API};
+use crate::{certs, status, translate, GaProvider, API};
 
 /// [`Provider::create_each`] for GA: see the module.
 pub(crate) async fn create_each(p: &GaProvider, specs: &[ListenerSpec], turns: &dyn CreateTurns) {
@@ -73,10 +74,12 @@ impl SerialRun for Run<'_> {
     }
 
     /// Any spec without an access section (ACLs are written after the
-    /// create and read back by describing the listener).
+    /// create and read back by describing the listener) and without
+    /// additional certificates (associated after the create, as ACLs).
     fn plain(&self, spec: &ListenerSpec) -> Option<Value> {
         let p = self.0;
-        if spec.access.is_some() || p.refuse(spec).is_err() {
+        let certificates = certs::takes_certificates(spec) && !certs::wanted(spec).is_empty();
+        if spec.access.is_some() || certificates || p.refuse(spec).is_err() {
             return None;
         }
         translate::log_port_quota(spec);

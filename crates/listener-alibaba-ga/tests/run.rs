@@ -157,3 +157,37 @@ async fn a_stopped_run_sends_nothing_more_and_confirms_what_it_sent() {
         .all(|l| l.status.is_settled()));
     setup.shutdown().await;
 }
+
+/// Regression: a listener with additional certificates (a route naming its
+/// own certificate) created in a run, after the first create, was sent the
+/// pipelined way, which associates nothing: its host was served the
+/// default certificate and the next plan showed the certificate missing.
+/// It is now created the plain way, certificates included.
+#[tokio::test]
+async fn a_listener_with_host_certificates_in_a_run_gets_them() {
+    let setup = Setup::start(builder()).await;
+    let mut site = common::https_spec("site", 443);
+    site.backend = Some("web".into());
+    let mut api = listener_core::routes::Route::new("api.example.com", "/v1", "web");
+    api.certificate = Some("web-2".into());
+    site.routes = vec![api];
+    let specs = vec![tcp(0), tcp(1), site];
+    let turns = Recorded::new(specs.len(), usize::MAX);
+    setup.provider.create_each(&specs, &turns).await;
+    let made = turns
+        .take()
+        .pop()
+        .expect("three")
+        .expect("started")
+        .expect("made")
+        .remove(0);
+    let read_back = setup.provider.get(&made.id).await.expect("get");
+    let certified: Vec<(&str, Option<&str>)> = read_back
+        .spec
+        .routes
+        .iter()
+        .map(|r| (r.host.as_str(), r.certificate.as_deref()))
+        .collect();
+    assert_eq!(certified, vec![("api.example.com", Some("web-2"))]);
+    setup.shutdown().await;
+}

@@ -1,7 +1,7 @@
-//! The mission test, grown into a traffic test: one listeners file (an
-//! HTTPS listener with two hosts, one with its own certificate, mutual TLS,
-//! three paths and a default backend; an HTTP listener that forwards; a TCP
-//! listener) is applied by the `listenerctl` binary to GAAP, CLB, ALB and
+//! The mission test, grown into a traffic test: one listeners file (an HTTP
+//! listener that forwards; an HTTPS listener with two hosts, one with its
+//! own certificate, mutual TLS, three paths and a default backend, second
+//! so that it is not its run's first create; a TCP listener) is applied by the `listenerctl` binary to GAAP, CLB, ALB and
 //! GA on one emulator. Then a corpus of requests is answered twice per
 //! cloud: by the emulated cloud's own matcher (`POST /_emulator/resolve`,
 //! each vendor's matching rules, reading what the adapters created) and by
@@ -59,7 +59,7 @@ const CLOUDS: [Cloud; 4] = [
         service: "clb",
         // CLB verifies clients per domain once SNI is on (route
         // certificates), which the adapter does not translate yet.
-        refuses: &[Refused::MutualTls("listeners[0].routes[0].certificate")],
+        refuses: &[Refused::MutualTls("listeners[1].routes[0].certificate")],
         groups: &[],
     },
     Cloud {
@@ -77,7 +77,7 @@ const CLOUDS: [Cloud; 4] = [
         instance: "ga-traffic00001",
         service: "ga",
         // GA has no mutual TLS.
-        refuses: &[Refused::MutualTls("listeners[0].tls.client_auth")],
+        refuses: &[Refused::MutualTls("listeners[1].tls.client_auth")],
         groups: &[],
     },
 ];
@@ -199,6 +199,16 @@ endpoints = [{{ address = "10.0.3.1", port = 5432, weight = 70 }}, {{ address = 
     text.push_str(&format!(
         r#"
 [[listeners]]
+name = "plain"
+protocol = "http"
+ports = 80
+backend = "web"
+routes = [
+  {{ host = "www.example.com", path = "/static", backend = "static" }},
+  {{ host = "api.example.com", path = "/v1", backend = "api" }},
+]
+
+[[listeners]]
 name = "site"
 protocol = "https"
 ports = 443
@@ -209,16 +219,6 @@ routes = [
   {{ host = "api.example.com", path = "/v1", backend = "api", certificate = "api-cert" }},
   {{ host = "api.example.com", path = "/v1/reports", backend = "static", certificate = "api-cert" }},
   {{ host = "www.example.com", path = "/static", backend = "static" }},
-]
-
-[[listeners]]
-name = "plain"
-protocol = "http"
-ports = 80
-backend = "web"
-routes = [
-  {{ host = "www.example.com", path = "/static", backend = "static" }},
-  {{ host = "api.example.com", path = "/v1", backend = "api" }},
 ]
 "#
     ));
