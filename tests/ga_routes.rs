@@ -386,5 +386,72 @@ async fn ga_routes_every_request_as_the_file_says_and_converges() {
     .await
     .expect("last plan");
     assert!(!last.has_changes(), "plan after the change: {last:?}");
+
+    // Only `web`'s health check changes: GA keeps it on the endpoint
+    // groups, so the rules using them are updated in place and the groups
+    // carry the new check (it once went unnoticed: the plan compared
+    // endpoints only).
+    let mut web = b["web"].clone();
+    web.health_check = Some(
+        serde_json::from_value(json!({ "kind": "http", "interval_secs": 10, "http": { "path": "/ready" } }))
+            .expect("health check"),
+    );
+    b.insert("web".to_string(), web);
+    let plan = plan_with_resources(
+        provider.as_ref(),
+        &specs,
+        &specs,
+        FileResources {
+            backends: &b,
+            aliases: &profile.aliases,
+        },
+        Prune::Off,
+    )
+    .await
+    .expect("plan of the health check change");
+    let updated: Vec<_> = plan
+        .resources
+        .iter()
+        .filter(|a| a.action == ResourceOp::Update)
+        .collect();
+    assert!(!updated.is_empty(), "{plan:?}");
+    assert!(
+        updated
+            .iter()
+            .all(|a| a.changes.iter().any(|c| c.path == "health_check")),
+        "{updated:?}"
+    );
+    assert_eq!(count(&plan, ResourceKind::Rule, ResourceOp::Create), 0);
+    assert_eq!(count(&plan, ResourceKind::Rule, ResourceOp::Replace), 0);
+    let dynp: Arc<dyn Provider> = provider.clone();
+    let report = apply(dynp, &plan, &ApplyOptions::default(), &|_| {})
+        .await
+        .expect("apply of the health check change");
+    assert!(report.failed.is_empty(), "{:?}", report.failed);
+    let groups = provider
+        .client()
+        .list_endpoint_groups(ACC, site_id.as_str())
+        .await
+        .expect("groups");
+    let web: Vec<&Value> = groups.iter().filter(|g| g["Name"] == "pool-web").collect();
+    assert_eq!(web.len(), 2);
+    assert!(
+        web.iter()
+            .all(|g| g["HealthCheckPath"] == "/ready" && g["HealthCheckIntervalSeconds"] == 10),
+        "{web:?}"
+    );
+    let last = plan_with_resources(
+        provider.as_ref(),
+        &specs,
+        &specs,
+        FileResources {
+            backends: &b,
+            aliases: &profile.aliases,
+        },
+        Prune::Off,
+    )
+    .await
+    .expect("plan after the health check change");
+    assert!(!last.has_changes(), "plan after the health check change: {last:?}");
     emulator.shutdown().await;
 }

@@ -568,6 +568,15 @@ pub async fn plan_resources(
                                 to: serde_json::to_value(&pool.endpoints).unwrap_or(Value::Null),
                             });
                         }
+                        // Where the vendor keeps the pool's health check
+                        // with the rule's endpoints (GA's endpoint groups).
+                        if rp.pool_health_differs(r, pool.health_check.as_ref()) {
+                            a.changes.push(FieldChange {
+                                path: "health_check".into(),
+                                from: serde_json::to_value(&r.pool_health_check).unwrap_or(Value::Null),
+                                to: serde_json::to_value(&pool.health_check).unwrap_or(Value::Null),
+                            });
+                        }
                     } else if r.spec.backend != want.backend && pool_id != Some(&r.backend) {
                         a.changes.push(FieldChange {
                             path: "backend".into(),

@@ -527,6 +527,8 @@ pub struct GroupView {
     pub state: String,
     /// Endpoints.
     pub endpoints: Vec<Endpoint>,
+    /// Its health check, read back ([`health_of`]).
+    pub health: Option<listener_core::HealthCheck>,
 }
 
 /// Read a `ListEndpointGroups` / `DescribeEndpointGroup` item.
@@ -564,7 +566,63 @@ pub fn group_of(v: &Value, listener_port: u32) -> Option<GroupView> {
         virtual_group: get_str(v, "EndpointGroupType").is_some_and(|t| t.eq_ignore_ascii_case("virtual")),
         state: get_str(v, "State").unwrap_or("").to_string(),
         endpoints,
+        health: health_of(v),
     })
+}
+
+/// A group's health check in the neutral form: the inverse of
+/// [`health_fields`] over what GA can say (one `ThresholdCount` for both
+/// thresholds, `https` probes as `http`); `None` when the group reports no
+/// `HealthCheckEnabled`.
+pub fn health_of(v: &Value) -> Option<listener_core::HealthCheck> {
+    use listener_core::{HealthCheckKind, HttpHealthCheck};
+    let enabled = v.get("HealthCheckEnabled").and_then(Value::as_bool)?;
+    let threshold = get_u32(v, "ThresholdCount");
+    let path = get_str(v, "HealthCheckPath").map(str::to_string);
+    let domain = get_str(v, "HealthCheckHost").map(str::to_string);
+    let kind = match get_str(v, "HealthCheckProtocol")
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        Some("tcp") => Some(HealthCheckKind::Tcp),
+        Some("http" | "https") => Some(HealthCheckKind::Http),
+        _ => None,
+    };
+    Some(listener_core::HealthCheck {
+        enabled,
+        kind,
+        interval_secs: get_u32(v, "HealthCheckIntervalSeconds"),
+        timeout_secs: None,
+        healthy_threshold: threshold,
+        unhealthy_threshold: threshold,
+        port: get_u32(v, "HealthCheckPort"),
+        http: (path.is_some() || domain.is_some()).then(|| HttpHealthCheck {
+            path,
+            domain,
+            method: None,
+            healthy_status_classes: Vec::new(),
+        }),
+        custom: None,
+    })
+}
+
+/// Whether a group's health check (`live`, read back) is what `want`
+/// asks, as GA says it: every field [`health_fields`] sends for `want` has
+/// that value on the group. Without `want` the group's check is left as
+/// it is (GA's defaults), so nothing differs.
+pub fn health_matches(live: Option<&listener_core::HealthCheck>, want: Option<&listener_core::HealthCheck>) -> bool {
+    let Some(want) = want else {
+        return true;
+    };
+    let (mut w, mut l) = (serde_json::Map::new(), serde_json::Map::new());
+    health_fields(want, &mut w);
+    match live {
+        Some(h) => health_fields(h, &mut l),
+        None => {
+            l.insert("HealthCheckEnabled".into(), json!(false));
+        }
+    }
+    w.iter().all(|(k, v)| l.get(k) == Some(v))
 }
 
 fn sorted(endpoints: &[Endpoint]) -> Vec<(String, u32, u32)> {
@@ -703,6 +761,7 @@ impl GaProvider {
                 rule
             } else {
                 rule.with_pool(g.endpoints.clone())
+                    .with_pool_health_check(g.health.clone())
             });
         }
         for r in &s.rules {
@@ -721,7 +780,9 @@ impl GaProvider {
                 owner,
             );
             if let Some(g) = g {
-                rule = rule.with_pool(g.endpoints.clone());
+                rule = rule
+                    .with_pool(g.endpoints.clone())
+                    .with_pool_health_check(g.health.clone());
             }
             out.push(rule);
         }
@@ -789,7 +850,8 @@ impl GaProvider {
         let listener = owned.as_str();
         let fields = group_fields(pool, s.port);
         if let Some(g) = s.group(&pool.name, virtual_group, &self.config.owner) {
-            if sorted(&g.endpoints) == sorted(&pool.endpoints) {
+            let health = pool.health_check.clone();
+            if sorted(&g.endpoints) == sorted(&pool.endpoints) && health_matches(g.health.as_ref(), health.as_ref()) {
                 return Ok(g.id.clone());
             }
             let part = self.own_group(owned, g)?;
@@ -801,7 +863,9 @@ impl GaProvider {
             let want = sorted(&pool.endpoints);
             let id = g.id.clone();
             self.wait_routes(listener, "the endpoint group update", deadline, |now| {
-                now.groups.iter().any(|x| x.id == id && sorted(&x.endpoints) == want)
+                now.groups.iter().any(|x| {
+                    x.id == id && sorted(&x.endpoints) == want && health_matches(x.health.as_ref(), health.as_ref())
+                })
             })
             .await?;
             return Ok(g.id.clone());
@@ -1044,6 +1108,12 @@ fn refuse_mapped<'a>(rule: &NewRule<'a>) -> Result<&'a PoolSpec> {
 impl RuleProvider for GaProvider {
     fn check_rules(&self, listener: &ListenerSpec, rules: &[RouteSpec]) -> Vec<(usize, Rejection)> {
         check_rules(listener, rules)
+    }
+
+    /// The endpoint group's health check against the pool's, as GA says
+    /// it ([`health_matches`]).
+    fn pool_health_differs(&self, live: &Rule, want: Option<&listener_core::HealthCheck>) -> bool {
+        !health_matches(live.pool_health_check.as_ref(), want)
     }
 
     async fn list_rules(&self, listener: &ListenerId) -> Result<Vec<Rule>> {
@@ -1406,6 +1476,37 @@ mod tests {
 
     /// SDK model CreateEndpointGroupRequest: tcp/http(s) probes, one
     /// `ThresholdCount` of 2–10, no timeout, method or status codes.
+    /// A group's check read back ([`health_of`]) matches the check it was
+    /// made from, as GA says it; another path, interval, kind or a check
+    /// switched off does not; no check in the file leaves GA's alone.
+    #[test]
+    fn a_groups_health_check_reads_back_to_what_was_sent() {
+        let hc: listener_core::HealthCheck = serde_json::from_value(json!({
+            "kind": "http", "interval_secs": 5, "healthy_threshold": 3, "port": 8081,
+            "http": { "path": "/healthz", "domain": "web.internal" }
+        }))
+        .expect("health check");
+        let pool = PoolSpec::new("web", vec![Endpoint::new("10.0.0.1", 80)]).with_health_check(Some(hc.clone()));
+        let group = Value::Object(group_fields(&pool, 80));
+        let live = health_of(&group);
+        assert!(health_matches(live.as_ref(), Some(&hc)));
+        for other in [
+            json!({ "kind": "http", "interval_secs": 5, "healthy_threshold": 3, "port": 8081, "http": { "path": "/ready" } }),
+            json!({ "kind": "http", "interval_secs": 10, "healthy_threshold": 3, "port": 8081 }),
+            json!({ "kind": "tcp" }),
+            json!({ "enabled": false }),
+        ] {
+            let other: listener_core::HealthCheck = serde_json::from_value(other).expect("health check");
+            assert!(!health_matches(live.as_ref(), Some(&other)), "{other:?}");
+        }
+        assert!(health_matches(live.as_ref(), None));
+        assert!(health_matches(None, None));
+        // A group that reports no check is one without.
+        let off: listener_core::HealthCheck = serde_json::from_value(json!({ "enabled": false })).expect("off");
+        assert!(health_matches(None, Some(&off)));
+        assert!(!health_matches(None, Some(&hc)));
+    }
+
     #[test]
     fn health_checks_ga_cannot_say_are_refused_and_the_rest_sent() {
         let hc: listener_core::HealthCheck = serde_json::from_value(json!({

@@ -53,7 +53,7 @@ use serde::{Deserialize, Serialize};
 use crate::check::Rejection;
 use crate::error::Result;
 use crate::provider::ListenerId;
-use crate::spec::ListenerSpec;
+use crate::spec::{HealthCheck, ListenerSpec};
 
 /// The vendor's ID of a pool or a rule (`sgp-…`, `rule-…`, `loc-…`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -114,7 +114,7 @@ pub struct PoolSpec {
     /// Health checking of the endpoints, for the whole pool (on the
     /// vendor's pool object where it has one: ALB server groups).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub health_check: Option<crate::spec::HealthCheck>,
+    pub health_check: Option<HealthCheck>,
 }
 
 impl PoolSpec {
@@ -128,7 +128,7 @@ impl PoolSpec {
     }
 
     /// The same pool with `health_check`.
-    pub fn with_health_check(mut self, health_check: Option<crate::spec::HealthCheck>) -> Self {
+    pub fn with_health_check(mut self, health_check: Option<HealthCheck>) -> Self {
         self.health_check = health_check;
         self
     }
@@ -237,6 +237,13 @@ pub struct Rule {
     /// file's pool); `None` elsewhere.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pool: Option<Vec<Endpoint>>,
+    /// The health check of the pool bound on the rule, read back in the
+    /// neutral form by providers that keep it with the rule's endpoints
+    /// (GA's endpoint groups); `None` elsewhere, or when it has none. The
+    /// plan asks [`RuleProvider::pool_health_differs`] whether it is what
+    /// the file's pool says.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pool_health_check: Option<HealthCheck>,
 }
 
 impl Rule {
@@ -258,12 +265,19 @@ impl Rule {
             managed: owner.as_deref() == Some(ours),
             owner,
             pool: None,
+            pool_health_check: None,
         }
     }
 
     /// The same rule with the endpoints read back from it.
     pub fn with_pool(mut self, endpoints: Vec<Endpoint>) -> Rule {
         self.pool = Some(endpoints);
+        self
+    }
+
+    /// The same rule with its pool's health check read back.
+    pub fn with_pool_health_check(mut self, check: Option<HealthCheck>) -> Rule {
+        self.pool_health_check = check;
         self
     }
 }
@@ -337,6 +351,18 @@ pub trait RuleProvider: Send + Sync + fmt::Debug {
 
     /// Delete rules of one listener (vendors delete several in one call).
     async fn delete_rules(&self, listener: &ListenerId, rules: &[ResourceId]) -> Result<()>;
+
+    /// Whether the health check of the pool bound on `live` (a
+    /// `pools_on_rules` provider's rule, read back) differs from `want`,
+    /// the file's pool's, as this vendor expresses health checks; the plan
+    /// then updates the rule in place. `want` absent leaves the vendor's
+    /// check alone. The default says no: a provider that keeps no health
+    /// check with a rule's endpoints refuses a pool's check before any
+    /// call (GAAP's and CLB's `check_pool`).
+    fn pool_health_differs(&self, live: &Rule, want: Option<&HealthCheck>) -> bool {
+        let _ = (live, want);
+        false
+    }
 }
 
 /// Whether a provider's capability flags and its sibling accessors agree:

@@ -90,6 +90,8 @@ pub const ROUTE_CERTIFICATE: &str = "route_certificate";
 pub const NOT_HTTP: &str = "routes_need_http";
 /// `tls.sni` written in a way that contradicts the routes.
 pub const SNI: &str = "sni_for_route_certificates";
+/// A pool's health check, which this adapter does not translate.
+pub const HEALTH_CHECK: &str = "clb_pool_health_check_untranslated";
 
 /// The ID of a layer-4 listener's root rule: its targets, bound on the
 /// listener (`<listener id>/targets`).
@@ -437,6 +439,19 @@ pub fn check_pool(pool: &PoolSpec) -> Vec<Rejection> {
                 format!("weight {} is above CLB's {MAX_WEIGHT}", e.weight),
             ));
         }
+    }
+    // Factsheet §4: an HTTP/HTTPS listener's health checks live on its
+    // rules (`HealthCheck` of `RuleInput`), a layer-4 listener's on the
+    // listener. Rules are made without one here and the check is not read
+    // back into the plan, so a pool's check would be silently dropped.
+    if pool.health_check.as_ref().is_some_and(|h| h.enabled) {
+        out.push(Rejection::new(
+            API,
+            format!("backends.{name}.health_check"),
+            HEALTH_CHECK,
+            "CLB checks targets per rule (RuleInput.HealthCheck) or on a layer-4 listener; a pool's health \
+             check is not translated for CLB yet: set it on the listener (`health_check`, layer 4) or leave it out",
+        ));
     }
     if pool.endpoints.len() > MAX_TARGETS_PER_RULE {
         out.push(Rejection::new(
@@ -817,6 +832,23 @@ mod tests {
             vec![("backends.web.endpoints".to_string(), QUOTA)]
         );
         assert!(check_pool(Some(&pool(vec![Endpoint::new("10.0.0.1", 80)]))).is_empty());
+    }
+
+    /// A pool's health check is refused rather than dropped: CLB checks
+    /// targets per rule (`RuleInput.HealthCheck`), which is not translated.
+    /// One switched off says nothing to drop.
+    #[test]
+    fn a_pool_health_check_is_refused_not_dropped() {
+        let hc: listener_core::HealthCheck =
+            serde_json::from_value(serde_json::json!({ "kind": "tcp", "interval_secs": 5 })).expect("health check");
+        let checked = pool(vec![Endpoint::new("10.0.0.1", 80)]).with_health_check(Some(hc.clone()));
+        assert_eq!(
+            check_pool(Some(&checked)),
+            vec![("backends.web.health_check".to_string(), HEALTH_CHECK)]
+        );
+        let off = listener_core::HealthCheck { enabled: false, ..hc };
+        let unchecked = pool(vec![Endpoint::new("10.0.0.1", 80)]).with_health_check(Some(off));
+        assert!(check_pool(Some(&unchecked)).is_empty());
     }
 
     fn t(a: &str, w: u32) -> Target {
