@@ -172,8 +172,11 @@ pub fn check_set_with_warnings(profile: &ProfileConfig, specs: &[ListenerSpec]) 
 /// endpoints, ports, weights, names). Each pool is checked once and its
 /// rejections are paired with the index of the first listener that names
 /// it; their fields start at the file's top level (`backends.web.…`).
-/// Listener-level route refusals are the listener check's
-/// ([`check_set_with_warnings`]).
+/// Also what needs a listener and a pool together, with fields relative to
+/// the listener: a route to a mapped pool where pools live on rules
+/// ([`mapped_route_backends`]), GAAP's weighted layer-4 pool under a
+/// scheduler that ignores weights. Listener-level route refusals are the
+/// listener check's ([`check_set_with_warnings`]).
 pub fn check_backends(
     profile: &ProfileConfig,
     specs: &[ListenerSpec],
@@ -191,6 +194,16 @@ pub fn check_backends(
                 }
             }
         }
+        out.extend(
+            mapped_route_backends(profile, spec, backends)
+                .into_iter()
+                .map(|r| (i, r)),
+        );
+        out.extend(
+            mapped_default_backend(profile, spec, backends)?
+                .into_iter()
+                .map(|r| (i, r)),
+        );
         let names = spec.backend.iter().chain(spec.routes.iter().map(|r| &r.backend));
         for name in names {
             let Some(backend) = backends.get(name).filter(|b| b.is_inline()) else {
@@ -219,6 +232,100 @@ pub fn check_backends(
     }
     Ok(out)
 }
+
+/// Routes of `spec` to a mapped pool (`backends.NAME.target`, an existing
+/// vendor pool) on an API whose pools live on rules (`pools_on_rules`:
+/// CLB, GAAP, GA bind a pool's endpoints on each rule and have no pool
+/// object a rule could point at), each refused at `routes[j].backend`
+/// before any call. The adapters refuse the same rule again when it is
+/// written (`check_new`, `refuse_mapped`); this is the offline form, so
+/// that `validate` and the portability report show it. A mapped default
+/// backend is each adapter's own rule (GA keeps it as an empty default
+/// group; CLB and GAAP refuse it in their listener checks).
+pub fn mapped_route_backends(
+    profile: &ProfileConfig,
+    spec: &ListenerSpec,
+    backends: &std::collections::BTreeMap<String, routes::Backend>,
+) -> Vec<Rejection> {
+    let Some(api) = all_capabilities()
+        .into_iter()
+        .find(|c| c.api == profile.api && c.pools_on_rules)
+        .map(|c| c.api)
+    else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (j, route) in spec.routes.iter().enumerate() {
+        let Some(target) = backends.get(&route.backend).and_then(|b| b.target.as_deref()) else {
+            continue;
+        };
+        out.push(Rejection::new(
+            api,
+            format!("routes[{j}].backend"),
+            MAPPED_ROUTE_BACKEND,
+            format!(
+                "`{}` is an existing vendor pool (target `{target}`); {} binds a pool's endpoints on each rule \
+                 and cannot forward a rule to a pool made elsewhere: describe the backend with `endpoints`",
+                route.backend, api
+            ),
+        ));
+    }
+    out
+}
+
+/// A listener's `backend` mapped to an existing vendor pool, as the
+/// profile's API would take it: planned, it becomes the listener's
+/// `forwarding.default_target` (the alias; see `plan_with_resources`) and,
+/// where pools live on rules, the root rule to that pool. So the adapter's
+/// listener check runs on the spec so converted (its refusals of
+/// `forwarding.default_target` are reported at `backend`, the field the
+/// file wrote), and CLB's rule check on that root rule (CLB binds no
+/// target group). GA keeps a mapped default as an empty default group,
+/// and GAAP takes one on an HTTP/HTTPS listener without routes.
+pub fn mapped_default_backend(
+    profile: &ProfileConfig,
+    spec: &ListenerSpec,
+    backends: &std::collections::BTreeMap<String, routes::Backend>,
+) -> Result<Vec<Rejection>> {
+    let Some((name, alias)) = spec
+        .backend
+        .as_ref()
+        .and_then(|n| backends.get(n).and_then(|b| b.target.as_ref()).map(|t| (n, t)))
+    else {
+        return Ok(Vec::new());
+    };
+    let mut converted = spec.clone();
+    converted.backend = None;
+    let backend_protocol = converted.forwarding.take().and_then(|f| f.backend_protocol);
+    converted.forwarding = Some(Forwarding {
+        backend_protocol,
+        default_target: Some(alias.clone()),
+    });
+    let mut out: Vec<Rejection> = check(profile, &converted)?
+        .into_iter()
+        .filter(|r| r.field == "forwarding.default_target")
+        .map(|mut r| {
+            r.field = "backend".into();
+            r
+        })
+        .collect();
+    #[cfg(feature = "tencent-clb")]
+    if profile.api == "tencent-clb" {
+        let root = RouteSpec::new(None, "/", name.clone());
+        let id = ResourceId::from(profile.aliases.target(alias).unwrap_or(alias));
+        let rule = NewRule {
+            spec: &root,
+            backend: &id,
+            pool: None,
+        };
+        out.extend(listener_tencent_clb::rules::check_new(&rule));
+    }
+    let _ = name;
+    Ok(out)
+}
+
+/// Rule of [`mapped_route_backends`].
+pub const MAPPED_ROUTE_BACKEND: &str = "mapped_backend_on_rule";
 
 /// The Markdown of `docs/capabilities.md`, generated from the compiled
 /// adapters' declared capabilities (a test keeps the file in step).

@@ -278,13 +278,13 @@ pub fn rule_routes_expressible(spec: &ListenerSpec, protocol: GaapProtocol, r: &
         protocol.is_layer4() && spec.backend.is_none() && mapped_default,
         "forwarding.default_target",
         crate::rules::MAPPED_BACKEND,
-        "a GAAP TCP/UDP listener forwards to the origin servers bound on it; GAAP has no pool object a target could name: give the listener a `backend`",
+        "a GAAP TCP/UDP listener forwards to the origin servers bound on it; GAAP has no pool object a target could name: give the listener a `backend` with inline `endpoints`",
     );
     r.reject_if(
         !spec.routes.is_empty() && spec.backend.is_none() && mapped_default,
         "forwarding.default_target",
         crate::rules::MAPPED_BACKEND,
-        "with routes, the default is the `/` rule of every route host: GAAP binds origin servers on rules and has no pool object a target could name; give the listener a `backend`",
+        "with routes, the default is the `/` rule of every route host: GAAP binds origin servers on rules and has no pool object a target could name; give the listener a `backend` with inline `endpoints`",
     );
 }
 

@@ -341,3 +341,74 @@ fn routes_a_cloud_cannot_express_are_reported_and_refused_before_any_call() {
     );
     wire.assert_untouched();
 }
+
+/// Mapped pools named through `backends` (`target = ...`): where a pool's
+/// endpoints live on rules (CLB, GAAP, GA), a route cannot forward to a
+/// pool made elsewhere, and CLB and GAAP take no mapped default on a TCP
+/// listener. `validate` reports each at the field the file wrote, for the
+/// APIs that refuse it only, and `plan` refuses before any call; ALB
+/// forwards rules and its default action to a mapped server group.
+#[test]
+fn mapped_backends_are_reported_where_pools_live_on_rules() {
+    let s = Scratch::new();
+    let wire = Tripwire::new();
+    let targets = "targets = { legacy-servers = \"sgp-legacy00001\" }";
+    let text = format!(
+        "{}{}{}{}\n[backends.web]\nendpoints = [{{ address = \"10.0.0.1\", port = 8080 }}]\n\n\
+         [backends.legacy]\ntarget = \"legacy-servers\"\n\n\
+         [[listeners]]\nname = \"site\"\nprotocol = \"http\"\nports = 80\nbackend = \"web\"\n\
+         routes = [{{ host = \"api.example.com\", path = \"/old\", backend = \"legacy\" }}]\n\n\
+         [[listeners]]\nname = \"db\"\nprotocol = \"tcp\"\nports = 5432\nbackend = \"legacy\"\n",
+        profile(
+            "gaap",
+            "tencent-gaap",
+            "link-api00001",
+            &wire.url(),
+            "targets = { legacy-servers = \"x\" }"
+        ),
+        profile(
+            "clb",
+            "tencent-clb",
+            "lb-api00001",
+            &wire.url(),
+            "targets = { legacy-servers = \"lbtg-legacy01\" }"
+        ),
+        profile("ga", "alibaba-ga", "ga-api0000001", &wire.url(), targets),
+        profile("alb", "alibaba-alb", "alb-api0000001", &wire.url(), targets),
+    );
+    let file = s.write("mapped.toml", &text);
+    let path = file.to_str().expect("utf-8");
+    let run = s.run(&["validate", "-f", path]);
+    run.expect_code(0);
+    let out = &run.stdout;
+    for api in ["tencent-gaap", "tencent-clb", "alibaba-ga"] {
+        assert!(
+            out.contains(&format!("{api}: routes[0].backend [mapped_backend_on_rule]")),
+            "{api}: {out}"
+        );
+    }
+    assert!(out.contains("tencent-gaap: backend [gaap_mapped_backend]"), "{out}");
+    assert!(
+        out.contains("tencent-clb: backends.legacy.target [mapped_backend]"),
+        "{out}"
+    );
+    assert!(!out.contains("alibaba-ga: backend"), "GA keeps a mapped default: {out}");
+    assert!(
+        !out.contains("alibaba-alb: routes"),
+        "ALB forwards to server groups: {out}"
+    );
+
+    for p in ["gaap", "clb", "ga"] {
+        let run = s.run(&["plan", "-f", path, "--profile", p, "-o", "json"]);
+        run.expect_code(2);
+        let err = run.json_error();
+        let problems = err["error"]["problems"].as_array().expect("problems");
+        assert!(
+            problems
+                .iter()
+                .any(|x| x["field"] == "listeners[0].routes[0].backend" && x["rule"] == "mapped_backend_on_rule"),
+            "{p}: {err}"
+        );
+    }
+    wire.assert_untouched();
+}
