@@ -329,6 +329,7 @@ impl RuleProvider for Cloud {
                         owner: Some("default".into()),
                         managed: true,
                         pool: None,
+                        pool_health_check: None,
                     };
                     s.rules.push(rule.clone());
                     rule
