@@ -9,8 +9,10 @@
 //! change, apply with prune converges, and the corpus agrees again.
 //!
 //! The file's `legacy` backend is mapped to an existing vendor pool, which
-//! on CLB would be a target group: the adapter refuses it, so this test
-//! describes `legacy` inline.
+//! on CLB would be a target group, and its `web` pool has a health check,
+//! which CLB keeps per rule and the adapter does not translate: both are
+//! refused before any call (checked here), so this test describes `legacy`
+//! inline and drops `web`'s health check.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -202,11 +204,28 @@ async fn routes_toml_on_clb_routes_every_request_as_the_file_says() {
     let file = ConfigFile::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/routes.toml")).expect("loads");
     let em = emulator().await;
     let profile = profile_for(&file, &em);
+    let refused: Vec<(String, &str)> = cloud_listeners::check_backends(&profile, &file.listeners, &file.backends)
+        .expect("check")
+        .into_iter()
+        .map(|(_, r)| (r.field, r.rule))
+        .collect();
+    assert!(
+        refused.contains(&(
+            "backends.web.health_check".to_string(),
+            "clb_pool_health_check_untranslated"
+        )),
+        "{refused:?}"
+    );
+    assert!(
+        refused.contains(&("routes[1].backend".to_string(), "mapped_backend_on_rule")),
+        "{refused:?}"
+    );
     let mut backends = file.backends.clone();
     backends.insert(
         "legacy".into(),
         Backend::inline(vec![BackendEndpoint::new("10.0.4.51", 8000)]),
     );
+    backends.get_mut("web").expect("web").health_check = None;
     let listeners = file.listeners.clone();
     let provider = Arc::new(ClbProvider::from_profile(&profile).expect("provider"));
 

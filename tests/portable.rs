@@ -7,7 +7,7 @@ mod common;
 
 use std::path::Path;
 
-use cloud_listeners::plan::{self, ApplyOptions, Plan};
+use cloud_listeners::plan::{self, ApplyOptions, FileResources, Plan, Prune};
 use cloud_listeners::{check_set, provider_from_profile, ConfigFile, Error};
 use listener_emulator::InstanceSeed;
 
@@ -79,8 +79,24 @@ async fn apply_everywhere(file: &ConfigFile) -> Vec<(String, Vec<usize>, Vec<usi
             }
         }
 
-        // The rest is applied for real, and a second plan finds nothing to do.
+        // What the file's pools ask of this cloud, offline too (listeners
+        // that name a refused pool are not applied).
+        let mut refused = refused;
+        for (i, r) in cloud_listeners::check_backends(&profile, &file.listeners, &file.backends).expect("compiled api")
+        {
+            assert_eq!(r.vendor, profile.api, "{name}");
+            refused.push(i);
+        }
+        refused.sort();
+        refused.dedup();
+
+        // The rest is applied for real, with its pools and routes, and a
+        // second plan finds nothing to do.
         let provider = provider_from_profile(&profile).expect("provider builds");
+        let resources = || FileResources {
+            backends: &file.backends,
+            aliases: &profile.aliases,
+        };
         let accepted: Vec<_> = file
             .listeners
             .iter()
@@ -88,20 +104,23 @@ async fn apply_everywhere(file: &ConfigFile) -> Vec<(String, Vec<usize>, Vec<usi
             .filter(|(i, _)| !refused.contains(i))
             .map(|(_, s)| s.clone())
             .collect();
-        let first = plan::plan(provider.as_ref(), &accepted, false).await.expect("plan");
+        let first = plan::plan_with_resources(provider.as_ref(), &accepted, &accepted, resources(), Prune::Off)
+            .await
+            .expect("plan");
         let report = plan::apply(provider.clone(), &first, &ApplyOptions::default(), &|_| {})
             .await
             .expect("apply");
         assert!(report.failed.is_empty(), "{name}: {:?}", report.failed);
         let listed = provider.list().await.expect("list");
         assert!(listed.iter().all(|l| l.status.is_settled()), "{name}: {listed:?}");
-        let again: Plan = plan::plan(provider.as_ref(), &accepted, false)
+        let again: Plan = plan::plan_with_resources(provider.as_ref(), &accepted, &accepted, resources(), Prune::Off)
             .await
             .expect("plan again");
         assert!(
             !again.has_changes(),
-            "{name}: second plan is not empty: {:?}",
-            again.actions
+            "{name}: second plan is not empty: {:?} {:?}",
+            again.actions,
+            again.resources
         );
 
         let created: Vec<usize> = (0..file.listeners.len()).filter(|i| !refused.contains(i)).collect();

@@ -422,7 +422,7 @@ async fn routes_stay_apart(api: &'static str) {
     pair.emu.reset_request_counts();
     assert!(
         a_rules
-            .delete_rules(&rule_b.listener, &[rule_b.id.clone()])
+            .delete_rules(&rule_b.listener, std::slice::from_ref(&rule_b.id))
             .await
             .is_err(),
         "{api}: delete of B's rule through A"

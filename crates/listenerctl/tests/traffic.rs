@@ -311,13 +311,15 @@ fn path(p: &Path) -> &str {
 }
 
 /// Every request of the corpus on `cloud`: the emulated cloud and `trace`
-/// agree on the endpoints and on the certificate. Returns how many requests
-/// were compared and how many distinct answers they gave (so a corpus that
-/// collapses into one answer is noticed).
+/// agree on the endpoints and on the certificate, and so does `trace
+/// --live` on every sixth. Returns how many answers were compared and how
+/// many distinct answers the corpus gave (so a corpus that collapses into
+/// one answer is noticed).
 fn agree(emu: &Emu, s: &Scratch, file: &Path, cloud: &Cloud) -> (usize, usize) {
     let tcp = Parts::of(cloud).tcp;
     let mut bad = Vec::new();
     let mut answers = BTreeSet::new();
+    let (mut n, mut lived) = (0, 0);
     let requests = corpus(tcp);
     for r in &requests {
         let url = if r.port == 443 || r.port == 80 {
@@ -368,6 +370,34 @@ fn agree(emu: &Emu, s: &Scratch, file: &Path, cloud: &Cloud) -> (usize, usize) {
             ));
         }
         answers.insert(format!("{want:?}/{want_cert:?}"));
+        // Every sixth request also with `--live`: what the adapter reads
+        // back answers as the cloud's own matcher does, and as the file.
+        if n % LIVE_EVERY == 0 {
+            let live = s.run(&[
+                "trace",
+                "--live",
+                "-f",
+                path(file),
+                "--profile",
+                cloud.profile,
+                &url,
+                "-o",
+                "json",
+            ]);
+            let doc = live.json();
+            let l = &doc["live"];
+            if live.code != 0 || l["agrees"] != true {
+                bad.push(format!("{url}: trace --live exited {}: {l}", live.code));
+            }
+            if endpoints(&l["endpoints"]) != got {
+                bad.push(format!("{url}: trace --live endpoints {l}, the cloud's {got:?}"));
+            }
+            if r.scheme == "https" && l["certificate_id"].as_str().map(str::to_string) != got_cert {
+                bad.push(format!("{url}: trace --live certificate {l}, the cloud's {got_cert:?}"));
+            }
+            lived += 1;
+        }
+        n += 1;
     }
     assert!(
         bad.is_empty(),
@@ -377,8 +407,12 @@ fn agree(emu: &Emu, s: &Scratch, file: &Path, cloud: &Cloud) -> (usize, usize) {
         requests.len(),
         bad.join("\n")
     );
-    (requests.len(), answers.len())
+    assert!(lived >= 20, "{}: {lived} requests traced live", cloud.api);
+    (requests.len() + lived, answers.len())
 }
+
+/// One in this many corpus requests is also traced with `--live`.
+const LIVE_EVERY: usize = 6;
 
 /// `plan -o json` for `cloud`, with its exit code.
 fn plan(s: &Scratch, file: &Path, cloud: &Cloud) -> (i32, Value) {
@@ -453,6 +487,24 @@ fn one_file_carries_the_same_traffic_on_all_four_clouds() {
     for c in &CLOUDS {
         let parts = Parts::of(c);
         let f = write(Phase::Changed, parts);
+        // Before the apply the cloud still sends the default backend's
+        // requests to the old endpoint: `trace --live` says so, exit 3.
+        let before = s.run(&[
+            "trace",
+            "--live",
+            "-f",
+            path(&f),
+            "--profile",
+            c.profile,
+            "https://shop.example.com/",
+            "-o",
+            "json",
+        ]);
+        before.expect_code(3);
+        let doc = before.json();
+        assert_eq!(doc["live"]["agrees"], false, "{doc}");
+        let differences = doc["live"]["differences"].to_string();
+        assert!(differences.contains("10.0.0.2:8080"), "{}: {differences}", c.api);
         let (code, doc) = plan(&s, &f, c);
         assert_eq!(code, 3, "{}: the change is planned", c.api);
         let acts = actions(&doc);

@@ -7,7 +7,10 @@ use cloud_listeners::routing::{self, Destination};
 use cloud_listeners::{BackendEndpoint, ListenerSpec, ProfileConfig, Protocol, Transport};
 
 use super::Run;
-use crate::cli::{Global, Source};
+use crate::cli::{Global, Remote, Source};
+use crate::session::{block_on, OneProfile};
+
+mod live;
 use crate::diag::{Exit, Failure, Problem};
 use crate::load::{self, Loaded};
 use crate::output::{json_out, print, print_json};
@@ -19,14 +22,22 @@ use crate::output::{json_out, print, print_json};
 /// https when the URL names none); a layer-4 listener on that port takes
 /// the connection whatever the scheme. With --profile, target and
 /// certificate aliases are shown with that profile's IDs, and what the
-/// profile's API would refuse about the listener is listed. Sends nothing.
-/// Asking the cloud what it holds now (`--live`) is not available yet.
-/// Exit 2 when no listener of the file serves the URL.
+/// profile's API would refuse about the listener is listed. Sends nothing,
+/// unless --live: then the profile's instance is read (listeners, rules,
+/// pools; never written) and the answer of what the cloud holds now is
+/// shown beside the file's, with whether they agree. Exit 2 when no
+/// listener of the file serves the URL; with --live, exit 3 when the cloud
+/// sends the request elsewhere than the file says (other endpoints or
+/// another certificate), as `plan` exits 3 on pending changes.
 #[derive(Debug, ClapArgs)]
 pub struct Args {
-    /// The file and the profile.
+    /// The file, the profile and, with --live, where to send the reads.
     #[command(flatten)]
-    pub source: Source,
+    pub remote: Remote,
+    /// Also ask the profile's instance where the request goes now (reads
+    /// only): check a migration before moving DNS.
+    #[arg(long)]
+    pub live: bool,
     /// The request, e.g. `https://api.example.com/v1/users` or
     /// `http://www.example.com:8080/`.
     #[arg(value_name = "URL")]
@@ -35,7 +46,11 @@ pub struct Args {
 
 impl Run for Args {
     fn source(&self) -> Option<&Source> {
-        Some(&self.source)
+        Some(&self.remote.source)
+    }
+
+    fn emulate(&self) -> bool {
+        self.remote.emulate
     }
 
     fn run(&self, global: &Global) -> Result<Exit, Failure> {
@@ -49,19 +64,61 @@ impl Run for Args {
                 .rule("url_format"),
             )
         })?;
+        if self.live {
+            return block_on(async {
+                let one = OneProfile::open(global).await?;
+                let outcome = traced_live(&one, &request, &self.url).await;
+                one.close().await;
+                let (traced, exit) = outcome?;
+                show(global, &traced);
+                Ok(exit)
+            });
+        }
         let loaded = load::load(global.file.as_deref())?;
         let profile = match global.profile.as_deref() {
             Some(p) => Some(loaded.select(Some(p))?.0),
             None => None,
         };
-        let trace = trace(&loaded, profile.as_deref(), &request, &self.url)?;
-        if json_out(global) {
-            print_json(&trace);
-        } else {
-            print(&trace.render_text());
-        }
+        show(global, &trace(&loaded, profile.as_deref(), &request, &self.url)?);
         Ok(Exit::Ok)
     }
+}
+
+fn show(global: &Global, traced: &Trace) {
+    if json_out(global) {
+        print_json(traced);
+    } else {
+        print(&traced.render_text());
+    }
+}
+
+/// The file's answer for the profile of `one`, with the instance's answer
+/// beside it; exit 3 when they differ.
+async fn traced_live(one: &OneProfile, request: &Request, url: &str) -> Result<(Trace, Exit), Failure> {
+    let mut traced = trace(&one.loaded, Some(&one.name), request, url)?;
+    let provider = one.provider()?;
+    let file_certificate = traced.certificate.as_ref().and_then(|c| c.id.clone());
+    let answer = live::read(provider.as_ref(), &one.profile, request, file_certificate.as_deref())
+        .await
+        .map_err(|e| one.fail(&e))?;
+    let answer = answer.ok_or_else(|| {
+        Failure::invalid(
+            "no_listener",
+            Problem {
+                field: Some("URL".into()),
+                ..Problem::message(format!(
+                    "profile `{}`: instance {} has no listener on TCP port {} (`--live` reads what the cloud holds; \
+                     apply the file first)",
+                    one.name, one.profile.instance, request.port
+                ))
+            }
+            .rule("no_live_listener"),
+        )
+    })?;
+    let answer = answer.compared_with(&traced);
+    let exit = if answer.agrees { Exit::Ok } else { Exit::Changes };
+    traced.live = Some(answer);
+    Ok((traced, exit))
 }
 
 /// The parts of a URL that routing looks at.
@@ -229,6 +286,9 @@ pub struct Trace {
     /// not be applied as the file says).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub refused: Vec<Note>,
+    /// With `--live`: where the profile's instance sends the request now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub live: Option<live::Answer>,
 }
 
 /// The listener of `file` serving `request`, or a failure naming the ports
@@ -378,6 +438,7 @@ fn trace(loaded: &Loaded, profile: Option<&str>, request: &Request, url: &str) -
         certificate,
         profile: profile.map(str::to_string),
         refused,
+        live: None,
     })
 }
 
@@ -436,6 +497,9 @@ impl Trace {
         }
         for e in &b.endpoints {
             out.push_str(&format!("  endpoint     {} weight {}\n", endpoint(e), e.weight));
+        }
+        if let Some(live) = &self.live {
+            out.push_str(&live.render_text());
         }
         if let Some(p) = &self.profile {
             if self.refused.is_empty() {
