@@ -181,6 +181,23 @@ fn profile_for(url: &str) -> ProfileConfig {
 /// a read and a GA task that fails (the endpoint group vanishes) during
 /// apply: apply reports what failed, a rerun makes the rest, and the
 /// requests then route as the file says with an empty plan after.
+/// The plan of `specs` with the pools `b`, without pruning.
+async fn plan_of(
+    provider: &GaProvider,
+    specs: &[ListenerSpec],
+    b: &BTreeMap<String, Backend>,
+    profile: &ProfileConfig,
+    what: &str,
+) -> cloud_listeners::plan::Plan {
+    let resources = FileResources {
+        backends: b,
+        aliases: &profile.aliases,
+    };
+    plan_with_resources(provider, specs, specs, resources, Prune::Off)
+        .await
+        .expect(what)
+}
+
 #[tokio::test]
 async fn faults_during_apply_converge_on_a_rerun() {
     use listener_emulator::{Fault, FaultRule};
@@ -285,18 +302,7 @@ async fn ga_routes_every_request_as_the_file_says_and_converges() {
     let specs = listeners();
     let mut b = backends();
 
-    let plan = plan_with_resources(
-        provider.as_ref(),
-        &specs,
-        &specs,
-        FileResources {
-            backends: &b,
-            aliases: &profile.aliases,
-        },
-        Prune::Off,
-    )
-    .await
-    .expect("plan");
+    let plan = plan_of(provider.as_ref(), &specs, &b, &profile, "plan").await;
     let count = |plan: &cloud_listeners::plan::Plan, kind: ResourceKind, op: ResourceOp| {
         plan.resources
             .iter()
@@ -333,18 +339,7 @@ async fn ga_routes_every_request_as_the_file_says_and_converges() {
     eprintln!("GA routes: {n} requests agree, {by_rule} by a forwarding rule");
     assert!(n >= 50 && by_rule > 0);
 
-    let again = plan_with_resources(
-        provider.as_ref(),
-        &specs,
-        &specs,
-        FileResources {
-            backends: &b,
-            aliases: &profile.aliases,
-        },
-        Prune::Off,
-    )
-    .await
-    .expect("second plan");
+    let again = plan_of(provider.as_ref(), &specs, &b, &profile, "second plan").await;
     assert!(!again.has_changes(), "second plan: {again:?}");
 
     // `api` changes an endpoint and a weight: its two rules are updated in
@@ -353,18 +348,7 @@ async fn ga_routes_every_request_as_the_file_says_and_converges() {
         "api".to_string(),
         Backend::inline(vec![ep("10.0.1.21", 9000, 30), ep("10.0.1.23", 9000, 70)]),
     );
-    let plan = plan_with_resources(
-        provider.as_ref(),
-        &specs,
-        &specs,
-        FileResources {
-            backends: &b,
-            aliases: &profile.aliases,
-        },
-        Prune::Off,
-    )
-    .await
-    .expect("plan of the change");
+    let plan = plan_of(provider.as_ref(), &specs, &b, &profile, "plan of the change").await;
     assert_eq!(count(&plan, ResourceKind::Rule, ResourceOp::Update), 1, "{plan:?}");
     assert_eq!(count(&plan, ResourceKind::Rule, ResourceOp::Create), 0);
     let dynp: Arc<dyn Provider> = provider.clone();
@@ -373,18 +357,7 @@ async fn ga_routes_every_request_as_the_file_says_and_converges() {
         .expect("apply of the change");
     assert!(report.failed.is_empty(), "{:?}", report.failed);
     agree(&emulator.url(), &specs, &b).await;
-    let last = plan_with_resources(
-        provider.as_ref(),
-        &specs,
-        &specs,
-        FileResources {
-            backends: &b,
-            aliases: &profile.aliases,
-        },
-        Prune::Off,
-    )
-    .await
-    .expect("last plan");
+    let last = plan_of(provider.as_ref(), &specs, &b, &profile, "last plan").await;
     assert!(!last.has_changes(), "plan after the change: {last:?}");
 
     // Only `web`'s health check changes: GA keeps it on the endpoint
@@ -397,18 +370,14 @@ async fn ga_routes_every_request_as_the_file_says_and_converges() {
             .expect("health check"),
     );
     b.insert("web".to_string(), web);
-    let plan = plan_with_resources(
+    let plan = plan_of(
         provider.as_ref(),
         &specs,
-        &specs,
-        FileResources {
-            backends: &b,
-            aliases: &profile.aliases,
-        },
-        Prune::Off,
+        &b,
+        &profile,
+        "plan of the health check change",
     )
-    .await
-    .expect("plan of the health check change");
+    .await;
     let updated: Vec<_> = plan
         .resources
         .iter()
@@ -440,18 +409,14 @@ async fn ga_routes_every_request_as_the_file_says_and_converges() {
             .all(|g| g["HealthCheckPath"] == "/ready" && g["HealthCheckIntervalSeconds"] == 10),
         "{web:?}"
     );
-    let last = plan_with_resources(
+    let last = plan_of(
         provider.as_ref(),
         &specs,
-        &specs,
-        FileResources {
-            backends: &b,
-            aliases: &profile.aliases,
-        },
-        Prune::Off,
+        &b,
+        &profile,
+        "plan after the health check change",
     )
-    .await
-    .expect("plan after the health check change");
+    .await;
     assert!(!last.has_changes(), "plan after the health check change: {last:?}");
     emulator.shutdown().await;
 }

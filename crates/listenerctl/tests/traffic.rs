@@ -327,16 +327,7 @@ fn agree(emu: &Emu, s: &Scratch, file: &Path, cloud: &Cloud) -> (usize, usize) {
         } else {
             format!("{}://{}:{}{}", r.scheme, r.host, r.port, r.path)
         };
-        let traced = s.run(&[
-            "trace",
-            "-f",
-            path(file),
-            "--profile",
-            cloud.profile,
-            &url,
-            "-o",
-            "json",
-        ]);
+        let traced = trace(s, file, cloud, &url, false);
         traced.expect_code(0);
         let traced = traced.json();
         let want = endpoints(&traced["backend"]["endpoints"]);
@@ -373,17 +364,7 @@ fn agree(emu: &Emu, s: &Scratch, file: &Path, cloud: &Cloud) -> (usize, usize) {
         // Every sixth request also with `--live`: what the adapter reads
         // back answers as the cloud's own matcher does, and as the file.
         if n % LIVE_EVERY == 0 {
-            let live = s.run(&[
-                "trace",
-                "--live",
-                "-f",
-                path(file),
-                "--profile",
-                cloud.profile,
-                &url,
-                "-o",
-                "json",
-            ]);
+            let live = trace(s, file, cloud, &url, true);
             let doc = live.json();
             let l = &doc["live"];
             if live.code != 0 || l["agrees"] != true {
@@ -409,6 +390,16 @@ fn agree(emu: &Emu, s: &Scratch, file: &Path, cloud: &Cloud) -> (usize, usize) {
     );
     assert!(lived >= 20, "{}: {lived} requests traced live", cloud.api);
     (requests.len() + lived, answers.len())
+}
+
+/// `listenerctl trace` of `url` for `cloud`'s profile, as JSON; `live`
+/// adds `--live`.
+fn trace(s: &Scratch, file: &Path, cloud: &Cloud, url: &str, live: bool) -> common::Run {
+    let mut args = vec!["trace", "-f", path(file), "--profile", cloud.profile, url, "-o", "json"];
+    if live {
+        args.insert(1, "--live");
+    }
+    s.run(&args)
 }
 
 /// One in this many corpus requests is also traced with `--live`.
@@ -489,17 +480,7 @@ fn one_file_carries_the_same_traffic_on_all_four_clouds() {
         let f = write(Phase::Changed, parts);
         // Before the apply the cloud still sends the default backend's
         // requests to the old endpoint: `trace --live` says so, exit 3.
-        let before = s.run(&[
-            "trace",
-            "--live",
-            "-f",
-            path(&f),
-            "--profile",
-            c.profile,
-            "https://shop.example.com/",
-            "-o",
-            "json",
-        ]);
+        let before = trace(&s, &f, c, "https://shop.example.com/", true);
         before.expect_code(3);
         let doc = before.json();
         assert_eq!(doc["live"]["agrees"], false, "{doc}");
