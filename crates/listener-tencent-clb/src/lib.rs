@@ -373,12 +373,13 @@ impl ClbProvider {
 }
 
 impl ClbProvider {
-    /// A listener certificate change on an HTTPS listener with SNI on: CLB
-    /// keeps no listener certificate there (ModifyListener refuses one), the
-    /// domains hold it ([`routes`]). Every domain serving the old listener
-    /// certificate (or none) gets the new one with
-    /// `ModifyDomainAttributes`, which swaps it in one step; the
-    /// certificate keys leave `params`.
+    /// A listener certificate or client CA change on an HTTPS listener
+    /// with SNI on: CLB keeps no listener certificate there (ModifyListener
+    /// refuses one), the domains hold it ([`routes`]). Every domain serving
+    /// the old listener certificate (or none) gets the new one, and every
+    /// domain the listener's client CA (mutual TLS is per domain with SNI
+    /// on), with `ModifyDomainAttributes`, which swaps both in one step;
+    /// the certificate keys leave `params`.
     async fn rotate_sni_certificate(
         &self,
         owned: &Owned,
@@ -397,25 +398,27 @@ impl ClbProvider {
             return Ok(());
         };
         let new = self.profile.aliases.certificate(alias).unwrap_or(alias).to_string();
+        let ca = rules::wanted_client_ca(desired, &self.profile.aliases);
         let old = rules::listener_certificate(record);
         let certs = rules::domain_certificates(record);
-        let domains: std::collections::BTreeSet<&str> = record
-            .get("Rules")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(|r| r.get("Domain").and_then(Value::as_str))
-            .filter(|d| !certs.contains_key(*d) || certs.get(*d) == old.as_ref())
-            .collect();
-        for d in domains {
-            tracing::info!(domain = d, "listener certificate rotated on an SNI domain");
+        let cas = rules::domain_client_cas(record);
+        for (d, have_ca) in &cas {
+            // A domain with its own (route) certificate keeps it.
+            let cert = match certs.get(d) {
+                Some(c) if Some(c) != old.as_ref() => c.clone(),
+                _ => new.clone(),
+            };
+            if certs.get(d) == Some(&cert) && have_ca.as_ref() == ca.as_ref() {
+                continue;
+            }
+            tracing::info!(domain = %d, "listener certificate or client CA rotated on an SNI domain");
             let _writing = self.writes.hold().await;
             let task = self
                 .client
                 .modify_domain(
                     owned,
                     d,
-                    &serde_json::json!({ "Certificate": rules::certificate_param(&new) }),
+                    &serde_json::json!({ "Certificate": rules::certificate_param(&cert, ca.as_ref()) }),
                 )
                 .await?;
             self.wait(WaitOp::Update, &task, "domain certificate").await?;

@@ -236,12 +236,15 @@ impl ClbProvider {
 
     /// Make sure SNI is on for a listener that gets a route certificate:
     /// switch it on (0 → 1) when it is off, and give every domain already
-    /// there the listener's certificate. Returns the listener's
-    /// certificate, for the domains without their own.
-    async fn sni_for_certificates(&self, held: &mut Held) -> Result<Option<String>> {
+    /// there the listener's certificate and client CA. Returns the
+    /// listener's certificate, for the domains without their own, and its
+    /// client CA, for every domain (read before the switch: CLB drops the
+    /// listener's certificate with it).
+    async fn sni_for_certificates(&self, held: &mut Held) -> Result<(Option<String>, Option<rules::ClientCa>)> {
         let own = rules::listener_certificate(&held.record);
+        let ca = rules::listener_client_ca(&held.record);
         if rules::sni_on(&held.record) {
-            return Ok(own);
+            return Ok((own, ca));
         }
         if held.protocol != Protocol::Https {
             return Err(Error::Unsupported {
@@ -279,20 +282,26 @@ impl ClbProvider {
         )
         .await?;
         for d in &domains {
-            self.set_domain_certificate(held, d, &own).await?;
+            self.set_domain_certificate(held, d, &own, ca.as_ref()).await?;
         }
         self.reread(held).await?;
-        Ok(Some(own))
+        Ok((Some(own), ca))
     }
 
-    async fn set_domain_certificate(&self, held: &Held, domain: &str, cert: &str) -> Result<()> {
+    async fn set_domain_certificate(
+        &self,
+        held: &Held,
+        domain: &str,
+        cert: &str,
+        ca: Option<&rules::ClientCa>,
+    ) -> Result<()> {
         self.run(
             WaitOp::Update,
             "domain certificate",
             self.client.modify_domain(
                 &held.owned,
                 domain,
-                &json!({ "Certificate": rules::certificate_param(cert) }),
+                &json!({ "Certificate": rules::certificate_param(cert, ca) }),
             ),
         )
         .await
@@ -439,10 +448,13 @@ impl RuleProvider for ClbProvider {
             self.bind(&held, None, &have, &rules::targets_of(&new[0])).await?;
             return self.read_rules(&held).await;
         }
-        let own = if new.iter().any(|r| r.spec.certificate.is_some()) {
+        let (own, ca) = if new.iter().any(|r| r.spec.certificate.is_some()) {
             self.sni_for_certificates(&mut held).await?
         } else {
-            rules::listener_certificate(&held.record)
+            (
+                rules::listener_certificate(&held.record),
+                rules::listener_client_ca(&held.record),
+            )
         };
         let sni = rules::sni_on(&held.record);
         let before = self.live(&held).await?.as_ref().map(rules::read).unwrap_or_default();
@@ -457,7 +469,7 @@ impl RuleProvider for ClbProvider {
             } else {
                 None
             };
-            params.push(rules::create_param(r.spec, cert.as_deref()));
+            params.push(rules::create_param(r.spec, cert.as_deref(), ca.as_ref()));
         }
         self.create_missing(&held, params).await?;
         let now = self.live(&held).await?.as_ref().map(rules::read).unwrap_or_default();
@@ -515,10 +527,13 @@ impl RuleProvider for ClbProvider {
                 });
             };
             if desired.spec.certificate != current.spec.certificate {
-                let own = if desired.spec.certificate.is_some() {
+                let (own, ca) = if desired.spec.certificate.is_some() {
                     self.sni_for_certificates(&mut held).await?
                 } else {
-                    rules::listener_certificate(&held.record)
+                    (
+                        rules::listener_certificate(&held.record),
+                        rules::listener_client_ca(&held.record),
+                    )
                 };
                 if rules::sni_on(&held.record) {
                     let want = self.certificate_for(desired.spec, own.as_deref())?;
@@ -527,7 +542,8 @@ impl RuleProvider for ClbProvider {
                     // first rule of the host updated swaps it for all.
                     if have.as_deref() != Some(want.as_str()) {
                         tracing::info!(listener_id = %held.id, domain = %found.domain, "rotating the domain certificate");
-                        self.set_domain_certificate(&held, &found.domain, &want).await?;
+                        self.set_domain_certificate(&held, &found.domain, &want, ca.as_ref())
+                            .await?;
                         self.reread(&mut held).await?;
                     }
                 }

@@ -314,17 +314,6 @@ pub fn check(listener: &ListenerSpec, rules: &[RouteSpec], aliases: &Aliases) ->
                 ));
             }
         }
-        if listener.tls.as_ref().is_some_and(|t| t.client_auth.is_some()) {
-            out.push((
-                i,
-                Rejection::new(
-                    API,
-                    field(i, "certificate"),
-                    ROUTE_CERTIFICATE,
-                    "with SNI on (route certificates) CLB takes client CAs per domain, which this adapter does not translate: mutual TLS and route certificates do not go together here",
-                ),
-            ));
-        }
         if own.as_deref() == Some(aliases.certificate(cert).unwrap_or(cert)) {
             out.push((
                 i,
@@ -593,22 +582,102 @@ pub fn listener_certificate(listener: &Value) -> Option<String> {
         .map(str::to_string)
 }
 
-/// A domain's one-way certificate (`Certificate` of `RuleInput` and
-/// `ModifyDomainAttributes`).
-pub fn certificate_param(cert_id: &str) -> Value {
-    json!({ "SSLMode": "UNIDIRECTIONAL", "CertId": cert_id })
+/// Mutual TLS on a certificate (`SSLMode` `MUTUAL`): the client CA's ID
+/// and `SSLVerifyClient` (`ON` or `OPTIONAL`). With SNI off it sits on the
+/// listener's certificate; with SNI on CLB keeps it per domain, so every
+/// domain's certificate carries the listener's (factsheet §SNI: with SNI
+/// on, certificates, and so their client CA, are set per domain).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientCa {
+    /// `CertCaId`.
+    pub ca: String,
+    /// `SSLVerifyClient`.
+    pub verify: String,
+}
+
+/// The client CA of a `Certificate` object, when it is `MUTUAL`.
+pub fn client_ca_of(cert: &Value) -> Option<ClientCa> {
+    if cert.get("SSLMode").and_then(Value::as_str) != Some("MUTUAL") {
+        return None;
+    }
+    Some(ClientCa {
+        ca: cert.get("CertCaId").and_then(Value::as_str)?.to_string(),
+        verify: cert
+            .get("SSLVerifyClient")
+            .and_then(Value::as_str)
+            .unwrap_or("ON")
+            .to_string(),
+    })
+}
+
+/// The listener's client CA in a `DescribeListeners` record: on its own
+/// certificate while SNI is off, else on the default domain's (as
+/// [`listener_certificate`]).
+pub fn listener_client_ca(listener: &Value) -> Option<ClientCa> {
+    if let Some(c) = listener.get("Certificate").filter(|c| c.is_object()) {
+        return client_ca_of(c);
+    }
+    listener
+        .get("Rules")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .find(|r| r.get("DefaultServer").and_then(Value::as_bool) == Some(true))
+        .and_then(|r| r.get("Certificate"))
+        .and_then(client_ca_of)
+}
+
+/// Each domain's client CA (`None`: one-way), from a `DescribeListeners`
+/// record.
+pub fn domain_client_cas(listener: &Value) -> BTreeMap<String, Option<ClientCa>> {
+    listener
+        .get("Rules")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|r| {
+            let d = r.get("Domain").and_then(Value::as_str)?;
+            Some((d.to_string(), r.get("Certificate").and_then(client_ca_of)))
+        })
+        .collect()
+}
+
+/// The client CA `spec` asks for (`tls.client_auth`), its alias resolved.
+pub fn wanted_client_ca(spec: &ListenerSpec, aliases: &Aliases) -> Option<ClientCa> {
+    let auth = spec.tls.as_ref()?.client_auth.as_ref()?;
+    let alias = auth.ca_certificates.first()?;
+    Some(ClientCa {
+        ca: aliases.certificate(alias).unwrap_or(alias).to_string(),
+        verify: match auth.verify {
+            listener_core::ClientVerify::Optional => "OPTIONAL",
+            listener_core::ClientVerify::Required => "ON",
+        }
+        .to_string(),
+    })
+}
+
+/// A domain's certificate (`Certificate` of `RuleInput` and
+/// `ModifyDomainAttributes`): one-way, or `MUTUAL` with the listener's
+/// client CA.
+pub fn certificate_param(cert_id: &str, ca: Option<&ClientCa>) -> Value {
+    match ca {
+        None => json!({ "SSLMode": "UNIDIRECTIONAL", "CertId": cert_id }),
+        Some(ca) => json!({
+            "SSLMode": "MUTUAL", "CertId": cert_id, "CertCaId": ca.ca, "SSLVerifyClient": ca.verify,
+        }),
+    }
 }
 
 /// A `Rules` entry of `CreateRule` for `spec`: its domain and URL, the
 /// root rule with `DefaultServer`, and `certificate` (an ID) on an SNI
 /// listener.
-pub fn create_param(spec: &RouteSpec, certificate: Option<&str>) -> Value {
+pub fn create_param(spec: &RouteSpec, certificate: Option<&str>, ca: Option<&ClientCa>) -> Value {
     let mut v = json!({ "Domain": domain_of(spec), "Url": spec.path, "TargetType": "NODE" });
     if spec.is_root() {
         v["DefaultServer"] = json!(true);
     }
     if let Some(c) = certificate {
-        v["Certificate"] = certificate_param(c);
+        v["Certificate"] = certificate_param(c, ca);
     }
     v
 }
@@ -697,7 +766,7 @@ mod tests {
     #[test]
     fn the_root_rule_is_the_default_domain_with_default_server() {
         let root = RouteSpec::new(None, "/", "web");
-        let p = create_param(&root, Some("cert-main"));
+        let p = create_param(&root, Some("cert-main"), None);
         assert_eq!(p["Domain"], json!(DEFAULT_DOMAIN));
         assert_eq!(p["DefaultServer"], json!(true));
         assert_eq!(p["TargetType"], json!("NODE"));
@@ -705,7 +774,7 @@ mod tests {
             p["Certificate"],
             json!({"SSLMode": "UNIDIRECTIONAL", "CertId": "cert-main"})
         );
-        let host = create_param(&RouteSpec::new(Some("a.example.com"), "/v1", "api"), None);
+        let host = create_param(&RouteSpec::new(Some("a.example.com"), "/v1", "api"), None, None);
         assert!(host.get("DefaultServer").is_none() && host.get("Certificate").is_none());
         assert_eq!(host_of(DEFAULT_DOMAIN, "/"), None);
         assert_eq!(host_of("a.example.com", "/"), Some("a.example.com".into()));
@@ -745,10 +814,41 @@ mod tests {
         assert!(has(&rules_of(&s), "backend", NO_DEFAULT));
     }
 
+    /// With SNI on, mutual TLS is per domain: a domain's certificate is
+    /// `MUTUAL` with the listener's client CA (`CertCaId`,
+    /// `SSLVerifyClient`), and the listener's client CA reads back from the
+    /// default domain once the listener holds no certificate.
+    #[test]
+    fn domain_certificates_carry_the_listeners_client_ca() {
+        let ca = ClientCa {
+            ca: "ca-1".into(),
+            verify: "OPTIONAL".into(),
+        };
+        let p = certificate_param("cert-1", Some(&ca));
+        assert_eq!(
+            p,
+            json!({"SSLMode": "MUTUAL", "CertId": "cert-1", "CertCaId": "ca-1", "SSLVerifyClient": "OPTIONAL"})
+        );
+        assert_eq!(client_ca_of(&p), Some(ca.clone()));
+        assert_eq!(client_ca_of(&certificate_param("cert-1", None)), None);
+        let record = json!({
+            "SniSwitch": 1,
+            "Rules": [
+                {"Domain": DEFAULT_DOMAIN, "DefaultServer": true, "Certificate": p},
+                {"Domain": "a.example.com", "Certificate": certificate_param("cert-2", None)},
+            ]
+        });
+        assert_eq!(listener_client_ca(&record), Some(ca.clone()));
+        let cas = domain_client_cas(&record);
+        assert_eq!(cas[DEFAULT_DOMAIN], Some(ca));
+        assert_eq!(cas["a.example.com"], None);
+    }
+
     /// A domain certificate applies to HTTPS listeners with SNI only
     /// (`InvalidParameterValue`); `tls.sni` written contradicts the switch
     /// listenerctl makes; the listener's own certificate again would read
-    /// back as the listener's; mutual TLS would need client CAs per domain.
+    /// back as the listener's. Mutual TLS goes with them: the client CA is
+    /// set on every domain.
     #[test]
     fn refuses_route_certificates_it_cannot_keep() {
         let http = spec(Protocol::Http, vec![with_cert("a.example.com", "/", "api", "api")]);
@@ -765,7 +865,7 @@ mod tests {
             verify: ClientVerify::Required,
             ca_certificates: vec!["ca".into()],
         });
-        assert!(has(&rules_of(&mutual), "routes[0].certificate", ROUTE_CERTIFICATE));
+        assert!(rules_of(&mutual).is_empty(), "{:?}", rules_of(&mutual));
         let shadowed = spec(
             Protocol::Https,
             vec![

@@ -1545,8 +1545,18 @@ fn tls_from_describe(profile: &ProfileConfig, protocol: Protocol, v: &Value) -> 
     }
     if certificates.is_empty() && protocol == Protocol::Https && n(v, "SniSwitch") == Some(1) {
         // With SNI on CLB keeps no listener certificate; the default
-        // domain's stands for it (see `crate::routes`).
+        // domain's stands for it (see `crate::routes`), client CA included.
         certificates.extend(crate::rules::listener_certificate(v).map(|id| profile.aliases.certificate_alias_of(&id)));
+        if let Some(ca) = crate::rules::listener_client_ca(v) {
+            client_auth = Some(listener_core::ClientAuth {
+                verify: if ca.verify == "OPTIONAL" {
+                    ClientVerify::Optional
+                } else {
+                    ClientVerify::Required
+                },
+                ca_certificates: vec![profile.aliases.certificate_alias_of(&ca.ca)],
+            });
+        }
     }
     Some(Tls {
         certificates,

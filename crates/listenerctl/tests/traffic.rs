@@ -13,10 +13,11 @@
 //! plan is in-place updates only, apply carries them out, the corpus agrees
 //! again and a second plan is empty.
 //!
-//! GA has no mutual TLS, and CLB verifies clients per domain once route
-//! certificates switch SNI on, which its adapter does not translate: the
-//! file is refused for those profiles before any call, naming the field;
-//! they take the same file without `tls.client_auth`.
+//! GA has no mutual TLS and ALB no TCP listener: the file is refused for
+//! those profiles before any call, naming the field; they take the same
+//! file without `tls.client_auth` or the TCP listener. CLB, whose host
+//! certificates switch SNI on, verifies clients on every domain: the test
+//! reads the emulated CLB's domains to see each one `MUTUAL` with the CA.
 
 mod common;
 
@@ -58,8 +59,8 @@ const CLOUDS: [Cloud; 4] = [
         instance: "lb-traffic1",
         service: "clb",
         // CLB verifies clients per domain once SNI is on (route
-        // certificates), which the adapter does not translate yet.
-        refuses: &[Refused::MutualTls("listeners[1].routes[0].certificate")],
+        // certificates): every domain carries the listener's client CA.
+        refuses: &[],
         groups: &[],
     },
     Cloud {
@@ -350,6 +351,15 @@ fn agree(emu: &Emu, s: &Scratch, file: &Path, cloud: &Cloud) -> (usize, usize) {
             bad.push(format!(
                 "{url}: endpoints differ: cloud {got:?} (rule {}), trace {want:?} (route {})",
                 answer["rule"], traced["route"]["field"]
+            ));
+        }
+        // Where the cloud says which client CA a handshake demands (CLB,
+        // per domain once SNI is on), every HTTPS request demands the
+        // file's.
+        if cloud.service == "clb" && r.scheme == "https" && answer["client_ca"] != "ca-clients" {
+            bad.push(format!(
+                "{url}: CLB demands client CA {}, not the file's",
+                answer["client_ca"]
             ));
         }
         if r.scheme == "https" && want_cert.is_none() {

@@ -1051,20 +1051,24 @@ impl Clb {
             .collect();
         // The certificate served: the matched domain's with SNI on, the
         // listener's otherwise (HTTPS only).
-        let cert_id = |c: Option<&Value>| c.and_then(|c| c.get("CertId")).cloned().unwrap_or(Value::Null);
-        let certificate = if l.protocol != "HTTPS" {
-            Value::Null
+        // With it, the client CA demanded (`MUTUAL`), else null.
+        let served: Option<&Value> = if l.protocol != "HTTPS" {
+            None
         } else if l.sni == 1 {
             let domain = match_domain(&view, set.default_domain.as_deref(), host);
-            cert_id(
-                set.rules
-                    .iter()
-                    .find(|r| domain.is_some_and(|d| r.domains.iter().any(|x| x == d)))
-                    .and_then(|r| r.certificate.as_ref()),
-            )
+            set.rules
+                .iter()
+                .find(|r| domain.is_some_and(|d| r.domains.iter().any(|x| x == d)))
+                .and_then(|r| r.certificate.as_ref())
         } else {
-            cert_id(l.certificate.as_ref())
+            l.certificate.as_ref()
         };
+        let certificate = served.and_then(|c| c.get("CertId")).cloned().unwrap_or(Value::Null);
+        let client_ca = served
+            .filter(|c| c.get("SSLMode").and_then(Value::as_str) == Some("MUTUAL"))
+            .and_then(|c| c.get("CertCaId"))
+            .cloned()
+            .unwrap_or(Value::Null);
         let mut answer = match resolve_rules(&view, set.default_domain.as_deref(), host, path) {
             Some(Outcome::Rule(id)) => {
                 let r = set
@@ -1081,6 +1085,7 @@ impl Clb {
             Some(Outcome::NotFound) | None => json!({"listener": l.id, "rule": null, "status": 404, "endpoints": []}),
         };
         answer["certificate"] = certificate;
+        answer["client_ca"] = client_ca;
         Ok(answer)
     }
 }
