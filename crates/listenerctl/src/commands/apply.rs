@@ -98,6 +98,8 @@ struct Cx<'a> {
 struct Ended {
     /// The plan's counts, when apply ran to its report.
     summary: Option<plan::Summary>,
+    /// The plan's pool and rule counts, with the listeners'.
+    resources: [plan::ResourceSummary; 2],
     /// Listeners skipped on this profile (`--all-profiles`).
     skipped: usize,
     /// Why the profile failed, if it did.
@@ -177,6 +179,7 @@ async fn apply(
         return Err(interrupt::failure(signal));
     }
     let mut totals = plan::Summary::default();
+    let mut resource_totals = [plan::ResourceSummary::default(), plan::ResourceSummary::default()];
     let mut skipped_total = 0;
     for ((t, _, _), end) in ready.iter().zip(ends) {
         if let Some(s) = end.summary {
@@ -186,6 +189,13 @@ async fn apply(
             totals.delete += s.delete;
             totals.unchanged += s.unchanged;
             skipped_total += end.skipped;
+            for (sum, r) in resource_totals.iter_mut().zip(&end.resources) {
+                sum.create += r.create;
+                sum.update += r.update;
+                sum.replace += r.replace;
+                sum.delete += r.delete;
+                sum.unchanged += r.unchanged;
+            }
         }
         if let Some(f) = end.failure {
             failed.push((t, f));
@@ -226,8 +236,20 @@ async fn apply(
                     .join(", ")
             )
         };
+        // Pools and rules, where the file has any, after the listeners.
+        let resource_words: String = ["pools", "rules"]
+            .iter()
+            .zip(&resource_totals)
+            .filter(|(_, r)| r.create + r.update + r.replace + r.delete + r.unchanged > 0)
+            .map(|(kind, r)| {
+                format!(
+                    "; {kind}: {} created, {} updated, {} replaced, {} deleted, {} unchanged",
+                    r.create, r.update, r.replace, r.delete, r.unchanged
+                )
+            })
+            .collect();
         print(&format!(
-            "\nApplied the file to {} profiles: {} created, {} updated, {} replaced, {} deleted, {} unchanged{}{failed_words}.\n",
+            "\nApplied the file to {} profiles: {} created, {} updated, {} replaced, {} deleted, {} unchanged{}{resource_words}{failed_words}.\n",
             targets.len() - failed.len(),
             totals.create,
             totals.update,
@@ -301,6 +323,10 @@ async fn apply_one(cx: &Cx<'_>, t: &Target, provider: &Arc<dyn Provider>, p: &Pl
     match report {
         Some(Ok(report)) => {
             end.summary = Some(p.summary());
+            end.resources = [
+                plan::ResourceSummary::of(&p.resources, plan::ResourceKind::Pool),
+                plan::ResourceSummary::of(&p.resources, plan::ResourceKind::Rule),
+            ];
             end.skipped = t.skipped.len();
             text.push_str(&progress.take_lines());
             let converged = match converged(cx, t, provider.as_ref(), &report).await {
