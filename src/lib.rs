@@ -240,8 +240,7 @@ pub fn check_backends(
 /// before any call. The adapters refuse the same rule again when it is
 /// written (`check_new`, `refuse_mapped`); this is the offline form, so
 /// that `validate` and the portability report show it. A mapped default
-/// backend is each adapter's own rule (GA keeps it as an empty default
-/// group; CLB and GAAP refuse it in their listener checks).
+/// backend is [`mapped_default_backend`]'s.
 pub fn mapped_route_backends(
     profile: &ProfileConfig,
     spec: &ListenerSpec,
@@ -287,10 +286,11 @@ pub fn mapped_default_backend(
     spec: &ListenerSpec,
     backends: &std::collections::BTreeMap<String, routes::Backend>,
 ) -> Result<Vec<Rejection>> {
-    let Some((name, alias)) = spec
+    let Some(alias) = spec
         .backend
         .as_ref()
-        .and_then(|n| backends.get(n).and_then(|b| b.target.as_ref()).map(|t| (n, t)))
+        .and_then(|n| backends.get(n))
+        .and_then(|b| b.target.as_ref())
     else {
         return Ok(Vec::new());
     };
@@ -311,7 +311,7 @@ pub fn mapped_default_backend(
         .collect();
     #[cfg(feature = "tencent-clb")]
     if profile.api == "tencent-clb" {
-        let root = RouteSpec::new(None, "/", name.clone());
+        let root = RouteSpec::new(None, "/", spec.backend.clone().unwrap_or_default());
         let id = ResourceId::from(profile.aliases.target(alias).unwrap_or(alias));
         let rule = NewRule {
             spec: &root,
@@ -320,7 +320,6 @@ pub fn mapped_default_backend(
         };
         out.extend(listener_tencent_clb::rules::check_new(&rule));
     }
-    let _ = name;
     Ok(out)
 }
 
