@@ -428,9 +428,7 @@ routes = [
     .expect("file parses");
     let site = file.listeners[0].clone();
     let listeners = vec![site.clone()];
-    let provider = Arc::new(
-        AlbProvider::from_profile(&profile).expect("provider"),
-    );
+    let provider = Arc::new(AlbProvider::from_profile(&profile).expect("provider"));
     assert!(
         provider.check(&site).is_empty(),
         "overlapping hosts are expressed: {:?}",
@@ -572,9 +570,7 @@ routes = [
         .aliases
         .certificates
         .insert("api-cert".into(), "cert-api2@api.example.com".into());
-    let provider = Arc::new(
-        AlbProvider::from_profile(&rotated).expect("provider"),
-    );
+    let provider = Arc::new(AlbProvider::from_profile(&rotated).expect("provider"));
     let plan_rotation = || async {
         plan_with_resources(
             provider.as_ref(),

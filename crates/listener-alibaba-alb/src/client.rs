@@ -152,15 +152,18 @@ impl AlbClient {
     /// `VpcId` it is deployed in); an unknown instance
     /// (`ResourceNotFound.LoadBalancer`) is `Error::NotFound` naming it.
     pub async fn get_load_balancer(&self, load_balancer_id: &str) -> Result<Value> {
-        self.read("GetLoadBalancerAttribute", &json!({ "LoadBalancerId": load_balancer_id }))
-            .await
-            .map_err(|e| match e {
-                Error::NotFound { vendor, what } => Error::NotFound {
-                    vendor,
-                    what: format!("ALB instance {load_balancer_id} ({what})"),
-                },
-                other => other,
-            })
+        self.read(
+            "GetLoadBalancerAttribute",
+            &json!({ "LoadBalancerId": load_balancer_id }),
+        )
+        .await
+        .map_err(|e| match e {
+            Error::NotFound { vendor, what } => Error::NotFound {
+                vendor,
+                what: format!("ALB instance {load_balancer_id} ({what})"),
+            },
+            other => other,
+        })
     }
 
     /// Every listener of `load_balancer_id` (`ListListeners`, all pages),

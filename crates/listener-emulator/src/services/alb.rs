@@ -2400,7 +2400,10 @@ mod tests {
         let vpc = attr["VpcId"].as_str().expect("VpcId").to_string();
         // The same answer for the other instance, and on every call.
         let other = s
-            .handle(&mut c, &call("GetLoadBalancerAttribute", &[("LoadBalancerId", "alb-other")], t))
+            .handle(
+                &mut c,
+                &call("GetLoadBalancerAttribute", &[("LoadBalancerId", "alb-other")], t),
+            )
             .expect("other exists");
         assert_eq!(other["VpcId"], json!(vpc));
         // The seeded server group reports the same VPC.
@@ -2409,7 +2412,10 @@ mod tests {
             .expect("listed");
         assert_eq!(groups["ServerGroups"][0]["VpcId"], json!(vpc));
         // No region named, so no region-bound fields.
-        assert!(attr.get("DNSName").is_none() && attr.get("RegionId").is_none(), "{attr}");
+        assert!(
+            attr.get("DNSName").is_none() && attr.get("RegionId").is_none(),
+            "{attr}"
+        );
     }
 
     #[test]
@@ -2427,7 +2433,10 @@ mod tests {
         let s = svc();
         let t = Instant::now();
         let e = s
-            .handle(&mut ctx(), &call("GetLoadBalancerAttribute", &[("LoadBalancerId", "alb-nothere")], t))
+            .handle(
+                &mut ctx(),
+                &call("GetLoadBalancerAttribute", &[("LoadBalancerId", "alb-nothere")], t),
+            )
             .unwrap_err();
         assert_eq!((e.code.as_str(), e.http_status), ("ResourceNotFound.LoadBalancer", 404));
         let e = s
