@@ -748,10 +748,16 @@ def run_alb_routes(d, port):
     (with ClientToken), list, update, delete, each job waited for, the
     listings read back as sent; then what ALB refuses of them."""
     token = lambda: str(uuid.uuid4())  # noqa: E731
+    # The instance's VPC, as the adapter learns it: new groups go there.
+    lb = d.call("GetLoadBalancerAttribute", {"LoadBalancerId": ALB_LB})
+    vpc = (lb or {}).get("VpcId")
+    if lb is not None and (lb.get("LoadBalancerId") != ALB_LB or not vpc):
+        fail(f"{d.name} GetLoadBalancerAttribute read back", f"{lb.get('LoadBalancerId')}, VpcId {vpc!r}")
+    d.negative("GetLoadBalancerAttribute", {"LoadBalancerId": "alb-nothere1"}, "ResourceNotFound.LoadBalancer",
+               "attributes of an unknown instance")
     raw = d.call("CreateServerGroup", {"ServerGroupName": "web-pool.1", "ServerGroupType": "Ip", "Protocol": "HTTP",
-                                       "VpcId": "vpc-compat01", "Scheduler": "Wrr",
-                                       "HealthCheckConfig": {"HealthCheckEnabled": False},
-                                       "ClientToken": token()})
+                                       "VpcId": vpc or "vpc-compat01", "Scheduler": "Wrr", "ClientToken": token(),
+                                       "HealthCheckConfig": {"HealthCheckEnabled": True}})
     if not raw:
         return
     sgp = raw["ServerGroupId"]
@@ -767,7 +773,11 @@ def run_alb_routes(d, port):
         want = [("10.0.0.1", 8080, 60, "Available"), ("10.0.0.2", 8080, 100, "Available")]
         if seen != want:
             fail(f"{d.name} ListServerGroupServers read back", f"{seen}, expected {want}")
-    d.call("ListServerGroups", {"ServerGroupIds": [sgp, ALB_SGP[0]], "MaxResults": 20})
+    got = d.call("ListServerGroups", {"ServerGroupIds": [sgp, ALB_SGP[0]], "MaxResults": 20})
+    if got is not None and vpc:
+        seen = sorted({g.get("VpcId") for g in got.get("ServerGroups") or []})
+        if seen != [vpc]:
+            fail(f"{d.name} ListServerGroups VpcId", f"{seen}, expected the instance's {vpc}")
     raw = d.call("CreateListener", {"LoadBalancerId": ALB_LB, "ListenerProtocol": "HTTP", "ListenerPort": port,
                                     "DefaultActions": [{"Type": "ForwardGroup", "ForwardGroupConfig": {
                                         "ServerGroupTuples": [{"ServerGroupId": ALB_SGP[0]}]}}],

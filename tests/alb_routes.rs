@@ -4,7 +4,8 @@
 //! corpus of requests is resolved by the emulated ALB's own matcher
 //! (`POST /_emulator/resolve`) and by the neutral semantics
 //! (`listener_core::routing::resolve`), which must agree on every one; a
-//! second plan is empty.
+//! second plan is empty. A file of inline pools only, with no server group
+//! mapped, applies too: the pools go in the instance's VPC.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -427,11 +428,7 @@ routes = [
     .expect("file parses");
     let site = file.listeners[0].clone();
     let listeners = vec![site.clone()];
-    let provider = Arc::new(
-        AlbProvider::from_profile(&profile)
-            .expect("provider")
-            .with_vpc("vpc-sni0000001"),
-    );
+    let provider = Arc::new(AlbProvider::from_profile(&profile).expect("provider"));
     assert!(
         provider.check(&site).is_empty(),
         "overlapping hosts are expressed: {:?}",
@@ -573,11 +570,7 @@ routes = [
         .aliases
         .certificates
         .insert("api-cert".into(), "cert-api2@api.example.com".into());
-    let provider = Arc::new(
-        AlbProvider::from_profile(&rotated)
-            .expect("provider")
-            .with_vpc("vpc-sni0000001"),
-    );
+    let provider = Arc::new(AlbProvider::from_profile(&rotated).expect("provider"));
     let plan_rotation = || async {
         plan_with_resources(
             provider.as_ref(),
@@ -646,5 +639,92 @@ routes = [
     );
     let plan = plan_rotation().await;
     assert!(!plan.has_changes(), "after the rotation: {plan:?}");
+    emulator.shutdown().await;
+}
+
+/// A file with only inline pools and a profile that maps no server group:
+/// apply makes the pools in the instance's VPC (as `GetLoadBalancerAttribute`
+/// reports it, asked once), the listener and its route, and a second plan
+/// is empty.
+#[tokio::test]
+async fn inline_backends_without_targets_apply_in_the_instance_vpc() {
+    const VPC_LB: &str = "alb-vpc000000001";
+    let emulator = Emulator::builder()
+        .with_service(Arc::new(Alb::new()))
+        .seed(
+            "alb",
+            InstanceSeed {
+                id: VPC_LB.into(),
+                server_groups: vec!["sgp-vpcseeded001".into()],
+            },
+        )
+        .timing(Timing {
+            create: Duration::from_millis(10),
+            update: Duration::from_millis(10),
+            delete: Duration::from_millis(10),
+        })
+        .rate_limits(RateLimits::disabled())
+        .start()
+        .await
+        .expect("emulator starts");
+    let mut profile = sni_profile(&emulator, VPC_LB);
+    profile.aliases.targets.clear();
+    let file = ConfigFile::from_text(
+        r#"
+[backends.web]
+endpoints = [{ address = "10.0.0.11", port = 8080 }]
+[backends.api]
+endpoints = [{ address = "10.0.1.21", port = 9000 }]
+
+[[listeners]]
+name = "site"
+protocol = "http"
+ports = 80
+backend = "web"
+routes = [{ host = "api.example.com", path = "/", backend = "api" }]
+"#,
+        listener_core::Format::Toml,
+        Path::new("inline.toml"),
+    )
+    .expect("file parses");
+    let listeners = file.listeners.clone();
+    let provider = Arc::new(AlbProvider::from_profile(&profile).expect("provider"));
+    let resources = || FileResources {
+        backends: &file.backends,
+        aliases: &profile.aliases,
+    };
+    let plan = plan_with_resources(provider.as_ref(), &listeners, &listeners, resources(), Prune::Off)
+        .await
+        .expect("plan");
+    let dynp: Arc<dyn Provider> = provider.clone();
+    let report = apply(dynp, &plan, &ApplyOptions::default(), &|_| {})
+        .await
+        .expect("apply");
+    assert!(report.failed.is_empty(), "{:?}", report.failed);
+    assert!(report.skipped.is_empty() && report.not_started.is_empty(), "{report:?}");
+
+    let instance = provider.client().get_load_balancer(VPC_LB).await.expect("instance");
+    let vpc = instance["VpcId"].as_str().expect("VpcId").to_string();
+    let groups = provider.client().list_server_groups(&[]).await.expect("groups");
+    let seeded = groups
+        .iter()
+        .find(|g| g["ServerGroupId"] == "sgp-vpcseeded001")
+        .expect("seeded group");
+    assert_eq!(seeded["VpcId"], json!(vpc), "the instance's VPC is its seeded groups'");
+    let made: Vec<&Value> = groups
+        .iter()
+        .filter(|g| g["ServerGroupName"].as_str().is_some_and(|n| n.starts_with("cl-")))
+        .collect();
+    assert_eq!(made.len(), 2, "{groups:?}");
+    for g in made {
+        assert_eq!(g["VpcId"], json!(vpc), "{g}");
+    }
+    // Asked once by the apply, once above.
+    assert_eq!(requests_of(&emulator, "GetLoadBalancerAttribute"), 2);
+
+    let again = plan_with_resources(provider.as_ref(), &listeners, &listeners, resources(), Prune::Off)
+        .await
+        .expect("second plan");
+    assert!(!again.has_changes(), "second plan: {again:?}");
     emulator.shutdown().await;
 }

@@ -148,6 +148,24 @@ impl AlbClient {
             .map_err(|e| not_found_as(e, listener_id))
     }
 
+    /// `GetLoadBalancerAttribute` of one instance (status, edition and the
+    /// `VpcId` it is deployed in); an unknown instance
+    /// (`ResourceNotFound.LoadBalancer`) is `Error::NotFound` naming it.
+    pub async fn get_load_balancer(&self, load_balancer_id: &str) -> Result<Value> {
+        self.read(
+            "GetLoadBalancerAttribute",
+            &json!({ "LoadBalancerId": load_balancer_id }),
+        )
+        .await
+        .map_err(|e| match e {
+            Error::NotFound { vendor, what } => Error::NotFound {
+                vendor,
+                what: format!("ALB instance {load_balancer_id} ({what})"),
+            },
+            other => other,
+        })
+    }
+
     /// Every listener of `load_balancer_id` (`ListListeners`, all pages),
     /// optionally only one protocol (`HTTP`, `HTTPS`, `QUIC`).
     pub async fn list_listeners(&self, load_balancer_id: &str, protocol: Option<&str>) -> Result<Vec<Value>> {

@@ -133,7 +133,7 @@ impl Adapter for AlbProvider {
             config,
             profile: profile.clone(),
             client: AlbClient::new(api),
-            vpc: None,
+            vpc: tokio::sync::OnceCell::new(),
         })
     }
 }

@@ -84,15 +84,18 @@ pub struct AlbProvider {
     client: AlbClient,
     /// One write at a time per instance (`serial_writes`).
     writes: WriteLock,
-    /// The VPC new server groups go in (see `pools`).
-    vpc: Option<String>,
+    /// The VPC new server groups go in: the one given with
+    /// [`AlbProvider::with_vpc`], else the instance's, asked once (see
+    /// `pools`).
+    vpc: tokio::sync::OnceCell<String>,
 }
 
 impl AlbProvider {
-    /// Create server groups in `vpc` (the instance's VPC) instead of
-    /// learning it from a mapped target (see [`pools`]).
+    /// Create server groups in `vpc` instead of asking ALB which VPC the
+    /// instance is in (see [`pools`]): saves one read, or picks the VPC
+    /// where the caller knows better.
     pub fn with_vpc(mut self, vpc: impl Into<String>) -> Self {
-        self.vpc = Some(vpc.into());
+        self.vpc = tokio::sync::OnceCell::from(vpc.into());
         self
     }
 

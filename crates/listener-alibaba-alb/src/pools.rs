@@ -10,10 +10,13 @@
 //! ID first reads the group and proves both tags
 //! ([`ownership::claim_part`]).
 //!
-//! The group needs the instance's VPC: the one given with
-//! [`AlbProvider::with_vpc`], else the VPC of the first server group the
-//! profile maps as a target (ALB only forwards to groups of the
-//! instance's VPC, so a mapped group tells it).
+//! The group needs the instance's VPC (ALB forwards only to groups of the
+//! instance's VPC, `Mismatch.VpcId`): the one given with
+//! [`AlbProvider::with_vpc`], else the `VpcId` that
+//! `GetLoadBalancerAttribute` reports for the bound instance, asked at
+//! the first pool creation and kept for the provider's lifetime (an
+//! instance never changes VPC). A profile with only inline `backends`
+//! needs no mapped target for it.
 
 use std::collections::BTreeMap;
 
@@ -264,24 +267,19 @@ pub fn health_check_holds(have: Option<&Value>, want: Option<&HealthCheck>) -> b
 }
 
 impl AlbProvider {
-    /// The VPC new server groups go in.
-    async fn vpc(&self) -> Result<String> {
-        if let Some(v) = &self.vpc {
-            return Ok(v.clone());
-        }
-        let mapped: Vec<String> = self.profile.aliases.targets.values().cloned().collect();
-        if let Some(first) = mapped.first() {
-            let groups = self.client.list_server_groups(std::slice::from_ref(first)).await?;
-            if let Some(v) = groups.iter().find_map(|g| get_str(g, "VpcId")) {
-                return Ok(v.to_string());
-            }
-        }
-        Err(Error::Config {
-            field: "targets".into(),
-            message: format!(
-                "{API} needs the instance's VPC to create a server group: map at least one existing server group of the instance under `targets`"
-            ),
-        })
+    /// The VPC new server groups go in: the one given, else the
+    /// instance's (`GetLoadBalancerAttribute` `VpcId`), asked once.
+    pub(crate) async fn vpc(&self) -> Result<String> {
+        self.vpc
+            .get_or_try_init(|| async {
+                let attr = self.client.get_load_balancer(&self.config.instance).await?;
+                get_str(&attr, "VpcId")
+                    .filter(|v| !v.is_empty())
+                    .map(str::to_string)
+                    .ok_or_else(|| crate::client::unexpected("GetLoadBalancerAttribute answered without a VpcId"))
+            })
+            .await
+            .cloned()
     }
 
     /// Pool names by server group ID, of the groups this owner made for

@@ -50,6 +50,19 @@
 //! or server-group job keeps the instance busy like a listener's (rules)
 //! or only the group (servers, which belong to no instance).
 //!
+//! The instance itself is read with `GetLoadBalancerAttribute`
+//! (`LoadBalancerId`), what a client asks to learn the instance's VPC:
+//!
+//! | field | answer | source |
+//! |---|---|---|
+//! | `VpcId` | [`SEEDED_VPC`] for every instance: the VPC the seeded server groups report, so a group created in it is one ALB would accept | ALB-m 1.3.3 `GetLoadBalancerAttributeResponseBody` (`VpcId`, "the VPC in which the instance is deployed") |
+//! | `LoadBalancerId`, `LoadBalancerStatus` `Active`, `LoadBalancerBussinessStatus` `Normal` (vendor spelling), `LoadBalancerEdition` `Standard`, `AddressType` `Internet`, `AddressAllocatedMode` `Dynamic`, `AddressIpVersion` `IPv4`, `DeletionProtectionConfig.Enabled` `false`, `ModificationProtectionConfig.Status` `NonProtection`, `LoadBalancerBillingConfig.PayType` `PostPay` (the only value listed), `LoadBalancerOperationLocks` and `Tags` empty; `RegionId` and `DNSName` (`<id>.<region>.alb.aliyuncs.com`) when the call names a region | values the same model lists as valid; `Active`/`Normal` is a running, unlocked instance |
+//! | unknown instance / `LoadBalancerId` left out | `ResourceNotFound.LoadBalancer` (404) / `MissingParameter` | Terraform alicloud `DescribeAlbLoadBalancer` (treats `ResourceNotFound.LoadBalancer` as gone); factsheet §8 |
+//!
+//! Not answered: `CreateTime`, `ZoneMappings`, `AccessLogConfig`,
+//! `SecurityGroupIds`, `ResourceGroupId`, `LoadBalancerName`: seeds carry
+//! no zones, creation time or name, and every one is optional in the model.
+//!
 //! Parameters ALB does not declare for an action are ignored, as its
 //! gateway does, except port, protocol and instance on an update: those
 //! are refused so a client that tries to change them learns it cannot.
@@ -86,6 +99,9 @@ const SYSTEM_POLICIES: [&str; 5] = [
     "tls_cipher_policy_1_2_strict",
     "tls_cipher_policy_1_2_strict_with_1_3",
 ];
+/// The VPC of every emulated instance and of the server groups seeded on
+/// them (`GetLoadBalancerAttribute` and `ListServerGroups` agree on it).
+pub const SEEDED_VPC: &str = "vpc-seeded";
 /// Certificates per Associate/Dissociate call.
 const CERTIFICATES_PER_CALL: usize = 20;
 
@@ -1407,6 +1423,35 @@ impl State {
         Ok(json!({}))
     }
 
+    /// `GetLoadBalancerAttribute`: the instance as a running, unlocked
+    /// Standard instance in [`SEEDED_VPC`] (see the module's table).
+    fn instance_attribute(&self, call: &Call) -> Result<Value, ApiError> {
+        let id = required(&call.params, "LoadBalancerId")?;
+        if !self.instances.contains_key(id) {
+            return Err(not_found("LoadBalancer", id));
+        }
+        let mut body = json!({
+            "LoadBalancerId": id,
+            "VpcId": SEEDED_VPC,
+            "LoadBalancerStatus": "Active",
+            "LoadBalancerBussinessStatus": "Normal",
+            "LoadBalancerEdition": "Standard",
+            "AddressType": "Internet",
+            "AddressAllocatedMode": "Dynamic",
+            "AddressIpVersion": "IPv4",
+            "DeletionProtectionConfig": { "Enabled": false },
+            "ModificationProtectionConfig": { "Status": "NonProtection" },
+            "LoadBalancerBillingConfig": { "PayType": "PostPay" },
+            "LoadBalancerOperationLocks": [],
+            "Tags": [],
+        });
+        if let Some(region) = call.region.as_deref().filter(|r| !r.is_empty()) {
+            body["RegionId"] = json!(region);
+            body["DNSName"] = json!(format!("{id}.{region}.alb.aliyuncs.com"));
+        }
+        Ok(body)
+    }
+
     fn get(&self, call: &Call) -> Result<Value, ApiError> {
         let id = required(&call.params, "ListenerId")?;
         Ok(self.listener(id)?.attribute())
@@ -1576,6 +1621,7 @@ impl Service for Alb {
                 }
             }
             "GetListenerAttribute" => st.get(call),
+            "GetLoadBalancerAttribute" => st.instance_attribute(call),
             "ListListeners" => st.list(call),
             "ListAsynJobs" => st.list_jobs(call),
             "ListListenerCertificates" => st.list_certificates(call),
@@ -2339,6 +2385,64 @@ mod tests {
             attr(&s, &id, t0 + Duration::from_secs(3600))["ListenerStatus"],
             "Provisioning"
         );
+    }
+
+    #[test]
+    fn load_balancer_attribute_answers_the_vpc_of_its_seeded_groups() {
+        let s = svc();
+        let mut c = ctx();
+        let t = Instant::now();
+        let attr = s
+            .handle(&mut c, &call("GetLoadBalancerAttribute", &[("LoadBalancerId", LB)], t))
+            .expect("instance exists");
+        assert_eq!(attr["LoadBalancerId"], json!(LB));
+        assert_eq!(attr["LoadBalancerStatus"], json!("Active"));
+        let vpc = attr["VpcId"].as_str().expect("VpcId").to_string();
+        // The same answer for the other instance, and on every call.
+        let other = s
+            .handle(
+                &mut c,
+                &call("GetLoadBalancerAttribute", &[("LoadBalancerId", "alb-other")], t),
+            )
+            .expect("other exists");
+        assert_eq!(other["VpcId"], json!(vpc));
+        // The seeded server group reports the same VPC.
+        let groups = s
+            .handle(&mut c, &call("ListServerGroups", &[("ServerGroupIds.1", SG)], t))
+            .expect("listed");
+        assert_eq!(groups["ServerGroups"][0]["VpcId"], json!(vpc));
+        // No region named, so no region-bound fields.
+        assert!(
+            attr.get("DNSName").is_none() && attr.get("RegionId").is_none(),
+            "{attr}"
+        );
+    }
+
+    #[test]
+    fn load_balancer_attribute_names_the_region_when_the_call_does() {
+        let s = svc();
+        let mut req = call("GetLoadBalancerAttribute", &[("LoadBalancerId", LB)], Instant::now());
+        req.region = Some("cn-hangzhou".into());
+        let attr = s.handle(&mut ctx(), &req).expect("instance exists");
+        assert_eq!(attr["RegionId"], json!("cn-hangzhou"));
+        assert_eq!(attr["DNSName"], json!(format!("{LB}.cn-hangzhou.alb.aliyuncs.com")));
+    }
+
+    #[test]
+    fn load_balancer_attribute_of_an_unknown_instance_is_not_found() {
+        let s = svc();
+        let t = Instant::now();
+        let e = s
+            .handle(
+                &mut ctx(),
+                &call("GetLoadBalancerAttribute", &[("LoadBalancerId", "alb-nothere")], t),
+            )
+            .unwrap_err();
+        assert_eq!((e.code.as_str(), e.http_status), ("ResourceNotFound.LoadBalancer", 404));
+        let e = s
+            .handle(&mut ctx(), &call("GetLoadBalancerAttribute", &[], t))
+            .unwrap_err();
+        assert_eq!(e.code, "MissingParameter");
     }
 
     #[test]

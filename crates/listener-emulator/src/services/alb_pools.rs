@@ -138,7 +138,7 @@ impl Pool {
             name: id.to_string(),
             kind: "Ip".into(),
             protocol: "HTTP".into(),
-            vpc: "vpc-seeded".into(),
+            vpc: super::SEEDED_VPC.into(),
             scheduler: "Wrr".into(),
             health: health_defaults(),
             tags: BTreeMap::new(),
