@@ -39,9 +39,6 @@ struct Cloud {
     /// refusal names (before any call). The cloud then takes the file
     /// without those parts.
     refuses: &'static [Refused],
-    /// Existing server groups the emulator seeds (ALB: the instance's VPC
-    /// is learnt from one).
-    groups: &'static [&'static str],
 }
 
 const CLOUDS: [Cloud; 4] = [
@@ -51,7 +48,6 @@ const CLOUDS: [Cloud; 4] = [
         instance: "link-traffic1",
         service: "gaap",
         refuses: &[],
-        groups: &[],
     },
     Cloud {
         profile: "clb",
@@ -61,7 +57,6 @@ const CLOUDS: [Cloud; 4] = [
         // CLB verifies clients per domain once SNI is on (route
         // certificates): every domain carries the listener's client CA.
         refuses: &[],
-        groups: &[],
     },
     Cloud {
         profile: "alb",
@@ -70,7 +65,6 @@ const CLOUDS: [Cloud; 4] = [
         service: "alb",
         // ALB is layer 7 only.
         refuses: &[Refused::Tcp("listeners[2].protocol")],
-        groups: &["sgp-traffic00001"],
     },
     Cloud {
         profile: "ga",
@@ -79,7 +73,6 @@ const CLOUDS: [Cloud; 4] = [
         service: "ga",
         // GA has no mutual TLS.
         refuses: &[Refused::MutualTls("listeners[1].tls.client_auth")],
-        groups: &[],
     },
 ];
 
@@ -163,10 +156,7 @@ fn certificates(cloud: &Cloud, phase: Phase) -> String {
 fn file(url: &str, phase: Phase, parts: Parts) -> String {
     let mut text = String::new();
     for c in &CLOUDS {
-        let mut extra = certificates(c, phase);
-        if let Some(g) = c.groups.first() {
-            extra.push_str(&format!("targets = {{ spare = \"{g}\" }}\n"));
-        }
+        let extra = certificates(c, phase);
         text.push_str(&profile(c.profile, c.api, c.instance, url, &extra));
         text.push('\n');
     }
@@ -448,7 +438,9 @@ fn actions(doc: &Value) -> Vec<(String, String)> {
 
 #[test]
 fn one_file_carries_the_same_traffic_on_all_four_clouds() {
-    let seeds: Vec<(&str, &str, &[&str])> = CLOUDS.iter().map(|c| (c.api, c.instance, c.groups)).collect();
+    // No server groups seeded: ALB learns its instance's VPC from
+    // GetLoadBalancerAttribute, so the file maps no target.
+    let seeds: Vec<(&str, &str, &[&str])> = CLOUDS.iter().map(|c| (c.api, c.instance, &[][..])).collect();
     let emu = Emu::start(&seeds);
     let s = Scratch::new();
     let url = emu.url();
