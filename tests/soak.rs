@@ -364,7 +364,7 @@ fn target(api: &'static str, instance: &str, n: usize, url: &str, g: usize) -> T
         backends,
         aliases: profile.aliases.clone(),
         options: ApplyOptions {
-            batch: g % 2 == 0,
+            batch: g.is_multiple_of(2),
             ..ApplyOptions::default()
         },
     }
