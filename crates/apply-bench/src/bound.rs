@@ -116,6 +116,71 @@ pub fn create_calls(api: &str, specs: &[ListenerSpec]) -> Vec<&'static str> {
     }
 }
 
+/// The writes the pools and routes of `specs` need at the fewest, one
+/// entry per call, each an asynchronous task the instance waits for (the
+/// routes workload; empty without routes and backends). Per routed HTTP
+/// listener the plan expands its routes into the routes themselves, a `/`
+/// per route host and, where pools live on rules, the root rule; a
+/// layer-4 listener's backend is its root rule. The vendors' rules on
+/// what one call may carry:
+/// - GAAP: one `CreateDomain` per host and the default domain, one
+///   `CreateRule` and one `BindRuleRealServers` per rule, one
+///   `BindListenerRealServers` per TCP listener (origins are added once
+///   per instance by a synchronous `AddRealServers`, left out).
+/// - CLB: one `CreateRule` per listener carrying all its rules, one
+///   `RegisterTargets` per rule (its `LocationId` is one rule; the batch
+///   action `BatchRegisterTargets` is not emulated) and per TCP listener.
+/// - ALB: per instance one `CreateServerGroup` and one
+///   `AddServersToServerGroup` per pool; one `CreateRules` per listener
+///   (up to 10 rules a call).
+/// - GA: one `CreateEndpointGroup` for the default group, one
+///   `CreateEndpointGroups` for the virtual groups of a listener's route
+///   pools (several in one call), one `CreateForwardingRules` per listener.
+pub fn route_calls(api: &str, specs: &[ListenerSpec]) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    let pools = specs
+        .iter()
+        .flat_map(|s| s.backend.iter().chain(s.routes.iter().map(|r| &r.backend)))
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
+    if api == "alibaba-alb" && pools > 0 {
+        out.extend(vec!["CreateServerGroup"; pools]);
+        out.extend(vec!["AddServersToServerGroup"; pools]);
+    }
+    for s in specs {
+        let hosts: std::collections::BTreeSet<&str> = s.routes.iter().map(|r| r.host.as_str()).collect();
+        let catch_alls = hosts
+            .iter()
+            .filter(|h| !s.routes.iter().any(|r| r.host == **h && r.path == "/"))
+            .count();
+        let host_rules = s.routes.len() + catch_alls;
+        let layer7 = !s.routes.is_empty();
+        let has_backend = s.backend.is_some();
+        match api {
+            "tencent-gaap" if layer7 => {
+                out.extend(vec!["CreateDomain"; hosts.len() + 1]);
+                out.extend(vec!["CreateRule"; host_rules + 1]);
+                out.extend(vec!["BindRuleRealServers"; host_rules + 1]);
+            }
+            "tencent-gaap" if has_backend => out.push("BindListenerRealServers"),
+            "tencent-clb" if layer7 => {
+                out.push("CreateRule");
+                out.extend(vec!["RegisterTargets"; host_rules + 1]);
+            }
+            "tencent-clb" if has_backend => out.push("RegisterTargets"),
+            "alibaba-alb" if layer7 => out.extend(vec!["CreateRules"; host_rules.div_ceil(10)]),
+            "alibaba-ga" if layer7 => {
+                out.push("CreateEndpointGroup");
+                out.push("CreateEndpointGroups");
+                out.push("CreateForwardingRules");
+            }
+            "alibaba-ga" if has_backend => out.push("CreateEndpointGroup"),
+            _ => {}
+        }
+    }
+    out
+}
+
 /// The bound of `work` under `limits`, with `create_delay` per write.
 pub fn bound(work: &Workload, limits: &RateLimits, create_delay: Duration) -> Bound {
     let family = if work.api.starts_with("tencent") {
@@ -127,7 +192,8 @@ pub fn bound(work: &Workload, limits: &RateLimits, create_delay: Duration) -> Bo
     let mut per_action: BTreeMap<&'static str, usize> = BTreeMap::new();
     let mut busiest = (String::new(), 0usize);
     for inst in &work.instances {
-        let calls = create_calls(work.api, &inst.specs);
+        let mut calls = create_calls(work.api, &inst.specs);
+        calls.extend(route_calls(work.api, &inst.specs));
         if calls.len() > busiest.1 || busiest.0.is_empty() {
             busiest = (inst.id.clone(), calls.len());
         }
@@ -183,6 +249,23 @@ mod tests {
             let w = build(api, 200, 4).expect("fits");
             assert_eq!(create_calls(api, &w.instances[0].specs).len(), 50, "{api}");
         }
+    }
+
+    /// A routed HTTP listener (4 routes on 2 hosts: 6 host rules, plus the
+    /// root rule where pools live on rules) and a TCP listener with a
+    /// backend, per vendor.
+    #[test]
+    fn routes_add_their_writes_per_vendor() {
+        let count = |api: &'static str| {
+            let w = crate::workload::build_routes(api, 4, 1).expect("fits");
+            route_calls(api, &w.instances[0].specs).len()
+        };
+        // 2 routed + 2 TCP listeners.
+        assert_eq!(count("tencent-gaap"), 2 * (3 + 7 + 7) + 2);
+        assert_eq!(count("tencent-clb"), 2 * (1 + 7) + 2);
+        assert_eq!(count("alibaba-ga"), 2 * 3 + 2);
+        // 4 routed listeners; 3 pools made once per instance.
+        assert_eq!(count("alibaba-alb"), 3 + 3 + 4);
     }
 
     #[test]

@@ -67,6 +67,11 @@ struct Args {
     #[arg(long = "max-concurrency", default_value_t = ApplyOptions::default().max_concurrency)]
     max_concurrency: usize,
     /// Hand creates to the adapter one by one instead of as a batch.
+    /// Apply the routes workload instead: routed HTTP listeners (two hosts,
+    /// two paths each) and TCP listeners with inline pools, pools and
+    /// rules counted in the bound.
+    #[arg(long = "routes")]
+    routes: bool,
     #[arg(long = "no-batch")]
     no_batch: bool,
     /// Only this API (repeatable); all four by default.
@@ -135,7 +140,12 @@ async fn bench(args: &Args) -> ExitCode {
     }
     let mut works: Vec<Workload> = Vec::new();
     for api in &apis {
-        match workload::build(api, args.listeners, args.instances) {
+        let built = if args.routes {
+            workload::build_routes(api, args.listeners, args.instances)
+        } else {
+            workload::build(api, args.listeners, args.instances)
+        };
+        match built {
             Ok(w) => works.push(w),
             Err(e) => {
                 eprintln!("apply-bench: {e}");
@@ -172,9 +182,17 @@ async fn bench(args: &Args) -> ExitCode {
         .collect();
 
     println!(
-        "apply-bench: {} listeners per API on {} instances each; create delay {} ms; poll every {} ms; \
+        "apply-bench: {} listeners per API{} on {} instances each; create delay {} ms; poll every {} ms; \
          vendor rate limits on (emulator defaults, scale 1.0); client 20 calls/s per action shared by all instances",
-        args.listeners, args.instances, args.create_delay_ms, settings.poll_interval_ms
+        args.listeners,
+        if args.routes {
+            " (routes workload: routed HTTP and TCP listeners with inline pools)"
+        } else {
+            ""
+        },
+        args.instances,
+        args.create_delay_ms,
+        settings.poll_interval_ms
     );
     println!(
         "optimized: batch {}, {} writes in flight at most, instances at once; naive: one call per listener, one at a time, instances one after another",

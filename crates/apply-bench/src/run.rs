@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use cloud_listeners::plan::{self, ApplyOptions};
+use cloud_listeners::plan::{self, ApplyOptions, FileResources, Prune};
 use futures::stream::{self, StreamExt};
 use listener_core::{Adapter, Error, InlineCredentials, ProfileConfig, Provider, Secret, WaitConfig};
 use listener_emulator::{
@@ -216,14 +216,20 @@ pub async fn start_emulator(works: &[Workload], settings: &Settings) -> Result<E
     b.start().await.map_err(|e| format!("the emulator did not start: {e}"))
 }
 
-/// Plan and apply one instance's file.
+/// Plan and apply one instance's file, with its pools and rules.
 async fn apply_instance(
     provider: Arc<dyn Provider>,
-    specs: &[listener_core::ListenerSpec],
+    profile: ProfileConfig,
+    work: crate::workload::InstanceWork,
     options: &ApplyOptions,
 ) -> Vec<(String, String, String)> {
     let failure = |name: &str, e: &Error| vec![(name.to_string(), e.kind().to_string(), e.to_string())];
-    let plan = match plan::plan(provider.as_ref(), specs, false).await {
+    let resources = FileResources {
+        backends: &work.backends,
+        aliases: &profile.aliases,
+    };
+    let specs = &work.specs;
+    let plan = match plan::plan_with_resources(provider.as_ref(), specs, specs, resources, Prune::Off).await {
         Ok(p) => p,
         Err(e) => return failure(provider.instance(), &e),
     };
@@ -253,8 +259,9 @@ async fn run_api(work: &Workload, url: &str, settings: &Settings, mode: &Mode) -
     };
     let mut jobs = Vec::new();
     for inst in &work.instances {
-        match provider_for(work.api, &profile(work.api, inst, url, settings), &client) {
-            Ok(p) => jobs.push((p, inst.specs.clone())),
+        let prof = profile(work.api, inst, url, settings);
+        match provider_for(work.api, &prof, &client) {
+            Ok(p) => jobs.push((p, prof, inst.clone())),
             Err(e) => outcome.failures.push((inst.id.clone(), e.kind().into(), e.to_string())),
         }
     }
@@ -264,7 +271,7 @@ async fn run_api(work: &Workload, url: &str, settings: &Settings, mode: &Mode) -
     let options = &mode.options;
     let started = Instant::now();
     let failures: Vec<Vec<(String, String, String)>> = stream::iter(jobs)
-        .map(|(provider, specs)| async move { apply_instance(provider, &specs, options).await })
+        .map(|(provider, prof, inst)| async move { apply_instance(provider, prof, inst, options).await })
         .buffer_unordered(mode.instances_at_once.max(1))
         .collect()
         .await;

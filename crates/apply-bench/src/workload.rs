@@ -11,7 +11,17 @@
 //! - `alibaba-alb`: HTTP listeners forwarding to a server group (ALB needs a
 //!   default target).
 //! - `alibaba-ga`: single-port TCP listeners.
+//!
+//! The routes workload (`--routes`, [`build_routes`]) is another file per
+//! instance: HTTP listeners with four routes (two exact hosts, two paths
+//! each) to inline pools and an inline default backend, and, on the APIs
+//! with layer-4 listeners, as many TCP listeners forwarding to an inline
+//! pool. Its pools are per instance (addresses in `10.<instance>.0.0/16`),
+//! every pool's endpoints on one port (GA's rule for an endpoint group).
 
+use std::collections::BTreeMap;
+
+use listener_core::routes::{Backend, BackendEndpoint, Route};
 use listener_core::{Forwarding, ListenerSpec, PortEntry, Ports, Protocol};
 
 /// The four APIs, in the order tables are printed.
@@ -39,6 +49,8 @@ pub struct InstanceWork {
     pub server_group: Option<String>,
     /// The file listeners to apply.
     pub specs: Vec<ListenerSpec>,
+    /// The file's pools (empty outside the routes workload).
+    pub backends: BTreeMap<String, Backend>,
     /// Vendor listeners those specs make.
     pub listeners: usize,
 }
@@ -111,11 +123,76 @@ pub fn build(api: &'static str, n: usize, k: usize) -> Result<Workload, String> 
                 server_group: (api == "alibaba-alb").then(|| format!("sgp-bench{:07}", i + 1)),
                 id,
                 specs,
+                backends: BTreeMap::new(),
                 listeners: m,
             }
         })
         .collect();
     Ok(Workload { api, instances })
+}
+
+/// The routes of every routed listener: two exact hosts, two paths each.
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::new("api.example.com", "/v1", "api"),
+        Route::new("api.example.com", "/v2", "static"),
+        Route::new("www.example.com", "/v1", "api"),
+        Route::new("www.example.com", "/static", "static"),
+    ]
+}
+
+fn endpoint(address: String, port: u32, weight: u32) -> BackendEndpoint {
+    let mut e = BackendEndpoint::new(address, port);
+    e.weight = weight;
+    e
+}
+
+/// The pools of instance `k`: `web` (the routed listeners' default), `api`
+/// and `static` (their routes), `db` (the TCP listeners').
+fn pools(k: usize) -> BTreeMap<String, Backend> {
+    let ip = |c: usize, d: usize| format!("10.{k}.{c}.{d}");
+    let mut b = BTreeMap::new();
+    b.insert(
+        "web".to_string(),
+        Backend::inline(vec![endpoint(ip(0, 1), 8080, 50), endpoint(ip(0, 2), 8080, 50)]),
+    );
+    b.insert(
+        "api".to_string(),
+        Backend::inline(vec![endpoint(ip(1, 1), 9000, 60), endpoint(ip(1, 2), 9000, 40)]),
+    );
+    b.insert(
+        "static".to_string(),
+        Backend::inline(vec![endpoint(ip(2, 1), 8081, 100)]),
+    );
+    b.insert("db".to_string(), Backend::inline(vec![endpoint(ip(9, 1), 5432, 100)]));
+    b
+}
+
+/// The routes workload for `api`: `n` listeners over `k` instances, half
+/// of each instance's HTTP listeners with [`routes`] and half TCP
+/// listeners with a backend (all of them routed HTTP on ALB, which has no
+/// TCP listener).
+pub fn build_routes(api: &'static str, n: usize, k: usize) -> Result<Workload, String> {
+    let mut w = build(api, n, k)?;
+    for (i, inst) in w.instances.iter_mut().enumerate() {
+        inst.backends = pools(i + 1);
+        inst.specs = (0..inst.listeners)
+            .map(|j| {
+                let tcp = api != "alibaba-alb" && j % 2 == 1;
+                let name = format!("{}-{}-{j}", if tcp { "db" } else { "site" }, i + 1);
+                let protocol = if tcp { Protocol::Tcp } else { Protocol::Http };
+                let mut s = ListenerSpec::new(name, protocol, Ports::Single(port(j)));
+                if tcp {
+                    s.backend = Some("db".into());
+                } else {
+                    s.backend = Some("web".into());
+                    s.routes = routes();
+                }
+                s
+            })
+            .collect();
+    }
+    Ok(w)
 }
 
 fn port(j: usize) -> u32 {
