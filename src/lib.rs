@@ -175,7 +175,8 @@ pub fn check_set_with_warnings(profile: &ProfileConfig, specs: &[ListenerSpec]) 
 /// Also what needs a listener and a pool together, with fields relative to
 /// the listener: a route to a mapped pool where pools live on rules
 /// ([`mapped_route_backends`]), GAAP's weighted layer-4 pool under a
-/// scheduler that ignores weights. Listener-level route refusals are the
+/// scheduler that ignores weights, CLB's pool health check on a layer-4
+/// listener (whose check is the listener's own). Listener-level route refusals are the
 /// listener check's ([`check_set_with_warnings`]).
 pub fn check_backends(
     profile: &ProfileConfig,
@@ -190,6 +191,15 @@ pub fn check_backends(
             if let Some(b) = spec.backend.as_ref().and_then(|n| backends.get(n).map(|b| (n, b))) {
                 if b.1.is_inline() {
                     let found = listener_tencent_gaap::rules::check_listener_pool(spec, &b.1.to_pool_spec(b.0));
+                    out.extend(found.into_iter().map(|r| (i, r)));
+                }
+            }
+        }
+        #[cfg(feature = "tencent-clb")]
+        if profile.api == "tencent-clb" {
+            if let Some(b) = spec.backend.as_ref().and_then(|n| backends.get(n).map(|b| (n, b))) {
+                if b.1.is_inline() {
+                    let found = listener_tencent_clb::rules::check_listener_pool(spec, &b.1.to_pool_spec(b.0));
                     out.extend(found.into_iter().map(|r| (i, r)));
                 }
             }

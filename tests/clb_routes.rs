@@ -9,10 +9,10 @@
 //! change, apply with prune converges, and the corpus agrees again.
 //!
 //! The file's `legacy` backend is mapped to an existing vendor pool, which
-//! on CLB would be a target group, and its `web` pool has a health check,
-//! which CLB keeps per rule and the adapter does not translate: both are
-//! refused before any call (checked here), so this test describes `legacy`
-//! inline and drops `web`'s health check.
+//! on CLB would be a target group: refused before any call (checked
+//! here), so this test describes `legacy` inline. The `web` pool's health
+//! check is each of its rules' `HealthCheck`: read back, then changed in
+//! place by `ModifyRule`.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -192,6 +192,28 @@ async fn plan_and_apply(
     plan
 }
 
+/// The rules of listener `name` as read back: host, path, health check.
+async fn rule_healths(
+    provider: &Arc<ClbProvider>,
+    name: &str,
+) -> Vec<(Option<String>, String, Option<listener_core::HealthCheck>)> {
+    let listener = provider
+        .list()
+        .await
+        .expect("list")
+        .into_iter()
+        .find(|l| l.spec.name == name)
+        .expect("listener");
+    let rules = provider.rules().expect("rules");
+    rules
+        .list_rules(&listener.id)
+        .await
+        .expect("rules")
+        .into_iter()
+        .map(|r| (r.spec.host, r.spec.path, r.pool_health_check))
+        .collect()
+}
+
 fn count(plan: &cloud_listeners::plan::Plan, kind: ResourceKind, op: ResourceOp) -> usize {
     plan.resources
         .iter()
@@ -210,10 +232,9 @@ async fn routes_toml_on_clb_routes_every_request_as_the_file_says() {
         .map(|(_, r)| (r.field, r.rule))
         .collect();
     assert!(
-        refused.contains(&(
-            "backends.web.health_check".to_string(),
-            "clb_pool_health_check_untranslated"
-        )),
+        !refused
+            .iter()
+            .any(|(field, _)| field.starts_with("backends.web.health_check")),
         "{refused:?}"
     );
     assert!(
@@ -225,7 +246,19 @@ async fn routes_toml_on_clb_routes_every_request_as_the_file_says() {
         "legacy".into(),
         Backend::inline(vec![BackendEndpoint::new("10.0.4.51", 8000)]),
     );
-    backends.get_mut("web").expect("web").health_check = None;
+    // A health check on the TCP listener's pool would compete with the
+    // listener's own: refused at the listener's `backend`.
+    let mut checked = backends.clone();
+    checked.get_mut("legacy").expect("legacy").health_check = backends["web"].health_check.clone();
+    let refused: Vec<(usize, String, &str)> = cloud_listeners::check_backends(&profile, &file.listeners, &checked)
+        .expect("check")
+        .into_iter()
+        .map(|(i, r)| (i, r.field, r.rule))
+        .collect();
+    assert!(
+        refused.contains(&(1, "backend".to_string(), "clb_pool_health_check_on_layer4")),
+        "{refused:?}"
+    );
     let listeners = file.listeners.clone();
     let provider = Arc::new(ClbProvider::from_profile(&profile).expect("provider"));
 
@@ -248,6 +281,65 @@ async fn routes_toml_on_clb_routes_every_request_as_the_file_says() {
         .await
         .expect("second plan");
     assert!(!again.has_changes(), "second plan: {again:?}");
+    // `web`'s check is on the rules that forward to it (the default
+    // domain's and each host's `/`), as the file says; the others keep
+    // CLB's defaults.
+    let web = backends["web"].health_check.clone().expect("web has a health check");
+    let site = rule_healths(&provider, "site").await;
+    let on_web: Vec<_> = site.iter().filter(|(_, path, _)| path == "/").collect();
+    assert_eq!(on_web.len(), 3, "{site:?}");
+    for (host, _, hc) in &on_web {
+        let hc = hc.as_ref().expect("read back");
+        assert_eq!(
+            (
+                hc.interval_secs,
+                hc.timeout_secs,
+                hc.http.as_ref().and_then(|h| h.path.as_deref())
+            ),
+            (web.interval_secs, web.timeout_secs, Some("/healthz")),
+            "{host:?}"
+        );
+    }
+    // A slower probe on `web`: its three rules are updated in place, and
+    // nothing else.
+    let mut slower = backends.clone();
+    slower
+        .get_mut("web")
+        .expect("web")
+        .health_check
+        .as_mut()
+        .expect("check")
+        .interval_secs = Some(10);
+    let plan = plan_and_apply(&provider, &listeners, &slower, &profile, Prune::Managed).await;
+    assert_eq!(
+        count(&plan, ResourceKind::Rule, ResourceOp::Update),
+        3,
+        "{:#?}",
+        plan.resources
+    );
+    let changed = plan
+        .resources
+        .iter()
+        .filter(|a| a.action != ResourceOp::Unchanged)
+        .count();
+    assert_eq!(changed, 3, "{:#?}", plan.resources);
+    assert!(plan.actions.iter().all(|a| !a.is_change()), "listeners stay");
+    let site = rule_healths(&provider, "site").await;
+    assert!(
+        site.iter()
+            .filter(|(_, path, _)| path == "/")
+            .all(|(_, _, hc)| hc.as_ref().and_then(|h| h.interval_secs) == Some(10)),
+        "{site:?}"
+    );
+    let resources = FileResources {
+        backends: &slower,
+        aliases: &profile.aliases,
+    };
+    let settled = plan_with_resources(provider.as_ref(), &listeners, &listeners, resources, Prune::Managed)
+        .await
+        .expect("plan after the health check change");
+    assert!(!settled.has_changes(), "{settled:?}");
+    let backends = slower;
 
     // Change the file: api keeps one endpoint, `api-cert` is a new
     // certificate, www's `/static` route goes. With prune: the three api

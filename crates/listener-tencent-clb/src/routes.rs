@@ -47,8 +47,8 @@ use std::collections::BTreeSet;
 use async_trait::async_trait;
 use listener_core::ownership::{self, OwnedPart, PartOf};
 use listener_core::{
-    Error, ListenerId, ListenerSpec, NewRule, Owned, Protocol, Rejection, Rejections, ResourceId, Result, RouteSpec,
-    Rule, RuleProvider, WaitOp,
+    Error, HealthCheck, ListenerId, ListenerSpec, NewRule, Owned, Protocol, Rejection, Rejections, ResourceId, Result,
+    RouteSpec, Rule, RuleProvider, WaitOp,
 };
 use serde_json::{json, Value};
 
@@ -168,6 +168,7 @@ impl ClbProvider {
             return Ok(vec![self.rule_back(held, &id, None, "/", None, &targets)]);
         }
         let certs = rules::domain_certificates(&held.record);
+        let healths = rules::rule_healths(&held.record);
         let own = rules::listener_certificate(&held.record);
         Ok(live
             .as_ref()
@@ -179,7 +180,9 @@ impl ClbProvider {
                     .get(&r.domain)
                     .filter(|c| Some(*c) != own.as_ref())
                     .map(|c| self.profile.aliases.certificate_alias_of(c));
+                let health = healths.get(&r.id).cloned();
                 self.rule_back(held, &r.id, rules::host_of(&r.domain, &r.url), &r.url, cert, &r.targets)
+                    .with_pool_health_check(health)
             })
             .collect())
     }
@@ -411,6 +414,10 @@ impl RuleProvider for ClbProvider {
         rules::check(listener, rules, &self.profile.aliases)
     }
 
+    fn pool_health_differs(&self, live: &Rule, want: Option<&HealthCheck>) -> bool {
+        !rules::rule_health_matches(live.pool_health_check.as_ref(), want)
+    }
+
     async fn list_rules(&self, listener: &ListenerId) -> Result<Vec<Rule>> {
         let held = self.held(listener).await?;
         self.read_rules(&held).await
@@ -439,6 +446,12 @@ impl RuleProvider for ClbProvider {
                 })
                 .collect();
             refuse(hosts)?;
+            refuse(
+                new.iter()
+                    .filter_map(|r| r.pool)
+                    .flat_map(|p| rules::check_layer4_pool(held.protocol, p))
+                    .collect(),
+            )?;
             let have = self
                 .live(&held)
                 .await?
@@ -469,7 +482,8 @@ impl RuleProvider for ClbProvider {
             } else {
                 None
             };
-            params.push(rules::create_param(r.spec, cert.as_deref(), ca.as_ref()));
+            let health = r.pool.and_then(|p| p.health_check.as_ref());
+            params.push(rules::create_param(r.spec, cert.as_deref(), ca.as_ref(), health));
         }
         self.create_missing(&held, params).await?;
         let now = self.live(&held).await?.as_ref().map(rules::read).unwrap_or_default();
@@ -511,6 +525,12 @@ impl RuleProvider for ClbProvider {
                     what: format!("rule {} on layer-4 listener {}", current.id, held.id),
                 });
             }
+            refuse(
+                desired
+                    .pool
+                    .map(|p| rules::check_layer4_pool(held.protocol, p))
+                    .unwrap_or_default(),
+            )?;
             let have = self
                 .live(&held)
                 .await?
@@ -547,6 +567,21 @@ impl RuleProvider for ClbProvider {
                         self.reread(&mut held).await?;
                     }
                 }
+            }
+            // The pool's health check is the rule's `HealthCheck`: one
+            // `ModifyRule` when the live rule's differs.
+            let want = desired.pool.and_then(|p| p.health_check.as_ref());
+            let live = rules::rule_healths(&held.record).remove(&found.id);
+            if let Some(hc) = want.filter(|_| !rules::rule_health_matches(live.as_ref(), want)) {
+                tracing::info!(listener_id = %held.id, location_id = %found.id, "updating the rule's health check");
+                let params = json!({ "HealthCheck": rules::rule_health_param(hc) });
+                self.run(
+                    WaitOp::Update,
+                    "health check update",
+                    self.client.modify_rule(&held.owned, &part, &params),
+                )
+                .await?;
+                self.reread(&mut held).await?;
             }
             self.bind(&held, Some(&part), &found.targets, &rules::targets_of(desired))
                 .await?;

@@ -46,7 +46,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use listener_core::routes::Route;
-use listener_core::{routing, Aliases, Endpoint, ListenerSpec, NewRule, PoolSpec, Protocol, Rejection, RouteSpec};
+use listener_core::{
+    routing, Aliases, Endpoint, HealthCheck, HealthCheckKind, ListenerSpec, NewRule, PoolSpec, Protocol, Rejection,
+    RouteSpec,
+};
 use serde_json::{json, Value};
 
 use crate::client::MAX_TARGETS_PER_CALL;
@@ -90,8 +93,9 @@ pub const ROUTE_CERTIFICATE: &str = "route_certificate";
 pub const NOT_HTTP: &str = "routes_need_http";
 /// `tls.sni` written in a way that contradicts the routes.
 pub const SNI: &str = "sni_for_route_certificates";
-/// A pool's health check, which this adapter does not translate.
-pub const HEALTH_CHECK: &str = "clb_pool_health_check_untranslated";
+/// A pool's health check CLB cannot keep where the pool is bound: a
+/// layer-4 listener's backend (the check there is the listener's own).
+pub const HEALTH_CHECK_LAYER4: &str = "clb_pool_health_check_on_layer4";
 
 /// The ID of a layer-4 listener's root rule: its targets, bound on the
 /// listener (`<listener id>/targets`).
@@ -429,18 +433,8 @@ pub fn check_pool(pool: &PoolSpec) -> Vec<Rejection> {
             ));
         }
     }
-    // Factsheet §4: an HTTP/HTTPS listener's health checks live on its
-    // rules (`HealthCheck` of `RuleInput`), a layer-4 listener's on the
-    // listener. Rules are made without one here and the check is not read
-    // back into the plan, so a pool's check would be silently dropped.
-    if pool.health_check.as_ref().is_some_and(|h| h.enabled) {
-        out.push(Rejection::new(
-            API,
-            format!("backends.{name}.health_check"),
-            HEALTH_CHECK,
-            "CLB checks targets per rule (RuleInput.HealthCheck) or on a layer-4 listener; a pool's health \
-             check is not translated for CLB yet: set it on the listener (`health_check`, layer 4) or leave it out",
-        ));
+    if let Some(hc) = &pool.health_check {
+        out.extend(check_rule_health(hc, &format!("backends.{name}.health_check")));
     }
     if pool.endpoints.len() > MAX_TARGETS_PER_RULE {
         out.push(Rejection::new(
@@ -671,15 +665,169 @@ pub fn certificate_param(cert_id: &str, ca: Option<&ClientCa>) -> Value {
 /// A `Rules` entry of `CreateRule` for `spec`: its domain and URL, the
 /// root rule with `DefaultServer`, and `certificate` (an ID) on an SNI
 /// listener.
-pub fn create_param(spec: &RouteSpec, certificate: Option<&str>, ca: Option<&ClientCa>) -> Value {
+pub fn create_param(
+    spec: &RouteSpec,
+    certificate: Option<&str>,
+    ca: Option<&ClientCa>,
+    health: Option<&HealthCheck>,
+) -> Value {
     let mut v = json!({ "Domain": domain_of(spec), "Url": spec.path, "TargetType": "NODE" });
     if spec.is_root() {
         v["DefaultServer"] = json!(true);
+    }
+    if let Some(hc) = health {
+        v["HealthCheck"] = rule_health_param(hc);
     }
     if let Some(c) = certificate {
         v["Certificate"] = certificate_param(c, ca);
     }
     v
+}
+
+/// Every reason CLB cannot run health check `hc` on a rule (the pool's
+/// check, sent as `RuleInput.HealthCheck`), fields under `at`. The rule's
+/// `HealthCheck` is the listener's data type, so its ranges are
+/// [`crate::translate`]'s (`InvalidParameterValue`). Per that data type,
+/// `PING` and `CUSTOM` probes are UDP's and TCP's, and `CheckPort` is
+/// TCP's and UDP's: a layer-7 rule takes none of them. A `tcp` probe is
+/// sent: the data type does not list it for layer-7 rules, but no source
+/// says a rule refuses it (the emulated CLB does, from the factsheet's
+/// reading), so the vendor is left to answer (docs/rejections.md).
+pub fn check_rule_health(hc: &HealthCheck, at: &str) -> Vec<Rejection> {
+    let mut r = listener_core::Rejections::new(API);
+    crate::translate::health_check_ranges_at(hc, at, &mut r);
+    if let Some(kind @ (HealthCheckKind::Ping | HealthCheckKind::Custom)) = hc.kind {
+        r.reject(
+            format!("{at}.kind"),
+            INVALID_VALUE,
+            format!(
+                "a pool's health check runs on each CLB rule that uses it, and rules take HTTP probes, not {} \
+                 (CheckType PING and CUSTOM are for UDP and TCP listeners)",
+                crate::translate::check_type(kind)
+            ),
+        );
+    }
+    r.reject_if(
+        hc.port.is_some(),
+        format!("{at}.port"),
+        INVALID_VALUE,
+        "a pool's health check runs on each CLB rule that uses it, and rules probe each target's own port \
+         (CheckPort is for TCP and UDP listeners)",
+    );
+    r.into_vec()
+}
+
+/// The rule's `HealthCheck` (`RuleInput.HealthCheck`, `ModifyRule`) for a
+/// pool's health check: only what the file sets, so that CLB's defaults
+/// stand for the rest as they do on a rule made without one.
+pub fn rule_health_param(hc: &HealthCheck) -> Value {
+    let mut m = serde_json::Map::new();
+    m.insert("HealthSwitch".into(), json!(u8::from(hc.enabled)));
+    for (key, v) in [
+        ("TimeOut", hc.timeout_secs),
+        ("IntervalTime", hc.interval_secs),
+        ("HealthNum", hc.healthy_threshold),
+        ("UnHealthNum", hc.unhealthy_threshold),
+    ] {
+        if let Some(v) = v {
+            m.insert(key.into(), json!(v));
+        }
+    }
+    if hc.kind == Some(HealthCheckKind::Http) {
+        m.insert("CheckType".into(), json!("HTTP"));
+    }
+    if hc.kind == Some(HealthCheckKind::Tcp) {
+        m.insert("CheckType".into(), json!("TCP"));
+    }
+    if let Some(http) = hc
+        .http
+        .as_ref()
+        .filter(|_| matches!(hc.kind, None | Some(HealthCheckKind::Http)))
+    {
+        if let Some(p) = &http.path {
+            m.insert("HttpCheckPath".into(), json!(p));
+        }
+        if let Some(d) = &http.domain {
+            m.insert("HttpCheckDomain".into(), json!(d));
+        }
+        if let Some(method) = http.method {
+            let word = match method {
+                listener_core::HttpMethod::Head => "HEAD",
+                listener_core::HttpMethod::Get => "GET",
+            };
+            m.insert("HttpCheckMethod".into(), json!(word));
+        }
+        if !http.healthy_status_classes.is_empty() {
+            m.insert(
+                "HttpCode".into(),
+                json!(crate::translate::http_code_mask(&http.healthy_status_classes)),
+            );
+        }
+    }
+    Value::Object(m)
+}
+
+/// Each rule's health check in a `DescribeListeners` listener record, by
+/// `LocationId`, in the neutral form.
+pub fn rule_healths(listener: &Value) -> BTreeMap<String, HealthCheck> {
+    listener
+        .get("Rules")
+        .and_then(Value::as_array)
+        .map(|rules| {
+            rules
+                .iter()
+                .filter_map(|r| {
+                    let id = r.get("LocationId")?.as_str()?;
+                    let hc = r.get("HealthCheck").filter(|h| h.is_object())?;
+                    Some((id.to_string(), crate::translate::health_check_from_describe(hc)))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Whether a rule's health check (`live`, read back) is what the pool's
+/// `want` asks: every field [`rule_health_param`] sends for `want` has
+/// that value on the rule. Without `want` the rule keeps CLB's defaults,
+/// so nothing differs.
+pub fn rule_health_matches(live: Option<&HealthCheck>, want: Option<&HealthCheck>) -> bool {
+    let Some(want) = want else {
+        return true;
+    };
+    let w = rule_health_param(want);
+    let l = live
+        .map(rule_health_param)
+        .unwrap_or_else(|| json!({ "HealthSwitch": 0 }));
+    w.as_object()
+        .is_some_and(|w| w.iter().all(|(k, v)| l.get(k) == Some(v)))
+}
+
+/// Every reason CLB cannot bind `pool` as the backend of listener `spec`
+/// identically, before any call; fields are the listener's. A layer-4
+/// listener's targets are checked by the listener's own `HealthCheck`,
+/// which `health_check` of the listener sets: a pool's check there would
+/// be a second, competing setting of the same object, so it is refused.
+pub fn check_listener_pool(spec: &ListenerSpec, pool: &PoolSpec) -> Vec<Rejection> {
+    check_layer4_pool(spec.protocol, pool)
+}
+
+/// [`check_listener_pool`] by the listener's protocol (what the provider
+/// knows when it binds a layer-4 listener's targets).
+pub fn check_layer4_pool(protocol: Protocol, pool: &PoolSpec) -> Vec<Rejection> {
+    if targets_on_listener(protocol) && pool.health_check.as_ref().is_some_and(|h| h.enabled) {
+        return vec![Rejection::new(
+            API,
+            "backend",
+            HEALTH_CHECK_LAYER4,
+            format!(
+                "backend `{}` has a health check; a CLB {} listener checks its targets with the listener's own \
+                 health check: move it to this listener's `health_check`",
+                pool.name,
+                protocol.as_str()
+            ),
+        )];
+    }
+    Vec::new()
 }
 
 /// `targets` as `Targets` entries, in calls of at most 20, with no address
@@ -766,7 +914,7 @@ mod tests {
     #[test]
     fn the_root_rule_is_the_default_domain_with_default_server() {
         let root = RouteSpec::new(None, "/", "web");
-        let p = create_param(&root, Some("cert-main"), None);
+        let p = create_param(&root, Some("cert-main"), None, None);
         assert_eq!(p["Domain"], json!(DEFAULT_DOMAIN));
         assert_eq!(p["DefaultServer"], json!(true));
         assert_eq!(p["TargetType"], json!("NODE"));
@@ -774,7 +922,7 @@ mod tests {
             p["Certificate"],
             json!({"SSLMode": "UNIDIRECTIONAL", "CertId": "cert-main"})
         );
-        let host = create_param(&RouteSpec::new(Some("a.example.com"), "/v1", "api"), None, None);
+        let host = create_param(&RouteSpec::new(Some("a.example.com"), "/v1", "api"), None, None, None);
         assert!(host.get("DefaultServer").is_none() && host.get("Certificate").is_none());
         assert_eq!(host_of(DEFAULT_DOMAIN, "/"), None);
         assert_eq!(host_of("a.example.com", "/"), Some("a.example.com".into()));
@@ -934,21 +1082,92 @@ mod tests {
         assert!(check_pool(Some(&pool(vec![Endpoint::new("10.0.0.1", 80)]))).is_empty());
     }
 
-    /// A pool's health check is refused rather than dropped: CLB checks
-    /// targets per rule (`RuleInput.HealthCheck`), which is not translated.
-    /// One switched off says nothing to drop.
+    /// A pool's health check is each of its rules' `HealthCheck`
+    /// (`RuleInput.HealthCheck`): what the file sets is sent, CLB's
+    /// defaults stand for the rest, and a rule read back matches when it
+    /// holds every value sent.
     #[test]
-    fn a_pool_health_check_is_refused_not_dropped() {
-        let hc: listener_core::HealthCheck =
-            serde_json::from_value(serde_json::json!({ "kind": "tcp", "interval_secs": 5 })).expect("health check");
+    fn a_pool_health_check_is_sent_on_its_rules_and_read_back() {
+        let hc: HealthCheck = serde_json::from_value(json!({
+            "kind": "http", "interval_secs": 10, "timeout_secs": 4, "healthy_threshold": 2,
+            "http": { "path": "/healthz", "method": "GET", "healthy_status_classes": [2, 3] }
+        }))
+        .expect("health check");
         let checked = pool(vec![Endpoint::new("10.0.0.1", 80)]).with_health_check(Some(hc.clone()));
+        assert!(check_pool(Some(&checked)).is_empty());
+        let sent = rule_health_param(&hc);
         assert_eq!(
-            check_pool(Some(&checked)),
-            vec![("backends.web.health_check".to_string(), HEALTH_CHECK)]
+            sent,
+            json!({
+                "HealthSwitch": 1, "TimeOut": 4, "IntervalTime": 10, "HealthNum": 2, "CheckType": "HTTP",
+                "HttpCheckPath": "/healthz", "HttpCheckMethod": "GET", "HttpCode": 6,
+            })
         );
-        let off = listener_core::HealthCheck { enabled: false, ..hc };
-        let unchecked = pool(vec![Endpoint::new("10.0.0.1", 80)]).with_health_check(Some(off));
-        assert!(check_pool(Some(&unchecked)).is_empty());
+        let root = RouteSpec::new(None, "/", "web");
+        assert_eq!(create_param(&root, None, None, Some(&hc))["HealthCheck"], sent);
+        // Read back as CLB answers it: the defaults filled in.
+        let record = json!({ "Rules": [{
+            "LocationId": "loc-1", "Domain": DEFAULT_DOMAIN, "Url": "/",
+            "HealthCheck": {
+                "HealthSwitch": 1, "TimeOut": 4, "IntervalTime": 10, "HealthNum": 2, "UnHealthNum": 3,
+                "HttpCode": 6, "HttpCheckPath": "/healthz", "HttpCheckMethod": "GET", "CheckType": "HTTP",
+            },
+        }]});
+        let live = rule_healths(&record).remove("loc-1");
+        assert!(rule_health_matches(live.as_ref(), Some(&hc)));
+        // Another interval differs; no check in the file leaves the rule's.
+        let slower = HealthCheck {
+            interval_secs: Some(20),
+            ..hc.clone()
+        };
+        assert!(!rule_health_matches(live.as_ref(), Some(&slower)));
+        assert!(rule_health_matches(live.as_ref(), None));
+        // A check switched off is HealthSwitch 0.
+        let off: HealthCheck = serde_json::from_value(json!({ "enabled": false })).expect("health check");
+        assert!(!rule_health_matches(live.as_ref(), Some(&off)));
+        assert_eq!(rule_health_param(&off), json!({ "HealthSwitch": 0 }));
+    }
+
+    /// What a rule's `HealthCheck` cannot take (HealthCheck data type,
+    /// `InvalidParameterValue`): ranges, PING/CUSTOM probes, `CheckPort`.
+    #[test]
+    fn rule_health_checks_clb_refuses_are_refused_offline() {
+        let hc: HealthCheck = serde_json::from_value(json!({
+            "kind": "ping", "interval_secs": 1, "timeout_secs": 2, "unhealthy_threshold": 1, "port": 8080
+        }))
+        .expect("health check");
+        let checked = pool(vec![Endpoint::new("10.0.0.1", 80)]).with_health_check(Some(hc));
+        let mut got = check_pool(Some(&checked));
+        got.sort();
+        assert_eq!(
+            got,
+            vec![
+                ("backends.web.health_check.interval_secs".to_string(), INVALID_VALUE),
+                ("backends.web.health_check.kind".to_string(), INVALID_VALUE),
+                ("backends.web.health_check.port".to_string(), INVALID_VALUE),
+                (
+                    "backends.web.health_check.unhealthy_threshold".to_string(),
+                    INVALID_VALUE
+                ),
+            ]
+        );
+    }
+
+    /// A layer-4 listener's targets are checked by the listener's own
+    /// health check: a pool's there is refused, naming the listener's
+    /// `backend`; a routed HTTP listener takes it on its rules.
+    #[test]
+    fn a_pool_health_check_behind_a_layer4_listener_is_refused() {
+        let hc: HealthCheck = serde_json::from_value(json!({ "kind": "tcp" })).expect("health check");
+        let checked = pool(vec![Endpoint::new("10.0.0.1", 80)]).with_health_check(Some(hc));
+        let tcp = ListenerSpec::new("db", Protocol::Tcp, Ports::Single(5432));
+        let got: Vec<_> = check_listener_pool(&tcp, &checked)
+            .into_iter()
+            .map(|r| (r.field, r.rule))
+            .collect();
+        assert_eq!(got, vec![("backend".to_string(), HEALTH_CHECK_LAYER4)]);
+        let http = ListenerSpec::new("web", Protocol::Http, Ports::Single(80));
+        assert!(check_listener_pool(&http, &checked).is_empty());
     }
 
     fn t(a: &str, w: u32) -> Target {

@@ -601,11 +601,19 @@ fn health_check_http_domain_on_tcp(spec: &ListenerSpec, r: &mut Rejections) {
 /// `TimeOut` < `IntervalTime` counting the vendor defaults (2 s and 5 s),
 /// so an interval of 2 s alone is refused too.
 fn health_check_ranges(spec: &ListenerSpec, r: &mut Rejections) {
-    let Some(hc) = &spec.health_check else { return };
+    if let Some(hc) = &spec.health_check {
+        health_check_ranges_at(hc, "health_check", r);
+    }
+}
+
+/// [`health_check_ranges`] of any `HealthCheck` object (a listener's, or
+/// a rule's: `RuleInput.HealthCheck` is the same data type), with fields
+/// under `at` (`health_check`, `backends.web.health_check`).
+pub(crate) fn health_check_ranges_at(hc: &HealthCheck, at: &str, r: &mut Rejections) {
     if let Some(t) = hc.timeout_secs {
         r.reject_if(
             !(2..=60).contains(&t),
-            "health_check.timeout_secs",
+            format!("{at}.timeout_secs"),
             INVALID_VALUE,
             "CLB probe timeouts are 2 to 60 seconds",
         );
@@ -613,19 +621,19 @@ fn health_check_ranges(spec: &ListenerSpec, r: &mut Rejections) {
     if let Some(i) = hc.interval_secs {
         r.reject_if(
             !(2..=300).contains(&i),
-            "health_check.interval_secs",
+            format!("{at}.interval_secs"),
             INVALID_VALUE,
             "CLB probe intervals are 2 to 300 seconds",
         );
     }
     for (field, v) in [
-        ("health_check.healthy_threshold", hc.healthy_threshold),
-        ("health_check.unhealthy_threshold", hc.unhealthy_threshold),
+        ("healthy_threshold", hc.healthy_threshold),
+        ("unhealthy_threshold", hc.unhealthy_threshold),
     ] {
         if let Some(v) = v {
             r.reject_if(
                 !(2..=10).contains(&v),
-                field,
+                format!("{at}.{field}"),
                 INVALID_VALUE,
                 "CLB health thresholds are 2 to 10",
             );
@@ -637,9 +645,9 @@ fn health_check_ranges(spec: &ListenerSpec, r: &mut Rejections) {
         r.reject_if(
             t >= i,
             if hc.timeout_secs.is_some() {
-                "health_check.timeout_secs"
+                format!("{at}.timeout_secs")
             } else {
-                "health_check.interval_secs"
+                format!("{at}.interval_secs")
             },
             INVALID_VALUE,
             format!("CLB needs the probe timeout ({t}s) below the interval ({i}s), defaults 2s and 5s included"),
@@ -987,7 +995,7 @@ pub fn scheduler_name(s: Scheduler) -> Option<&'static str> {
     }
 }
 
-fn check_type(k: HealthCheckKind) -> &'static str {
+pub(crate) fn check_type(k: HealthCheckKind) -> &'static str {
     match k {
         HealthCheckKind::Tcp => "TCP",
         HealthCheckKind::Ping => "PING",
@@ -1568,7 +1576,7 @@ fn tls_from_describe(profile: &ProfileConfig, protocol: Protocol, v: &Value) -> 
     })
 }
 
-fn health_check_from_describe(hc: &Value) -> HealthCheck {
+pub(crate) fn health_check_from_describe(hc: &Value) -> HealthCheck {
     let kind = match s(hc, "CheckType") {
         Some("TCP") => Some(HealthCheckKind::Tcp),
         Some("HTTP") => Some(HealthCheckKind::Http),
