@@ -427,3 +427,77 @@ async fn held_once(provider: &GaapProvider) {
         }
     }
 }
+
+/// A pool's health check is the `RuleCheckParams` of every rule that
+/// forwards to it: sent at `CreateRule`, read back, and changed in place
+/// by `ModifyRuleAttribute` (the plan asks `pool_health_differs`).
+#[tokio::test]
+async fn a_pools_health_check_is_its_rules_check_and_changes_in_place() {
+    let em = emulator(None).await;
+    let profile = profile(&em.url());
+    let provider = Arc::new(GaapProvider::from_profile(&profile).expect("provider"));
+    let specs = listeners();
+    let mut b = backends();
+    let check = |interval: u32| -> listener_core::HealthCheck {
+        serde_json::from_value(json!({
+            "kind": "http", "interval_secs": interval, "timeout_secs": 3, "http": { "path": "/healthz" }
+        }))
+        .expect("health check")
+    };
+    b.get_mut("web").expect("web").health_check = Some(check(10));
+    run(&provider, &plan(&provider, &profile, &specs, &b).await).await;
+    assert!(!plan(&provider, &profile, &specs, &b).await.has_changes());
+
+    // The rules whose origins are `web`'s carry its check; the others none.
+    let web: Vec<(String, u32)> = b["web"].endpoints.iter().map(|e| (e.address.clone(), e.port)).collect();
+    let intervals = |rules: Vec<listener_core::Rule>| -> Vec<(bool, Option<u32>)> {
+        rules
+            .into_iter()
+            .map(|r| {
+                let mut ends: Vec<(String, u32)> = r
+                    .pool
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|e| (e.address, e.port))
+                    .collect();
+                ends.sort();
+                (ends == web, r.pool_health_check.and_then(|h| h.interval_secs))
+            })
+            .collect()
+    };
+    let site = provider
+        .list()
+        .await
+        .expect("list")
+        .into_iter()
+        .find(|l| l.spec.name == "site")
+        .expect("site");
+    let rules = provider.rules().expect("rules");
+    let read = intervals(rules.list_rules(&site.id).await.expect("rules"));
+    let on_web = read.iter().filter(|(w, _)| *w).count();
+    assert!(on_web >= 1, "{read:?}");
+    assert!(
+        read.iter().all(|(w, i)| if *w { *i == Some(10) } else { i.is_none() }),
+        "{read:?}"
+    );
+
+    // A slower probe: the same rules are updated in place, nothing else.
+    b.get_mut("web").expect("web").health_check = Some(check(20));
+    let change = plan(&provider, &profile, &specs, &b).await;
+    let changed: Vec<_> = change.resources.iter().filter(|a| a.action.is_change()).collect();
+    assert_eq!(changed.len(), on_web, "{changed:?}");
+    assert!(changed
+        .iter()
+        .all(|a| a.kind == ResourceKind::Rule && a.action == ResourceOp::Update));
+    run(&provider, &change).await;
+    let read = intervals(rules.list_rules(&site.id).await.expect("rules"));
+    assert!(
+        read.iter().all(|(w, i)| if *w { *i == Some(20) } else { i.is_none() }),
+        "{read:?}"
+    );
+    assert!(em
+        .request_counts()
+        .values()
+        .any(|a| a.contains_key("ModifyRuleAttribute")));
+    assert!(!plan(&provider, &profile, &specs, &b).await.has_changes());
+}

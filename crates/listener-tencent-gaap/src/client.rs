@@ -311,6 +311,15 @@ impl GaapClient {
             })
     }
 
+    /// `ModifyRuleAttribute` of a rule proven under an owned listener, with
+    /// `params` (absolute values, so a repeat is harmless).
+    pub async fn modify_rule(&self, listener: &Owned, rule: &OwnedPart, params: &Value) -> Result<(), Error> {
+        let mut params = params.clone();
+        params["ListenerId"] = Value::from(listener.as_str());
+        params["RuleId"] = Value::from(rule.as_str());
+        self.api.call("ModifyRuleAttribute", &params, true).await.map(|_| ())
+    }
+
     /// `DeleteRule` with `Force` 1, for a rule proven under an owned listener.
     pub async fn delete_rule(&self, listener: &Owned, rule: &OwnedPart) -> Result<(), Error> {
         let params = serde_json::json!({ "ListenerId": listener.as_str(), "RuleId": rule.as_str(), "Force": 1 });

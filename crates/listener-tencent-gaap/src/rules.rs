@@ -44,8 +44,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use async_trait::async_trait;
 use listener_core::ownership::{self, OwnedPart, PartOf};
 use listener_core::{
-    Endpoint, Error, ListenerId, ListenerSpec, NewRule, Owned, Poll, PoolSpec, Protocol, Rejection, Rejections,
-    ResourceId, Result, RouteSpec, Rule, RuleProvider, WaitOp,
+    Endpoint, Error, HealthCheck, ListenerId, ListenerSpec, NewRule, Owned, Poll, PoolSpec, Protocol, Rejection,
+    Rejections, ResourceId, Result, RouteSpec, Rule, RuleProvider, WaitOp,
 };
 use serde_json::{json, Value};
 
@@ -87,8 +87,11 @@ pub const MIXED_ORIGINS: &str = "gaap_real_server_type_mixed";
 pub const UNWEIGHTED_DOMAINS: &str = "gaap_domain_origins_unweighted";
 /// Routes on a TCP/UDP listener, or a certificate on a non-HTTPS one.
 pub const NEEDS_L7: &str = "routes_need_http";
-/// A pool health check (not translated for GAAP yet).
-pub const HEALTH_CHECK: &str = "gaap_pool_health_check_untranslated";
+/// A pool health check behind a TCP/UDP listener, whose check is the
+/// listener's own.
+pub const HEALTH_CHECK_LAYER4: &str = "gaap_pool_health_check_on_layer4";
+/// A pool health check field a GAAP rule's `RuleCheckParams` cannot say.
+pub const RULE_CHECK: &str = "gaap_rule_check_unsupported";
 /// One host named with two certificates.
 pub const ONE_CERTIFICATE: &str = "gaap_one_certificate_per_domain";
 /// A certificate alias the profile does not map.
@@ -275,6 +278,9 @@ pub fn check_routes(
 /// scheduler is refused.
 pub fn check_listener_pool(spec: &ListenerSpec, pool: &PoolSpec) -> Vec<Rejection> {
     let layer4 = matches!(spec.protocol, Protocol::Tcp | Protocol::Udp);
+    if layer4 && pool.health_check.as_ref().is_some_and(|h| h.enabled) {
+        return vec![layer4_health(&pool.name)];
+    }
     let uneven = pool.endpoints.iter().any(|e| e.weight != pool.endpoints[0].weight);
     match spec.scheduler {
         Some(s) if layer4 && uneven && s != listener_core::Scheduler::WeightedRoundRobin => {
@@ -342,16 +348,8 @@ pub fn check_pool(pool: &PoolSpec) -> Vec<Rejection> {
             "domain-name origins are scheduled round robin on GAAP (no wrr for DOMAIN): their weights must be equal",
         ));
     }
-    // routing.md §4: GAAP checks origins on the rule (`RuleCheckParams`);
-    // rules are made with HealthCheck 0 here, and a rule's check is not read
-    // back into the plan, so a pool's check would be silently dropped.
-    if pool.health_check.as_ref().is_some_and(|h| h.enabled) {
-        out.push(Rejection::new(
-            API,
-            format!("backends.{}.health_check", pool.name),
-            HEALTH_CHECK,
-            "GAAP checks origins per rule (RuleCheckParams); a pool's health check is not translated for GAAP yet",
-        ));
+    if let Some(hc) = pool.health_check.as_ref().filter(|h| h.enabled) {
+        out.extend(check_rule_health(hc, &format!("backends.{}.health_check", pool.name)));
     }
     // D-gaap-l7: 100 origins per rule (FailedOperation.LimitRealServerNum).
     if pool.endpoints.len() > MAX_ORIGINS {
@@ -403,6 +401,10 @@ pub struct RuleState {
     pub status: u64,
     /// Its origins, sorted.
     pub origins: Vec<Bound>,
+    /// `HealthCheck` (1 on, 0 off).
+    pub health_check: u64,
+    /// `CheckParams` (`RuleCheckParams`).
+    pub check_params: Value,
 }
 
 /// One GAAP domain as read back.
@@ -469,6 +471,8 @@ pub fn read_domains(body: &Value) -> Vec<DomainState> {
                                         real_server_type: field_str(r, "RealServerType").unwrap_or("IP").to_string(),
                                         status: field_u64(r, "RuleStatus").unwrap_or(0),
                                         origins: read_bound(r.get("RealServerSet")),
+                                        health_check: field_u64(r, "HealthCheck").unwrap_or(0),
+                                        check_params: r.get("CheckParams").cloned().unwrap_or(Value::Null),
                                     })
                                 })
                                 .collect()
@@ -513,16 +517,180 @@ pub fn create_domain_params(domain: &str, certificate_id: Option<&str>, http3: b
 }
 
 /// `CreateRule` parameters (without `ListenerId`) for `path` on `domain`
-/// with origins of `real_server_type`. Health checks are off: the neutral
-/// pool's health check is not translated for GAAP yet.
-pub fn create_rule_params(domain: &str, path: &str, real_server_type: &str) -> Value {
-    json!({
+/// with origins of `real_server_type` and the pool's health check
+/// ([`rule_check`]; off without one, as before pools had checks).
+pub fn create_rule_params(domain: &str, path: &str, real_server_type: &str, health: Option<&HealthCheck>) -> Value {
+    let mut v = json!({
         "Domain": domain,
         "Path": path,
         "RealServerType": real_server_type,
         "Scheduler": scheduler_for(real_server_type),
-        "HealthCheck": 0,
+    });
+    for (k, x) in rule_check(health) {
+        v[k] = x;
+    }
+    v
+}
+
+/// A pool's health check as a GAAP rule says it (routing factsheet §4:
+/// origins are checked per rule): `HealthCheck` 1 or 0 and, when on,
+/// `CheckParams` (`RuleCheckParams`) with only what the file sets:
+/// `DelayLoop` (interval), `ConnectTimeout`, `Path`, `Method`,
+/// `StatusCode` (status classes as 100, 200, ...). No check: `HealthCheck`
+/// 0, as rules were made before pools had checks.
+pub fn rule_check(health: Option<&HealthCheck>) -> Vec<(&'static str, Value)> {
+    let Some(hc) = health.filter(|h| h.enabled) else {
+        return vec![("HealthCheck", json!(0))];
+    };
+    let mut m = serde_json::Map::new();
+    if let Some(i) = hc.interval_secs {
+        m.insert("DelayLoop".into(), json!(i));
+    }
+    if let Some(t) = hc.timeout_secs {
+        m.insert("ConnectTimeout".into(), json!(t));
+    }
+    if let Some(http) = &hc.http {
+        if let Some(p) = &http.path {
+            m.insert("Path".into(), json!(p));
+        }
+        if let Some(method) = http.method {
+            let word = match method {
+                listener_core::HttpMethod::Head => "HEAD",
+                listener_core::HttpMethod::Get => "GET",
+            };
+            m.insert("Method".into(), json!(word));
+        }
+        if !http.healthy_status_classes.is_empty() {
+            let codes: Vec<u32> = http
+                .healthy_status_classes
+                .iter()
+                .map(|c| u32::from(*c) * 100)
+                .collect();
+            m.insert("StatusCode".into(), json!(codes));
+        }
+    }
+    vec![("HealthCheck", json!(1)), ("CheckParams", Value::Object(m))]
+}
+
+/// A rule's health check read back (`HealthCheck`, `CheckParams` of
+/// `DescribeRules`), in the neutral form; `None` when it is off.
+pub fn rule_health_of(rule: &RuleState) -> Option<HealthCheck> {
+    if rule.health_check != 1 {
+        return None;
+    }
+    let p = &rule.check_params;
+    let u = |k: &str| p.get(k).and_then(Value::as_u64).and_then(|v| u32::try_from(v).ok());
+    let classes: Vec<u8> = p
+        .get("StatusCode")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_u64)
+                .filter_map(|c| u8::try_from(c / 100).ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    Some(HealthCheck {
+        enabled: true,
+        kind: Some(listener_core::HealthCheckKind::Http),
+        interval_secs: u("DelayLoop"),
+        timeout_secs: u("ConnectTimeout"),
+        healthy_threshold: None,
+        unhealthy_threshold: None,
+        port: None,
+        http: Some(listener_core::HttpHealthCheck {
+            path: field_str(p, "Path").map(str::to_string),
+            domain: None,
+            method: match field_str(p, "Method") {
+                Some("GET") => Some(listener_core::HttpMethod::Get),
+                Some("HEAD") => Some(listener_core::HttpMethod::Head),
+                _ => None,
+            },
+            healthy_status_classes: classes,
+        }),
+        custom: None,
     })
+}
+
+/// Whether a rule's check (`live`, read back) is what the pool's `want`
+/// says: every value [`rule_check`] sends for `want` is the rule's.
+/// Without `want` the rule is left as it is, so nothing differs.
+pub fn rule_check_matches(live: Option<&HealthCheck>, want: Option<&HealthCheck>) -> bool {
+    if want.is_none() {
+        return true;
+    }
+    let l: BTreeMap<&str, Value> = rule_check(live).into_iter().collect();
+    rule_check(want).into_iter().all(|(k, w)| match (k, l.get(k)) {
+        ("CheckParams", Some(have)) => w
+            .as_object()
+            .is_some_and(|w| w.iter().all(|(wk, wv)| have.get(wk) == Some(wv))),
+        (_, have) => have == Some(&w),
+    })
+}
+
+/// Every reason a GAAP rule cannot run health check `hc` of a pool
+/// (`RuleCheckParams`; the ranges the emulated GAAP, GAAP's console and
+/// Terraform use: `InvalidParameterValue`), fields under `at`. A rule
+/// probes its origins by HTTP on their own port, counts no thresholds
+/// (only passive failure counting), and sets its check domain only at
+/// creation (`ModifyRuleAttribute` refuses `CheckParams.Domain`): a file
+/// could not change that domain in place, so it is not taken at all.
+pub fn check_rule_health(hc: &HealthCheck, at: &str) -> Vec<Rejection> {
+    let mut r = Rejections::new(API);
+    if let Some(k) = hc.kind.filter(|k| *k != listener_core::HealthCheckKind::Http) {
+        r.reject(
+            format!("{at}.kind"),
+            RULE_CHECK,
+            format!("a GAAP rule checks its origins by HTTP (RuleCheckParams), not {k:?}"),
+        );
+    }
+    r.reject_if(
+        hc.port.is_some(),
+        format!("{at}.port"),
+        RULE_CHECK,
+        "a GAAP rule checks each origin on its own port (RuleCheckParams has no port)",
+    );
+    for (field, v) in [
+        ("healthy_threshold", hc.healthy_threshold),
+        ("unhealthy_threshold", hc.unhealthy_threshold),
+    ] {
+        r.reject_if(
+            v.is_some(),
+            format!("{at}.{field}"),
+            RULE_CHECK,
+            "a GAAP rule's check counts no thresholds (RuleCheckParams)",
+        );
+    }
+    r.reject_if(
+        hc.http.as_ref().is_some_and(|h| h.domain.is_some()),
+        format!("{at}.http.domain"),
+        RULE_CHECK,
+        "GAAP sets a rule's check domain only when it makes the rule (ModifyRuleAttribute refuses CheckParams.Domain), \
+         so it could not follow the file: leave it out",
+    );
+    let interval = hc.interval_secs.unwrap_or(5);
+    let timeout = hc.timeout_secs.unwrap_or(2);
+    r.reject_if(
+        !(5..=300).contains(&interval),
+        format!("{at}.interval_secs"),
+        INVALID_VALUE,
+        "GAAP rule checks run every 5 to 300 seconds (CheckParams.DelayLoop)",
+    );
+    r.reject_if(
+        !(2..=60).contains(&timeout),
+        format!("{at}.timeout_secs"),
+        INVALID_VALUE,
+        "GAAP rule check timeouts are 2 to 60 seconds (CheckParams.ConnectTimeout)",
+    );
+    r.reject_if(
+        (5..=300).contains(&interval) && (2..=60).contains(&timeout) && timeout >= interval,
+        format!("{at}.timeout_secs"),
+        INVALID_VALUE,
+        format!(
+            "GAAP needs the check timeout ({timeout}s) below the interval ({interval}s), defaults 2s and 5s included"
+        ),
+    );
+    r.into_vec()
 }
 
 /// A `RealServerBindSet` for `endpoints`, origin IDs by address from `ids`.
@@ -641,10 +809,25 @@ pub fn target_rule_id(listener: &str) -> ResourceId {
     ResourceId(format!("{listener}/target"))
 }
 
+/// A pool with a health check behind a TCP/UDP listener: the listener's
+/// own check (`DelayLoop`, `ConnectTimeout`, thresholds) is what GAAP
+/// runs there, set by the listener's `health_check`.
+fn layer4_health(pool: &str) -> Rejection {
+    Rejection::new(
+        API,
+        "backend",
+        HEALTH_CHECK_LAYER4,
+        format!(
+            "backend `{pool}` has a health check; a GAAP TCP or UDP listener checks its origins with the \
+             listener's own health check: move it to this listener's `health_check`"
+        ),
+    )
+}
+
 /// Every reason a [`NewRule`] cannot be written, before any call: the
 /// rules' own ([`check_routes`]), the pool's ([`check_pool`]), a mapped
-/// backend other than the default target of an HTTP/HTTPS listener.
-/// `layer7`/`https` describe the listener.
+/// backend other than the default target of an HTTP/HTTPS listener; a pool with a health check behind a TCP/UDP listener.
+/// `layer7`/`https` describe the listener; a pool with a health check behind a TCP/UDP listener.
 pub fn check_new(layer7: bool, https: bool, rules: &[NewRule<'_>]) -> Vec<Rejection> {
     let specs: Vec<RouteSpec> = rules.iter().map(|r| r.spec.clone()).collect();
     let mut out: Vec<Rejection> = check_routes(layer7, https, &specs, |r| r.certificate.as_deref())
@@ -664,7 +847,12 @@ pub fn check_new(layer7: bool, https: bool, rules: &[NewRule<'_>]) -> Vec<Reject
                     r.spec.backend, r.backend
                 ),
             )),
-            Some(pool) if seen.insert(pool.name.clone()) => out.extend(check_pool(pool)),
+            Some(pool) if seen.insert(pool.name.clone()) => {
+                out.extend(check_pool(pool));
+                if !layer7 && pool.health_check.as_ref().is_some_and(|h| h.enabled) {
+                    out.push(layer4_health(&pool.name));
+                }
+            }
             Some(_) => {}
         }
     }
@@ -835,6 +1023,7 @@ impl GaapProvider {
             self.profile.owner(),
         )
         .with_pool(r.origins.iter().map(Bound::endpoint).collect())
+        .with_pool_health_check(rule_health_of(r))
     }
 
     fn l4_rule(&self, listener: &ListenerId, owner: &Option<String>, bound: &[Bound]) -> Rule {
@@ -911,8 +1100,14 @@ impl GaapProvider {
 
     /// Create the rule `spec` on `domain` with origins of `rs_type` (the
     /// domain exists), reading back after a lost answer; its proof.
-    async fn create_one(&self, owned: &Owned, domain: &str, path: &str, rs_type: &str) -> Result<OwnedPart> {
-        let params = create_rule_params(domain, path, rs_type);
+    async fn create_one(
+        &self,
+        owned: &Owned,
+        (domain, path): (&str, &str),
+        rs_type: &str,
+        health: Option<&HealthCheck>,
+    ) -> Result<OwnedPart> {
+        let params = create_rule_params(domain, path, rs_type, health);
         tracing::info!(listener = owned.as_str(), domain, path, "creating GAAP rule");
         let made = match self.client.create_rule(owned, &params).await {
             Ok(id) => Some(id),
@@ -1164,7 +1359,8 @@ impl GaapProvider {
             let part = match existing {
                 Some(id) => ownership::claim_part(API, PartOf::Listener(owned), &ResourceId(id), Some(owned.as_str()))?,
                 None => {
-                    self.create_one(owned, domain, &r.spec.path, real_server_type(&endpoints))
+                    let health = pool.health_check.as_ref();
+                    self.create_one(owned, (domain, &r.spec.path), real_server_type(&endpoints), health)
                         .await?
                 }
             };
@@ -1284,6 +1480,10 @@ impl GaapProvider {
 
 #[async_trait]
 impl RuleProvider for GaapProvider {
+    fn pool_health_differs(&self, live: &Rule, want: Option<&HealthCheck>) -> bool {
+        !rule_check_matches(live.pool_health_check.as_ref(), want)
+    }
+
     fn check_rules(&self, listener: &ListenerSpec, rules: &[RouteSpec]) -> Vec<(usize, Rejection)> {
         let layer7 = matches!(listener.protocol, Protocol::Http | Protocol::Https);
         check_routes(layer7, listener.protocol == Protocol::Https, rules, |r| {
@@ -1397,7 +1597,9 @@ impl RuleProvider for GaapProvider {
                 !d.iter().any(|x| x.rules.iter().any(|r| r.id == gone))
             })
             .await?;
-            let fresh = self.create_one(&owned, &domain, &rule.path, want_type).await?;
+            let fresh = self
+                .create_one(&owned, (&domain, &rule.path), want_type, pool.health_check.as_ref())
+                .await?;
             let d = self.bind_and_wait(&owned, &fresh, &endpoints, None).await?;
             (fresh, d)
         } else if !same_origins(&rule.origins, &endpoints) {
@@ -1405,6 +1607,36 @@ impl RuleProvider for GaapProvider {
             (part, d)
         } else {
             (part, self.domains(listener.as_str()).await?)
+        };
+        // The pool's health check is the rule's: one ModifyRuleAttribute
+        // when the rule's differs (a replaced rule was made with it).
+        let want = pool.health_check.as_ref();
+        let live = domains
+            .iter()
+            .flat_map(|d| d.rules.iter())
+            .find(|r| r.id == part.as_str())
+            .and_then(rule_health_of);
+        let domains = if rule_check_matches(live.as_ref(), want) {
+            domains
+        } else {
+            let mut params = json!({});
+            for (k, v) in rule_check(want) {
+                params[k] = v;
+            }
+            tracing::info!(rule = part.as_str(), "changing the GAAP rule's health check");
+            self.client.modify_rule(&owned, &part, &params).await?;
+            let id = part.as_str().to_string();
+            self.settle(
+                owned.as_str(),
+                WaitOp::Update,
+                &format!("health check of rule {id}"),
+                |d| {
+                    d.iter()
+                        .flat_map(|x| x.rules.iter())
+                        .any(|r| r.id == id && rule_check_matches(rule_health_of(r).as_ref(), want))
+                },
+            )
+            .await?
         };
         self.remove_unused_origins(candidates, &domains).await?;
         self.rules_of(listener, &owner, &domains)
@@ -1547,23 +1779,100 @@ mod tests {
             http: None,
             custom: None,
         };
+        // A plain check is taken (on each rule that uses the pool).
         let checked = PoolSpec::new("h", vec![ep("10.0.0.1", 1)]).with_health_check(Some(hc.clone()));
-        let got = check_pool(&checked);
-        assert_eq!(
-            (got[0].field.as_str(), got[0].rule),
-            ("backends.h.health_check", HEALTH_CHECK)
-        );
+        assert!(check_pool(&checked).is_empty());
         hc.enabled = false;
         assert!(check_pool(&PoolSpec::new("h", vec![ep("10.0.0.1", 1)]).with_health_check(Some(hc))).is_empty());
+    }
+
+    /// What `RuleCheckParams` cannot say, refused at the pool's field:
+    /// non-HTTP probes, a port, thresholds, a check domain (set only at
+    /// creation), and the ranges (`InvalidParameterValue`: DelayLoop
+    /// 5–300 s, ConnectTimeout 2–60 s and below it).
+    #[test]
+    fn rule_checks_gaap_cannot_say_are_refused() {
+        let hc: HealthCheck = serde_json::from_value(json!({
+            "kind": "tcp", "port": 81, "healthy_threshold": 3, "interval_secs": 3,
+            "http": { "domain": "check.example.com" }
+        }))
+        .expect("health check");
+        let mut got: Vec<(String, &str)> = check_rule_health(&hc, "backends.h.health_check")
+            .into_iter()
+            .map(|x| (x.field, x.rule))
+            .collect();
+        got.sort();
+        assert_eq!(
+            got,
+            vec![
+                ("backends.h.health_check.healthy_threshold".to_string(), RULE_CHECK),
+                ("backends.h.health_check.http.domain".to_string(), RULE_CHECK),
+                ("backends.h.health_check.interval_secs".to_string(), INVALID_VALUE),
+                ("backends.h.health_check.kind".to_string(), RULE_CHECK),
+                ("backends.h.health_check.port".to_string(), RULE_CHECK),
+            ]
+        );
+        let slow: HealthCheck =
+            serde_json::from_value(json!({ "interval_secs": 10, "timeout_secs": 10 })).expect("health check");
+        let got = check_rule_health(&slow, "h");
+        assert_eq!((got[0].field.as_str(), got[0].rule), ("h.timeout_secs", INVALID_VALUE));
+        // Behind a TCP listener the listener's check is GAAP's.
+        let tcp = ListenerSpec::new("db", Protocol::Tcp, listener_core::Ports::Single(5432));
+        let pool = PoolSpec::new("h", vec![ep("10.0.0.1", 1)]).with_health_check(Some(slow));
+        assert_eq!(check_listener_pool(&tcp, &pool)[0].rule, HEALTH_CHECK_LAYER4);
+    }
+
+    /// A pool's check is each rule's `HealthCheck` 1 with `CheckParams`,
+    /// read back from `DescribeRules` with GAAP's defaults filled in.
+    #[test]
+    fn a_pool_health_check_is_sent_on_the_rule_and_read_back() {
+        let hc: HealthCheck = serde_json::from_value(json!({
+            "kind": "http", "interval_secs": 10, "timeout_secs": 3,
+            "http": { "path": "/healthz", "method": "GET", "healthy_status_classes": [2, 3] }
+        }))
+        .expect("health check");
+        let p = create_rule_params("a.example.com", "/v1", "IP", Some(&hc));
+        assert_eq!(p["HealthCheck"], json!(1));
+        assert_eq!(
+            p["CheckParams"],
+            json!({ "DelayLoop": 10, "ConnectTimeout": 3, "Path": "/healthz", "Method": "GET", "StatusCode": [200, 300] })
+        );
+        assert_eq!(create_rule_params("a", "/", "IP", None)["HealthCheck"], json!(0));
+        let live = RuleState {
+            id: "rule-1".into(),
+            path: "/v1".into(),
+            real_server_type: "IP".into(),
+            status: 0,
+            origins: Vec::new(),
+            health_check: 1,
+            check_params: json!({
+                "DelayLoop": 10, "ConnectTimeout": 3, "Path": "/healthz", "Method": "GET",
+                "StatusCode": [200, 300], "Domain": null, "FailedCountInter": 0,
+            }),
+        };
+        let back = rule_health_of(&live);
+        assert!(rule_check_matches(back.as_ref(), Some(&hc)));
+        assert!(rule_check_matches(back.as_ref(), None));
+        let other = HealthCheck {
+            interval_secs: Some(20),
+            ..hc.clone()
+        };
+        assert!(!rule_check_matches(back.as_ref(), Some(&other)));
+        let off = RuleState {
+            health_check: 0,
+            ..live
+        };
+        assert_eq!(rule_health_of(&off), None);
+        assert!(!rule_check_matches(None, Some(&hc)));
     }
 
     #[test]
     fn kinds_and_schedulers_follow_the_pool() {
         assert_eq!(real_server_type(&[ep("10.0.0.1", 1)]), "IP");
         assert_eq!(real_server_type(&[ep("o.example.com", 1)]), "DOMAIN");
-        let p = create_rule_params("a.example.com", "/v1", "DOMAIN");
+        let p = create_rule_params("a.example.com", "/v1", "DOMAIN", None);
         assert_eq!(p["Scheduler"], json!("rr"));
-        assert_eq!(create_rule_params("a", "/", "IP")["Scheduler"], json!("wrr"));
+        assert_eq!(create_rule_params("a", "/", "IP", None)["Scheduler"], json!("wrr"));
         let default = create_domain_params(DEFAULT_DOMAIN, None, false);
         assert_eq!(default["IsDefaultServer"], json!(true));
         let named = create_domain_params("a.example.com", Some("cert-1"), false);
