@@ -191,11 +191,7 @@ pub fn health_check_config(hc: Option<&HealthCheck>) -> Value {
             c.insert("HealthCheckHost".into(), json!(d));
         }
         if let Some(m) = http.method {
-            let m = match m {
-                HttpMethod::Get => "GET",
-                HttpMethod::Head => "HEAD",
-            };
-            c.insert("HealthCheckMethod".into(), json!(m));
+            c.insert("HealthCheckMethod".into(), json!(m.as_upper()));
         }
         if !http.healthy_status_classes.is_empty() {
             let codes: Vec<String> = http
@@ -221,11 +217,7 @@ pub fn health_check_from(config: Option<&Value>) -> Option<HealthCheck> {
     let http = (kind == Some(HealthCheckKind::Http)).then(|| HttpHealthCheck {
         path: get_str(c, "HealthCheckPath").map(str::to_string),
         domain: get_str(c, "HealthCheckHost").map(str::to_string),
-        method: match get_str(c, "HealthCheckMethod") {
-            Some("GET") => Some(HttpMethod::Get),
-            Some("HEAD") => Some(HttpMethod::Head),
-            _ => None,
-        },
+        method: get_str(c, "HealthCheckMethod").and_then(HttpMethod::from_upper),
         healthy_status_classes: c
             .get("HealthCheckCodes")
             .and_then(Value::as_array)

@@ -587,6 +587,25 @@ pub enum HttpMethod {
     Get,
 }
 
+impl HttpMethod {
+    /// The method as every vendor writes it on the wire (`HEAD`, `GET`).
+    pub fn as_upper(self) -> &'static str {
+        match self {
+            HttpMethod::Head => "HEAD",
+            HttpMethod::Get => "GET",
+        }
+    }
+
+    /// The method a vendor answered (`HEAD`, `GET`, any case), if known.
+    pub fn from_upper(word: &str) -> Option<HttpMethod> {
+        match word.to_ascii_uppercase().as_str() {
+            "HEAD" => Some(HttpMethod::Head),
+            "GET" => Some(HttpMethod::Get),
+            _ => None,
+        }
+    }
+}
+
 /// Payload health probe (send, expect).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Validate, JsonSchema)]
 #[cfg_attr(test, derive(Arbitrary))]

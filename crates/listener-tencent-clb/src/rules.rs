@@ -751,11 +751,7 @@ pub fn rule_health_param(hc: &HealthCheck) -> Value {
             m.insert("HttpCheckDomain".into(), json!(d));
         }
         if let Some(method) = http.method {
-            let word = match method {
-                listener_core::HttpMethod::Head => "HEAD",
-                listener_core::HttpMethod::Get => "GET",
-            };
-            m.insert("HttpCheckMethod".into(), json!(word));
+            m.insert("HttpCheckMethod".into(), json!(method.as_upper()));
         }
         if !http.healthy_status_classes.is_empty() {
             m.insert(

@@ -1050,11 +1050,7 @@ pub fn health_check_param(spec: &ListenerSpec, opts: &ClbOptions) -> Option<Valu
                 m.insert("HttpCheckDomain".into(), json!(d));
             }
             if let Some(method) = http.method {
-                let name = match method {
-                    HttpMethod::Head => "HEAD",
-                    HttpMethod::Get => "GET",
-                };
-                m.insert("HttpCheckMethod".into(), json!(name));
+                m.insert("HttpCheckMethod".into(), json!(method.as_upper()));
             }
             if !http.healthy_status_classes.is_empty() {
                 m.insert("HttpCode".into(), json!(http_code_mask(&http.healthy_status_classes)));
@@ -1587,11 +1583,7 @@ pub(crate) fn health_check_from_describe(hc: &Value) -> HealthCheck {
     let http = (kind == Some(HealthCheckKind::Http)).then(|| HttpHealthCheck {
         path: s(hc, "HttpCheckPath").map(str::to_string),
         domain: s(hc, "HttpCheckDomain").map(str::to_string),
-        method: match s(hc, "HttpCheckMethod").map(str::to_ascii_uppercase).as_deref() {
-            Some("GET") => Some(HttpMethod::Get),
-            Some("HEAD") => Some(HttpMethod::Head),
-            _ => None,
-        },
+        method: s(hc, "HttpCheckMethod").and_then(HttpMethod::from_upper),
         healthy_status_classes: n(hc, "HttpCode")
             .and_then(|m| u64::try_from(m).ok())
             .map(http_code_classes)

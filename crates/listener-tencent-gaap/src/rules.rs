@@ -554,11 +554,7 @@ pub fn rule_check(health: Option<&HealthCheck>) -> Vec<(&'static str, Value)> {
             m.insert("Path".into(), json!(p));
         }
         if let Some(method) = http.method {
-            let word = match method {
-                listener_core::HttpMethod::Head => "HEAD",
-                listener_core::HttpMethod::Get => "GET",
-            };
-            m.insert("Method".into(), json!(word));
+            m.insert("Method".into(), json!(method.as_upper()));
         }
         if !http.healthy_status_classes.is_empty() {
             let codes: Vec<u32> = http
@@ -601,11 +597,7 @@ pub fn rule_health_of(rule: &RuleState) -> Option<HealthCheck> {
         http: Some(listener_core::HttpHealthCheck {
             path: field_str(p, "Path").map(str::to_string),
             domain: None,
-            method: match field_str(p, "Method") {
-                Some("GET") => Some(listener_core::HttpMethod::Get),
-                Some("HEAD") => Some(listener_core::HttpMethod::Head),
-                _ => None,
-            },
+            method: field_str(p, "Method").and_then(listener_core::HttpMethod::from_upper),
             healthy_status_classes: classes,
         }),
         custom: None,
