@@ -744,21 +744,7 @@ pub fn rule_health_param(hc: &HealthCheck) -> Value {
         .as_ref()
         .filter(|_| matches!(hc.kind, None | Some(HealthCheckKind::Http)))
     {
-        if let Some(p) = &http.path {
-            m.insert("HttpCheckPath".into(), json!(p));
-        }
-        if let Some(d) = &http.domain {
-            m.insert("HttpCheckDomain".into(), json!(d));
-        }
-        if let Some(method) = http.method {
-            m.insert("HttpCheckMethod".into(), json!(method.as_upper()));
-        }
-        if !http.healthy_status_classes.is_empty() {
-            m.insert(
-                "HttpCode".into(),
-                json!(crate::translate::http_code_mask(&http.healthy_status_classes)),
-            );
-        }
+        crate::translate::http_probe_fields(http, &mut m);
     }
     Value::Object(m)
 }

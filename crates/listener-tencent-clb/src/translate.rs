@@ -1018,6 +1018,24 @@ pub fn http_code_classes(mask: u64) -> Vec<u8> {
     (1u8..=5).filter(|c| mask & (1u64 << (c - 1)) != 0).collect()
 }
 
+/// An HTTP probe's fields of a `HealthCheck` object (a listener's or a
+/// rule's): `HttpCheckPath`, `HttpCheckDomain`, `HttpCheckMethod`,
+/// `HttpCode`, each only when set.
+pub(crate) fn http_probe_fields(http: &HttpHealthCheck, m: &mut Map<String, Value>) {
+    if let Some(p) = &http.path {
+        m.insert("HttpCheckPath".into(), json!(p));
+    }
+    if let Some(d) = &http.domain {
+        m.insert("HttpCheckDomain".into(), json!(d));
+    }
+    if let Some(method) = http.method {
+        m.insert("HttpCheckMethod".into(), json!(method.as_upper()));
+    }
+    if !http.healthy_status_classes.is_empty() {
+        m.insert("HttpCode".into(), json!(http_code_mask(&http.healthy_status_classes)));
+    }
+}
+
 /// The `HealthCheck` object for a spec, `None` when it has no health check.
 pub fn health_check_param(spec: &ListenerSpec, opts: &ClbOptions) -> Option<Value> {
     let hc = spec.health_check.as_ref()?;
@@ -1043,18 +1061,7 @@ pub fn health_check_param(spec: &ListenerSpec, opts: &ClbOptions) -> Option<Valu
     }
     if hc.kind == Some(HealthCheckKind::Http) {
         if let Some(http) = &hc.http {
-            if let Some(p) = &http.path {
-                m.insert("HttpCheckPath".into(), json!(p));
-            }
-            if let Some(d) = &http.domain {
-                m.insert("HttpCheckDomain".into(), json!(d));
-            }
-            if let Some(method) = http.method {
-                m.insert("HttpCheckMethod".into(), json!(method.as_upper()));
-            }
-            if !http.healthy_status_classes.is_empty() {
-                m.insert("HttpCode".into(), json!(http_code_mask(&http.healthy_status_classes)));
-            }
+            http_probe_fields(http, &mut m);
         }
         let version = opts
             .health_check_http_version
