@@ -7,9 +7,10 @@
 //! second plan is empty. A file of inline pools only, with no server group
 //! mapped, applies too: the pools go in the instance's VPC.
 
+mod common;
+
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 
 use cloud_listeners::plan::{apply, plan_with_resources, ApplyOptions, FileResources, Prune, ResourceKind, ResourceOp};
 use listener_alibaba_alb::AlbProvider;
@@ -17,10 +18,8 @@ use listener_core::config::ConfigFile;
 use listener_core::routes::Route;
 use listener_core::routing::{self, Destination};
 use listener_core::{Adapter, Forwarding, InlineCredentials, Ports, Protocol, Provider, Secret, WaitConfig};
-use listener_emulator::services::alb::Alb;
 use listener_emulator::{
-    Emulator, EmulatorHandle, Fault, FaultRule, InstanceSeed, RateLimits, Timing, DEFAULT_ALIBABA_ACCESS_KEY_ID,
-    DEFAULT_ALIBABA_ACCESS_KEY_SECRET,
+    EmulatorHandle, Fault, FaultRule, DEFAULT_ALIBABA_ACCESS_KEY_ID, DEFAULT_ALIBABA_ACCESS_KEY_SECRET,
 };
 use serde_json::{json, Value};
 
@@ -37,21 +36,7 @@ enum Reached {
 #[tokio::test]
 async fn routes_toml_on_alb_routes_every_request_as_the_file_says() {
     let file = ConfigFile::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/routes.toml")).expect("loads");
-    let emulator = Emulator::builder()
-        .with_service(Arc::new(Alb::new()))
-        .seed(
-            "alb",
-            InstanceSeed {
-                id: LB.into(),
-                server_groups: vec!["sgp-legacy00001".into()],
-            },
-        )
-        .timing(Timing {
-            create: Duration::from_millis(20),
-            update: Duration::from_millis(20),
-            delete: Duration::from_millis(20),
-        })
-        .rate_limits(RateLimits::disabled())
+    let emulator = common::one_instance("alb", LB, &["sgp-legacy00001"], 20)
         .start()
         .await
         .expect("emulator starts");
@@ -375,21 +360,7 @@ fn requests_of(emulator: &EmulatorHandle, action: &str) -> u64 {
 #[tokio::test]
 async fn overlapping_hosts_and_host_certificates_on_alb_agree_with_the_file() {
     const SNI_LB: &str = "alb-sni00000001";
-    let emulator = Emulator::builder()
-        .with_service(Arc::new(Alb::new()))
-        .seed(
-            "alb",
-            InstanceSeed {
-                id: SNI_LB.into(),
-                server_groups: vec!["sgp-sni0legacy01".into()],
-            },
-        )
-        .timing(Timing {
-            create: Duration::from_millis(10),
-            update: Duration::from_millis(10),
-            delete: Duration::from_millis(10),
-        })
-        .rate_limits(RateLimits::disabled())
+    let emulator = common::one_instance("alb", SNI_LB, &["sgp-sni0legacy01"], 10)
         .start()
         .await
         .expect("emulator starts");
@@ -649,21 +620,7 @@ routes = [
 #[tokio::test]
 async fn inline_backends_without_targets_apply_in_the_instance_vpc() {
     const VPC_LB: &str = "alb-vpc000000001";
-    let emulator = Emulator::builder()
-        .with_service(Arc::new(Alb::new()))
-        .seed(
-            "alb",
-            InstanceSeed {
-                id: VPC_LB.into(),
-                server_groups: vec!["sgp-vpcseeded001".into()],
-            },
-        )
-        .timing(Timing {
-            create: Duration::from_millis(10),
-            update: Duration::from_millis(10),
-            delete: Duration::from_millis(10),
-        })
-        .rate_limits(RateLimits::disabled())
+    let emulator = common::one_instance("alb", VPC_LB, &["sgp-vpcseeded001"], 10)
         .start()
         .await
         .expect("emulator starts");

@@ -14,39 +14,25 @@
 //! check is each of its rules' `HealthCheck`: read back, then changed in
 //! place by `ModifyRule`.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 
 use cloud_listeners::plan::{apply, plan_with_resources, ApplyOptions, FileResources, Prune, ResourceKind, ResourceOp};
 use listener_core::config::ConfigFile;
 use listener_core::routes::{Backend, BackendEndpoint};
 use listener_core::routing;
 use listener_core::{Adapter, InlineCredentials, ListenerSpec, ProfileConfig, Provider, Secret, WaitConfig};
-use listener_emulator::{
-    Emulator, EmulatorHandle, InstanceSeed, RateLimits, Timing, DEFAULT_TENCENT_SECRET_ID, DEFAULT_TENCENT_SECRET_KEY,
-};
+use listener_emulator::{EmulatorHandle, DEFAULT_TENCENT_SECRET_ID, DEFAULT_TENCENT_SECRET_KEY};
 use listener_tencent_clb::ClbProvider;
 use serde_json::{json, Value};
 
 const LB: &str = "lb-web00001";
 
 async fn emulator() -> EmulatorHandle {
-    Emulator::builder()
-        .seed(
-            "clb",
-            InstanceSeed {
-                id: LB.into(),
-                server_groups: vec![],
-            },
-        )
-        .timing(Timing {
-            create: Duration::from_millis(20),
-            update: Duration::from_millis(20),
-            delete: Duration::from_millis(20),
-        })
-        .rate_limits(RateLimits::disabled())
+    common::one_instance("clb", LB, &[], 20)
         .start()
         .await
         .expect("emulator starts")
@@ -138,13 +124,7 @@ async fn agree(
                     .json()
                     .await
                     .expect("json");
-                let got = sorted(answer["endpoints"].as_array().expect("endpoints").iter().map(|e| {
-                    (
-                        e["address"].as_str().unwrap_or("").to_string(),
-                        e["port"].as_u64().unwrap_or(0),
-                        e["weight"].as_u64().unwrap_or(0),
-                    )
-                }));
+                let got = listener_emulator::resolved_endpoints(&answer);
                 let got_cert = answer["certificate"].as_str().map(str::to_string);
                 if answer["status"] != json!(200) || got != want || got_cert != want_cert {
                     bad.push(format!(

@@ -9,9 +9,10 @@
 //! second plan is empty; an endpoint change is an in-place rule update,
 //! after which they agree again and the plan is empty again.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use cloud_listeners::plan::{apply, plan_with_resources, ApplyOptions, FileResources, Prune, ResourceKind, ResourceOp};
 use listener_alibaba_ga::GaProvider;
@@ -20,9 +21,7 @@ use listener_core::{
     routing, Adapter, InlineCredentials, ListenerSpec, Ports, ProfileConfig, Protocol, Provider, Secret, Tls,
     WaitConfig,
 };
-use listener_emulator::{
-    Emulator, InstanceSeed, RateLimits, Timing, DEFAULT_ALIBABA_ACCESS_KEY_ID, DEFAULT_ALIBABA_ACCESS_KEY_SECRET,
-};
+use listener_emulator::{DEFAULT_ALIBABA_ACCESS_KEY_ID, DEFAULT_ALIBABA_ACCESS_KEY_SECRET};
 use serde_json::{json, Value};
 
 const ACC: &str = "ga-routes0000001";
@@ -87,20 +86,7 @@ async fn resolve(url: &str, port: u32, host: &str, path: &str) -> (Value, Ends) 
         .json()
         .await
         .expect("json");
-    let mut e: Ends = answer["endpoints"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .iter()
-        .map(|e| {
-            (
-                e["address"].as_str().unwrap_or("").to_string(),
-                e["port"].as_u64().unwrap_or(0),
-                e["weight"].as_u64().unwrap_or(0),
-            )
-        })
-        .collect();
-    e.sort();
+    let e: Ends = listener_emulator::resolved_endpoints(&answer);
     (answer, e)
 }
 
@@ -201,20 +187,7 @@ async fn plan_of(
 #[tokio::test]
 async fn faults_during_apply_converge_on_a_rerun() {
     use listener_emulator::{Fault, FaultRule};
-    let emulator = Emulator::builder()
-        .seed(
-            "ga",
-            InstanceSeed {
-                id: ACC.into(),
-                server_groups: vec![],
-            },
-        )
-        .timing(Timing {
-            create: Duration::from_millis(20),
-            update: Duration::from_millis(20),
-            delete: Duration::from_millis(20),
-        })
-        .rate_limits(RateLimits::disabled())
+    let emulator = common::one_instance("ga", ACC, &[], 20)
         .fault_rule(
             FaultRule::new(Fault::LostAnswer)
                 .service("ga")
@@ -280,20 +253,7 @@ async fn faults_during_apply_converge_on_a_rerun() {
 
 #[tokio::test]
 async fn ga_routes_every_request_as_the_file_says_and_converges() {
-    let emulator = Emulator::builder()
-        .seed(
-            "ga",
-            InstanceSeed {
-                id: ACC.into(),
-                server_groups: vec![],
-            },
-        )
-        .timing(Timing {
-            create: Duration::from_millis(20),
-            update: Duration::from_millis(20),
-            delete: Duration::from_millis(20),
-        })
-        .rate_limits(RateLimits::disabled())
+    let emulator = common::one_instance("ga", ACC, &[], 20)
         .start()
         .await
         .expect("emulator starts");

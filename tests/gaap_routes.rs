@@ -9,6 +9,8 @@
 //! plan updates rules in place only, the corpus agrees again, and the
 //! plan after that is empty.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,8 +24,7 @@ use listener_core::{
     Provider, Secret, Tls, WaitConfig,
 };
 use listener_emulator::{
-    Emulator, EmulatorHandle, Fault, FaultRule, InstanceSeed, RandomFaults, RateLimits, Timing,
-    DEFAULT_TENCENT_SECRET_ID, DEFAULT_TENCENT_SECRET_KEY,
+    EmulatorHandle, Fault, FaultRule, RandomFaults, DEFAULT_TENCENT_SECRET_ID, DEFAULT_TENCENT_SECRET_KEY,
 };
 use listener_tencent_gaap::GaapProvider;
 use serde_json::{json, Value};
@@ -139,21 +140,7 @@ async fn resolve(http: &reqwest::Client, em: &EmulatorHandle, port: u32, host: &
 }
 
 fn ends(answer: &Value) -> Ends {
-    let mut v: Ends = answer["endpoints"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .iter()
-        .map(|e| {
-            (
-                e["address"].as_str().unwrap_or("").to_string(),
-                e["port"].as_u64().unwrap_or(0),
-                e["weight"].as_u64().unwrap_or(0),
-            )
-        })
-        .collect();
-    v.sort();
-    v
+    listener_emulator::resolved_endpoints(answer)
 }
 
 /// The corpus on both listeners agrees with the file; returns its size.
@@ -220,20 +207,7 @@ async fn agree(
 }
 
 async fn emulator(faults: Option<RandomFaults>) -> EmulatorHandle {
-    let mut b = Emulator::builder()
-        .seed(
-            "gaap",
-            InstanceSeed {
-                id: LINK.into(),
-                server_groups: vec![],
-            },
-        )
-        .timing(Timing {
-            create: Duration::from_millis(20),
-            update: Duration::from_millis(20),
-            delete: Duration::from_millis(20),
-        })
-        .rate_limits(RateLimits::disabled());
+    let mut b = common::one_instance("gaap", LINK, &[], 20);
     if let Some(f) = faults {
         // One scripted task failure on top of the random ones, so every
         // run meets the kind.

@@ -555,19 +555,7 @@ async fn routes_hold(
                 .json()
                 .await
                 .unwrap_or_else(|e| panic!("{who}: resolve {port} {host}{path}: {e}"));
-            let mut got: Vec<(String, u64, u64)> = answer["endpoints"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|e| {
-                    (
-                        e["address"].as_str().unwrap_or("").to_string(),
-                        e["port"].as_u64().unwrap_or(0),
-                        e["weight"].as_u64().unwrap_or(0),
-                    )
-                })
-                .collect();
-            got.sort();
+            let got: Vec<(String, u64, u64)> = listener_emulator::resolved_endpoints(&answer);
             let mut want: Vec<(String, u64, u64)> = routing::resolve(spec, backends, &host, &path)
                 .endpoints()
                 .iter()

@@ -112,3 +112,24 @@ pub fn profile(api: &str, url: &str) -> ProfileConfig {
     aim(&mut p, url);
     p
 }
+
+/// An emulator builder with one instance (`id`) of `service`, seeded with
+/// `server_groups` (ALB), every asynchronous delay `delay_ms`, vendor
+/// throttling off: the set-up of the single-API route tests.
+pub fn one_instance(service: &str, id: &str, server_groups: &[&str], delay_ms: u64) -> EmulatorBuilder {
+    let delay = Duration::from_millis(delay_ms);
+    Emulator::builder()
+        .seed(
+            service,
+            InstanceSeed {
+                id: id.to_string(),
+                server_groups: server_groups.iter().map(|s| s.to_string()).collect(),
+            },
+        )
+        .timing(Timing {
+            create: delay,
+            update: delay,
+            delete: delay,
+        })
+        .rate_limits(RateLimits::disabled())
+}

@@ -142,20 +142,7 @@ async fn agree(
             .json()
             .await
             .expect("resolve is JSON");
-        let mut got: Ends = answer["endpoints"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-            .iter()
-            .map(|e| {
-                (
-                    e["address"].as_str().unwrap_or("").to_string(),
-                    e["port"].as_u64().unwrap_or(0),
-                    e["weight"].as_u64().unwrap_or(0),
-                )
-            })
-            .collect();
-        got.sort();
+        let got: Ends = listener_emulator::resolved_endpoints(&answer);
         let cert = answer["certificate"].as_str().unwrap_or("");
         if got != want || cert != want_cert {
             bad.push(format!(

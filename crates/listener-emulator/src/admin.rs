@@ -189,3 +189,23 @@ fn replace_faults(shared: &Shared, spec: FaultsSpec) -> Response<Body> {
     }
     admin_json(StatusCode::OK, &faults(shared))
 }
+
+/// The endpoints of an answer of `POST /_emulator/resolve` as (address,
+/// port, weight), sorted: the form tests compare with the neutral
+/// semantics (`listener_core::routing`). No `endpoints` reads as none.
+pub fn resolved_endpoints(answer: &Value) -> Vec<(String, u64, u64)> {
+    let mut v: Vec<(String, u64, u64)> = answer["endpoints"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|e| {
+            (
+                e["address"].as_str().unwrap_or("").to_string(),
+                e["port"].as_u64().unwrap_or(0),
+                e["weight"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}

@@ -51,6 +51,7 @@ mod server;
 pub mod service;
 pub mod services;
 
+pub use admin::resolved_endpoints;
 pub use config::{EmulatorConfig, FaultRuleSpec, FaultsSpec, RandomFaultsSpec};
 pub use context::ManualContext;
 pub use credentials::{

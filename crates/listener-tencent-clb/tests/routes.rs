@@ -219,21 +219,7 @@ async fn emulated(http: &reqwest::Client, em: &EmulatorHandle, port: u16, host: 
 }
 
 fn ends_of(answer: &Value) -> Ends {
-    let mut v: Ends = answer["endpoints"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .iter()
-        .map(|e| {
-            (
-                e["address"].as_str().unwrap_or("").to_string(),
-                e["port"].as_u64().unwrap_or(0),
-                e["weight"].as_u64().unwrap_or(0),
-            )
-        })
-        .collect();
-    v.sort();
-    v
+    listener_emulator::resolved_endpoints(answer)
 }
 
 fn neutral_ends(spec: &ListenerSpec, backends: &BTreeMap<String, Backend>, host: &str, path: &str) -> Ends {

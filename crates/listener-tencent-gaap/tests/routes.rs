@@ -159,20 +159,7 @@ async fn emulated(
         .json()
         .await
         .expect("resolve is JSON");
-    let mut v: Ends = answer["endpoints"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .iter()
-        .map(|e| {
-            (
-                e["address"].as_str().unwrap_or("").to_string(),
-                e["port"].as_u64().unwrap_or(0),
-                e["weight"].as_u64().unwrap_or(0),
-            )
-        })
-        .collect();
-    v.sort();
+    let v: Ends = listener_emulator::resolved_endpoints(&answer);
     (answer["status"].as_u64().unwrap_or(0), v, answer["certificate"].clone())
 }
 
